@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from .admin_scoping import TenantAdmin
+from .models import Job, Membership, Organization
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "lifecycle_period_months", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        return rows if request.user.is_superuser else rows.filter(pk=getattr(request.organization, "pk", None))
+
+
+@admin.register(Membership)
+class MembershipAdmin(TenantAdmin):
+    list_display = ["user", "organization", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__email"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Job)
+class JobAdmin(TenantAdmin):
+    list_display = ["id", "kind", "status", "progress", "created_by", "created_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    readonly_fields = ["created_at", "started_at", "finished_at"]
