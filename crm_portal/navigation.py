@@ -1,7 +1,7 @@
-"""The menu and the home page's panels, gathered from every app's AppConfig.
+"""The menu and the pages' panels, gathered from every app's AppConfig.
 
-Each app lists its own `nav_items` and `home_panels`, so a new app never edits the base
-template or the home view; both are filtered by the request's role.
+Each app lists its own `nav_items`, `home_panels` and `client_card_panels`, so a new app never
+edits the base template or another app's views; all are filtered by the request's role.
 """
 
 from django.apps import apps
@@ -25,12 +25,16 @@ def nav_for(request: HttpRequest) -> list[dict]:
     return entries
 
 
-def home_panels_for(request: HttpRequest) -> list[str]:
-    """Render each app's home panels: (template, roles, dotted path of a context function)."""
+def panels_for(request: HttpRequest, attribute: str, *args) -> list[str]:
+    """Render every app's panels listed under `attribute` (`home_panels`, `client_card_panels`).
+
+    Each entry is (template, roles or None, dotted path of a function (request, *args) -> context
+    or None); entries whose roles exclude the request's role are skipped.
+    """
     panels = []
     for config in apps.get_app_configs():
-        for template, roles, context_path in getattr(config, "home_panels", ()):
+        for template, roles, context_path in getattr(config, attribute, ()):
             if _allowed(request, roles):
-                context = import_string(context_path)(request) if context_path else {}
+                context = import_string(context_path)(request, *args) if context_path else {}
                 panels.append(render_to_string(template, context, request=request))
     return panels

@@ -13,7 +13,7 @@ from . import services
 from .forms import DemoJobForm, MembershipAddForm, MembershipRoleForm, OrganizationSettingsForm
 from .jobs import job_enqueue
 from .models import Job, Membership, Role
-from .navigation import home_panels_for
+from .navigation import panels_for
 from .selectors import jobs_for, organization_members
 from .tasks import demo_count_task
 from .tenancy import get_for_org_or_404, roles_required, switch_organization
@@ -21,7 +21,7 @@ from .tenancy import get_for_org_or_404, roles_required, switch_organization
 
 @roles_required()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "crm_portal/home.html", {"panels": home_panels_for(request)})
+    return render(request, "crm_portal/home.html", {"panels": panels_for(request, "home_panels")})
 
 
 @login_required
