@@ -69,7 +69,8 @@ def celery_worker(django_db_setup, django_db_blocker):
         env = _worker_env()
     app.control.purge()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "celery-worker.log", "wb")
+    log_path = ARTIFACTS / f"celery-worker-{Path(env['CRM_WORKER_DB_NAME']).name}.log"
+    log = open(log_path, "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "crm_portal", "worker", "--pool=solo",
          "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
@@ -79,7 +80,7 @@ def celery_worker(django_db_setup, django_db_blocker):
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the worker exited with {process.returncode}; see {log.name}")
-        if b"ready." in (ARTIFACTS / "celery-worker.log").read_bytes():
+        if b"ready." in log_path.read_bytes():
             break
         time.sleep(0.3)
     else:
