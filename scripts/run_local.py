@@ -19,9 +19,20 @@ def start(args: list[str]) -> subprocess.Popen:
     return subprocess.Popen([PYTHON, *args], cwd=ROOT, start_new_session=True)
 
 
+def stop(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Explicit handlers: a shell that starts us in the background would leave SIGINT ignored.
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     env_note = "SQLite file var/portal.sqlite3, folder broker var/broker"
-    worker = start(["-m", "celery", "-A", "crm_portal", "worker", "--loglevel=INFO", "--concurrency=2"])
+    # -B runs the periodic schedule (daily recomputations) inside this single worker.
+    worker = start([
+        "-m", "celery", "-A", "crm_portal", "worker", "-B", "--loglevel=INFO", "--concurrency=2",
+        "--schedule", str(ROOT / "var" / "celerybeat-schedule"),
+    ])
     web = start(["manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"])
     time.sleep(2)
     print(
