@@ -10,7 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from celery import Task
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from .models import Job, Organization
@@ -18,6 +19,29 @@ from .models import Job, Organization
 logger = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, str], None]
+
+# A lost database connection is worth another try; any other error is the job's own failure.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+class JobTask(Task):
+    """Base class of every job task: retried on transient errors, failed visibly after that.
+
+    Use it as `@shared_task(base=JobTask, name="app.thing")` on a task taking `job_id`.
+    """
+
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = True
+    retry_backoff_max = 60
+    max_retries = 3
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        job_id = args[0] if args else kwargs.get("job_id")
+        Job.objects.filter(pk=job_id).exclude(status__in=Job.FINISHED).update(
+            status=Job.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:4000],
+            finished_at=timezone.now(),
+        )
 
 
 def job_enqueue(
@@ -64,6 +88,8 @@ def run_job(job_id: int, work: Callable[[Job, ProgressCallback], dict | None]) -
     job.save(update_fields=["status", "started_at", "error"])
     try:
         result = work(job, lambda percent, message="": job_progress(job, percent, message))
+    except TRANSIENT_ERRORS:
+        raise  # JobTask retries; the row stays "running" until a try succeeds or all fail
     except Exception as exc:  # the row must say what went wrong, whatever it was
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         job.status = Job.Status.FAILED

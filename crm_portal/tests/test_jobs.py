@@ -78,3 +78,37 @@ def test_job_started_from_a_page_completes_in_the_worker(client_as, org_a, celer
     assert finished.created_by.memberships.get().role == Role.ANALYST
     page = client.get(reverse("jobs:progress", args=[job.pk])).content.decode()
     assert 'data-status="succeeded"' in page
+
+
+def test_transient_database_error_is_left_for_a_retry(job):
+    from django.db import OperationalError
+
+    def work(j, progress):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with pytest.raises(OperationalError):
+        run_job(job.pk, work)
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING
+    run_job(job.pk, lambda j, p: {"second": "try"})
+    job.refresh_from_db()
+    assert (job.status, job.result) == (Job.Status.SUCCEEDED, {"second": "try"})
+
+
+def test_task_that_gives_up_marks_its_job_failed(job):
+    from crm_portal.tasks import demo_count_task
+
+    demo_count_task.on_failure(RuntimeError("worker gave up"), "task-id", (job.pk,), {}, None)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (Job.Status.FAILED, "RuntimeError: worker gave up")
+    assert job.finished_at is not None
+
+
+def test_server_error_page_needs_no_database():
+    from django.test import RequestFactory
+
+    from crm_portal.errors import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
