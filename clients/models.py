@@ -1,3 +1,456 @@
-from django.db import models
+"""The client register: clients, their people, settlements, deals, control points, complaints."""
 
-# Create your models here.
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm_portal.models import TenantModel
+
+USER = settings.AUTH_USER_MODEL
+
+
+class LifecycleState(models.TextChoices):
+    POTENTIAL = "potential", _("Potential")
+    NEW = "new", _("New")
+    REGULAR = "regular", _("Regular")
+    LOST = "lost", _("Lost")
+    RENEWED = "renewed", _("Renewed")
+
+
+ABC_CHOICES = [("A", "A"), ("B", "B"), ("C", "C")]
+XYZ_CHOICES = [("X", "X"), ("Y", "Y"), ("Z", "Z")]
+
+
+class Segment(TenantModel):
+    name = models.CharField(_("name"), max_length=120)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    target_products = models.ManyToManyField(
+        "Product", blank=True, related_name="target_segments", verbose_name=_("target products")
+    )
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="segment_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(TenantModel):
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="product_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RefusalReason(TenantModel):
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("refusal reason")
+        verbose_name_plural = _("refusal reasons")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="refusal_reason_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Client(TenantModel):
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company")
+        PERSON = "person", _("Private person")
+
+    class Customers(models.TextChoices):
+        COMPANIES = "companies", _("Companies")
+        PEOPLE = "people", _("Private persons")
+        BOTH = "both", _("Both")
+
+    name = models.CharField(_("name"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY)
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    tax_number = models.CharField(_("tax number"), max_length=32, blank=True)
+    manager = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("manager")
+    )
+    segment = models.ForeignKey(
+        Segment, on_delete=models.SET_NULL, null=True, blank=True, related_name="clients", verbose_name=_("segment")
+    )
+    industry = models.CharField(_("industry"), max_length=120, blank=True)
+    activity = models.CharField(_("type of activity"), max_length=120, blank=True)
+    has_branches = models.BooleanField(_("has branches"), default=False)
+    staff_size = models.PositiveIntegerField(_("staff size"), null=True, blank=True)
+    main_customers = models.CharField(
+        _("its own clients are mainly"), max_length=10, choices=Customers.choices, blank=True
+    )
+    year_founded = models.PositiveSmallIntegerField(
+        _("year founded"), null=True, blank=True, validators=[MinValueValidator(1800), MaxValueValidator(2100)]
+    )
+    products = models.ManyToManyField(Product, blank=True, related_name="clients", verbose_name=_("products in use"))
+    abc_class = models.CharField(_("ABC class"), max_length=1, choices=ABC_CHOICES, blank=True)
+    xyz_class = models.CharField(_("XYZ class"), max_length=1, choices=XYZ_CHOICES, blank=True)
+    lifecycle_state = models.CharField(
+        _("lifecycle state"), max_length=10, choices=LifecycleState.choices, default=LifecycleState.POTENTIAL
+    )
+    comments = models.TextField(_("comments"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"], condition=~Q(external_id=""), name="client_external_id_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "name", "id"]),
+            models.Index(fields=["organization", "manager", "name"]),
+            models.Index(fields=["organization", "lifecycle_state"]),
+            models.Index(fields=["organization", "tax_number"]),
+            models.Index(fields=["organization", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactPerson(TenantModel):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="persons", verbose_name=_("client"))
+    name = models.CharField(_("name"), max_length=200)
+    position = models.CharField(_("position"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Settlement(TenantModel):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="settlements", verbose_name=_("client"))
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product")
+    )
+    document = models.CharField(_("document number"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["client", "date"]),
+            models.Index(fields=["organization", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount}"
+
+
+class ClassChange(TenantModel):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="class_changes")
+    abc_class = models.CharField(_("ABC class"), max_length=1, blank=True)
+    xyz_class = models.CharField(_("XYZ class"), max_length=1, blank=True)
+    previous_abc = models.CharField(_("previous ABC"), max_length=1, blank=True)
+    previous_xyz = models.CharField(_("previous XYZ"), max_length=1, blank=True)
+    run_label = models.CharField(_("run"), max_length=120, blank=True)
+    as_of = models.DateField(_("as of"))
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("class change")
+        verbose_name_plural = _("class changes")
+        ordering = ["-as_of", "-id"]
+        indexes = [models.Index(fields=["client", "-as_of"])]
+
+
+class StateChange(TenantModel):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="state_changes")
+    state = models.CharField(_("state"), max_length=10, choices=LifecycleState.choices)
+    previous_state = models.CharField(_("previous state"), max_length=10, choices=LifecycleState.choices, blank=True)
+    as_of = models.DateField(_("as of"))
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lifecycle change")
+        verbose_name_plural = _("lifecycle changes")
+        ordering = ["-as_of", "-id"]
+        indexes = [models.Index(fields=["client", "-as_of"])]
+
+
+class Contact(TenantModel):
+    """One logged interaction with a client."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        EMAIL = "email", _("Email")
+        MESSAGE = "message", _("Message")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("client"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    date = models.DateField(_("date"))
+    summary = models.TextField(_("summary"))
+    author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("author"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["client", "-date"]), models.Index(fields=["organization", "date"])]
+
+
+class Stage(models.TextChoices):
+    PRESENTATION = "presentation", _("Presentation")
+    OFFER = "offer", _("Commercial offer")
+    AGREEMENT = "agreement", _("Agreement")
+    PAYMENT = "payment", _("Payment")
+    EVENT = "event", _("Event")
+    CLOSING = "closing", _("Closing")
+
+
+STAGE_ORDER = [s.value for s in Stage]
+
+
+class Deal(TenantModel):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        REFUSED = "refused", _("Refused")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="deals", verbose_name=_("client"))
+    title = models.CharField(_("title"), max_length=200)
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    paid_amount = models.DecimalField(_("paid"), max_digits=14, decimal_places=2, default=0)
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=14, decimal_places=2, default=0)
+    stage = models.CharField(_("stage"), max_length=15, choices=Stage.choices, default=Stage.PRESENTATION)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    refusal_reason = models.ForeignKey(
+        RefusalReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("refusal reason")
+    )
+    refusal_note = models.CharField(_("refusal note"), max_length=300, blank=True)
+    next_contact_on = models.DateField(_("next contact agreed for"), null=True, blank=True)
+    manager = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status", "stage"]), models.Index(fields=["client", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def stage_index(self) -> int:
+        return STAGE_ORDER.index(self.stage)
+
+
+class DealEvent(TenantModel):
+    """A step in a deal's history: a stage move, a refusal, or one of the real-life deviations."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Deal opened")
+        MOVED = "moved", _("Moved to the next stage")
+        REFUSED = "refused", _("Refused")
+        RETRY = "retry", _("Presentation declined, retry planned")
+        CLARIFICATION = "clarification", _("Offer needs clarification")
+        PART_PAYMENT = "part_payment", _("Part payment received")
+        REFUND = "refund", _("Refund after prepayment")
+        CLOSED = "closed", _("Closed, next contact agreed")
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    from_stage = models.CharField(_("from stage"), max_length=15, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=15, choices=Stage.choices, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    date = models.DateField(_("date"))
+    author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deal event")
+        verbose_name_plural = _("deal events")
+        ordering = ["-created_at", "-id"]
+
+
+class ControlPoint(TenantModel):
+    class Kind(models.TextChoices):
+        MINUTES = "minutes", _("Meeting minutes sent")
+        OFFER_EXPIRY = "offer_expiry", _("Offer expires")
+        INVOICE_EXPIRY = "invoice_expiry", _("Invoice expires")
+        EVENT = "event", _("Event date")
+        SURVEY = "survey", _("Satisfaction survey")
+        AMENDMENT = "amendment", _("Contract or offer amendment")
+        RETRY = "retry", _("Retry the presentation")
+        CONTACT_GAP = "contact_gap", _("Longest allowed pause between contacts")
+        NEXT_CONTACT = "next_contact", _("Agreed next contact")
+        CARE = "care", _("Care: greeting or invitation")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="control_points", verbose_name=_("client"))
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, null=True, blank=True, related_name="control_points")
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    due_date = models.DateField(_("due date"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    responsible = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("responsible")
+    )
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("control point")
+        verbose_name_plural = _("control points")
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["client", "due_date"], condition=Q(done_at__isnull=True), name="cp_open_client"),
+            models.Index(fields=["organization", "responsible", "due_date"], condition=Q(done_at__isnull=True), name="cp_open_resp"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.due_date}"
+
+
+class SatisfactionAssessment(TenantModel):
+    ITEMS = {
+        "quality": _("Product quality"),
+        "appearance": _("Product appearance"),
+        "delivery": _("Delivery speed"),
+        "payment": _("Convenient payment"),
+        "service": _("Manager's service"),
+    }
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("client"))
+    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product"))
+    date = models.DateField(_("date"))
+    scores = models.JSONField(_("scores"), default=dict)
+    comment = models.TextField(_("comment"), blank=True)
+    author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("satisfaction assessment")
+        verbose_name_plural = _("satisfaction assessments")
+        ordering = ["-date", "-id"]
+
+    @property
+    def lowest(self) -> int | None:
+        return min(self.scores.values()) if self.scores else None
+
+
+class Complaint(TenantModel):
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        INVESTIGATING = "investigating", _("Investigating")
+        CAUSE_REMOVED = "cause_removed", _("Cause removed")
+        PROCESS_CORRECTED = "process_corrected", _("Process corrected")
+        CLOSED = "closed", _("Closed")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Registered by staff")
+        SATISFACTION = "satisfaction", _("Low satisfaction score")
+        SURVEY = "survey", _("Survey answer")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="complaints", verbose_name=_("client"))
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    source = models.CharField(_("source"), max_length=15, choices=Source.choices, default=Source.MANUAL)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
+    owner = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner"))
+    cause = models.TextField(_("cause"), blank=True)
+    actions = models.TextField(_("actions taken"), blank=True)
+    author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    assessment = models.ForeignKey(
+        SatisfactionAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints"
+    )
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "status"]), models.Index(fields=["client", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class ComplaintStep(TenantModel):
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="steps")
+    status = models.CharField(_("status"), max_length=20, choices=Complaint.Status.choices)
+    owner = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner"))
+    note = models.TextField(_("note"), blank=True)
+    author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("complaint step")
+        verbose_name_plural = _("complaint steps")
+        ordering = ["created_at", "id"]
+
+
+class Offer(TenantModel):
+    """A target product's status for one client (the ideal-client matrix)."""
+
+    class Status(models.TextChoices):
+        NOT_OFFERED = "not_offered", _("Not offered")
+        OFFERED = "offered", _("Offered")
+        REFUSED = "refused", _("Refused")
+        SIGNED = "signed", _("Contract signed")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="offers")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+", verbose_name=_("product"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.NOT_OFFERED)
+    status_date = models.DateField(_("date"), null=True, blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_step_on = models.DateField(_("next step date"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        constraints = [models.UniqueConstraint(fields=["client", "product"], name="offer_client_product_unique")]
+
+
+class AuditEntry(TenantModel):
+    """Who changed what on a client or a deal, and when."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="audit_entries")
+    deal = models.ForeignKey(Deal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(_("action"), max_length=60)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["client", "-created_at"])]

@@ -1,4 +1,8 @@
 from django.urls import path
 
+from . import views
+
 app_name = "clients"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.client_list, name="list"),
+]

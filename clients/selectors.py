@@ -1,0 +1,316 @@
+"""Reads of the client register: what a user may see, lists, the card, the day, deals, KPIs."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest
+from django.utils import timezone
+
+from crm_portal.models import Membership, Role
+from crm_portal.tenancy import scoped
+
+from . import lifecycle
+from .models import (
+    STAGE_ORDER,
+    ClassChange,
+    Client,
+    Complaint,
+    ComplaintStep,
+    Contact,
+    ControlPoint,
+    Deal,
+    DealEvent,
+    Offer,
+    Product,
+    SatisfactionAssessment,
+    Settlement,
+    StateChange,
+)
+
+EDITOR_ROLES = (Role.MANAGER, Role.SALES_HEAD, Role.ADMIN)
+
+
+def clients_visible_to(request: HttpRequest) -> QuerySet[Client]:
+    """Clients the request's user may see: a manager their own, everyone else all of the organization."""
+    clients = scoped(request, Client)
+    if request.role == Role.MANAGER:
+        clients = clients.filter(manager=request.user)
+    return clients
+
+
+def visible_rows(request: HttpRequest, model) -> QuerySet:
+    """Rows of a model hanging off a client (deals, complaints...) whose client the user may see."""
+    rows = scoped(request, model)
+    if request.role == Role.MANAGER:
+        rows = rows.filter(client__manager=request.user)
+    return rows
+
+
+def can_edit(request: HttpRequest) -> bool:
+    return request.role in EDITOR_ROLES
+
+
+def organization_managers(organization) -> QuerySet:
+    """Users who may be responsible for clients: the organization's managers and sales heads."""
+    from django.contrib.auth import get_user_model
+
+    ids = Membership.objects.filter(organization=organization, role__in=[Role.MANAGER, Role.SALES_HEAD]).values("user_id")
+    return get_user_model().objects.filter(pk__in=ids).order_by("username")
+
+
+# The list ----------------------------------------------------------------------------------
+
+
+def overdue_points(today: datetime.date) -> QuerySet[ControlPoint]:
+    return ControlPoint.objects.filter(client=OuterRef("pk"), done_at__isnull=True, due_date__lt=today)
+
+
+def _settled(low: datetime.date | None, high: datetime.date) -> Exists:
+    """A settlement of the client within (low, high] (low None: on or before high)."""
+    rows = Settlement.objects.filter(client=OuterRef("pk"), date__lte=high)
+    if low is not None:
+        rows = rows.filter(date__gt=low)
+    return Exists(rows)
+
+
+def state_conditions(as_of: datetime.date, period: int) -> dict[str, Q]:
+    """One SQL condition per lifecycle state as of a date; the same rules as `lifecycle.py`."""
+    one_back, two_back = lifecycle.window_bounds(as_of, period)
+    recent, previous, older = _settled(one_back, as_of), _settled(two_back, one_back), _settled(None, two_back)
+    return {
+        lifecycle.POTENTIAL: ~Q(recent) & ~Q(previous) & ~Q(older),
+        lifecycle.LOST: ~Q(recent) & (Q(previous) | Q(older)),
+        lifecycle.NEW: Q(recent) & ~Q(previous) & ~Q(older),
+        lifecycle.RENEWED: Q(recent) & ~Q(previous) & Q(older),
+        lifecycle.REGULAR: Q(recent) & Q(previous),
+    }
+
+
+@dataclass
+class ClientFilter:
+    q: str = ""
+    state: str = ""
+    manager: int | None = None
+    segment: int | None = None
+    abc: str = ""
+    xyz: str = ""
+    overdue: bool = False
+    as_of: datetime.date | None = None
+    sort: str = "name"
+
+
+SORTS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "abc": ("abc_class", "name", "id"),
+    "state": ("lifecycle_state", "name", "id"),
+    "manager": ("manager__username", "name", "id"),
+}
+
+
+def client_list(request: HttpRequest, wanted: ClientFilter) -> QuerySet[Client]:
+    """The filtered, sorted client list; with `as_of` the states are computed for that date."""
+    today = timezone.localdate()
+    clients = clients_visible_to(request).select_related("manager", "segment")
+    if wanted.q:
+        clients = clients.filter(
+            Q(name__icontains=wanted.q) | Q(external_id=wanted.q) | Q(tax_number=wanted.q)
+        )
+    if wanted.manager:
+        clients = clients.filter(manager_id=wanted.manager)
+    if wanted.segment:
+        clients = clients.filter(segment_id=wanted.segment)
+    if wanted.abc:
+        clients = clients.filter(abc_class="" if wanted.abc == "-" else wanted.abc)
+    if wanted.xyz:
+        clients = clients.filter(xyz_class="" if wanted.xyz == "-" else wanted.xyz)
+    if wanted.overdue:
+        clients = clients.filter(Exists(overdue_points(today)))
+    if wanted.as_of:
+        conditions = state_conditions(wanted.as_of, request.organization.lifecycle_period_months)
+        if wanted.state:
+            clients = clients.filter(conditions[wanted.state])
+        clients = clients.annotate(
+            state_shown=Case(*(When(cond, then=Value(state)) for state, cond in conditions.items()))
+        )
+    else:
+        if wanted.state:
+            clients = clients.filter(lifecycle_state=wanted.state)
+        clients = clients.annotate(state_shown=F("lifecycle_state"))
+    clients = clients.annotate(has_overdue=Exists(overdue_points(today)))
+    return clients.order_by(*SORTS.get(wanted.sort, SORTS["name"]))
+
+
+# The card ----------------------------------------------------------------------------------
+
+
+def monthly_totals(client: Client) -> list[dict]:
+    return list(
+        client.settlements.annotate(month=TruncMonth("date")).values("month")
+        .annotate(total=Sum("amount"), count=Count("id")).order_by("-month")
+    )
+
+
+TIMELINE_LIMIT = 30
+
+
+def timeline(client: Client) -> list[dict]:
+    """Everything that happened with the client, newest first (the latest of each kind)."""
+    items = []
+    n = TIMELINE_LIMIT
+
+    def add(day, kind, text, url_obj=None, who=None):
+        if isinstance(day, datetime.datetime):
+            day = timezone.localtime(day).date()
+        items.append({"date": day, "kind": kind, "text": text, "obj": url_obj, "who": who})
+
+    for c in client.contacts.select_related("author")[:n]:
+        add(c.date, "contact", f"{c.get_kind_display()}: {c.summary}", who=c.author)
+    for e in DealEvent.objects.filter(deal__client=client).select_related("deal", "author").order_by("-date", "-id")[:n]:
+        stage = e.get_to_stage_display() or e.get_from_stage_display()
+        add(e.date, "deal", f"{e.deal.title}: {e.get_kind_display()} ({stage})", e.deal, e.author)
+    for s in client.settlements.select_related("product")[:n]:
+        doc = f" · {s.document}" if s.document else ""
+        add(s.date, "settlement", f"{s.amount:,.2f}{doc}" + (f" · {s.product.name}" if s.product else ""))
+    for step in ComplaintStep.objects.filter(complaint__client=client).select_related("complaint", "author").order_by("-created_at")[:n]:
+        add(step.created_at, "complaint", f"{step.complaint.subject}: {step.get_status_display()}", step.complaint, step.author)
+    for a in client.assessments.all()[:n]:
+        add(a.date, "survey", ", ".join(f"{SatisfactionAssessment.ITEMS.get(k, k)} {v}" for k, v in a.scores.items()))
+    for c in client.class_changes.all()[:n]:
+        add(c.as_of, "class", f"{c.previous_abc or '—'}{c.previous_xyz} → {c.abc_class or '—'}{c.xyz_class} ({c.run_label})")
+    for s in client.state_changes.all()[:n]:
+        add(s.as_of, "state", f"{s.get_previous_state_display() or '—'} → {s.get_state_display()}")
+    items.sort(key=lambda item: item["date"], reverse=True)
+    return items[: 3 * n]
+
+
+def target_products(client: Client) -> list[Product]:
+    if client.segment_id is None:
+        return []
+    return list(client.segment.target_products.all())
+
+
+def maturity(client: Client, targets: list[Product], in_use: set[int]) -> float | None:
+    """Share of the segment's target products the client uses (None without targets)."""
+    if not targets:
+        return None
+    return sum(1 for p in targets if p.pk in in_use) / len(targets)
+
+
+def offer_rows(client: Client, targets: list[Product], in_use: set[int]) -> list[dict]:
+    """The target products with their status; those not used and not refused are the next offers."""
+    offers = {o.product_id: o for o in Offer.objects.filter(client=client)}
+    rows = []
+    for product in targets:
+        offer = offers.get(product.pk)
+        rows.append({
+            "product": product,
+            "offer": offer,
+            "in_use": product.pk in in_use,
+            "next": product.pk not in in_use and (offer is None or offer.status in (Offer.Status.NOT_OFFERED, Offer.Status.OFFERED)),
+        })
+    return rows
+
+
+def client_card(client: Client) -> dict:
+    in_use = {p.pk for p in client.products.all()}
+    targets = target_products(client)
+    today = timezone.localdate()
+    return {
+        "persons": list(client.persons.all()),
+        "products_in_use": list(client.products.all()),
+        "totals": monthly_totals(client),
+        "settlements": list(client.settlements.select_related("product")[:20]),
+        "deals": list(client.deals.select_related("product", "refusal_reason")[:20]),
+        "complaints": list(client.complaints.select_related("owner")[:20]),
+        "points": list(client.control_points.filter(done_at__isnull=True).select_related("deal")[:30]),
+        "class_history": list(client.class_changes.all()[:20]),
+        "state_history": list(client.state_changes.all()[:20]),
+        "audit": list(client.audit_entries.select_related("user")[:15]),
+        "timeline": timeline(client),
+        "offers": offer_rows(client, targets, in_use),
+        "maturity": maturity(client, targets, in_use),
+        "today": today,
+    }
+
+
+# My day, deals, complaints -----------------------------------------------------------------
+
+
+def my_day(request: HttpRequest) -> dict:
+    today = timezone.localdate()
+    points = scoped(request, ControlPoint).filter(done_at__isnull=True, due_date__lte=today).select_related("client", "deal")
+    if request.role == Role.MANAGER:
+        points = points.filter(Q(responsible=request.user) | Q(client__manager=request.user))
+    else:
+        points = points.filter(responsible=request.user)
+    points = list(points.order_by("due_date", "id")[:300])
+    return {
+        "overdue": [p for p in points if p.due_date < today],
+        "today_points": [p for p in points if p.due_date == today],
+        "today": today,
+    }
+
+
+def deals_by_stage(request: HttpRequest) -> dict:
+    deals = visible_rows(request, Deal).filter(status=Deal.Status.OPEN).select_related("client", "product")
+    board = {stage: [] for stage in STAGE_ORDER}
+    counts = dict(deals.values_list("stage").annotate(n=Count("id")))
+    for deal in deals.order_by("stage", "-updated_at")[:600]:
+        if len(board[deal.stage]) < 50:
+            board[deal.stage].append(deal)
+    return {"board": board, "counts": counts}
+
+
+def funnel(request: HttpRequest) -> list[dict]:
+    """Deals that reached each stage, and the share that went on to the next one."""
+    deals = visible_rows(request, Deal)
+    reached = {stage: 0 for stage in STAGE_ORDER}
+    refused = dict(deals.filter(status=Deal.Status.REFUSED).values_list("stage").annotate(n=Count("id")))
+    for stage, status, n in deals.values_list("stage", "status").annotate(n=Count("id")):
+        last = STAGE_ORDER.index(stage)
+        for earlier in STAGE_ORDER[: last + 1]:
+            reached[earlier] += n
+    won = deals.filter(status=Deal.Status.WON).count()
+    rows = []
+    for i, stage in enumerate(STAGE_ORDER):
+        following = reached[STAGE_ORDER[i + 1]] if i + 1 < len(STAGE_ORDER) else won
+        rows.append({
+            "stage": stage,
+            "reached": reached[stage],
+            "refused": refused.get(stage, 0),
+            "next": following,
+            "conversion": (100.0 * following / reached[stage]) if reached[stage] else None,
+        })
+    return rows
+
+
+def refusals_by_stage(request: HttpRequest) -> list[dict]:
+    return list(
+        visible_rows(request, Deal).filter(status=Deal.Status.REFUSED)
+        .values("stage", "refusal_reason__name").annotate(n=Count("id")).order_by("stage", "-n")
+    )
+
+
+def complaint_list(request: HttpRequest, status: str = "") -> QuerySet[Complaint]:
+    rows = visible_rows(request, Complaint).select_related("client", "owner")
+    if status:
+        rows = rows.filter(status=status)
+    return rows
+
+
+def home_panel(request: HttpRequest) -> dict:
+    today = timezone.localdate()
+    clients = clients_visible_to(request)
+    points = scoped(request, ControlPoint).filter(done_at__isnull=True, due_date__lt=today)
+    if request.role == Role.MANAGER:
+        points = points.filter(client__manager=request.user)
+    return {
+        "client_count": clients.count(),
+        "overdue_count": points.count(),
+        "open_complaints": visible_rows(request, Complaint).exclude(status=Complaint.Status.CLOSED).count(),
+    }

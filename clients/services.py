@@ -1,0 +1,707 @@
+"""Every write of the client register. Each raises ValidationError with a readable message."""
+
+import datetime
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm_portal.jobs import ProgressCallback
+from crm_portal.models import Job, Organization
+
+from . import lifecycle
+from .models import (
+    STAGE_ORDER,
+    AuditEntry,
+    Client,
+    ClassChange,
+    Complaint,
+    ComplaintStep,
+    Contact,
+    ContactPerson,
+    ControlPoint,
+    Deal,
+    DealEvent,
+    Offer,
+    Product,
+    RefusalReason,
+    SatisfactionAssessment,
+    Segment,
+    Settlement,
+    Stage,
+    StateChange,
+)
+from .signals import complaint_closed
+
+BATCH = 5000
+# The longest pause between two contacts with a client before a control point falls due.
+CONTACT_GAP_DAYS = 30
+# Days after an event when the satisfaction survey is due.
+SURVEY_AFTER_EVENT_DAYS = 7
+CLIENT_FIELDS = [
+    "name", "kind", "external_id", "tax_number", "manager", "segment", "industry", "activity",
+    "has_branches", "staff_size", "main_customers", "year_founded", "comments",
+]
+
+
+def _audit(*, client: Client, user, action: str, changes: dict | None = None, deal: Deal | None = None) -> None:
+    AuditEntry.objects.create(
+        organization_id=client.organization_id, client=client, deal=deal,
+        user=user if user is not None and user.is_authenticated else None,
+        action=action, changes=changes or {},
+    )
+
+
+def _user_or_none(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _check_same_org(organization: Organization, **objects) -> None:
+    for field, obj in objects.items():
+        if obj is not None and obj.organization_id != organization.pk:
+            raise ValidationError({field: _("This choice belongs to another organization.")})
+
+
+def _save(obj) -> None:
+    obj.full_clean()
+    obj.save()
+
+
+# Clients ---------------------------------------------------------------------------------
+
+
+def _check_unique_external_id(client: Client) -> None:
+    if client.external_id:
+        clash = Client.objects.filter(organization_id=client.organization_id, external_id=client.external_id)
+        if client.pk:
+            clash = clash.exclude(pk=client.pk)
+        if clash.exists():
+            raise ValidationError({"external_id": _("Another client already has this external id.")})
+
+
+@transaction.atomic
+def client_create(*, organization: Organization, user=None, products: Iterable[Product] = (), **fields) -> Client:
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown client fields: {sorted(unknown)}")
+    client = Client(organization=organization, **fields)
+    _check_same_org(organization, segment=client.segment)
+    _check_unique_external_id(client)
+    _save(client)
+    products = list(products)
+    _check_same_org(organization, **{"products": p for p in products})
+    client.products.set(products)
+    _audit(client=client, user=user, action="client.created", changes={"name": client.name})
+    return client
+
+
+@transaction.atomic
+def client_update(*, client: Client, user=None, products: Iterable[Product] | None = None, **fields) -> Client:
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown client fields: {sorted(unknown)}")
+    changes = {}
+    for name, value in fields.items():
+        old = getattr(client, name)
+        if old != value:
+            changes[name] = [str(old) if old is not None else "", str(value) if value is not None else ""]
+            setattr(client, name, value)
+    _check_same_org(client.organization, segment=client.segment)
+    _check_unique_external_id(client)
+    _save(client)
+    if products is not None:
+        products = list(products)
+        old_products = sorted(p.name for p in client.products.all())
+        new_products = sorted(p.name for p in products)
+        if old_products != new_products:
+            changes["products"] = [", ".join(old_products), ", ".join(new_products)]
+            client.products.set(products)
+    if changes:
+        _audit(client=client, user=user, action="client.updated", changes=changes)
+    return client
+
+
+@transaction.atomic
+def contact_person_create(*, client: Client, name: str, position: str = "", phone: str = "", email: str = "",
+                          birthday: datetime.date | None = None, user=None) -> ContactPerson:
+    person = ContactPerson(organization_id=client.organization_id, client=client, name=name, position=position,
+                           phone=phone, email=email, birthday=birthday)
+    _save(person)
+    _audit(client=client, user=user, action="person.added", changes={"name": name})
+    return person
+
+
+# Contacts and control points -------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_create(*, client: Client, kind: str, date: datetime.date, summary: str, author=None) -> Contact:
+    """Log a contact and move the client's 'longest pause between contacts' control point."""
+    contact = Contact(organization_id=client.organization_id, client=client, kind=kind, date=date,
+                      summary=summary, author=_user_or_none(author))
+    _save(contact)
+    ControlPoint.objects.filter(client=client, kind=ControlPoint.Kind.CONTACT_GAP, done_at__isnull=True).update(
+        done_at=timezone.now()
+    )
+    control_point_create(client=client, kind=ControlPoint.Kind.CONTACT_GAP,
+                         due_date=date + datetime.timedelta(days=CONTACT_GAP_DAYS),
+                         responsible=client.manager)
+    return contact
+
+
+def control_point_create(*, client: Client, kind: str, due_date: datetime.date, deal: Deal | None = None,
+                         note: str = "", responsible=None) -> ControlPoint:
+    point = ControlPoint(organization_id=client.organization_id, client=client, deal=deal, kind=kind,
+                         due_date=due_date, note=note, responsible=responsible or client.manager)
+    _save(point)
+    return point
+
+
+@transaction.atomic
+def control_point_done(*, control_point: ControlPoint, user=None) -> ControlPoint:
+    if control_point.done_at is not None:
+        raise ValidationError(_("This control point is already done."))
+    control_point.done_at = timezone.now()
+    control_point.save(update_fields=["done_at"])
+    return control_point
+
+
+# Settlements -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def settlement_create(*, client: Client, date: datetime.date, amount: Decimal, product: Product | None = None,
+                      document: str = "", user=None) -> Settlement:
+    _check_same_org(client.organization, product=product)
+    settlement = Settlement(organization_id=client.organization_id, client=client, date=date, amount=amount,
+                            product=product, document=document)
+    _save(settlement)
+    if product is not None:
+        client.products.add(product)
+    _audit(client=client, user=user, action="settlement.added",
+           changes={"date": date.isoformat(), "amount": str(amount), "document": document})
+    client_lifecycle_refresh(client=client)
+    return settlement
+
+
+def _problem(problems: list[str], row: int, message: str) -> None:
+    if len(problems) < 50:
+        problems.append(_("Row %(row)s: %(message)s") % {"row": row, "message": message})
+
+
+MATCH_FIELDS = {"external_id", "tax_number", "name"}
+ON_MISSING = {"create", "skip", "update"}
+
+
+@transaction.atomic
+def settlements_import(*, organization: Organization, rows, match_by: str, on_missing: str, user=None) -> dict:
+    """Import settlements from a DataFrame (client, date, amount[, product, document, name]): all or nothing.
+
+    `client` holds the key named by `match_by`; an optional `name` column names new clients and,
+    with on_missing="update", renames matched ones. Existing settlements are never touched.
+    """
+    if match_by not in MATCH_FIELDS:
+        raise ValidationError(_("Clients can be matched by external id, tax number or name."))
+    if on_missing not in ON_MISSING:
+        raise ValidationError(_("Unknown choice for clients that are not in the register."))
+    missing_columns = {"client", "date", "amount"} - set(rows.columns)
+    if missing_columns:
+        raise ValidationError(_("Columns missing: %(cols)s.") % {"cols": ", ".join(sorted(missing_columns))})
+    has_product = "product" in rows.columns
+    has_document = "document" in rows.columns
+    has_name = "name" in rows.columns and match_by != "name"
+    file_names: dict[str, str] = {}
+    problems: list[str] = []
+    parsed = []
+    for number, record in enumerate(rows.itertuples(index=False), start=1):
+        key = "" if _blank(record.client) else str(record.client).strip()
+        if not key:
+            _problem(problems, number, _("the client is empty."))
+            continue
+        day = record.date
+        if isinstance(day, datetime.datetime):
+            day = day.date()
+        if not isinstance(day, datetime.date):
+            _problem(problems, number, _("the date is not a date."))
+            continue
+        try:
+            amount = Decimal(str(record.amount)).quantize(Decimal("0.01"))
+            if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
+                raise InvalidOperation
+        except (InvalidOperation, ValueError, TypeError):
+            _problem(problems, number, _("the amount is not a number."))
+            continue
+        product = "" if not has_product or _blank(record.product) else str(record.product).strip()[:120]
+        document = "" if not has_document or _blank(record.document) else str(record.document).strip()[:64]
+        if has_name and not _blank(record.name):
+            file_names[key[:255]] = str(record.name).strip()[:255]
+        parsed.append((key[:255], day, amount, product, document))
+    if problems:
+        raise ValidationError(problems)
+
+    keys = {row[0] for row in parsed}
+    existing: dict[str, int] = {}
+    names: dict[int, str] = {}
+    lookup = Client.objects.filter(organization=organization)
+    for chunk in _chunks(sorted(keys), BATCH):
+        for pk, key, name in lookup.filter(**{f"{match_by}__in": chunk}).values_list("pk", match_by, "name"):
+            existing.setdefault(key, pk)
+            names[pk] = name
+    missing = keys - set(existing)
+    created = 0
+    if missing and on_missing in ("create", "update"):
+        new_clients = [
+            Client(organization=organization, name=file_names.get(key, key),
+                   **({match_by: key} if match_by != "name" else {}))
+            for key in sorted(missing)
+        ]
+        Client.objects.bulk_create(new_clients, batch_size=BATCH)
+        for obj in new_clients:
+            existing[getattr(obj, match_by)] = obj.pk
+        created = len(new_clients)
+    if on_missing == "update" and file_names:
+        renames = {existing[key]: name for key, name in file_names.items()
+                   if existing.get(key) in names and names[existing[key]] != name}
+        Client.objects.bulk_update([Client(pk=pk, name=name) for pk, name in renames.items()], ["name"], batch_size=1000)
+    product_ids = _products_by_name(organization, {row[3] for row in parsed if row[3]})
+    skipped = 0
+    batch = []
+    total = 0
+    for key, day, amount, product, document in parsed:
+        pk = existing.get(key)
+        if pk is None:
+            skipped += 1
+            continue
+        batch.append(Settlement(organization=organization, client_id=pk, date=day, amount=amount,
+                                product_id=product_ids.get(product), document=document))
+        if len(batch) >= BATCH:
+            Settlement.objects.bulk_create(batch)
+            total += len(batch)
+            batch = []
+    if batch:
+        Settlement.objects.bulk_create(batch)
+        total += len(batch)
+    return {
+        "clients_created": created,
+        "clients_matched": len(keys) - len(missing),
+        "rows_skipped": skipped,
+        "settlements_created": total,
+    }
+
+
+def _blank(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return value != value or str(value).strip() == ""  # NaN is not equal to itself
+    except TypeError:
+        return False
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _products_by_name(organization: Organization, names: set[str]) -> dict[str, int]:
+    found = dict(Product.objects.filter(organization=organization, name__in=names).values_list("name", "pk"))
+    new = [Product(organization=organization, name=name) for name in sorted(names - set(found))]
+    Product.objects.bulk_create(new)
+    found.update({p.name: p.pk for p in new})
+    return found
+
+
+# Classes and lifecycle -------------------------------------------------------------------
+
+ABC_VALUES = {"", "A", "B", "C"}
+XYZ_VALUES = {"", "X", "Y", "Z"}
+
+
+@transaction.atomic
+def client_classes_record(*, organization: Organization, classes: Mapping[int, tuple[str, str]], run_label: str,
+                          as_of: datetime.date) -> int:
+    """Set ABC/XYZ classes of the given clients; write a history row for each that changed."""
+    for pk, (abc, xyz) in classes.items():
+        if abc not in ABC_VALUES or xyz not in XYZ_VALUES:
+            raise ValidationError(_("Client %(pk)s: unknown class %(abc)r/%(xyz)r.") % {"pk": pk, "abc": abc, "xyz": xyz})
+    current = {}
+    ids = sorted(classes)
+    for chunk in _chunks(ids, BATCH):
+        for pk, abc, xyz in Client.objects.filter(organization=organization, pk__in=chunk).values_list(
+            "pk", "abc_class", "xyz_class"
+        ):
+            current[pk] = (abc, xyz)
+    unknown = set(ids) - set(current)
+    if unknown:
+        raise ValidationError(_("These clients are not in the organization: %(ids)s.") % {
+            "ids": ", ".join(str(i) for i in sorted(unknown)[:20])})
+    changed = [pk for pk in ids if current[pk] != tuple(classes[pk])]
+    updates = [Client(pk=pk, abc_class=classes[pk][0], xyz_class=classes[pk][1]) for pk in changed]
+    Client.objects.bulk_update(updates, ["abc_class", "xyz_class"], batch_size=1000)
+    ClassChange.objects.bulk_create(
+        [
+            ClassChange(organization=organization, client_id=pk, abc_class=classes[pk][0], xyz_class=classes[pk][1],
+                        previous_abc=current[pk][0], previous_xyz=current[pk][1], run_label=run_label[:120], as_of=as_of)
+            for pk in changed
+        ],
+        batch_size=BATCH,
+    )
+    return len(changed)
+
+
+def _state_flags(settlements, as_of: datetime.date, period: int):
+    one_back, two_back = lifecycle.window_bounds(as_of, period)
+    return settlements.filter(date__lte=as_of).values("client_id").annotate(
+        recent=Count("id", filter=Q(date__gt=one_back)),
+        previous=Count("id", filter=Q(date__gt=two_back, date__lte=one_back)),
+        older=Count("id", filter=Q(date__lte=two_back)),
+    )
+
+
+def _apply_states(organization: Organization, new_states: dict[int, str], as_of: datetime.date) -> dict:
+    current = dict(Client.objects.filter(organization=organization).values_list("pk", "lifecycle_state"))
+    moves: dict[str, list[int]] = {}
+    history = []
+    for pk, old in current.items():
+        state = new_states.get(pk, lifecycle.POTENTIAL)
+        if state != old:
+            moves.setdefault(state, []).append(pk)
+            history.append(StateChange(organization=organization, client_id=pk, state=state, previous_state=old,
+                                       as_of=as_of))
+    for state, ids in moves.items():
+        for chunk in _chunks(ids, BATCH):
+            Client.objects.filter(pk__in=chunk).update(lifecycle_state=state)
+    StateChange.objects.bulk_create(history, batch_size=BATCH)
+    counts = {state: 0 for state in lifecycle.STATES}
+    for pk in current:
+        counts[new_states.get(pk, lifecycle.POTENTIAL)] += 1
+    return {"changed": len(history), "states": counts}
+
+
+@transaction.atomic
+def lifecycle_recompute(*, organization: Organization, as_of: datetime.date | None = None) -> dict:
+    """Recompute every client's lifecycle state in one grouped query; record the changes."""
+    as_of = as_of or timezone.localdate()
+    period = organization.lifecycle_period_months
+    flags = _state_flags(Settlement.objects.filter(organization=organization), as_of, period)
+    new_states = {
+        row["client_id"]: lifecycle.classify(recent=row["recent"] > 0, previous=row["previous"] > 0, older=row["older"] > 0)
+        for row in flags
+    }
+    result = _apply_states(organization, new_states, as_of)
+    result["as_of"] = as_of.isoformat()
+    return result
+
+
+def client_lifecycle_refresh(*, client: Client, as_of: datetime.date | None = None) -> str:
+    """Bring one client's stored state up to date (after a settlement is entered by hand)."""
+    as_of = as_of or timezone.localdate()
+    dates = client.settlements.values_list("date", flat=True)
+    state = lifecycle.lifecycle_state(dates, as_of, client.organization.lifecycle_period_months)
+    if state != client.lifecycle_state:
+        StateChange.objects.create(organization_id=client.organization_id, client=client, state=state,
+                                   previous_state=client.lifecycle_state, as_of=as_of)
+        Client.objects.filter(pk=client.pk).update(lifecycle_state=state)
+        client.lifecycle_state = state
+    return state
+
+
+def lifecycle_recompute_job(job: Job, progress: ProgressCallback) -> dict:
+    """The body of the lifecycle job."""
+    progress(10, _("Reading settlements"))
+    as_of = job.params.get("as_of")
+    result = lifecycle_recompute(
+        organization=job.organization,
+        as_of=datetime.date.fromisoformat(as_of) if as_of else None,
+    )
+    return result
+
+
+# Deals -----------------------------------------------------------------------------------
+
+
+def _deal_event(deal: Deal, *, kind: str, user, date: datetime.date | None = None, note: str = "",
+                amount: Decimal | None = None, from_stage: str = "", to_stage: str = "") -> DealEvent:
+    event = DealEvent(organization_id=deal.organization_id, deal=deal, kind=kind, from_stage=from_stage,
+                      to_stage=to_stage, amount=amount, note=note[:300], date=date or timezone.localdate(),
+                      author=_user_or_none(user))
+    _save(event)
+    return event
+
+
+@transaction.atomic
+def deal_create(*, client: Client, title: str, product: Product | None = None, amount: Decimal | None = None,
+                user=None, manager=None) -> Deal:
+    _check_same_org(client.organization, product=product)
+    deal = Deal(organization_id=client.organization_id, client=client, title=title, product=product, amount=amount,
+                manager=manager or _user_or_none(user) or client.manager)
+    _save(deal)
+    _deal_event(deal, kind=DealEvent.Kind.CREATED, user=user, to_stage=deal.stage)
+    _audit(client=client, deal=deal, user=user, action="deal.created", changes={"title": title})
+    return deal
+
+
+def _require_open(deal: Deal) -> None:
+    if deal.status != Deal.Status.OPEN:
+        raise ValidationError(_("This deal is finished; it cannot change any more."))
+
+
+# Dates a stage move may carry, and the control point each one becomes.
+STAGE_DATES = {
+    Stage.OFFER: ("offer_expires_on", ControlPoint.Kind.OFFER_EXPIRY),
+    Stage.PAYMENT: ("invoice_due_on", ControlPoint.Kind.INVOICE_EXPIRY),
+    Stage.EVENT: ("event_on", ControlPoint.Kind.EVENT),
+}
+
+
+@transaction.atomic
+def deal_advance(*, deal: Deal, user=None, date: datetime.date | None = None, note: str = "",
+                 due_date: datetime.date | None = None, next_contact_on: datetime.date | None = None) -> Deal:
+    """Move a deal to the next stage; closing needs the next contact date and wins the deal.
+
+    `due_date` is the offer expiry (moving to offer), the invoice expiry (to payment) or the event
+    date (to event); each becomes a control point. Moving past the event plans the satisfaction survey.
+    """
+    _require_open(deal)
+    date = date or timezone.localdate()
+    index = STAGE_ORDER.index(deal.stage)
+    if deal.stage == Stage.CLOSING:
+        if next_contact_on is None:
+            raise ValidationError({"next_contact_on": _("Agree the next contact and give its date to close the deal.")})
+        if next_contact_on < date:
+            raise ValidationError({"next_contact_on": _("The next contact cannot be in the past.")})
+        deal.status = Deal.Status.WON
+        deal.next_contact_on = next_contact_on
+        _save(deal)
+        _deal_event(deal, kind=DealEvent.Kind.CLOSED, user=user, date=date, note=note, from_stage=deal.stage)
+        control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.NEXT_CONTACT, due_date=next_contact_on)
+        _close_points(deal)
+        _audit(client=deal.client, deal=deal, user=user, action="deal.won", changes={"next_contact_on": next_contact_on.isoformat()})
+        return deal
+    new_stage = STAGE_ORDER[index + 1]
+    needed = STAGE_DATES.get(new_stage)
+    if needed and due_date is None:
+        labels = {Stage.OFFER: _("Give the date the offer expires."), Stage.PAYMENT: _("Give the date the invoice expires."),
+                  Stage.EVENT: _("Give the date of the event.")}
+        raise ValidationError({"due_date": labels[new_stage]})
+    if due_date is not None and due_date < date and new_stage != Stage.EVENT:
+        raise ValidationError({"due_date": _("This date cannot be before the move itself.")})
+    old_stage = deal.stage
+    deal.stage = new_stage
+    _save(deal)
+    # Points of the stage left behind are settled by the move.
+    _close_points(deal)
+    if needed:
+        control_point_create(client=deal.client, deal=deal, kind=needed[1], due_date=due_date)
+    if new_stage == Stage.CLOSING:
+        control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.SURVEY,
+                             due_date=date + datetime.timedelta(days=SURVEY_AFTER_EVENT_DAYS))
+    _deal_event(deal, kind=DealEvent.Kind.MOVED, user=user, date=date, note=note, from_stage=old_stage, to_stage=new_stage)
+    _audit(client=deal.client, deal=deal, user=user, action="deal.moved", changes={"stage": [old_stage, new_stage]})
+    return deal
+
+
+def _close_points(deal: Deal) -> None:
+    deal.control_points.filter(done_at__isnull=True).exclude(
+        kind__in=[ControlPoint.Kind.SURVEY, ControlPoint.Kind.NEXT_CONTACT]
+    ).update(done_at=timezone.now())
+
+
+@transaction.atomic
+def deal_refuse(*, deal: Deal, reason: RefusalReason, user=None, note: str = "") -> Deal:
+    _require_open(deal)
+    _check_same_org(deal.client.organization, reason=reason)
+    deal.status = Deal.Status.REFUSED
+    deal.refusal_reason = reason
+    deal.refusal_note = note[:300]
+    _save(deal)
+    _close_points(deal)
+    _deal_event(deal, kind=DealEvent.Kind.REFUSED, user=user, note=f"{reason.name}. {note}".strip(), from_stage=deal.stage)
+    _audit(client=deal.client, deal=deal, user=user, action="deal.refused", changes={"stage": deal.stage, "reason": reason.name})
+    return deal
+
+
+@transaction.atomic
+def deal_deviation(*, deal: Deal, kind: str, user=None, date: datetime.date | None = None, note: str = "",
+                   amount: Decimal | None = None) -> Deal:
+    """Record a real-life deviation: retry of a declined presentation, offer clarification, part payment, refund."""
+    _require_open(deal)
+    today = timezone.localdate()
+    if kind == DealEvent.Kind.RETRY:
+        if deal.stage != Stage.PRESENTATION:
+            raise ValidationError(_("Only a presentation can be retried."))
+        if date is None or date < today:
+            raise ValidationError({"date": _("Give the retry date; it cannot be in the past.")})
+        control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.RETRY, due_date=date, note=note)
+    elif kind == DealEvent.Kind.CLARIFICATION:
+        if deal.stage not in (Stage.OFFER, Stage.AGREEMENT):
+            raise ValidationError(_("Only an offer or an agreement can be clarified."))
+        if date is None:
+            raise ValidationError({"date": _("Give the date the amended offer is due.")})
+        control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.AMENDMENT, due_date=date, note=note)
+    elif kind == DealEvent.Kind.PART_PAYMENT:
+        if deal.stage not in (Stage.PAYMENT, Stage.EVENT):
+            raise ValidationError(_("Payments are recorded at the payment or event stage."))
+        if amount is None or amount <= 0:
+            raise ValidationError({"amount": _("Give the amount received; it must be positive.")})
+        if deal.amount is not None and deal.paid_amount + amount > deal.amount:
+            raise ValidationError({"amount": _("Payments would exceed the deal amount.")})
+        deal.paid_amount += amount
+    elif kind == DealEvent.Kind.REFUND:
+        if amount is None or amount <= 0:
+            raise ValidationError({"amount": _("Give the amount refunded; it must be positive.")})
+        if amount > deal.paid_amount - deal.refunded_amount:
+            raise ValidationError({"amount": _("A refund cannot exceed what the client has paid.")})
+        deal.refunded_amount += amount
+    else:
+        raise ValidationError(_("Unknown kind of deviation."))
+    _save(deal)
+    _deal_event(deal, kind=kind, user=user, date=date or today, note=note, amount=amount)
+    _audit(client=deal.client, deal=deal, user=user, action=f"deal.{kind}",
+           changes={k: str(v) for k, v in {"date": date, "amount": amount, "note": note}.items() if v})
+    return deal
+
+
+# Complaints and satisfaction -------------------------------------------------------------
+
+COMPLAINT_FLOW = [s.value for s in Complaint.Status]
+
+
+@transaction.atomic
+def complaint_register(*, organization: Organization, client: Client, subject: str, description: str = "",
+                       source: str = "manual", owner=None, author=None, assessment: SatisfactionAssessment | None = None
+                       ) -> Complaint:
+    if client.organization_id != organization.pk:
+        raise ValidationError({"client": _("This client belongs to another organization.")})
+    complaint = Complaint(organization=organization, client=client, subject=(subject or "").strip()[:200],
+                          description=description, source=source, owner=owner or client.manager,
+                          author=_user_or_none(author), assessment=assessment)
+    _save(complaint)
+    ComplaintStep.objects.create(organization=organization, complaint=complaint, status=complaint.status,
+                                 owner=complaint.owner, note=description[:2000], author=complaint.author)
+    return complaint
+
+
+@transaction.atomic
+def complaint_advance(*, complaint: Complaint, user=None, owner=None, cause: str = "", actions: str = "",
+                      note: str = "") -> Complaint:
+    """Take a complaint to its next status; investigation needs a cause, removal and correction actions."""
+    if complaint.status == Complaint.Status.CLOSED:
+        raise ValidationError(_("This complaint is already closed."))
+    new_status = COMPLAINT_FLOW[COMPLAINT_FLOW.index(complaint.status) + 1]
+    if cause:
+        complaint.cause = cause
+    if actions:
+        complaint.actions = (complaint.actions + "\n" + actions).strip()
+    if new_status == Complaint.Status.CAUSE_REMOVED and not complaint.cause.strip():
+        raise ValidationError({"cause": _("Write down the cause found before saying it is removed.")})
+    if new_status in (Complaint.Status.CAUSE_REMOVED, Complaint.Status.PROCESS_CORRECTED) and not actions.strip():
+        raise ValidationError({"actions": _("Describe what was done at this step.")})
+    if owner is not None:
+        complaint.owner = owner
+    complaint.status = new_status
+    if new_status == Complaint.Status.CLOSED:
+        complaint.closed_at = timezone.now()
+    _save(complaint)
+    ComplaintStep.objects.create(organization_id=complaint.organization_id, complaint=complaint, status=new_status,
+                                 owner=complaint.owner, note="\n".join(x for x in (cause, actions, note) if x),
+                                 author=_user_or_none(user))
+    if new_status == Complaint.Status.CLOSED:
+        transaction.on_commit(lambda: complaint_closed.send(sender=Complaint, complaint=complaint))
+    return complaint
+
+
+@transaction.atomic
+def assessment_create(*, client: Client, scores: Mapping[str, int], date: datetime.date, product: Product | None = None,
+                      comment: str = "", user=None) -> SatisfactionAssessment:
+    """Record a satisfaction assessment; any item scored 3 or lower opens a complaint case."""
+    _check_same_org(client.organization, product=product)
+    if not scores:
+        raise ValidationError(_("Score at least one item."))
+    for item, score in scores.items():
+        if item not in SatisfactionAssessment.ITEMS:
+            raise ValidationError(_("Unknown item %(item)s.") % {"item": item})
+        if not isinstance(score, int) or not 1 <= score <= 5:
+            raise ValidationError(_("Scores go from 1 to 5."))
+    assessment = SatisfactionAssessment(organization_id=client.organization_id, client=client, product=product,
+                                        date=date, scores=dict(scores), comment=comment, author=_user_or_none(user))
+    _save(assessment)
+    low = {item: score for item, score in scores.items() if score <= 3}
+    if low:
+        items = ", ".join(f"{SatisfactionAssessment.ITEMS[i]}: {s}" for i, s in low.items())
+        complaint_register(
+            organization=client.organization, client=client,
+            subject=_("Low satisfaction score (%(items)s)") % {"items": items},
+            description=comment, source=Complaint.Source.SATISFACTION, author=user, assessment=assessment,
+        )
+    ControlPoint.objects.filter(client=client, kind=ControlPoint.Kind.SURVEY, done_at__isnull=True,
+                                due_date__lte=date + datetime.timedelta(days=30)).update(done_at=timezone.now())
+    return assessment
+
+
+# Catalogues and the ideal-client matrix ---------------------------------------------------
+
+
+@transaction.atomic
+def product_create(*, organization: Organization, name: str) -> Product:
+    name = name.strip()
+    if Product.objects.filter(organization=organization, name__iexact=name).exists():
+        raise ValidationError({"name": _("A product with this name already exists.")})
+    product = Product(organization=organization, name=name)
+    _save(product)
+    return product
+
+
+@transaction.atomic
+def segment_create(*, organization: Organization, name: str, description: str = "") -> Segment:
+    name = name.strip()
+    if Segment.objects.filter(organization=organization, name__iexact=name).exists():
+        raise ValidationError({"name": _("A segment with this name already exists.")})
+    segment = Segment(organization=organization, name=name, description=description)
+    _save(segment)
+    return segment
+
+
+@transaction.atomic
+def refusal_reason_create(*, organization: Organization, name: str) -> RefusalReason:
+    name = name.strip()
+    if RefusalReason.objects.filter(organization=organization, name__iexact=name).exists():
+        raise ValidationError({"name": _("This reason is already in the list.")})
+    reason = RefusalReason(organization=organization, name=name)
+    _save(reason)
+    return reason
+
+
+@transaction.atomic
+def matrix_save(*, organization: Organization, cells: Iterable[tuple[int, int]]) -> int:
+    """Replace the target cells (segment id, product id) of the ideal-client matrix."""
+    segments = {s.pk: s for s in Segment.objects.filter(organization=organization)}
+    products = set(Product.objects.filter(organization=organization).values_list("pk", flat=True))
+    wanted: dict[int, set[int]] = {pk: set() for pk in segments}
+    for segment_id, product_id in cells:
+        if segment_id not in segments or product_id not in products:
+            raise ValidationError(_("The grid names a segment or product that is not in this organization."))
+        wanted[segment_id].add(product_id)
+    for pk, segment in segments.items():
+        segment.target_products.set(wanted[pk])
+    return sum(len(v) for v in wanted.values())
+
+
+@transaction.atomic
+def offer_set(*, client: Client, product: Product, status: str, status_date: datetime.date | None = None,
+              next_step: str = "", next_step_on: datetime.date | None = None, user=None) -> Offer:
+    _check_same_org(client.organization, product=product)
+    if status in (Offer.Status.OFFERED, Offer.Status.SIGNED) and status_date is None:
+        raise ValidationError({"status_date": _("Give the date of the offer or of the contract.")})
+    offer, _created = Offer.objects.get_or_create(client=client, product=product,
+                                                  defaults={"organization_id": client.organization_id})
+    offer.status, offer.status_date, offer.next_step, offer.next_step_on = status, status_date, next_step, next_step_on
+    _save(offer)
+    if status == Offer.Status.SIGNED:
+        client.products.add(product)
+    _audit(client=client, user=user, action="offer.set", changes={"product": product.name, "status": status})
+    return offer

@@ -1,0 +1,173 @@
+"""Services that other apps call: settlements import, classes, lifecycle recompute, complaints."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from django.core.exceptions import ValidationError
+
+from clients import services
+from clients.models import ClassChange, Client, Complaint, ComplaintStep, Product, Settlement, StateChange
+from clients.signals import complaint_closed
+from clients.tests.factories import make_client, settle
+
+pytestmark = pytest.mark.django_db
+
+
+def frame(rows, columns=("client", "date", "amount")):
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def test_import_creates_missing_clients_and_products(org_a):
+    make_client(org_a, "Old name", external_id="E1")
+    rows = frame(
+        [("E1", dt.date(2026, 1, 5), 100.5, "Tea", "INV-1"), ("E2", dt.date(2026, 2, 5), 200, "", None),
+         ("E2", dt.date(2026, 3, 5), Decimal("300.10"), "Coffee", "")],
+        ("client", "date", "amount", "product", "document"),
+    )
+    result = services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
+    assert result == {"clients_created": 1, "clients_matched": 1, "rows_skipped": 0, "settlements_created": 3}
+    new = Client.objects.get(organization=org_a, external_id="E2")
+    assert new.name == "E2"
+    assert sorted(Product.objects.filter(organization=org_a).values_list("name", flat=True)) == ["Coffee", "Tea"]
+    first = Settlement.objects.get(client__external_id="E1")
+    assert (first.amount, first.product.name, first.document) == (Decimal("100.50"), "Tea", "INV-1")
+    assert sorted(new.settlements.values_list("amount", flat=True)) == [Decimal("200.00"), Decimal("300.10")]
+
+
+def test_import_skip_leaves_unknown_clients_out(org_a):
+    make_client(org_a, "Known", tax_number="7701")
+    rows = frame([("7701", dt.date(2026, 1, 5), 1), ("9999", dt.date(2026, 1, 6), 2), ("9999", dt.date(2026, 1, 7), 3)])
+    result = services.settlements_import(organization=org_a, rows=rows, match_by="tax_number", on_missing="skip")
+    assert result == {"clients_created": 0, "clients_matched": 1, "rows_skipped": 2, "settlements_created": 1}
+    assert Client.objects.filter(organization=org_a).count() == 1
+
+
+def test_import_update_renames_matched_clients(org_a):
+    make_client(org_a, "Old", external_id="E1")
+    rows = frame([("E1", dt.date(2026, 1, 5), 1, "New name"), ("E9", dt.date(2026, 1, 5), 1, "Ninth")],
+                 ("client", "date", "amount", "name"))
+    result = services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="update")
+    assert result["clients_created"] == 1 and result["clients_matched"] == 1
+    assert Client.objects.get(external_id="E1").name == "New name"
+    assert Client.objects.get(external_id="E9").name == "Ninth"
+
+
+def test_import_by_name_matches_only_own_organization(org_a, org_b):
+    make_client(org_b, "Shared name")
+    rows = frame([("Shared name", dt.date(2026, 1, 5), 10)])
+    result = services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
+    assert result["clients_created"] == 1
+    assert Settlement.objects.filter(organization=org_b).count() == 0
+
+
+def test_import_with_a_bad_row_writes_nothing(org_a):
+    rows = frame([("A", dt.date(2026, 1, 5), 10), ("B", "yesterday", 10), ("", dt.date(2026, 1, 5), 10), ("C", dt.date(2026, 1, 5), "ten")])
+    with pytest.raises(ValidationError) as error:
+        services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
+    assert error.value.messages == [
+        "Row 2: the date is not a date.", "Row 3: the client is empty.", "Row 4: the amount is not a number."
+    ]
+    assert Client.objects.count() == 0 and Settlement.objects.count() == 0
+
+
+def test_import_rejects_unknown_options(org_a):
+    rows = frame([("A", dt.date(2026, 1, 5), 10)])
+    with pytest.raises(ValidationError):
+        services.settlements_import(organization=org_a, rows=rows, match_by="email", on_missing="create")
+    with pytest.raises(ValidationError):
+        services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="merge")
+    with pytest.raises(ValidationError, match="Columns missing: amount"):
+        services.settlements_import(organization=org_a, rows=rows[["client", "date"]], match_by="name", on_missing="create")
+
+
+def test_classes_record_writes_history_only_for_changes(org_a):
+    a, b, c = (make_client(org_a, n) for n in "abc")
+    changed = services.client_classes_record(
+        organization=org_a, classes={a.pk: ("A", "X"), b.pk: ("", ""), c.pk: ("C", "")}, run_label="run 1",
+        as_of=dt.date(2026, 3, 31),
+    )
+    assert changed == 2
+    a.refresh_from_db()
+    assert (a.abc_class, a.xyz_class) == ("A", "X")
+    history = ClassChange.objects.get(client=a)
+    assert (history.previous_abc, history.abc_class, history.xyz_class, history.run_label) == ("", "A", "X", "run 1")
+    again = services.client_classes_record(
+        organization=org_a, classes={a.pk: ("A", "X"), c.pk: ("B", "")}, run_label="run 2", as_of=dt.date(2026, 4, 30)
+    )
+    assert again == 1
+    assert ClassChange.objects.filter(client=c).count() == 2
+
+
+def test_classes_record_refuses_other_organizations_and_bad_classes(org_a, org_b):
+    foreign = make_client(org_b, "x")
+    with pytest.raises(ValidationError):
+        services.client_classes_record(organization=org_a, classes={foreign.pk: ("A", "")}, run_label="r", as_of=dt.date(2026, 1, 1))
+    own = make_client(org_a, "y")
+    with pytest.raises(ValidationError):
+        services.client_classes_record(organization=org_a, classes={own.pk: ("D", "")}, run_label="r", as_of=dt.date(2026, 1, 1))
+    assert ClassChange.objects.count() == 0
+
+
+def test_lifecycle_recompute_sets_every_state_and_history(org_a):
+    as_of = dt.date(2026, 5, 31)
+    potential = make_client(org_a, "potential")
+    new = make_client(org_a, "new")
+    settle(new, "2026-05-01")
+    regular = make_client(org_a, "regular")
+    settle(regular, "2026-05-01"), settle(regular, "2026-02-28")
+    lost = make_client(org_a, "lost")
+    settle(lost, "2026-02-28"), settle(lost, "2026-07-01")
+    renewed = make_client(org_a, "renewed")
+    settle(renewed, "2026-05-01"), settle(renewed, "2025-11-30")
+    result = services.lifecycle_recompute(organization=org_a, as_of=as_of)
+    states = dict(Client.objects.filter(organization=org_a).values_list("name", "lifecycle_state"))
+    assert states == {"potential": "potential", "new": "new", "regular": "regular", "lost": "lost", "renewed": "renewed"}
+    assert result["changed"] == 4
+    assert result["states"] == {"potential": 1, "new": 1, "regular": 1, "lost": 1, "renewed": 1}
+    assert StateChange.objects.filter(client=renewed, previous_state="potential", state="renewed", as_of=as_of).exists()
+    assert services.lifecycle_recompute(organization=org_a, as_of=as_of)["changed"] == 0
+    assert not StateChange.objects.filter(client=potential).exists()
+
+
+def test_complaint_flow_to_closed_sends_the_signal(org_a, django_capture_on_commit_callbacks):
+    client = make_client(org_a, "c")
+    complaint = services.complaint_register(organization=org_a, client=client, subject="Late delivery", source="survey")
+    received = []
+    handler = lambda sender, complaint, **kw: received.append(complaint.pk)  # noqa: E731
+    complaint_closed.connect(handler)
+    try:
+        services.complaint_advance(complaint=complaint)
+        with pytest.raises(ValidationError) as error:
+            services.complaint_advance(complaint=complaint)
+        assert error.value.message_dict == {"cause": ["Write down the cause found before saying it is removed."]}
+        services.complaint_advance(complaint=complaint, cause="Courier overloaded", actions="Second courier hired")
+        with pytest.raises(ValidationError):
+            services.complaint_advance(complaint=complaint)
+        services.complaint_advance(complaint=complaint, actions="Delivery slots planned a day ahead")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.complaint_advance(complaint=complaint, note="Client confirmed")
+    finally:
+        complaint_closed.disconnect(handler)
+    complaint.refresh_from_db()
+    assert complaint.status == Complaint.Status.CLOSED and complaint.closed_at is not None
+    assert received == [complaint.pk]
+    assert list(ComplaintStep.objects.filter(complaint=complaint).values_list("status", flat=True)) == [
+        "registered", "investigating", "cause_removed", "process_corrected", "closed"
+    ]
+
+
+def test_complaint_register_refuses_a_client_of_another_organization(org_a, org_b):
+    with pytest.raises(ValidationError):
+        services.complaint_register(organization=org_a, client=make_client(org_b, "x"), subject="s")
+
+
+@pytest.mark.parametrize(("score", "opens"), [(5, False), (4, False), (3, True), (2, True), (1, True)])
+def test_low_satisfaction_opens_a_case(org_a, score, opens):
+    client = make_client(org_a, "c")
+    services.assessment_create(client=client, scores={"delivery": score, "quality": 5}, date=dt.date(2026, 3, 1))
+    cases = Complaint.objects.filter(client=client, source="satisfaction")
+    assert cases.count() == (1 if opens else 0)
+    if opens:
+        assert cases.get().subject == f"Low satisfaction score (Delivery speed: {score})"
