@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -196,10 +195,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in the Job table
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Periodic work (run by `celery beat`, or the worker's -B in the local run).
-CELERY_BEAT_SCHEDULE = {
-    "lifecycle-daily": {"task": "clients.lifecycle_daily", "schedule": crontab(hour=3, minute=0)},
-}
+CELERY_BEAT_SCHEDULE: dict = {}
 
 LOGGING = {
     "version": 1,
