@@ -1,0 +1,260 @@
+"""Refuse hostile or unreadable files before any parser touches them.
+
+An .xlsx is a zip of XML parts. Before it is parsed we check, in this order: the size on disk;
+the kind of file by its first bytes (an old binary .xls or a password-protected workbook is an
+OLE2 container, not a zip); the zip's table of contents (entry count, paths with `..`, the
+declared unpacked size and ratio, encrypted entries); then every XML part is inflated as a
+stream, counting the bytes it really unpacks to (a lying header cannot hide a bomb) and looking
+for DTD/entity declarations (Excel never writes them; they are the XML bomb and XXE vectors),
+rows over Excel's limit, merged cells and formulas. The workbook's own XML is then read with
+defusedxml for the sheet names and which sheets are hidden.
+"""
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+EXCEL_MAX_ROWS = 1_048_576
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+CHUNK = 1 << 20
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+class FileRefused(Exception):
+    """The file is refused as a whole; the message says why, for a person."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_unpacked_bytes: int
+    max_ratio: float
+    max_entries: int
+    max_rows: int = EXCEL_MAX_ROWS
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        return cls(
+            max_bytes=settings.UPLOAD_MAX_BYTES,
+            max_unpacked_bytes=getattr(settings, "SEGMENTATION_MAX_UNPACKED_BYTES", 512 * 1024 * 1024),
+            max_ratio=getattr(settings, "SEGMENTATION_MAX_ZIP_RATIO", 100.0),
+            max_entries=getattr(settings, "SEGMENTATION_MAX_ZIP_ENTRIES", 1000),
+        )
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    hidden: bool = False
+    part: str = ""
+    rows: int = 0
+    has_merged_cells: bool = False
+    formulas_without_values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Container:
+    kind: str  # "xlsx" or "csv"
+    sheets: list[SheetInfo] = field(default_factory=list)
+    unpacked_bytes: int = 0
+
+    def sheet(self, name: str) -> SheetInfo:
+        for sheet in self.sheets:
+            if sheet.name == name:
+                return sheet
+        raise FileRefused(_("The workbook has no sheet named “%(name)s”.") % {"name": name})
+
+
+def _mb(size: float) -> str:
+    return f"{size / (1024 * 1024):.1f}"
+
+
+def check_file(path: str | Path, *, filename: str = "", limits: Limits | None = None) -> Container:
+    """Return what the file holds, or raise FileRefused before anything parses it."""
+    limits = limits or Limits.from_settings()
+    path = Path(path)
+    filename = (filename or path.name).lower()
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise FileRefused(
+            _("The file is %(size)s MB; the limit is %(limit)s MB.") % {"size": _mb(size), "limit": _mb(limits.max_bytes)}
+        )
+    if size == 0:
+        raise FileRefused(_("The file is empty."))
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(OLE2_MAGIC):
+        data = path.read_bytes()
+        if ENCRYPTED_PACKAGE in data:
+            raise FileRefused(_("The workbook is password-protected. Remove the password, save it as .xlsx and upload it again."))
+        raise FileRefused(_("This is an old binary Excel file (.xls). Save it as .xlsx (Excel Workbook) and upload it again."))
+    if head.startswith(ZIP_MAGIC):
+        return _check_xlsx(path, size, limits)
+    if filename.endswith((".csv", ".txt")):
+        return _check_csv(path, limits)
+    raise FileRefused(_("This is not an .xlsx workbook (it is not a zip archive) nor a .csv file."))
+
+
+def _check_csv(path: Path, limits: Limits) -> Container:
+    lines = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            if b"\x00" in chunk:
+                raise FileRefused(_("This is not a text .csv file (it contains binary data)."))
+            lines += chunk.count(b"\n")
+    if lines > limits.max_rows:
+        raise FileRefused(
+            _("The file has more than %(limit)s rows, the most a spreadsheet can hold.") % {"limit": f"{limits.max_rows:,}"}
+        )
+    return Container(kind="csv", sheets=[SheetInfo(name="CSV")])
+
+
+def _check_xlsx(path: Path, size: int, limits: Limits) -> Container:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        raise FileRefused(_("The file is damaged: it looks like a zip archive but cannot be opened.")) from None
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > limits.max_entries:
+            raise FileRefused(
+                _("The archive has %(count)s entries; an Excel workbook has far fewer (the limit is %(limit)s).")
+                % {"count": len(entries), "limit": limits.max_entries}
+            )
+        declared = 0
+        for entry in entries:
+            name = entry.filename.replace("\\", "/")
+            if name.startswith("/") or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name):
+                raise FileRefused(_("The archive contains a path that leaves its folder (%(name)s).") % {"name": entry.filename[:100]})
+            if entry.flag_bits & 0x1:
+                raise FileRefused(_("The workbook is password-protected. Remove the password, save it as .xlsx and upload it again."))
+            declared += entry.file_size
+        _check_unpacked(declared, size, limits)
+        names = {entry.filename for entry in entries}
+        if "xl/workbook.xml" not in names:
+            raise FileRefused(_("This zip archive is not an Excel workbook (it has no xl/workbook.xml)."))
+        scans, unpacked = _scan_parts(archive, entries, size, limits)
+        sheets = _sheets(archive, scans)
+    for sheet in sheets:
+        if sheet.rows > limits.max_rows:
+            raise FileRefused(
+                _("Sheet “%(sheet)s” has more than %(limit)s rows, the most a spreadsheet can hold.")
+                % {"sheet": sheet.name, "limit": f"{limits.max_rows:,}"}
+            )
+    return Container(kind="xlsx", sheets=sheets, unpacked_bytes=unpacked)
+
+
+def _check_unpacked(unpacked: int, size: int, limits: Limits) -> None:
+    if unpacked > limits.max_unpacked_bytes:
+        raise FileRefused(
+            _("The workbook unpacks to more than %(limit)s MB (a zip bomb?); it is refused.") % {"limit": _mb(limits.max_unpacked_bytes)}
+        )
+    if unpacked > limits.max_ratio * size and unpacked > 1024 * 1024:
+        raise FileRefused(
+            _("The workbook unpacks to %(ratio)s times its size (the limit is %(limit)s times): a zip bomb is refused.")
+            % {"ratio": int(unpacked / size), "limit": int(limits.max_ratio)}
+        )
+
+
+@dataclass
+class _PartScan:
+    rows: int = 0
+    merged: bool = False
+    formulas: bool = False
+
+
+def _scan_parts(archive: zipfile.ZipFile, entries, size: int, limits: Limits):
+    """Inflate every part as a stream, measuring it and looking for what must not be there."""
+    total = 0
+    scans: dict[str, _PartScan] = {}
+    for entry in entries:
+        scan = _PartScan()
+        is_xml = entry.filename.endswith((".xml", ".rels", ".vml"))
+        tail = b""
+        try:
+            with archive.open(entry) as stream:
+                while chunk := stream.read(CHUNK):
+                    total += len(chunk)
+                    _check_unpacked(total, size, limits)
+                    if not is_xml:
+                        continue
+                    window = tail + chunk
+                    if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                        raise FileRefused(
+                            _("The workbook contains XML entity declarations (%(part)s), a known attack; it is refused.")
+                            % {"part": entry.filename}
+                        )
+                    # A match cannot lie wholly inside `tail` (shorter than every pattern), so none is counted twice.
+                    scan.rows += window.count(b"<row ") + window.count(b"<row>")
+                    scan.merged = scan.merged or b"<mergeCell " in window
+                    scan.formulas = scan.formulas or b"<f>" in window or b"<f " in window
+                    tail = window[-15:]
+        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as error:
+            if isinstance(error, RuntimeError) and "encrypted" not in str(error):
+                raise
+            raise FileRefused(_("The file is damaged: part %(part)s cannot be unpacked.") % {"part": entry.filename}) from None
+        scans[entry.filename] = scan
+    return scans, total
+
+
+def _parse_xml(archive: zipfile.ZipFile, name: str):
+    try:
+        return SafeET.fromstring(archive.read(name))
+    except DefusedXmlException:
+        raise FileRefused(_("The workbook contains XML entity declarations (%(part)s), a known attack; it is refused.") % {"part": name}) from None
+    except (SafeET.ParseError, KeyError):
+        raise FileRefused(_("The file is damaged: %(part)s is not readable XML.") % {"part": name}) from None
+
+
+def _sheets(archive: zipfile.ZipFile, scans: dict[str, _PartScan]) -> list[SheetInfo]:
+    workbook = _parse_xml(archive, "xl/workbook.xml")
+    targets = {}
+    if "xl/_rels/workbook.xml.rels" in scans:
+        rels = _parse_xml(archive, "xl/_rels/workbook.xml.rels")
+        for rel in rels.iter(f"{PKG_REL_NS}Relationship"):
+            target = rel.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            targets[rel.get("Id")] = target
+    sheets = []
+    for node in workbook.iter(f"{MAIN_NS}sheet"):
+        part = targets.get(node.get(f"{REL_NS}id"), "")
+        scan = scans.get(part, _PartScan())
+        sheet = SheetInfo(
+            name=node.get("name", ""),
+            hidden=node.get("state", "visible") in ("hidden", "veryHidden"),
+            part=part,
+            rows=scan.rows,
+            has_merged_cells=scan.merged,
+        )
+        if scan.formulas:
+            sheet.formulas_without_values = _formulas_without_values(archive, part)
+        sheets.append(sheet)
+    if not sheets:
+        raise FileRefused(_("The workbook has no sheets."))
+    return sheets
+
+
+CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+REF_RE = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+
+
+def _formulas_without_values(archive: zipfile.ZipFile, part: str) -> list[str]:
+    """Cells that hold a formula but no stored result (reading them would give blanks)."""
+    found = []
+    for match in CELL_RE.finditer(archive.read(part)):
+        inner = match.group(2) or b""
+        if (b"<f>" in inner or b"<f " in inner) and b"<v>" not in inner and b"<v " not in inner:
+            ref = REF_RE.search(match.group(1))
+            found.append(ref.group(1).decode() if ref else "?")
+    return found

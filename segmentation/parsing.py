@@ -1,0 +1,505 @@
+"""Read a checked file into a table, recognise its shape and columns, validate every cell.
+
+No database here: the web upload, the Celery job and the `abcxyz` command share this module.
+Validation is vectorised over columns; each problem names the spreadsheet row, the column and
+what is wrong. A file with any problem is never imported.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
+
+from .guards import Container, FileRefused
+
+WIDE = "wide"
+LONG = "long"
+ROLES = ("client", "date", "amount", "product", "document")
+
+# Header words per role, lower case; a header containing one of them takes the role.
+# Order matters where headers overlap: "дата документа" is a date, not a document.
+ROLE_WORDS = {
+    "date": ("date", "дата", "period", "период", "month", "месяц", "day", "день"),
+    "amount": ("amount", "sum", "сумма", "выручка", "оборот", "revenue", "turnover", "sales", "продаж",
+               "margin", "маржа", "value", "оплата", "payment"),
+    "product": ("product", "продукт", "товар", "номенклатура", "item", "услуга", "service"),
+    "document": ("document", "документ", "invoice", "счет", "счёт", "накладная"),
+    "client": ("client", "customer", "клиент", "контрагент", "покупатель", "заказчик", "партнер",
+               "партнёр", "company", "компания", "организация", "name", "наименование", "id", "код", "инн"),
+}
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
+    "nov": 11, "dec": 12,
+    "янв": 1, "фев": 2, "мар": 3, "апр": 4, "май": 5, "мая": 5, "июн": 6, "июл": 7, "авг": 8, "сен": 9,
+    "окт": 10, "ноя": 11, "дек": 12,
+}
+# Excel day numbers from 2000-01-01 to 2099-12-31, read as dates in a header row.
+SERIAL_RANGE = (36526, 73415)
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+@dataclass
+class Table:
+    """A sheet as read: header cells, data cells (object columns), spreadsheet numbering."""
+
+    header: list
+    data: pd.DataFrame
+    row_numbers: np.ndarray
+    first_column: int = 0
+
+    def letter(self, position: int) -> str:
+        return column_letter(self.first_column + position)
+
+    def label(self, position: int) -> str:
+        text = header_text(self.header[position]) if position < len(self.header) else ""
+        return f"{self.letter(position)} ({text})" if text else self.letter(position)
+
+
+@dataclass
+class Mapping:
+    shape: str = ""
+    client: int | None = None
+    date: int | None = None
+    amount: int | None = None
+    product: int | None = None
+    document: int | None = None
+    months: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"shape": self.shape, **{role: getattr(self, role) for role in ROLES}, "months": list(self.months)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Mapping":
+        return cls(
+            shape=data.get("shape", ""),
+            months=[int(m) for m in data.get("months", [])],
+            **{role: (None if data.get(role) in (None, "") else int(data[role])) for role in ROLES},
+        )
+
+
+@dataclass
+class Problem:
+    row: int | None  # spreadsheet row number; None for the file or a header
+    column: str  # e.g. "C (Amount)", "" for a whole row or the file
+    value: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+
+
+@dataclass
+class Parsed:
+    """The outcome of validation: problems, or clean data ready to classify or import."""
+
+    mapping: Mapping
+    problems: list[Problem]
+    bad_rows: np.ndarray  # positions into table.data of rows with a problem
+    wide: pd.DataFrame | None = None  # index client, columns pd.Period (month), values amounts
+    settlements: pd.DataFrame | None = None  # long: client, date, amount[, product, document]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def header_text(value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d") if (value.hour, value.minute) == (0, 0) else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() if value is not None else ""
+
+
+# ---------------------------------------------------------------- reading
+
+
+def read_table(path: str | Path, container: Container, sheet: str = "") -> Table:
+    if container.kind == "csv":
+        return _read_csv(Path(path))
+    workbook = CalamineWorkbook.from_path(str(path))
+    try:
+        worksheet = workbook.get_sheet_by_name(sheet or container.sheets[0].name)
+        rows = worksheet.to_python()
+        start_row, start_column = worksheet.start or (0, 0)
+    except Exception as error:  # calamine raises its own error types for damaged parts
+        raise FileRefused(_("The sheet cannot be read: %(error)s") % {"error": str(error)[:200]}) from None
+    finally:
+        workbook.close()
+    if not rows:
+        return Table(header=[], data=pd.DataFrame(), row_numbers=np.array([], dtype=np.int64))
+    width = max(len(rows[0]), 1)
+    data = pd.DataFrame(rows[1:], dtype=object) if len(rows) > 1 else pd.DataFrame(columns=range(width), dtype=object)
+    data.columns = range(data.shape[1])
+    return Table(
+        header=list(rows[0]),
+        data=data,
+        row_numbers=np.arange(len(rows) - 1, dtype=np.int64) + start_row + 2,
+        first_column=start_column,
+    )
+
+
+def _read_csv(path: Path) -> Table:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first_line.count)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
+            quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, ValueError) as error:
+        raise FileRefused(_("The .csv file cannot be read: %(error)s") % {"error": str(error)[:200]}) from None
+    if frame.empty:
+        return Table(header=[], data=pd.DataFrame(), row_numbers=np.array([], dtype=np.int64))
+    header = list(frame.iloc[0])
+    data = frame.iloc[1:].reset_index(drop=True).astype(object)
+    data.columns = range(data.shape[1])
+    return Table(header=header, data=data, row_numbers=np.arange(len(data), dtype=np.int64) + 2)
+
+
+# ---------------------------------------------------------------- recognising
+
+
+def parse_month(value) -> pd.Period | None:
+    """A month from a header: a date, an Excel day number, "2025-01", "01.2025", "янв 2025"..."""
+    if isinstance(value, (datetime, date)):
+        return pd.Period(year=value.year, month=value.month, freq="M")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
+            stamp = EXCEL_EPOCH + pd.Timedelta(days=int(value))
+            return pd.Period(year=stamp.year, month=stamp.month, freq="M")
+        return None
+    text = str(value).strip().lower().replace("ё", "е")
+    if not text:
+        return None
+    patterns = (
+        (r"^(\d{4})[-./](\d{1,2})(?:[-./](\d{1,2}))?(?:[ t]00:00(?::00)?)?$", lambda m: (m[1], m[2])),
+        (r"^(\d{1,2})[-./](\d{4})$", lambda m: (m[2], m[1])),
+        (r"^(\d{1,2})[-./](\d{1,2})[-./](\d{4})$", lambda m: (m[3], m[2])),
+    )
+    for pattern, pick in patterns:
+        match = re.match(pattern, text)
+        if match:
+            year, month = (int(x) for x in pick(match))
+            return pd.Period(year=year, month=month, freq="M") if 1 <= month <= 12 and 1900 < year < 2200 else None
+    match = re.match(r"^([a-zа-я]{3,})\.?[\s\-'’_]*(\d{2}|\d{4})(?:\s*г\.?)?$", text)
+    if match and match[1][:3] in MONTHS:
+        year = int(match[2])
+        year = year + 2000 if year < 100 else year
+        return pd.Period(year=year, month=MONTHS[match[1][:3]], freq="M")
+    return None
+
+
+def detect_mapping(header: list) -> Mapping:
+    """Guess the shape and the role of each column from the header row."""
+    months = [i for i, value in enumerate(header) if parse_month(value) is not None]
+    texts = [header_text(value).lower() for value in header]
+    found: dict[str, int] = {}
+    for role, words in ROLE_WORDS.items():
+        for position, text in enumerate(texts):
+            if position in months or position in found.values():
+                continue
+            if any(word in text for word in words):
+                found[role] = position
+                break
+    mapping = Mapping(**found)
+    if len(months) >= 2:
+        mapping.shape = WIDE
+        mapping.months = months
+        mapping.date = mapping.amount = mapping.product = mapping.document = None
+        if mapping.client is None:
+            others = [i for i in range(len(header)) if i not in months]
+            mapping.client = others[0] if others else None
+    elif mapping.date is not None and mapping.amount is not None:
+        mapping.shape = LONG
+        if mapping.client is None:
+            taken = {mapping.date, mapping.amount, mapping.product, mapping.document}
+            others = [i for i in range(len(header)) if i not in taken]
+            mapping.client = others[0] if others else None
+    return mapping
+
+
+# ---------------------------------------------------------------- validating
+
+
+def _blank(column: pd.Series) -> np.ndarray:
+    """Empty cells: missing, or text of nothing but spaces."""
+    values = column.to_numpy(dtype=object)
+    blank = pd.isna(values) | (values == "")
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind not in ("floating", "integer", "mixed-integer-float", "datetime", "date", "empty"):
+        text = np.array([isinstance(v, str) for v in values], dtype=bool) & ~blank
+        if text.any():
+            blank[text] = pd.Series(values[text], dtype=object).str.strip().eq("").to_numpy()
+    return blank
+
+
+def _texts(column: pd.Series) -> pd.Series:
+    """Cells as trimmed text (numbers without a trailing .0, dates as ISO)."""
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return pd.Series(values, dtype=object).str.strip()
+    return pd.Series([header_text(v) for v in values], dtype=object)
+
+
+def _numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Numbers from object cells; (amounts with blanks as NaN, mask of cells that are not numbers)."""
+    raw = values.to_numpy(dtype=object)
+    blank = pd.isna(raw) | (raw == "")
+    if blank.any():
+        raw = raw.copy()
+        raw[blank] = np.nan
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("floating", "integer", "mixed-integer-float", "empty"):
+        # The usual case: every cell is a number or empty; no per-cell work.
+        return pd.Series(raw.astype("float64")), np.zeros(len(raw), dtype=bool)
+    is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in raw], dtype=bool)
+    numbers = pd.to_numeric(pd.Series(np.where(is_bool, None, raw), dtype=object), errors="coerce").astype("float64")
+    blank = _blank(values)
+    failed = numbers.isna().to_numpy() & ~blank & ~is_bool
+    if failed.any():
+        # "1 234,50" and "1234,5": spaces as thousands separators, a comma as the decimal mark.
+        retry = pd.Series(raw[failed]).astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".", regex=False)
+        retry = retry.where(retry.str.match(r"^[-+]?(\d+\.?\d*|\.\d+)$"), None)
+        numbers.loc[failed] = pd.to_numeric(retry, errors="coerce").to_numpy()
+        failed = numbers.isna().to_numpy() & ~blank & ~is_bool
+    # Booleans are not amounts even though they convert to 0 and 1.
+    return numbers, failed | is_bool
+
+
+def _dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Dates from object cells; (dates, mask of cells that are not dates)."""
+    raw = values.to_numpy(dtype=object)
+    kind = pd.api.types.infer_dtype(raw, skipna=True)
+    if kind in ("datetime", "date", "datetime64"):
+        is_stamp, is_text = ~pd.isna(raw), np.zeros(len(raw), dtype=bool)
+    elif kind == "string":
+        is_stamp, is_text = np.zeros(len(raw), dtype=bool), ~pd.isna(raw)
+    else:
+        is_text = np.array([isinstance(v, str) for v in raw], dtype=bool)
+        is_stamp = np.array([isinstance(v, (datetime, date)) for v in raw], dtype=bool)
+    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    if is_stamp.any():
+        result[is_stamp] = pd.to_datetime(values[is_stamp], errors="coerce")
+    if is_text.any():
+        text = values[is_text].str.strip()
+        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+        for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%y"):
+            missing = parsed.isna()
+            if not missing.any():
+                break
+            parsed[missing] = pd.to_datetime(text[missing], format=pattern, errors="coerce")
+        result[is_text] = parsed
+    failed = result.isna().to_numpy()
+    return result, failed
+
+
+class _Collector:
+    """Gathers problems column by column, keeping the rows they hit."""
+
+    def __init__(self, table: Table, limit: int):
+        self.table = table
+        self.limit = limit
+        self.problems: list[Problem] = []
+        self.count = 0
+        self.rows = np.zeros(len(table.data), dtype=bool)
+        self.reasons: dict[int, list[str]] = {}
+
+    def add(self, mask: np.ndarray, position: int | None, message: str, values: pd.Series | None = None) -> None:
+        positions = np.flatnonzero(mask)
+        if not len(positions):
+            return
+        self.rows[positions] = True
+        column = self.table.label(position) if position is not None else ""
+        for index in positions:
+            text = f"{column}: {message}" if column else message
+            self.reasons.setdefault(int(index), []).append(text)
+        self.count += len(positions)
+        room = self.limit - len(self.problems)
+        for index in positions[: max(room, 0)]:
+            value = "" if values is None else header_text(values.iloc[index])
+            self.problems.append(Problem(int(self.table.row_numbers[index]), column, value[:100], message))
+
+    def file(self, message: str, column: str = "") -> None:
+        self.count += 1
+        self.problems.insert(0, Problem(None, column, "", message))
+
+
+def validate(
+    table: Table,
+    mapping: Mapping,
+    *,
+    container: Container,
+    sheet: str = "",
+    today: date | None = None,
+    limit: int = 5000,
+) -> tuple[Parsed, "_Collector"]:
+    """Check every cell the mapping uses; build the clean data only when nothing is wrong."""
+    today = today or date.today()
+    collect = _Collector(table, limit)
+    info = container.sheet(sheet or container.sheets[0].name) if container.kind == "xlsx" else None
+    if container.kind == "xlsx":
+        for other in container.sheets:
+            if other.hidden:
+                collect.file(_("Sheet “%(sheet)s” is hidden: show or delete it, so that nothing in the file goes unseen.") % {"sheet": other.name})
+        if info.has_merged_cells:
+            collect.file(_("Sheet “%(sheet)s” has merged cells: unmerge them so that every row has its own values.") % {"sheet": info.name})
+        if info.formulas_without_values:
+            cells = ", ".join(info.formulas_without_values[:10])
+            collect.file(
+                _("Cells with formulas but no stored values (%(cells)s): open the file in Excel, let it calculate, and save it.") % {"cells": cells}
+            )
+    data = table.data
+    empty_row = np.ones(len(data), dtype=bool)
+    for position in data.columns:
+        empty_row &= _blank(data[position])
+    keep = ~empty_row
+    if not table.header:
+        collect.file(_("The sheet is empty."))
+        return Parsed(mapping, collect.problems, np.flatnonzero(collect.rows)), collect
+    if mapping.shape not in (WIDE, LONG):
+        collect.file(_("Could not tell the shape of the table: choose the columns below."))
+        return Parsed(mapping, collect.problems, np.flatnonzero(collect.rows)), collect
+    if mapping.client is None or mapping.client >= data.shape[1] and len(data):
+        collect.file(_("Choose the column with the client."))
+        return Parsed(mapping, collect.problems, np.flatnonzero(collect.rows)), collect
+    if not keep.any():
+        collect.file(_("The table has a header but no rows."))
+    clients = data[mapping.client] if len(data) else pd.Series([], dtype=object)
+    client_text = _texts(clients)
+    collect.add(keep & (client_text == "").to_numpy(), mapping.client, _("the client is empty"), clients)
+    if mapping.shape == WIDE:
+        parsed = _validate_wide(table, mapping, collect, keep, client_text, today)
+    else:
+        parsed = _validate_long(table, mapping, collect, keep, client_text, today)
+    parsed.problems = collect.problems
+    parsed.bad_rows = np.flatnonzero(collect.rows)
+    if not parsed.ok:
+        parsed.wide = parsed.settlements = None
+    return parsed, collect
+
+
+def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
+    data = table.data
+    if len(mapping.months) < 1:
+        collect.file(_("Choose at least one month column."))
+        return Parsed(mapping, [], np.array([]))
+    periods = []
+    seen: dict[pd.Period, int] = {}
+    this_month = pd.Period(today, freq="M")
+    for position in mapping.months:
+        period = parse_month(table.header[position]) if position < len(table.header) else None
+        label = table.label(position)
+        if period is None:
+            collect.file(_("The header is not a month (write it as 2025-01, янв 2025 or a date)."), label)
+        elif period in seen:
+            collect.file(_("The month appears twice in the header (also column %(other)s).") % {"other": table.label(seen[period])}, label)
+        elif period > this_month:
+            collect.file(_("The month lies in the future."), label)
+        else:
+            seen[period] = position
+        periods.append(period)
+    duplicate = keep & client_text.duplicated(keep="first").to_numpy() & (client_text != "").to_numpy()
+    if duplicate.any():
+        first_row = dict(zip(client_text[keep][::-1], table.row_numbers[keep][::-1]))
+        for index in np.flatnonzero(duplicate):
+            mask = np.zeros(len(data), dtype=bool)
+            mask[index] = True
+            collect.add(
+                mask, mapping.client,
+                _("the client appears again (first in row %(row)s), so it would have two amounts in every month")
+                % {"row": first_row[client_text.iloc[index]]},
+                data[mapping.client],
+            )
+    if len(mapping.months) and len(data):
+        block = data[mapping.months]
+        stacked = pd.Series(block.to_numpy(dtype=object).ravel(order="F"), dtype=object)
+        numbers, failed = _numbers(stacked)
+        failed = failed.reshape(len(mapping.months), len(data)).T
+        for offset, position in enumerate(mapping.months):
+            collect.add(keep & failed[:, offset], position, _("not a number"), data[position])
+        amounts = numbers.to_numpy().reshape(len(mapping.months), len(data)).T
+    else:
+        amounts = np.zeros((len(data), len(mapping.months)))
+    parsed = Parsed(mapping, [], np.array([]))
+    if collect.count == 0:
+        frame = pd.DataFrame(np.nan_to_num(amounts[keep]), index=pd.Index(client_text[keep].to_numpy(), name="client"), columns=periods)
+        frame = frame.reindex(columns=pd.period_range(min(periods), max(periods), freq="M"), fill_value=0.0)
+        parsed.wide = frame
+    return parsed
+
+
+def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
+    data = table.data
+    parsed = Parsed(mapping, [], np.array([]))
+    if len(data) == 0:
+        return parsed
+    dates, bad_date = _dates(data[mapping.date])
+    blank_date = _blank(data[mapping.date])
+    collect.add(keep & blank_date, mapping.date, _("the date is empty"), data[mapping.date])
+    collect.add(keep & bad_date & ~blank_date, mapping.date, _("not a date (write it as 2025-01-31 or 31.01.2025)"), data[mapping.date])
+    future = (dates > pd.Timestamp(today)).to_numpy()
+    collect.add(keep & future, mapping.date, _("the date lies in the future"), data[mapping.date])
+    amounts, bad_amount = _numbers(data[mapping.amount])
+    blank_amount = _blank(data[mapping.amount])
+    collect.add(keep & blank_amount, mapping.amount, _("the amount is empty"), data[mapping.amount])
+    collect.add(keep & bad_amount, mapping.amount, _("not a number"), data[mapping.amount])
+    if collect.count == 0:
+        frame = pd.DataFrame({"client": client_text[keep].to_numpy(), "date": dates[keep].dt.normalize().to_numpy(), "amount": amounts[keep].to_numpy()})
+        for role in ("product", "document"):
+            position = getattr(mapping, role)
+            if position is not None:
+                frame[role] = _texts(data[position][keep]).to_numpy()
+        parsed.settlements = frame
+    return parsed
+
+
+def settlements_to_wide(settlements: pd.DataFrame, *, start: pd.Period | None = None, end: pd.Period | None = None) -> pd.DataFrame:
+    """Amounts per client and month from settlements; the window is first to last month unless given."""
+    months = settlements["date"].dt.to_period("M")
+    start = start or months.min()
+    end = end or months.max()
+    inside = ((months >= start) & (months <= end)).to_numpy()
+    codes, uniques = pd.factorize(settlements["client"].to_numpy()[inside], sort=False)
+    offsets = _month_offsets(months[inside], start)
+    width = (end - start).n + 1
+    flat = np.bincount(codes * width + offsets, weights=settlements["amount"].to_numpy()[inside], minlength=len(uniques) * width)
+    values = flat.reshape(len(uniques), width)
+    clients = pd.Index(uniques, name="client")
+    return pd.DataFrame(values, index=clients, columns=pd.period_range(start, end, freq="M"))
+
+
+def _month_offsets(months: pd.Series, start: pd.Period) -> np.ndarray:
+    ordinals = months.array.asi8 if hasattr(months.array, "asi8") else months.map(lambda p: p.ordinal).to_numpy()
+    return (np.asarray(ordinals) - start.ordinal).astype(np.int64)
+
+
+def to_quarters(wide: pd.DataFrame) -> pd.DataFrame:
+    """Sum months into calendar quarters (a partial first or last quarter is kept as it is)."""
+    quarters = pd.PeriodIndex(wide.columns, freq="M").asfreq("Q")
+    summed = wide.T.groupby(quarters).sum().T
+    return summed.reindex(columns=pd.period_range(quarters.min(), quarters.max(), freq="Q"), fill_value=0.0)

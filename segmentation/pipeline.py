@@ -1,0 +1,114 @@
+"""The one parse -> validate -> classify pipeline of a file, used by the web jobs and the command.
+
+No database: a caller that stores results does so itself. `progress(percent, message)` is
+called at each stage.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.utils.translation import gettext as _
+
+from .abcxyz import abc_xyz
+from .export import write_xlsx
+from .guards import Container, Limits, check_file
+from .parsing import LONG, Mapping, Parsed, Table, detect_mapping, header_text, read_table, settlements_to_wide, to_quarters, validate
+
+Progress = Callable[[int, str], None]
+RESULT_COLUMNS = ["client", "total", "share", "cum_share", "abc", "cv", "xyz"]
+
+
+@dataclass
+class Params:
+    a: float = 0.5
+    b: float = 0.8
+    x: float = 0.10
+    y: float = 0.25
+    min_history: int = 4
+    period: str = "month"  # or "quarter"
+
+    def as_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "x": self.x, "y": self.y, "min_history": self.min_history, "period": self.period}
+
+
+@dataclass
+class Loaded:
+    container: Container
+    sheet: str
+    table: Table
+    mapping: Mapping
+    parsed: Parsed
+    reasons: dict[int, list[str]]
+    problem_count: int
+
+
+def _quiet(percent: int, message: str = "") -> None:
+    return None
+
+
+def load(
+    path: str | Path,
+    *,
+    filename: str = "",
+    sheet: str = "",
+    mapping: Mapping | None = None,
+    today: date | None = None,
+    limits: Limits | None = None,
+    progress: Progress = _quiet,
+) -> Loaded:
+    """Check, read and validate a file; raise FileRefused for a hostile or unreadable one."""
+    progress(5, _("Checking the file"))
+    container = check_file(path, filename=filename, limits=limits)
+    if container.kind == "xlsx":
+        visible = [s.name for s in container.sheets if not s.hidden] or [container.sheets[0].name]
+        sheet = sheet if sheet in {s.name for s in container.sheets} else visible[0]
+    else:
+        sheet = container.sheets[0].name
+    progress(15, _("Reading sheet “%(sheet)s”") % {"sheet": sheet})
+    table = read_table(path, container, sheet)
+    mapping = mapping or detect_mapping(table.header)
+    progress(40, _("Validating %(rows)s rows") % {"rows": len(table.data)})
+    parsed, collected = validate(table, mapping, container=container, sheet=sheet, today=today)
+    return Loaded(container, sheet, table, mapping, parsed, collected.reasons, collected.count)
+
+
+def wide_of(parsed: Parsed, *, period: str = "month") -> pd.DataFrame:
+    """Amounts per client and period of a valid file."""
+    wide = parsed.wide if parsed.mapping.shape != LONG else settlements_to_wide(parsed.settlements)
+    return to_quarters(wide) if period == "quarter" else wide
+
+
+def classify(parsed: Parsed, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(amounts per client and period, classes per client) of a valid file."""
+    wide = wide_of(parsed, period=params.period)
+    result = abc_xyz(wide, a=params.a, b=params.b, x=params.x, y=params.y, min_history=params.min_history)
+    return wide, result
+
+
+def result_frame(result: pd.DataFrame) -> pd.DataFrame:
+    frame = result.reset_index()
+    frame.columns = RESULT_COLUMNS
+    return frame
+
+
+def write_result(result: pd.DataFrame, target) -> None:
+    write_xlsx({"ABC-XYZ": result_frame(result)}, target)
+
+
+def rejected_frame(loaded: Loaded) -> pd.DataFrame:
+    """The rows with problems, as they were in the file, with the row number and the reasons."""
+    table = loaded.table
+    positions = np.array(sorted(loaded.reasons), dtype=np.int64)
+    headers = [header_text(h) or table.letter(i) for i, h in enumerate(table.header)]
+    rows = table.data.iloc[positions] if len(positions) else table.data.iloc[0:0]
+    frame = pd.DataFrame({_("Row"): table.row_numbers[positions] if len(positions) else []})
+    for position, name in enumerate(headers):
+        column = rows[position].to_numpy() if position in rows.columns else [None] * len(positions)
+        label = name if name not in frame.columns else f"{name} ({table.letter(position)})"
+        frame[label] = [header_text(v) if hasattr(v, "year") else (None if v == "" else v) for v in column]
+    frame[_("Reason")] = ["; ".join(loaded.reasons[int(p)]) for p in positions]
+    return frame
