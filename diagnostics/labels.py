@@ -1,0 +1,74 @@
+"""Display texts of answer values and of questionnaire content in the current language."""
+
+import math
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .definition import CHOICES, SCALES, localized
+
+VALUE_LABELS = {
+    "yes": _("Yes"),
+    "partly": _("Partly"),
+    "no": _("No"),
+    "+": "+",
+    "+-": "+-",
+    "-": "-",
+    "pass": _("Pass"),
+    "fail": _("Fail"),
+}
+TYPE_LABELS = {
+    "yes_partly_no": _("yes / partly / no"),
+    "plus_minus": _("+ / +- / -"),
+    "pass_fail": _("pass / fail"),
+    "yes_no": _("yes / no"),
+    "scale_0_10": _("0-10"),
+    "scale_1_5": _("1-5"),
+    "scale_1_7": _("1-7"),
+    "single": _("single choice"),
+    "multiple": _("several choices"),
+    "text": _("free text"),
+    "number": _("number"),
+}
+
+
+def language() -> str:
+    return (get_language() or "en")[:2]
+
+
+def text(value: dict | None) -> str:
+    return localized(value, language())
+
+
+def choices(item: dict) -> list[tuple[str, str]]:
+    """(value, label) pairs for a choice or option item; empty for other types."""
+    kind = item["type"]
+    if kind in CHOICES:
+        return [(value, str(VALUE_LABELS[value])) for value in CHOICES[kind]]
+    if kind in ("single", "multiple"):
+        return [(option["value"], text(option["text"])) for option in item["options"]]
+    if kind in SCALES:
+        low, high = SCALES[kind]
+        return [(str(n), str(n)) for n in range(low, high + 1)]
+    return []
+
+
+def display(item: dict, value) -> str:
+    """An answer as a person reads it."""
+    if value is None:
+        return ""
+    kind = item["type"]
+    if kind in CHOICES:
+        return str(VALUE_LABELS[value])
+    if kind in ("single", "multiple"):
+        labels = dict(choices(item))
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(v, v) for v in values)
+    return str(value)
+
+
+def number(value: float | None) -> float | None:
+    """A score ready for JSON and templates: NaN (nothing answered) becomes None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return round(value, 1)

@@ -1,0 +1,281 @@
+"""Reads of diagnostics: visible assessments, report and comparison data, actions, maps."""
+
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+
+from crm_portal.models import Membership, Role
+from crm_portal.tenancy import scoped
+
+from . import labels, scoring
+from .definition import items_by_key
+from .models import Action, AidaAction, Assessment, Instrument, Touchpoint
+
+SEES_ALL = (Role.SALES_HEAD, Role.ADMIN)
+
+
+def instruments_overview() -> list[dict]:
+    """Every instrument with its latest version, item count and every version number."""
+    rows = []
+    for instrument in Instrument.objects.prefetch_related("versions"):
+        versions = sorted(instrument.versions.all(), key=lambda v: -v.number)
+        if not versions:
+            continue
+        latest = versions[0]
+        definition = latest.definition
+        rows.append({
+            "instrument": instrument,
+            "version": latest,
+            "versions": versions,
+            "title": labels.text(definition["title"]),
+            "description": labels.text(definition["description"]),
+            "source": definition["source"],
+            "source_idea": labels.text(definition["source_idea"]),
+            "items": len(items_by_key(definition)),
+            "sections": len(definition["sections"]),
+        })
+    return rows
+
+
+def assessments_visible(request: HttpRequest) -> QuerySet[Assessment]:
+    """Sales heads and admins see every assessment; others their own and completed ones."""
+    rows = scoped(request, Assessment).select_related("version__instrument", "author")
+    if request.role in SEES_ALL:
+        return rows
+    return rows.filter(Q(author=request.user) | Q(status=Assessment.Status.COMPLETED))
+
+
+def answers_of(assessment: Assessment) -> tuple[dict, dict]:
+    """(values, comments) keyed by item."""
+    values, comments = {}, {}
+    for key, value, comment in assessment.answers.values_list("item_key", "value", "comment"):
+        values[key] = value
+        comments[key] = comment
+    return values, comments
+
+
+def item_view(item: dict, value, comment: str = "") -> dict:
+    return {
+        "key": item["key"],
+        "type": item["type"],
+        "text": labels.text(item["text"]),
+        "help": labels.text(item.get("help")),
+        "choices": labels.choices(item),
+        "value": value,
+        "values": [str(v) for v in value] if isinstance(value, list) else ([] if value is None else [str(value)]),
+        "display": labels.display(item, value),
+        "points": scoring.item_points(item, value),
+        "comment": comment,
+    }
+
+
+def fill_context(assessment: Assessment) -> dict:
+    definition = assessment.version.definition
+    values, comments = answers_of(assessment)
+    answered, total = scoring.progress(definition, values)
+    return {
+        "definition": definition,
+        "title": labels.text(definition["title"]),
+        "description": labels.text(definition["description"]),
+        "answer_help": [(value, labels.text(help_text)) for value, help_text in (definition.get("answer_help") or {}).items()],
+        "sections": [
+            {"key": section["key"], "title": labels.text(section["title"]),
+             "items": [item_view(item, values.get(item["key"]), comments.get(item["key"], "")) for item in section["items"]]}
+            for section in definition["sections"]
+        ],
+        "progress": {"answered": answered, "total": total, "percent": round(answered * 100 / total) if total else 0},
+    }
+
+
+def progress_of(assessment: Assessment) -> dict:
+    values, _ = answers_of(assessment)
+    answered, total = scoring.progress(assessment.version.definition, values)
+    return {"answered": answered, "total": total, "percent": round(answered * 100 / total) if total else 0}
+
+
+def _rule_text(definition: dict, result: dict) -> dict:
+    if result["rule"] == "scenario":
+        item = items_by_key(definition)[result["item"]]
+        for option in item["options"]:
+            if option["value"] == result["value"]:
+                return {"scenario": labels.text(option["text"]), "need": labels.text(option.get("need"))}
+        return {}
+    if result["rule"] == "enps":
+        return {"enps": labels.number(result["enps"])}
+    if result["rule"] == "count":
+        return {"count": result["count"], "of": result["of"]}
+    return {}
+
+
+def chart_data(definition: dict, score: dict, values: dict) -> dict | None:
+    kind = definition.get("chart", "bars")
+    titles = [labels.text(section["title"]) for section in definition["sections"]]
+    section_scores = [labels.number(section["score"]) for section in score["sections"]]
+    if kind == "none" or all(v is None for v in section_scores):
+        return None
+    if kind == "heatmap":
+        width = max(len(section["items"]) for section in definition["sections"])
+        z, texts = [], []
+        for section in definition["sections"]:
+            row, row_text = [], []
+            for index in range(width):
+                if index < len(section["items"]):
+                    item = section["items"][index]
+                    points = scoring.item_points(item, values.get(item["key"]))
+                    row.append(None if points is None else points * 100)
+                    row_text.append(f"{labels.text(item['text'])} — {labels.display(item, values.get(item['key'])) or '·'}")
+                else:
+                    row.append(None)
+                    row_text.append("")
+            z.append(row)
+            texts.append(row_text)
+        return {"kind": "heatmap", "rows": titles, "columns": [str(i + 1) for i in range(width)], "z": z, "text": texts}
+    return {"kind": kind, "labels": titles, "values": section_scores}
+
+
+def report(assessment: Assessment) -> dict:
+    definition = assessment.version.definition
+    values, comments = answers_of(assessment)
+    score = scoring.score(definition, values)
+    items = items_by_key(definition)
+    section_titles = {section["key"]: labels.text(section["title"]) for section in definition["sections"]}
+    actions = {}
+    for action in assessment.actions.select_related("owner"):
+        actions.setdefault(action.item_key, []).append(action)
+    sections = []
+    for section, section_score in zip(definition["sections"], score["sections"]):
+        sections.append({
+            "key": section["key"],
+            "title": section_titles[section["key"]],
+            "score": labels.number(section_score["score"]),
+            "answered": section_score["answered"],
+            "total": section_score["total"],
+            "scored": section_score["scored"],
+            "items": [item_view(item, values.get(item["key"]), comments.get(item["key"], "")) for item in section["items"]],
+        })
+    agenda = [
+        {**item_view(items[entry["item"]], entry["value"], comments.get(entry["item"], "")),
+         "section": section_titles[entry["section"]], "actions": actions.get(entry["item"], [])}
+        for entry in score["agenda"]
+    ]
+    return {
+        "title": labels.text(definition["title"]),
+        "description": labels.text(definition["description"]),
+        "source": definition["source"],
+        "source_idea": labels.text(definition["source_idea"]),
+        "rule": definition["scoring"]["rule"],
+        "overall": labels.number(score["overall"]),
+        "answered": score["answered"],
+        "total": score["total"],
+        "sections": sections,
+        "agenda": agenda,
+        "result": _rule_text(definition, score["result"]),
+        "chart": chart_data(definition, score, values),
+    }
+
+
+def earlier_assessments(request: HttpRequest, assessment: Assessment) -> QuerySet[Assessment]:
+    """Completed assessments of the same instrument that can be compared with this one."""
+    return (
+        assessments_visible(request)
+        .filter(version__instrument=assessment.version.instrument, status=Assessment.Status.COMPLETED)
+        .exclude(pk=assessment.pk)
+        .order_by("-completed_at", "-id")
+    )
+
+
+def comparison(older: Assessment, newer: Assessment) -> dict:
+    old_values, _ = answers_of(older)
+    new_values, _ = answers_of(newer)
+    old_definition, new_definition = older.version.definition, newer.version.definition
+    result = scoring.compare(old_definition, old_values, new_definition, new_values)
+    section_titles = {s["key"]: labels.text(s["title"]) for s in new_definition["sections"]}
+    new_items = items_by_key(new_definition)
+    old_items = items_by_key(old_definition)
+    sections = [
+        {"title": section_titles[s["key"]], "before": labels.number(s["before"]), "after": labels.number(s["after"]),
+         "delta": labels.number(s["delta"])}
+        for s in result["sections"]
+    ]
+    items = []
+    for entry in result["items"]:
+        item = new_items[entry["item"]]
+        old_item = old_items.get(entry["item"])
+        items.append({
+            "section": section_titles[entry["section"]],
+            "text": labels.text(item["text"]),
+            "before": labels.display(old_item, entry["before_value"]) if old_item else "",
+            "after": labels.display(item, entry["after_value"]),
+            "change": entry["change"],
+        })
+    overall = result["overall"]
+    return {
+        "overall": {k: labels.number(v) for k, v in overall.items()},
+        "sections": sections,
+        "improved": [i for i in items if i["change"] == "better"],
+        "worse": [i for i in items if i["change"] == "worse"],
+        "same": [i for i in items if i["change"] in ("same", "unknown")],
+        "chart": {"labels": [s["title"] for s in sections], "before": [s["before"] for s in sections],
+                  "after": [s["after"] for s in sections]},
+    }
+
+
+def organization_users(organization):
+    return [m.user for m in Membership.objects.filter(organization=organization).select_related("user").order_by("user__username")]
+
+
+def my_actions(request: HttpRequest) -> QuerySet[Action]:
+    return scoped(request, Action).filter(owner=request.user).select_related("assessment__version")
+
+
+def home_actions_panel(request: HttpRequest) -> dict:
+    actions = my_actions(request)
+    return {"actions": list(actions.filter(status=Action.Status.OPEN)[:5]),
+            "open_count": actions.filter(status=Action.Status.OPEN).count()}
+
+
+def pains_by_stage(journey_map) -> list[dict]:
+    groups = []
+    for value, label in Touchpoint.Stage.choices:
+        pains = [(t.name, pain) for t in journey_map.touchpoints.all() if t.stage == value for pain in t.pain_list]
+        if pains:
+            groups.append({"stage": label, "pains": pains})
+    return groups
+
+
+def emotion_curve(journey_map) -> dict:
+    touchpoints = list(journey_map.touchpoints.all())
+    return {
+        "labels": [f"{i + 1}. {t.name}" for i, t in enumerate(touchpoints)],
+        "stages": [t.get_stage_display() for t in touchpoints],
+        "values": [t.emotion for t in touchpoints],
+    }
+
+
+def aida_matrix(aida_map) -> dict:
+    """Rows per persona, one cell per stage with its actions; empty cells and differing cycles."""
+    stages = AidaAction.Stage.choices
+    personas = list(aida_map.personas.all())
+    actions = list(aida_map.actions.all())
+    rows = []
+    for persona in personas:
+        cells = []
+        for value, label in stages:
+            cell_actions = [a for a in actions if a.persona_id == persona.pk and a.stage == value]
+            cells.append({"stage": value, "label": label, "actions": cell_actions})
+        rows.append({"persona": persona, "cells": cells,
+                     "covered": sum(1 for c in cells if c["actions"]), "empty": sum(1 for c in cells if not c["actions"])})
+    differing = []
+    if len(personas) > 1:
+        for index, (value, label) in enumerate(stages):
+            covered = [row["persona"].name for row in rows if row["cells"][index]["actions"]]
+            if covered and len(covered) < len(rows):
+                uncovered = [row["persona"].name for row in rows if not row["cells"][index]["actions"]]
+                differing.append({"stage": label, "covered": covered, "uncovered": uncovered})
+    empty_count = sum(row["empty"] for row in rows)
+    return {"stages": stages, "rows": rows, "differing": differing, "empty": empty_count}
+
+
+def journey_map_counts(request: HttpRequest):
+    from .models import JourneyMap
+
+    return scoped(request, JourneyMap).annotate(n=Count("touchpoints"))

@@ -1,0 +1,362 @@
+"""Thin views: validate, call a service or a selector, render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
+
+from . import export, selectors, services
+from .forms import ActionForm, AidaActionForm, AidaMapForm, AidaPersonaForm, JourneyMapForm, TouchpointForm
+from .models import Action, AidaAction, AidaMap, Assessment, Instrument, JourneyMap, Touchpoint
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _visible_assessment(request: HttpRequest, assessment_id: int) -> Assessment:
+    return get_for_org_or_404(request, selectors.assessments_visible(request), pk=assessment_id)
+
+
+@roles_required()
+def index(request: HttpRequest) -> HttpResponse:
+    assessments = selectors.assessments_visible(request)
+    return render(request, "diagnostics/index.html", {
+        "instruments": selectors.instruments_overview(),
+        "drafts": assessments.filter(status=Assessment.Status.DRAFT),
+        "completed": assessments.filter(status=Assessment.Status.COMPLETED).order_by("-completed_at", "-id"),
+    })
+
+
+@roles_required()
+@require_POST
+def assessment_start(request: HttpRequest) -> HttpResponse:
+    instrument = Instrument.objects.filter(code=request.POST.get("instrument", "")).first()
+    if instrument is None:
+        messages.error(request, _("Choose an instrument from the list."))
+        return redirect("diagnostics:index")
+    try:
+        assessment = services.assessment_start(organization=request.organization, author=request.user,
+                                               instrument=instrument)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+        return redirect("diagnostics:index")
+    return redirect("diagnostics:fill", assessment_id=assessment.pk)
+
+
+@roles_required()
+def assessment_fill(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _visible_assessment(request, assessment_id)
+    if assessment.is_completed or assessment.author_id != request.user.pk:
+        return redirect("diagnostics:report", assessment_id=assessment.pk)
+    return render(request, "diagnostics/fill.html", {"assessment": assessment, **selectors.fill_context(assessment)})
+
+
+@roles_required()
+@require_POST
+def answer_save(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    """Autosave of one item (htmx); a plain POST gets a message and goes back to the form."""
+    assessment = _visible_assessment(request, assessment_id)
+    item_key = request.POST.get("item", "")
+    error = None
+    try:
+        services.answer_save(
+            assessment=assessment, user=request.user, item_key=item_key,
+            raw_value=request.POST.getlist("value"), comment=request.POST.get("comment", ""),
+            version_hash=request.POST.get("version", ""),
+        )
+    except ValidationError as problem:
+        error = _errors(problem)
+    if request.htmx:
+        return render(request, "diagnostics/partials/item_status.html", {
+            "error": error, "key": item_key, "progress": selectors.progress_of(assessment),
+        })
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Answer saved."))
+    return redirect("diagnostics:fill", assessment_id=assessment.pk)
+
+
+@roles_required()
+@require_POST
+def assessment_complete(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _visible_assessment(request, assessment_id)
+    try:
+        services.assessment_complete(assessment=assessment, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+        return redirect("diagnostics:fill", assessment_id=assessment.pk)
+    messages.success(request, _("The assessment is completed and locked."))
+    return redirect("diagnostics:report", assessment_id=assessment.pk)
+
+
+def _may_plan(request: HttpRequest, assessment: Assessment) -> bool:
+    return request.role in selectors.SEES_ALL or assessment.author_id == request.user.pk
+
+
+@roles_required()
+def assessment_report(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _visible_assessment(request, assessment_id)
+    users = selectors.organization_users(request.organization)
+    return render(request, "diagnostics/report.html", {
+        "assessment": assessment,
+        "report": selectors.report(assessment),
+        "may_plan": _may_plan(request, assessment),
+        "users": users,
+        "earlier": selectors.earlier_assessments(request, assessment)[:20],
+        "progress": selectors.progress_of(assessment),
+    })
+
+
+@roles_required()
+def assessment_print(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _visible_assessment(request, assessment_id)
+    return render(request, "diagnostics/print.html", {"assessment": assessment, "report": selectors.report(assessment)})
+
+
+@roles_required()
+def assessment_export(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _visible_assessment(request, assessment_id)
+    content = export.workbook(assessment, selectors.report(assessment))
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    filename = f"{assessment.version.instrument.code}-{assessment.pk}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@roles_required()
+def assessment_compare(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _visible_assessment(request, assessment_id)
+    earlier = selectors.earlier_assessments(request, assessment)
+    other = None
+    wanted = request.GET.get("with", "")
+    if wanted:
+        if not wanted.isdigit():
+            raise Http404
+        other = get_for_org_or_404(request, earlier, pk=int(wanted))
+    context = {"assessment": assessment, "earlier": earlier[:50], "other": other}
+    if other is not None:
+        older, newer = sorted([other, assessment], key=lambda a: (a.done_at, a.pk))
+        context |= {"older": older, "newer": newer, "comparison": selectors.comparison(older, newer),
+                    "title": selectors.report(assessment)["title"]}
+    return render(request, "diagnostics/compare.html", context)
+
+
+@roles_required()
+@require_POST
+def action_create(request: HttpRequest, assessment_id: int) -> HttpResponse:
+    assessment = _visible_assessment(request, assessment_id)
+    if not _may_plan(request, assessment):
+        messages.error(request, _("Only the author, a sales head or an admin can plan actions for this assessment."))
+        return redirect("diagnostics:report", assessment_id=assessment.pk)
+    form = ActionForm(request.POST, users=selectors.organization_users(request.organization))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.action_create(assessment=assessment, item_key=data["item_key"], title=data["title"],
+                                   owner=data["owner"], due_date=data["due_date"], created_by=request.user)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Action planned for %(user)s.") % {"user": data["owner"]})
+            return redirect(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda")
+    messages.error(request, _("The action was not saved: %(errors)s") % {
+        "errors": " ".join(f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
+                           for f, e in form.errors.items())})
+    return redirect(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda")
+
+
+@roles_required()
+def actions_mine(request: HttpRequest) -> HttpResponse:
+    return render(request, "diagnostics/actions.html", {
+        "actions": selectors.my_actions(request), "today": timezone.localdate()})
+
+
+@roles_required()
+@require_POST
+def action_status(request: HttpRequest, action_id: int) -> HttpResponse:
+    action = get_for_org_or_404(request, Action, pk=action_id)
+    if action.owner_id != request.user.pk and request.role not in selectors.SEES_ALL:
+        messages.error(request, _("Only the owner can change this action."))
+        return redirect("diagnostics:actions")
+    try:
+        services.action_set_status(action=action, status=request.POST.get("status", ""))
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    else:
+        messages.success(request, _("Action updated."))
+    return redirect("diagnostics:actions")
+
+
+# Customer journey maps
+
+@roles_required()
+def journey_maps(request: HttpRequest) -> HttpResponse:
+    form = JourneyMapForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            journey_map = services.journey_map_create(organization=request.organization, user=request.user,
+                                                      **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
+    return render(request, "diagnostics/journey_maps.html", {
+        "maps": selectors.journey_map_counts(request), "form": form})
+
+
+@roles_required()
+def journey_map_detail(request: HttpRequest, journey_map_id: int) -> HttpResponse:
+    journey_map = get_for_org_or_404(request, JourneyMap, pk=journey_map_id)
+    form = TouchpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.touchpoint_save(journey_map=journey_map, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Touchpoint added."))
+            return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
+    return render(request, "diagnostics/journey_map.html", {
+        "map": journey_map,
+        "touchpoints": journey_map.touchpoints.all(),
+        "form": form,
+        "curve": selectors.emotion_curve(journey_map),
+        "pains": selectors.pains_by_stage(journey_map),
+        "versions": scoped(request, JourneyMap).filter(title=journey_map.title, persona=journey_map.persona),
+    })
+
+
+@roles_required()
+@require_POST
+def journey_map_copy(request: HttpRequest, journey_map_id: int) -> HttpResponse:
+    journey_map = get_for_org_or_404(request, JourneyMap, pk=journey_map_id)
+    copy = services.journey_map_copy(journey_map=journey_map, user=request.user)
+    messages.success(request, _("Version %(number)d started as a copy.") % {"number": copy.version})
+    return redirect("diagnostics:journey_map", journey_map_id=copy.pk)
+
+
+@roles_required()
+def touchpoint_edit(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
+    touchpoint = get_for_org_or_404(request, Touchpoint.objects.select_related("journey_map"), pk=touchpoint_id)
+    form = TouchpointForm(request.POST or None, instance=touchpoint)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.touchpoint_save(journey_map=touchpoint.journey_map, touchpoint=touchpoint, **form.cleaned_data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Touchpoint saved."))
+            return redirect("diagnostics:journey_map", journey_map_id=touchpoint.journey_map_id)
+    return render(request, "diagnostics/touchpoint_edit.html", {"touchpoint": touchpoint, "form": form})
+
+
+@roles_required()
+@require_POST
+def touchpoint_move(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
+    touchpoint = get_for_org_or_404(request, Touchpoint.objects.select_related("journey_map"), pk=touchpoint_id)
+    try:
+        services.touchpoint_move(touchpoint=touchpoint, direction=request.POST.get("direction", ""))
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+    return redirect("diagnostics:journey_map", journey_map_id=touchpoint.journey_map_id)
+
+
+@roles_required()
+@require_POST
+def touchpoint_delete(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
+    touchpoint = get_for_org_or_404(request, Touchpoint.objects.select_related("journey_map"), pk=touchpoint_id)
+    journey_map_id = touchpoint.journey_map_id
+    services.touchpoint_delete(touchpoint=touchpoint)
+    messages.success(request, _("Touchpoint deleted."))
+    return redirect("diagnostics:journey_map", journey_map_id=journey_map_id)
+
+
+# AIDA+L maps
+
+@roles_required()
+def aida_maps(request: HttpRequest) -> HttpResponse:
+    form = AidaMapForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            aida_map = services.aida_map_create(organization=request.organization, user=request.user,
+                                                title=form.cleaned_data["title"], personas=form.cleaned_data["personas"])
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    return render(request, "diagnostics/aida_maps.html", {"maps": scoped(request, AidaMap), "form": form})
+
+
+def _aida_page(request: HttpRequest, aida_map: AidaMap, *, persona_form=None, action_form=None) -> HttpResponse:
+    return render(request, "diagnostics/aida_map.html", {
+        "map": aida_map,
+        "matrix": selectors.aida_matrix(aida_map),
+        "persona_form": persona_form or AidaPersonaForm(),
+        "action_form": action_form or AidaActionForm(aida_map=aida_map),
+    })
+
+
+@roles_required()
+def aida_map_detail(request: HttpRequest, aida_map_id: int) -> HttpResponse:
+    return _aida_page(request, get_for_org_or_404(request, AidaMap, pk=aida_map_id))
+
+
+@roles_required()
+@require_POST
+def aida_persona_add(request: HttpRequest, aida_map_id: int) -> HttpResponse:
+    aida_map = get_for_org_or_404(request, AidaMap, pk=aida_map_id)
+    form = AidaPersonaForm(request.POST)
+    if form.is_valid():
+        try:
+            services.aida_persona_add(aida_map=aida_map, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Persona added."))
+            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    return _aida_page(request, aida_map, persona_form=form)
+
+
+@roles_required()
+@require_POST
+def aida_action_add(request: HttpRequest, aida_map_id: int) -> HttpResponse:
+    aida_map = get_for_org_or_404(request, AidaMap, pk=aida_map_id)
+    form = AidaActionForm(request.POST, aida_map=aida_map)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.aida_action_add(aida_map=aida_map, **data)
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, _("Action added."))
+            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    return _aida_page(request, aida_map, action_form=form)
+
+
+@roles_required()
+@require_POST
+def aida_action_delete(request: HttpRequest, aida_action_id: int) -> HttpResponse:
+    aida_action = get_for_org_or_404(request, AidaAction, pk=aida_action_id)
+    aida_map_id = aida_action.aida_map_id
+    services.aida_action_delete(aida_action=aida_action)
+    messages.success(request, _("Action deleted."))
+    return redirect("diagnostics:aida_map", aida_map_id=aida_map_id)
