@@ -8,17 +8,22 @@ class ClientsConfig(AppConfig):
     verbose_name = _("Clients")
     nav_items = [
         (_("Clients"), "clients:list", None),
+        (_("My day"), "clients:my_day", ("manager", "sales_head", "admin")),
+        (_("Deals"), "clients:deals", None),
+        (_("Complaints"), "clients:complaints", None),
+        (_("Ideal client"), "clients:matrix", None),
+        (_("Manager KPIs"), "clients:kpi", ("sales_head", "analyst", "admin")),
     ]
     home_panels = [
         ("clients/panels/home.html", None, "clients.selectors.home_panel"),
     ]
 
+
     def ready(self) -> None:
-        from django.conf import settings
         from celery.schedules import crontab
+        from django.conf import settings
 
         # Every night the states move on by themselves: a client with no purchase becomes lost.
         settings.CELERY_BEAT_SCHEDULE.setdefault(
-            "clients-lifecycle-daily",
-            {"task": "clients.lifecycle_daily", "schedule": crontab(hour=2, minute=15)},
+            "clients-lifecycle-daily", {"task": "clients.lifecycle_daily", "schedule": crontab(hour=3, minute=0)}
         )

@@ -3,13 +3,13 @@
 from celery import shared_task
 from django.utils import timezone
 
-from crm_portal.jobs import job_enqueue, run_job
+from crm_portal.jobs import JobTask, job_enqueue, run_job
 from crm_portal.models import Organization
 
 from . import services
 
 
-@shared_task(name="clients.lifecycle_recompute")
+@shared_task(base=JobTask, name="clients.lifecycle_recompute")
 def lifecycle_recompute_task(job_id: int) -> None:
     run_job(job_id, services.lifecycle_recompute_job)
 
@@ -27,7 +27,7 @@ def lifecycle_recompute_enqueue(*, organization: Organization, user=None, as_of=
 
 @shared_task(name="clients.lifecycle_daily")
 def lifecycle_daily_task() -> int:
-    """Queue today's recompute for every organization (run by celery beat once a day)."""
+    """Queue today's recompute for every organization (the core's beat schedule runs it nightly)."""
     today = timezone.localdate()
     for organization in Organization.objects.all():
         lifecycle_recompute_enqueue(organization=organization, as_of=today)

@@ -1,9 +1,541 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Pages of the client register. Thin: validate with a form, call a service or a selector, render."""
 
-from crm_portal.tenancy import roles_required
+import datetime
+
+import pandas as pd
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Min
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm_portal.models import Role
+from crm_portal.navigation import panels_for
+from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
+
+from . import forms, kpis, selectors, services
+from .exports import xlsx_response
+from .models import (
+    STAGE_ORDER,
+    ClassChange,
+    Client,
+    Complaint,
+    Contact,
+    ControlPoint,
+    Deal,
+    DealEvent,
+    LifecycleState,
+    Product,
+    RefusalReason,
+    Segment,
+    Settlement,
+    Stage,
+)
+
+EDITORS = (Role.MANAGER, Role.SALES_HEAD, Role.ADMIN)
+HEADS = (Role.SALES_HEAD, Role.ADMIN)
+PAGE_SIZE = 50
+EXPORT_LIMIT = 20000
+
+
+def _apply(form, action) -> bool:
+    """Run a service; turn its ValidationError into form errors instead of a 500."""
+    try:
+        action()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return False
+    return True
+
+
+def _client(request: HttpRequest, client_id: int) -> Client:
+    return get_for_org_or_404(request, selectors.clients_visible_to(request).select_related("manager", "segment"),
+                              pk=client_id)
+
+
+def _managers(request: HttpRequest):
+    return selectors.organization_managers(request.organization)
+
+
+# The list ----------------------------------------------------------------------------------
 
 
 @roles_required()
 def client_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "clients/client_list.html", {})
+    form = forms.ClientFilterForm(request.GET or None, organization=request.organization, managers=_managers(request))
+    wanted = selectors.ClientFilter()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        wanted = selectors.ClientFilter(
+            q=data["q"].strip(), state=data["state"], manager=data["manager"].pk if data["manager"] else None,
+            segment=data["segment"].pk if data["segment"] else None, abc=data["abc"], xyz=data["xyz"],
+            overdue=data["overdue"], as_of=data["as_of"], sort=data["sort"] or "name",
+        )
+    clients = selectors.client_list(request, wanted)
+    states = dict(LifecycleState.choices)
+    if request.GET.get("export") == "xlsx" and not form.errors:
+        rows = (
+            (c.name, c.get_kind_display(), c.external_id, c.tax_number, c.manager.username if c.manager else "",
+             c.segment.name if c.segment else "", c.abc_class, c.xyz_class, states.get(c.state_shown, ""),
+             _("yes") if c.has_overdue else "")
+            for c in clients[:EXPORT_LIMIT]
+        )
+        header = [_("Name"), _("Kind"), _("External id"), _("Tax number"), _("Manager"), _("Segment"), "ABC", "XYZ",
+                  _("State"), _("Overdue points")]
+        return xlsx_response("clients.xlsx", [(_("Clients"), header, rows)])
+    page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "clients/client_list.html", {
+        "form": form, "page": page, "query": query.urlencode(), "wanted": wanted, "states": states,
+        "can_edit": selectors.can_edit(request),
+    })
+
+
+@roles_required(*EDITORS)
+def client_create(request: HttpRequest) -> HttpResponse:
+    form = forms.ClientForm(request.POST or None, organization=request.organization, managers=_managers(request),
+                            initial={"manager": request.user.pk if request.role == Role.MANAGER else None})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        products = data.pop("products")
+        if request.role == Role.MANAGER:
+            data["manager"] = request.user  # a manager's new client is their own
+        created = {}
+        if _apply(form, lambda: created.setdefault("client", services.client_create(
+                organization=request.organization, user=request.user, products=products, **data))):
+            messages.success(request, _("Client created."))
+            return redirect("clients:card", client_id=created["client"].pk)
+    return render(request, "clients/client_form.html", {"form": form, "title": _("New client")})
+
+
+@roles_required(*EDITORS)
+def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    form = forms.ClientForm(request.POST or None, instance=client, organization=request.organization,
+                            managers=_managers(request))
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        products = data.pop("products")
+        if request.role == Role.MANAGER:
+            data.pop("manager")  # only heads reassign clients
+        fresh = Client.objects.get(pk=client.pk)
+        if _apply(form, lambda: services.client_update(client=fresh, user=request.user, products=products, **data)):
+            messages.success(request, _("Client saved."))
+            return redirect("clients:card", client_id=client.pk)
+    if request.role == Role.MANAGER:
+        form.fields["manager"].disabled = True
+    return render(request, "clients/client_form.html", {"form": form, "title": client.name, "client": client})
+
+
+# The card ----------------------------------------------------------------------------------
+
+
+@roles_required()
+def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    context = selectors.client_card(client)
+    organization = request.organization
+    context.update({
+        "client": client,
+        "can_edit": selectors.can_edit(request),
+        "card_panels": panels_for(request, "client_card_panels", client),
+        "person_form": forms.ContactPersonForm(),
+        "contact_form": forms.ContactForm(),
+        "settlement_form": forms.SettlementForm(organization=organization),
+        "deal_form": forms.DealForm(organization=organization),
+        "complaint_form": forms.ComplaintForm(managers=_managers(request)),
+        "assessment_form": forms.AssessmentForm(organization=organization),
+        "point_form": forms.ControlPointForm(),
+    })
+    return render(request, "clients/client_card.html", context)
+
+
+def _card_form(request: HttpRequest, client: Client, form, action, success: str, tab: str) -> HttpResponse:
+    """POST handler shared by the card's small forms: on error the form is shown on its own page."""
+    if form.is_valid() and _apply(form, lambda: action(form.cleaned_data)):
+        messages.success(request, success)
+        return redirect(f"{client_url(client)}#{tab}")
+    return render(request, "clients/card_form.html", {"form": form, "client": client, "title": success}, status=400)
+
+
+def client_url(client: Client) -> str:
+    return reverse("clients:card", kwargs={"client_id": client.pk})
+
+
+@roles_required(*EDITORS)
+@require_POST
+def person_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    return _card_form(request, client, forms.ContactPersonForm(request.POST),
+                      lambda d: services.contact_person_create(client=client, user=request.user, **d),
+                      _("Contact person added."), "persons")
+
+
+@roles_required(*EDITORS)
+@require_POST
+def contact_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    return _card_form(request, client, forms.ContactForm(request.POST),
+                      lambda d: services.contact_create(client=client, author=request.user, **d),
+                      _("Contact logged."), "timeline")
+
+
+@roles_required(*EDITORS, Role.ANALYST)
+@require_POST
+def settlement_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    return _card_form(request, client, forms.SettlementForm(request.POST, organization=request.organization),
+                      lambda d: services.settlement_create(client=client, user=request.user, **d),
+                      _("Settlement saved."), "settlements")
+
+
+@roles_required(*EDITORS)
+@require_POST
+def deal_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    return _card_form(request, client, forms.DealForm(request.POST, organization=request.organization),
+                      lambda d: services.deal_create(client=client, user=request.user, **d),
+                      _("Deal opened at the presentation stage."), "deals")
+
+
+@roles_required(*EDITORS)
+@require_POST
+def complaint_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    return _card_form(request, client, forms.ComplaintForm(request.POST, managers=_managers(request)),
+                      lambda d: services.complaint_register(organization=request.organization, client=client,
+                                                            author=request.user, **d),
+                      _("Complaint registered."), "complaints")
+
+
+@roles_required(*EDITORS)
+@require_POST
+def assessment_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    return _card_form(request, client, forms.AssessmentForm(request.POST, organization=request.organization),
+                      lambda d: services.assessment_create(client=client, scores=d["scores"], date=d["date"],
+                                                           product=d["product"], comment=d["comment"], user=request.user),
+                      _("Satisfaction assessment saved."), "complaints")
+
+
+@roles_required(*EDITORS)
+@require_POST
+def point_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    return _card_form(request, client, forms.ControlPointForm(request.POST),
+                      lambda d: services.control_point_create(client=client, **d),
+                      _("Control point added."), "points")
+
+
+@roles_required(*EDITORS)
+def offer_edit(request: HttpRequest, client_id: int, product_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    product = get_for_org_or_404(request, Product, pk=product_id)
+    offer = client.offers.filter(product=product).first()
+    initial = {"status": offer.status, "status_date": offer.status_date, "next_step": offer.next_step,
+               "next_step_on": offer.next_step_on} if offer else {}
+    form = forms.OfferForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        if _apply(form, lambda: services.offer_set(client=client, product=product, user=request.user, **form.cleaned_data)):
+            messages.success(request, _("Offer status saved."))
+            return redirect(f"{client_url(client)}#offers")
+    return render(request, "clients/card_form.html", {"form": form, "client": client, "title": product.name})
+
+
+# Control points and the day ----------------------------------------------------------------
+
+
+@roles_required(*EDITORS)
+@require_POST
+def point_done(request: HttpRequest, control_point_id: int) -> HttpResponse:
+    point = get_for_org_or_404(request, selectors.visible_rows(request, ControlPoint), pk=control_point_id)
+    try:
+        services.control_point_done(control_point=point, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Marked as done."))
+    back = request.POST.get("back")
+    return redirect("clients:my_day") if back == "day" else redirect(f"{client_url(point.client)}#points")
+
+
+@roles_required(*EDITORS)
+def my_day(request: HttpRequest) -> HttpResponse:
+    return render(request, "clients/my_day.html", selectors.my_day(request))
+
+
+# Deals -------------------------------------------------------------------------------------
+
+
+@roles_required()
+def deal_board(request: HttpRequest) -> HttpResponse:
+    context = selectors.deals_by_stage(request)
+    context.update({"funnel": selectors.funnel(request), "refusals": selectors.refusals_by_stage(request),
+                    "stages": Stage})
+    context["columns"] = [(stage, Stage(stage).label, context["board"][stage], context["counts"].get(stage, 0))
+                          for stage in STAGE_ORDER]
+    return render(request, "clients/deal_board.html", context)
+
+
+def _deal(request: HttpRequest, deal_id: int) -> Deal:
+    return get_for_org_or_404(request, selectors.visible_rows(request, Deal).select_related("client", "product"),
+                              pk=deal_id)
+
+
+def _deal_page(request: HttpRequest, deal: Deal, status: int = 200, **forms_given) -> HttpResponse:
+    context = {
+        "deal": deal,
+        "events": deal.events.select_related("author").order_by("-created_at", "-id"),
+        "points": deal.control_points.order_by("due_date"),
+        "advance_form": forms_given.get("advance_form") or forms.DealAdvanceForm(),
+        "refuse_form": forms_given.get("refuse_form") or forms.DealRefuseForm(organization=request.organization),
+        "deviation_form": forms_given.get("deviation_form") or forms.DealDeviationForm(),
+        "can_edit": selectors.can_edit(request),
+        "next_stage": Stage(STAGE_ORDER[deal.stage_index + 1]).label if deal.stage_index + 1 < len(STAGE_ORDER) else None,
+        "stage_names": [(s, Stage(s).label) for s in STAGE_ORDER],
+    }
+    return render(request, "clients/deal_detail.html", context, status=status)
+
+
+@roles_required()
+def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
+    return _deal_page(request, _deal(request, deal_id))
+
+
+def _deal_action(request, deal, form, form_name, action, success) -> HttpResponse:
+    if form.is_valid() and _apply(form, lambda: action(form.cleaned_data)):
+        messages.success(request, success)
+        return redirect("clients:deal", deal_id=deal.pk)
+    deal.refresh_from_db()
+    return _deal_page(request, deal, status=400, **{form_name: form})
+
+
+@roles_required(*EDITORS)
+@require_POST
+def deal_advance(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal(request, deal_id)
+    return _deal_action(request, deal, forms.DealAdvanceForm(request.POST), "advance_form",
+                        lambda d: services.deal_advance(deal=deal, user=request.user, **d), _("Deal moved on."))
+
+
+@roles_required(*EDITORS)
+@require_POST
+def deal_refuse(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal(request, deal_id)
+    return _deal_action(request, deal, forms.DealRefuseForm(request.POST, organization=request.organization),
+                        "refuse_form", lambda d: services.deal_refuse(deal=deal, user=request.user, **d),
+                        _("Refusal recorded."))
+
+
+@roles_required(*EDITORS)
+@require_POST
+def deal_deviation(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal(request, deal_id)
+    return _deal_action(request, deal, forms.DealDeviationForm(request.POST), "deviation_form",
+                        lambda d: services.deal_deviation(deal=deal, user=request.user, **d), _("Recorded."))
+
+
+# Complaints --------------------------------------------------------------------------------
+
+
+@roles_required()
+def complaint_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in Complaint.Status.values:
+        status = ""
+    page = Paginator(selectors.complaint_list(request, status), PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = dict(selectors.visible_rows(request, Complaint).values_list("status").annotate(n=Count("id")))
+    total = sum(counts.values())
+    clients = selectors.clients_visible_to(request).count()
+    return render(request, "clients/complaint_list.html", {
+        "page": page, "status": status, "query": f"status={status}" if status else "", "statuses": [(s, label, counts.get(s, 0)) for s, label in Complaint.Status.choices],
+        "complaining_share": (100.0 * selectors.visible_rows(request, Complaint).values("client").distinct().count() / clients)
+        if clients else None, "total": total,
+    })
+
+
+def _complaint(request: HttpRequest, complaint_id: int) -> Complaint:
+    return get_for_org_or_404(request, selectors.visible_rows(request, Complaint).select_related("client", "owner"),
+                              pk=complaint_id)
+
+
+def _complaint_page(request: HttpRequest, complaint: Complaint, form=None, status: int = 200) -> HttpResponse:
+    flow = services.COMPLAINT_FLOW
+    index = flow.index(complaint.status)
+    return render(request, "clients/complaint_detail.html", {
+        "complaint": complaint,
+        "steps": complaint.steps.select_related("owner", "author"),
+        "form": form or forms.ComplaintAdvanceForm(managers=_managers(request), initial={"owner": complaint.owner_id}),
+        "next_status": Complaint.Status(flow[index + 1]).label if index + 1 < len(flow) else None,
+        "flow": [(s, Complaint.Status(s).label, i <= index) for i, s in enumerate(flow)],
+        "can_edit": selectors.can_edit(request),
+    }, status=status)
+
+
+@roles_required()
+def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
+    return _complaint_page(request, _complaint(request, complaint_id))
+
+
+@roles_required(*EDITORS)
+@require_POST
+def complaint_advance(request: HttpRequest, complaint_id: int) -> HttpResponse:
+    complaint = _complaint(request, complaint_id)
+    form = forms.ComplaintAdvanceForm(request.POST, managers=_managers(request))
+    if form.is_valid() and _apply(form, lambda: services.complaint_advance(complaint=complaint, user=request.user,
+                                                                          **form.cleaned_data)):
+        messages.success(request, _("Complaint is now: %(status)s.") % {"status": complaint.get_status_display()})
+        return redirect("clients:complaint", complaint_id=complaint.pk)
+    complaint.refresh_from_db()
+    return _complaint_page(request, complaint, form=form, status=400)
+
+
+# Catalogues and the ideal-client matrix -----------------------------------------------------
+
+
+@roles_required()
+def matrix(request: HttpRequest) -> HttpResponse:
+    segments = list(scoped(request, Segment).prefetch_related("target_products"))
+    products = list(scoped(request, Product))
+    editable = request.role in HEADS
+    if request.method == "POST":
+        if not editable:
+            return HttpResponse(status=403)
+        cells = []
+        for key in request.POST.getlist("cell"):
+            try:
+                segment_id, product_id = (int(x) for x in key.split("-"))
+            except ValueError:
+                messages.error(request, _("The grid was sent in a broken form; nothing was saved."))
+                return redirect("clients:matrix")
+            cells.append((segment_id, product_id))
+        try:
+            count = services.matrix_save(organization=request.organization, cells=cells)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Matrix saved: %(n)s target cells.") % {"n": count})
+        return redirect("clients:matrix")
+    targets = {(s.pk, p.pk) for s in segments for p in s.target_products.all()}
+    grid = [(s, [(p, (s.pk, p.pk) in targets) for p in products]) for s in segments]
+    return render(request, "clients/matrix.html", {
+        "grid": grid, "products": products, "editable": editable, "name_form": forms.NameForm(),
+        "reasons": scoped(request, RefusalReason),
+    })
+
+
+@roles_required(*HEADS)
+@require_POST
+def catalogue_add(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("catalogue")
+    creators = {"product": services.product_create, "segment": services.segment_create,
+                "reason": services.refusal_reason_create}
+    form = forms.NameForm(request.POST)
+    if kind not in creators:
+        messages.error(request, _("Unknown list."))
+    elif form.is_valid() and _apply(form, lambda: creators[kind](organization=request.organization, name=form.cleaned_data["name"])):
+        messages.success(request, _("Added: %(name)s.") % {"name": form.cleaned_data["name"]})
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("clients:matrix")
+
+
+# KPIs --------------------------------------------------------------------------------------
+
+KPI_HEADER = [
+    ("first_contact", "Clients at first acquisition"), ("first_sale_n", "First sales"), ("first_sale_sum", "First sales, sum"),
+    ("conversion", "Conversion first contact to purchase, %"), ("repeat_n", "Repeat sales"), ("repeat_sum", "Repeat sales, sum"),
+    ("new_line_n", "First sales in new lines"), ("new_line_sum", "New lines, sum"), ("products_per_client", "Products per client"),
+    ("lost", "Lost clients"), ("restored", "Restored clients"), ("contacts", "Contacts"), ("complaints", "Complaints"),
+]
+
+
+def _kpi_data(request: HttpRequest, start: datetime.date, end: datetime.date) -> dict:
+    clients = selectors.clients_visible_to(request)
+    client_rows = list(clients.values_list("pk", "name", "manager__username", "abc_class", "xyz_class"))
+    ids = [row[0] for row in client_rows]
+    settlements = pd.DataFrame(
+        list(scoped(request, Settlement).filter(client__in=clients, date__lte=end)
+             .values_list("client_id", "date", "amount", "product_id")),
+        columns=["client_id", "date", "amount", "product_id"],
+    )
+    settlements["amount"] = settlements["amount"].astype(float)
+    settlements["product_id"] = settlements["product_id"].astype(float)
+    contacts = scoped(request, Contact).filter(client__in=clients)
+    first_contacts = pd.Series(dict(contacts.values("client_id").annotate(first=Min("date")).values_list("client_id", "first")),
+                               dtype=object)
+    period = request.organization.lifecycle_period_months
+    per_client = kpis.client_kpis(settlements, first_contacts, ids, start, end, period)
+    contact_counts = dict(contacts.filter(date__range=(start, end)).values_list("client_id").annotate(n=Count("id")))
+    complaint_counts = dict(scoped(request, Complaint).filter(client__in=clients, created_at__date__range=(start, end))
+                            .values_list("client_id").annotate(n=Count("id")))
+    class_changes = dict(scoped(request, ClassChange).filter(client__in=clients, as_of__range=(start, end))
+                         .values_list("client_id").annotate(n=Count("id")))
+    per_client["contacts"] = per_client.index.map(contact_counts).fillna(0)
+    per_client["complaints"] = per_client.index.map(complaint_counts).fillna(0)
+    managers = pd.Series({row[0]: row[2] or "—" for row in client_rows})
+    totals = kpis.manager_totals(per_client, managers)
+    for column in ("contacts", "complaints"):
+        totals[column] = per_client.groupby(managers.reindex(per_client.index))[column].sum()
+    names = {row[0]: row for row in client_rows}
+    client_table = []
+    active = per_client[(per_client["sales_sum"] != 0) | (per_client["contacts"] > 0) | (per_client["lost"] > 0)
+                        | (per_client["complaints"] > 0) | (per_client["first_contact"] > 0)]
+    for pk, row in active.sort_values("sales_sum", ascending=False).iterrows():
+        _pk, name, manager, abc, xyz = names[pk]
+        client_table.append({"pk": pk, "name": name, "manager": manager or "—", "klass": f"{abc}{xyz}",
+                             "class_changes": class_changes.get(pk, 0), **row.to_dict()})
+    grand = totals.sum(numeric_only=True)
+    grand["conversion"] = (100 * grand["converted"] / grand["first_contact"]) if grand["first_contact"] else None
+    grand["products_per_client"] = (grand["products"] / grand["buyers"]) if grand["buyers"] else None
+    return {
+        "managers": [{"manager": m, **r.to_dict()} for m, r in totals.iterrows()],
+        "grand": grand.to_dict(),
+        "clients": client_table,
+    }
+
+
+@roles_required(*HEADS, Role.ANALYST)
+def kpi(request: HttpRequest) -> HttpResponse:
+    start, end = forms.current_quarter(timezone.localdate())
+    form = forms.PeriodForm(request.GET or None, initial={"start": start, "end": end})
+    if form.is_bound:
+        if not form.is_valid():
+            return render(request, "clients/kpi.html", {"form": form}, status=400)
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    data = _kpi_data(request, start, end)
+    columns = [(key, _(label)) for key, label in KPI_HEADER]
+    if request.GET.get("export") == "xlsx":
+        manager_rows = [[m["manager"], m["clients"], *[_num(m.get(k)) for k, _l in KPI_HEADER]] for m in data["managers"]]
+        manager_rows.append([_("Total"), data["grand"]["clients"], *[_num(data["grand"].get(k)) for k, _l in KPI_HEADER]])
+        client_columns = ["first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum", "products", "lost",
+                          "restored", "contacts", "complaints"]
+        client_rows = [[c["name"], c["manager"], c["klass"], c["class_changes"], *[_num(c[k]) for k in client_columns]]
+                       for c in data["clients"]]
+        return xlsx_response(f"kpi-{start}-{end}.xlsx", [
+            (_("Managers"), [_("Manager"), _("Clients"), *[label for _k, label in columns]], manager_rows),
+            (_("Clients"), [_("Client"), _("Manager"), _("Class"), _("Class changes"), _("First sales, sum"),
+                            _("Repeat sales"), _("Repeat sales, sum"), _("First sales in new lines"),
+                            _("New lines, sum"), _("Products"), _("Lost"), _("Restored"), _("Contacts"),
+                            _("Complaints")], client_rows),
+        ])
+    return render(request, "clients/kpi.html", {
+        "form": form, "start": start, "end": end, "columns": columns, "query": request.GET.urlencode(),
+        "clients_shown": data["clients"][:300], **data,
+    })
+
+
+def _num(value):
+    if value is None or value != value:  # NaN
+        return ""
+    return round(float(value), 2)

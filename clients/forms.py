@@ -1,0 +1,275 @@
+"""Forms of the client register: they validate input; services do the writing."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .lifecycle import STATES
+from .models import (
+    ABC_CHOICES,
+    XYZ_CHOICES,
+    Client,
+    Complaint,
+    Contact,
+    ContactPerson,
+    ControlPoint,
+    DealEvent,
+    LifecycleState,
+    Offer,
+    Product,
+    RefusalReason,
+    SatisfactionAssessment,
+    Segment,
+)
+from .services import CLIENT_FIELDS
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def date_field(label, required=True, **kwargs):
+    return forms.DateField(label=label, required=required, widget=DATE, **kwargs)
+
+
+def small_widgets(form) -> None:
+    """Compact Bootstrap classes for forms rendered field by field (filters, periods)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs["class"] = "form-check-input"
+        elif isinstance(widget, forms.Select):
+            widget.attrs["class"] = "form-select form-select-sm"
+        else:
+            widget.attrs["class"] = "form-control form-control-sm"
+
+
+class OrgFormMixin:
+    """Limit every choice of a tenant model to the request's organization."""
+
+    def scope(self, organization, **querysets):
+        for name, queryset in querysets.items():
+            self.fields[name].queryset = queryset.filter(organization=organization)
+
+
+class ClientForm(OrgFormMixin, forms.ModelForm):
+    class Meta:
+        model = Client
+        fields = [*CLIENT_FIELDS, "products"]
+        widgets = {"comments": forms.Textarea(attrs={"rows": 3}), "products": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, organization, managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organization = organization
+        self.scope(organization, segment=Segment.objects.all(), products=Product.objects.all())
+        self.fields["manager"].queryset = managers
+
+    def validate_unique(self):
+        """Uniqueness is checked by the service with a clearer message."""
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Give the client's name."))
+        return name
+
+
+class ContactPersonForm(forms.ModelForm):
+    class Meta:
+        model = ContactPerson
+        fields = ["name", "position", "phone", "email", "birthday"]
+        widgets = {"birthday": DATE}
+
+    def clean_birthday(self):
+        birthday = self.cleaned_data["birthday"]
+        if birthday and birthday > timezone.localdate():
+            raise forms.ValidationError(_("A birthday cannot be in the future."))
+        return birthday
+
+
+class ContactForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Contact.Kind.choices)
+    date = date_field(_("Date"), initial=timezone.localdate)
+    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("A contact that has happened cannot be in the future."))
+        return day
+
+
+class SettlementForm(OrgFormMixin, forms.Form):
+    date = date_field(_("Date"), initial=timezone.localdate)
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    document = forms.CharField(label=_("Document number"), max_length=64, required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope(organization, product=Product.objects.all())
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError(_("The amount cannot be zero."))
+        return amount
+
+
+class DealForm(OrgFormMixin, forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    amount = forms.DecimalField(label=_("Expected amount"), max_digits=14, decimal_places=2, required=False, min_value=0)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope(organization, product=Product.objects.all())
+
+
+class DealAdvanceForm(forms.Form):
+    due_date = date_field(_("Offer expiry, invoice expiry or event date"), required=False)
+    next_contact_on = date_field(_("Next contact agreed for"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class DealRefuseForm(OrgFormMixin, forms.Form):
+    reason = forms.ModelChoiceField(label=_("Reason"), queryset=RefusalReason.objects.none())
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope(organization, reason=RefusalReason.objects.all())
+
+
+DEVIATIONS = [
+    (DealEvent.Kind.RETRY, DealEvent.Kind.RETRY.label),
+    (DealEvent.Kind.CLARIFICATION, DealEvent.Kind.CLARIFICATION.label),
+    (DealEvent.Kind.PART_PAYMENT, DealEvent.Kind.PART_PAYMENT.label),
+    (DealEvent.Kind.REFUND, DealEvent.Kind.REFUND.label),
+]
+
+
+class DealDeviationForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What happened"), choices=DEVIATIONS)
+    date = date_field(_("Date (retry or amended offer due)"), required=False)
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class ControlPointForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ControlPoint.Kind.choices)
+    due_date = date_field(_("Due date"))
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class ComplaintForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    description = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=Client.objects.none(), required=False)
+
+    def __init__(self, *args, managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = managers
+
+
+class ComplaintAdvanceForm(forms.Form):
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=Client.objects.none(), required=False)
+    cause = forms.CharField(label=_("Cause"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    actions = forms.CharField(label=_("Actions taken"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False)
+
+    def __init__(self, *args, managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = managers
+
+
+SCORE_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(1, 6)]
+
+
+class AssessmentForm(OrgFormMixin, forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
+    date = date_field(_("Date"), initial=timezone.localdate)
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope(organization, product=Product.objects.all())
+        for key, label in SatisfactionAssessment.ITEMS.items():
+            self.fields[f"score_{key}"] = forms.TypedChoiceField(
+                label=label, choices=SCORE_CHOICES, coerce=int, empty_value=None, required=False
+            )
+
+    def clean(self):
+        data = super().clean()
+        data["scores"] = {k: data[f"score_{k}"] for k in SatisfactionAssessment.ITEMS if data.get(f"score_{k}")}
+        if not data["scores"]:
+            raise forms.ValidationError(_("Score at least one item from 1 to 5."))
+        return data
+
+
+class OfferForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Offer.Status.choices)
+    status_date = date_field(_("Date offered or signed"), required=False)
+    next_step = forms.CharField(label=_("Next step"), max_length=200, required=False)
+    next_step_on = date_field(_("Next step date"), required=False)
+
+
+class NameForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("The name cannot be empty."))
+        return name
+
+
+SORT_CHOICES = [
+    ("name", _("Name A-Z")), ("-name", _("Name Z-A")), ("-created", _("Newest first")), ("created", _("Oldest first")),
+    ("abc", _("ABC class")), ("state", _("Lifecycle state")), ("manager", _("Manager")),
+]
+
+
+class ClientFilterForm(OrgFormMixin, forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    state = forms.ChoiceField(label=_("State"), required=False,
+                              choices=[("", _("Any state"))] + [(s, LifecycleState(s).label) for s in STATES])
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=Client.objects.none(), required=False)
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False)
+    abc = forms.ChoiceField(label="ABC", required=False, choices=[("", _("Any")), *ABC_CHOICES, ("-", _("None"))])
+    xyz = forms.ChoiceField(label="XYZ", required=False, choices=[("", _("Any")), *XYZ_CHOICES, ("-", _("None"))])
+    overdue = forms.BooleanField(label=_("Overdue points only"), required=False)
+    as_of = date_field(_("States as of"), required=False)
+    sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, organization, managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope(organization, segment=Segment.objects.all())
+        self.fields["manager"].queryset = managers
+        small_widgets(self)
+
+
+class PeriodForm(forms.Form):
+    start = date_field(_("From"))
+    end = date_field(_("To"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        small_widgets(self)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end"):
+            if data["start"] > data["end"]:
+                raise forms.ValidationError(_("The period must start before it ends."))
+            if data["end"] - data["start"] > datetime.timedelta(days=3 * 366):
+                raise forms.ValidationError(_("Choose a period of at most three years."))
+        return data
+
+
+def current_quarter(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    first_month = 3 * ((today.month - 1) // 3) + 1
+    start = datetime.date(today.year, first_month, 1)
+    end_month = first_month + 2
+    end = (datetime.date(today.year + (end_month // 12), end_month % 12 + 1, 1) - datetime.timedelta(days=1))
+    return start, end

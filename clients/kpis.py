@@ -1,0 +1,97 @@
+"""Manager KPIs per period from settlements and first contacts (pure: pandas, no Django).
+
+Each settlement inside the period is one of: a *first sale* (on the client's very first
+settlement day), a *first sale in a new line* (the first of its client and product, later than the
+client's first day) or a *repeat sale* (its client and product were sold before). A client is
+*lost* in the period when it is lost at the end and was not lost the day before the start; it is
+*restored* when it buys in the period after a pause that had made it lost.
+"""
+
+import datetime
+
+import pandas as pd
+
+from .lifecycle import LOST, POTENTIAL, classify, months_before
+
+CLIENT_COLUMNS = [
+    "first_sale_n", "first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum",
+    "sales_sum", "products", "lost", "restored", "potential", "first_contact", "converted",
+]
+
+
+def states_at(settlements: pd.DataFrame, as_of: datetime.date, period: int) -> pd.Series:
+    """Lifecycle state per client_id on a date (clients without settlements are absent)."""
+    rows = settlements[settlements["date"] <= as_of]
+    one_back, two_back = months_before(as_of, period), months_before(as_of, 2 * period)
+    flags = pd.DataFrame({
+        "client_id": rows["client_id"],
+        "recent": rows["date"] > one_back,
+        "previous": (rows["date"] > two_back) & (rows["date"] <= one_back),
+        "older": rows["date"] <= two_back,
+    }).groupby("client_id").any()
+    return pd.Series(
+        [classify(recent=r, previous=p, older=o) for r, p, o in zip(flags["recent"], flags["previous"], flags["older"])],
+        index=flags.index, dtype=object,
+    )
+
+
+def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids, start: datetime.date,
+                end: datetime.date, period: int) -> pd.DataFrame:
+    """One row per client id with the KPI columns for the period [start, end].
+
+    settlements: columns client_id, date (datetime.date), amount (float), product_id (NaN allowed).
+    first_contacts: the first logged contact date per client_id.
+    """
+    table = pd.DataFrame(0, index=pd.Index(list(client_ids), name="client_id"), columns=CLIENT_COLUMNS, dtype=float)
+    s = settlements[settlements["date"] <= end].copy()
+    s["line"] = s["product_id"].fillna(-1)
+    s = s.sort_values(["client_id", "date"], kind="stable")
+    first_day = s.groupby("client_id")["date"].transform("min")
+    first_of_line = ~s.duplicated(["client_id", "line"])
+    in_period = s["date"] >= start
+    kind = pd.Series("repeat", index=s.index)
+    kind[first_of_line] = "new_line"
+    kind[s["date"] == first_day] = "first_sale"
+    now = s[in_period]
+    for name in ("first_sale", "repeat", "new_line"):
+        part = now[kind[in_period] == name].groupby("client_id")["amount"]
+        table[f"{name}_n"] = table.index.map(part.size()).fillna(0)
+        table[f"{name}_sum"] = table.index.map(part.sum()).fillna(0)
+    # Several settlements on the first day are still one first sale.
+    table["first_sale_n"] = (table["first_sale_n"] > 0).astype(float)
+    table["sales_sum"] = table["first_sale_sum"] + table["repeat_sum"] + table["new_line_sum"]
+    table["products"] = table.index.map(now.groupby("client_id")["product_id"].nunique()).fillna(0)
+
+    at_end = states_at(s, end, period)
+    before = states_at(s, start - datetime.timedelta(days=1), period)
+    end_state = table.index.map(at_end).fillna(POTENTIAL)
+    start_state = table.index.map(before).fillna(POTENTIAL)
+    table["lost"] = ((end_state == LOST) & (start_state != LOST)).astype(float)
+    table["potential"] = (end_state == POTENTIAL).astype(float)
+
+    previous = s.groupby("client_id")["date"].shift()
+    days = s[in_period & previous.notna()]
+    prev = previous[days.index]
+    was_lost = [p <= months_before(d - datetime.timedelta(days=1), period) for p, d in zip(prev, days["date"])]
+    restored = set(days["client_id"][pd.Series(was_lost, index=days.index, dtype=bool)])
+    table["restored"] = table.index.isin(restored).astype(float)
+
+    contacts = first_contacts.reindex(table.index)
+    first_contact_in = contacts.map(lambda d: isinstance(d, datetime.date) and start <= d <= end)
+    table["first_contact"] = first_contact_in.astype(float)
+    first_sale_day = table.index.map(s.groupby("client_id")["date"].min())
+    table["converted"] = [
+        float(fc and isinstance(sale, datetime.date) and sale >= contact)
+        for fc, sale, contact in zip(first_contact_in, first_sale_day, contacts)
+    ]
+    return table
+
+
+def manager_totals(per_client: pd.DataFrame, managers: pd.Series) -> pd.DataFrame:
+    """Sum the per-client table by manager (the Series maps client_id to a manager key)."""
+    table = per_client.assign(manager=managers.reindex(per_client.index).fillna(""),
+                              buyers=(per_client["sales_sum"] != 0).astype(float), clients=1.0)
+    totals = table.groupby("manager")[[*CLIENT_COLUMNS, "buyers", "clients"]].sum()
+    totals["products_per_client"] = (totals["products"] / totals["buyers"]).where(totals["buyers"] > 0)
+    totals["conversion"] = (100 * totals["converted"] / totals["first_contact"]).where(totals["first_contact"] > 0)
+    return totals
