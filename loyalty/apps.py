@@ -1,6 +1,27 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+ANALYSTS = ("sales_head", "analyst", "admin")
 
 
 class LoyaltyConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'loyalty'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "loyalty"
+    verbose_name = _("Loyalty")
+    nav_items = [
+        (_("Loyalty"), "loyalty:overview", None),
+    ]
+    home_panels = [
+        ("loyalty/panels/home.html", None, "loyalty.selectors.home_panel"),
+    ]
+    client_card_panels = [
+        ("loyalty/panels/client_card.html", None, "loyalty.selectors.client_card_panel"),
+    ]
+
+    def ready(self) -> None:
+        from clients.models import Complaint
+        from clients.signals import complaint_closed
+
+        from .receivers import on_complaint_closed
+
+        complaint_closed.connect(on_complaint_closed, sender=Complaint, dispatch_uid="loyalty-complaint-csat")

@@ -1,0 +1,106 @@
+"""Forms of the loyalty pages; querysets are limited to the request's organization."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client, LifecycleState, Product, Segment
+from crm_portal.models import Role
+
+from .models import Campaign, MetricValue, Programme, Tier
+from .services import MARKS
+
+
+def _members(organization, roles=None):
+    users = get_user_model().objects.filter(memberships__organization=organization)
+    if roles:
+        users = users.filter(memberships__role__in=roles)
+    return users.order_by("username").distinct()
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Questionnaire"), choices=Campaign.Kind.choices)
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False,
+                                     empty_label=_("every segment"))
+    abc_class = forms.ChoiceField(label=_("ABC class"), required=False,
+                                  choices=[("", _("every class")), ("A", "A"), ("B", "B"), ("C", "C")])
+    lifecycle_state = forms.ChoiceField(label=_("Lifecycle state"), required=False,
+                                        choices=[("", _("every state")), *LifecycleState.choices])
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=get_user_model().objects.none(), required=False,
+                                     empty_label=_("every manager"))
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False,
+                                     help_text=_("Needed for the product questionnaire; it also limits the "
+                                                 "clients to those using the product."))
+    valid_days = forms.IntegerField(label=_("Links valid, days"), min_value=1, max_value=365, initial=30)
+    reminder_after_days = forms.IntegerField(label=_("Remind non-respondents after, days"), min_value=0,
+                                             max_value=180, initial=7, help_text=_("0 means no reminders."))
+    recurrence_months = forms.TypedChoiceField(label=_("Repeat"), coerce=int, choices=Campaign.Recurrence.choices,
+                                               initial=0)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].queryset = Segment.objects.for_org(organization)
+        self.fields["product"].queryset = Product.objects.for_org(organization)
+        self.fields["manager"].queryset = _members(organization, [Role.MANAGER, Role.SALES_HEAD])
+
+
+class MetricsRunForm(forms.Form):
+    period_kind = forms.ChoiceField(label=_("Period"), choices=MetricValue.PeriodKind.choices)
+
+
+class ScorecardForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+
+
+class CriterionForm(forms.Form):
+    text = forms.CharField(label=_("Criterion"), max_length=300)
+    weight = forms.IntegerField(label=_("Weight"), min_value=1, max_value=10, initial=1)
+
+
+class GradeForm(forms.Form):
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=get_user_model().objects.none())
+    client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.none(), required=False)
+    graded_on = forms.DateField(label=_("Dialogue date"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, scorecard, **kwargs):
+        super().__init__(*args, **kwargs)
+        organization = scorecard.organization
+        self.fields["manager"].queryset = _members(organization, [Role.MANAGER, Role.SALES_HEAD])
+        self.fields["client"].queryset = Client.objects.for_org(organization).order_by("name")
+        self.fields["graded_on"].initial = timezone.localdate()
+        choices = [("yes", _("yes")), ("partly", _("partly")), ("no", _("no"))]
+        self.criteria = list(scorecard.criteria.all())
+        for criterion in self.criteria:
+            self.fields[f"c{criterion.pk}"] = forms.ChoiceField(
+                label=f"{criterion.text} (×{criterion.weight})", choices=choices, widget=forms.RadioSelect
+            )
+
+    def marks(self) -> dict[int, str]:
+        return {c.pk: self.cleaned_data[f"c{c.pk}"] for c in self.criteria if self.cleaned_data.get(f"c{c.pk}") in MARKS}
+
+    def clean_graded_on(self):
+        value = self.cleaned_data["graded_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("A dialogue cannot be graded before it happens."))
+        return value
+
+
+class ProgrammeForm(forms.ModelForm):
+    class Meta:
+        model = Programme
+        fields = ["name", "key_factor", "points_per_thousand", "validity_months", "tier_window_months"]
+
+
+class TierForm(forms.ModelForm):
+    class Meta:
+        model = Tier
+        fields = ["name", "rank", "min_turnover", "min_tenure_months", "min_class", "discount_percent", "benefits"]
+        widgets = {"benefits": forms.Textarea(attrs={"rows": 2})}
+
+
+class RedeemForm(forms.Form):
+    points = forms.IntegerField(label=_("Points to redeem"), min_value=1)
+    note = forms.CharField(label=_("For what"), max_length=300)

@@ -1,0 +1,257 @@
+"""The metric run: every metric of DOMAIN.md section 6 per period and per slice, stored for trends.
+
+Survey metrics (NPS, CSAT, CES, eNPS) come from the answers of the period; churn, retention,
+the loyalty index, regular clients, the share of long-standing clients' sales and CLV come from
+the settlements, through the lifecycle states of `clients.lifecycle`; IQS from graded dialogues.
+Everything is computed first and written in one transaction, so a run that dies half-way
+leaves the previous figures untouched.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients import lifecycle
+from clients.models import Client, Settlement
+from crm_portal.jobs import ProgressCallback
+from crm_portal.models import Job, Organization
+
+from . import metrics
+from .models import DialogueGrade, MetricValue, Response
+from .services import months_after
+
+ACTIVE = {lifecycle.NEW, lifecycle.REGULAR, lifecycle.RENEWED}
+LONG_STANDING_MONTHS = 12
+CLV_HORIZON_MONTHS = 36
+MAX_PERIODS = 36
+SURVEY_METRICS = ("nps", "csat", "ces", "ces_easy", "enps")
+CLIENT_METRICS = ("churn", "retention", "loyalty_index", "regular_clients", "long_standing_share", "clv")
+
+
+def period_bounds(kind: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """(first day, last day) of the month or quarter holding `day`."""
+    month = day.month if kind == MetricValue.PeriodKind.MONTH else 3 * ((day.month - 1) // 3) + 1
+    start = datetime.date(day.year, month, 1)
+    length = 1 if kind == MetricValue.PeriodKind.MONTH else 3
+    return start, months_after(start, length) - datetime.timedelta(days=1)
+
+
+def periods(kind: str, first: datetime.date, last: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
+    result = []
+    start, end = period_bounds(kind, first)
+    while start <= last:
+        result.append((start, end))
+        start, end = period_bounds(kind, end + datetime.timedelta(days=1))
+    return result[-MAX_PERIODS:]
+
+
+@dataclass
+class ClientFacts:
+    segment: tuple[str, str]
+    abc: tuple[str, str]
+    manager: tuple[str, str]
+    settlements: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
+
+    def slices(self):
+        yield MetricValue.Dimension.ALL, ("", "")
+        yield MetricValue.Dimension.SEGMENT, self.segment
+        yield MetricValue.Dimension.ABC, self.abc
+        yield MetricValue.Dimension.MANAGER, self.manager
+
+
+def _client_facts(organization: Organization) -> dict[int, ClientFacts]:
+    facts = {}
+    rows = Client.objects.filter(organization=organization).select_related("segment", "manager")
+    for client in rows:
+        facts[client.pk] = ClientFacts(
+            segment=(str(client.segment_id or ""), client.segment.name if client.segment else _("No segment")),
+            abc=(client.abc_class, client.abc_class or _("No class")),
+            manager=(str(client.manager_id or ""), client.manager.get_username() if client.manager else _("Nobody")),
+        )
+    for client_id, date, amount in (
+        Settlement.objects.filter(organization=organization).order_by("date").values_list("client_id", "date", "amount")
+    ):
+        facts[client_id].settlements.append((date, amount))
+    return facts
+
+
+class Collector:
+    """Values of one period by (metric, dimension, key)."""
+
+    def __init__(self):
+        self.rows: dict[tuple[str, str, str], tuple[float | None, int, str]] = {}
+
+    def put(self, metric: str, dimension: str, key: str, label: str, value, count: int) -> None:
+        self.rows[(metric, dimension, key)] = (value, count, label)
+
+
+def _survey_metrics(collector: Collector, answers: list[tuple[str, int, dict]]) -> None:
+    """answers: (metric, score, slices {dimension: (key, label)}) of one period."""
+    groups: dict[tuple[str, str, str], tuple[str, list[int]]] = {}
+    for metric, score, slices in answers:
+        for dimension, (key, label) in slices.items():
+            groups.setdefault((metric, dimension, key), (label, []))[1].append(score)
+    for (metric, dimension, key), (label, scores) in groups.items():
+        if metric in ("nps", "enps"):
+            collector.put(metric, dimension, key, label, metrics.nps(scores), len(scores))
+            if dimension == MetricValue.Dimension.ALL:
+                for part, count in metrics.nps_distribution(scores).items():
+                    collector.put(f"{metric}_{part}", dimension, key, label, float(count), len(scores))
+        elif metric == "csat":
+            collector.put(metric, dimension, key, label, metrics.csat(scores), len(scores))
+        elif metric == "ces":
+            mean, easy = metrics.ces(scores)
+            collector.put("ces", dimension, key, label, mean, len(scores))
+            collector.put("ces_easy", dimension, key, label, easy, len(scores))
+
+
+def _client_metrics(collector: Collector, facts: dict[int, ClientFacts], start: datetime.date,
+                    end: datetime.date, period_months: int, lifecycle_months: int) -> None:
+    before = start - datetime.timedelta(days=1)
+    long_since = months_after(start, -LONG_STANDING_MONTHS)
+    tally: dict[tuple[str, str], dict] = {}
+    clv_values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    active_end: dict[int, bool] = {}
+    for client_id, fact in facts.items():
+        dates = [d for d, _amount in fact.settlements]
+        if not dates or dates[0] > end:
+            continue
+        state_start = lifecycle.lifecycle_state(dates, before, lifecycle_months)
+        state_end = lifecycle.lifecycle_state(dates, end, lifecycle_months)
+        in_period = [a for d, a in fact.settlements if start <= d <= end]
+        sales = sum(in_period, Decimal(0))
+        first = dates[0]
+        flags = {
+            "start": state_start in ACTIVE,
+            "end": state_end in ACTIVE,
+            "lost": state_start in ACTIVE and state_end == lifecycle.LOST,
+            "new": start <= first <= end and state_end in ACTIVE,
+            "buyer": bool(in_period),
+            "repeat": bool(in_period) and first < start,
+            "regular": state_end == lifecycle.REGULAR,
+        }
+        active_end[client_id] = flags["end"]
+        for dimension, (key, label) in fact.slices():
+            t = tally.get((dimension, key))
+            if t is None:
+                t = tally[(dimension, key)] = defaultdict(float)
+                t["label"] = label
+            for name, on in flags.items():
+                t[name] += 1 if on else 0
+            t["sales"] += float(sales)
+            t["long_sales"] += float(sales) if first <= long_since else 0.0
+    for (dimension, key), t in tally.items():
+        label = t["label"]
+        start_n, end_n = int(t["start"]), int(t["end"])
+        churn = metrics.churn_rate(start_n, int(t["lost"]))
+        collector.put("churn", dimension, key, label, churn, start_n)
+        collector.put("retention", dimension, key, label,
+                      metrics.retention_rate(start_n, end_n, int(t["new"])), start_n)
+        collector.put("loyalty_index", dimension, key, label,
+                      metrics.loyalty_index(int(t["repeat"]), int(t["buyer"])), int(t["buyer"]))
+        collector.put("regular_clients", dimension, key, label, float(t["regular"]), int(t["regular"]))
+        # Refunds can make a slice's sales negative: then the share means nothing.
+        share = (metrics.long_standing_share(max(0.0, min(t["long_sales"], t["sales"])), t["sales"])
+                 if t["sales"] > 0 else None)
+        collector.put("long_standing_share", dimension, key, label, share, int(t["buyer"]))
+    # CLV of the clients active at the period's end, with the retention the period showed.
+    retention_by_slice = {
+        slice_: metrics.monthly_retention_from_churn(collector.rows[("churn",) + slice_][0], period_months)
+        for slice_ in tally
+    }
+    overall = retention_by_slice.get((MetricValue.Dimension.ALL, ""), 0.0)
+    for client_id, fact in facts.items():
+        if not active_end.get(client_id):
+            continue
+        history = [(d, a) for d, a in fact.settlements if d <= end]
+        historic = float(sum((a for _d, a in history), Decimal(0)))
+        months = max(1, _months_between(history[0][0], end) + 1)
+        for dimension, (key, _label) in fact.slices():
+            # A slice with no clients at its start has no churn of its own: use the overall one.
+            retention = retention_by_slice.get((dimension, key), overall)
+            if collector.rows[("churn", dimension, key)][0] is None:
+                retention = overall
+            clv_values[(dimension, key)].append(metrics.clv(
+                historic_value=historic, monthly_value=historic / months, monthly_retention=retention,
+                horizon_months=CLV_HORIZON_MONTHS,
+            ))
+    for (dimension, key), values in clv_values.items():
+        collector.put("clv", dimension, key, tally[(dimension, key)]["label"], metrics.mean(values), len(values))
+
+
+def _months_between(first: datetime.date, last: datetime.date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+def _iqs_metrics(collector: Collector, grades: list[tuple[int, str, float]]) -> None:
+    by_key: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for manager_id, manager_name, value in grades:
+        by_key[(MetricValue.Dimension.ALL, "", "")].append(value)
+        by_key[(MetricValue.Dimension.MANAGER, str(manager_id), manager_name)].append(value)
+    for (dimension, key, label), values in by_key.items():
+        collector.put("iqs", dimension, key, label, metrics.mean(values), len(values))
+
+
+def metrics_compute(*, organization: Organization, period_kind: str, today: datetime.date | None = None,
+                    progress: ProgressCallback | None = None) -> dict:
+    """Compute and store every metric for every period from the first data to today."""
+    progress = progress or (lambda percent, message="": None)
+    today = today or timezone.localdate()
+    period_months = 1 if period_kind == MetricValue.PeriodKind.MONTH else 3
+    progress(2, _("Reading clients and settlements"))
+    facts = _client_facts(organization)
+    responses = list(
+        Response.objects.filter(organization=organization, answered_on__lte=today)
+        .select_related("client__segment", "client__manager", "campaign__product")
+        .order_by("answered_on")
+    )
+    grades = list(DialogueGrade.objects.filter(organization=organization, graded_on__lte=today)
+                  .select_related("manager").order_by("graded_on"))
+    firsts = [f.settlements[0][0] for f in facts.values() if f.settlements]
+    firsts += [r.answered_on for r in responses[:1]] + [g.graded_on for g in grades[:1]]
+    if not firsts:
+        return {"periods": 0, "values": 0}
+    spans = periods(period_kind, min(firsts), today)
+    results: list[MetricValue] = []
+    for index, (start, end) in enumerate(spans, start=1):
+        collector = Collector()
+        answers = []
+        for response in responses:
+            if start <= response.answered_on <= end:
+                slices = {MetricValue.Dimension.ALL: ("", "")}
+                if response.client_id and response.client_id in facts:
+                    fact = facts[response.client_id]
+                    slices.update({MetricValue.Dimension.SEGMENT: fact.segment, MetricValue.Dimension.ABC: fact.abc,
+                                   MetricValue.Dimension.MANAGER: fact.manager})
+                if response.campaign.product_id:
+                    slices[MetricValue.Dimension.PRODUCT] = (str(response.campaign.product_id),
+                                                             response.campaign.product.name)
+                answers.append((response.metric, response.score, slices))
+        _survey_metrics(collector, answers)
+        _client_metrics(collector, facts, start, end, period_months, organization.lifecycle_period_months)
+        _iqs_metrics(collector, [(g.manager_id, g.manager.get_username(), g.iqs)
+                                 for g in grades if start <= g.graded_on <= end])
+        for (metric, dimension, key), (value, count, label) in collector.rows.items():
+            results.append(MetricValue(
+                organization=organization, period_kind=period_kind, period_start=start, metric=metric,
+                dimension=dimension, key=key, label=str(label)[:200], value=value, count=count,
+            ))
+        progress(5 + int(85 * index / len(spans)), _("Period %(n)s of %(total)s") % {"n": index, "total": len(spans)})
+    progress(92, _("Saving"))
+    with transaction.atomic():
+        MetricValue.objects.filter(organization=organization, period_kind=period_kind).delete()
+        MetricValue.objects.bulk_create(results, batch_size=1000)
+    return {"periods": len(spans), "values": len(results)}
+
+
+def metrics_job(job: Job, progress: ProgressCallback) -> dict:
+    from django.urls import reverse
+
+    period_kind = job.params.get("period_kind", MetricValue.PeriodKind.MONTH)
+    result = metrics_compute(organization=job.organization, period_kind=period_kind, progress=progress)
+    return {**result, "url": reverse("loyalty:overview") + f"?period={period_kind}"}

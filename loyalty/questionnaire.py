@@ -1,0 +1,98 @@
+"""Survey questionnaires as data: the YAML files under `questionnaires/`, checked answers, low scores.
+
+No Django here. A campaign keeps a copy of its questionnaire, so editing a file changes only
+campaigns started afterwards.
+"""
+
+import copy
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+FOLDER = Path(__file__).resolve().parent / "questionnaires"
+KINDS = ("nps", "csat", "ces", "enps", "product", "ideal_supplier", "ideal_service")
+MAX_TEXT = 2000
+
+
+@lru_cache(maxsize=None)
+def _load(kind: str) -> dict:
+    if kind not in KINDS:
+        raise KeyError(kind)
+    with open(FOLDER / f"{kind}.yaml", encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    if data.get("kind") != kind or not any(q.get("metric") for q in data["questions"]):
+        raise ValueError(f"{kind}.yaml must name its kind and have one scored question")
+    return data
+
+
+def load(kind: str) -> dict:
+    """A fresh copy of a questionnaire, safe to store and to change."""
+    return copy.deepcopy(_load(kind))
+
+
+def main_question(questionnaire: Mapping) -> dict:
+    """The scored question (the one with a `metric`)."""
+    return next(q for q in questionnaire["questions"] if q.get("metric"))
+
+
+def localized(texts: Mapping | None, language: str) -> str:
+    if not texts:
+        return ""
+    return texts.get("ru" if language.startswith("ru") else "en") or texts.get("en", "")
+
+
+def check_answers(questionnaire: Mapping, data: Mapping[str, str]) -> tuple[dict, dict]:
+    """(answers, errors): answers by question code; errors by code, as message keys.
+
+    The scored question is required; other questions are optional. A scale answer must be a
+    whole number within the scale, a choice one of its options.
+    """
+    answers: dict = {}
+    errors: dict = {}
+    main = main_question(questionnaire)
+    for question in questionnaire["questions"]:
+        code = question["code"]
+        raw = (data.get(code) or "").strip()
+        if not raw:
+            if question is main:
+                errors[code] = "required"
+            continue
+        if question["type"] == "scale":
+            try:
+                value = int(raw)
+            except ValueError:
+                errors[code] = "scale"
+                continue
+            if not question["min"] <= value <= question["max"]:
+                errors[code] = "scale"
+                continue
+            answers[code] = value
+        elif question["type"] == "choice":
+            if raw not in {option["value"] for option in question["options"]}:
+                errors[code] = "choice"
+                continue
+            answers[code] = raw
+        else:
+            answers[code] = raw[:MAX_TEXT]
+    return answers, errors
+
+
+def low_scores(questionnaire: Mapping, answers: Mapping) -> list[tuple[str, int]]:
+    """The (code, value) pairs at or below their question's `case_if_at_most` threshold."""
+    low = []
+    for question in questionnaire["questions"]:
+        limit = question.get("case_if_at_most")
+        value = answers.get(question["code"])
+        if limit is not None and isinstance(value, int) and value <= limit:
+            low.append((question["code"], value))
+    return low
+
+
+def why_text(questionnaire: Mapping, answers: Mapping) -> str:
+    """The answer to the "why" follow-up question, or ""."""
+    for question in questionnaire["questions"]:
+        if question.get("why"):
+            return str(answers.get(question["code"], ""))
+    return ""

@@ -1,0 +1,196 @@
+"""Reads for the loyalty pages, the home panel and the client card panel."""
+
+import datetime
+from collections import defaultdict
+
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm_portal.models import Job, Role
+from crm_portal.tenancy import scoped
+
+from . import metrics, questionnaire
+from .models import Campaign, DialogueGrade, Invitation, MetricValue, PointAccount, PointMovement, Programme, Response
+
+TREND_METRICS = ("nps", "csat", "ces", "enps", "churn", "retention", "clv", "loyalty_index",
+                 "long_standing_share", "iqs")
+
+
+def metric_labels() -> dict[str, str]:
+    return {
+        "nps": _("NPS"),
+        "enps": _("eNPS"),
+        "csat": _("CSAT, % satisfied"),
+        "ces": _("CES, mean of 1-7"),
+        "ces_easy": _("CES, % answering 5-7"),
+        "churn": _("Churn rate, %"),
+        "retention": _("Retention rate, %"),
+        "clv": _("CLV, mean per active client"),
+        "loyalty_index": _("Loyalty index, % buying again"),
+        "regular_clients": _("Regular clients"),
+        "long_standing_share": _("Sales from long-standing clients, %"),
+        "iqs": _("IQS, %"),
+    }
+
+
+def dimension_labels() -> dict[str, str]:
+    return dict(MetricValue.Dimension.choices)
+
+
+def trends(request: HttpRequest, period_kind: str) -> dict:
+    """{metric: {"x": [period starts], "y": [values], "n": [counts]}} for the whole organization."""
+    series: dict[str, dict] = {m: {"x": [], "y": [], "n": []} for m in TREND_METRICS}
+    rows = scoped(request, MetricValue).filter(
+        period_kind=period_kind, dimension=MetricValue.Dimension.ALL, metric__in=TREND_METRICS
+    ).order_by("period_start").values_list("metric", "period_start", "value", "count")
+    for metric, start, value, count in rows:
+        series[metric]["x"].append(start.isoformat())
+        series[metric]["y"].append(value)
+        series[metric]["n"].append(count)
+    return series
+
+
+def latest_values(request: HttpRequest, period_kind: str) -> list[dict]:
+    """The newest period's value of every trend metric, with the period before it."""
+    cards = []
+    labels = metric_labels()
+    for metric, data in trends(request, period_kind).items():
+        known = [(x, y, n) for x, y, n in zip(data["x"], data["y"], data["n"]) if y is not None]
+        if not known:
+            cards.append({"metric": metric, "label": labels[metric], "value": None})
+            continue
+        x, y, n = known[-1]
+        previous = known[-2][1] if len(known) > 1 else None
+        cards.append({"metric": metric, "label": labels[metric], "value": y, "period": x, "count": n,
+                      "delta": None if previous is None else round(y - previous, 1)})
+    return cards
+
+
+def breakdown(request: HttpRequest, period_kind: str, metric: str) -> dict:
+    """The latest period of `metric`, by every slice: {dimension: [rows]}."""
+    values = scoped(request, MetricValue).filter(period_kind=period_kind, metric=metric)
+    latest = values.order_by("-period_start").values_list("period_start", flat=True).first()
+    table: dict[str, list] = defaultdict(list)
+    if latest is None:
+        return {"period": None, "rows": {}}
+    for row in values.filter(period_start=latest).exclude(dimension=MetricValue.Dimension.ALL).order_by(
+        "dimension", "label"
+    ):
+        table[row.dimension].append(row)
+    return {"period": latest, "rows": dict(table)}
+
+
+def _visible_responses(request: HttpRequest) -> QuerySet[Response]:
+    responses = scoped(request, Response)
+    if request.role == Role.MANAGER:
+        # A manager reads the answers of its own clients; employee answers are for the heads.
+        responses = responses.filter(client__manager=request.user)
+    return responses
+
+
+def distribution(request: HttpRequest, metric: str, days: int = 365) -> dict:
+    """Promoters, passives and detractors of the last `days` of NPS (or eNPS) answers."""
+    since = timezone.localdate() - datetime.timedelta(days=days)
+    scores = _visible_responses(request).filter(metric=metric, answered_on__gt=since).values_list("score", flat=True)
+    counts = metrics.nps_distribution(list(scores))
+    return {**counts, "total": sum(counts.values()), "nps": metrics.nps(list(scores))}
+
+
+def latest_comments(request: HttpRequest, limit: int = 10) -> QuerySet[Response]:
+    return (
+        _visible_responses(request).exclude(comment="").select_related("campaign", "client")
+        .order_by("-answered_on", "-id")[:limit]
+    )
+
+
+def campaigns_with_rates(request: HttpRequest) -> QuerySet[Campaign]:
+    return (
+        scoped(request, Campaign)
+        .annotate(sent=Count("invitations", distinct=True),
+                  answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True))
+        .order_by("-started_on", "-id")
+    )
+
+
+def response_rate(sent: int, answered: int) -> float | None:
+    return round(100.0 * answered / sent, 1) if sent else None
+
+
+def campaign_summary(campaign: Campaign) -> dict:
+    invitations = Invitation.objects.filter(campaign=campaign)
+    now = timezone.now()
+    sent = invitations.count()
+    answered = invitations.filter(answered_at__isnull=False).count()
+    scores = list(campaign.responses.values_list("score", flat=True))
+    main = questionnaire.main_question(campaign.questionnaire)
+    summary = {
+        "sent": sent,
+        "answered": answered,
+        "rate": response_rate(sent, answered),
+        "reminded": invitations.filter(reminded_at__isnull=False).count(),
+        "expired": invitations.filter(answered_at__isnull=True, expires_at__lte=now).count(),
+        "metric": main["metric"],
+        "scale": (main["min"], main["max"]),
+        "histogram": [scores.count(v) for v in range(main["min"], main["max"] + 1)],
+        "low_at_most": main.get("case_if_at_most"),
+        "cases": campaign.responses.filter(complaint__isnull=False).count(),
+    }
+    if main["metric"] in ("nps", "enps"):
+        summary["value"] = metrics.nps(scores)
+        summary["distribution"] = {**metrics.nps_distribution(scores), "total": len(scores), "nps": summary["value"]}
+    elif main["metric"] == "csat":
+        summary["value"] = metrics.csat(scores)
+    else:
+        summary["value"] = metrics.ces(scores)[0]
+    return summary
+
+
+def latest_job(request: HttpRequest, kind: str) -> Job | None:
+    return scoped(request, Job).filter(kind=kind).order_by("-created_at", "-id").first()
+
+
+def iqs_by_manager(request: HttpRequest, months: int = 6) -> dict:
+    """{"months": [...], "rows": [(manager, [mean IQS per month])]} from the graded dialogues."""
+    today = timezone.localdate()
+    first = datetime.date(today.year, today.month, 1)
+    starts = []
+    for _i in range(months):
+        starts.insert(0, first)
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    grades = scoped(request, DialogueGrade).filter(graded_on__gte=starts[0]).select_related("manager")
+    cells: dict[str, dict[datetime.date, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for grade in grades:
+        cells[grade.manager.get_username()][grade.graded_on.replace(day=1)].append(grade.iqs)
+    rows = [(name, [metrics.mean(by_month.get(s, [])) for s in starts]) for name, by_month in sorted(cells.items())]
+    return {"months": starts, "rows": rows}
+
+
+def programme_of(request: HttpRequest) -> Programme | None:
+    return scoped(request, Programme).prefetch_related("tiers").first()
+
+
+def accounts_visible_to(request: HttpRequest) -> QuerySet[PointAccount]:
+    accounts = scoped(request, PointAccount).select_related("client", "tier")
+    if request.role == Role.MANAGER:
+        accounts = accounts.filter(client__manager=request.user)
+    return accounts
+
+
+def home_panel(request: HttpRequest) -> dict:
+    return {"cards": [c for c in latest_values(request, MetricValue.PeriodKind.MONTH)
+                      if c["metric"] in ("nps", "csat", "churn")]}
+
+
+def client_card_panel(request: HttpRequest, client) -> dict:
+    account = scoped(request, PointAccount).filter(client=client).select_related("tier").first()
+    return {
+        "client": client,
+        "account": account,
+        "programme": programme_of(request),
+        "movements": PointMovement.objects.filter(account=account).order_by("-occurred_on", "-id")[:5]
+        if account else [],
+        "answers": scoped(request, Response).filter(client=client).select_related("campaign")
+        .order_by("-answered_on", "-id")[:5],
+    }

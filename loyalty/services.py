@@ -1,0 +1,346 @@
+"""Writes of the survey side: campaigns, personal links, answers, closing the loop, IQS grades."""
+
+import datetime
+import secrets
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.lifecycle import months_before
+from clients.models import Client, Complaint, ContactPerson, Product, Segment
+from clients.services import complaint_register
+from crm_portal.models import Membership, Organization
+
+from . import metrics, questionnaire
+from .models import Campaign, DialogueGrade, Invitation, Response, Scorecard, ScorecardCriterion
+
+EMPLOYEE_KINDS = {Campaign.Kind.ENPS}
+
+
+def months_after(day: datetime.date, months: int) -> datetime.date:
+    return months_before(day, -months)
+
+
+def _save(obj) -> None:
+    obj.full_clean()
+    obj.save()
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+# Campaigns and personal links ---------------------------------------------------------------
+
+
+def campaign_targets(campaign: Campaign) -> QuerySet:
+    """The clients (or the memberships, for employee surveys) a campaign goes to."""
+    if campaign.is_employee_survey:
+        return Membership.objects.filter(organization_id=campaign.organization_id).select_related("user")
+    clients = Client.objects.filter(organization_id=campaign.organization_id)
+    if campaign.complaint_id:
+        return clients.filter(pk=campaign.complaint.client_id)
+    if campaign.filter_segment_id:
+        clients = clients.filter(segment_id=campaign.filter_segment_id)
+    if campaign.filter_abc_class:
+        clients = clients.filter(abc_class=campaign.filter_abc_class)
+    if campaign.filter_lifecycle_state:
+        clients = clients.filter(lifecycle_state=campaign.filter_lifecycle_state)
+    if campaign.filter_manager_id:
+        clients = clients.filter(manager_id=campaign.filter_manager_id)
+    if campaign.product_id:
+        clients = clients.filter(Q(products=campaign.product_id) | Q(settlements__product=campaign.product_id))
+    return clients.distinct().order_by("name", "id")
+
+
+def _emails(client_ids: list[int]) -> dict[int, str]:
+    emails: dict[int, str] = {}
+    for client_id, email in (
+        ContactPerson.objects.filter(client_id__in=client_ids).exclude(email="").order_by("id")
+        .values_list("client_id", "email")
+    ):
+        emails.setdefault(client_id, email)
+    return emails
+
+
+def _invitations_create(campaign: Campaign) -> int:
+    expires = timezone.now() + datetime.timedelta(days=campaign.valid_days)
+    targets = list(campaign_targets(campaign))
+    if not targets:
+        raise ValidationError(_("Nobody matches these filters: the campaign would have no respondents."))
+    rows = []
+    if campaign.is_employee_survey:
+        for membership in targets:
+            rows.append(Invitation(
+                organization_id=campaign.organization_id, campaign=campaign, token=_new_token(),
+                membership=membership, respondent=membership.user.get_username(),
+                email=membership.user.email, expires_at=expires,
+            ))
+    else:
+        emails = _emails([c.pk for c in targets])
+        for client in targets:
+            rows.append(Invitation(
+                organization_id=campaign.organization_id, campaign=campaign, token=_new_token(),
+                client=client, respondent=client.name, email=emails.get(client.pk, ""), expires_at=expires,
+            ))
+    Invitation.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _check_own(organization: Organization, **objects) -> None:
+    for field, obj in objects.items():
+        if obj is not None and getattr(obj, "organization_id", organization.pk) != organization.pk:
+            raise ValidationError({field: _("This belongs to another organization.")})
+
+
+@transaction.atomic
+def campaign_start(
+    *,
+    organization: Organization,
+    kind: str,
+    name: str,
+    user=None,
+    started_on: datetime.date | None = None,
+    segment: Segment | None = None,
+    abc_class: str = "",
+    lifecycle_state: str = "",
+    manager=None,
+    product: Product | None = None,
+    valid_days: int = 30,
+    reminder_after_days: int = 7,
+    recurrence_months: int = 0,
+    complaint: Complaint | None = None,
+    trigger: str = Campaign.Trigger.MANUAL,
+    series: Campaign | None = None,
+    round_number: int = 1,
+) -> Campaign:
+    """Start a campaign and create one personal link per respondent."""
+    _check_own(organization, segment=segment, product=product, complaint=complaint, series=series)
+    if manager is not None and not Membership.objects.filter(organization=organization, user=manager).exists():
+        raise ValidationError({"filter_manager": _("This person is not a member of the organization.")})
+    if kind == Campaign.Kind.PRODUCT and product is None:
+        raise ValidationError({"product": _("Choose the product the questionnaire asks about.")})
+    employees = kind in EMPLOYEE_KINDS
+    if employees and any([segment, abc_class, lifecycle_state, manager, product]):
+        raise ValidationError(_("An employee survey goes to every member: client filters do not apply."))
+    started_on = started_on or timezone.localdate()
+    campaign = Campaign(
+        organization=organization, kind=kind, name=(name or "").strip(),
+        audience=Campaign.Audience.EMPLOYEES if employees else Campaign.Audience.CLIENTS,
+        trigger=trigger, questionnaire=questionnaire.load(kind) if kind in questionnaire.KINDS else {},
+        filter_segment=segment, filter_abc_class=abc_class or "", filter_lifecycle_state=lifecycle_state or "",
+        filter_manager=manager, product=product, valid_days=valid_days, reminder_after_days=reminder_after_days,
+        recurrence_months=recurrence_months, complaint=complaint, series=series, round_number=round_number,
+        created_by=user if user is not None and user.is_authenticated else None, started_on=started_on,
+        next_run_on=months_after(started_on, recurrence_months) if recurrence_months else None,
+    )
+    _save(campaign)
+    _invitations_create(campaign)
+    return campaign
+
+
+@transaction.atomic
+def campaign_close(*, campaign: Campaign) -> Campaign:
+    """Stop a campaign: its open links stop working and it does not repeat any more."""
+    campaign.closed_at = campaign.closed_at or timezone.now()
+    campaign.next_run_on = None
+    campaign.save(update_fields=["closed_at", "next_run_on"])
+    return campaign
+
+
+@transaction.atomic
+def campaigns_repeat_due(*, organization: Organization, today: datetime.date | None = None) -> list[Campaign]:
+    """Start the next round of every recurring campaign whose date has come."""
+    today = today or timezone.localdate()
+    started = []
+    due = Campaign.objects.select_for_update().filter(
+        organization=organization, closed_at__isnull=True, recurrence_months__gt=0, next_run_on__lte=today
+    )
+    for previous in due:
+        previous.next_run_on = None
+        previous.save(update_fields=["next_run_on"])
+        try:
+            with transaction.atomic():
+                started.append(campaign_start(
+                    organization=organization, kind=previous.kind, name=previous.name, started_on=today,
+                    segment=previous.filter_segment, abc_class=previous.filter_abc_class,
+                    lifecycle_state=previous.filter_lifecycle_state, manager=previous.filter_manager,
+                    product=previous.product, valid_days=previous.valid_days,
+                    reminder_after_days=previous.reminder_after_days,
+                    recurrence_months=previous.recurrence_months, trigger=Campaign.Trigger.RECURRENCE,
+                    series=previous.series or previous, round_number=previous.round_number + 1,
+                ))
+        except ValidationError:
+            # Nobody matches the filters any more: the series pauses instead of failing every day.
+            continue
+    return started
+
+
+@transaction.atomic
+def invitations_remind(*, campaign: Campaign, now: datetime.datetime | None = None) -> int:
+    """Mark the links due for a reminder (no answer after N days, still valid); return how many."""
+    now = now or timezone.now()
+    if campaign.reminder_after_days == 0 or campaign.closed_at:
+        return 0
+    return Invitation.objects.filter(
+        campaign=campaign, answered_at__isnull=True, reminded_at__isnull=True, expires_at__gt=now,
+        created_at__lte=now - datetime.timedelta(days=campaign.reminder_after_days),
+    ).update(reminded_at=now)
+
+
+def loyalty_daily(*, organization: Organization) -> dict:
+    """The daily round: repeat due campaigns and mark reminders."""
+    repeated = campaigns_repeat_due(organization=organization)
+    reminded = sum(
+        invitations_remind(campaign=c)
+        for c in Campaign.objects.filter(organization=organization, closed_at__isnull=True, reminder_after_days__gt=0)
+    )
+    return {"repeated": len(repeated), "reminded": reminded}
+
+
+# Answers -----------------------------------------------------------------------------------
+
+
+class LinkUnusable(Exception):
+    """The link is unknown, expired, closed or already used: `reason` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def link_state(invitation: Invitation | None, now: datetime.datetime | None = None) -> str:
+    """"open", or why the link cannot take an answer: unknown, answered, expired, closed."""
+    now = now or timezone.now()
+    if invitation is None:
+        return "unknown"
+    if invitation.answered_at is not None:
+        return "answered"
+    if invitation.campaign.closed_at is not None:
+        return "closed"
+    if invitation.expires_at <= now:
+        return "expired"
+    return "open"
+
+
+@transaction.atomic
+def response_submit(*, token: str, data: Mapping[str, str], language: str = "") -> tuple[Response | None, dict]:
+    """Record the answer given through a personal link; (response, errors by question code).
+
+    The link row is locked, so two submissions of the same link cannot both be recorded.
+    """
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",)).select_related("campaign", "client")
+        .filter(token=token).first()
+    )
+    state = link_state(invitation)
+    if state != "open":
+        raise LinkUnusable(state)
+    campaign = invitation.campaign
+    answers, errors = questionnaire.check_answers(campaign.questionnaire, data)
+    if errors:
+        return None, errors
+    main = questionnaire.main_question(campaign.questionnaire)
+    anonymous = campaign.is_employee_survey
+    response = Response(
+        organization_id=campaign.organization_id, campaign=campaign,
+        invitation=None if anonymous else invitation, client=invitation.client,
+        metric=main["metric"], score=answers[main["code"]], answers=answers,
+        comment=questionnaire.why_text(campaign.questionnaire, answers), language=language[:8],
+        answered_on=timezone.localdate(),
+    )
+    _save(response)
+    invitation.answered_at = timezone.now()
+    invitation.save(update_fields=["answered_at"])
+    if invitation.client is not None:
+        _open_case_if_low(response)
+    return response, {}
+
+
+def _open_case_if_low(response: Response) -> None:
+    """Close the loop: a low score opens a case in the client's complaints, owned by its manager."""
+    low = questionnaire.low_scores(response.campaign.questionnaire, response.answers)
+    if not low:
+        return
+    client = response.client
+    scores = ", ".join(f"{code} {value}" for code, value in low)
+    complaint = complaint_register(
+        organization=client.organization, client=client,
+        subject=_("Low score in the survey \u201c%(name)s\u201d: %(scores)s") % {
+            "name": response.campaign.name, "scores": scores},
+        description=response.comment, source=Complaint.Source.SURVEY, owner=client.manager,
+    )
+    response.complaint = complaint
+    response.save(update_fields=["complaint"])
+
+
+@transaction.atomic
+def complaint_followup_start(*, complaint: Complaint) -> Campaign | None:
+    """After a complaint is closed, send its client a short CSAT survey (once per complaint)."""
+    if Campaign.objects.filter(organization_id=complaint.organization_id, complaint=complaint).exists():
+        return None
+    return campaign_start(
+        organization=complaint.organization, kind=Campaign.Kind.CSAT,
+        name=_("After complaint: %(subject)s") % {"subject": complaint.subject[:150]},
+        complaint=complaint, trigger=Campaign.Trigger.COMPLAINT, reminder_after_days=3, valid_days=14,
+    )
+
+
+# IQS ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def scorecard_create(*, organization: Organization, name: str, criteria: list[tuple[str, int]] = ()) -> Scorecard:
+    scorecard = Scorecard(organization=organization, name=(name or "").strip())
+    _save(scorecard)
+    for text, weight in criteria:
+        criterion_add(scorecard=scorecard, text=text, weight=weight)
+    return scorecard
+
+
+@transaction.atomic
+def criterion_add(*, scorecard: Scorecard, text: str, weight: int) -> ScorecardCriterion:
+    position = scorecard.criteria.count() + 1
+    criterion = ScorecardCriterion(organization_id=scorecard.organization_id, scorecard=scorecard,
+                                   text=(text or "").strip(), weight=weight, position=position)
+    _save(criterion)
+    return criterion
+
+
+MARKS = {"yes": 1.0, "partly": 0.5, "no": 0.0}
+
+
+@transaction.atomic
+def dialogue_grade(
+    *,
+    scorecard: Scorecard,
+    manager,
+    graded_by,
+    graded_on: datetime.date,
+    marks: Mapping[int, str],
+    client: Client | None = None,
+    note: str = "",
+) -> DialogueGrade:
+    """Grade one dialogue: a mark (yes / partly / no) for every criterion of the scorecard."""
+    organization = scorecard.organization
+    _check_own(organization, client=client)
+    if not Membership.objects.filter(organization=organization, user=manager).exists():
+        raise ValidationError({"manager": _("This person is not a member of the organization.")})
+    criteria = list(scorecard.criteria.all())
+    if not criteria:
+        raise ValidationError(_("Add criteria to the scorecard before grading with it."))
+    missing = [c.text for c in criteria if marks.get(c.pk) not in MARKS]
+    if missing:
+        raise ValidationError(_("Mark every criterion: %(items)s.") % {"items": "; ".join(missing)})
+    snapshot = [{"criterion": c.text, "weight": c.weight, "mark": marks[c.pk]} for c in criteria]
+    grade = DialogueGrade(
+        organization=organization, scorecard=scorecard, manager=manager, graded_by=graded_by, client=client,
+        graded_on=graded_on, marks=snapshot, note=note,
+        iqs=metrics.iqs([(item["weight"], MARKS[item["mark"]]) for item in snapshot]),
+    )
+    _save(grade)
+    return grade

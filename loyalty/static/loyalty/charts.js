@@ -1,0 +1,38 @@
+// Loyalty charts: every element with class "loyalty-chart" draws the series named in its
+// data-metrics from the JSON in #loyalty-trends (written by json_script; no inline scripts).
+(function () {
+  "use strict";
+  function draw() {
+    var source = document.getElementById("loyalty-trends");
+    if (!source || !window.Plotly) { return; }
+    var data = JSON.parse(source.textContent);
+    document.querySelectorAll(".loyalty-chart").forEach(function (element) {
+      var traces = element.getAttribute("data-metrics").split(" ").map(function (metric) {
+        var series = data.series[metric] || { x: [], y: [] };
+        return { x: series.x, y: series.y, name: data.labels[metric] || metric, type: "scatter",
+                 mode: "lines+markers", connectgaps: false };
+      }).filter(function (trace) { return trace.x.length > 0; });
+      if (traces.length === 0) { element.classList.add("d-none"); return; }
+      element.setAttribute("data-drawn", "1");
+      window.Plotly.newPlot(element, traces, {
+        title: { text: element.getAttribute("data-title") || "", font: { size: 14 } },
+        height: 280, margin: { l: 45, r: 10, t: 36, b: 40 },
+        legend: { orientation: "h", y: -0.25 }, xaxis: { type: "date" }
+      }, { displaylogo: false, responsive: true });
+    });
+    var histogram = document.getElementById("campaign-histogram");
+    var histogramData = document.getElementById("campaign-histogram-data");
+    if (histogram && histogramData) {
+      var h = JSON.parse(histogramData.textContent);
+      histogram.setAttribute("data-drawn", "1");
+      window.Plotly.newPlot(histogram, [{ x: h.x, y: h.y, type: "bar", marker: { color: h.colors } }], {
+        height: 240, margin: { l: 35, r: 10, t: 10, b: 30 }, xaxis: { dtick: 1 }
+      }, { displaylogo: false, responsive: true });
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();

@@ -1,0 +1,28 @@
+"""Thin Celery tasks: each loads a job by id and calls a service that reports progress."""
+
+from celery import shared_task
+
+from crm_portal.jobs import JobTask, run_job
+from crm_portal.models import Organization
+
+from . import ledger, metric_runs, services
+
+
+@shared_task(base=JobTask, name="loyalty.metrics")
+def metrics_task(job_id: int) -> None:
+    run_job(job_id, metric_runs.metrics_job)
+
+
+@shared_task(base=JobTask, name="loyalty.points")
+def points_task(job_id: int) -> None:
+    run_job(job_id, ledger.points_refresh_job)
+
+
+@shared_task(name="loyalty.daily")
+def daily_task() -> dict:
+    """Repeat due recurring campaigns and mark reminders, in every organization (run it daily)."""
+    totals = {"repeated": 0, "reminded": 0}
+    for organization in Organization.objects.all():
+        for key, value in services.loyalty_daily(organization=organization).items():
+            totals[key] += value
+    return totals

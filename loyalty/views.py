@@ -1,0 +1,380 @@
+"""Loyalty pages: overview, campaigns, the respondent's page, IQS scorecards, the programme."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm_portal.jobs import job_enqueue
+from crm_portal.models import Role
+from crm_portal.tenancy import get_for_org_or_404, public_view, roles_required, scoped
+
+from . import exports, ledger, questionnaire, selectors, services, throttle
+from .forms import (
+    CampaignForm,
+    CriterionForm,
+    GradeForm,
+    MetricsRunForm,
+    ProgrammeForm,
+    RedeemForm,
+    ScorecardForm,
+    TierForm,
+)
+from .models import Campaign, Invitation, MetricValue, Scorecard, Tier
+from .tasks import metrics_task, points_task
+
+ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
+HEADS = (Role.SALES_HEAD, Role.ADMIN)
+
+
+def _apply(form, action) -> bool:
+    """Run a service; turn its ValidationError into form errors instead of a 500."""
+    try:
+        action()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return False
+    return True
+
+
+def _period(request: HttpRequest) -> str:
+    period = request.GET.get("period", MetricValue.PeriodKind.MONTH)
+    return period if period in MetricValue.PeriodKind.values else MetricValue.PeriodKind.MONTH
+
+
+# Overview ------------------------------------------------------------------------------------
+
+
+@roles_required()
+def overview(request: HttpRequest) -> HttpResponse:
+    period = _period(request)
+    metric = request.GET.get("metric", "nps")
+    if metric not in selectors.metric_labels():
+        metric = "nps"
+    labels = selectors.metric_labels()
+    return render(request, "loyalty/overview.html", {
+        "period": period,
+        "periods": MetricValue.PeriodKind.choices,
+        "cards": selectors.latest_values(request, period),
+        "chart": {"series": selectors.trends(request, period), "labels": labels},
+        "nps_split": selectors.distribution(request, "nps"),
+        "enps_split": selectors.distribution(request, "enps") if request.role != Role.MANAGER else None,
+        "comments": selectors.latest_comments(request),
+        "breakdown_metric": metric,
+        "breakdown_label": labels[metric],
+        "breakdown": selectors.breakdown(request, period, metric),
+        "metric_choices": list(labels.items()),
+        "dimensions": selectors.dimension_labels(),
+        "run_form": MetricsRunForm(initial={"period_kind": period}),
+        "job": selectors.latest_job(request, "loyalty.metrics"),
+        "can_run": request.role in ANALYSTS,
+    })
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def metrics_start(request: HttpRequest) -> HttpResponse:
+    form = MetricsRunForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a month or a quarter."))
+        return redirect("loyalty:overview")
+    period = form.cleaned_data["period_kind"]
+    job_enqueue(organization=request.organization, kind="loyalty.metrics", task=metrics_task, user=request.user,
+                params={"period_kind": period}, message=_("Waiting for a worker"))
+    messages.info(request, _("The metrics are being computed; the page shows the progress."))
+    return redirect(reverse("loyalty:overview") + f"?period={period}")
+
+
+# Campaigns -----------------------------------------------------------------------------------
+
+
+@roles_required(*ANALYSTS)
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    campaigns = list(selectors.campaigns_with_rates(request).select_related("product", "filter_segment"))
+    for campaign in campaigns:
+        campaign.rate = selectors.response_rate(campaign.sent, campaign.answered)
+    return render(request, "loyalty/campaign_list.html", {"campaigns": campaigns})
+
+
+@roles_required(*ANALYSTS)
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None, organization=request.organization)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        created = {}
+
+        def start():
+            created["campaign"] = services.campaign_start(
+                organization=request.organization, kind=data["kind"], name=data["name"], user=request.user,
+                segment=data["segment"], abc_class=data["abc_class"], lifecycle_state=data["lifecycle_state"],
+                manager=data["manager"], product=data["product"], valid_days=data["valid_days"],
+                reminder_after_days=data["reminder_after_days"], recurrence_months=data["recurrence_months"],
+            )
+
+        if _apply(form, start):
+            campaign = created["campaign"]
+            messages.success(request, _("The campaign has started: %(n)s personal links were created.")
+                             % {"n": campaign.invitations.count()})
+            return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
+    return render(request, "loyalty/campaign_new.html", {"form": form})
+
+
+@roles_required(*ANALYSTS)
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_for_org_or_404(request, Campaign.objects.select_related("product", "filter_segment",
+                                                                           "filter_manager"), pk=campaign_id)
+    summary = selectors.campaign_summary(campaign)
+    invitations = campaign.invitations.order_by("respondent", "id")
+    responses = campaign.responses.select_related("client", "complaint").order_by("-answered_on", "-id")[:50]
+    main = questionnaire.main_question(campaign.questionnaire)
+    return render(request, "loyalty/campaign_detail.html", {
+        "campaign": campaign,
+        "summary": summary,
+        "invitations": invitations[:200],
+        "invitation_count": invitations.count(),
+        "responses": responses,
+        "question": questionnaire.localized(main["text"], get_language() or "en"),
+        "histogram": _histogram(summary),
+    })
+
+
+def _histogram(summary: dict) -> dict:
+    """Bars per score; scores that open a case are red, the top of an NPS scale green."""
+    low, high = summary["scale"]
+    x = list(range(low, high + 1))
+    colors = []
+    for value in x:
+        if summary["low_at_most"] is not None and value <= summary["low_at_most"]:
+            colors.append("#dc3545")
+        elif summary["metric"] in ("nps", "enps") and value >= 9:
+            colors.append("#198754")
+        else:
+            colors.append("#6c757d")
+    return {"x": x, "y": summary["histogram"], "colors": colors}
+
+
+@roles_required(*ANALYSTS)
+def campaign_links(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The personal links as .xlsx or .csv for a mailing; `pending=1` keeps only non-respondents."""
+    campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
+    pending = request.GET.get("pending") == "1"
+    rows = exports.link_rows(campaign, base_url=request.build_absolute_uri("/"), pending_only=pending)
+    if request.GET.get("format") == "csv":
+        return exports.csv_response(rows, f"campaign-{campaign.pk}-links.csv")
+    return exports.xlsx_response(rows, f"campaign-{campaign.pk}-links.xlsx")
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def campaign_remind(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
+    count = services.invitations_remind(campaign=campaign)
+    messages.success(request, _("%(n)s links are due for a reminder; export the non-respondents to send them.")
+                     % {"n": count})
+    return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def campaign_close(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
+    services.campaign_close(campaign=campaign)
+    messages.success(request, _("The campaign is closed; its links no longer take answers."))
+    return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
+
+
+# The respondent's page (no login) -------------------------------------------------------------
+
+
+def _link_page(request: HttpRequest, state: str, campaign: Campaign | None = None) -> HttpResponse:
+    status = {"unknown": 404, "answered": 200, "expired": 410, "closed": 410, "throttled": 429}[state]
+    return render(request, "loyalty/respond_closed.html", {"state": state, "campaign": campaign}, status=status)
+
+
+def _questions(campaign: Campaign, language: str, data=None, errors=None) -> list[dict]:
+    items = []
+    for question in campaign.questionnaire["questions"]:
+        item = {
+            **question,
+            "label": questionnaire.localized(question["text"], language),
+            "low_label": questionnaire.localized(question.get("low"), language),
+            "high_label": questionnaire.localized(question.get("high"), language),
+            "value": (data or {}).get(question["code"], ""),
+            "error": (errors or {}).get(question["code"]),
+            "required": bool(question.get("metric")),
+        }
+        if question["type"] == "scale":
+            item["points"] = [str(v) for v in range(question["min"], question["max"] + 1)]
+        if question["type"] == "choice":
+            item["choices"] = [(o["value"], questionnaire.localized(o, language)) for o in question["options"]]
+        items.append(item)
+    return items
+
+
+@public_view
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    """A respondent's personal link: one answer, then a thank-you; no login, fit for a phone."""
+    if request.method == "POST" and not throttle.allow(request):
+        return _link_page(request, "throttled")
+    invitation = Invitation.objects.select_related("campaign").filter(token=token).first()
+    if invitation is None and not throttle.allow(request):
+        return _link_page(request, "throttled")
+    state = services.link_state(invitation)
+    if state != "open":
+        return _link_page(request, state, invitation.campaign if invitation else None)
+    campaign = invitation.campaign
+    language = get_language() or "en"
+    errors = {}
+    if request.method == "POST":
+        try:
+            response, errors = services.response_submit(token=token, data=request.POST, language=language)
+        except services.LinkUnusable as unusable:
+            return _link_page(request, unusable.reason, campaign)
+        if response is not None:
+            return redirect("loyalty:respond", token=token)
+    return render(request, "loyalty/respond.html", {
+        "campaign": campaign,
+        "title": questionnaire.localized(campaign.questionnaire.get("title"), language),
+        "intro": questionnaire.localized(campaign.questionnaire.get("intro"), language),
+        "questions": _questions(campaign, language, request.POST if request.method == "POST" else None, errors),
+        "has_errors": bool(errors),
+    }, status=400 if errors else 200)
+
+
+# IQS -----------------------------------------------------------------------------------------
+
+
+@roles_required(*ANALYSTS)
+def scorecard_list(request: HttpRequest) -> HttpResponse:
+    form = ScorecardForm(request.POST or None)
+    if request.method == "POST":
+        if request.role not in HEADS:
+            raise PermissionDenied
+        created = {}
+        if form.is_valid() and _apply(form, lambda: created.setdefault("s", services.scorecard_create(
+                organization=request.organization, name=form.cleaned_data["name"]))):
+            return redirect("loyalty:scorecard_detail", scorecard_id=created["s"].pk)
+    return render(request, "loyalty/scorecard_list.html", {
+        "scorecards": scoped(request, Scorecard).order_by("name"),
+        "form": form,
+        "iqs": selectors.iqs_by_manager(request),
+        "can_edit": request.role in HEADS,
+    })
+
+
+@roles_required(*ANALYSTS)
+def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
+    scorecard = get_for_org_or_404(request, Scorecard, pk=scorecard_id)
+    criterion_form = CriterionForm(prefix="criterion")
+    grade_form = GradeForm(scorecard=scorecard, prefix="grade")
+    if request.method == "POST":
+        if request.role not in HEADS:
+            raise PermissionDenied
+        if "criterion-text" in request.POST:
+            criterion_form = CriterionForm(request.POST, prefix="criterion")
+            if criterion_form.is_valid() and _apply(criterion_form, lambda: services.criterion_add(
+                    scorecard=scorecard, **criterion_form.cleaned_data)):
+                messages.success(request, _("Criterion added."))
+                return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
+        else:
+            grade_form = GradeForm(request.POST, scorecard=scorecard, prefix="grade")
+            if grade_form.is_valid():
+                data = grade_form.cleaned_data
+                saved = {}
+                if _apply(grade_form, lambda: saved.setdefault("g", services.dialogue_grade(
+                        scorecard=scorecard, manager=data["manager"], graded_by=request.user,
+                        graded_on=data["graded_on"], marks=grade_form.marks(), client=data["client"],
+                        note=data["note"]))):
+                    messages.success(request, _("Dialogue graded: IQS %(iqs)s%%.") % {"iqs": saved["g"].iqs})
+                    return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
+    return render(request, "loyalty/scorecard_detail.html", {
+        "scorecard": scorecard,
+        "criteria": scorecard.criteria.all(),
+        "grades": scorecard.grades.select_related("manager", "client", "graded_by")[:50],
+        "criterion_form": criterion_form,
+        "grade_form": grade_form,
+        "can_edit": request.role in HEADS,
+    })
+
+
+# The loyalty programme -----------------------------------------------------------------------
+
+
+@roles_required()
+def programme(request: HttpRequest) -> HttpResponse:
+    current = selectors.programme_of(request)
+    form = ProgrammeForm(request.POST or None, instance=current, prefix="programme")
+    tier_form = TierForm(prefix="tier")
+    if request.method == "POST":
+        if request.role not in HEADS:
+            raise PermissionDenied
+        if "tier-name" in request.POST:
+            tier_form = TierForm(request.POST, prefix="tier")
+            if current is None:
+                tier_form.add_error(None, _("Set up the programme before its tiers."))
+            elif tier_form.is_valid() and _apply(tier_form, lambda: ledger.tier_save(
+                    programme=current, **tier_form.cleaned_data)):
+                messages.success(request, _("Tier saved."))
+                return redirect("loyalty:programme")
+            form = ProgrammeForm(instance=current, prefix="programme")
+        elif form.is_valid():
+            if _apply(form, lambda: ledger.programme_save(organization=request.organization, **form.cleaned_data)):
+                messages.success(request, _("Programme saved."))
+                return redirect("loyalty:programme")
+    accounts = selectors.accounts_visible_to(request).order_by("-balance", "client__name")
+    return render(request, "loyalty/programme.html", {
+        "programme": current,
+        "form": form,
+        "tier_form": tier_form,
+        "tiers": current.tiers.all() if current else [],
+        "accounts": accounts[:100],
+        "account_count": accounts.count(),
+        "job": selectors.latest_job(request, "loyalty.points"),
+        "can_edit": request.role in HEADS,
+    })
+
+
+@roles_required(*HEADS)
+@require_POST
+def tier_delete(request: HttpRequest, tier_id: int) -> HttpResponse:
+    ledger.tier_delete(tier=get_for_org_or_404(request, Tier, pk=tier_id))
+    messages.success(request, _("Tier removed."))
+    return redirect("loyalty:programme")
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def points_start(request: HttpRequest) -> HttpResponse:
+    if selectors.programme_of(request) is None:
+        messages.error(request, _("Set up the loyalty programme first."))
+        return redirect("loyalty:programme")
+    job_enqueue(organization=request.organization, kind="loyalty.points", task=points_task, user=request.user,
+                message=_("Waiting for a worker"))
+    return redirect("loyalty:programme")
+
+
+@roles_required(Role.MANAGER, *HEADS)
+def point_account(request: HttpRequest, point_account_id: int) -> HttpResponse:
+    account = get_for_org_or_404(request, selectors.accounts_visible_to(request), pk=point_account_id)
+    form = RedeemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if _apply(form, lambda: ledger.points_redeem(client=account.client, points=data["points"],
+                                                     user=request.user, note=data["note"])):
+            messages.success(request, _("%(n)s points redeemed.") % {"n": data["points"]})
+            return redirect("loyalty:point_account", point_account_id=account.pk)
+        account.refresh_from_db()
+    return render(request, "loyalty/point_account.html", {
+        "account": account,
+        "movements": account.movements.select_related("created_by").order_by("-occurred_on", "-id")[:200],
+        "form": form,
+    })
+
