@@ -1,0 +1,95 @@
+"""Every instrument file loads, is complete in both languages and scores a full assessment."""
+
+import math
+
+import pytest
+
+from diagnostics.definition import CHOICES, SCALES, DefinitionError, iter_items, parse
+from diagnostics.loader import INSTRUMENTS_DIR, read_all
+from diagnostics.scoring import score
+
+FILES = sorted(INSTRUMENTS_DIR.glob("*.yaml"))
+EXPECTED_ITEMS = {
+    "client_work": 18, "crm_strategy": 6, "mystery_shopper": 14, "controllability": 30, "service_level": 13,
+    "cx_understanding": 9, "goulding": 9, "mission_strategy": 4, "employee_survey": 4, "service_excellence": 20,
+}
+
+
+def _texts(node):
+    """Every bilingual text in a definition."""
+    if isinstance(node, dict):
+        if set(node) == {"en", "ru"}:
+            yield node
+            return
+        for value in node.values():
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _texts(value)
+
+
+def _full_answers(definition):
+    answers = {}
+    for _, item in iter_items(definition):
+        kind = item["type"]
+        if kind in CHOICES:
+            answers[item["key"]] = list(CHOICES[kind])[0]
+        elif kind in SCALES:
+            answers[item["key"]] = SCALES[kind][1]
+        elif kind == "single":
+            answers[item["key"]] = item["options"][0]["value"]
+        elif kind == "multiple":
+            answers[item["key"]] = [item["options"][0]["value"]]
+        elif kind == "number":
+            answers[item["key"]] = 1
+        else:
+            answers[item["key"]] = "text"
+    return answers
+
+
+def test_all_instruments_of_the_domain_are_there():
+    assert {d["code"]: sum(1 for _ in iter_items(d)) for d in read_all()} == EXPECTED_ITEMS
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_instrument_file_is_complete_in_both_languages(path):
+    definition = parse(path.read_text(encoding="utf-8"))
+    texts = list(_texts(definition))
+    assert len(texts) > sum(1 for _ in iter_items(definition))
+    for text in texts:
+        assert text["en"].strip() and text["ru"].strip()
+        assert any("а" <= ch <= "я" for ch in text["ru"].lower()), text
+    assert definition["source"] and definition["source_idea"]
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_instrument_scores_a_fully_answered_assessment(path):
+    definition = parse(path.read_text(encoding="utf-8"))
+    result = score(definition, _full_answers(definition))
+    assert result["answered"] == result["total"]
+    assert result["agenda"] == []
+    if definition["scoring"]["rule"] == "text":
+        assert math.isnan(result["overall"])
+    else:
+        assert result["overall"] == 100.0
+
+
+def test_controllability_audit_has_the_four_sections_and_answer_help():
+    definition = parse((INSTRUMENTS_DIR / "04_controllability.yaml").read_text(encoding="utf-8"))
+    assert [(s["key"], len(s["items"])) for s in definition["sections"]] == [
+        ("main", 14), ("marketing", 4), ("supporting", 4), ("parameters", 8)]
+    assert set(definition["answer_help"]) == {"+", "+-", "-"}
+    assert {i["type"] for _, i in iter_items(definition)} == {"plus_minus"}
+
+
+def test_a_missing_translation_is_refused():
+    text = (INSTRUMENTS_DIR / "07_goulding.yaml").read_text(encoding="utf-8")
+    broken = text.replace('ru: "Мы знаем, кто наши клиенты."', 'ru: ""')
+    with pytest.raises(DefinitionError, match=r"items\[0\].text: the ru text is missing"):
+        parse(broken)
+
+
+def test_an_unknown_answer_type_is_refused():
+    text = (INSTRUMENTS_DIR / "07_goulding.yaml").read_text(encoding="utf-8")
+    with pytest.raises(DefinitionError, match="type: one of"):
+        parse(text.replace("type: yes_no", "type: maybe", 1))

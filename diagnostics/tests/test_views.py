@@ -1,0 +1,275 @@
+"""Assessments, reports, actions, comparison, export and the map editors through HTTP."""
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from crm_portal.models import Role
+from diagnostics import services
+from diagnostics.loader import load
+from diagnostics.models import Action, AidaAction, AidaMap, Answer, Assessment, Instrument, InstrumentVersion, JourneyMap
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def manager(org_a, make_member):
+    return make_member(org_a, Role.MANAGER)
+
+
+@pytest.fixture
+def audit(manager, org_a):
+    return services.assessment_start(organization=org_a, author=manager,
+                                     instrument=Instrument.objects.get(code="controllability"))
+
+
+def _answer(client, assessment, item, value, **extra):
+    data = {"item": item, "value": value, "comment": extra.pop("comment", ""),
+            "version": extra.pop("version", assessment.version.content_hash)}
+    return client.post(reverse("diagnostics:answer", kwargs={"assessment_id": assessment.pk}), data, **extra, **HTMX)
+
+
+def _fill_all(assessment, user, value="+"):
+    for section in assessment.version.definition["sections"]:
+        for item in section["items"]:
+            services.answer_save(assessment=assessment, user=user, item_key=item["key"], raw_value=value,
+                                 comment="", version_hash=assessment.version.content_hash)
+
+
+def test_migration_loaded_every_instrument_once():
+    assert Instrument.objects.count() == 10
+    assert InstrumentVersion.objects.filter(number=1).count() == 10
+
+
+def test_start_and_autosave_an_answer_with_comment(client, manager, org_a):
+    client.force_login(manager)
+    response = client.post(reverse("diagnostics:start"), {"instrument": "controllability"})
+    assessment = Assessment.objects.get()
+    assert response.url == reverse("diagnostics:fill", kwargs={"assessment_id": assessment.pk})
+    response = _answer(client, assessment, "funnel", "+-", comment="Only in Excel")
+    assert response.status_code == 200
+    assert "Saved" in response.content.decode() and "1 of 30 answered" in response.content.decode()
+    answer = Answer.objects.get()
+    assert (answer.item_key, answer.value, answer.comment, answer.organization) == ("funnel", "+-", "Only in Excel", org_a)
+    page = client.get(reverse("diagnostics:fill", kwargs={"assessment_id": assessment.pk})).content.decode()
+    assert 'value="+-" id="funnel-2" autocomplete="off" checked' in page
+    assert "Only in Excel" in page
+
+
+@pytest.mark.parametrize(("item", "value", "message"), [
+    ("funnel", "yes", "This answer is not one of the item&#x27;s options."),
+    ("funnel", "++", "This answer is not one of the item&#x27;s options."),
+    ("nonexistent", "+", "This question is not part of the questionnaire."),
+])
+def test_answer_outside_the_scale_changes_nothing(client, manager, audit, item, value, message):
+    client.force_login(manager)
+    _answer(client, audit, "funnel", "+")
+    response = _answer(client, audit, item, value)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert list(Answer.objects.values_list("item_key", "value")) == [("funnel", "+")]
+
+
+def test_scale_answer_outside_the_range_is_refused(client, org_a, make_member):
+    user = make_member(org_a, Role.MANAGER)
+    survey = services.assessment_start(organization=org_a, author=user,
+                                       instrument=Instrument.objects.get(code="employee_survey"))
+    client.force_login(user)
+    response = _answer(client, survey, "recommend_workplace", "11")
+    assert "The answer is outside the item&#x27;s scale." in response.content.decode()
+    assert not Answer.objects.exists()
+    _answer(client, survey, "recommend_workplace", "10")
+    assert Answer.objects.get().value == 10
+
+
+def test_stale_form_after_the_instrument_changed_is_refused(client, manager, audit):
+    client.force_login(manager)
+    response = _answer(client, audit, "funnel", "+", version="0" * 64)
+    assert "belongs to another version of the questionnaire" in response.content.decode()
+    assert not Answer.objects.exists()
+    response = client.post(reverse("diagnostics:answer", kwargs={"assessment_id": audit.pk}),
+                           {"item": "funnel", "value": "+", "version": "stale"}, follow=True)
+    assert "belongs to another version of the questionnaire" in response.content.decode()
+    assert not Answer.objects.exists()
+
+
+def test_a_changed_file_makes_a_new_version_and_old_assessments_keep_theirs(audit, manager):
+    version = audit.version
+    changed = dict(version.definition, description={"en": "New words", "ru": "Новые слова"})
+    assert load(Instrument, InstrumentVersion, [changed]) == [("controllability", 2, True)]
+    assert load(Instrument, InstrumentVersion, [changed]) == [("controllability", 2, False)]
+    audit.refresh_from_db()
+    assert audit.version == version
+    newer = services.assessment_start(organization=audit.organization, author=manager, instrument=version.instrument)
+    assert newer.version.number == 2
+
+
+def test_completing_needs_every_answer_and_then_locks(client, manager, audit):
+    client.force_login(manager)
+    _answer(client, audit, "funnel", "+")
+    response = client.post(reverse("diagnostics:complete", kwargs={"assessment_id": audit.pk}), follow=True)
+    assert "29 questions are still unanswered" in response.content.decode()
+    audit.refresh_from_db()
+    assert audit.status == Assessment.Status.DRAFT
+    _fill_all(audit, manager)
+    client.post(reverse("diagnostics:complete", kwargs={"assessment_id": audit.pk}))
+    audit.refresh_from_db()
+    assert audit.status == Assessment.Status.COMPLETED and audit.completed_at is not None
+    response = _answer(client, audit, "funnel", "-")
+    assert "completed and locked" in response.content.decode()
+    assert Answer.objects.get(item_key="funnel").value == "+"
+
+
+def test_managers_see_their_own_and_completed_heads_see_all(client, org_a, make_member, audit):
+    colleague = make_member(org_a, Role.MANAGER)
+    head = make_member(org_a, Role.SALES_HEAD)
+    url = reverse("diagnostics:report", kwargs={"assessment_id": audit.pk})
+    client.force_login(colleague)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("diagnostics:fill", kwargs={"assessment_id": audit.pk})).status_code == 404
+    client.force_login(head)
+    assert client.get(url).status_code == 200
+    _fill_all(audit, audit.author)
+    services.assessment_complete(assessment=audit, user=audit.author)
+    client.force_login(colleague)
+    assert client.get(url).status_code == 200
+    response = _answer(client, audit, "funnel", "-")
+    assert "completed and locked" in response.content.decode()
+
+
+def test_report_heatmap_agenda_and_action_on_the_owners_list(client, org_a, manager, audit, make_member):
+    _fill_all(audit, manager)
+    services.answer_save(assessment=audit, user=manager, item_key="complaints", raw_value="-", comment="",
+                         version_hash=audit.version.content_hash)
+    services.answer_save(assessment=audit, user=manager, item_key="funnel", raw_value="+-", comment="",
+                         version_hash=audit.version.content_hash)
+    services.assessment_complete(assessment=audit, user=manager)
+    head = make_member(org_a, Role.SALES_HEAD)
+    client.force_login(head)
+    page = client.get(reverse("diagnostics:report", kwargs={"assessment_id": audit.pk})).content.decode()
+    assert '"kind": "heatmap"' in page
+    assert page.count('class="list-group-item agenda-item"') == 2
+    assert "plotly/plotly.min.js" in page
+    due = datetime.date.today() + datetime.timedelta(days=14)
+    url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
+    client.post(url, {"item_key": "complaints", "title": "One complaint procedure", "owner": manager.pk,
+                      "due_date": due.isoformat()})
+    action = Action.objects.get()
+    assert (action.owner, action.due_date, action.item_key, action.created_by) == (manager, due, "complaints", head)
+    client.force_login(manager)
+    mine = client.get(reverse("diagnostics:actions")).content.decode()
+    assert "One complaint procedure" in mine
+    assert "One complaint procedure" in client.get(reverse("home")).content.decode()
+
+
+def test_action_with_a_stranger_owner_or_no_date_writes_nothing(client, org_a, org_b, manager, audit, make_member):
+    stranger = make_member(org_b, Role.MANAGER)
+    client.force_login(manager)
+    url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
+    response = client.post(url, {"item_key": "funnel", "title": "X", "owner": stranger.pk, "due_date": "2030-01-01"},
+                           follow=True)
+    assert "The action was not saved" in response.content.decode()
+    response = client.post(url, {"item_key": "funnel", "title": "X", "owner": manager.pk, "due_date": "soon"},
+                           follow=True)
+    assert "Enter a valid date." in response.content.decode()
+    assert not Action.objects.exists()
+
+
+def test_comparison_shows_what_improved_and_what_got_worse(client, org_a, manager, make_member):
+    instrument = Instrument.objects.get(code="goulding")
+    first = services.assessment_start(organization=org_a, author=manager, instrument=instrument)
+    _fill_all(first, manager, "no")
+    services.answer_save(assessment=first, user=manager, item_key="ambassadors", raw_value="yes", comment="",
+                         version_hash=first.version.content_hash)
+    services.assessment_complete(assessment=first, user=manager)
+    second = services.assessment_start(organization=org_a, author=manager, instrument=instrument)
+    _fill_all(second, manager, "no")
+    for key in ("know_clients", "know_needs", "roles_known"):
+        services.answer_save(assessment=second, user=manager, item_key=key, raw_value="yes", comment="",
+                             version_hash=second.version.content_hash)
+    services.assessment_complete(assessment=second, user=manager)
+    client.force_login(make_member(org_a, Role.SALES_HEAD))
+    url = reverse("diagnostics:compare", kwargs={"assessment_id": second.pk})
+    page = client.get(url, {"with": first.pk}).content.decode()
+    assert "What improved (3)" in page and "What got worse (1)" in page
+    assert "11.1% → 33.3% (+22.2)" in page
+    assert client.get(url, {"with": "abc"}).status_code == 404
+
+
+def test_export_neutralises_formula_like_text_and_keeps_numbers(client, manager, audit):
+    _fill_all(audit, manager, "-")
+    services.answer_save(assessment=audit, user=manager, item_key="funnel", raw_value="+", comment="=HYPERLINK(1)",
+                         version_hash=audit.version.content_hash)
+    client.force_login(manager)
+    response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": audit.pk}))
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content))
+    rows = list(book["Answers"].iter_rows(values_only=True))
+    funnel = next(r for r in rows if r[1] == "The sales funnel.")
+    assert funnel[2] == "'+" and funnel[3] == 100 and funnel[4] == "'=HYPERLINK(1)"
+    other = next(r for r in rows if r[1] == "Sales per product.")
+    assert other[2] == "'-" and other[3] == 0
+    scores = list(book["Scores"].iter_rows(values_only=True))
+    assert scores[-5][0] == "Overall" and scores[-5][1] == pytest.approx(100 / 30, abs=0.05)
+
+
+def test_print_view_shows_the_strategy_text(client, org_a, manager):
+    strategy = services.assessment_start(organization=org_a, author=manager,
+                                         instrument=Instrument.objects.get(code="mission_strategy"))
+    services.answer_save(assessment=strategy, user=manager, item_key="mission", raw_value="We keep shops supplied",
+                         comment="", version_hash=strategy.version.content_hash)
+    client.force_login(manager)
+    page = client.get(reverse("diagnostics:print", kwargs={"assessment_id": strategy.pk})).content.decode()
+    assert "We keep shops supplied" in page and 'id="mainnav"' not in page
+
+
+def test_russian_pages_show_russian_questions(client, manager, audit):
+    client.force_login(manager)
+    page = client.get(reverse("diagnostics:fill", kwargs={"assessment_id": audit.pk}), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Воронка продаж." in page and "Основные характеристики" in page
+    assert "The sales funnel." not in page
+
+
+def test_journey_map_editor(client, org_a, manager):
+    client.force_login(manager)
+    client.post(reverse("diagnostics:journey_maps"), {"title": "Wholesale", "persona": "Buyer"})
+    journey_map = JourneyMap.objects.get()
+    url = reverse("diagnostics:journey_map", kwargs={"journey_map_id": journey_map.pk})
+    base = {"stage": "discovery", "channel": "Web", "client_action": "Looks", "pains": "Slow site\nNo prices",
+            "owner": "Marketing", "ideas": ""}
+    client.post(url, {**base, "name": "First", "emotion": "-1"})
+    client.post(url, {**base, "name": "Second", "emotion": "2", "stage": "purchase", "pains": ""})
+    response = client.post(url, {**base, "name": "Bad", "emotion": "3"})
+    assert "Select a valid choice." in response.content.decode()
+    assert list(journey_map.touchpoints.values_list("name", "position")) == [("First", 0), ("Second", 1)]
+    second = journey_map.touchpoints.get(name="Second")
+    client.post(reverse("diagnostics:touchpoint_move", kwargs={"touchpoint_id": second.pk}), {"direction": "up"})
+    assert list(journey_map.touchpoints.values_list("name", flat=True)) == ["Second", "First"]
+    page = client.get(url).content.decode()
+    assert '"values": [2, -1]' in page and "Slow site" in page
+    client.post(reverse("diagnostics:journey_map_copy", kwargs={"journey_map_id": journey_map.pk}))
+    copy = JourneyMap.objects.get(version=2)
+    assert copy.copied_from == journey_map and copy.touchpoints.count() == 2
+    assert journey_map.touchpoints.count() == 2
+
+
+def test_aida_editor_highlights_empty_cells_and_differences(client, org_a, manager):
+    client.force_login(manager)
+    response = client.post(reverse("diagnostics:aida_maps"), {"title": "2027", "personas": "Retail\nretail"})
+    assert "Each persona must have its own name." in response.content.decode()
+    client.post(reverse("diagnostics:aida_maps"), {"title": "2027", "personas": "Retail\nShops"})
+    aida_map = AidaMap.objects.get()
+    retail, shops = aida_map.personas.order_by("id")
+    url = reverse("diagnostics:aida_action_add", kwargs={"aida_map_id": aida_map.pk})
+    client.post(url, {"persona": retail.pk, "stage": "awareness", "description": "Trade fair", "owner": "Marketing",
+                      "channel": "Fair"})
+    response = client.post(url, {"persona": shops.pk, "stage": "nowhere", "description": "X", "owner": "Y", "channel": "Z"})
+    assert "Select a valid choice." in response.content.decode()
+    assert AidaAction.objects.count() == 1
+    page = client.get(reverse("diagnostics:aida_map", kwargs={"aida_map_id": aida_map.pk})).content.decode()
+    assert page.count("aida-cell aida-empty") == 9
+    assert "9 empty cells" in page
+    assert "worked on for Retail; not for Shops" in page

@@ -1,0 +1,103 @@
+"""Diagnostics in the browser: fill the controllability audit in Russian, resume, report, act, compare."""
+
+import datetime
+import re
+
+from playwright.sync_api import expect
+
+from diagnostics.models import Action, Answer, Assessment
+
+
+def _accept_dialogs(page):
+    page.on("dialog", lambda dialog: dialog.accept())
+
+
+def test_manager_fills_audit_in_russian_resumes_completes_and_plans_an_action(new_page, login, shot):
+    page = new_page(locale="ru-RU")
+    _accept_dialogs(page)
+    login(page, "demo-manager")
+    page.goto("/diagnostics/")
+    page.locator("tr[data-code=controllability] .start-button").click()
+    expect(page.locator("h1")).to_have_text("Аудит управляемости (+ / +- / -)")
+    expect(page.locator("#answer-help")).to_contain_text("Процесс управляем")
+    forms = page.locator("form.item-form")
+    expect(forms).to_have_count(30)
+    for index in range(15):
+        form = forms.nth(index)
+        form.locator("label[data-value='+']" if index % 3 else "label[data-value='+-']").click()
+        expect(form.locator(".item-saved")).to_be_visible()
+    forms.nth(0).locator("summary").click()
+    with page.expect_response(lambda r: r.url.endswith("/answer/") and "Excel" in (r.request.post_data or "")):
+        forms.nth(0).locator("textarea[name=comment]").fill("Только в Excel")
+    expect(page.locator("#progress-text")).to_have_text("15 из 30 отвечено")
+    shot(page, "half-way")
+    url = page.url
+    assert page.errors == []
+    page.close()
+
+    assessment = Assessment.objects.get(version__instrument__code="controllability", status="draft")
+    assert Answer.objects.filter(assessment=assessment).count() == 15
+    assert Answer.objects.get(assessment=assessment, item_key="clients_by_products").comment == "Только в Excel"
+
+    page = new_page(locale="ru-RU")
+    _accept_dialogs(page)
+    login(page, "demo-manager")
+    page.goto("/diagnostics/")
+    page.locator("#drafts a").first.click()
+    expect(page).to_have_url(url)
+    forms = page.locator("form.item-form")
+    expect(page.locator("#progress-text")).to_have_text("15 из 30 отвечено")
+    expect(forms.nth(0).locator("input[value='+-']")).to_be_checked()
+    for index in range(15, 30):
+        form = forms.nth(index)
+        form.locator("label[data-value='-']" if index % 4 == 0 else "label[data-value='+']").click()
+        expect(form.locator(".item-saved")).to_be_visible()
+    expect(page.locator("#progress-text")).to_have_text("30 из 30 отвечено")
+    page.click("#complete-button")
+    expect(page).to_have_url(re.compile(r"/report/$"))
+    expect(page.locator("#chart .main-svg").first).to_be_attached()
+    agenda = page.locator(".agenda-item")
+    expect(agenda).to_have_count(9)
+    expect(page.locator("#section-scores")).to_contain_text("Основные характеристики")
+    shot(page, "report-ru")
+    first = agenda.first
+    first.locator("summary").click()
+    due = (datetime.date.today() + datetime.timedelta(days=21)).isoformat()
+    first.locator("input[name=title]").fill("Описать процедуру")
+    first.locator("input[name=due_date]").fill(due)
+    first.locator("button[type=submit]").click()
+    expect(page.locator(".planned-action").first).to_contain_text("Описать процедуру")
+    action = Action.objects.get(title="Описать процедуру")
+    assert action.owner.username == "demo-manager" and action.due_date.isoformat() == due
+    page.goto("/diagnostics/actions/")
+    expect(page.locator("#my-actions")).to_contain_text("Описать процедуру")
+    shot(page, "my-actions")
+    assert page.errors == []
+
+
+def test_sales_head_compares_two_assessments(page, login, shot):
+    login(page, "demo-head")
+    page.goto("/diagnostics/")
+    page.locator("#completed a", has_text="Controllability audit").first.click()
+    expect(page.locator("h1")).to_have_text("Controllability audit (+ / +- / -)")
+    page.click("#compare-link")
+    page.locator("#compare-form button").click()
+    expect(page.locator("#compare-sections tbody tr")).to_have_count(4)
+    expect(page.locator("#improved h2")).to_contain_text("What improved")
+    expect(page.locator("#compare-chart .main-svg").first).to_be_attached()
+    shot(page, "compare")
+    improved = page.locator("#improved li").count()
+    assert improved >= 1
+
+
+def test_journey_map_and_aida_editors(page, login, shot):
+    login(page, "demo-manager")
+    page.goto("/diagnostics/cjm/")
+    page.locator("#journey-maps a").first.click()
+    expect(page.locator("#emotion-chart .main-svg").first).to_be_attached()
+    expect(page.locator("#pains-by-stage")).to_contain_text("Опоздание доставки")
+    shot(page, "cjm")
+    page.goto("/diagnostics/aida/")
+    page.locator("#aida-maps a").first.click()
+    expect(page.locator("td.aida-empty").first).to_be_visible()
+    shot(page, "aida")
