@@ -1,6 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SegmentationConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'segmentation'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "segmentation"
+    verbose_name = _("Segmentation")
+    nav_items = [(_("ABC/XYZ"), "segmentation:index", ("analyst", "admin", "sales_head"))]
+    home_panels = [("segmentation/panels/home.html", ("analyst", "admin", "sales_head"), "segmentation.selectors.home_panel")]
+    client_card_panels = [("segmentation/panels/client_classes.html", None, "segmentation.selectors.client_classes_panel")]

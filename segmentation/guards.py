@@ -247,6 +247,7 @@ def _sheets(archive: zipfile.ZipFile, scans: dict[str, _PartScan]) -> list[Sheet
 
 CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 REF_RE = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?>[^<]+</v>")
 
 
 def _formulas_without_values(archive: zipfile.ZipFile, part: str) -> list[str]:
@@ -254,7 +255,7 @@ def _formulas_without_values(archive: zipfile.ZipFile, part: str) -> list[str]:
     found = []
     for match in CELL_RE.finditer(archive.read(part)):
         inner = match.group(2) or b""
-        if (b"<f>" in inner or b"<f " in inner) and b"<v>" not in inner and b"<v " not in inner:
+        if (b"<f>" in inner or b"<f " in inner) and not VALUE_RE.search(inner):
             ref = REF_RE.search(match.group(1))
             found.append(ref.group(1).decode() if ref else "?")
     return found

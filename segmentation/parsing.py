@@ -90,9 +90,10 @@ class Problem:
     column: str  # e.g. "C (Amount)", "" for a whole row or the file
     value: str
     message: str
+    position: int | None = None  # the column's position in the table
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message, "position": self.position}
 
 
 @dataclass
@@ -326,6 +327,7 @@ class _Collector:
         self.limit = limit
         self.problems: list[Problem] = []
         self.count = 0
+        self.file_problems = 0
         self.rows = np.zeros(len(table.data), dtype=bool)
         self.reasons: dict[int, list[str]] = {}
 
@@ -342,11 +344,13 @@ class _Collector:
         room = self.limit - len(self.problems)
         for index in positions[: max(room, 0)]:
             value = "" if values is None else header_text(values.iloc[index])
-            self.problems.append(Problem(int(self.table.row_numbers[index]), column, value[:100], message))
+            self.problems.append(Problem(int(self.table.row_numbers[index]), column, value[:100], message, position))
 
     def file(self, message: str, column: str = "") -> None:
+        """A problem of the whole file or of a header: listed before the rows' problems."""
         self.count += 1
-        self.problems.insert(0, Problem(None, column, "", message))
+        self.problems.insert(self.file_problems, Problem(None, column, "", message))
+        self.file_problems += 1
 
 
 def validate(

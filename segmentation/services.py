@@ -1,0 +1,406 @@
+"""Every write of segmentation: datasets, their checks and imports, runs and their stored classes."""
+
+import io
+import secrets
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from clients import services as client_services
+from clients.models import Client, Settlement
+from crm_portal.jobs import ProgressCallback, job_enqueue
+from crm_portal.models import Job, Organization
+
+from .abcxyz import abc_xyz
+from .export import write_xlsx
+from .guards import FileRefused, check_file
+from .models import ClientClass, Dataset, Run, SegmentationSettings
+from .parsing import LONG, WIDE, Mapping, header_text, to_quarters
+from .pipeline import Loaded, Params, classify, load, rejected_frame
+
+PREVIEW_ROWS = 50
+PREVIEW_PROBLEM_ROWS = 200
+STORED_PROBLEMS = 1000
+
+
+# ------------------------------------------------------------------ settings
+
+
+@transaction.atomic
+def segmentation_settings_update(*, organization: Organization, a: float, b: float, x: float, y: float,
+                                 min_history: int, period: str, measure: str) -> SegmentationSettings:
+    current = SegmentationSettings.objects.filter(organization=organization).first() or SegmentationSettings(organization=organization)
+    for field, value in {"a": a, "b": b, "x": x, "y": y, "min_history": min_history, "period": period, "measure": measure}.items():
+        setattr(current, field, value)
+    current.full_clean()
+    current.save()
+    return current
+
+
+def _params(values: dict) -> Params:
+    params = Params(
+        a=float(values["a"]), b=float(values["b"]), x=float(values["x"]), y=float(values["y"]),
+        min_history=int(values["min_history"]), period=values.get("period", "month"),
+    )
+    if not 0 < params.a < params.b <= 1:
+        raise ValidationError(_("The thresholds must satisfy 0 < A < B <= 1."))
+    if not 0 <= params.x < params.y:
+        raise ValidationError(_("The thresholds must satisfy 0 <= X < Y."))
+    if params.min_history < 1:
+        raise ValidationError(_("The minimum history is at least one period."))
+    if params.period not in ("month", "quarter"):
+        raise ValidationError(_("The period is a month or a quarter."))
+    return params
+
+
+# ------------------------------------------------------------------ datasets
+
+
+def _language() -> str:
+    return translation.get_language() or "en"
+
+
+def dataset_create(*, organization: Organization, upload: UploadedFile, user=None) -> Dataset:
+    """Refuse a hostile file before anything is written; otherwise keep it and queue its check."""
+    suffix = Path(upload.name).suffix.lower()
+    with tempfile.NamedTemporaryFile(suffix=suffix) as temporary:
+        for chunk in upload.chunks():
+            temporary.write(chunk)
+        temporary.flush()
+        try:
+            check_file(temporary.name, filename=upload.name)
+        except FileRefused as refused:
+            raise ValidationError(str(refused)) from None
+        upload.seek(0)
+        with transaction.atomic():
+            dataset = Dataset(organization=organization, token=secrets.token_hex(16), name=Path(upload.name).name[:255],
+                              size=upload.size, created_by=user if user and user.is_authenticated else None)
+            dataset.file.save(upload.name, upload, save=False)
+            dataset.full_clean()
+            dataset.save()
+            _enqueue_check(dataset, user)
+    return dataset
+
+
+def _enqueue_check(dataset: Dataset, user) -> Job:
+    from .tasks import dataset_check_task
+
+    job = job_enqueue(
+        organization=dataset.organization, kind="segmentation.check", task=dataset_check_task, user=user,
+        params={"dataset": dataset.pk, "language": _language()}, message=_("Waiting for a worker"),
+    )
+    Dataset.objects.filter(pk=dataset.pk).update(job=job, status=Dataset.Status.CHECKING)
+    dataset.job, dataset.status = job, Dataset.Status.CHECKING
+    return job
+
+
+@transaction.atomic
+def dataset_mapping_set(*, dataset: Dataset, sheet: str, mapping: dict, user=None) -> Job:
+    """Record the analyst's choice of sheet and columns and check the file again with it."""
+    if dataset.status == Dataset.Status.IMPORTED:
+        raise ValidationError(_("This file has already been imported."))
+    if dataset.sheets and sheet not in dataset.sheets:
+        raise ValidationError(_("The workbook has no sheet named “%(name)s”.") % {"name": sheet})
+    if mapping.get("shape") not in (WIDE, LONG):
+        raise ValidationError(_("Choose the shape of the table."))
+    dataset.sheet = sheet
+    dataset.mapping = Mapping.from_dict(mapping).as_dict() | {"confirmed": True}
+    dataset.save(update_fields=["sheet", "mapping"])
+    return _enqueue_check(dataset, user)
+
+
+def _load(dataset: Dataset, progress: ProgressCallback) -> Loaded:
+    mapping = Mapping.from_dict(dataset.mapping) if dataset.mapping.get("confirmed") else None
+    return load(dataset.file.path, filename=dataset.name, sheet=dataset.sheet, mapping=mapping,
+                today=timezone.localdate(), progress=progress)
+
+
+def _preview(loaded: Loaded) -> list[dict]:
+    """The first rows and the rows with problems, each cell with its problem (if any)."""
+    table = loaded.table
+    cell_problems: dict[int, dict[int, str]] = {}
+    for problem in loaded.parsed.problems:
+        if problem.row is not None and problem.position is not None:
+            cell_problems.setdefault(problem.row, {})[problem.position] = problem.message
+    bad = sorted(loaded.reasons)[:PREVIEW_PROBLEM_ROWS]
+    positions = sorted(set(range(min(PREVIEW_ROWS, len(table.data)))) | set(bad))
+    rows = []
+    for index in positions:
+        number = int(table.row_numbers[index])
+        cells = [header_text(v) for v in table.data.iloc[index].tolist()]
+        marks = cell_problems.get(number, {})
+        rows.append({
+            "row": number,
+            "cells": [{"value": v[:60], "problem": marks.get(i, "")} for i, v in enumerate(cells)],
+            "problem": "; ".join(loaded.reasons.get(index, [])),
+        })
+    return rows
+
+
+def dataset_check(job: Job, progress: ProgressCallback) -> dict:
+    """Parse and validate a dataset; keep its preview, its problems and its rejected rows."""
+    dataset = Dataset.objects.get(pk=job.params["dataset"], organization=job.organization)
+    return dataset_inspect(dataset=dataset, progress=progress)
+
+
+def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
+    url = reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})
+    try:
+        loaded = _load(dataset, progress)
+    except FileRefused as refused:
+        Dataset.objects.filter(pk=dataset.pk).update(
+            status=Dataset.Status.INVALID, problem_count=1,
+            problems=[{"row": None, "column": "", "value": "", "message": str(refused), "position": None}],
+        )
+        return {"url": url, "problems": 1}
+    progress(80, _("Keeping the preview"))
+    rejected_name = ""
+    if loaded.reasons:
+        buffer = io.BytesIO()
+        write_xlsx({_("Rejected rows"): rejected_frame(loaded)}, buffer)
+        if dataset.rejected:
+            dataset.rejected.delete(save=False)
+        dataset.rejected.save(f"{dataset.token}-rejected.xlsx", ContentFile(buffer.getvalue()), save=False)
+        rejected_name = dataset.rejected.name
+    elif dataset.rejected:
+        dataset.rejected.delete(save=False)
+    parsed = loaded.parsed
+    clients = 0
+    if parsed.ok:
+        clients = len(parsed.wide) if parsed.wide is not None else parsed.settlements["client"].nunique()
+    Dataset.objects.filter(pk=dataset.pk).update(
+        status=Dataset.Status.VALID if parsed.ok else Dataset.Status.INVALID,
+        sheet=loaded.sheet,
+        sheets=[s.name for s in loaded.container.sheets],
+        mapping=loaded.mapping.as_dict() | {"confirmed": bool(dataset.mapping.get("confirmed"))},
+        header=[header_text(h) for h in loaded.table.header],
+        preview=_preview(loaded),
+        problems=[p.as_dict() for p in parsed.problems[:STORED_PROBLEMS]],
+        problem_count=loaded.problem_count,
+        row_count=len(loaded.table.data),
+        client_count=clients,
+        rejected=rejected_name,
+    )
+    return {"url": url, "problems": loaded.problem_count}
+
+
+# ------------------------------------------------------------------ runs
+
+
+def run_file_start(*, dataset: Dataset, params: dict, user=None) -> Job:
+    from .tasks import run_file_task
+
+    _params(params)
+    if dataset.status not in (Dataset.Status.VALID, Dataset.Status.IMPORTED):
+        raise ValidationError(_("Only a file without problems can be classified."))
+    return job_enqueue(
+        organization=dataset.organization, kind="segmentation.run_file", task=run_file_task, user=user,
+        params={"dataset": dataset.pk, "abcxyz": params, "language": _language()}, message=_("Waiting for a worker"),
+    )
+
+
+def run_file(job: Job, progress: ProgressCallback) -> dict:
+    """Parse, validate, classify and store a file's classes as a new run."""
+    dataset = Dataset.objects.get(pk=job.params["dataset"], organization=job.organization)
+    run = run_on_file(dataset=dataset, params=job.params["abcxyz"], job=job, user=job.created_by, progress=progress)
+    return {"url": reverse("segmentation:run", kwargs={"run_id": run.pk}), "run": run.pk, "clients": run.client_count}
+
+
+def run_on_file(*, dataset: Dataset, params: dict, job: Job | None = None, user=None,
+                progress: ProgressCallback = lambda *a: None) -> Run:
+    params = _params(params)
+    loaded = _load(dataset, progress)
+    if not loaded.parsed.ok:
+        raise ValidationError(_("The file has %(count)s problem(s); nothing was classified.") % {"count": loaded.problem_count})
+    progress(60, _("Classifying"))
+    wide, result = classify(loaded.parsed, params)
+    progress(80, _("Storing the results of %(count)s clients") % {"count": len(result)})
+    return run_store(organization=dataset.organization, source=Run.Source.FILE, dataset=dataset, params=params.as_dict(),
+                     as_of=timezone.localdate(), wide=wide, result=result, job=job, user=user)
+
+
+def run_base_start(*, organization: Organization, params: dict, as_of: date, months: int, user=None) -> Job:
+    from .tasks import run_base_task
+
+    _params(params)
+    if not 1 <= months <= 120:
+        raise ValidationError(_("The window is 1 to 120 months."))
+    if not Settlement.objects.filter(organization=organization, date__lte=as_of).exists():
+        raise ValidationError(_("The client base has no settlements on or before %(date)s.") % {"date": as_of.isoformat()})
+    return job_enqueue(
+        organization=organization, kind="segmentation.run_base", task=run_base_task, user=user,
+        params={"abcxyz": params, "as_of": as_of.isoformat(), "months": months, "language": _language()},
+        message=_("Waiting for a worker"),
+    )
+
+
+def base_wide(*, organization: Organization, as_of: date, months: int) -> pd.DataFrame:
+    """Amounts per client (id) and month over the window ending with as_of's month.
+
+    Every client with a settlement on or before as_of is a row (zeros if none in the window).
+    """
+    end = pd.Period(as_of, freq="M")
+    start = end - (months - 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT client_id, date, amount FROM clients_settlement WHERE organization_id = %s AND date <= %s",
+            [organization.pk, as_of],
+        )
+        rows = cursor.fetchall()
+    frame = pd.DataFrame(rows, columns=["client", "date", "amount"])
+    clients = np.sort(frame["client"].unique()).astype(np.int64)
+    columns = pd.period_range(start, end, freq="M")
+    if frame.empty:
+        return pd.DataFrame(np.zeros((0, len(columns))), columns=columns)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["amount"] = frame["amount"].astype("float64")
+    months_of = frame["date"].dt.to_period("M")
+    inside = (months_of >= start).to_numpy()
+    rows_at = np.searchsorted(clients, frame["client"].to_numpy()[inside])
+    offsets = np.asarray(months_of[inside].array.asi8) - start.ordinal
+    flat = np.bincount(rows_at * len(columns) + offsets, weights=frame["amount"].to_numpy()[inside],
+                       minlength=len(clients) * len(columns))
+    return pd.DataFrame(flat.reshape(len(clients), len(columns)), index=pd.Index(clients, name="client"), columns=columns)
+
+
+def run_base(job: Job, progress: ProgressCallback) -> dict:
+    """Classify the client base from its settlements; record each client's classes and history."""
+    run, changed = run_on_base(organization=job.organization, params=job.params["abcxyz"],
+                               as_of=date.fromisoformat(job.params["as_of"]), months=int(job.params["months"]),
+                               job=job, user=job.created_by, progress=progress)
+    return {"url": reverse("segmentation:run", kwargs={"run_id": run.pk}), "run": run.pk, "clients": run.client_count,
+            "changed": changed}
+
+
+def run_on_base(*, organization: Organization, params: dict, as_of: date, months: int, job: Job | None = None,
+                user=None, progress: ProgressCallback = lambda *a: None) -> tuple[Run, int]:
+    params = _params(params)
+    progress(10, _("Reading the settlements"))
+    wide = base_wide(organization=organization, as_of=as_of, months=months)
+    if params.period == "quarter":
+        wide = to_quarters(wide)
+    progress(50, _("Classifying %(count)s clients") % {"count": len(wide)})
+    result = abc_xyz(wide, a=params.a, b=params.b, x=params.x, y=params.y, min_history=params.min_history)
+    progress(70, _("Storing the results"))
+    with transaction.atomic():
+        run = run_store(organization=organization, source=Run.Source.BASE, dataset=None,
+                        params=params.as_dict() | {"months": months}, as_of=as_of, wide=wide, result=result, job=job,
+                        user=user)
+        progress(85, _("Recording the classes on the client cards"))
+        classes = dict(zip(result.index.astype(int), zip(result["abc"], result["xyz"])))
+        changed = client_services.client_classes_record(
+            organization=organization, classes=classes, run_label=run.label, as_of=as_of
+        )
+    return run, changed
+
+
+@transaction.atomic
+def run_store(*, organization: Organization, source: str, dataset: Dataset | None, params: dict, as_of: date,
+              wide: pd.DataFrame, result: pd.DataFrame, job: Job | None = None, user=None) -> Run:
+    """Keep a run and its classes: COPY on PostgreSQL, bulk_create elsewhere."""
+    run = Run(organization=organization, source=source, dataset=dataset, params=params, as_of=as_of,
+              periods=[str(p) for p in wide.columns], client_count=len(result),
+              total=float(result["total"].clip(lower=0).sum()), job=job, created_by=user)
+    run.full_clean()
+    run.save()
+    # Rank as the classification orders clients: total descending, ties by client id.
+    id_rank = np.empty(len(result), dtype=np.int64)
+    id_rank[result.index.argsort(kind="stable")] = np.arange(len(result))
+    ranked = result.iloc[np.lexsort((id_rank, -result["total"].to_numpy()))]
+    rows = pd.DataFrame({
+        "organization_id": organization.pk,
+        "run_id": run.pk,
+        "client_key": [str(k)[:255] for k in ranked.index],
+        "client_id": ranked.index.to_numpy() if source == Run.Source.BASE else None,
+        "rank": np.arange(1, len(ranked) + 1),
+        "total": ranked["total"].to_numpy(),
+        "share": ranked["share"].to_numpy(),
+        "cum_share": ranked["cum_share"].to_numpy(),
+        "abc": ranked["abc"].to_numpy(),
+        "cv": ranked["cv"].to_numpy(),
+        "xyz": ranked["xyz"].to_numpy(),
+    })
+    if connection.vendor == "postgresql":
+        _copy(rows)
+    else:
+        ClientClass.objects.bulk_create(
+            [ClientClass(**{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in record.items()})
+             for record in rows.to_dict("records")],
+            batch_size=2000,
+        )
+    return run
+
+
+def _copy(rows: pd.DataFrame) -> None:
+    buffer = io.StringIO()
+    rows.to_csv(buffer, index=False, header=False, na_rep="\\N", float_format="%.17g")
+    columns = ", ".join(f'"{c}"' for c in rows.columns)
+    table = ClientClass._meta.db_table
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
+            copy.write(buffer.getvalue())
+
+
+# ------------------------------------------------------------------ import into the register
+
+
+def dataset_import_start(*, dataset: Dataset, match_by: str, on_missing: str, user=None) -> Job:
+    from .tasks import dataset_import_task
+
+    if dataset.status != Dataset.Status.VALID:
+        raise ValidationError(_("Only a file without problems, not imported yet, can be imported."))
+    if match_by not in client_services.MATCH_FIELDS or on_missing not in client_services.ON_MISSING:
+        raise ValidationError(_("Choose how clients are matched and what happens to clients not in the register."))
+    return job_enqueue(
+        organization=dataset.organization, kind="segmentation.import", task=dataset_import_task, user=user,
+        params={"dataset": dataset.pk, "match_by": match_by, "on_missing": on_missing, "language": _language()},
+        message=_("Waiting for a worker"),
+    )
+
+
+def settlement_rows(loaded: Loaded) -> pd.DataFrame:
+    """Settlements of a valid file: a long file's rows, or a wide file's non-zero months (dated the 1st)."""
+    parsed = loaded.parsed
+    if parsed.settlements is not None:
+        rows = parsed.settlements.copy()
+        rows["date"] = rows["date"].dt.date
+        return rows
+    wide = parsed.wide
+    values = wide.to_numpy()
+    client_at, month_at = np.nonzero(values)
+    days = [p.start_time.date() for p in wide.columns]
+    return pd.DataFrame({
+        "client": wide.index.to_numpy()[client_at],
+        "date": [days[m] for m in month_at],
+        "amount": values[client_at, month_at],
+    })
+
+
+def dataset_import(job: Job, progress: ProgressCallback) -> dict:
+    """Import a valid file's settlements into the client register: all or nothing."""
+    dataset = Dataset.objects.get(pk=job.params["dataset"], organization=job.organization)
+    loaded = _load(dataset, progress)
+    if not loaded.parsed.ok:
+        raise ValidationError(_("The file has %(count)s problem(s); nothing was imported.") % {"count": loaded.problem_count})
+    progress(60, _("Importing into the client register"))
+    with transaction.atomic():
+        summary = client_services.settlements_import(
+            organization=job.organization, rows=settlement_rows(loaded), match_by=job.params["match_by"],
+            on_missing=job.params["on_missing"], user=job.created_by,
+        )
+        Dataset.objects.filter(pk=dataset.pk).update(status=Dataset.Status.IMPORTED, import_result=summary)
+    return {"url": reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}), **summary}
+
+
+def in_language(job: Job):
+    return translation.override(job.params.get("language") or "en")

@@ -1,0 +1,212 @@
+"""Pages: upload, preview and mapping, runs and their results, exports, settings."""
+
+import io
+
+import pandas as pd
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm_portal.models import Job, Role
+from crm_portal.tenancy import get_for_org_or_404, roles_required
+
+from . import selectors, services
+from .export import write_xlsx
+from .forms import BaseRunForm, ImportForm, MappingForm, ParamsForm, SettingsForm, UploadForm
+from .models import Dataset, Run
+from .parsing import WIDE, column_letter
+
+ANALYSTS = (Role.ANALYST, Role.ADMIN)
+READERS = (Role.ANALYST, Role.ADMIN, Role.SALES_HEAD)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _errors(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@roles_required(*READERS)
+def index(request: HttpRequest) -> HttpResponse:
+    current = selectors.settings_for(request.organization)
+    can_write = request.role in ANALYSTS
+    return render(request, "segmentation/index.html", {
+        "upload_form": UploadForm() if can_write else None,
+        "base_form": BaseRunForm.initial_from(current) if can_write else None,
+        "datasets": selectors.datasets_for(request)[:50],
+        "runs": selectors.runs_for(request)[:50],
+        "can_write": can_write,
+    })
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            dataset = services.dataset_create(organization=request.organization, upload=form.cleaned_data["file"], user=request.user)
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            return redirect("segmentation:dataset", dataset_id=dataset.pk)
+    current = selectors.settings_for(request.organization)
+    return render(request, "segmentation/index.html", {
+        "upload_form": form, "base_form": BaseRunForm.initial_from(current), "can_write": True,
+        "datasets": selectors.datasets_for(request)[:50], "runs": selectors.runs_for(request)[:50],
+    }, status=400)
+
+
+def _mapping_form(dataset: Dataset, data=None) -> MappingForm:
+    columns = [(i, f"{column_letter(i)}: {h}" if h else column_letter(i)) for i, h in enumerate(dataset.header)]
+    initial = {"sheet": dataset.sheet, **{k: v for k, v in dataset.mapping.items() if k != "confirmed"}}
+    return MappingForm(data, columns=columns, sheets=dataset.sheets or [dataset.sheet or "CSV"], initial=initial)
+
+
+@roles_required(*ANALYSTS)
+def dataset(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
+    mapping_form = _mapping_form(item)
+    if request.method == "POST":
+        mapping_form = _mapping_form(item, request.POST)
+        if mapping_form.is_valid():
+            data = mapping_form.cleaned_data
+            mapping = {"shape": data["shape"], "client": data["client"], "date": data.get("date"),
+                       "amount": data.get("amount"), "product": data.get("product"), "months": data.get("months") or []}
+            try:
+                services.dataset_mapping_set(dataset=item, sheet=data["sheet"], mapping=mapping, user=request.user)
+            except ValidationError as error:
+                mapping_form.add_error(None, error)
+            else:
+                return redirect("segmentation:dataset", dataset_id=item.pk)
+    current = selectors.settings_for(request.organization)
+    return render(request, "segmentation/dataset.html", {
+        "dataset": item,
+        "job": item.job,
+        "mapping_form": mapping_form,
+        "params_form": ParamsForm.initial_from(current),
+        "import_form": ImportForm(),
+        "runs": item.runs.order_by("-pk")[:20],
+        "is_wide": item.mapping.get("shape") == WIDE,
+        "column_labels": [f"{column_letter(i)}" for i in range(len(item.header))],
+    })
+
+
+@roles_required(*ANALYSTS)
+def dataset_rejected(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
+    filename = f"{item.name.rsplit('.', 1)[0]}-rejected.xlsx"
+    if item.rejected:
+        return FileResponse(item.rejected.open("rb"), as_attachment=True, filename=filename, content_type=XLSX)
+    buffer = io.BytesIO()
+    write_xlsx({_("Rejected rows"): pd.DataFrame({_("Row"): [], _("Reason"): []})}, buffer)
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def dataset_analyse(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
+    form = ParamsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("segmentation:dataset", dataset_id=item.pk)
+    try:
+        job = services.run_file_start(dataset=item, params=form.cleaned_data, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+        return redirect("segmentation:dataset", dataset_id=item.pk)
+    return redirect("segmentation:job", job_id=job.pk)
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def dataset_import(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
+    form = ImportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose how clients are matched and what happens to clients not in the register."))
+        return redirect("segmentation:dataset", dataset_id=item.pk)
+    try:
+        job = services.dataset_import_start(dataset=item, user=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, _errors(error))
+        return redirect("segmentation:dataset", dataset_id=item.pk)
+    return redirect("segmentation:job", job_id=job.pk)
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def base_run(request: HttpRequest) -> HttpResponse:
+    form = BaseRunForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        as_of, months = data.pop("as_of"), data.pop("months")
+        try:
+            job = services.run_base_start(organization=request.organization, params=data, as_of=as_of, months=months,
+                                          user=request.user)
+        except ValidationError as error:
+            messages.error(request, _errors(error))
+        else:
+            return redirect("segmentation:job", job_id=job.pk)
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("segmentation:index")
+
+
+@roles_required(*ANALYSTS)
+def job(request: HttpRequest, job_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Job, pk=job_id)
+    return render(request, "segmentation/job.html", {"job": item})
+
+
+@roles_required(*READERS)
+def run(request: HttpRequest, run_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Run.objects.select_related("dataset"), pk=run_id)
+    filters = {key: request.GET.get(key, "").strip() for key in ("cell", "abc", "xyz", "q", "sort")}
+    rows = selectors.run_rows(item, cell=filters["cell"], abc=filters["abc"], xyz=filters["xyz"], query=filters["q"],
+                              sort=filters["sort"] or "rank")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    previous = selectors.run_previous(item)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "segmentation/run.html", {
+        "run": item,
+        "matrix": selectors.run_matrix(item),
+        "charts": selectors.run_charts(item),
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "comparison": selectors.run_changes(item, previous),
+    })
+
+
+@roles_required(*READERS)
+def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Run, pk=run_id)
+    rows = list(item.classes.order_by("rank").values_list("rank", "client_key", "total", "share", "cum_share", "abc", "cv", "xyz"))
+    frame = pd.DataFrame(rows, columns=["rank", "client", "total", "share", "cum_share", "abc", "cv", "xyz"])
+    buffer = io.BytesIO()
+    write_xlsx({"ABC-XYZ": frame}, buffer)
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=f"abc-xyz-run-{item.pk}.xlsx", content_type=XLSX)
+
+
+@roles_required(*ANALYSTS)
+def settings_page(request: HttpRequest) -> HttpResponse:
+    current = selectors.settings_for(request.organization)
+    form = SettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.segmentation_settings_update(organization=request.organization, **form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Settings saved."))
+            return redirect("segmentation:settings")
+    return render(request, "segmentation/settings.html", {"form": form})
