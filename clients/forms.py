@@ -57,6 +57,7 @@ class ClientForm(OrgFormMixin, forms.ModelForm):
         model = Client
         fields = [*CLIENT_FIELDS, "products"]
         widgets = {"comments": forms.Textarea(attrs={"rows": 3}), "products": forms.CheckboxSelectMultiple}
+        error_messages = {"name": {"required": _("Give the client's name.")}}
 
     def __init__(self, *args, organization, managers, **kwargs):
         super().__init__(*args, **kwargs)

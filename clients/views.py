@@ -165,7 +165,7 @@ def _card_form(request: HttpRequest, client: Client, form, action, success: str,
     if form.is_valid() and _apply(form, lambda: action(form.cleaned_data)):
         messages.success(request, success)
         return redirect(f"{client_url(client)}#{tab}")
-    return render(request, "clients/card_form.html", {"form": form, "client": client, "title": success}, status=400)
+    return render(request, "clients/card_form.html", {"form": form, "client": client, "title": success})
 
 
 def client_url(client: Client) -> str:
@@ -317,7 +317,7 @@ def _deal_action(request, deal, form, form_name, action, success) -> HttpRespons
         messages.success(request, success)
         return redirect("clients:deal", deal_id=deal.pk)
     deal.refresh_from_db()
-    return _deal_page(request, deal, status=400, **{form_name: form})
+    return _deal_page(request, deal, **{form_name: form})
 
 
 @roles_required(*EDITORS)
@@ -397,7 +397,7 @@ def complaint_advance(request: HttpRequest, complaint_id: int) -> HttpResponse:
         messages.success(request, _("Complaint is now: %(status)s.") % {"status": complaint.get_status_display()})
         return redirect("clients:complaint", complaint_id=complaint.pk)
     complaint.refresh_from_db()
-    return _complaint_page(request, complaint, form=form, status=400)
+    return _complaint_page(request, complaint, form=form)
 
 
 # Catalogues and the ideal-client matrix -----------------------------------------------------
@@ -511,7 +511,7 @@ def kpi(request: HttpRequest) -> HttpResponse:
     form = forms.PeriodForm(request.GET or None, initial={"start": start, "end": end})
     if form.is_bound:
         if not form.is_valid():
-            return render(request, "clients/kpi.html", {"form": form}, status=400)
+            return render(request, "clients/kpi.html", {"form": form})
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     data = _kpi_data(request, start, end)
     columns = [(key, _(label)) for key, label in KPI_HEADER]

@@ -1,0 +1,128 @@
+"""A manager's day in the client register, in a real browser."""
+
+import datetime
+import re
+
+from playwright.sync_api import expect
+
+from clients.models import Client, Complaint, Deal
+
+
+def iso(days: int) -> str:
+    return (datetime.date.today() + datetime.timedelta(days=days)).isoformat()
+
+
+def test_manager_works_a_client_from_creation_to_closed_complaint(page, login, shot):
+    login(page, "demo-manager")
+    page.goto("/clients/")
+    shot(page, "list")
+    page.click("#new-client")
+    page.click("#client-form button[type=submit]")
+    expect(page.locator("#client-form")).to_contain_text("Give the client's name")
+    page.fill("#id_name", "Lakeside Roasters")
+    page.fill("#id_year_founded", "2011")
+    page.click("#client-form button[type=submit]")
+    expect(page.locator("#client-name")).to_have_text("Lakeside Roasters")
+    expect(page.locator("#client-state")).to_have_text("Potential")
+    client = Client.objects.get(name="Lakeside Roasters")
+    assert client.manager.username == "demo-manager"
+
+    # A contact.
+    page.click("#contact-details summary")
+    page.select_option("#contact-form select[name=kind]", "call")
+    page.fill("#contact-form textarea[name=summary]", "Introduced our coffee range")
+    page.click("#contact-form button")
+    expect(page.locator("#timeline-list")).to_contain_text("Call: Introduced our coffee range")
+
+    # An overdue control point is flagged on the card and the list.
+    page.locator("#points summary").click()
+    page.select_option("#point-form select[name=kind]", "minutes")
+    page.fill("#point-form input[name=due_date]", iso(-2))
+    page.click("#point-form button")
+    expect(page.locator("#points .point-overdue")).to_contain_text("Meeting minutes sent")
+    page.goto("/clients/?q=Lakeside")
+    expect(page.locator(f"#client-table tr[data-client='{client.pk}'] .overdue-flag")).to_be_visible()
+    page.goto("/clients/my-day/")
+    expect(page.locator("#overdue-points")).to_contain_text("Lakeside Roasters")
+    shot(page, "my-day")
+
+    # A deal from presentation to closing.
+    page.goto(f"/clients/{client.pk}/")
+    page.locator("#deals summary").click()
+    page.fill("#deal-form input[name=title]", "Office coffee supply")
+    page.fill("#deal-form input[name=amount]", "120000")
+    page.click("#deal-form button")
+    page.click("#deals a:has-text('Office coffee supply')")
+    expect(page.locator("#current-stage")).to_have_text("Presentation")
+    page.click("#advance-form button")  # to the offer without its expiry date: refused
+    expect(page.locator("#advance-form")).to_contain_text("Give the date the offer expires.")
+    for stage, due in [("Commercial offer", iso(10)), ("Agreement", ""), ("Payment", iso(5)), ("Event", iso(12)), ("Closing", "")]:
+        if due:
+            page.fill("#advance-form input[name=due_date]", due)
+        page.click("#advance-form button")
+        expect(page.locator("#current-stage")).to_have_text(stage)
+    page.fill("#advance-form input[name=next_contact_on]", iso(30))
+    page.click("#advance-form button")
+    expect(page.locator("#deal-status")).to_contain_text("Won")
+    shot(page, "deal-won")
+    deal = Deal.objects.get(title="Office coffee supply")
+    assert list(deal.events.order_by("id").values_list("kind", flat=True)) == [
+        "created", "moved", "moved", "moved", "moved", "moved", "closed"
+    ]
+
+    # A complaint taken through every step to closed.
+    page.goto(f"/clients/{client.pk}/")
+    page.locator("#complaints summary").first.click()
+    page.fill("#complaint-form input[name=subject]", "Beans arrived stale")
+    page.click("#complaint-form button")
+    page.click("#complaints a:has-text('Beans arrived stale')")
+    expect(page.locator("#complaint-status")).to_have_attribute("data-status", "registered")
+    page.click("#complaint-advance-form button")
+    expect(page.locator("#complaint-status")).to_have_attribute("data-status", "investigating")
+    page.click("#complaint-advance-form button")
+    expect(page.locator("#complaint-advance-form")).to_contain_text("Write down the cause found")
+    page.fill("#complaint-advance-form textarea[name=cause]", "Stored too long in the warehouse")
+    page.fill("#complaint-advance-form textarea[name=actions]", "Batch replaced")
+    page.click("#complaint-advance-form button")
+    expect(page.locator("#complaint-status")).to_have_attribute("data-status", "cause_removed")
+    page.fill("#complaint-advance-form textarea[name=actions]", "First in, first out in the warehouse")
+    page.click("#complaint-advance-form button")
+    expect(page.locator("#complaint-status")).to_have_attribute("data-status", "process_corrected")
+    page.click("#complaint-advance-form button")
+    expect(page.locator("#complaint-status")).to_have_attribute("data-status", "closed")
+    shot(page, "complaint-closed")
+    assert Complaint.objects.get(subject="Beans arrived stale").closed_at is not None
+
+
+def test_low_satisfaction_score_opens_a_case(page, login, shot):
+    login(page, "demo-manager")
+    client = Client.objects.filter(manager__username="demo-manager", organization__slug="demo").first()
+    page.goto(f"/clients/{client.pk}/")
+    page.locator("#complaints summary").nth(1).click()
+    page.click("#assessment-form button")
+    expect(page.locator("#card-form")).to_contain_text("Score at least one item")
+    page.goto(f"/clients/{client.pk}/")
+    page.locator("#complaints summary").nth(1).click()
+    page.select_option("#assessment-form select[name=score_delivery]", "2")
+    page.select_option("#assessment-form select[name=score_quality]", "5")
+    page.click("#assessment-form button")
+    expect(page.locator("#complaints")).to_contain_text("Low satisfaction score (Delivery speed: 2)")
+    shot(page, "card")
+    case = Complaint.objects.get(client=client, source="satisfaction", subject__contains="Delivery speed: 2")
+    page.goto(f"/clients/complaints/{case.pk}/")
+    expect(page.locator("#complaint-status")).to_have_attribute("data-status", "registered")
+
+
+def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
+    page = new_page(locale="ru-RU")
+    login(page, "demo-head")
+    page.goto("/clients/deals/")
+    expect(page.locator("#funnel tr[data-stage=presentation]")).to_contain_text("Презентация")
+    shot(page, "deals-ru")
+    page.goto("/clients/kpi/")
+    expect(page.locator("#kpi-managers tfoot")).to_contain_text("Итого")
+    shot(page, "kpi-ru")
+    page.goto("/clients/?as_of=2020-01-01")
+    expect(page.locator("#as-of-note")).to_be_visible()
+    expect(page.locator("#client-table tbody tr").first).to_contain_text(re.compile("Потенциальный"))
+    assert page.errors == []
