@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
-from . import export, selectors, services
+from . import export, labels, selectors, services
 from .forms import ActionForm, AidaActionForm, AidaMapForm, AidaPersonaForm, JourneyMapForm, TouchpointForm
 from .models import Action, AidaAction, AidaMap, Assessment, Instrument, JourneyMap, Touchpoint
 
@@ -151,11 +151,11 @@ def assessment_compare(request: HttpRequest, assessment_id: int) -> HttpResponse
         if not wanted.isdigit():
             raise Http404
         other = get_for_org_or_404(request, earlier, pk=int(wanted))
-    context = {"assessment": assessment, "earlier": earlier[:50], "other": other}
+    context = {"assessment": assessment, "earlier": earlier[:50], "other": other,
+               "title": labels.text(assessment.version.definition["title"])}
     if other is not None:
         older, newer = sorted([other, assessment], key=lambda a: (a.done_at, a.pk))
-        context |= {"older": older, "newer": newer, "comparison": selectors.comparison(older, newer),
-                    "title": selectors.report(assessment)["title"]}
+        context |= {"older": older, "newer": newer, "comparison": selectors.comparison(older, newer)}
     return render(request, "diagnostics/compare.html", context)
 
 

@@ -6,6 +6,7 @@ import io
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from crm_portal.models import Role
 from diagnostics import services
@@ -273,3 +274,43 @@ def test_aida_editor_highlights_empty_cells_and_differences(client, org_a, manag
     assert page.count("aida-cell aida-empty") == 9
     assert "9 empty cells" in page
     assert "worked on for Retail; not for Shops" in page
+
+
+@pytest.mark.parametrize("code", ["client_work", "crm_strategy", "mystery_shopper", "controllability", "service_level",
+                                  "cx_understanding", "goulding", "mission_strategy", "employee_survey",
+                                  "service_excellence"])
+def test_every_instrument_fills_reports_and_exports_in_both_languages(client, org_a, manager, code):
+    from diagnostics.demo import _value
+    from diagnostics.definition import iter_items
+
+    assessment = services.assessment_start(organization=org_a, author=manager, instrument=Instrument.objects.get(code=code))
+    client.force_login(manager)
+    for index, (_, item) in enumerate(iter_items(assessment.version.definition)):
+        value = _value(item, index, later=True)
+        response = _answer(client, assessment, item["key"], value if isinstance(value, list) else [str(value)][0])
+        assert "Saved" in response.content.decode(), (item["key"], response.content.decode())
+    client.post(reverse("diagnostics:complete", kwargs={"assessment_id": assessment.pk}))
+    assessment.refresh_from_db()
+    assert assessment.is_completed
+    for language, title in (("en", assessment.version.definition["title"]["en"]),
+                            ("ru", assessment.version.definition["title"]["ru"])):
+        for name in ("report", "print", "compare"):
+            response = client.get(reverse(f"diagnostics:{name}", kwargs={"assessment_id": assessment.pk}),
+                                  HTTP_ACCEPT_LANGUAGE=language)
+            assert response.status_code == 200 and escape(title) in response.content.decode(), (name, language)
+    response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": assessment.pk}))
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_demo_seed_is_idempotent_and_fills_every_model(django_user_model):
+    from django.core.management import call_command
+
+    from diagnostics.models import AidaPersona, Touchpoint
+
+    call_command("seed_demo", small=True, verbosity=0)
+    call_command("seed_demo", small=True, verbosity=0)
+    for slug in ("demo", "other"):
+        for model in (Assessment, Answer, Action, JourneyMap, Touchpoint, AidaMap, AidaPersona, AidaAction):
+            assert model.objects.filter(organization__slug=slug).exists(), (model, slug)
+    assert Assessment.objects.filter(organization__slug="demo").count() == 2
+    assert JourneyMap.objects.filter(organization__slug="demo").count() == 1
