@@ -1,0 +1,147 @@
+"""The metric run over a small hand-made client base, and the job that runs it in a real worker."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from clients.models import Segment
+from crm_portal.models import Job, Role
+from loyalty import metric_runs, services
+from loyalty.models import Campaign, DialogueGrade, MetricValue, Response
+
+from .factories import make_client, pay
+
+D = datetime.date
+
+
+def value(org, metric, start, dimension="all", key="", period_kind="month"):
+    row = MetricValue.objects.get(organization=org, period_kind=period_kind, period_start=start, metric=metric,
+                                  dimension=dimension, key=key)
+    return row.value, row.count
+
+
+def answers(org, campaign, metric, scores, day, client=None):
+    for score in scores:
+        Response.objects.create(organization=org, campaign=campaign, metric=metric, score=score, answers={},
+                                answered_on=day, client=client)
+
+
+@pytest.fixture
+def base(org_a, make_member):
+    """A: a long-standing regular; B: bought once in December, lost by the end of March; C: new in March."""
+    manager = make_member(org_a, Role.MANAGER, username="boris")
+    s1 = Segment.objects.create(organization=org_a, name="S1")
+    s2 = Segment.objects.create(organization=org_a, name="S2")
+    a = make_client(org_a, "A", segment=s1, manager=manager, abc_class="A")
+    b = make_client(org_a, "B", segment=s1, abc_class="C")
+    c = make_client(org_a, "C", segment=s2, abc_class="B")
+    for day in (D(2025, 1, 15), D(2025, 12, 5), D(2026, 1, 10), D(2026, 2, 10), D(2026, 3, 10)):
+        pay(a, day, "100")
+    pay(b, D(2025, 12, 20), "100")
+    pay(c, D(2026, 3, 15), "300")
+    campaign = Campaign.objects.create(organization=org_a, name="NPS", kind="nps", audience="clients",
+                                       questionnaire={}, started_on=D(2026, 3, 1))
+    answers(org_a, campaign, "nps", [10, 9, 3, 7], D(2026, 3, 20), client=a)
+    answers(org_a, campaign, "csat", [5, 4, 2], D(2026, 3, 21), client=c)
+    answers(org_a, campaign, "enps", [9, 9], D(2026, 3, 22))
+    from loyalty.models import Scorecard
+
+    card = services.scorecard_create(organization=org_a, name="Call", criteria=[("Greets", 1), ("Asks", 3)])
+    assert isinstance(card, Scorecard)
+    criteria = list(card.criteria.all())
+    services.dialogue_grade(scorecard=card, manager=manager, graded_by=None, graded_on=D(2026, 3, 3),
+                            marks={criteria[0].pk: "yes", criteria[1].pk: "partly"})  # (1 + 1.5) / 4 = 62.5
+    services.dialogue_grade(scorecard=card, manager=manager, graded_by=None, graded_on=D(2026, 3, 4),
+                            marks={criteria[0].pk: "no", criteria[1].pk: "yes"})  # 3 / 4 = 75
+    return {"a": a, "b": b, "c": c, "s1": s1, "s2": s2, "manager": manager}
+
+
+@pytest.mark.django_db
+def test_march_by_hand(org_a, base):
+    result = metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    assert result["periods"] == 15  # January 2025 to March 2026
+    march = D(2026, 3, 1)
+    # Start of March (as of 28 Feb): A and B active, C potential. End: A active, B lost, C new.
+    assert value(org_a, "churn", march) == (50.0, 2)  # 1 lost of 2
+    assert value(org_a, "retention", march) == (50.0, 2)  # (2 at end - 1 new) / 2
+    assert value(org_a, "loyalty_index", march) == (50.0, 2)  # A and C bought, only A before March
+    assert value(org_a, "long_standing_share", march) == (25.0, 2)  # A's 100 of 400 (A since Jan 2025)
+    assert value(org_a, "regular_clients", march) == (1.0, 1)  # A
+    assert value(org_a, "nps", march) == (25.0, 4)  # (2 promoters - 1 detractor) / 4
+    assert value(org_a, "nps_promoters", march) == (2.0, 4)
+    assert value(org_a, "csat", march) == (66.7, 3)
+    assert value(org_a, "enps", march) == (100.0, 2)
+    assert value(org_a, "iqs", march) == (68.8, 2)  # mean of 62.5 and 75 = 68.75
+    assert value(org_a, "iqs", march, "manager", str(base["manager"].pk)) == (68.8, 2)
+    # CLV: monthly retention 0.5 (50 % churn in one month), discount 1 %: f = 0.5 / 1.01 and
+    # sum of f^t over 36 months = 0.980392; A: 500 + 500/15 x 0.980392 = 532.68;
+    # C: 300 + 300 x 0.980392 = 594.12; mean 563.4.
+    assert value(org_a, "clv", march) == (563.4, 2)
+
+
+@pytest.mark.django_db
+def test_slices_and_a_slice_with_no_clients_at_start(org_a, base):
+    metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    march = D(2026, 3, 1)
+    s1, s2 = str(base["s1"].pk), str(base["s2"].pk)
+    assert value(org_a, "churn", march, "segment", s1) == (50.0, 2)
+    assert value(org_a, "churn", march, "segment", s2) == (None, 0)  # C is new: nobody at the start
+    assert value(org_a, "retention", march, "segment", s2) == (None, 0)
+    assert value(org_a, "nps", march, "abc", "A") == (25.0, 4)
+    assert value(org_a, "csat", march, "abc", "B") == (66.7, 3)
+    assert value(org_a, "nps", march, "manager", str(base["manager"].pk)) == (25.0, 4)
+    assert not MetricValue.objects.filter(metric="enps", dimension="segment").exists()
+    row = MetricValue.objects.get(metric="churn", period_start=march, dimension="segment", key=s1)
+    assert row.label == "S1"
+
+
+@pytest.mark.django_db
+def test_quarters_and_an_empty_organization(org_a, org_b, base):
+    metric_runs.metrics_compute(organization=org_a, period_kind="quarter", today=D(2026, 3, 31))
+    q1 = D(2026, 1, 1)
+    # Start of Q1 (as of 31 Dec): A and B active. End of March: B lost, C new.
+    assert value(org_a, "churn", q1, period_kind="quarter") == (50.0, 2)
+    assert value(org_a, "nps", q1, period_kind="quarter") == (25.0, 4)
+    assert metric_runs.metrics_compute(organization=org_b, period_kind="quarter") == {"periods": 0, "values": 0}
+    # A second run replaces, never duplicates.
+    before = MetricValue.objects.filter(organization=org_a).count()
+    metric_runs.metrics_compute(organization=org_a, period_kind="quarter", today=D(2026, 3, 31))
+    assert MetricValue.objects.filter(organization=org_a).count() == before
+
+
+def test_period_bounds():
+    assert metric_runs.period_bounds("month", D(2024, 2, 14)) == (D(2024, 2, 1), D(2024, 2, 29))
+    assert metric_runs.period_bounds("quarter", D(2025, 11, 30)) == (D(2025, 10, 1), D(2025, 12, 31))
+    assert metric_runs.periods("quarter", D(2025, 12, 1), D(2026, 4, 1)) == [
+        (D(2025, 10, 1), D(2025, 12, 31)), (D(2026, 1, 1), D(2026, 3, 31)), (D(2026, 4, 1), D(2026, 6, 30))]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_metrics_job_runs_in_a_worker_and_feeds_the_overview(client_as, org_a, base, celery_worker, wait_for):
+    web = client_as(org_a, Role.ANALYST)
+    response = web.post(reverse("loyalty:metrics_start"), {"period_kind": "quarter"})
+    assert response.status_code == 302
+    job = Job.objects.get(kind="loyalty.metrics")
+    assert job.params == {"period_kind": "quarter"}
+    job = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=Job.FINISHED).first(), timeout=60)
+    assert job.status == "succeeded", job.error
+    assert job.result["url"] == reverse("loyalty:overview") + "?period=quarter"
+    assert MetricValue.objects.filter(organization=org_a, period_kind="quarter", metric="nps").exists()
+    page = web.get(reverse("loyalty:overview") + "?period=quarter").content.decode()
+    assert 'data-metric="nps"' in page and "loyalty-trends" in page
+    assert DialogueGrade.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_overview_shows_distribution_and_comments_per_role(client_as, org_a, base):
+    Response.objects.filter(metric="nps", score=3).update(comment="Late again", answered_on=datetime.date.today())
+    Response.objects.filter(metric="nps").update(answered_on=datetime.date.today())
+    Response.objects.filter(metric="enps").update(comment="Good team", answered_on=datetime.date.today())
+    head = client_as(org_a, Role.SALES_HEAD).get(reverse("loyalty:overview")).content.decode()
+    assert "Promoters (9-10): 2" in head and "Detractors (0-6): 1" in head and "Passives (7-8): 1" in head
+    assert "“Late again”" in head and "“Good team”" in head and "anonymous employee" in head
+    # A manager reads only its own clients' answers: A belongs to another manager here.
+    manager_page = client_as(org_a, Role.MANAGER).get(reverse("loyalty:overview")).content.decode()
+    assert "Late again" not in manager_page and "Good team" not in manager_page
