@@ -62,7 +62,7 @@ def run_charts(run: Run, *, points: int = 400) -> dict:
     counts, edges = np.histogram(clipped, bins=40, range=(0, 2)) if len(cvs) else (np.array([]), np.array([]))
     params = run.params
     return {
-        "pareto": {"x": [(int(i) + 1) / n for i in picks], "y": [float(ranked[i]) for i in picks],
+        "pareto": {"x": [0.0] + [(int(i) + 1) / n for i in picks], "y": [0.0] + [float(ranked[i]) for i in picks],
                    "a": params.get("a", 0.5), "b": params.get("b", 0.8)},
         "cv": {"x": [round(float(e), 3) for e in edges[:-1]], "y": [int(c) for c in counts],
                "xline": params.get("x", 0.1), "yline": params.get("y", 0.25)},

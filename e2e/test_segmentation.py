@@ -1,0 +1,101 @@
+"""An analyst's ABC/XYZ session: a file with two bad rows, the rejected rows, the fixed file, the matrix, the export."""
+
+import io
+import re
+
+import pandas as pd
+import pytest
+from playwright.sync_api import expect
+from python_calamine import CalamineWorkbook
+
+from segmentation.export import write_xlsx
+
+
+def wide_file(bad: bool) -> bytes:
+    months = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
+    rows = [
+        ["ООО Ромашка", 900, 1100, 900, 1100, 900, 1100],  # total 6000, CV 0.10 -> A, X
+        ["ИП Петров", 500, 500, 500, 500, 500, 500],  # 3000: 51.7% before it -> B; CV 0 -> X
+        ["Альфа", 0, 0, 400, 0, 800, 400],  # 1600: 77.6% before it -> B; history 4, CV 0.707 -> Z
+        ["Бета", 100, 200, 100, 200, 100, 300],  # 1000 -> C, Z
+    ]
+    if bad:
+        rows[1][3] = "пятьсот"
+        rows.append(["ООО Ромашка", 1, 1, 1, 1, 1, 1])
+    frame = pd.DataFrame(rows, columns=["Клиент", *months]).astype(object)
+    buffer = io.BytesIO()
+    write_xlsx({"Продажи": frame}, buffer)
+    return buffer.getvalue()
+
+
+def upload(page, name: str, content: bytes):
+    page.goto("/segmentation/")
+    page.set_input_files("#id_file", files=[{"name": name, "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "buffer": content}])
+    page.click("#upload-submit")
+    expect(page).to_have_url(re.compile(r"/segmentation/datasets/\d+/$"))
+    expect(page.locator("#dataset-status")).not_to_have_attribute("data-status", "checking", timeout=60_000)
+
+
+def read_download(download) -> list[list]:
+    path = download.path()
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+
+
+@pytest.mark.worker
+def test_analyst_fixes_a_file_and_reads_the_matrix(page, login, shot, celery_worker):
+    login(page, "demo-analyst")
+    upload(page, "clients.xlsx", wide_file(bad=True))
+    expect(page.locator("#dataset-status")).to_have_attribute("data-status", "invalid")
+    expect(page.locator("#problems-summary")).to_contain_text("The file has 2 problems")
+    problems = page.locator("#problem-list tbody tr")
+    expect(problems).to_have_count(2)
+    expect(problems.nth(0)).to_contain_text("the client appears again (first in row 2)")
+    expect(problems.nth(1)).to_contain_text("not a number")
+    # The two bad cells are marked in the preview: row 3 column D, row 6 column A.
+    expect(page.locator("#preview tr[data-row='3'] td.cell-problem")).to_have_count(1)
+    expect(page.locator("#preview tr[data-row='3'] td.cell-problem")).to_have_text("пятьсот")
+    expect(page.locator("#preview tr[data-row='6'] td.cell-problem")).to_have_text("ООО Ромашка")
+    expect(page.locator("#analyse-form")).to_have_count(0)
+    shot(page, "problems")
+
+    with page.expect_download() as info:
+        page.click("#download-rejected")
+    rows = read_download(info.value)
+    assert rows[0] == ["Row", "Клиент", "2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "Reason"]
+    assert [r[0] for r in rows[1:]] == [3.0, 6.0]
+    assert rows[1][-1] == "D (2025-03): not a number"
+    assert rows[2][-1].startswith("A (Клиент): the client appears again")
+
+    upload(page, "clients-fixed.xlsx", wide_file(bad=False))
+    expect(page.locator("#dataset-status")).to_have_attribute("data-status", "valid")
+    expect(page.locator("#problems-summary")).to_have_count(0)
+    shot(page, "valid")
+    page.click("#analyse-submit")
+    expect(page).to_have_url(re.compile(r"/segmentation/jobs/\d+/$"))
+    expect(page.locator(".job-progress .progress")).to_be_visible()
+    shot(page, "progress")
+    expect(page).to_have_url(re.compile(r"/segmentation/runs/\d+/$"), timeout=60_000)
+    expect(page.locator("#matrix")).to_be_visible()
+    expect(page.locator("#pareto-chart .main-svg").first).to_be_visible()
+    expect(page.locator("#cv-chart .main-svg").first).to_be_visible()
+    # Totals 6000, 3000, 1600, 1000 of 11600: before-shares 0, 51.7%, 77.6%, 91.4%.
+    expect(page.locator("a[data-cell='AX'] .cell-count")).to_have_text("1")
+    expect(page.locator("a[data-cell='BX'] .cell-count")).to_have_text("1")
+    expect(page.locator("a[data-cell='BZ'] .cell-count")).to_have_text("1")
+    expect(page.locator("a[data-cell='CZ'] .cell-count")).to_have_text("1")
+    shot(page, "matrix")
+
+    page.click("a[data-cell='AX']")
+    expect(page).to_have_url(re.compile(r"\?cell=AX$"))
+    table = page.locator("#run-table tbody tr")
+    expect(table).to_have_count(1)
+    expect(table.first).to_contain_text("ООО Ромашка")
+    shot(page, "ax-cell")
+
+    with page.expect_download() as info:
+        page.click("#export-run")
+    rows = read_download(info.value)
+    assert rows[0] == ["rank", "client", "total", "share", "cum_share", "abc", "cv", "xyz"]
+    assert [r[1] for r in rows[1:]] == ["ООО Ромашка", "ИП Петров", "Альфа", "Бета"]
+    assert [r[5] + r[7] for r in rows[1:]] == ["AX", "BX", "BZ", "CZ"]
+    assert rows[1][2] == 6000.0

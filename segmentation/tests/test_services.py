@@ -1,0 +1,211 @@
+"""Checking, classifying and importing a kept file; runs on the client base and the class history."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.urls import reverse
+
+from clients.models import ClassChange, Client, Settlement
+from clients.services import client_create, settlement_create
+from crm_portal.models import Job, Role
+from segmentation import selectors, services
+from segmentation.models import ClientClass, Dataset, Run
+
+from .helpers import wide_frame, workbook
+
+PARAMS = {"a": 0.5, "b": 0.8, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month"}
+GOOD = wide_frame([
+    ("Alpha", 90, 110, 90, 110),   # total 400, CV 0.10 -> AX
+    ("Beta", 100, 100, 100, 100),  # 400, tie with Alpha, after it by id: 40% before it -> A, CV 0 -> X
+    ("Gamma", 0, 0, 100, 100),     # 200: 80% before it -> C; history of 2 periods -> no XYZ
+])
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def make_dataset(org, content: bytes, name="list.xlsx") -> Dataset:
+    dataset = Dataset(organization=org, token=name.replace(".", "") + str(Dataset.objects.count()), name=name)
+    dataset.file.save(name, ContentFile(content), save=False)
+    dataset.save()
+    return dataset
+
+
+def progress_log():
+    log = []
+    return log, lambda percent, message="": log.append((percent, message))
+
+
+@pytest.mark.django_db
+def test_check_keeps_preview_problems_and_rejected_rows(org_a):
+    bad = wide_frame([("Alpha", 1, 2, 3, 4), ("Beta", 1, "x", 3, 4), ("Alpha", 1, 1, 1, 1)])
+    dataset = make_dataset(org_a, workbook(bad))
+    log, progress = progress_log()
+    result = services.dataset_inspect(dataset=dataset, progress=progress)
+    dataset.refresh_from_db()
+    assert result == {"url": reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}), "problems": 2}
+    assert [p for p, _ in log] == [5, 15, 40, 80]
+    assert dataset.status == Dataset.Status.INVALID
+    assert dataset.problem_count == 2
+    assert [(p["row"], p["position"], p["message"]) for p in dataset.problems] == [
+        (4, 0, "the client appears again (first in row 2), so it would have two amounts in every month"),
+        (3, 2, "not a number"),
+    ]
+    marked = {(r["row"], i) for r in dataset.preview for i, c in enumerate(r["cells"]) if c["problem"]}
+    assert marked == {(4, 0), (3, 2)}
+    assert dataset.rejected.name
+    assert ClientClass.objects.count() == 0 and Run.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_file_run_stores_every_class_exactly(org_a):
+    dataset = make_dataset(org_a, workbook(GOOD))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    run = services.run_on_file(dataset=dataset, params=PARAMS)
+    rows = list(run.classes.order_by("rank").values_list("rank", "client_key", "total", "share", "cum_share", "abc", "cv", "xyz"))
+    assert rows == [
+        (1, "Alpha", 400.0, 0.4, 0.4, "A", 0.1, "X"),
+        (2, "Beta", 400.0, 0.4, 0.8, "A", 0.0, "X"),
+        (3, "Gamma", 200.0, 0.2, 1.0, "C", None, ""),
+    ]
+    assert run.periods == ["2025-01", "2025-02", "2025-03", "2025-04"]
+    assert (run.client_count, run.total) == (3, 1000.0)
+    matrix = selectors.run_matrix(run)
+    cells = {c["code"]: (c["count"], c["share"]) for row in matrix["rows"] for c in row["cells"]}
+    assert cells["AX"] == (2, 0.8) and cells["C-"] == (1, 0.2) and cells["BX"] == (0, 0) and cells["AY"] == (0, 0)
+
+
+@pytest.mark.django_db
+def test_invalid_file_is_never_classified(org_a):
+    dataset = make_dataset(org_a, workbook(wide_frame([("A", 1, "x", 1, 1)])))
+    with pytest.raises(ValidationError, match="The file has 1 problem"):
+        services.run_on_file(dataset=dataset, params=PARAMS)
+    assert Run.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_bad_thresholds_are_refused(org_a):
+    dataset = make_dataset(org_a, workbook(GOOD))
+    dataset.status = Dataset.Status.VALID
+    with pytest.raises(ValidationError, match="0 < A < B <= 1"):
+        services.run_file_start(dataset=dataset, params=PARAMS | {"a": 0.9})
+    assert Job.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_run_store_uses_copy_on_postgresql(org_a):
+    assert connection.vendor == "postgresql"
+    dataset = make_dataset(org_a, workbook(wide_frame([(f"C{i:03d}", i, i, i, i) for i in range(1, 301)])))
+    run = services.run_on_file(dataset=dataset, params=PARAMS)
+    assert run.classes.count() == 300
+    assert run.classes.get(rank=1).client_key == "C300"
+
+
+def make_client(org, name, external_id, amounts: dict[date, int]) -> Client:
+    client = client_create(organization=org, name=name, external_id=external_id)
+    for day, amount in amounts.items():
+        settlement_create(client=client, date=day, amount=Decimal(amount))
+    return client
+
+
+@pytest.mark.django_db
+def test_base_run_records_classes_and_history(org_a):
+    months = [date(2025, m, 10) for m in range(1, 7)]
+    big = make_client(org_a, "Big", "E1", {d: 100 for d in months})
+    small = make_client(org_a, "Small", "E2", {months[0]: 10, months[5]: 30})
+    old = make_client(org_a, "Old", "E3", {date(2023, 1, 5): 50})
+    run, changed = services.run_on_base(organization=org_a, params=PARAMS, as_of=date(2025, 6, 30), months=6)
+    assert changed == 3
+    got = {r.client_id: (r.abc, r.xyz, r.total) for r in run.classes.all()}
+    assert got == {big.pk: ("A", "X", 600.0), small.pk: ("C", "Z", 40.0), old.pk: ("C", "", 0.0)}
+    big.refresh_from_db()
+    assert (big.abc_class, big.xyz_class) == ("A", "X")
+    assert ClassChange.objects.filter(client=big).get().run_label == run.label
+    # The same base again: nothing changes, no history row is added.
+    second, changed = services.run_on_base(organization=org_a, params=PARAMS, as_of=date(2025, 6, 30), months=6)
+    assert changed == 0 and ClassChange.objects.count() == 3
+    assert selectors.run_previous(second) == run
+    assert selectors.run_changes(second, run)["count"] == 0
+
+
+@pytest.mark.django_db
+def test_comparison_lists_class_moves(org_a):
+    first = make_dataset(org_a, workbook(GOOD))
+    run1 = services.run_on_file(dataset=first, params=PARAMS)
+    run2 = services.run_on_file(dataset=first, params=PARAMS | {"a": 0.3})
+    changes = selectors.run_changes(run2, run1)
+    # With A below 30%, Beta (40% before it) drops to B.
+    assert (changes["count"], changes["moves"], changes["new"]) == (1, [("AX→BX", 1)], 0)
+    assert changes["changes"][0] == {"client": "Beta", "before": "AX", "after": "BX", "abc_move": True,
+                                     "xyz_move": False, "total": 400.0}
+    run3 = services.run_on_file(dataset=first, params=PARAMS | {"x": 0.05, "y": 0.2})
+    changes = selectors.run_changes(run3, run2)
+    # Alpha's CV of 0.10 is now Y; Beta is A again.
+    assert changes["moves"] == [("AX→AY", 1), ("BX→AX", 1)]
+
+
+@pytest.mark.django_db
+def test_import_into_the_register_is_all_or_nothing(org_a):
+    existing = client_create(organization=org_a, name="Alpha", external_id="A-1")
+    dataset = make_dataset(org_a, workbook(wide_frame([("A-1", 10, 0, 10, 10), ("B-2", 5, 5, 5, 5)])))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    dataset.refresh_from_db()
+    job = Job.objects.create(organization=org_a, kind="segmentation.import",
+                             params={"dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"})
+    result = services.dataset_import(job, lambda *a: None)
+    assert {k: result[k] for k in ("clients_created", "clients_matched", "settlements_created")} == {
+        "clients_created": 1, "clients_matched": 1, "settlements_created": 7}
+    assert sorted(Settlement.objects.filter(client=existing).values_list("date", "amount")) == [
+        (date(2025, 1, 1), Decimal("10.00")), (date(2025, 3, 1), Decimal("10.00")), (date(2025, 4, 1), Decimal("10.00"))]
+    dataset.refresh_from_db()
+    assert dataset.status == Dataset.Status.IMPORTED
+
+
+@pytest.mark.django_db
+def test_import_failure_writes_nothing(org_a):
+    dataset = make_dataset(org_a, workbook(wide_frame([("A-1", 10, 0, 10, 10)])))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    dataset.refresh_from_db()
+    job = Job.objects.create(organization=org_a, kind="segmentation.import",
+                             params={"dataset": dataset.pk, "match_by": "nonsense", "on_missing": "create"})
+    with pytest.raises(ValidationError):
+        services.dataset_import(job, lambda *a: None)
+    assert Client.objects.count() == 0 and Settlement.objects.count() == 0
+    dataset.refresh_from_db()
+    assert dataset.status == Dataset.Status.VALID
+
+
+@pytest.mark.django_db
+def test_client_card_panel_lists_the_classes_per_run(client_as, org_a):
+    client = make_client(org_a, "Big", "E1", {date(2025, m, 10): 100 for m in range(1, 7)})
+    run, _ = services.run_on_base(organization=org_a, params=PARAMS, as_of=date(2025, 6, 30), months=6)
+    web = client_as(org_a, Role.SALES_HEAD)
+    page = web.get(reverse("clients:card", kwargs={"client_id": client.pk})).content.decode()
+    assert "ABC/XYZ class per run" in page
+    assert f"#{run.pk}" in page
+
+
+@pytest.mark.django_db
+def test_results_page_filters_a_cell_and_exports(client_as, org_a):
+    dataset = make_dataset(org_a, workbook(GOOD))
+    run = services.run_on_file(dataset=dataset, params=PARAMS)
+    web = client_as(org_a, Role.SALES_HEAD)
+    page = web.get(reverse("segmentation:run", kwargs={"run_id": run.pk}) + "?cell=AX")
+    assert page.status_code == 200
+    assert [r.client_key for r in page.context["page"]] == ["Alpha", "Beta"]
+    assert [r.client_key for r in web.get(page.request["PATH_INFO"] + "?cell=C-").context["page"]] == ["Gamma"]
+    export = web.get(reverse("segmentation:run_export", kwargs={"run_id": run.pk}))
+    assert export.status_code == 200 and export["Content-Disposition"].endswith(f'abc-xyz-run-{run.pk}.xlsx"')
+    assert web.get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role, status", [(Role.ANALYST, 200), (Role.ADMIN, 200), (Role.SALES_HEAD, 200), (Role.MANAGER, 403)])
+def test_who_sees_segmentation(client_as, org_a, role, status):
+    assert client_as(org_a, role).get(reverse("segmentation:index")).status_code == status
