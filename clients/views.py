@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm_portal.models import Role
@@ -292,7 +293,7 @@ def _deal(request: HttpRequest, deal_id: int) -> Deal:
                               pk=deal_id)
 
 
-def _deal_page(request: HttpRequest, deal: Deal, status: int = 200, **forms_given) -> HttpResponse:
+def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
     context = {
         "deal": deal,
         "events": deal.events.select_related("author").order_by("-created_at", "-id"),
@@ -304,7 +305,7 @@ def _deal_page(request: HttpRequest, deal: Deal, status: int = 200, **forms_give
         "next_stage": Stage(STAGE_ORDER[deal.stage_index + 1]).label if deal.stage_index + 1 < len(STAGE_ORDER) else None,
         "stage_names": [(s, Stage(s).label) for s in STAGE_ORDER],
     }
-    return render(request, "clients/deal_detail.html", context, status=status)
+    return render(request, "clients/deal_detail.html", context)
 
 
 @roles_required()
@@ -369,7 +370,7 @@ def _complaint(request: HttpRequest, complaint_id: int) -> Complaint:
                               pk=complaint_id)
 
 
-def _complaint_page(request: HttpRequest, complaint: Complaint, form=None, status: int = 200) -> HttpResponse:
+def _complaint_page(request: HttpRequest, complaint: Complaint, form=None) -> HttpResponse:
     flow = services.COMPLAINT_FLOW
     index = flow.index(complaint.status)
     return render(request, "clients/complaint_detail.html", {
@@ -379,7 +380,7 @@ def _complaint_page(request: HttpRequest, complaint: Complaint, form=None, statu
         "next_status": Complaint.Status(flow[index + 1]).label if index + 1 < len(flow) else None,
         "flow": [(s, Complaint.Status(s).label, i <= index) for i, s in enumerate(flow)],
         "can_edit": selectors.can_edit(request),
-    }, status=status)
+    })
 
 
 @roles_required()
@@ -453,10 +454,13 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
 # KPIs --------------------------------------------------------------------------------------
 
 KPI_HEADER = [
-    ("first_contact", "Clients at first acquisition"), ("first_sale_n", "First sales"), ("first_sale_sum", "First sales, sum"),
-    ("conversion", "Conversion first contact to purchase, %"), ("repeat_n", "Repeat sales"), ("repeat_sum", "Repeat sales, sum"),
-    ("new_line_n", "First sales in new lines"), ("new_line_sum", "New lines, sum"), ("products_per_client", "Products per client"),
-    ("lost", "Lost clients"), ("restored", "Restored clients"), ("contacts", "Contacts"), ("complaints", "Complaints"),
+    ("potential", gettext_lazy("Clients at first acquisition")),
+    ("first_contact", gettext_lazy("First contacts in the period")), ("first_sale_n", gettext_lazy("First sales")),
+    ("first_sale_sum", gettext_lazy("First sales, sum")), ("conversion", gettext_lazy("Conversion first contact to purchase, %")),
+    ("repeat_n", gettext_lazy("Repeat sales")), ("repeat_sum", gettext_lazy("Repeat sales, sum")),
+    ("new_line_n", gettext_lazy("First sales in new lines")), ("new_line_sum", gettext_lazy("New lines, sum")),
+    ("products_per_client", gettext_lazy("Products per client")), ("lost", gettext_lazy("Lost clients")),
+    ("restored", gettext_lazy("Restored clients")), ("contacts", gettext_lazy("Contacts")), ("complaints", gettext_lazy("Complaints")),
 ]
 
 
@@ -514,7 +518,7 @@ def kpi(request: HttpRequest) -> HttpResponse:
             return render(request, "clients/kpi.html", {"form": form})
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     data = _kpi_data(request, start, end)
-    columns = [(key, _(label)) for key, label in KPI_HEADER]
+    columns = [(key, str(label)) for key, label in KPI_HEADER]
     if request.GET.get("export") == "xlsx":
         manager_rows = [[m["manager"], m["clients"], *[_num(m.get(k)) for k, _l in KPI_HEADER]] for m in data["managers"]]
         manager_rows.append([_("Total"), data["grand"]["clients"], *[_num(data["grand"].get(k)) for k, _l in KPI_HEADER]])
