@@ -72,3 +72,11 @@ def number(value: float | None) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return round(value, 1)
+
+
+def answer_help(definition: dict) -> list[tuple[str, str]]:
+    """(value, meaning) pairs in the scale's own order (JSON storage does not keep key order)."""
+    order = [value for values in CHOICES.values() for value in values]
+    helps = definition.get("answer_help") or {}
+    ranked = sorted(helps, key=lambda value: order.index(value) if value in order else len(order))
+    return [(value, text(helps[value])) for value in ranked]

@@ -1,7 +1,7 @@
 """Load the questionnaire files into Instrument / InstrumentVersion rows.
 
-Called by a data migration (with the historical models) and by `manage.py load_instruments`
-(with the current ones): a file whose content changed becomes a new version; old versions stay,
+Called by a data migration and after every `migrate` (with the historical models) and by
+`manage.py load_instruments` (with the current ones): a file whose content changed becomes a new version; old versions stay,
 so assessments keep the version they were filled with.
 """
 

@@ -57,6 +57,7 @@ def item_view(item: dict, value, comment: str = "") -> dict:
     return {
         "key": item["key"],
         "type": item["type"],
+        "type_label": labels.TYPE_LABELS[item["type"]],
         "text": labels.text(item["text"]),
         "help": labels.text(item.get("help")),
         "choices": labels.choices(item),
@@ -69,14 +70,19 @@ def item_view(item: dict, value, comment: str = "") -> dict:
 
 
 def fill_context(assessment: Assessment) -> dict:
-    definition = assessment.version.definition
     values, comments = answers_of(assessment)
+    return fill_context_of(assessment.version.definition, values, comments)
+
+
+def fill_context_of(definition: dict, values: dict | None = None, comments: dict | None = None) -> dict:
+    """The questionnaire as the page shows it, with the given answers filled in."""
+    values, comments = values or {}, comments or {}
     answered, total = scoring.progress(definition, values)
     return {
         "definition": definition,
         "title": labels.text(definition["title"]),
         "description": labels.text(definition["description"]),
-        "answer_help": [(value, labels.text(help_text)) for value, help_text in (definition.get("answer_help") or {}).items()],
+        "answer_help": labels.answer_help(definition),
         "sections": [
             {"key": section["key"], "title": labels.text(section["title"]),
              "items": [item_view(item, values.get(item["key"]), comments.get(item["key"], "")) for item in section["items"]]}
@@ -84,6 +90,12 @@ def fill_context(assessment: Assessment) -> dict:
         ],
         "progress": {"answered": answered, "total": total, "percent": round(answered * 100 / total) if total else 0},
     }
+
+
+def version_usage(request: HttpRequest, instrument: Instrument):
+    """How many of the organization's assessments use each version of the instrument."""
+    return (scoped(request, Assessment).filter(version__instrument=instrument)
+            .values("version").annotate(n=Count("id")).order_by())
 
 
 def progress_of(assessment: Assessment) -> dict:

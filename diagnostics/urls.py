@@ -8,6 +8,7 @@ app_name = "diagnostics"
 urlpatterns = [
     path("", views.index, name="index"),
     path("start/", views.assessment_start, name="start"),
+    path("instruments/<slug:code>/", views.instrument_detail, name="instrument"),
     path("assessments/<int:assessment_id>/", views.assessment_fill, name="fill"),
     path("assessments/<int:assessment_id>/answer/", views.answer_save, name="answer"),
     path("assessments/<int:assessment_id>/complete/", views.assessment_complete, name="complete"),

@@ -43,6 +43,24 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @roles_required()
+def instrument_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """An instrument's versions and the questions of one of them (the latest by default)."""
+    instrument = Instrument.objects.filter(code=code).first()
+    if instrument is None:
+        raise Http404
+    versions = list(instrument.versions.order_by("-number"))
+    wanted = request.GET.get("version", "")
+    version = next((v for v in versions if str(v.number) == wanted), None) if wanted else versions[0]
+    if version is None:
+        raise Http404
+    used = {row["version"]: row["n"] for row in selectors.version_usage(request, instrument)}
+    return render(request, "diagnostics/instrument.html", {
+        "instrument": instrument, "version": version, "versions": [(v, used.get(v.pk, 0)) for v in versions],
+        **selectors.fill_context_of(version.definition),
+    })
+
+
+@roles_required()
 @require_POST
 def assessment_start(request: HttpRequest) -> HttpResponse:
     instrument = Instrument.objects.filter(code=request.POST.get("instrument", "")).first()

@@ -314,3 +314,44 @@ def test_demo_seed_is_idempotent_and_fills_every_model(django_user_model):
             assert model.objects.filter(organization__slug=slug).exists(), (model, slug)
     assert Assessment.objects.filter(organization__slug="demo").count() == 2
     assert JourneyMap.objects.filter(organization__slug="demo").count() == 1
+
+
+def test_instrument_page_lists_versions_and_questions(client, manager, audit):
+    version = audit.version
+    changed = dict(version.definition, description={"en": "Second wording", "ru": "Вторая редакция"})
+    load(Instrument, InstrumentVersion, [changed])
+    client.force_login(manager)
+    url = reverse("diagnostics:instrument", kwargs={"code": "controllability"})
+    page = client.get(url).content.decode()
+    assert "v2" in page and "Second wording" in page and page.count("<li>") >= 30
+    first = client.get(url, {"version": "1"}).content.decode()
+    assert "Second wording" not in first
+    assert client.get(url, {"version": "9"}).status_code == 404
+    assert client.get(reverse("diagnostics:instrument", kwargs={"code": "nothing"})).status_code == 404
+
+
+def test_answer_meanings_are_shown_in_scale_order(client, manager, audit):
+    client.force_login(manager)
+    page = client.get(reverse("diagnostics:fill", kwargs={"assessment_id": audit.pk})).content.decode()
+    plus = page.index("A managed process")
+    partly = page.index("The process or its reporting is hard to use")
+    minus = page.index("No managed process")
+    assert plus < partly < minus
+
+
+def test_owner_marks_an_action_done_and_others_cannot(client, org_a, manager, audit, make_member):
+    action = services.action_create(assessment=audit, item_key="funnel", title="Build the funnel report",
+                                    owner=manager, due_date=datetime.date(2030, 1, 1), created_by=manager)
+    colleague = make_member(org_a, Role.MANAGER)
+    url = reverse("diagnostics:action_status", kwargs={"action_id": action.pk})
+    client.force_login(colleague)
+    response = client.post(url, {"status": "done"}, follow=True)
+    assert "Only the owner can change this action." in response.content.decode()
+    action.refresh_from_db()
+    assert action.status == "open"
+    client.force_login(manager)
+    response = client.post(url, {"status": "finished"}, follow=True)
+    assert "Unknown status." in response.content.decode()
+    client.post(url, {"status": "done"})
+    action.refresh_from_db()
+    assert action.status == "done"
