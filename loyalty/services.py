@@ -270,7 +270,7 @@ def _open_case_if_low(response: Response) -> None:
     scores = ", ".join(f"{code} {value}" for code, value in low)
     complaint = complaint_register(
         organization=client.organization, client=client,
-        subject=_("Low score in the survey \u201c%(name)s\u201d: %(scores)s") % {
+        subject=_("Low score in the survey “%(name)s”: %(scores)s") % {
             "name": response.campaign.name, "scores": scores},
         description=response.comment, source=Complaint.Source.SURVEY, owner=client.manager,
     )

@@ -14,10 +14,20 @@
       }).filter(function (trace) { return trace.x.length > 0; });
       if (traces.length === 0) { element.classList.add("d-none"); return; }
       element.setAttribute("data-drawn", "1");
+      var xaxis = { type: "date", tickformat: "%Y-%m" };
+      var days = [];
+      traces.forEach(function (trace) { days = days.concat(trace.x); });
+      days.sort();
+      if (days[0] === days[days.length - 1]) {
+        // One period only: widen the axis so that it shows months, not fractions of a second.
+        var day = new Date(days[0]);
+        xaxis.range = [new Date(day.getTime() - 45 * 864e5).toISOString().slice(0, 10),
+                       new Date(day.getTime() + 45 * 864e5).toISOString().slice(0, 10)];
+      }
       window.Plotly.newPlot(element, traces, {
         title: { text: element.getAttribute("data-title") || "", font: { size: 14 } },
         height: 280, margin: { l: 45, r: 10, t: 36, b: 40 },
-        legend: { orientation: "h", y: -0.25 }, xaxis: { type: "date" }
+        legend: { orientation: "h", y: -0.25 }, xaxis: xaxis
       }, { displaylogo: false, responsive: true });
     });
     var histogram = document.getElementById("campaign-histogram");

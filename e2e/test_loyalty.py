@@ -1,0 +1,99 @@
+"""Loyalty in a browser: an analyst starts an NPS campaign, a client answers on a phone, the low
+score opens a case, and the overview shows the new NPS after the metric job."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from clients.models import Complaint
+from loyalty.models import Invitation, Response
+
+
+@pytest.mark.worker
+def test_nps_campaign_from_start_to_the_overview(page, new_page, login, shot, celery_worker):
+    login(page, "demo-analyst")
+    page.goto("/loyalty/campaigns/")
+    page.click("#campaign-new")
+    page.fill("#id_name", "Spring NPS")
+    page.select_option("#id_kind", "nps")
+    page.click("#campaign-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Spring NPS")
+    expect(page.locator("#stat-sent")).to_have_text("12")  # every client of the small demo base
+    shot(page, "campaign")
+
+    link = page.locator("#invitation-table .respond-link").first
+    respondent = page.locator("#invitation-table tbody tr").first.get_attribute("data-respondent")
+    href = link.get_attribute("href")
+
+    phone = new_page(phone=True)
+    phone.goto(href)
+    expect(phone.locator("h1")).to_have_text("A quick question about working with us")
+    phone.click("label[for=score-3]")
+    phone.fill("#why-text", "The last two deliveries were late.")
+    shot(phone, "respondent-phone")
+    phone.click("#respond-submit")
+    expect(phone.locator("#respond-state")).to_have_attribute("data-state", "answered")
+    expect(phone.locator("h1")).to_have_text("Thank you!")
+    shot(phone, "thanks-phone")
+    phone.goto(href)  # a second visit shows the thank-you, not a new form
+    expect(phone.locator("#respond-form")).to_have_count(0)
+    assert phone.errors == []
+
+    invitation = Invitation.objects.get(token=href.rstrip("/").split("/")[-1])
+    assert Response.objects.filter(campaign=invitation.campaign).count() == 1
+    case = Complaint.objects.get(client=invitation.client, source="survey")
+    assert case.client.name == respondent and case.owner == invitation.client.manager
+    assert "The last two deliveries were late." in case.description
+    page.reload()
+    expect(page.locator("#stat-answered")).to_have_text("1")
+    expect(page.locator("#stat-cases")).to_have_text("1")
+
+    page.goto("/loyalty/")
+    page.click("#metrics-run-form button")
+    expect(page.locator("#metrics-job .job-progress")).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    page.goto("/loyalty/?period=month")
+    # Today's answers: 10 and 3 from the demo, 3 from the phone: (1 promoter - 2 detractors) / 3.
+    expect(page.locator("#metric-cards [data-metric=nps] .metric-value")).to_have_text("-33.3")
+    expect(page.locator("#nps-split .split-detractors")).to_contain_text("2")
+    expect(page.locator("#latest-comments")).to_contain_text("The last two deliveries were late.")
+    expect(page.locator("#trend-voice")).to_have_attribute("data-drawn", "1")
+    shot(page, "overview")
+
+
+def test_russian_phone_gets_russian_questions_and_wrong_links_are_clear(new_page, shot):
+    invitation = Invitation.objects.filter(answered_at__isnull=True, client__isnull=False).first()
+    phone = new_page(locale="ru-RU", phone=True)
+    phone.goto(f"/loyalty/s/{invitation.token}/")
+    expect(phone.locator("legend").first).to_contain_text("Насколько вероятно, что вы посоветуете нас")
+    phone.click("#respond-submit")  # nothing chosen
+    expect(phone.locator("#respond-errors")).to_be_visible()
+    expect(phone.locator(".question-error").first).to_have_text("Пожалуйста, выберите оценку.")
+    shot(phone, "respondent-ru-error")
+    response = phone.goto("/loyalty/s/not-a-real-token/")
+    assert response.status == 404
+    expect(phone.locator("#respond-state")).to_have_attribute("data-state", "unknown")
+    assert Response.objects.filter(invitation=invitation).count() == 0
+
+
+def test_programme_and_iqs_pages(page, login, shot):
+    login(page, "demo-head")
+    page.goto("/loyalty/programme/")
+    expect(page.locator("#tiers tbody tr")).to_have_count(3)
+    page.fill("#id_tier-name", "Diamond")
+    page.fill("#id_tier-rank", "4")
+    page.fill("#id_tier-min_turnover", "2000000")
+    page.fill("#id_tier-discount_percent", "8")
+    page.click("#tier-form button")
+    expect(page.locator("#tiers tbody tr")).to_have_count(4)
+    page.locator("#accounts a").first.click()
+    expect(page).to_have_url(re.compile(r"/loyalty/programme/accounts/\d+/"))
+    shot(page, "account")
+    page.goto("/loyalty/iqs/")
+    page.locator("#scorecards a").first.click()
+    page.select_option("#id_grade-manager", label="demo-manager")
+    for radio in page.locator("#grade-form input[type=radio][value=yes]").all():
+        radio.check()
+    page.click("#grade-form button[type=submit]")
+    expect(page.locator(".alert-success")).to_contain_text("IQS 100.0%")
+    shot(page, "iqs")
