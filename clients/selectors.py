@@ -158,8 +158,11 @@ def monthly_totals(client: Client) -> list[dict]:
 TIMELINE_LIMIT = 30
 
 
-def timeline(client: Client) -> list[dict]:
-    """Everything that happened with the client, newest first (the latest of each kind)."""
+def timeline(client: Client, *, settlements: list, class_changes: list, state_changes: list) -> list[dict]:
+    """Everything that happened with the client, newest first (the latest of each kind).
+
+    The settlements and histories the card has already read are passed in, not read twice.
+    """
     items = []
     n = TIMELINE_LIMIT
 
@@ -173,16 +176,16 @@ def timeline(client: Client) -> list[dict]:
     for e in DealEvent.objects.filter(deal__client=client).select_related("deal", "author").order_by("-date", "-id")[:n]:
         stage = e.get_to_stage_display() or e.get_from_stage_display()
         add(e.date, "deal", f"{e.deal.title}: {e.get_kind_display()} ({stage})", e.deal, e.author)
-    for s in client.settlements.select_related("product")[:n]:
+    for s in settlements:
         doc = f" · {s.document}" if s.document else ""
         add(s.date, "settlement", f"{s.amount:,.2f}{doc}" + (f" · {s.product.name}" if s.product else ""))
     for step in ComplaintStep.objects.filter(complaint__client=client).select_related("complaint", "author").order_by("-created_at")[:n]:
         add(step.created_at, "complaint", f"{step.complaint.subject}: {step.get_status_display()}", step.complaint, step.author)
     for a in client.assessments.all()[:n]:
         add(a.date, "survey", ", ".join(f"{SatisfactionAssessment.ITEMS.get(k, k)} {v}" for k, v in a.scores.items()))
-    for c in client.class_changes.all()[:n]:
+    for c in class_changes:
         add(c.as_of, "class", f"{c.previous_abc or '—'}{c.previous_xyz} → {c.abc_class or '—'}{c.xyz_class} ({c.run_label})")
-    for s in client.state_changes.all()[:n]:
+    for s in state_changes:
         add(s.as_of, "state", f"{s.get_previous_state_display() or '—'} → {s.get_state_display()}")
     items.sort(key=lambda item: item["date"], reverse=True)
     return items[: 3 * n]
@@ -217,21 +220,25 @@ def offer_rows(client: Client, targets: list[Product], in_use: set[int]) -> list
 
 
 def client_card(client: Client) -> dict:
-    in_use = {p.pk for p in client.products.all()}
+    products_in_use = list(client.products.all())
+    in_use = {p.pk for p in products_in_use}
     targets = target_products(client)
     today = timezone.localdate()
+    settlements = list(client.settlements.select_related("product")[:TIMELINE_LIMIT])
+    class_history = list(client.class_changes.all()[:TIMELINE_LIMIT])
+    state_history = list(client.state_changes.all()[:TIMELINE_LIMIT])
     return {
         "persons": list(client.persons.all()),
-        "products_in_use": list(client.products.all()),
+        "products_in_use": products_in_use,
         "totals": monthly_totals(client),
-        "settlements": list(client.settlements.select_related("product")[:20]),
+        "settlements": settlements[:20],
         "deals": list(client.deals.select_related("product", "refusal_reason")[:20]),
         "complaints": list(client.complaints.select_related("owner")[:20]),
         "points": list(client.control_points.filter(done_at__isnull=True).select_related("deal")[:30]),
-        "class_history": list(client.class_changes.all()[:20]),
-        "state_history": list(client.state_changes.all()[:20]),
+        "class_history": class_history,
+        "state_history": state_history,
         "audit": list(client.audit_entries.select_related("user")[:15]),
-        "timeline": timeline(client),
+        "timeline": timeline(client, settlements=settlements, class_changes=class_history, state_changes=state_history),
         "offers": offer_rows(client, targets, in_use),
         "maturity": maturity(client, targets, in_use),
         "today": today,

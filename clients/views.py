@@ -304,6 +304,7 @@ def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
         "can_edit": selectors.can_edit(request),
         "next_stage": Stage(STAGE_ORDER[deal.stage_index + 1]).label if deal.stage_index + 1 < len(STAGE_ORDER) else None,
         "stage_names": [(s, Stage(s).label) for s in STAGE_ORDER],
+        "forms_with_errors": list(forms_given.values()),
     }
     return render(request, "clients/deal_detail.html", context)
 

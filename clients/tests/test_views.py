@@ -1,0 +1,342 @@
+"""Pages of the client register: access per role, bad input, audit, and pinned query counts."""
+
+import datetime as dt
+import io
+import random
+
+import openpyxl
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clients import services
+from clients.lifecycle import lifecycle_state
+from clients.models import (
+    AuditEntry,
+    Client,
+    Complaint,
+    Contact,
+    ContactPerson,
+    ControlPoint,
+    Deal,
+    Product,
+    RefusalReason,
+    Segment,
+    Settlement,
+)
+from clients.selectors import state_conditions
+from clients.tests.factories import make_client, settle
+from crm_portal.models import Role
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def manager(org_a, make_member):
+    return make_member(org_a, Role.MANAGER)
+
+
+@pytest.fixture
+def as_manager(client, manager):
+    client.force_login(manager)
+    return client
+
+
+def test_manager_sees_only_own_clients(as_manager, manager, org_a, make_member):
+    own = make_client(org_a, "Own client", manager=manager)
+    other = make_client(org_a, "Someone else's", manager=make_member(org_a, Role.MANAGER))
+    page = as_manager.get(reverse("clients:list"))
+    assert [c.name for c in page.context["page"]] == ["Own client"]
+    assert as_manager.get(reverse("clients:card", kwargs={"client_id": own.pk})).status_code == 200
+    assert as_manager.get(reverse("clients:card", kwargs={"client_id": other.pk})).status_code == 404
+    assert as_manager.post(reverse("clients:contact_add", kwargs={"client_id": other.pk}),
+                           {"kind": "call", "date": TODAY, "summary": "x"}).status_code == 404
+    assert Contact.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", [Role.SALES_HEAD, Role.ANALYST, Role.ADMIN])
+def test_other_roles_see_every_client_of_the_organization(client_as, org_a, org_b, role, make_member):
+    make_client(org_a, "One", manager=make_member(org_a, Role.MANAGER))
+    make_client(org_a, "Two")
+    make_client(org_b, "Foreign")
+    page = client_as(org_a, role).get(reverse("clients:list"))
+    assert [c.name for c in page.context["page"]] == ["One", "Two"]
+
+
+def test_analyst_cannot_edit_clients(client_as, org_a):
+    c = make_client(org_a, "One")
+    analyst = client_as(org_a, Role.ANALYST)
+    assert analyst.get(reverse("clients:edit", kwargs={"client_id": c.pk})).status_code == 403
+    assert analyst.post(reverse("clients:deal_add", kwargs={"client_id": c.pk}), {"title": "x"}).status_code == 403
+
+
+def test_manager_creates_a_client_that_is_theirs_and_audited(as_manager, manager, org_a, make_member):
+    head = make_member(org_a, Role.SALES_HEAD)
+    response = as_manager.post(reverse("clients:create"), {"name": "  Fresh Foods  ", "kind": "company", "manager": head.pk})
+    created = Client.objects.get(organization=org_a)
+    assert response.status_code == 302 and response["Location"] == reverse("clients:card", kwargs={"client_id": created.pk})
+    assert (created.name, created.manager) == ("Fresh Foods", manager)
+    entry = AuditEntry.objects.get(client=created)
+    assert (entry.user, entry.action, entry.changes) == (manager, "client.created", {"name": "Fresh Foods"})
+
+
+def test_client_edit_records_what_changed(client_as, org_a):
+    c = make_client(org_a, "Before", industry="Retail")
+    head = client_as(org_a, Role.SALES_HEAD)
+    head.post(reverse("clients:edit", kwargs={"client_id": c.pk}), {"name": "After", "kind": "company", "industry": "Retail"})
+    entry = AuditEntry.objects.get(client=c, action="client.updated")
+    assert entry.changes == {"name": ["Before", "After"]}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "", "kind": "company"}, "Give the client&#x27;s name."),
+        ({"name": "X", "kind": "alien"}, "Select a valid choice."),
+        ({"name": "X", "kind": "company", "year_founded": "1066"}, "greater than or equal to 1800"),
+        ({"name": "X", "kind": "company", "external_id": "E-1"}, "Another client already has this external id."),
+    ],
+)
+def test_client_form_rejects_bad_input_and_writes_nothing(client_as, org_a, data, message):
+    make_client(org_a, "Existing", external_id="E-1")
+    response = client_as(org_a, Role.ADMIN).post(reverse("clients:create"), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Client.objects.count() == 1 and AuditEntry.objects.count() == 0
+
+
+def test_segment_of_another_organization_is_refused(client_as, org_a, org_b):
+    foreign = Segment.objects.create(organization=org_b, name="Foreign")
+    response = client_as(org_a, Role.ADMIN).post(reverse("clients:create"), {"name": "X", "kind": "company", "segment": foreign.pk})
+    assert "Select a valid choice" in response.content.decode()
+    assert Client.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("url_name", "data", "message", "model"),
+    [
+        ("contact_add", {"kind": "call", "date": (TODAY + dt.timedelta(days=2)).isoformat(), "summary": "x"},
+         "A contact that has happened cannot be in the future.", Contact),
+        ("contact_add", {"kind": "fax", "date": TODAY.isoformat(), "summary": "x"}, "Select a valid choice", Contact),
+        ("settlement_add", {"date": TODAY.isoformat(), "amount": "0"}, "The amount cannot be zero.", Settlement),
+        ("settlement_add", {"date": "31.02.2026", "amount": "10"}, "Enter a valid date.", Settlement),
+        ("settlement_add", {"date": TODAY.isoformat(), "amount": "ten"}, "Enter a number.", Settlement),
+        ("person_add", {"name": "Ann", "email": "not-an-email"}, "Enter a valid email address.", ContactPerson),
+        ("deal_add", {"title": ""}, "This field is required.", Deal),
+        ("complaint_add", {"subject": ""}, "This field is required.", Complaint),
+        ("assessment_add", {"date": TODAY.isoformat()}, "Score at least one item from 1 to 5.", Complaint),
+        ("assessment_add", {"date": TODAY.isoformat(), "score_delivery": "7"}, "Select a valid choice", Complaint),
+        ("point_add", {"kind": "minutes"}, "This field is required.", ControlPoint),
+    ],
+)
+def test_card_forms_reject_bad_input_and_write_nothing(client_as, org_a, url_name, data, message, model):
+    c = make_client(org_a, "C")
+    response = client_as(org_a, Role.ADMIN).post(reverse(f"clients:{url_name}", kwargs={"client_id": c.pk}), data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert model.objects.count() == 0
+    assert AuditEntry.objects.count() == 0
+
+
+def test_settlement_form_saves_and_refreshes_the_state(client_as, org_a):
+    c = make_client(org_a, "C")
+    tea = Product.objects.create(organization=org_a, name="Tea")
+    response = client_as(org_a, Role.ADMIN).post(
+        reverse("clients:settlement_add", kwargs={"client_id": c.pk}),
+        {"date": TODAY.isoformat(), "amount": "150.50", "product": tea.pk, "document": "INV-7"},
+    )
+    assert response.status_code == 302
+    c.refresh_from_db()
+    assert c.lifecycle_state == "new"
+    assert list(c.products.all()) == [tea]
+    card = client_as(org_a, Role.ADMIN).get(reverse("clients:card", kwargs={"client_id": c.pk}))
+    assert card.context["totals"][0]["total"] == 150.5
+
+
+def test_deal_moves_with_control_points_and_refusal(client_as, org_a):
+    c = make_client(org_a, "C")
+    head = client_as(org_a, Role.SALES_HEAD)
+    head.post(reverse("clients:deal_add", kwargs={"client_id": c.pk}), {"title": "Supply", "amount": "1000"})
+    deal = Deal.objects.get()
+    url = reverse("clients:deal_advance", kwargs={"deal_id": deal.pk})
+    response = head.post(url, {})
+    assert "Give the date the offer expires." in response.content.decode()
+    deal.refresh_from_db()
+    assert deal.stage == "presentation"
+    head.post(url, {"due_date": (TODAY + dt.timedelta(days=7)).isoformat()})
+    deal.refresh_from_db()
+    assert deal.stage == "offer"
+    point = ControlPoint.objects.get(deal=deal)
+    assert (point.kind, point.due_date) == ("offer_expiry", TODAY + dt.timedelta(days=7))
+    reason = RefusalReason.objects.create(organization=org_a, name="Price")
+    head.post(reverse("clients:deal_refuse", kwargs={"deal_id": deal.pk}), {"reason": reason.pk, "note": "too dear"})
+    deal.refresh_from_db()
+    point.refresh_from_db()
+    assert (deal.status, deal.stage, deal.refusal_reason) == ("refused", "offer", reason)
+    assert point.done_at is not None
+    response = head.post(url, {"due_date": TODAY.isoformat()})
+    assert "This deal is finished; it cannot change any more." in response.content.decode()
+    assert list(AuditEntry.objects.filter(deal=deal).order_by("id").values_list("action", flat=True)) == [
+        "deal.created", "deal.moved", "deal.refused"
+    ]
+
+
+def test_deal_deviations(org_a):
+    c = make_client(org_a, "C")
+    deal = services.deal_create(client=c, title="D", amount=1000)
+    with pytest.raises(Exception, match="Give the retry date"):
+        services.deal_deviation(deal=deal, kind="retry", date=TODAY - dt.timedelta(days=1))
+    services.deal_deviation(deal=deal, kind="retry", date=TODAY + dt.timedelta(days=3))
+    assert ControlPoint.objects.get(deal=deal).kind == "retry"
+    for due in (TODAY, None, TODAY, TODAY):
+        services.deal_advance(deal=deal, due_date=due)
+    assert deal.stage == "event"
+    services.deal_deviation(deal=deal, kind="part_payment", amount=500)
+    services.deal_deviation(deal=deal, kind="part_payment", amount=500)
+    with pytest.raises(Exception, match="exceed the deal amount"):
+        services.deal_deviation(deal=deal, kind="part_payment", amount=1)
+    services.deal_deviation(deal=deal, kind="refund", amount=300)
+    with pytest.raises(Exception, match="cannot exceed what the client has paid"):
+        services.deal_deviation(deal=deal, kind="refund", amount=701)
+    deal.refresh_from_db()
+    assert (deal.paid_amount, deal.refunded_amount) == (1000, 300)
+
+
+def test_funnel_conversion(client_as, org_a):
+    c = make_client(org_a, "C")
+    reason = RefusalReason.objects.create(organization=org_a, name="Price")
+    for n in range(4):
+        deal = services.deal_create(client=c, title=f"D{n}")
+        if n >= 1:
+            services.deal_advance(deal=deal, due_date=TODAY)
+        if n == 3:
+            services.deal_refuse(deal=deal, reason=reason)
+    rows = {r["stage"]: r for r in client_as(org_a, Role.SALES_HEAD).get(reverse("clients:deals")).context["funnel"]}
+    assert (rows["presentation"]["reached"], rows["presentation"]["next"], rows["presentation"]["conversion"]) == (4, 3, 75.0)
+    assert (rows["offer"]["reached"], rows["offer"]["refused"], rows["offer"]["next"]) == (3, 1, 0)
+
+
+def test_overdue_filter_and_my_day(as_manager, manager, org_a):
+    late = make_client(org_a, "Late", manager=manager)
+    fine = make_client(org_a, "Fine", manager=manager)
+    services.control_point_create(client=late, kind="minutes", due_date=TODAY - dt.timedelta(days=1))
+    services.control_point_create(client=fine, kind="minutes", due_date=TODAY)
+    services.control_point_create(client=fine, kind="care", due_date=TODAY + dt.timedelta(days=1))
+    page = as_manager.get(reverse("clients:list"), {"overdue": "on"})
+    assert [c.name for c in page.context["page"]] == ["Late"]
+    day = as_manager.get(reverse("clients:my_day")).context
+    assert [p.client.name for p in day["overdue"]] == ["Late"]
+    assert [p.client.name for p in day["today_points"]] == ["Fine"]
+
+
+def test_complaint_advance_form_needs_a_cause(client_as, org_a):
+    c = make_client(org_a, "C")
+    complaint = services.complaint_register(organization=org_a, client=c, subject="S")
+    services.complaint_advance(complaint=complaint)
+    response = client_as(org_a, Role.ADMIN).post(reverse("clients:complaint_advance", kwargs={"complaint_id": complaint.pk}), {})
+    assert "Write down the cause found before saying it is removed." in response.content.decode()
+    complaint.refresh_from_db()
+    assert complaint.status == "investigating"
+
+
+def test_matrix_maturity_and_next_offers(client_as, org_a, org_b):
+    segment = Segment.objects.create(organization=org_a, name="Cafes")
+    beans, tea, cups = (Product.objects.create(organization=org_a, name=n) for n in ("Beans", "Tea", "Cups"))
+    head = client_as(org_a, Role.SALES_HEAD)
+    head.post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{beans.pk}", f"{segment.pk}-{tea.pk}", f"{segment.pk}-{cups.pk}"]})
+    assert set(segment.target_products.all()) == {beans, tea, cups}
+    foreign = Product.objects.create(organization=org_b, name="Foreign")
+    head.post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{foreign.pk}"]})
+    assert set(segment.target_products.all()) == {beans, tea, cups}
+    c = make_client(org_a, "C", segment=segment)
+    c.products.add(beans)
+    head.post(reverse("clients:offer_edit", kwargs={"client_id": c.pk, "product_id": cups.pk}), {"status": "refused"})
+    response = head.post(reverse("clients:offer_edit", kwargs={"client_id": c.pk, "product_id": tea.pk}), {"status": "offered"})
+    assert "Give the date of the offer or of the contract." in response.content.decode()
+    card = head.get(reverse("clients:card", kwargs={"client_id": c.pk})).context
+    assert card["maturity"] == pytest.approx(1 / 3)
+    assert [r["product"].name for r in card["offers"] if r["next"]] == ["Tea"]
+
+
+def test_as_of_states_in_sql_match_the_pure_rules(org_a):
+    rng = random.Random(7)
+    base = dt.date(2025, 6, 30)
+    clients = []
+    for n in range(60):
+        c = make_client(org_a, f"c{n}")
+        for _ in range(rng.randint(0, 4)):
+            settle(c, base - dt.timedelta(days=rng.randint(-40, 400)))
+        clients.append(c)
+    for as_of in (base, dt.date(2025, 5, 31), dt.date(2024, 12, 31)):
+        conditions = state_conditions(as_of, 3)
+        for c in clients:
+            dates = list(c.settlements.values_list("date", flat=True))
+            matched = [s for s, q in conditions.items() if Client.objects.filter(q, pk=c.pk).exists()]
+            assert matched == [lifecycle_state(dates, as_of)], (c.name, dates, as_of)
+
+
+def test_list_as_of_filter_and_export(client_as, org_a):
+    old = make_client(org_a, "=Old buyer")
+    settle(old, "2025-01-10")
+    make_client(org_a, "Never")
+    admin = client_as(org_a, Role.ADMIN)
+    page = admin.get(reverse("clients:list"), {"as_of": "2025-02-01", "state": "new"})
+    assert [c.name for c in page.context["page"]] == ["=Old buyer"]
+    export = admin.get(reverse("clients:list"), {"as_of": "2025-02-01", "export": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Name"
+    assert [(r[0], r[8]) for r in rows[1:]] == [("'=Old buyer", "New"), ("Never", "Potential")]
+
+
+def test_kpi_page_and_bad_period(client_as, org_a):
+    c = make_client(org_a, "C")
+    settle(c, TODAY)
+    head = client_as(org_a, Role.SALES_HEAD)
+    bad = head.get(reverse("clients:kpi"), {"start": "2026-05-01", "end": "2026-01-01"})
+    assert "The period must start before it ends." in bad.content.decode()
+    page = head.get(reverse("clients:kpi"), {"start": (TODAY - dt.timedelta(days=5)).isoformat(), "end": TODAY.isoformat()})
+    assert page.context["grand"]["first_sale_n"] == 1
+    export = head.get(reverse("clients:kpi"), {"start": TODAY.isoformat(), "end": TODAY.isoformat(), "export": "xlsx"})
+    book = openpyxl.load_workbook(io.BytesIO(export.content))
+    assert book.sheetnames == ["Managers", "Clients"]
+    assert list(book["Managers"].iter_rows(values_only=True))[-1][0] == "Total"
+
+
+def _bulk_client_base(org, manager, n=40):
+    tea = Product.objects.create(organization=org, name="Tea")
+    segment = Segment.objects.create(organization=org, name="S")
+    for i in range(n):
+        c = make_client(org, f"Client {i:03d}", manager=manager, segment=segment)
+        for m in range(3):
+            settle(c, TODAY - dt.timedelta(days=30 * m), product=tea)
+        services.control_point_create(client=c, kind="minutes", due_date=TODAY - dt.timedelta(days=1))
+    return c
+
+
+LIST_QUERIES = 11
+CARD_QUERIES = 29
+
+
+@pytest.mark.parametrize("n", [5, 40])
+def test_list_query_count_does_not_grow_with_clients(as_manager, manager, org_a, django_assert_num_queries, n):
+    _bulk_client_base(org_a, manager, n=n)
+    with django_assert_num_queries(LIST_QUERIES):
+        response = as_manager.get(reverse("clients:list"), {"overdue": "on", "sort": "-name"})
+    assert len(response.context["page"]) == n
+
+
+@pytest.mark.parametrize("n", [2, 10])
+def test_card_query_count_is_fixed(as_manager, manager, org_a, django_assert_num_queries, n, monkeypatch):
+    # Other apps' panels bring their own queries; this pins the card's own.
+    monkeypatch.setattr("clients.views.panels_for", lambda request, attribute, client: [])
+    c = _bulk_client_base(org_a, manager, n=3)
+    for i in range(n):
+        services.contact_create(client=c, kind="call", date=TODAY, summary=f"call {i}", author=manager)
+        services.deal_create(client=c, title=f"deal {i}", user=manager)
+        services.complaint_register(organization=org_a, client=c, subject=f"complaint {i}")
+    with django_assert_num_queries(CARD_QUERIES):
+        response = as_manager.get(reverse("clients:card", kwargs={"client_id": c.pk}))
+    assert response.status_code == 200
+    assert len(response.context["deals"]) == n
