@@ -141,7 +141,10 @@ def chart_data(definition: dict, score: dict, values: dict) -> dict | None:
             z.append(row)
             texts.append(row_text)
         return {"kind": "heatmap", "rows": titles, "columns": [str(i + 1) for i in range(width)], "z": z, "text": texts}
-    return {"kind": kind, "labels": titles, "values": section_scores}
+    if kind == "bars":
+        # Sections without a score (a scenario choice, free text) would only show as empty bars.
+        titles, section_scores = zip(*[(t, v) for t, v in zip(titles, section_scores) if v is not None])
+    return {"kind": kind, "labels": list(titles), "values": list(section_scores)}
 
 
 def report(assessment: Assessment) -> dict:
