@@ -28,6 +28,17 @@ def _form_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _saved(form, action):
+    """Validate the form and return `action(cleaned_data)`; None if the form or the service refused."""
+    if not form.is_valid():
+        return None
+    try:
+        return action(form.cleaned_data)
+    except ValidationError as error:
+        _form_errors(form, error)
+        return None
+
+
 def _visible_assessment(request: HttpRequest, assessment_id: int) -> Assessment:
     return get_for_org_or_404(request, selectors.assessments_visible(request), pk=assessment_id)
 
@@ -185,16 +196,9 @@ def action_create(request: HttpRequest, assessment_id: int) -> HttpResponse:
         messages.error(request, _("Only the author, a sales head or an admin can plan actions for this assessment."))
         return redirect("diagnostics:report", assessment_id=assessment.pk)
     form = ActionForm(request.POST, users=selectors.organization_users(request.organization))
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.action_create(assessment=assessment, item_key=data["item_key"], title=data["title"],
-                                   owner=data["owner"], due_date=data["due_date"], created_by=request.user)
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Action planned for %(user)s.") % {"user": data["owner"]})
-            return redirect(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda")
+    if _saved(form, lambda data: services.action_create(assessment=assessment, created_by=request.user, **data)):
+        messages.success(request, _("Action planned for %(user)s.") % {"user": form.cleaned_data["owner"]})
+        return redirect(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda")
     messages.error(request, _("The action was not saved: %(errors)s") % {
         "errors": " ".join(f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
                            for f, e in form.errors.items())})
@@ -228,14 +232,10 @@ def action_status(request: HttpRequest, action_id: int) -> HttpResponse:
 @roles_required()
 def journey_maps(request: HttpRequest) -> HttpResponse:
     form = JourneyMapForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            journey_map = services.journey_map_create(organization=request.organization, user=request.user,
-                                                      **form.cleaned_data)
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
+    journey_map = request.method == "POST" and _saved(form, lambda data: services.journey_map_create(
+        organization=request.organization, user=request.user, **data))
+    if journey_map:
+        return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
     return render(request, "diagnostics/journey_maps.html", {
         "maps": selectors.journey_map_counts(request), "form": form})
 
@@ -244,14 +244,9 @@ def journey_maps(request: HttpRequest) -> HttpResponse:
 def journey_map_detail(request: HttpRequest, journey_map_id: int) -> HttpResponse:
     journey_map = get_for_org_or_404(request, JourneyMap, pk=journey_map_id)
     form = TouchpointForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.touchpoint_save(journey_map=journey_map, **form.cleaned_data)
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Touchpoint added."))
-            return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
+    if request.method == "POST" and _saved(form, lambda data: services.touchpoint_save(journey_map=journey_map, **data)):
+        messages.success(request, _("Touchpoint added."))
+        return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
     return render(request, "diagnostics/journey_map.html", {
         "map": journey_map,
         "touchpoints": journey_map.touchpoints.all(),
@@ -275,14 +270,10 @@ def journey_map_copy(request: HttpRequest, journey_map_id: int) -> HttpResponse:
 def touchpoint_edit(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
     touchpoint = get_for_org_or_404(request, Touchpoint.objects.select_related("journey_map"), pk=touchpoint_id)
     form = TouchpointForm(request.POST or None, instance=touchpoint)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.touchpoint_save(journey_map=touchpoint.journey_map, touchpoint=touchpoint, **form.cleaned_data)
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Touchpoint saved."))
-            return redirect("diagnostics:journey_map", journey_map_id=touchpoint.journey_map_id)
+    if request.method == "POST" and _saved(form, lambda data: services.touchpoint_save(
+            journey_map=touchpoint.journey_map, touchpoint=touchpoint, **data)):
+        messages.success(request, _("Touchpoint saved."))
+        return redirect("diagnostics:journey_map", journey_map_id=touchpoint.journey_map_id)
     return render(request, "diagnostics/touchpoint_edit.html", {"touchpoint": touchpoint, "form": form})
 
 
@@ -312,14 +303,10 @@ def touchpoint_delete(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
 @roles_required()
 def aida_maps(request: HttpRequest) -> HttpResponse:
     form = AidaMapForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            aida_map = services.aida_map_create(organization=request.organization, user=request.user,
-                                                title=form.cleaned_data["title"], personas=form.cleaned_data["personas"])
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    aida_map = request.method == "POST" and _saved(form, lambda data: services.aida_map_create(
+        organization=request.organization, user=request.user, **data))
+    if aida_map:
+        return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
     return render(request, "diagnostics/aida_maps.html", {"maps": scoped(request, AidaMap), "form": form})
 
 
@@ -342,14 +329,9 @@ def aida_map_detail(request: HttpRequest, aida_map_id: int) -> HttpResponse:
 def aida_persona_add(request: HttpRequest, aida_map_id: int) -> HttpResponse:
     aida_map = get_for_org_or_404(request, AidaMap, pk=aida_map_id)
     form = AidaPersonaForm(request.POST)
-    if form.is_valid():
-        try:
-            services.aida_persona_add(aida_map=aida_map, name=form.cleaned_data["name"])
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Persona added."))
-            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    if _saved(form, lambda data: services.aida_persona_add(aida_map=aida_map, **data)):
+        messages.success(request, _("Persona added."))
+        return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
     return _aida_page(request, aida_map, persona_form=form)
 
 
@@ -358,15 +340,9 @@ def aida_persona_add(request: HttpRequest, aida_map_id: int) -> HttpResponse:
 def aida_action_add(request: HttpRequest, aida_map_id: int) -> HttpResponse:
     aida_map = get_for_org_or_404(request, AidaMap, pk=aida_map_id)
     form = AidaActionForm(request.POST, aida_map=aida_map)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.aida_action_add(aida_map=aida_map, **data)
-        except ValidationError as error:
-            _form_errors(form, error)
-        else:
-            messages.success(request, _("Action added."))
-            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    if _saved(form, lambda data: services.aida_action_add(aida_map=aida_map, **data)):
+        messages.success(request, _("Action added."))
+        return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
     return _aida_page(request, aida_map, action_form=form)
 
 
