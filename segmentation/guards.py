@@ -25,7 +25,7 @@ EXCEL_MAX_ROWS = 1_048_576
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
-CHUNK = 1 << 20
+CHUNK = 4 << 20
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -195,8 +195,12 @@ def _scan_parts(archive: zipfile.ZipFile, entries, size: int, limits: Limits):
                             _("The workbook contains XML entity declarations (%(part)s), a known attack; it is refused.")
                             % {"part": entry.filename}
                         )
-                    # A match cannot lie wholly inside `tail` (shorter than every pattern), so none is counted twice.
-                    scan.rows += window.count(b"<row ") + window.count(b"<row>")
+                    rows = LAST_ROW_RE.findall(window[-4096:])
+                    if rows:
+                        # Rows are numbered in order; the last number seen is the sheet's height so far.
+                        scan.rows = max(scan.rows, int(rows[-1]))
+                    elif b"<row" in window and b' r="' not in window:
+                        scan.rows += window.count(b"<row ") + window.count(b"<row>")
                     scan.merged = scan.merged or b"<mergeCell " in window
                     scan.formulas = scan.formulas or b"<f>" in window or b"<f " in window
                     tail = window[-15:]
@@ -245,6 +249,7 @@ def _sheets(archive: zipfile.ZipFile, scans: dict[str, _PartScan]) -> list[Sheet
     return sheets
 
 
+LAST_ROW_RE = re.compile(rb'<row r="(\d+)"')
 CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 REF_RE = re.compile(rb'\br="([A-Z]+[0-9]+)"')
 VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?>[^<]+</v>")

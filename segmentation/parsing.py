@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
-from python_calamine import CalamineWorkbook
 
 from .guards import Container, FileRefused
+from .reading import read_sheet
 
 WIDE = "wide"
 LONG = "long"
@@ -121,6 +121,8 @@ def column_letter(index: int) -> str:
 
 
 def header_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d") if (value.hour, value.minute) == (0, 0) else value.isoformat(" ")
     if isinstance(value, date):
@@ -136,25 +138,12 @@ def header_text(value) -> str:
 def read_table(path: str | Path, container: Container, sheet: str = "") -> Table:
     if container.kind == "csv":
         return _read_csv(Path(path))
-    workbook = CalamineWorkbook.from_path(str(path))
-    try:
-        worksheet = workbook.get_sheet_by_name(sheet or container.sheets[0].name)
-        rows = worksheet.to_python()
-        start_row, start_column = worksheet.start or (0, 0)
-    except Exception as error:  # calamine raises its own error types for damaged parts
-        raise FileRefused(_("The sheet cannot be read: %(error)s") % {"error": str(error)[:200]}) from None
-    finally:
-        workbook.close()
-    if not rows:
-        return Table(header=[], data=pd.DataFrame(), row_numbers=np.array([], dtype=np.int64))
-    width = max(len(rows[0]), 1)
-    data = pd.DataFrame(rows[1:], dtype=object) if len(rows) > 1 else pd.DataFrame(columns=range(width), dtype=object)
-    data.columns = range(data.shape[1])
+    header, data, header_row, first_column = read_sheet(path, container, sheet or container.sheets[0].name)
     return Table(
-        header=list(rows[0]),
+        header=header,
         data=data,
-        row_numbers=np.arange(len(rows) - 1, dtype=np.int64) + start_row + 2,
-        first_column=start_column,
+        row_numbers=np.arange(len(data), dtype=np.int64) + header_row + 1,
+        first_column=first_column,
     )
 
 
@@ -178,7 +167,7 @@ def _read_csv(path: Path) -> Table:
     if frame.empty:
         return Table(header=[], data=pd.DataFrame(), row_numbers=np.array([], dtype=np.int64))
     header = list(frame.iloc[0])
-    data = frame.iloc[1:].reset_index(drop=True).astype(object)
+    data = frame.iloc[1:].reset_index(drop=True)
     data.columns = range(data.shape[1])
     return Table(header=header, data=data, row_numbers=np.arange(len(data), dtype=np.int64) + 2)
 
@@ -248,75 +237,108 @@ def detect_mapping(header: list) -> Mapping:
 # ---------------------------------------------------------------- validating
 
 
+def _kind(column: pd.Series) -> str:
+    """"number", "date", "text" or "mixed" (object columns of Python values)."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "date"
+    if pd.api.types.is_string_dtype(dtype) and dtype != object:
+        return "text"
+    return "mixed"
+
+
 def _blank(column: pd.Series) -> np.ndarray:
     """Empty cells: missing, or text of nothing but spaces."""
+    kind = _kind(column)
+    if kind in ("number", "date", "bool"):
+        return column.isna().to_numpy()
+    if kind == "text":
+        return (column.isna() | column.str.strip().eq("")).fillna(True).to_numpy(dtype=bool)
     values = column.to_numpy(dtype=object)
-    blank = pd.isna(values) | (values == "")
-    kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind not in ("floating", "integer", "mixed-integer-float", "datetime", "date", "empty"):
-        text = np.array([isinstance(v, str) for v in values], dtype=bool) & ~blank
-        if text.any():
-            blank[text] = pd.Series(values[text], dtype=object).str.strip().eq("").to_numpy()
+    blank = pd.isna(values)
+    text = np.array([isinstance(v, str) for v in values], dtype=bool)
+    if text.any():
+        blank[text] = pd.Series(values[text], dtype=object).str.strip().eq("").to_numpy()
     return blank
 
 
 def _texts(column: pd.Series) -> pd.Series:
-    """Cells as trimmed text (numbers without a trailing .0, dates as ISO)."""
-    values = column.to_numpy(dtype=object)
-    if pd.api.types.infer_dtype(values, skipna=False) == "string":
-        return pd.Series(values, dtype=object).str.strip()
-    return pd.Series([header_text(v) for v in values], dtype=object)
+    """Cells as trimmed text (whole numbers without a trailing .0, dates as ISO)."""
+    kind = _kind(column)
+    if kind == "text":
+        return column.fillna("").str.strip()
+    if kind == "number":
+        values = column.to_numpy(dtype="float64")
+        whole = np.isfinite(values) & (np.mod(values, 1) == 0)
+        out = np.where(whole, np.where(whole, values, 0).astype(np.int64).astype(str), values.astype(str))
+        out[np.isnan(values)] = ""
+        return pd.Series(out, index=column.index, dtype=object)
+    if kind == "date":
+        return column.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+    return pd.Series([header_text(v) for v in column.to_numpy(dtype=object)], index=column.index, dtype=object)
 
 
-def _numbers(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Numbers from object cells; (amounts with blanks as NaN, mask of cells that are not numbers)."""
-    raw = values.to_numpy(dtype=object)
-    blank = pd.isna(raw) | (raw == "")
-    if blank.any():
-        raw = raw.copy()
-        raw[blank] = np.nan
-    if pd.api.types.infer_dtype(raw, skipna=True) in ("floating", "integer", "mixed-integer-float", "empty"):
-        # The usual case: every cell is a number or empty; no per-cell work.
-        return pd.Series(raw.astype("float64")), np.zeros(len(raw), dtype=bool)
-    is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in raw], dtype=bool)
-    numbers = pd.to_numeric(pd.Series(np.where(is_bool, None, raw), dtype=object), errors="coerce").astype("float64")
-    blank = _blank(values)
-    failed = numbers.isna().to_numpy() & ~blank & ~is_bool
-    if failed.any():
-        # "1 234,50" and "1234,5": spaces as thousands separators, a comma as the decimal mark.
-        retry = pd.Series(raw[failed]).astype(str).str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".", regex=False)
-        retry = retry.where(retry.str.match(r"^[-+]?(\d+\.?\d*|\.\d+)$"), None)
-        numbers.loc[failed] = pd.to_numeric(retry, errors="coerce").to_numpy()
-        failed = numbers.isna().to_numpy() & ~blank & ~is_bool
-    # Booleans are not amounts even though they convert to 0 and 1.
-    return numbers, failed | is_bool
+NUMBER_RE = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 
 
-def _dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Dates from object cells; (dates, mask of cells that are not dates)."""
-    raw = values.to_numpy(dtype=object)
-    kind = pd.api.types.infer_dtype(raw, skipna=True)
-    if kind in ("datetime", "date", "datetime64"):
-        is_stamp, is_text = ~pd.isna(raw), np.zeros(len(raw), dtype=bool)
-    elif kind == "string":
-        is_stamp, is_text = np.zeros(len(raw), dtype=bool), ~pd.isna(raw)
+def _numbers(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Amounts from cells; (amounts with blanks as NaN, mask of cells that are not numbers)."""
+    kind = _kind(column)
+    if kind == "number":
+        return column.astype("float64").reset_index(drop=True), np.zeros(len(column), dtype=bool)
+    blank = _blank(column)
+    if kind in ("date", "bool"):
+        return pd.Series(np.full(len(column), np.nan)), ~blank
+    text = _texts(column).to_numpy(dtype=object)
+    # "1 234,50" and "1234,5": spaces as thousands separators, a comma as the decimal mark.
+    cleaned = pd.Series(text, dtype="str").str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".", regex=False)
+    valid = cleaned.str.match(NUMBER_RE).fillna(False).to_numpy(dtype=bool)
+    numbers = pd.Series(np.full(len(column), np.nan))
+    if valid.any():
+        numbers[valid] = pd.to_numeric(cleaned[valid]).astype("float64").to_numpy()
+    if kind == "mixed":
+        # Python booleans (True/False cells) are not amounts even though they convert to 1 and 0.
+        booleans = np.array([isinstance(v, (bool, np.bool_)) for v in column.to_numpy(dtype=object)], dtype=bool)
+        valid &= ~booleans
+        numbers[booleans] = np.nan
+    return numbers, ~valid & ~blank
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%y")
+
+
+def _dates(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Dates from cells; (dates, mask of cells that are not dates)."""
+    kind = _kind(column)
+    if kind == "date":
+        dates = column.astype("datetime64[us]").reset_index(drop=True)
+        return dates, dates.isna().to_numpy()
+    result = pd.Series(pd.NaT, index=range(len(column)), dtype="datetime64[us]")
+    if kind in ("number", "bool"):
+        return result, np.ones(len(column), dtype=bool)
+    raw = column.to_numpy(dtype=object)
+    if kind == "mixed":
+        stamps = np.array([isinstance(v, (datetime, date)) for v in raw], dtype=bool)
+        if stamps.any():
+            result[stamps] = pd.to_datetime(pd.Series(raw[stamps]), errors="coerce").astype("datetime64[us]").to_numpy()
+        texts = np.array([isinstance(v, str) for v in raw], dtype=bool)
     else:
-        is_text = np.array([isinstance(v, str) for v in raw], dtype=bool)
-        is_stamp = np.array([isinstance(v, (datetime, date)) for v in raw], dtype=bool)
-    result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    if is_stamp.any():
-        result[is_stamp] = pd.to_datetime(values[is_stamp], errors="coerce")
-    if is_text.any():
-        text = values[is_text].str.strip()
-        parsed = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
-        for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%y"):
-            missing = parsed.isna()
+        stamps = np.zeros(len(raw), dtype=bool)
+        texts = ~pd.isna(raw)
+    if texts.any():
+        strings = pd.Series(raw[texts], dtype="str").str.strip()
+        parsed = pd.Series(pd.NaT, index=strings.index, dtype="datetime64[us]")
+        for pattern in DATE_FORMATS:
+            missing = parsed.isna().to_numpy()
             if not missing.any():
                 break
-            parsed[missing] = pd.to_datetime(text[missing], format=pattern, errors="coerce")
-        result[is_text] = parsed
-    failed = result.isna().to_numpy()
-    return result, failed
+            parsed[missing] = pd.to_datetime(strings[missing], format=pattern, errors="coerce").astype("datetime64[us]")
+        result[texts] = parsed.to_numpy()
+    return result, result.isna().to_numpy()
 
 
 class _Collector:
@@ -439,16 +461,11 @@ def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
                 % {"row": first_row[client_text.iloc[index]]},
                 data[mapping.client],
             )
-    if len(mapping.months) and len(data):
-        block = data[mapping.months]
-        stacked = pd.Series(block.to_numpy(dtype=object).ravel(order="F"), dtype=object)
-        numbers, failed = _numbers(stacked)
-        failed = failed.reshape(len(mapping.months), len(data)).T
-        for offset, position in enumerate(mapping.months):
-            collect.add(keep & failed[:, offset], position, _("not a number"), data[position])
-        amounts = numbers.to_numpy().reshape(len(mapping.months), len(data)).T
-    else:
-        amounts = np.zeros((len(data), len(mapping.months)))
+    amounts = np.zeros((len(data), len(mapping.months)))
+    for offset, position in enumerate(mapping.months):
+        numbers, failed = _numbers(data[position])
+        collect.add(keep & failed, position, _("not a number"), data[position])
+        amounts[:, offset] = numbers.to_numpy()
     parsed = Parsed(mapping, [], np.array([]))
     if collect.count == 0:
         frame = pd.DataFrame(np.nan_to_num(amounts[keep]), index=pd.Index(client_text[keep].to_numpy(), name="client"), columns=periods)
@@ -473,7 +490,8 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
     collect.add(keep & blank_amount, mapping.amount, _("the amount is empty"), data[mapping.amount])
     collect.add(keep & bad_amount, mapping.amount, _("not a number"), data[mapping.amount])
     if collect.count == 0:
-        frame = pd.DataFrame({"client": client_text[keep].to_numpy(), "date": dates[keep].dt.normalize().to_numpy(), "amount": amounts[keep].to_numpy()})
+        frame = pd.DataFrame({"client": client_text[keep].reset_index(drop=True), "date": dates[keep].dt.normalize().to_numpy(),
+                              "amount": amounts[keep].to_numpy()})
         for role in ("product", "document"):
             position = getattr(mapping, role)
             if position is not None:
@@ -484,22 +502,18 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
 
 def settlements_to_wide(settlements: pd.DataFrame, *, start: pd.Period | None = None, end: pd.Period | None = None) -> pd.DataFrame:
     """Amounts per client and month from settlements; the window is first to last month unless given."""
-    months = settlements["date"].dt.to_period("M")
-    start = start or months.min()
-    end = end or months.max()
-    inside = ((months >= start) & (months <= end)).to_numpy()
-    codes, uniques = pd.factorize(settlements["client"].to_numpy()[inside], sort=False)
-    offsets = _month_offsets(months[inside], start)
-    width = (end - start).n + 1
-    flat = np.bincount(codes * width + offsets, weights=settlements["amount"].to_numpy()[inside], minlength=len(uniques) * width)
-    values = flat.reshape(len(uniques), width)
-    clients = pd.Index(uniques, name="client")
-    return pd.DataFrame(values, index=clients, columns=pd.period_range(start, end, freq="M"))
-
-
-def _month_offsets(months: pd.Series, start: pd.Period) -> np.ndarray:
-    ordinals = months.array.asi8 if hasattr(months.array, "asi8") else months.map(lambda p: p.ordinal).to_numpy()
-    return (np.asarray(ordinals) - start.ordinal).astype(np.int64)
+    # Months since 1970-01: the ordinal of a monthly pd.Period, without building Period objects.
+    months = settlements["date"].to_numpy().astype("datetime64[M]").astype(np.int64)
+    first = start.ordinal if start is not None else int(months.min())
+    last = end.ordinal if end is not None else int(months.max())
+    inside = (months >= first) & (months <= last)
+    codes, uniques = pd.factorize(settlements["client"][inside], sort=False)
+    width = last - first + 1
+    flat = np.bincount(codes * width + (months[inside] - first), weights=settlements["amount"].to_numpy()[inside],
+                       minlength=len(uniques) * width)
+    columns = pd.period_range(pd.Period(ordinal=first, freq="M"), periods=width, freq="M")
+    return pd.DataFrame(flat.reshape(len(uniques), width), index=pd.Index(np.asarray(uniques, dtype=object), name="client"),
+                        columns=columns)
 
 
 def to_quarters(wide: pd.DataFrame) -> pd.DataFrame:

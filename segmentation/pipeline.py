@@ -4,6 +4,7 @@ No database: a caller that stores results does so itself. `progress(percent, mes
 called at each stage.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -99,6 +100,20 @@ def write_result(result: pd.DataFrame, target) -> None:
     write_xlsx({"ABC-XYZ": result_frame(result)}, target)
 
 
+PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _cell_out(value):
+    """A cell as it goes back to the analyst: numbers as numbers, dates as ISO text, blanks empty."""
+    if hasattr(value, "year"):
+        return header_text(value)
+    if isinstance(value, str):
+        return float(value) if PLAIN_NUMBER.match(value) else (value or None)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
 def rejected_frame(loaded: Loaded) -> pd.DataFrame:
     """The rows with problems, as they were in the file, with the row number and the reasons."""
     table = loaded.table
@@ -109,6 +124,6 @@ def rejected_frame(loaded: Loaded) -> pd.DataFrame:
     for position, name in enumerate(headers):
         column = rows[position].to_numpy() if position in rows.columns else [None] * len(positions)
         label = name if name not in frame.columns else f"{name} ({table.letter(position)})"
-        frame[label] = [header_text(v) if hasattr(v, "year") else (None if v == "" else v) for v in column]
+        frame[label] = [_cell_out(v) for v in column]
     frame[_("Reason")] = ["; ".join(loaded.reasons[int(p)]) for p in positions]
     return frame

@@ -1,11 +1,12 @@
 """Classify a file from the command line: the web upload's pipeline, without the database."""
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from segmentation.guards import FileRefused
+from segmentation.guards import FileRefused, Limits
 from segmentation.pipeline import Params, classify, load, write_result
 
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--y", type=float, default=0.25)
         parser.add_argument("--min-history", type=int, default=4)
         parser.add_argument("--period", choices=["month", "quarter"], default="month")
+        parser.add_argument("--max-mb", type=float, default=None,
+                            help="Refuse files above this size (default: the web upload limit, UPLOAD_MAX_BYTES).")
 
     def handle(self, *args, **options):
         started = time.perf_counter()
@@ -32,7 +35,10 @@ class Command(BaseCommand):
         verbose = options["verbosity"] > 1
         progress = (lambda percent, message="": self.stderr.write(f"{percent:3d}% {message}")) if verbose else (lambda *a: None)
         try:
-            loaded = load(path, sheet=options["sheet"], progress=progress)
+            limits = Limits.from_settings()
+            if options["max_mb"]:
+                limits = replace(limits, max_bytes=int(options["max_mb"] * 1024 * 1024))
+            loaded = load(path, sheet=options["sheet"], progress=progress, limits=limits)
         except FileRefused as refused:
             raise CommandError(f"{path}: {refused}") from None
         if not loaded.parsed.ok:
