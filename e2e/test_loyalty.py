@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clients.models import Complaint
-from loyalty.models import Invitation, Response
+from loyalty.models import Invitation, PointAccount, Response
 
 
 @pytest.mark.worker
@@ -88,7 +88,18 @@ def test_programme_and_iqs_pages(page, login, shot):
     expect(page.locator("#tiers tbody tr")).to_have_count(4)
     page.locator("#accounts a").first.click()
     expect(page).to_have_url(re.compile(r"/loyalty/programme/accounts/\d+/"))
+    account = PointAccount.objects.get(pk=int(page.url.rstrip("/").split("/")[-1]))
+    expect(page.locator("#account-balance")).to_have_text(f"{account.balance:,}")
+    page.fill("#id_points", str(account.balance + 1))
+    page.fill("#id_note", "Too much")
+    page.click("#redeem-form button")
+    expect(page.locator("#redeem-form")).to_contain_text(f"Only {account.balance} points are available")
     shot(page, "account")
+    # The client card of the clients app shows the tier and the balance.
+    page.goto(f"/clients/{account.client_id}/")
+    expect(page.locator("#panel-client-loyalty #client-points")).to_have_text(f"{account.balance:,}")
+    expect(page.locator("#panel-client-loyalty #client-tier")).to_have_text(account.tier.name if account.tier else "—")
+    shot(page, "client-card")
     page.goto("/loyalty/iqs/")
     page.locator("#scorecards a").first.click()
     page.select_option("#id_grade-manager", label="demo-manager")
