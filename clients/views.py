@@ -145,28 +145,23 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     context = selectors.client_card(client)
-    organization = request.organization
     context.update({
         "client": client,
         "can_edit": selectors.can_edit(request),
         "card_panels": panels_for(request, "client_card_panels", client),
-        "person_form": forms.ContactPersonForm(),
-        "contact_form": forms.ContactForm(),
-        "settlement_form": forms.SettlementForm(organization=organization),
-        "deal_form": forms.DealForm(organization=organization),
-        "complaint_form": forms.ComplaintForm(managers=_managers(request)),
-        "assessment_form": forms.AssessmentForm(organization=organization),
-        "point_form": forms.ControlPointForm(),
     })
     return render(request, "clients/client_card.html", context)
 
 
-def _card_form(request: HttpRequest, client: Client, form, action, success: str, tab: str) -> HttpResponse:
-    """POST handler shared by the card's small forms: on error the form is shown on its own page."""
-    if form.is_valid() and _apply(form, lambda: action(form.cleaned_data)):
+def _card_form(request: HttpRequest, client: Client, make_form, action, *, title: str, success: str, tab: str,
+               form_id: str) -> HttpResponse:
+    """A small form of the card: GET renders it (a fragment for htmx), POST saves it or shows its errors."""
+    form = make_form(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and _apply(form, lambda: action(form.cleaned_data)):
         messages.success(request, success)
         return redirect(f"{client_url(client)}#{tab}")
-    return render(request, "clients/card_form.html", {"form": form, "client": client, "title": success})
+    template = "clients/partials/card_form_body.html" if request.htmx else "clients/card_form.html"
+    return render(request, template, {"form": form, "client": client, "title": title, "form_id": form_id})
 
 
 def client_url(client: Client) -> str:
@@ -174,68 +169,65 @@ def client_url(client: Client) -> str:
 
 
 @roles_required(*EDITORS)
-@require_POST
 def person_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.ContactPersonForm(request.POST),
+    return _card_form(request, client, forms.ContactPersonForm,
                       lambda d: services.contact_person_create(client=client, user=request.user, **d),
-                      _("Contact person added."), "persons")
+                      title=_("Add a person"), success=_("Contact person added."), tab="persons", form_id="person-form")
 
 
 @roles_required(*EDITORS)
-@require_POST
 def contact_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.ContactForm(request.POST),
+    return _card_form(request, client, forms.ContactForm,
                       lambda d: services.contact_create(client=client, author=request.user, **d),
-                      _("Contact logged."), "timeline")
+                      title=_("Log a contact"), success=_("Contact logged."), tab="timeline", form_id="contact-form")
 
 
 @roles_required(*EDITORS, Role.ANALYST)
-@require_POST
 def settlement_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.SettlementForm(request.POST, organization=request.organization),
+    return _card_form(request, client, lambda data: forms.SettlementForm(data, organization=request.organization),
                       lambda d: services.settlement_create(client=client, user=request.user, **d),
-                      _("Settlement saved."), "settlements")
+                      title=_("Enter a settlement"), success=_("Settlement saved."), tab="settlements",
+                      form_id="settlement-form")
 
 
 @roles_required(*EDITORS)
-@require_POST
 def deal_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.DealForm(request.POST, organization=request.organization),
+    return _card_form(request, client, lambda data: forms.DealForm(data, organization=request.organization),
                       lambda d: services.deal_create(client=client, user=request.user, **d),
-                      _("Deal opened at the presentation stage."), "deals")
+                      title=_("Open a deal"), success=_("Deal opened at the presentation stage."), tab="deals",
+                      form_id="deal-form")
 
 
 @roles_required(*EDITORS)
-@require_POST
 def complaint_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.ComplaintForm(request.POST, managers=_managers(request)),
+    return _card_form(request, client, lambda data: forms.ComplaintForm(data, managers=_managers(request)),
                       lambda d: services.complaint_register(organization=request.organization, client=client,
                                                             author=request.user, **d),
-                      _("Complaint registered."), "complaints")
+                      title=_("Register a complaint"), success=_("Complaint registered."), tab="complaints",
+                      form_id="complaint-form")
 
 
 @roles_required(*EDITORS)
-@require_POST
 def assessment_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.AssessmentForm(request.POST, organization=request.organization),
+    return _card_form(request, client, lambda data: forms.AssessmentForm(data, organization=request.organization),
                       lambda d: services.assessment_create(client=client, scores=d["scores"], date=d["date"],
                                                            product=d["product"], comment=d["comment"], user=request.user),
-                      _("Satisfaction assessment saved."), "complaints")
+                      title=_("Record a satisfaction assessment (1 to 5)"), success=_("Satisfaction assessment saved."),
+                      tab="complaints", form_id="assessment-form")
 
 
 @roles_required(*EDITORS)
-@require_POST
 def point_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.ControlPointForm(request.POST),
+    return _card_form(request, client, forms.ControlPointForm,
                       lambda d: services.control_point_create(client=client, **d),
-                      _("Control point added."), "points")
+                      title=_("Add a control point"), success=_("Control point added."), tab="points", form_id="point-form")
 
 
 @roles_required(*EDITORS)
@@ -250,7 +242,8 @@ def offer_edit(request: HttpRequest, client_id: int, product_id: int) -> HttpRes
         if _apply(form, lambda: services.offer_set(client=client, product=product, user=request.user, **form.cleaned_data)):
             messages.success(request, _("Offer status saved."))
             return redirect(f"{client_url(client)}#offers")
-    return render(request, "clients/card_form.html", {"form": form, "client": client, "title": product.name})
+    return render(request, "clients/card_form.html", {"form": form, "client": client, "title": product.name,
+                                                      "form_id": "offer-form"})
 
 
 # Control points and the day ----------------------------------------------------------------

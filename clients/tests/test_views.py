@@ -316,7 +316,7 @@ def _bulk_client_base(org, manager, n=40):
 
 
 LIST_QUERIES = 11
-CARD_QUERIES = 29
+CARD_QUERIES = 25
 
 
 @pytest.mark.parametrize("n", [5, 40])
@@ -340,3 +340,13 @@ def test_card_query_count_is_fixed(as_manager, manager, org_a, django_assert_num
         response = as_manager.get(reverse("clients:card", kwargs={"client_id": c.pk}))
     assert response.status_code == 200
     assert len(response.context["deals"]) == n
+
+
+def test_card_forms_load_as_fragments_for_htmx(client_as, org_a):
+    c = make_client(org_a, "C")
+    admin = client_as(org_a, Role.ADMIN)
+    url = reverse("clients:contact_add", kwargs={"client_id": c.pk})
+    fragment = admin.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.startswith('<form method="post" action="%s"' % url) and "<html" not in fragment
+    page = admin.get(url).content.decode()
+    assert "<html" in page and 'id="contact-form"' in page

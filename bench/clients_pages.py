@@ -1,0 +1,208 @@
+"""Client list and client card speed on 100,000 clients and 2.4 million settlements (PostgreSQL).
+
+Usage (the database is built once with COPY and reused on later runs):
+
+    DATABASE_URL=postgres://crm:crm-test@127.0.0.1:5432/crm_bench_clients \\
+        .venv/bin/python bench/clients_pages.py [--clients 100000] [--months 24] [--rebuild]
+
+Prints the median time of each page over several requests, as a sales head (all clients) and
+as a manager (their own share).
+"""
+
+import argparse
+import datetime
+import io
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_portal.settings.test")
+os.environ.setdefault("DATABASE_URL", "postgres://crm:crm-test@127.0.0.1:5432/crm_bench_clients")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client as WebClient  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from clients import services  # noqa: E402
+from clients.models import Client, Product, Segment, Settlement  # noqa: E402
+from crm_portal.models import Membership, Organization, Role  # noqa: E402
+
+SLUG = "bench"
+MANAGERS = 20
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    settings = connection.settings_dict
+    admin = psycopg.connect(
+        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"], host=settings["HOST"],
+        port=settings["PORT"] or 5432, autocommit=True,
+    )
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
+    if not exists:
+        admin.execute(f'CREATE DATABASE "{settings["NAME"]}"')
+    admin.close()
+
+
+def _copy(cursor, table: str, columns: list[str], lines) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        buffer = io.StringIO()
+        for number, line in enumerate(lines, start=1):
+            buffer.write(line)
+            if number % 200_000 == 0:
+                copy.write(buffer.getvalue())
+                buffer = io.StringIO()
+        copy.write(buffer.getvalue())
+
+
+def build(n_clients: int, months: int) -> Organization:
+    started = time.monotonic()
+    Organization.objects.filter(slug=SLUG).delete()
+    org = Organization.objects.create(name="Bench Trading", slug=SLUG)
+    User = get_user_model()
+    managers = []
+    for i in range(MANAGERS):
+        user, _ = User.objects.get_or_create(username=f"bench-manager-{i}")
+        Membership.objects.create(user=user, organization=org, role=Role.MANAGER)
+        managers.append(user.pk)
+    head, _ = User.objects.get_or_create(username="bench-head")
+    Membership.objects.create(user=head, organization=org, role=Role.SALES_HEAD)
+    segments = [Segment.objects.create(organization=org, name=f"Segment {i}").pk for i in range(6)]
+    products = [Product.objects.create(organization=org, name=f"Product {i}").pk for i in range(12)]
+    rng = np.random.default_rng(42)
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    abc = rng.choice(["A", "B", "C", ""], n_clients, p=[0.1, 0.15, 0.6, 0.15])
+    xyz = rng.choice(["X", "Y", "Z", ""], n_clients, p=[0.1, 0.2, 0.4, 0.3])
+    states = rng.choice(["potential", "new", "regular", "lost", "renewed"], n_clients)
+    words = ["North", "Sun", "Blue", "Green", "Golden", "Urban", "Prime", "Smart", "Bean", "Cup", "Leaf", "Market"]
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor
+        _copy(cursor, "clients_client", [
+            "organization_id", "name", "kind", "external_id", "tax_number", "manager_id", "segment_id", "industry",
+            "activity", "has_branches", "main_customers", "abc_class", "xyz_class", "lifecycle_state", "comments",
+            "created_at", "updated_at",
+        ], (
+            f"{org.pk}\t{words[i % 12]} {words[(i // 12) % 12]} {i}\tcompany\tB{i:07d}\t77{i:08d}\t{managers[i % MANAGERS]}\t"
+            f"{segments[i % 6]}\tRetail\tWholesale\tf\tcompanies\t{abc[i]}\t{xyz[i]}\t{states[i]}\t\t{now}\t{now}\n"
+            for i in range(n_clients)
+        ))
+        first_id = Client.objects.filter(organization=org).order_by("pk").values_list("pk", flat=True).first()
+        per_client = months
+        client_ids = np.repeat(np.arange(first_id, first_id + n_clients), per_client)
+        start = datetime.date.today() - datetime.timedelta(days=30 * months)
+        offsets = np.tile(np.arange(per_client) * 30, n_clients) + rng.integers(0, 28, n_clients * per_client)
+        # A mix of lifecycles with the same number of rows: a quarter stopped buying half-way
+        # (lost), a twentieth started in the last two months (new), the rest bought all along.
+        kind = np.repeat(rng.choice(3, n_clients, p=[0.7, 0.25, 0.05]), per_client)
+        span = per_client * 30
+        offsets = np.where(kind == 1, offsets // 2, offsets)
+        offsets = np.where(kind == 2, span - 60 + offsets * 60 // span, offsets)
+        scale = rng.pareto(1.2, n_clients) * 1000 + 100
+        amounts = np.repeat(scale, per_client) * rng.uniform(0.5, 1.5, n_clients * per_client)
+        product_ids = rng.choice(products, n_clients * per_client)
+        base = np.datetime64(start)
+        dates = (base + offsets.astype("timedelta64[D]")).astype(str)
+        _copy(cursor, "clients_settlement", ["organization_id", "client_id", "date", "amount", "product_id", "document"], (
+            f"{org.pk}\t{c}\t{d}\t{a:.2f}\t{p}\t\n" for c, d, a, p in zip(client_ids, dates, amounts, product_ids)
+        ))
+        overdue = rng.choice(n_clients, n_clients // 20, replace=False) + first_id
+        today = datetime.date.today()
+        _copy(cursor, "clients_controlpoint", [
+            "organization_id", "client_id", "kind", "due_date", "note", "responsible_id", "created_at"
+        ], (
+            f"{org.pk}\t{c}\tcontact_gap\t{today - datetime.timedelta(days=int(c) % 20 + 1)}\t\t{managers[int(c) % MANAGERS]}\t{now}\n"
+            for c in overdue
+        ))
+        cursor.execute("ANALYZE")
+    print(f"built {n_clients} clients and {n_clients * per_client} settlements in {time.monotonic() - started:.0f} s")
+    started = time.monotonic()
+    result = services.lifecycle_recompute(organization=org)
+    print(f"lifecycle_recompute on {n_clients} clients: {time.monotonic() - started:.1f} s, {result['states']}")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return org
+
+
+def median_ms(web: WebClient, url: str, params: dict | None = None, repeat: int = 7) -> float:
+    web.get(url, params or {})  # warm up
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = web.get(url, params or {})
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, params, response.status_code)
+    return statistics.median(times)
+
+
+def measure(org: Organization) -> None:
+    setup_test_environment()
+    User = get_user_model()
+    head, manager = User.objects.get(username="bench-head"), User.objects.get(username="bench-manager-3")
+    segment = Segment.objects.filter(organization=org).first()
+    list_url = reverse("clients:list")
+    cases = [
+        ("no filter", {}),
+        ("search by name", {"q": "Golden Cup"}),
+        ("search by external id", {"q": "B0054321"}),
+        ("state = lost", {"state": "lost"}),
+        ("manager", {"manager": manager.pk}),
+        ("segment", {"segment": segment.pk}),
+        ("ABC = A, XYZ = X", {"abc": "A", "xyz": "X"}),
+        ("overdue only", {"overdue": "on"}),
+        ("sorted newest first", {"sort": "-created"}),
+        ("page 40", {"page": 40}),
+        ("states as of a date", {"as_of": (datetime.date.today() - datetime.timedelta(days=200)).isoformat()}),
+        ("as of a date, state = renewed", {"as_of": (datetime.date.today() - datetime.timedelta(days=200)).isoformat(),
+                                           "state": "renewed"}),
+        ("everything together", {"state": "regular", "segment": segment.pk, "abc": "C", "overdue": "on", "sort": "-name"}),
+    ]
+    ids = list(Client.objects.filter(organization=org).values_list("pk", flat=True))
+    random.seed(1)
+    for who, user in (("sales head (all clients)", head), ("manager (own clients)", manager)):
+        web = WebClient()
+        web.force_login(user)
+        print(f"\n{who}")
+        results = []
+        for label, params in cases:
+            value = median_ms(web, list_url, params)
+            results.append(value)
+            print(f"  list, {label:<32} {value:7.1f} ms")
+        visible = ids if user == head else list(Client.objects.filter(organization=org, manager=user).values_list("pk", flat=True))
+        card_times = [median_ms(web, reverse("clients:card", kwargs={"client_id": pk}), repeat=3) for pk in random.sample(visible, 15)]
+        print(f"  list, median over all filters      {statistics.median(results):7.1f} ms")
+        print(f"  card, median over 15 clients       {statistics.median(card_times):7.1f} ms (max {max(card_times):.1f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    ensure_database()
+    call_command("migrate", verbosity=0)
+    org = Organization.objects.filter(slug=SLUG).first()
+    if args.rebuild or org is None or Client.objects.filter(organization=org).count() != args.clients:
+        org = build(args.clients, args.months)
+    print(f"{Client.objects.filter(organization=org).count()} clients, "
+          f"{Settlement.objects.filter(organization=org).count()} settlements")
+    measure(org)
+
+
+if __name__ == "__main__":
+    main()
