@@ -8,6 +8,7 @@ app_name = "clients"
 urlpatterns = [
     path("", views.client_list, name="list"),
     path("new/", views.client_create, name="create"),
+    path("lifecycle/recompute/", views.lifecycle_recompute, name="lifecycle_recompute"),
     path("<int:client_id>/", views.client_card, name="card"),
     path("<int:client_id>/edit/", views.client_edit, name="edit"),
     path("<int:client_id>/persons/add/", views.person_add, name="person_add"),

@@ -21,6 +21,7 @@ from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import forms, kpis, selectors, services
 from .exports import xlsx_response
+from .tasks import lifecycle_recompute_enqueue
 from .models import (
     STAGE_ORDER,
     ClassChange,
@@ -99,7 +100,16 @@ def client_list(request: HttpRequest) -> HttpResponse:
     return render(request, "clients/client_list.html", {
         "form": form, "page": page, "query": query.urlencode(), "wanted": wanted, "states": states,
         "can_edit": selectors.can_edit(request),
+        "can_recompute": request.role in (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN),
     })
+
+
+@roles_required(Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
+@require_POST
+def lifecycle_recompute(request: HttpRequest) -> HttpResponse:
+    """Queue a recompute of every client's lifecycle state as of today; show the job's progress."""
+    job = lifecycle_recompute_enqueue(organization=request.organization, user=request.user)
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @roles_required(*EDITORS)

@@ -1,0 +1,58 @@
+"""Manager KPIs on plain data (no database)."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from clients.kpis import client_kpis, manager_totals
+
+D = dt.date.fromisoformat
+START, END = D("2026-01-01"), D("2026-03-31")
+
+
+@pytest.fixture
+def table():
+    rows = [
+        (1, "2026-02-10", 100.0, 1), (1, "2026-02-10", 50.0, 2),  # first sale, two products the same day
+        (2, "2025-11-05", 10.0, 1), (2, "2026-01-15", 20.0, 1), (2, "2026-02-15", 30.0, 2),  # repeat, new line
+        (3, "2025-11-15", 70.0, 1),  # lost during the period
+        (4, "2025-06-01", 5.0, 3), (4, "2026-02-01", 6.0, 3),  # back after a pause: restored
+        (6, "2026-04-02", 999.0, 1),  # after the period: ignored
+    ]
+    settlements = pd.DataFrame(
+        [(c, D(d), a, p) for c, d, a, p in rows], columns=["client_id", "date", "amount", "product_id"]
+    )
+    contacts = pd.Series({1: D("2026-01-20"), 5: D("2026-01-05"), 2: D("2025-09-01")}, dtype=object)
+    return client_kpis(settlements, contacts, [1, 2, 3, 4, 5, 6], START, END, period=3)
+
+
+def test_first_sale_counts_once_with_the_whole_first_day(table):
+    assert table.loc[1, ["first_sale_n", "first_sale_sum", "repeat_n", "new_line_n", "products"]].tolist() == [1, 150, 0, 0, 2]
+
+
+def test_repeat_and_new_line(table):
+    assert table.loc[2, ["first_sale_n", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum", "sales_sum"]].tolist() == [
+        0, 1, 20, 1, 30, 50
+    ]
+
+
+def test_lost_and_restored(table):
+    assert table["lost"].to_dict() == {1: 0, 2: 0, 3: 1, 4: 0, 5: 0, 6: 0}
+    assert table["restored"].to_dict() == {1: 0, 2: 0, 3: 0, 4: 1, 5: 0, 6: 0}
+
+
+def test_potential_and_conversion(table):
+    assert table["potential"].to_dict() == {1: 0, 2: 0, 3: 0, 4: 0, 5: 1, 6: 1}
+    assert table["first_contact"].to_dict() == {1: 1, 2: 0, 3: 0, 4: 0, 5: 1, 6: 0}
+    assert table["converted"].to_dict() == {1: 1, 2: 0, 3: 0, 4: 0, 5: 0, 6: 0}
+
+
+def test_manager_totals(table):
+    totals = manager_totals(table, pd.Series({1: "ann", 2: "ann", 3: "bob", 4: "bob", 5: "ann", 6: "bob"}))
+    ann = totals.loc["ann"]
+    assert (ann["clients"], ann["first_sale_sum"], ann["conversion"], ann["buyers"], ann["products_per_client"]) == (
+        3, 150, 50.0, 2, 2.0
+    )
+    assert (totals.loc["bob", "lost"], totals.loc["bob", "restored"]) == (1, 1)
+    assert pd.isna(totals.loc["bob", "conversion"])
