@@ -20,12 +20,7 @@ from crm_portal.models import Job, Organization
 
 from .models import PointAccount, PointMovement, Programme, Tier
 from .points import TierRule, points_for_amount, points_to_expire, tier_for
-from .services import months_after
-
-
-def _save(obj) -> None:
-    obj.full_clean()
-    obj.save()
+from .services import _save, months_after
 
 
 @transaction.atomic

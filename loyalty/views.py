@@ -1,7 +1,7 @@
 """Loyalty pages: overview, campaigns, the respondent's page, IQS scorecards, the programme."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from crm_portal.jobs import job_enqueue
 from crm_portal.models import Role
 from crm_portal.tenancy import get_for_org_or_404, public_view, roles_required, scoped
+from crm_portal.views import _apply
 
 from . import exports, ledger, questionnaire, selectors, services, throttle
 from .forms import (
@@ -29,20 +30,6 @@ from .tasks import metrics_task, points_task
 
 ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
 HEADS = (Role.SALES_HEAD, Role.ADMIN)
-
-
-def _apply(form, action) -> bool:
-    """Run a service; turn its ValidationError into form errors instead of a 500."""
-    try:
-        action()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
-        return False
-    return True
 
 
 def _period(request: HttpRequest) -> str:
@@ -119,7 +106,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                 reminder_after_days=data["reminder_after_days"], recurrence_months=data["recurrence_months"],
             )
 
-        if _apply(form, start):
+        if _apply(request, form, start):
             campaign = created["campaign"]
             messages.success(request, _("The campaign has started: %(n)s personal links were created.")
                              % {"n": campaign.invitations.count()})
@@ -259,7 +246,7 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
         if request.role not in HEADS:
             raise PermissionDenied
         created = {}
-        if form.is_valid() and _apply(form, lambda: created.setdefault("s", services.scorecard_create(
+        if form.is_valid() and _apply(request, form, lambda: created.setdefault("s", services.scorecard_create(
                 organization=request.organization, name=form.cleaned_data["name"]))):
             return redirect("loyalty:scorecard_detail", scorecard_id=created["s"].pk)
     return render(request, "loyalty/scorecard_list.html", {
@@ -280,7 +267,7 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
             raise PermissionDenied
         if "criterion-text" in request.POST:
             criterion_form = CriterionForm(request.POST, prefix="criterion")
-            if criterion_form.is_valid() and _apply(criterion_form, lambda: services.criterion_add(
+            if criterion_form.is_valid() and _apply(request, criterion_form, lambda: services.criterion_add(
                     scorecard=scorecard, **criterion_form.cleaned_data)):
                 messages.success(request, _("Criterion added."))
                 return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
@@ -289,7 +276,7 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
             if grade_form.is_valid():
                 data = grade_form.cleaned_data
                 saved = {}
-                if _apply(grade_form, lambda: saved.setdefault("g", services.dialogue_grade(
+                if _apply(request, grade_form, lambda: saved.setdefault("g", services.dialogue_grade(
                         scorecard=scorecard, manager=data["manager"], graded_by=request.user,
                         graded_on=data["graded_on"], marks=grade_form.marks(), client=data["client"],
                         note=data["note"]))):
@@ -320,13 +307,13 @@ def programme(request: HttpRequest) -> HttpResponse:
             tier_form = TierForm(request.POST, prefix="tier")
             if current is None:
                 tier_form.add_error(None, _("Set up the programme before its tiers."))
-            elif tier_form.is_valid() and _apply(tier_form, lambda: ledger.tier_save(
+            elif tier_form.is_valid() and _apply(request, tier_form, lambda: ledger.tier_save(
                     programme=current, **tier_form.cleaned_data)):
                 messages.success(request, _("Tier saved."))
                 return redirect("loyalty:programme")
             form = ProgrammeForm(instance=current, prefix="programme")
         elif form.is_valid():
-            if _apply(form, lambda: ledger.programme_save(organization=request.organization, **form.cleaned_data)):
+            if _apply(request, form, lambda: ledger.programme_save(organization=request.organization, **form.cleaned_data)):
                 messages.success(request, _("Programme saved."))
                 return redirect("loyalty:programme")
     accounts = selectors.accounts_visible_to(request).order_by("-balance", "client__name")
@@ -367,7 +354,7 @@ def point_account(request: HttpRequest, point_account_id: int) -> HttpResponse:
     form = RedeemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _apply(form, lambda: ledger.points_redeem(client=account.client, points=data["points"],
+        if _apply(request, form, lambda: ledger.points_redeem(client=account.client, points=data["points"],
                                                      user=request.user, note=data["note"])):
             messages.success(request, _("%(n)s points redeemed.") % {"n": data["points"]})
             return redirect("loyalty:point_account", point_account_id=account.pk)

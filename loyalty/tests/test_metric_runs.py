@@ -45,10 +45,7 @@ def base(org_a, make_member):
     answers(org_a, campaign, "nps", [10, 9, 3, 7], D(2026, 3, 20), client=a)
     answers(org_a, campaign, "csat", [5, 4, 2], D(2026, 3, 21), client=c)
     answers(org_a, campaign, "enps", [9, 9], D(2026, 3, 22))
-    from loyalty.models import Scorecard
-
     card = services.scorecard_create(organization=org_a, name="Call", criteria=[("Greets", 1), ("Asks", 3)])
-    assert isinstance(card, Scorecard)
     criteria = list(card.criteria.all())
     services.dialogue_grade(scorecard=card, manager=manager, graded_by=None, graded_on=D(2026, 3, 3),
                             marks={criteria[0].pk: "yes", criteria[1].pk: "partly"})  # (1 + 1.5) / 4 = 62.5
