@@ -110,6 +110,8 @@ def answer_save(request: HttpRequest, assessment_id: int) -> HttpResponse:
         )
     except ValidationError as problem:
         error = _errors(problem)
+    if request.POST.get("beacon"):
+        return HttpResponse(status=204)  # the tab is closing: nobody reads an answer
     if request.htmx:
         return render(request, "diagnostics/partials/item_status.html", {
             "error": error, "key": item_key, "progress": selectors.progress_of(assessment),
@@ -149,6 +151,7 @@ def assessment_report(request: HttpRequest, assessment_id: int) -> HttpResponse:
         "users": users,
         "earlier": selectors.earlier_assessments(request, assessment)[:20],
         "progress": selectors.progress_of(assessment),
+        "survey": selectors.survey_summary(assessment) if assessment.version.definition["scoring"]["rule"] == "enps" else None,
     })
 
 

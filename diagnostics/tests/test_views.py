@@ -355,3 +355,85 @@ def test_owner_marks_an_action_done_and_others_cannot(client, org_a, manager, au
     client.post(url, {"status": "done"})
     action.refresh_from_db()
     assert action.status == "done"
+
+
+def test_a_closing_tab_beacon_saves_quietly(client, manager, audit):
+    client.force_login(manager)
+    url = reverse("diagnostics:answer", kwargs={"assessment_id": audit.pk})
+    response = client.post(url, {"item": "funnel", "value": "-", "comment": "typed last", "beacon": "1",
+                                 "version": audit.version.content_hash})
+    assert response.status_code == 204
+    assert Answer.objects.get().comment == "typed last"
+    page = client.get(reverse("diagnostics:fill", kwargs={"assessment_id": audit.pk})).content.decode()
+    assert "Answer saved." not in page
+
+
+def _every_type_instrument():
+    def text(word):
+        return {"en": word, "ru": word + " (ru)"}
+
+    items = [
+        {"key": f"q_{kind}", "type": kind, "text": text(kind)}
+        for kind in ("yes_partly_no", "plus_minus", "pass_fail", "yes_no", "scale_0_10", "scale_1_5", "scale_1_7",
+                     "text", "number")
+    ]
+    options = [{"value": "a", "text": text("A"), "points": 1}, {"value": "b", "text": text("B"), "points": 0}]
+    items.append({"key": "q_single", "type": "single", "text": text("single"), "options": options})
+    items.append({"key": "q_multiple", "type": "multiple", "text": text("multiple"),
+                  "options": [{"value": "x", "text": text("X")}, {"value": "y", "text": text("Y")}]})
+    definition = {"code": "every_type", "source": "test", "title": text("Every type"), "description": text("All"),
+                  "source_idea": text("Idea"), "scoring": {"rule": "mean"}, "chart": "bars",
+                  "sections": [{"key": "all", "title": text("All"), "items": items}]}
+    load(Instrument, InstrumentVersion, [definition])
+    return Instrument.objects.get(code="every_type")
+
+
+GOOD = {"q_yes_partly_no": ["partly"], "q_plus_minus": ["+-"], "q_pass_fail": ["pass"], "q_yes_no": ["no"],
+        "q_scale_0_10": ["10"], "q_scale_1_5": ["1"], "q_scale_1_7": ["4"], "q_text": ["free words"],
+        "q_number": ["12.5"], "q_single": ["a"], "q_multiple": ["y", "x"]}
+BAD = {"q_yes_partly_no": ["maybe"], "q_plus_minus": ["+/-"], "q_pass_fail": ["yes"], "q_yes_no": ["+"],
+       "q_scale_0_10": ["10.5"], "q_scale_1_5": ["6"], "q_scale_1_7": ["0"], "q_number": ["twelve"],
+       "q_single": ["c"], "q_multiple": ["x", "z"]}
+
+
+def test_every_answer_type_through_the_form(client, org_a, manager):
+    instrument = _every_type_instrument()
+    assessment = services.assessment_start(organization=org_a, author=manager, instrument=instrument)
+    client.force_login(manager)
+    page = client.get(reverse("diagnostics:fill", kwargs={"assessment_id": assessment.pk})).content.decode()
+    assert page.count('class="item-form') == 11 and 'type="checkbox"' in page
+    url = reverse("diagnostics:answer", kwargs={"assessment_id": assessment.pk})
+    for key, values in BAD.items():
+        response = client.post(url, {"item": key, "value": values, "version": assessment.version.content_hash}, **HTMX)
+        assert 'class="text-danger item-error"' in response.content.decode(), key
+    assert not Answer.objects.exists()
+    for key, values in GOOD.items():
+        response = client.post(url, {"item": key, "value": values, "version": assessment.version.content_hash}, **HTMX)
+        assert "item-saved" in response.content.decode(), key
+    stored = dict(Answer.objects.values_list("item_key", "value"))
+    assert stored == {"q_yes_partly_no": "partly", "q_plus_minus": "+-", "q_pass_fail": "pass", "q_yes_no": "no",
+                      "q_scale_0_10": 10, "q_scale_1_5": 1, "q_scale_1_7": 4, "q_text": "free words",
+                      "q_number": 12.5, "q_single": "a", "q_multiple": ["x", "y"]}
+    services.assessment_complete(assessment=assessment, user=manager)
+    page = client.get(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk})).content.decode()
+    # partly .5, +- .5, pass 1, no 0, 10/10 1, 1 of 1-5 0, 4 of 1-7 .5, single a 1: 4.5 / 8
+    assert '<div class="stat-value" id="overall-score">56.2%</div>' in page
+    assert "X, Y" in page
+
+
+def test_employee_survey_report_sums_up_every_completed_survey(client, org_a, make_member):
+    instrument = Instrument.objects.get(code="employee_survey")
+    for score, state, fix in ((10, 8, "Faster discounts"), (9, 6, "Fewer reports"), (3, 4, "Better chairs")):
+        employee = make_member(org_a, Role.MANAGER)
+        survey = services.assessment_start(organization=org_a, author=employee, instrument=instrument)
+        for key, value in (("recommend_workplace", str(score)), ("state_at_work", str(state)),
+                           ("process_convenience", "4"), ("one_fix", fix)):
+            services.answer_save(assessment=survey, user=employee, item_key=key, raw_value=value, comment="",
+                                 version_hash=survey.version.content_hash)
+        services.assessment_complete(assessment=survey, user=employee)
+    client.force_login(make_member(org_a, Role.SALES_HEAD))
+    page = client.get(reverse("diagnostics:report", kwargs={"assessment_id": survey.pk})).content.decode()
+    assert "3 respondents" in page
+    assert '<strong id="survey-enps">33.3</strong>' in page
+    assert "average <strong>6.0</strong> (0-10)" in page
+    assert "<li>Faster discounts</li>" in page and "<li>Better chairs</li>" in page
