@@ -1,6 +1,7 @@
 """Thin Celery tasks: each loads a job by id and calls a service that reports progress."""
 
-from celery import shared_task
+from celery import current_app, shared_task
+from celery.schedules import crontab
 
 from crm_portal.jobs import JobTask, run_job
 from crm_portal.models import Organization
@@ -26,3 +27,8 @@ def daily_task() -> dict:
         for key, value in services.loyalty_daily(organization=organization).items():
             totals[key] += value
     return totals
+
+
+# Celery's own way for an app to add its periodic tasks: no edit of the core's settings needed.
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html#entries
+current_app.add_periodic_task(crontab(hour=6, minute=15), daily_task.s(), name="loyalty.daily")

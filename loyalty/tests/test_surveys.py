@@ -270,3 +270,17 @@ def test_managers_do_not_run_campaigns(client_as, org_a):
     web = client_as(org_a, Role.MANAGER)
     assert web.get(reverse("loyalty:campaign_list")).status_code == 403
     assert web.get(reverse("loyalty:overview")).status_code == 200
+
+
+def test_daily_round_repeats_and_reminds_in_every_organization(org_a, clients):
+    from clients.lifecycle import months_before
+
+    from loyalty.tasks import daily_task
+
+    today = timezone.localdate()
+    start(org_a, recurrence_months=3, started_on=months_before(today, 3), reminder_after_days=0)
+    reminded = start(org_a, kind="csat", reminder_after_days=2)
+    Invitation.objects.filter(campaign=reminded).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    assert daily_task() == {"repeated": 1, "reminded": 3}
+    assert Campaign.objects.filter(round_number=2, kind="nps").count() == 1
+    assert daily_task() == {"repeated": 0, "reminded": 0}
