@@ -48,6 +48,7 @@ def test_nps_campaign_from_start_to_the_overview(page, new_page, login, shot, ce
     page.reload()
     expect(page.locator("#stat-answered")).to_have_text("1")
     expect(page.locator("#stat-cases")).to_have_text("1")
+    expect(page.locator("#campaign-histogram")).to_have_attribute("data-drawn", "1")
 
     page.goto("/loyalty/")
     page.click("#metrics-run-form button")

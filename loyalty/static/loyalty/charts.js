@@ -3,9 +3,9 @@
 (function () {
   "use strict";
   function draw() {
+    if (!window.Plotly) { return; }
     var source = document.getElementById("loyalty-trends");
-    if (!source || !window.Plotly) { return; }
-    var data = JSON.parse(source.textContent);
+    var data = source ? JSON.parse(source.textContent) : { series: {}, labels: {} };
     document.querySelectorAll(".loyalty-chart").forEach(function (element) {
       var traces = element.getAttribute("data-metrics").split(" ").map(function (metric) {
         var series = data.series[metric] || { x: [], y: [] };
