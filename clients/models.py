@@ -120,7 +120,7 @@ class Client(TenantModel):
             models.Index(fields=["organization", "manager", "name"]),
             models.Index(fields=["organization", "lifecycle_state"]),
             models.Index(fields=["organization", "tax_number"]),
-            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["organization", "-created_at", "-id"]),
         ]
 
     def __str__(self) -> str:
@@ -159,7 +159,7 @@ class Settlement(TenantModel):
         ordering = ["-date", "-id"]
         indexes = [
             models.Index(fields=["client", "date"]),
-            models.Index(fields=["organization", "date"]),
+            models.Index(fields=["organization", "date", "client"]),
         ]
 
     def __str__(self) -> str:

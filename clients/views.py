@@ -84,17 +84,20 @@ def client_list(request: HttpRequest) -> HttpResponse:
         )
     clients = selectors.client_list(request, wanted)
     states = dict(LifecycleState.choices)
+    period = request.organization.lifecycle_period_months
     if request.GET.get("export") == "xlsx" and not form.errors:
+        shown = selectors.attach_states(list(clients[:EXPORT_LIMIT]), wanted.as_of, period)
         rows = (
             (c.name, c.get_kind_display(), c.external_id, c.tax_number, c.manager.username if c.manager else "",
              c.segment.name if c.segment else "", c.abc_class, c.xyz_class, states.get(c.state_shown, ""),
              _("yes") if c.has_overdue else "")
-            for c in clients[:EXPORT_LIMIT]
+            for c in shown
         )
         header = [_("Name"), _("Kind"), _("External id"), _("Tax number"), _("Manager"), _("Segment"), "ABC", "XYZ",
                   _("State"), _("Overdue points")]
         return xlsx_response("clients.xlsx", [(_("Clients"), header, rows)])
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.attach_states(list(page.object_list), wanted.as_of, period)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "clients/client_list.html", {

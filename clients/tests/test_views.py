@@ -269,7 +269,7 @@ def test_as_of_states_in_sql_match_the_pure_rules(org_a):
             settle(c, base - dt.timedelta(days=rng.randint(-40, 400)))
         clients.append(c)
     for as_of in (base, dt.date(2025, 5, 31), dt.date(2024, 12, 31)):
-        conditions = state_conditions(as_of, 3)
+        conditions = state_conditions(org_a.pk, as_of, 3)
         for c in clients:
             dates = list(c.settlements.values_list("date", flat=True))
             matched = [s for s, q in conditions.items() if Client.objects.filter(q, pk=c.pk).exists()]
