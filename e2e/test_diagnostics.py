@@ -91,14 +91,60 @@ def test_sales_head_compares_two_assessments(page, login, shot):
     assert improved >= 1
 
 
+def test_a_form_left_open_after_completion_says_so_and_saves_nothing(page, login):
+    login(page, "demo-manager")
+    page.goto("/diagnostics/")
+    page.locator("tr[data-code=goulding] .start-button").click()
+    forms = page.locator("form.item-form")
+    forms.nth(0).locator("label[data-value=yes]").click()
+    expect(forms.nth(0).locator(".item-saved")).to_be_visible()
+    assessment = Assessment.objects.get(version__instrument__code="goulding", status="draft")
+    Assessment.objects.filter(pk=assessment.pk).update(status="completed")  # completed in another tab
+    forms.nth(1).locator("label[data-value=no]").click()
+    expect(forms.nth(1).locator(".item-error")).to_have_text(
+        "This assessment is completed and locked; its answers can no longer change.")
+    assert list(Answer.objects.filter(assessment=assessment).values_list("item_key", flat=True)) == ["know_clients"]
+
+
 def test_journey_map_and_aida_editors(page, login, shot):
+    _accept_dialogs(page)
     login(page, "demo-manager")
     page.goto("/diagnostics/cjm/")
     page.locator("#journey-maps a").first.click()
     expect(page.locator("#emotion-chart .main-svg").first).to_be_attached()
     expect(page.locator("#pains-by-stage")).to_contain_text("Опоздание доставки")
+    form = page.locator("#touchpoint-form")
+    form.locator("select[name=stage]").select_option("advocacy")
+    form.locator("input[name=name]").fill("Recommendation")
+    form.locator("input[name=channel]").fill("Word of mouth")
+    form.locator("textarea[name=client_action]").fill("Tells a colleague")
+    form.locator("select[name=emotion]").select_option("2")
+    form.locator("textarea[name=pains]").fill("No referral bonus")
+    form.locator("button[type=submit]").click()
+    rows = page.locator("#touchpoints tr.touchpoint")
+    expect(rows).to_have_count(6)
+    expect(rows.nth(5)).to_have_attribute("data-name", "Recommendation")
+    rows.nth(5).locator(".move-up").click()
+    expect(page.locator("#touchpoints tr.touchpoint").nth(4)).to_have_attribute("data-name", "Recommendation")
+    expect(page.locator("#pains-by-stage")).to_contain_text("No referral bonus")
     shot(page, "cjm")
+    page.click("#copy-map")
+    expect(page.locator("h1")).to_contain_text("v2")
+    expect(page.locator("#touchpoints tr.touchpoint")).to_have_count(6)
+
     page.goto("/diagnostics/aida/")
     page.locator("#aida-maps a").first.click()
-    expect(page.locator("td.aida-empty").first).to_be_visible()
+    empty = page.locator("tr[data-persona='Частный магазин'] td[data-stage=interest]")
+    expect(empty).to_have_class(re.compile("aida-empty"))
+    form = page.locator("#aida-action-form")
+    form.locator("select[name=persona]").select_option(label="Частный магазин")
+    form.locator("select[name=stage]").select_option("interest")
+    form.locator("input[name=description]").fill("Webinar for shop owners")
+    form.locator("input[name=owner]").fill("Marketing")
+    form.locator("input[name=channel]").fill("Online")
+    form.locator("button[type=submit]").click()
+    cell = page.locator("tr[data-persona='Частный магазин'] td[data-stage=interest]")
+    expect(cell).to_contain_text("Webinar for shop owners")
+    expect(cell).not_to_have_class(re.compile("aida-empty"))
+    expect(page.locator("#cycle-differences")).not_to_contain_text("Interest")
     shot(page, "aida")

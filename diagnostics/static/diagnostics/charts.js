@@ -44,7 +44,7 @@
   if (curve && curveTarget) {
     Plotly.newPlot(curveTarget, [{
       type: "scatter", mode: "lines+markers+text", x: curve.labels, y: curve.values, text: curve.stages,
-      textposition: "top center", line: { shape: "spline", color: "#1f4e79" }, marker: { size: 10 }
+      textposition: "top center", line: { shape: "linear", color: "#1f4e79" }, marker: { size: 10 }
     }], Object.assign({}, layout, {
       title: { text: curveTarget.getAttribute("data-title") },
       yaxis: { range: [-2.6, 2.6], dtick: 1, zeroline: true }
