@@ -16,12 +16,33 @@ def _allowed(request: HttpRequest, roles) -> bool:
 
 
 def nav_for(request: HttpRequest) -> list[dict]:
-    entries = []
+    """The menu: one entry per app, a dropdown where an app offers several pages.
+
+    The core's own entries (jobs, organization) come last; the page whose address matches the
+    current path longest is the active one.
+    """
+    groups = []
     for config in apps.get_app_configs():
-        for label, url_name, roles in getattr(config, "nav_items", ()):
-            if _allowed(request, roles):
-                url = reverse(url_name)
-                entries.append({"label": label, "url": url, "active": request.path.startswith(url)})
+        items = [
+            {"label": label, "url": reverse(url_name), "active": False}
+            for label, url_name, roles in getattr(config, "nav_items", ())
+            if _allowed(request, roles)
+        ]
+        if items:
+            groups.append((config.name == "crm_portal", config.verbose_name, items))
+    groups.sort(key=lambda group: group[0])
+    every_item = [item for _, _, items in groups for item in items]
+    matching = [item for item in every_item if request.path.startswith(item["url"]) and item["url"] != "/"]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
+    entries = []
+    for is_core, label, items in groups:
+        if len(items) == 1 or is_core:
+            entries.extend(items)
+        else:
+            entries.append(
+                {"label": label, "children": items, "active": any(i["active"] for i in items), "url": items[0]["url"]}
+            )
     return entries
 
 
