@@ -18,7 +18,7 @@ from .models import (
     Client,
     Complaint,
     ComplaintStep,
-    Contact,
+    ContactPerson,
     ControlPoint,
     Deal,
     DealEvent,
@@ -278,8 +278,22 @@ def my_day(request: HttpRequest) -> dict:
     return {
         "overdue": [p for p in points if p.due_date < today],
         "today_points": [p for p in points if p.due_date == today],
+        "birthdays": upcoming_birthdays(request, today),
         "today": today,
     }
+
+
+def upcoming_birthdays(request: HttpRequest, today: datetime.date, days: int = 7) -> list[ContactPerson]:
+    """Contact persons of the visible clients whose birthday falls within the next week: a reason to greet."""
+    dates = [today + datetime.timedelta(days=n) for n in range(days)]
+    when = Q()
+    for day in dates:
+        when |= Q(birthday__month=day.month, birthday__day=day.day)
+    people = scoped(request, ContactPerson).filter(when).select_related("client")
+    if request.role == Role.MANAGER:
+        people = people.filter(client__manager=request.user)
+    order = {(d.month, d.day): n for n, d in enumerate(dates)}
+    return sorted(people[:100], key=lambda p: order[(p.birthday.month, p.birthday.day)])
 
 
 def deals_by_stage(request: HttpRequest) -> dict:

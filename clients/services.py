@@ -150,7 +150,18 @@ def contact_create(*, client: Client, kind: str, date: datetime.date, summary: s
     control_point_create(client=client, kind=ControlPoint.Kind.CONTACT_GAP,
                          due_date=date + datetime.timedelta(days=CONTACT_GAP_DAYS),
                          responsible=client.manager)
+    if kind == Contact.Kind.MEETING:
+        # The minutes of a meeting go to the client the next working day.
+        control_point_create(client=client, kind=ControlPoint.Kind.MINUTES, due_date=_next_working_day(date),
+                             responsible=contact.author or client.manager)
     return contact
+
+
+def _next_working_day(day: datetime.date) -> datetime.date:
+    day += datetime.timedelta(days=1)
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
 
 
 def control_point_create(*, client: Client, kind: str, due_date: datetime.date, deal: Deal | None = None,

@@ -225,9 +225,24 @@ def test_overdue_filter_and_my_day(as_manager, manager, org_a):
     services.control_point_create(client=fine, kind="care", due_date=TODAY + dt.timedelta(days=1))
     page = as_manager.get(reverse("clients:list"), {"overdue": "on"})
     assert [c.name for c in page.context["page"]] == ["Late"]
+    ContactPerson.objects.create(organization=org_a, client=late, name="Ann", birthday=TODAY.replace(year=1980))
+    ContactPerson.objects.create(organization=org_a, client=late, name="Bob",
+                                 birthday=(TODAY + dt.timedelta(days=10)).replace(year=1980))
     day = as_manager.get(reverse("clients:my_day")).context
     assert [p.client.name for p in day["overdue"]] == ["Late"]
     assert [p.client.name for p in day["today_points"]] == ["Fine"]
+    assert [p.name for p in day["birthdays"]] == ["Ann"]
+
+
+def test_a_meeting_plans_the_minutes_and_moves_the_contact_gap(org_a):
+    c = make_client(org_a, "C")
+    monday = dt.date(2026, 3, 2)
+    services.contact_create(client=c, kind="call", date=monday - dt.timedelta(days=3), summary="first")
+    services.contact_create(client=c, kind="meeting", date=monday + dt.timedelta(days=4), summary="visit")  # Friday
+    open_points = ControlPoint.objects.filter(client=c, done_at__isnull=True).order_by("kind")
+    assert [(p.kind, p.due_date) for p in open_points] == [
+        ("contact_gap", dt.date(2026, 4, 5)), ("minutes", dt.date(2026, 3, 9))
+    ]
 
 
 def test_complaint_advance_form_needs_a_cause(client_as, org_a):
