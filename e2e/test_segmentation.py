@@ -99,3 +99,46 @@ def test_analyst_fixes_a_file_and_reads_the_matrix(page, login, shot, celery_wor
     assert [r[1] for r in rows[1:]] == ["ООО Ромашка", "ИП Петров", "Альфа", "Бета"]
     assert [r[5] + r[7] for r in rows[1:]] == ["AX", "BX", "BZ", "CZ"]
     assert rows[1][2] == 6000.0
+
+
+@pytest.mark.worker
+def test_run_on_the_client_base_shows_class_history_on_the_card(page, login, shot, celery_worker):
+    from clients.models import Client, Settlement
+    from crm_portal.models import Organization
+    from segmentation import selectors
+    from segmentation.models import Run
+
+    organization = Organization.objects.get(slug="demo")
+    assert Settlement.objects.filter(organization=organization).exists()
+    login(page, "demo-analyst")
+    page.goto("/segmentation/")
+    page.click("#base-run-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/segmentation/runs/\d+/$"), timeout=60_000)
+    expect(page.locator("h1")).to_contain_text("client base")
+    expect(page.locator("#comparison-summary")).to_have_count(0)
+    first_url = page.url
+    # A second run with other thresholds moves clients between classes.
+    page.goto("/segmentation/")
+    page.fill("#id_a", "0.2")
+    page.fill("#id_b", "0.4")
+    page.fill("#id_x", "0")
+    page.fill("#id_y", "0.01")
+    page.click("#base-run-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/segmentation/runs/\d+/$"), timeout=60_000)
+    assert page.url != first_url
+    second, first = Run.objects.filter(organization=organization, source=Run.Source.BASE).order_by("-pk")[:2]
+    changes = selectors.run_changes(second, first)
+    assert changes["count"] > 0
+    expect(page.locator("#comparison-summary")).to_contain_text(
+        f"Compared with run #{first.pk}: {changes['count']} clients changed class, 0 are new.")
+    expect(page.locator("#changes tbody tr")).to_have_count(changes["count"])
+    shot(page, "changes")
+    link = page.locator("#run-table tbody tr a").first
+    name = link.inner_text()
+    link.click()
+    expect(page).to_have_url(re.compile(r"/clients/\d+/$"))
+    panel = page.locator("#panel-client-classes")
+    expect(panel.locator("tr.client-class-row")).to_have_count(2)
+    client = Client.objects.get(organization=organization, name=name)
+    expect(panel.locator("tr.client-class-row").first).to_contain_text(client.abc_class)
+    shot(page, "client-card")

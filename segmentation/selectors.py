@@ -1,7 +1,7 @@
 """Reads for the segmentation pages and the client card panel."""
 
 import numpy as np
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.http import HttpRequest
 
 from crm_portal.models import Organization
@@ -70,7 +70,7 @@ def run_charts(run: Run, *, points: int = 400) -> dict:
 
 
 def run_rows(run: Run, *, cell: str = "", abc: str = "", xyz: str = "", query: str = "", sort: str = "rank") -> QuerySet:
-    rows = run.classes.all()
+    rows = run.classes.select_related("client")
     if cell and len(cell) == 2 and cell[0] in ABC and cell[1] in (*XYZ, "-"):
         abc, xyz = cell[0], "" if cell[1] == "-" else cell[1]
         rows = rows.filter(abc=abc, xyz=xyz)
@@ -82,7 +82,7 @@ def run_rows(run: Run, *, cell: str = "", abc: str = "", xyz: str = "", query: s
         elif xyz == "-":
             rows = rows.filter(xyz="")
     if query:
-        rows = rows.filter(client_key__icontains=query)
+        rows = rows.filter(Q(client_key__icontains=query) | Q(client__name__icontains=query))
     return rows.order_by(sort if sort in SORTS else "rank", "rank")
 
 
@@ -93,14 +93,14 @@ def run_changes(run: Run, previous: Run | None, *, limit: int = 500) -> dict:
     before = dict((k, (a, x)) for k, a, x in previous.classes.values_list("client_key", "abc", "xyz"))
     changes = []
     moves: dict[str, int] = {}
-    for key, abc, xyz, total in run.classes.order_by("rank").values_list("client_key", "abc", "xyz", "total"):
+    for key, abc, xyz, total, name in run.classes.order_by("rank").values_list("client_key", "abc", "xyz", "total", "client__name"):
         old = before.get(key)
         if old is None or old == (abc, xyz):
             continue
         move = f"{old[0]}{old[1] or '-'}→{abc}{xyz or '-'}"
         moves[move] = moves.get(move, 0) + 1
         if len(changes) < limit:
-            changes.append({"client": key, "before": f"{old[0]}{old[1] or '-'}", "after": f"{abc}{xyz or '-'}",
+            changes.append({"client": name or key, "before": f"{old[0]}{old[1] or '-'}", "after": f"{abc}{xyz or '-'}",
                             "abc_move": old[0] != abc, "xyz_move": old[1] != xyz, "total": total})
     count = sum(moves.values())
     new = len(set(run.classes.values_list("client_key", flat=True)) - set(before))

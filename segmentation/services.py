@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from clients import lifecycle
 from clients import services as client_services
 from clients.models import Client, Settlement
 from crm_portal.jobs import ProgressCallback, job_enqueue
@@ -244,33 +245,39 @@ def run_base_start(*, organization: Organization, params: dict, as_of: date, mon
     )
 
 
-def base_wide(*, organization: Organization, as_of: date, months: int) -> pd.DataFrame:
-    """Amounts per client (id) and month over the window ending with as_of's month.
+def base_wide(*, organization: Organization, as_of: date, months: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Amounts per client (id) and month over the window ending with as_of's month, and the ids of
+    clients whose lifecycle state on as_of is new or lost (DOMAIN section 3: they have no XYZ class).
 
     Every client with a settlement on or before as_of is a row (zeros if none in the window).
     """
     end = pd.Period(as_of, freq="M")
     start = end - (months - 1)
+    columns = pd.period_range(start, end, freq="M")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT client_id, date, amount FROM clients_settlement WHERE organization_id = %s AND date <= %s",
             [organization.pk, as_of],
         )
         rows = cursor.fetchall()
+    if not rows:
+        return pd.DataFrame(np.zeros((0, len(columns))), columns=columns), np.array([], dtype=np.int64)
     frame = pd.DataFrame(rows, columns=["client", "date", "amount"])
     clients = np.sort(frame["client"].unique()).astype(np.int64)
-    columns = pd.period_range(start, end, freq="M")
-    if frame.empty:
-        return pd.DataFrame(np.zeros((0, len(columns))), columns=columns)
-    frame["date"] = pd.to_datetime(frame["date"])
-    frame["amount"] = frame["amount"].astype("float64")
-    months_of = frame["date"].dt.to_period("M")
-    inside = (months_of >= start).to_numpy()
-    rows_at = np.searchsorted(clients, frame["client"].to_numpy()[inside])
-    offsets = np.asarray(months_of[inside].array.asi8) - start.ordinal
-    flat = np.bincount(rows_at * len(columns) + offsets, weights=frame["amount"].to_numpy()[inside],
-                       minlength=len(clients) * len(columns))
-    return pd.DataFrame(flat.reshape(len(clients), len(columns)), index=pd.Index(clients, name="client"), columns=columns)
+    dates = pd.to_datetime(frame["date"]).to_numpy()
+    rows_at = np.searchsorted(clients, frame["client"].to_numpy())
+    month_of = dates.astype("datetime64[M]").astype(np.int64)
+    inside = month_of >= start.ordinal
+    flat = np.bincount(rows_at[inside] * len(columns) + (month_of[inside] - start.ordinal),
+                       weights=frame["amount"].astype("float64").to_numpy()[inside], minlength=len(clients) * len(columns))
+    wide = pd.DataFrame(flat.reshape(len(clients), len(columns)), index=pd.Index(clients, name="client"), columns=columns)
+    one_back, two_back = lifecycle.window_bounds(as_of, organization.lifecycle_period_months)
+    one_back, two_back = np.datetime64(one_back), np.datetime64(two_back)
+    recent = np.bincount(rows_at, weights=dates > one_back, minlength=len(clients)) > 0
+    previous = np.bincount(rows_at, weights=(dates > two_back) & (dates <= one_back), minlength=len(clients)) > 0
+    older = np.bincount(rows_at, weights=dates <= two_back, minlength=len(clients)) > 0
+    new_or_lost = ~recent | (recent & ~previous & ~older)
+    return wide, clients[new_or_lost]
 
 
 def run_base(job: Job, progress: ProgressCallback) -> dict:
@@ -286,11 +293,13 @@ def run_on_base(*, organization: Organization, params: dict, as_of: date, months
                 user=None, progress: ProgressCallback = lambda *a: None) -> tuple[Run, int]:
     params = _params(params)
     progress(10, _("Reading the settlements"))
-    wide = base_wide(organization=organization, as_of=as_of, months=months)
+    wide, new_or_lost = base_wide(organization=organization, as_of=as_of, months=months)
     if params.period == "quarter":
         wide = to_quarters(wide)
     progress(50, _("Classifying %(count)s clients") % {"count": len(wide)})
     result = abc_xyz(wide, a=params.a, b=params.b, x=params.x, y=params.y, min_history=params.min_history)
+    # New and lost clients keep their ABC class but have no XYZ class.
+    result.loc[new_or_lost, ["xyz", "cv"]] = ["", np.nan]
     progress(70, _("Storing the results"))
     with transaction.atomic():
         run = run_store(organization=organization, source=Run.Source.BASE, dataset=None,

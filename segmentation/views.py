@@ -188,8 +188,13 @@ def run(request: HttpRequest, run_id: int) -> HttpResponse:
 @roles_required(*READERS)
 def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Run, pk=run_id)
-    rows = list(item.classes.order_by("rank").values_list("rank", "client_key", "total", "share", "cum_share", "abc", "cv", "xyz"))
-    frame = pd.DataFrame(rows, columns=["rank", "client", "total", "share", "cum_share", "abc", "cv", "xyz"])
+    columns = ["rank", "client", "total", "share", "cum_share", "abc", "cv", "xyz"]
+    if item.source == Run.Source.BASE:
+        fields = ["rank", "client__name", "total", "share", "cum_share", "abc", "cv", "xyz", "client_id", "client__external_id"]
+        columns = [*columns, "client id", "external id"]
+    else:
+        fields = ["rank", "client_key", "total", "share", "cum_share", "abc", "cv", "xyz"]
+    frame = pd.DataFrame(list(item.classes.order_by("rank").values_list(*fields)), columns=columns)
     buffer = io.BytesIO()
     write_xlsx({"ABC-XYZ": frame}, buffer)
     buffer.seek(0)

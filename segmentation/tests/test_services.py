@@ -209,3 +209,76 @@ def test_results_page_filters_a_cell_and_exports(client_as, org_a):
 @pytest.mark.parametrize("role, status", [(Role.ANALYST, 200), (Role.ADMIN, 200), (Role.SALES_HEAD, 200), (Role.MANAGER, 403)])
 def test_who_sees_segmentation(client_as, org_a, role, status):
     assert client_as(org_a, role).get(reverse("segmentation:index")).status_code == status
+
+
+@pytest.mark.django_db
+def test_mapping_form_records_the_choice_and_checks_again(client_as, org_a):
+    frame = wide_frame([("Alpha", 90, 110, 90, 110)])
+    dataset = make_dataset(org_a, workbook(frame))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    web = client_as(org_a, Role.ANALYST)
+    url = reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})
+    response = web.post(url, {"sheet": "Sales", "shape": "wide", "client": 0, "months": [1, 2, 3]})
+    assert response.status_code == 302
+    dataset.refresh_from_db()
+    assert dataset.mapping == {"shape": "wide", "client": 0, "date": None, "amount": None, "product": None,
+                               "document": None, "months": [1, 2, 3], "confirmed": True}
+    assert dataset.status == Dataset.Status.CHECKING and dataset.job.kind == "segmentation.check"
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    run = services.run_on_file(dataset=dataset, params=PARAMS | {"min_history": 3})
+    assert run.periods == ["2025-01", "2025-02", "2025-03"]
+    # A long shape without its date and amount columns is refused by the form, nothing queued.
+    jobs = Job.objects.count()
+    page = web.post(url, {"sheet": "Sales", "shape": "long", "client": 0})
+    assert page.status_code == 200 and "A long table needs this column." in page.content.decode()
+    assert Job.objects.count() == jobs
+
+
+@pytest.mark.django_db
+def test_base_run_without_settlements_says_so(client_as, org_a):
+    web = client_as(org_a, Role.ANALYST)
+    data = PARAMS | {"as_of": "2025-06-30", "months": 12}
+    response = web.post(reverse("segmentation:base_run"), data, follow=True)
+    assert "The client base has no settlements on or before 2025-06-30." in response.content.decode()
+    assert Job.objects.count() == 0
+    bad = web.post(reverse("segmentation:base_run"), data | {"a": 0.9}, follow=True)
+    assert "The B threshold must be above the A threshold." in bad.content.decode()
+
+
+@pytest.mark.django_db
+def test_settings_are_the_organizations_defaults(client_as, org_a):
+    web = client_as(org_a, Role.ADMIN)
+    url = reverse("segmentation:settings")
+    refused = web.post(url, {"a": 0.6, "b": 0.5, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"})
+    assert "The B threshold must be above the A threshold." in refused.content.decode()
+    saved = web.post(url, {"a": 0.6, "b": 0.9, "x": 0.15, "y": 0.3, "min_history": 6, "period": "quarter", "measure": "margin"})
+    assert saved.status_code == 302
+    assert selectors.settings_for(org_a).params() == {"a": 0.6, "b": 0.9, "x": 0.15, "y": 0.3, "min_history": 6, "period": "quarter"}
+    page = web.get(reverse("segmentation:index")).content.decode()
+    assert 'name="min_history" value="6"' in page
+
+
+@pytest.mark.django_db
+def test_quarter_period_runs_on_quarters(org_a):
+    months = ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06")
+    dataset = make_dataset(org_a, workbook(wide_frame([("Alpha", 10, 10, 10, 20, 20, 20)], months=months)))
+    run = services.run_on_file(dataset=dataset, params=PARAMS | {"period": "quarter", "min_history": 2})
+    assert run.periods == ["2025Q1", "2025Q2"]
+    row = run.classes.get()
+    # Quarters 30 and 60: mean 45, population sd 15, CV 1/3 -> Z.
+    assert (row.total, row.xyz) == (90.0, "Z") and row.cv == pytest.approx(1 / 3)
+
+
+@pytest.mark.django_db
+def test_new_and_lost_clients_have_no_xyz_on_the_base(org_a):
+    as_of = date(2025, 6, 30)  # lifecycle period 3 months: recent is (2025-03-30, 2025-06-30]
+    gone = make_client(org_a, "Gone", "G", {date(2025, m, 10): 100 for m in (1, 2, 3)})
+    fresh = make_client(org_a, "Fresh", "F", {date(2025, 4, 5): 50, date(2025, 5, 5): 60, date(2025, 6, 5): 70})
+    steady = make_client(org_a, "Steady", "S", {date(2025, m, 10): 100 for m in range(1, 7)})
+    run, _ = services.run_on_base(organization=org_a, params=PARAMS | {"min_history": 2}, as_of=as_of, months=6)
+    got = {r.client_id: (r.abc, r.xyz, r.cv) for r in run.classes.all()}
+    # Totals 600, 300, 180 of 1080: Gone starts at 55.6% -> B, Fresh at 83.3% -> C.
+    # By history alone Gone (100, 100, 100, 0, 0, 0) would be Z and Fresh (50, 60, 70) Y.
+    assert got[gone.pk] == ("B", "", None)
+    assert got[fresh.pk] == ("C", "", None)
+    assert got[steady.pk] == ("A", "X", 0.0)
