@@ -8,11 +8,15 @@ from django.utils.translation import gettext as _
 DANGEROUS_STARTS = ("=", "+", "-", "@")
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def safe(value):
     """Numbers stay numbers; text that a spreadsheet could read as a formula gets a leading '."""
     if value is None:
         return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if _is_number(value):
         return value
     text = str(value)
     return "'" + text if text.startswith(DANGEROUS_STARTS) else text
@@ -30,10 +34,11 @@ def workbook(assessment, report: dict) -> bytes:
     row = 1
     for section in report["sections"]:
         for item in section["items"]:
-            values = [safe(section["title"]), safe(item["text"]), safe(item["display"]),
+            answer = item["value"] if _is_number(item["value"]) else safe(item["display"])
+            values = [safe(section["title"]), safe(item["text"]), answer,
                       "" if item["points"] is None else round(item["points"] * 100, 1), safe(item["comment"])]
             for column, value in enumerate(values):
-                if isinstance(value, (int, float)):
+                if _is_number(value):
                     sheet.write_number(row, column, value)
                 else:
                     sheet.write_string(row, column, value, wrap)

@@ -207,7 +207,7 @@ def test_export_neutralises_formula_like_text_and_keeps_numbers(client, manager,
                          version_hash=audit.version.content_hash)
     client.force_login(manager)
     response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": audit.pk}))
-    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content))
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
     rows = list(book["Answers"].iter_rows(values_only=True))
     funnel = next(r for r in rows if r[1] == "The sales funnel.")
     assert funnel[2] == "'+" and funnel[3] == 100 and funnel[4] == "'=HYPERLINK(1)"
@@ -437,3 +437,17 @@ def test_employee_survey_report_sums_up_every_completed_survey(client, org_a, ma
     assert '<strong id="survey-enps">33.3</strong>' in page
     assert "average <strong>6.0</strong> (0-10)" in page
     assert "<li>Faster discounts</li>" in page and "<li>Better chairs</li>" in page
+
+
+def test_export_writes_scale_answers_as_numbers(client, org_a, manager):
+    survey = services.assessment_start(organization=org_a, author=manager,
+                                       instrument=Instrument.objects.get(code="employee_survey"))
+    for key, value in (("recommend_workplace", "9"), ("one_fix", "-faster approvals")):
+        services.answer_save(assessment=survey, user=manager, item_key=key, raw_value=value, comment="",
+                             version_hash=survey.version.content_hash)
+    client.force_login(manager)
+    response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": survey.pk}))
+    rows = {row[1]: row for row in openpyxl.load_workbook(io.BytesIO(response.content))["Answers"].iter_rows(values_only=True)}
+    recommend = rows["How likely are you to recommend our company to a friend as a place to work?"]
+    assert recommend[2] == 9 and recommend[3] == 90
+    assert rows["If you could fix one thing at work, what would it be?"][2] == "'-faster approvals"
