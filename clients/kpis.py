@@ -9,9 +9,10 @@ client's first day) or a *repeat sale* (its client and product were sold before)
 
 import datetime
 
+import numpy as np
 import pandas as pd
 
-from .lifecycle import LOST, POTENTIAL, classify, months_before
+from .lifecycle import LOST, NEW, POTENTIAL, REGULAR, RENEWED, months_before
 
 CLIENT_COLUMNS = [
     "first_sale_n", "first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum",
@@ -29,10 +30,12 @@ def states_at(settlements: pd.DataFrame, as_of: datetime.date, period: int) -> p
         "previous": (rows["date"] > two_back) & (rows["date"] <= one_back),
         "older": rows["date"] <= two_back,
     }).groupby("client_id").any()
-    return pd.Series(
-        [classify(recent=r, previous=p, older=o) for r, p, o in zip(flags["recent"], flags["previous"], flags["older"])],
-        index=flags.index, dtype=object,
+    recent, previous, older = flags["recent"], flags["previous"], flags["older"]
+    # The rules of lifecycle.classify, on whole columns at once.
+    states = np.select(
+        [~recent, previous, older], [LOST, REGULAR, RENEWED], default=NEW
     )
+    return pd.Series(states, index=flags.index, dtype=object)
 
 
 def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids, start: datetime.date,
@@ -69,11 +72,12 @@ def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids
     table["lost"] = ((end_state == LOST) & (start_state != LOST)).astype(float)
     table["potential"] = (end_state == POTENTIAL).astype(float)
 
-    previous = s.groupby("client_id")["date"].shift()
+    previous = pd.to_datetime(s.groupby("client_id")["date"].shift())
     days = s[in_period & previous.notna()]
-    prev = previous[days.index]
-    was_lost = [p <= months_before(d - datetime.timedelta(days=1), period) for p, d in zip(prev, days["date"])]
-    restored = set(days["client_id"][pd.Series(was_lost, index=days.index, dtype=bool)])
+    # Lost the day before the purchase: the previous one lies on or before (day - 1) - P months.
+    day_before = pd.to_datetime(days["date"]) - pd.Timedelta(days=1)
+    was_lost = previous[days.index] <= day_before - pd.DateOffset(months=period)
+    restored = set(days["client_id"][was_lost])
     table["restored"] = table.index.isin(restored).astype(float)
 
     contacts = first_contacts.reindex(table.index)

@@ -5,7 +5,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from clients.kpis import client_kpis, manager_totals
+from clients.kpis import client_kpis, manager_totals, states_at
+from clients.lifecycle import lifecycle_state
 
 D = dt.date.fromisoformat
 START, END = D("2026-01-01"), D("2026-03-31")
@@ -56,3 +57,23 @@ def test_manager_totals(table):
     )
     assert (totals.loc["bob", "lost"], totals.loc["bob", "restored"]) == (1, 1)
     assert pd.isna(totals.loc["bob", "conversion"])
+
+
+def test_states_at_follows_the_lifecycle_rules():
+    rng = __import__("random").Random(3)
+    rows = [(c, D("2026-01-31") - dt.timedelta(days=rng.randint(0, 400))) for c in range(80) for _ in range(rng.randint(1, 4))]
+    frame = pd.DataFrame(rows, columns=["client_id", "date"])
+    for as_of in (D("2026-01-31"), D("2025-08-31"), D("2025-05-31")):
+        states = states_at(frame, as_of, 3)
+        for client_id, group in frame.groupby("client_id"):
+            expected = lifecycle_state(list(group["date"]), as_of, 3)
+            assert states.get(client_id, "potential") == expected, (client_id, as_of)
+
+
+def test_restored_boundary():
+    # Bought on 2025-10-31; on 2026-01-30 (the day before the next purchase) t-P is 2025-10-30: not lost yet.
+    frame = pd.DataFrame([(1, D("2025-10-31"), 1.0, 1), (1, D("2026-01-31"), 1.0, 1),
+                          (2, D("2025-10-30"), 1.0, 1), (2, D("2026-01-31"), 1.0, 1)],
+                         columns=["client_id", "date", "amount", "product_id"])
+    table = client_kpis(frame, pd.Series(dtype=object), [1, 2], START, END, period=3)
+    assert table["restored"].to_dict() == {1: 0, 2: 1}
