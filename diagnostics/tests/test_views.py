@@ -451,3 +451,14 @@ def test_export_writes_scale_answers_as_numbers(client, org_a, manager):
     recommend = rows["How likely are you to recommend our company to a friend as a place to work?"]
     assert recommend[2] == 9 and recommend[3] == 90
     assert rows["If you could fix one thing at work, what would it be?"][2] == "'-faster approvals"
+
+
+def test_load_instruments_command_reports_versions_and_creates_none_for_unchanged_files():
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("load_instruments", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 10 and "controllability: v1" in lines
+    assert "(new)" not in out.getvalue()
+    assert InstrumentVersion.objects.count() == 10
