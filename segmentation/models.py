@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm_portal.models import Job, TenantModel
@@ -94,6 +95,9 @@ class Dataset(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("segmentation:dataset", kwargs={"dataset_id": self.pk})
 
 
 class Run(TenantModel):

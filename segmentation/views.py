@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -107,55 +108,47 @@ def dataset_rejected(request: HttpRequest, dataset_id: int) -> HttpResponse:
     return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
 
 
-@roles_required(*ANALYSTS)
-@require_POST
-def dataset_analyse(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
-    form = ParamsForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect("segmentation:dataset", dataset_id=item.pk)
-    try:
-        job = services.run_file_start(dataset=item, params=form.cleaned_data, user=request.user)
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-        return redirect("segmentation:dataset", dataset_id=item.pk)
-    return redirect("segmentation:job", job_id=job.pk)
-
-
-@roles_required(*ANALYSTS)
-@require_POST
-def dataset_import(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
-    form = ImportForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose how clients are matched and what happens to clients not in the register."))
-        return redirect("segmentation:dataset", dataset_id=item.pk)
-    try:
-        job = services.dataset_import_start(dataset=item, user=request.user, **form.cleaned_data)
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-        return redirect("segmentation:dataset", dataset_id=item.pk)
-    return redirect("segmentation:job", job_id=job.pk)
-
-
-@roles_required(*ANALYSTS)
-@require_POST
-def base_run(request: HttpRequest) -> HttpResponse:
-    form = BaseRunForm(request.POST)
+def _start_job(request: HttpRequest, form, start, back: str) -> HttpResponse:
+    """Validate a form and start a job with it; problems go back as messages, never a 500."""
     if form.is_valid():
-        data = dict(form.cleaned_data)
-        as_of, months = data.pop("as_of"), data.pop("months")
         try:
-            job = services.run_base_start(organization=request.organization, params=data, as_of=as_of, months=months,
-                                          user=request.user)
+            job = start(dict(form.cleaned_data))
         except ValidationError as error:
             messages.error(request, _errors(error))
         else:
             return redirect("segmentation:job", job_id=job.pk)
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect("segmentation:index")
+    return redirect(back)
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def dataset_analyse(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
+    return _start_job(request, ParamsForm(request.POST),
+                      lambda data: services.run_file_start(dataset=item, params=data, user=request.user),
+                      item.get_absolute_url())
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def dataset_import(request: HttpRequest, dataset_id: int) -> HttpResponse:
+    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
+    return _start_job(request, ImportForm(request.POST),
+                      lambda data: services.dataset_import_start(dataset=item, user=request.user, **data),
+                      item.get_absolute_url())
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def base_run(request: HttpRequest) -> HttpResponse:
+    def start(data: dict):
+        as_of, months = data.pop("as_of"), data.pop("months")
+        return services.run_base_start(organization=request.organization, params=data, as_of=as_of, months=months,
+                                       user=request.user)
+
+    return _start_job(request, BaseRunForm(request.POST), start, reverse("segmentation:index"))
 
 
 @roles_required(*ANALYSTS)

@@ -282,3 +282,23 @@ def test_new_and_lost_clients_have_no_xyz_on_the_base(org_a):
     assert got[gone.pk] == ("B", "", None)
     assert got[fresh.pk] == ("C", "", None)
     assert got[steady.pk] == ("A", "X", 0.0)
+
+
+@pytest.mark.django_db
+def test_import_and_analyse_buttons_queue_jobs_only_for_a_valid_file(client_as, org_a):
+    web = client_as(org_a, Role.ANALYST)
+    bad = make_dataset(org_a, workbook(wide_frame([("A", 1, "x", 1, 1)])))
+    services.dataset_inspect(dataset=bad, progress=lambda *a: None)
+    refused = web.post(reverse("segmentation:dataset_import", kwargs={"dataset_id": bad.pk}),
+                       {"match_by": "name", "on_missing": "create"}, follow=True)
+    assert "Only a file without problems, not imported yet, can be imported." in refused.content.decode()
+    refused = web.post(reverse("segmentation:dataset_analyse", kwargs={"dataset_id": bad.pk}), PARAMS, follow=True)
+    assert "Only a file without problems can be classified." in refused.content.decode()
+    assert Job.objects.filter(kind__in=["segmentation.import", "segmentation.run_file"]).count() == 0
+    good = make_dataset(org_a, workbook(GOOD))
+    services.dataset_inspect(dataset=good, progress=lambda *a: None)
+    response = web.post(reverse("segmentation:dataset_import", kwargs={"dataset_id": good.pk}),
+                        {"match_by": "name", "on_missing": "skip"})
+    job = Job.objects.get(kind="segmentation.import")
+    assert response["Location"] == reverse("segmentation:job", kwargs={"job_id": job.pk})
+    assert job.params | {"language": ""} == {"dataset": good.pk, "match_by": "name", "on_missing": "skip", "language": ""}
