@@ -20,7 +20,6 @@ from . import services
 from .lifecycle import months_before
 from .models import (
     Client,
-    Complaint,
     Contact,
     ContactPerson,
     ControlPoint,

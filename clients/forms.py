@@ -11,7 +11,6 @@ from .models import (
     ABC_CHOICES,
     XYZ_CHOICES,
     Client,
-    Complaint,
     Contact,
     ContactPerson,
     ControlPoint,

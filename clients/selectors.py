@@ -14,7 +14,6 @@ from crm_portal.tenancy import scoped
 from . import lifecycle
 from .models import (
     STAGE_ORDER,
-    ClassChange,
     Client,
     Complaint,
     ComplaintStep,
@@ -26,7 +25,6 @@ from .models import (
     Product,
     SatisfactionAssessment,
     Settlement,
-    StateChange,
 )
 
 EDITOR_ROLES = (Role.MANAGER, Role.SALES_HEAD, Role.ADMIN)

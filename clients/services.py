@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -258,10 +258,18 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
     existing: dict[str, int] = {}
     names: dict[int, str] = {}
     lookup = Client.objects.filter(organization=organization)
+    ambiguous = set()
     for chunk in _chunks(sorted(keys), BATCH):
         for pk, key, name in lookup.filter(**{f"{match_by}__in": chunk}).values_list("pk", match_by, "name"):
+            if key in existing:
+                ambiguous.add(key)
             existing.setdefault(key, pk)
             names[pk] = name
+    if ambiguous:
+        raise ValidationError(
+            _("Several clients share these keys, so the rows cannot be matched: %(keys)s.")
+            % {"keys": ", ".join(sorted(ambiguous)[:10])}
+        )
     missing = keys - set(existing)
     created = 0
     if missing and on_missing in ("create", "update"):

@@ -30,7 +30,6 @@ from .models import (
     Contact,
     ControlPoint,
     Deal,
-    DealEvent,
     LifecycleState,
     Product,
     RefusalReason,

@@ -171,3 +171,19 @@ def test_low_satisfaction_opens_a_case(org_a, score, opens):
     assert cases.count() == (1 if opens else 0)
     if opens:
         assert cases.get().subject == f"Low satisfaction score (Delivery speed: {score})"
+
+
+def test_import_refuses_ambiguous_names(org_a):
+    make_client(org_a, "Twin")
+    make_client(org_a, "Twin")
+    rows = frame([("Twin", dt.date(2026, 1, 5), 10)])
+    with pytest.raises(ValidationError, match="Several clients share these keys"):
+        services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
+    assert Settlement.objects.count() == 0
+
+
+def test_import_writes_in_bulk(org_a, django_assert_max_num_queries):
+    rows = frame([(f"C{i % 300}", dt.date(2026, 1, 1) + dt.timedelta(days=i % 90), i) for i in range(6000)])
+    with django_assert_max_num_queries(12):
+        result = services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
+    assert result == {"clients_created": 300, "clients_matched": 0, "rows_skipped": 0, "settlements_created": 6000}

@@ -7,7 +7,6 @@ import random
 import openpyxl
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from clients import services
 from clients.lifecycle import lifecycle_state
@@ -365,3 +364,29 @@ def test_card_forms_load_as_fragments_for_htmx(client_as, org_a):
     assert fragment.startswith('<form method="post" action="%s"' % url) and "<html" not in fragment
     page = admin.get(url).content.decode()
     assert "<html" in page and 'id="contact-form"' in page
+
+
+def test_deal_forms_reject_bad_input(client_as, org_a, org_b):
+    c = make_client(org_a, "C")
+    deal = services.deal_create(client=c, title="D", amount=100)
+    admin = client_as(org_a, Role.ADMIN)
+    foreign_reason = RefusalReason.objects.create(organization=org_b, name="Foreign")
+    response = admin.post(reverse("clients:deal_refuse", kwargs={"deal_id": deal.pk}), {"reason": foreign_reason.pk})
+    assert "Select a valid choice" in response.content.decode()
+    response = admin.post(reverse("clients:deal_deviation", kwargs={"deal_id": deal.pk}), {"kind": "part_payment", "amount": "50"})
+    assert "Payments are recorded at the payment or event stage." in response.content.decode()
+    response = admin.post(reverse("clients:deal_deviation", kwargs={"deal_id": deal.pk}), {"kind": "teleport"})
+    assert "Select a valid choice" in response.content.decode()
+    deal.refresh_from_db()
+    assert (deal.status, deal.paid_amount, deal.events.count()) == ("open", 0, 1)
+
+
+def test_catalogue_duplicates_are_refused(client_as, org_a):
+    head = client_as(org_a, Role.SALES_HEAD)
+    head.post(reverse("clients:catalogue_add"), {"catalogue": "product", "name": "Tea"})
+    response = head.post(reverse("clients:catalogue_add"), {"catalogue": "product", "name": " tea "}, follow=True)
+    assert "A product with this name already exists." in response.content.decode()
+    response = head.post(reverse("clients:catalogue_add"), {"catalogue": "planet", "name": "Mars"}, follow=True)
+    assert "Unknown list." in response.content.decode()
+    assert list(Product.objects.values_list("name", flat=True)) == ["Tea"]
+    assert client_as(org_a, Role.MANAGER).post(reverse("clients:catalogue_add"), {"catalogue": "product", "name": "X"}).status_code == 403
