@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Period, SegmentationSettings
+from .models import Measure, Period, SegmentationSettings
 from .parsing import LONG, WIDE
 
 
@@ -31,6 +31,7 @@ class ParamsForm(forms.Form):
     y = forms.FloatField(label=_("Y up to (CV)"), min_value=0.0, max_value=10.0)
     min_history = forms.IntegerField(label=_("Minimum history, periods"), min_value=1, max_value=60)
     period = forms.ChoiceField(label=_("Period"), choices=Period.choices)
+    measure = forms.ChoiceField(label=_("ABC by"), choices=Measure.choices)
 
     def clean(self):
         data = super().clean()
@@ -42,7 +43,7 @@ class ParamsForm(forms.Form):
 
     @classmethod
     def initial_from(cls, current: SegmentationSettings, **kwargs):
-        return cls(initial=current.params(), **kwargs)
+        return cls(initial=current.params() | {"measure": current.measure}, **kwargs)
 
 
 class BaseRunForm(ParamsForm):
@@ -51,7 +52,7 @@ class BaseRunForm(ParamsForm):
 
     @classmethod
     def initial_from(cls, current: SegmentationSettings, **kwargs):
-        return cls(initial=current.params() | {"as_of": timezone.localdate(), "months": 12}, **kwargs)
+        return cls(initial=current.params() | {"measure": Measure.TURNOVER, "as_of": timezone.localdate(), "months": 12}, **kwargs)
 
 
 class SettingsForm(forms.ModelForm):
@@ -67,6 +68,7 @@ class MappingForm(forms.Form):
     client = forms.TypedChoiceField(label=_("Client column"), coerce=int)
     date = forms.TypedChoiceField(label=_("Date column (long)"), coerce=int, required=False, empty_value=None)
     amount = forms.TypedChoiceField(label=_("Amount column (long)"), coerce=int, required=False, empty_value=None)
+    margin = forms.TypedChoiceField(label=_("Margin column (long, optional)"), coerce=int, required=False, empty_value=None)
     product = forms.TypedChoiceField(label=_("Product column (long, optional)"), coerce=int, required=False, empty_value=None)
     months = forms.TypedMultipleChoiceField(label=_("Month columns (wide)"), coerce=int, required=False,
                                             widget=forms.SelectMultiple(attrs={"size": 6}))
@@ -77,7 +79,7 @@ class MappingForm(forms.Form):
         choices = [(i, label) for i, label in columns]
         self.fields["client"].choices = choices
         self.fields["months"].choices = choices
-        for name in ("date", "amount", "product"):
+        for name in ("date", "amount", "margin", "product"):
             self.fields[name].choices = [("", "—"), *choices]
 
     def clean(self):

@@ -21,14 +21,15 @@ from .reading import read_sheet
 
 WIDE = "wide"
 LONG = "long"
-ROLES = ("client", "date", "amount", "product", "document")
+ROLES = ("client", "date", "amount", "margin", "product", "document")
 
 # Header words per role, lower case; a header containing one of them takes the role.
 # Order matters where headers overlap: "дата документа" is a date, not a document.
 ROLE_WORDS = {
     "date": ("date", "дата", "period", "период", "month", "месяц", "day", "день"),
+    "margin": ("margin", "маржа", "маржин", "profit", "прибыль"),
     "amount": ("amount", "sum", "сумма", "выручка", "оборот", "revenue", "turnover", "sales", "продаж",
-               "margin", "маржа", "value", "оплата", "payment"),
+               "value", "оплата", "payment"),
     "product": ("product", "продукт", "товар", "номенклатура", "item", "услуга", "service"),
     "document": ("document", "документ", "invoice", "счет", "счёт", "накладная"),
     "client": ("client", "customer", "клиент", "контрагент", "покупатель", "заказчик", "партнер",
@@ -68,6 +69,7 @@ class Mapping:
     client: int | None = None
     date: int | None = None
     amount: int | None = None
+    margin: int | None = None
     product: int | None = None
     document: int | None = None
     months: list[int] = field(default_factory=list)
@@ -221,14 +223,14 @@ def detect_mapping(header: list) -> Mapping:
     if len(months) >= 2:
         mapping.shape = WIDE
         mapping.months = months
-        mapping.date = mapping.amount = mapping.product = mapping.document = None
+        mapping.date = mapping.amount = mapping.margin = mapping.product = mapping.document = None
         if mapping.client is None:
             others = [i for i in range(len(header)) if i not in months]
             mapping.client = others[0] if others else None
     elif mapping.date is not None and mapping.amount is not None:
         mapping.shape = LONG
         if mapping.client is None:
-            taken = {mapping.date, mapping.amount, mapping.product, mapping.document}
+            taken = {mapping.date, mapping.amount, mapping.margin, mapping.product, mapping.document}
             others = [i for i in range(len(header)) if i not in taken]
             mapping.client = others[0] if others else None
     return mapping
@@ -489,9 +491,15 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
     blank_amount = _blank(data[mapping.amount])
     collect.add(keep & blank_amount, mapping.amount, _("the amount is empty"), data[mapping.amount])
     collect.add(keep & bad_amount, mapping.amount, _("not a number"), data[mapping.amount])
+    margins = None
+    if mapping.margin is not None:
+        margins, bad_margin = _numbers(data[mapping.margin])
+        collect.add(keep & bad_margin, mapping.margin, _("not a number"), data[mapping.margin])
     if collect.count == 0:
         frame = pd.DataFrame({"client": client_text[keep].reset_index(drop=True), "date": dates[keep].dt.normalize().to_numpy(),
                               "amount": amounts[keep].to_numpy()})
+        if margins is not None:
+            frame["margin"] = np.nan_to_num(margins[keep].to_numpy())
         for role in ("product", "document"):
             position = getattr(mapping, role)
             if position is not None:
@@ -500,8 +508,9 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
     return parsed
 
 
-def settlements_to_wide(settlements: pd.DataFrame, *, start: pd.Period | None = None, end: pd.Period | None = None) -> pd.DataFrame:
-    """Amounts per client and month from settlements; the window is first to last month unless given."""
+def settlements_to_wide(settlements: pd.DataFrame, *, value: str = "amount", start: pd.Period | None = None,
+                        end: pd.Period | None = None) -> pd.DataFrame:
+    """Amounts (or margins) per client and month; the window is first to last month unless given."""
     # Months since 1970-01: the ordinal of a monthly pd.Period, without building Period objects.
     months = settlements["date"].to_numpy().astype("datetime64[M]").astype(np.int64)
     first = start.ordinal if start is not None else int(months.min())
@@ -509,7 +518,7 @@ def settlements_to_wide(settlements: pd.DataFrame, *, start: pd.Period | None = 
     inside = (months >= first) & (months <= last)
     codes, uniques = pd.factorize(settlements["client"][inside], sort=False)
     width = last - first + 1
-    flat = np.bincount(codes * width + (months[inside] - first), weights=settlements["amount"].to_numpy()[inside],
+    flat = np.bincount(codes * width + (months[inside] - first), weights=settlements[value].to_numpy()[inside],
                        minlength=len(uniques) * width)
     columns = pd.period_range(pd.Period(ordinal=first, freq="M"), periods=width, freq="M")
     return pd.DataFrame(flat.reshape(len(uniques), width), index=pd.Index(np.asarray(uniques, dtype=object), name="client"),

@@ -31,9 +31,11 @@ class Params:
     y: float = 0.25
     min_history: int = 4
     period: str = "month"  # or "quarter"
+    measure: str = "turnover"  # or "margin": a long file's margin column
 
     def as_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "x": self.x, "y": self.y, "min_history": self.min_history, "period": self.period}
+        return {"a": self.a, "b": self.b, "x": self.x, "y": self.y, "min_history": self.min_history, "period": self.period,
+                "measure": self.measure}
 
 
 @dataclass
@@ -77,15 +79,22 @@ def load(
     return Loaded(container, sheet, table, mapping, parsed, collected.reasons, collected.count)
 
 
-def wide_of(parsed: Parsed, *, period: str = "month") -> pd.DataFrame:
-    """Amounts per client and period of a valid file."""
-    wide = parsed.wide if parsed.mapping.shape != LONG else settlements_to_wide(parsed.settlements)
+def wide_of(parsed: Parsed, *, period: str = "month", measure: str = "turnover") -> pd.DataFrame:
+    """Amounts (or margins) per client and period of a valid file."""
+    if parsed.mapping.shape != LONG:
+        wide = parsed.wide
+    elif measure == "margin":
+        if "margin" not in parsed.settlements.columns:
+            raise ValueError(_("ABC by margin needs a margin column: choose it among the columns of the file."))
+        wide = settlements_to_wide(parsed.settlements, value="margin")
+    else:
+        wide = settlements_to_wide(parsed.settlements)
     return to_quarters(wide) if period == "quarter" else wide
 
 
 def classify(parsed: Parsed, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(amounts per client and period, classes per client) of a valid file."""
-    wide = wide_of(parsed, period=params.period)
+    wide = wide_of(parsed, period=params.period, measure=params.measure)
     result = abc_xyz(wide, a=params.a, b=params.b, x=params.x, y=params.y, min_history=params.min_history)
     return wide, result
 

@@ -52,6 +52,7 @@ def _params(values: dict) -> Params:
     params = Params(
         a=float(values["a"]), b=float(values["b"]), x=float(values["x"]), y=float(values["y"]),
         min_history=int(values["min_history"]), period=values.get("period", "month"),
+        measure=values.get("measure", "turnover"),
     )
     if not 0 < params.a < params.b <= 1:
         raise ValidationError(_("The thresholds must satisfy 0 < A < B <= 1."))
@@ -61,6 +62,8 @@ def _params(values: dict) -> Params:
         raise ValidationError(_("The minimum history is at least one period."))
     if params.period not in ("month", "quarter"):
         raise ValidationError(_("The period is a month or a quarter."))
+    if params.measure not in ("turnover", "margin"):
+        raise ValidationError(_("ABC is by turnover or by margin."))
     return params
 
 
@@ -114,8 +117,12 @@ def dataset_mapping_set(*, dataset: Dataset, sheet: str, mapping: dict, user=Non
         raise ValidationError(_("The workbook has no sheet named “%(name)s”.") % {"name": sheet})
     if mapping.get("shape") not in (WIDE, LONG):
         raise ValidationError(_("Choose the shape of the table."))
+    if dataset.sheet and sheet != dataset.sheet:
+        # Another sheet has other columns: recognise them afresh; the analyst confirms them next.
+        dataset.mapping = {}
+    else:
+        dataset.mapping = Mapping.from_dict(mapping).as_dict() | {"confirmed": True}
     dataset.sheet = sheet
-    dataset.mapping = Mapping.from_dict(mapping).as_dict() | {"confirmed": True}
     dataset.save(update_fields=["sheet", "mapping"])
     return _enqueue_check(dataset, user)
 
@@ -224,7 +231,10 @@ def run_on_file(*, dataset: Dataset, params: dict, job: Job | None = None, user=
     if not loaded.parsed.ok:
         raise ValidationError(_("The file has %(count)s problem(s); nothing was classified.") % {"count": loaded.problem_count})
     progress(60, _("Classifying"))
-    wide, result = classify(loaded.parsed, params)
+    try:
+        wide, result = classify(loaded.parsed, params)
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
     progress(80, _("Storing the results of %(count)s clients") % {"count": len(result)})
     return run_store(organization=dataset.organization, source=Run.Source.FILE, dataset=dataset, params=params.as_dict(),
                      as_of=timezone.localdate(), wide=wide, result=result, job=job, user=user)
@@ -233,7 +243,8 @@ def run_on_file(*, dataset: Dataset, params: dict, job: Job | None = None, user=
 def run_base_start(*, organization: Organization, params: dict, as_of: date, months: int, user=None) -> Job:
     from .tasks import run_base_task
 
-    _params(params)
+    if _params(params).measure == "margin":
+        raise ValidationError(_("The client register keeps settlement amounts only: ABC by margin needs a file with a margin column."))
     if not 1 <= months <= 120:
         raise ValidationError(_("The window is 1 to 120 months."))
     if not Settlement.objects.filter(organization=organization, date__lte=as_of).exists():

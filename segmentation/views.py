@@ -76,7 +76,8 @@ def dataset(request: HttpRequest, dataset_id: int) -> HttpResponse:
         if mapping_form.is_valid():
             data = mapping_form.cleaned_data
             mapping = {"shape": data["shape"], "client": data["client"], "date": data.get("date"),
-                       "amount": data.get("amount"), "product": data.get("product"), "months": data.get("months") or []}
+                       "amount": data.get("amount"), "margin": data.get("margin"), "product": data.get("product"),
+                       "months": data.get("months") or []}
             try:
                 services.dataset_mapping_set(dataset=item, sheet=data["sheet"], mapping=mapping, user=request.user)
             except ValidationError as error:

@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -17,7 +18,7 @@ from segmentation.models import ClientClass, Dataset, Run
 
 from .helpers import wide_frame, workbook
 
-PARAMS = {"a": 0.5, "b": 0.8, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month"}
+PARAMS = {"a": 0.5, "b": 0.8, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"}
 GOOD = wide_frame([
     ("Alpha", 90, 110, 90, 110),   # total 400, CV 0.10 -> AX
     ("Beta", 100, 100, 100, 100),  # 400, tie with Alpha, after it by id: 40% before it -> A, CV 0 -> X
@@ -221,7 +222,7 @@ def test_mapping_form_records_the_choice_and_checks_again(client_as, org_a):
     response = web.post(url, {"sheet": "Sales", "shape": "wide", "client": 0, "months": [1, 2, 3]})
     assert response.status_code == 302
     dataset.refresh_from_db()
-    assert dataset.mapping == {"shape": "wide", "client": 0, "date": None, "amount": None, "product": None,
+    assert dataset.mapping == {"shape": "wide", "client": 0, "date": None, "amount": None, "margin": None, "product": None,
                                "document": None, "months": [1, 2, 3], "confirmed": True}
     assert dataset.status == Dataset.Status.CHECKING and dataset.job.kind == "segmentation.check"
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
@@ -302,3 +303,33 @@ def test_import_and_analyse_buttons_queue_jobs_only_for_a_valid_file(client_as, 
     job = Job.objects.get(kind="segmentation.import")
     assert response["Location"] == reverse("segmentation:job", kwargs={"job_id": job.pk})
     assert job.params | {"language": ""} == {"dataset": good.pk, "match_by": "name", "on_missing": "skip", "language": ""}
+
+
+@pytest.mark.django_db
+def test_abc_by_margin_uses_the_margin_column(org_a):
+    frame = pd.DataFrame([
+        ("Alpha", "2025-01-10", 1000, 50), ("Alpha", "2025-02-10", 1000, 50),
+        ("Beta", "2025-01-10", 300, 200), ("Beta", "2025-02-10", 300, 200),
+    ], columns=["Клиент", "Дата", "Выручка", "Маржа"]).astype(object)
+    dataset = make_dataset(org_a, workbook(frame))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    dataset.refresh_from_db()
+    assert (dataset.mapping["amount"], dataset.mapping["margin"]) == (2, 3)
+    by_turnover = services.run_on_file(dataset=dataset, params=PARAMS | {"min_history": 2})
+    by_margin = services.run_on_file(dataset=dataset, params=PARAMS | {"min_history": 2, "measure": "margin"})
+    assert list(by_turnover.classes.order_by("rank").values_list("client_key", "total", "abc")) == [
+        ("Alpha", 2000.0, "A"), ("Beta", 600.0, "B")]  # Beta starts at 76.9%
+    assert list(by_margin.classes.order_by("rank").values_list("client_key", "total", "abc")) == [
+        ("Beta", 400.0, "A"), ("Alpha", 100.0, "C")]  # Alpha starts at 80%
+    assert by_margin.params["measure"] == "margin"
+
+
+@pytest.mark.django_db
+def test_abc_by_margin_is_refused_without_a_margin_column(org_a):
+    frame = pd.DataFrame([("Alpha", "2025-01-10", 1000)], columns=["Client", "Date", "Amount"]).astype(object)
+    dataset = make_dataset(org_a, workbook(frame))
+    with pytest.raises(ValidationError, match="ABC by margin needs a margin column"):
+        services.run_on_file(dataset=dataset, params=PARAMS | {"measure": "margin"})
+    assert Run.objects.count() == 0
+    with pytest.raises(ValidationError, match="ABC by margin needs a file with a margin column"):
+        services.run_base_start(organization=org_a, params=PARAMS | {"measure": "margin"}, as_of=date(2025, 6, 30), months=6)
