@@ -1,8 +1,8 @@
 """Demo data of the loyalty app: surveys with answers, cases from low scores, IQS, a programme.
 
 `small`: a few rows of every kind a loyalty URL names, in any organization, in well under 2 s.
-`full`: two years of quarterly NPS, half-yearly CSAT and eNPS, quarterly CES and one product
-survey over the demo client base; cases from the latest round's low scores (older answers
+`full`: two years of quarterly NPS, half-yearly CSAT and eNPS, quarterly CES, a yearly product
+survey and an "ideal supplier" round over the demo client base; cases from the latest round's low scores (older answers
 predate the loop); a programme with silver, gold and platinum tiers and a point ledger built
 month by month; graded dialogues; and the metrics computed per month and per quarter.
 Idempotent: a demo set that is already complete is left as it is.
@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clients.lifecycle import months_before
-from clients.models import Client, Segment, Settlement
+from clients.models import Client, Product, Segment, Settlement
 from crm_portal.models import Membership, Role
 
 from . import ledger, metric_runs, services
@@ -152,6 +152,10 @@ def _answer_round(campaign: Campaign, rng: random.Random, progress: float, today
         score, mood = _score(rng, main["metric"], progress)
         comment = rng.choice(COMMENTS[mood]) if rng.random() < 0.4 else ""
         answers = {main["code"]: score, **({"why": comment} if comment else {})}
+        for item in campaign.questionnaire["questions"][1:]:
+            # The other items of a graded questionnaire sit near the overall score.
+            if item["type"] == "scale" and item["max"] == main["max"]:
+                answers[item["code"]] = max(item["min"], min(item["max"], score + rng.choice([-1, 0, 0, 1])))
         anonymous = campaign.is_employee_survey
         responses.append(Response(
             organization_id=campaign.organization_id, campaign=campaign,
@@ -195,6 +199,7 @@ def _full(organization, users, programme, scorecard) -> None:
         managers, head = _graders(organization, users)
         manager = users.get("demo-manager") or (managers[0] if managers else None)
         segments = {s.name: s for s in Segment.objects.filter(organization=organization)}
+        products = {p.name: p for p in Product.objects.filter(organization=organization)}
         _series(organization, rng, today, kind=Campaign.Kind.NPS, name=FULL_MARK, every=3, rounds=8,
                 manager=manager)
         if "Offices" in segments:
@@ -204,36 +209,41 @@ def _full(organization, users, programme, scorecard) -> None:
             _series(organization, rng, today, kind=Campaign.Kind.CES, name="Ease of ordering, hotels", every=3,
                     rounds=8, segment=segments["Hotels"])
         _series(organization, rng, today, kind=Campaign.Kind.ENPS, name="Staff eNPS", every=6, rounds=4)
+        if "Coffee machines" in products:
+            _series(organization, rng, today, kind=Campaign.Kind.PRODUCT, name="Coffee machines: satisfaction",
+                    every=12, rounds=2, product=products["Coffee machines"])
+        if "Retail chains" in segments:
+            _series(organization, rng, today, kind=Campaign.Kind.IDEAL_SUPPLIER, name="Ideal supplier, retail chains",
+                    every=12, rounds=1, segment=segments["Retail chains"])
     _full_ledger(organization, programme, today, rng)
     _full_grades(organization, users, scorecard, today, rng)
     for period in MetricValue.PeriodKind.values:
-        metric_runs.metrics_compute(organization=organization, period_kind=period, today=today)
+        if not MetricValue.objects.filter(organization=organization, period_kind=period).exists():
+            metric_runs.metrics_compute(organization=organization, period_kind=period, today=today)
 
 
 def _full_ledger(organization, programme, today, rng) -> None:
     """Points month by month for the most active clients (earn, redeem, lapse), then everyone's."""
     if PointAccount.objects.filter(organization=organization, movements__isnull=False).exists():
         return
-    clients = list(Client.objects.filter(organization=organization, settlements__isnull=False).distinct()
-                   .order_by("id"))
-    by_client: dict[int, list] = {}
-    for settlement in Settlement.objects.filter(organization=organization, amount__gt=0).order_by("date", "id"):
-        by_client.setdefault(settlement.client_id, []).append(settlement)
-    detailed = sorted(clients, key=lambda c: -len(by_client.get(c.pk, [])))[:40]
+    settlements = list(Settlement.objects.filter(organization=organization, amount__gt=0).order_by("date", "id"))
+    counts: dict[int, int] = {}
+    for settlement in settlements:
+        counts[settlement.client_id] = counts.get(settlement.client_id, 0) + 1
+    detailed = set(sorted(counts, key=lambda pk: (-counts[pk], pk))[:40])
     for month in range(23, -1, -1):
         month_end = months_before(today, month)
-        for client in detailed:
-            due = [s for s in by_client.get(client.pk, []) if s.date <= month_end]
-            ledger.points_earn(client=client, settlements=due, programme=programme)
-            account = PointAccount.objects.get(client=client)
+        ledger.points_credit(organization=organization, programme=programme, settlements=[
+            s for s in settlements if s.client_id in detailed and s.date <= month_end])
+        accounts = list(PointAccount.objects.filter(organization=organization, client_id__in=detailed)
+                        .select_related("client"))
+        for account in accounts:
             if month % 5 == 2 and account.balance > 200 and rng.random() < 0.5:
-                ledger.points_redeem(client=client, points=account.balance // 2, note="Coffee grinder as a gift",
-                                     on=month_end)
-            ledger.points_expire(account=account, programme=programme, today=month_end)
-    for client in clients:
-        ledger.points_earn(client=client, settlements=by_client.get(client.pk, []), programme=programme)
-    for account in PointAccount.objects.filter(organization=organization):
-        ledger.points_expire(account=account, programme=programme, today=today)
+                ledger.points_redeem(client=account.client, points=account.balance // 2,
+                                     note="Coffee grinder as a gift", on=month_end)
+        ledger.points_expire_all(organization=organization, programme=programme, today=month_end, accounts=accounts)
+    ledger.points_credit(organization=organization, programme=programme, settlements=settlements)
+    ledger.points_expire_all(organization=organization, programme=programme, today=today)
     ledger.tiers_assign(organization=organization, programme=programme, today=today)
 
 

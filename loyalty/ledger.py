@@ -5,7 +5,6 @@ the balance always equals the sum of the movements and never drops below zero.
 """
 
 import datetime
-from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -100,53 +99,102 @@ def points_redeem(*, client: Client, points: int, user=None, note: str = "",
                  note=note, user=user)
 
 
-@transaction.atomic
-def points_earn(*, client: Client, settlements: list[Settlement], programme: Programme) -> int:
-    """Credit the points the client's settlements earn under the programme's rule; return how many movements.
+def _locked_accounts(organization_id: int, client_ids) -> dict[int, PointAccount]:
+    """The clients' accounts (created where missing), locked in id order; by client id."""
+    PointAccount.objects.bulk_create(
+        [PointAccount(organization_id=organization_id, client_id=pk) for pk in client_ids], ignore_conflicts=True
+    )
+    rows = PointAccount.objects.select_for_update().filter(organization_id=organization_id, client_id__in=client_ids)
+    return {account.client_id: account for account in rows.order_by("pk")}
 
-    Settlements already credited are skipped (a settlement earns once); the account is locked once
-    and the movements are written together, oldest first, each with its running balance.
+
+def _write(movements: list[PointMovement], accounts) -> None:
+    PointMovement.objects.bulk_create(movements, batch_size=2000)
+    now = timezone.now()
+    for account in accounts:
+        account.updated_at = now
+    PointAccount.objects.bulk_update(list(accounts), ["balance", "updated_at"], batch_size=2000)
+
+
+@transaction.atomic
+def points_credit(*, organization: Organization, programme: Programme, settlements: list[Settlement]) -> int:
+    """Credit the points settlements earn under the programme's rule; return how many movements.
+
+    A settlement earns once: those already credited are skipped. The accounts are locked and the
+    movements written together, oldest first per client, each with its running balance.
     """
-    account = _locked_account(client)
-    done = set(PointMovement.objects.filter(settlement__in=settlements).values_list("settlement_id", flat=True))
-    movements = []
-    balance = account.balance
-    for settlement in sorted(settlements, key=lambda s: (s.date, s.pk)):
+    own = [s for s in settlements if s.organization_id == organization.pk and s.amount > 0]
+    done = set(PointMovement.objects.filter(organization=organization, settlement_id__in=[s.pk for s in own])
+               .values_list("settlement_id", flat=True))
+    pending = sorted((s for s in own if s.pk not in done), key=lambda s: (s.client_id, s.date, s.pk))
+    accounts = _locked_accounts(organization.pk, {s.client_id for s in pending})
+    movements, touched = [], {}
+    for settlement in pending:
         points = points_for_amount(settlement.amount, programme.points_per_thousand)
-        if settlement.client_id != client.pk or settlement.pk in done or points <= 0:
+        if points <= 0:
             continue
-        balance += points
+        account = touched.setdefault(settlement.client_id, accounts[settlement.client_id])
+        account.balance += points
         movements.append(PointMovement(
-            organization_id=account.organization_id, account=account, kind=PointMovement.Kind.EARNED,
-            points=points, balance_after=balance, occurred_on=settlement.date, settlement=settlement,
+            organization=organization, account=account, kind=PointMovement.Kind.EARNED, points=points,
+            balance_after=account.balance, occurred_on=settlement.date, settlement=settlement,
             note=_("Payment of %(amount)s") % {"amount": settlement.amount},
         ))
-    PointMovement.objects.bulk_create(movements)
-    account.balance = balance
-    account.save(update_fields=["balance", "updated_at"])
+    _write(movements, touched.values())
     return len(movements)
 
 
+def points_earn(*, client: Client, settlements: list[Settlement], programme: Programme) -> int:
+    """Credit one client's settlements (see `points_credit`)."""
+    return points_credit(organization=client.organization, programme=programme,
+                         settlements=[s for s in settlements if s.client_id == client.pk])
+
+
 @transaction.atomic
-def points_expire(*, account: PointAccount, programme: Programme, today: datetime.date) -> PointMovement | None:
-    """Let lapse the points older than the validity period that were not used (oldest first)."""
-    account = PointAccount.objects.select_for_update().get(pk=account.pk)
+def points_expire_all(*, organization: Organization, programme: Programme, today: datetime.date,
+                      accounts: list[PointAccount] | None = None) -> list[PointMovement]:
+    """Let lapse the points older than the validity period that were not used, oldest first.
+
+    Points earned before the cutoff lapse unless redemptions or earlier expiries already used
+    them. Every account of the organization, or only `accounts`; returns the movements written.
+    """
     cutoff = months_after(today, -programme.validity_months)
-    movements = PointMovement.objects.filter(account=account)
-    earned_old = movements.filter(kind=PointMovement.Kind.EARNED, occurred_on__lt=cutoff).aggregate(
-        s=Sum("points"))["s"] or 0
-    used = -(movements.exclude(kind=PointMovement.Kind.EARNED).aggregate(s=Sum("points"))["s"] or 0)
-    lapse = min(points_to_expire(earned_before_cutoff=earned_old, already_used=used), account.balance)
-    if lapse <= 0:
-        return None
-    return _move(account, kind=PointMovement.Kind.EXPIRED, points=-lapse, on=today,
-                 note=_("Earned before %(date)s and not used") % {"date": cutoff.isoformat()})
+    rows = PointAccount.objects.select_for_update().filter(organization=organization, balance__gt=0)
+    if accounts is not None:
+        rows = rows.filter(pk__in=[a.pk for a in accounts])
+    locked = {a.pk: a for a in rows.order_by("pk")}
+    moves = PointMovement.objects.filter(organization=organization, account_id__in=list(locked))
+    earned_old = dict(moves.filter(kind=PointMovement.Kind.EARNED, occurred_on__lt=cutoff).values("account_id")
+                      .annotate(s=Sum("points")).values_list("account_id", "s"))
+    used = dict(moves.exclude(kind=PointMovement.Kind.EARNED).values("account_id").annotate(s=Sum("points"))
+                .values_list("account_id", "s"))
+    movements, touched = [], []
+    note = _("Earned before %(date)s and not used") % {"date": cutoff.isoformat()}
+    for pk, account in locked.items():
+        lapse = min(points_to_expire(earned_before_cutoff=earned_old.get(pk, 0), already_used=-used.get(pk, 0)),
+                    account.balance)
+        if lapse <= 0:
+            continue
+        account.balance -= lapse
+        touched.append(account)
+        movements.append(PointMovement(organization=organization, account=account, kind=PointMovement.Kind.EXPIRED,
+                                       points=-lapse, balance_after=account.balance, occurred_on=today, note=note))
+    _write(movements, touched)
+    return movements
+
+
+def points_expire(*, account: PointAccount, programme: Programme, today: datetime.date) -> PointMovement | None:
+    """Let one account's old points lapse (see `points_expire_all`)."""
+    movements = points_expire_all(organization=account.organization, programme=programme, today=today,
+                                  accounts=[account])
+    return movements[0] if movements else None
 
 
 def _months_between(first: datetime.date, last: datetime.date) -> int:
     return max(0, (last.year - first.year) * 12 + last.month - first.month - (1 if last.day < first.day else 0))
 
 
+@transaction.atomic
 def tiers_assign(*, organization: Organization, programme: Programme, today: datetime.date) -> int:
     """Give every client the highest tier whose rules it meets; return how many changed."""
     rules = [TierRule(t.pk, t.rank, t.min_turnover, t.min_tenure_months, t.min_class)
@@ -156,16 +204,18 @@ def tiers_assign(*, organization: Organization, programme: Programme, today: dat
     turnover = dict(settlements.filter(date__gt=since).values("client_id").annotate(s=Sum("amount"))
                     .values_list("client_id", "s"))
     first = dict(settlements.values("client_id").annotate(f=Min("date")).values_list("client_id", "f"))
-    changed = 0
-    for client in Client.objects.filter(organization=organization, pk__in=first.keys()).only("pk", "abc_class"):
-        tier_id = tier_for(turnover=turnover.get(client.pk, Decimal(0)),
-                           tenure_months=_months_between(first[client.pk], today),
-                           abc_class=client.abc_class, rules=rules)
-        account, _created = PointAccount.objects.get_or_create(organization=organization, client=client)
+    accounts = _locked_accounts(organization.pk, list(first))
+    classes = dict(Client.objects.filter(organization=organization, pk__in=list(first)).values_list("pk", "abc_class"))
+    changed = []
+    for client_id, account in accounts.items():
+        tier_id = tier_for(turnover=turnover.get(client_id, Decimal(0)),
+                           tenure_months=_months_between(first[client_id], today),
+                           abc_class=classes.get(client_id, ""), rules=rules)
         if account.tier_id != tier_id:
-            PointAccount.objects.filter(pk=account.pk).update(tier_id=tier_id)
-            changed += 1
-    return changed
+            account.tier_id = tier_id
+            changed.append(account)
+    PointAccount.objects.bulk_update(changed, ["tier"], batch_size=2000)
+    return len(changed)
 
 
 def points_refresh(*, organization: Organization, today: datetime.date | None = None,
@@ -176,28 +226,17 @@ def points_refresh(*, organization: Organization, today: datetime.date | None = 
     programme = Programme.objects.filter(organization=organization).first()
     if programme is None:
         raise ValidationError(_("Set up the loyalty programme first."))
-    pending = list(
+    progress(5, _("Crediting points for payments"))
+    credited = points_credit(organization=organization, programme=programme, settlements=list(
         Settlement.objects.filter(organization=organization, date__lte=today, amount__gt=0)
         .exclude(pk__in=PointMovement.objects.filter(organization=organization, settlement__isnull=False)
                  .values("settlement_id"))
-        .select_related("client").order_by("date", "id")
-    )
-    by_client = defaultdict(list)
-    for settlement in pending:
-        by_client[settlement.client_id].append(settlement)
-    earned = 0
-    for index, settlements in enumerate(by_client.values(), start=1):
-        earned += points_earn(client=settlements[0].client, settlements=settlements, programme=programme)
-        if index % 50 == 0:
-            progress(int(60 * index / len(by_client)), _("Points credited for %(n)s clients") % {"n": index})
+    ))
     progress(60, _("Letting old points lapse"))
-    expired = 0
-    for account in PointAccount.objects.filter(organization=organization):
-        if points_expire(account=account, programme=programme, today=today):
-            expired += 1
+    expired = points_expire_all(organization=organization, programme=programme, today=today)
     progress(80, _("Assigning tiers"))
     changed = tiers_assign(organization=organization, programme=programme, today=today)
-    return {"credited_settlements": earned, "expired_accounts": expired, "tier_changes": changed}
+    return {"credited_settlements": credited, "expired_accounts": len(expired), "tier_changes": changed}
 
 
 def points_refresh_job(job: Job, progress: ProgressCallback) -> dict:
