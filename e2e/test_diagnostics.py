@@ -1,8 +1,11 @@
 """Diagnostics in the browser: fill the controllability audit in Russian, resume, report, act, compare."""
 
 import datetime
+import io
 import re
+from pathlib import Path
 
+import openpyxl
 from playwright.sync_api import expect
 
 from diagnostics.models import Action, Answer, Assessment
@@ -81,6 +84,22 @@ def test_sales_head_compares_two_assessments(page, login, shot):
     page.goto("/diagnostics/")
     page.locator("#completed a", has_text="Controllability audit").first.click()
     expect(page.locator("h1")).to_have_text("Controllability audit (+ / +- / -)")
+    with page.expect_download() as download:
+        page.click("#export-link")
+    assert re.fullmatch(r"controllability-\d+\.xlsx", download.value.suggested_filename)
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert workbook.sheetnames == ["Answers", "Scores", "Agenda"]
+    assert workbook["Answers"].max_row == 31
+    report_url = page.url
+    page.click("#print-link")
+    page.emulate_media(media="print")
+    expect(page.locator("nav.portal-navbar")).to_have_count(0)
+    expect(page.locator("button[data-print]")).to_be_hidden()
+    expect(page.locator("#section-scores")).to_be_visible()
+    expect(page.locator("#chart .main-svg").first).to_be_attached()
+    shot(page, "print")
+    page.emulate_media(media="screen")
+    page.goto(report_url)
     page.click("#compare-link")
     page.locator("#compare-form button").click()
     expect(page.locator("#compare-sections tbody tr")).to_have_count(4)
