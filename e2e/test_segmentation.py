@@ -142,3 +142,22 @@ def test_run_on_the_client_base_shows_class_history_on_the_card(page, login, sho
     client = Client.objects.get(organization=organization, name=name)
     expect(panel.locator("tr.client-class-row").first).to_contain_text(client.abc_class)
     shot(page, "client-card")
+
+
+def test_russian_analyst_sees_the_demo_run_and_file(new_page, login, shot):
+    page = new_page(locale="ru-RU")
+    login(page, "demo-analyst")
+    page.goto("/segmentation/")
+    expect(page.locator("h1")).to_have_text("Сегментация ABC/XYZ")
+    expect(page.locator("#upload-submit")).to_have_text("Загрузить и проверить")
+    page.locator("#run-list tbody a").first.click()
+    expect(page.locator("#matrix")).to_be_visible()
+    expect(page.locator("#pareto-chart .main-svg").first).to_be_visible()
+    expect(page.locator("#export-run")).to_have_text("Выгрузить в .xlsx")
+    shot(page, "run-ru")
+    page.goto("/segmentation/")
+    page.locator("#dataset-list tbody a").first.click()
+    expect(page.locator("#dataset-status")).to_have_text("Без ошибок")
+    expect(page.locator("#analyse-submit")).to_have_text("Классифицировать (ABC/XYZ)")
+    shot(page, "dataset-ru")
+    assert page.errors == []
