@@ -138,3 +138,24 @@ def test_a_manager_sees_only_own_clients_accounts(client_as, org_a, programme, m
     account = PointAccount.objects.create(organization=org_a, client=client)
     web = client_as(org_a, Role.MANAGER)
     assert web.get(reverse("loyalty:point_account", kwargs={"point_account_id": account.pk})).status_code == 404
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_points_job_runs_in_a_worker(client_as, org_a, programme, celery_worker, wait_for):
+    from django.utils import timezone
+
+    from crm_portal.models import Job
+
+    today = timezone.localdate()
+    client = make_client(org_a, "Alpha", abc_class="A")
+    pay(client, today - datetime.timedelta(days=400), "1000")  # 10 points, older than 12 months: they lapse
+    pay(client, today - datetime.timedelta(days=30), "250000")  # 2,500 points; turnover 250,000: Gold
+    web = client_as(org_a, Role.ANALYST)
+    assert web.post(reverse("loyalty:points_start")).status_code == 302
+    job = wait_for(lambda: Job.objects.filter(kind="loyalty.points", status__in=Job.FINISHED).first(), timeout=60)
+    assert job.status == "succeeded", job.error
+    assert job.result == {"credited_settlements": 2, "expired_accounts": 1, "tier_changes": 1,
+                          "url": reverse("loyalty:programme")}
+    account = PointAccount.objects.get(client=client)
+    assert (account.balance, account.tier.name) == (2500, "Gold")
