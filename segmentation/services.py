@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from clients import lifecycle
 from clients import services as client_services
-from clients.models import Client, Settlement
+from clients.models import Settlement
 from crm_portal.jobs import ProgressCallback, job_enqueue
 from crm_portal.models import Job, Organization
 
