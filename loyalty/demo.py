@@ -160,7 +160,8 @@ def _answer_round(campaign: Campaign, rng: random.Random, progress: float, today
         responses.append(Response(
             organization_id=campaign.organization_id, campaign=campaign,
             invitation=None if anonymous else invitation, client=invitation.client, metric=main["metric"],
-            score=score, answers=answers, comment=comment, language="en", answered_on=day,
+            score=score, answers=answers, comment=comment, language="en",
+            answered_on=start if anonymous else day,  # as services.response_submit records it
         ))
         invitation.answered_at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
         answered.append(invitation)

@@ -246,15 +246,18 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
         return None, errors
     main = questionnaire.main_question(campaign.questionnaire)
     anonymous = campaign.is_employee_survey
+    # An anonymous answer carries neither its link nor its own date (it is counted in the period
+    # the campaign started), and its link keeps only the day it was used: no time joins the two.
     response = Response(
         organization_id=campaign.organization_id, campaign=campaign,
         invitation=None if anonymous else invitation, client=invitation.client,
         metric=main["metric"], score=answers[main["code"]], answers=answers,
         comment=questionnaire.why_text(campaign.questionnaire, answers), language=language[:8],
-        answered_on=timezone.localdate(),
+        answered_on=campaign.started_on if anonymous else timezone.localdate(),
     )
     _save(response)
-    invitation.answered_at = timezone.now()
+    now = timezone.localtime()
+    invitation.answered_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now
     invitation.save(update_fields=["answered_at"])
     if invitation.client is not None:
         _open_case_if_low(response)

@@ -147,8 +147,10 @@ def test_employee_answers_are_anonymous(org_a, make_member, client):
     assert (response.invitation, response.client, response.metric, response.score) == (None, None, "enps", 6)
     assert response.answers == {"score": 6, "why": "Too many meetings", "wellbeing": 7, "one_fix": "Fewer meetings"}
     assert Complaint.objects.count() == 0  # a low eNPS is not a client complaint
+    assert response.answered_on == campaign.started_on  # no date of its own
     invitation.refresh_from_db()
-    assert invitation.answered_at is not None
+    used = timezone.localtime(invitation.answered_at)
+    assert (used.date(), used.hour, used.minute, used.second) == (timezone.localdate(), 0, 0, 0)
 
 
 @pytest.mark.parametrize("kind,data,opens", [
