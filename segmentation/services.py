@@ -86,13 +86,17 @@ def dataset_create(*, organization: Organization, upload: UploadedFile, user=Non
         except FileRefused as refused:
             raise ValidationError(str(refused)) from None
         upload.seek(0)
-        with transaction.atomic():
-            dataset = Dataset(organization=organization, token=secrets.token_hex(16), name=Path(upload.name).name[:255],
-                              size=upload.size, created_by=user if user and user.is_authenticated else None)
-            dataset.file.save(upload.name, upload, save=False)
-            dataset.full_clean()
-            dataset.save()
-            _enqueue_check(dataset, user)
+        dataset = Dataset(organization=organization, token=secrets.token_hex(16), name=Path(upload.name).name[:255],
+                          size=upload.size, created_by=user if user and user.is_authenticated else None)
+        dataset.file.save(upload.name, upload, save=False)
+        try:
+            with transaction.atomic():
+                dataset.full_clean()
+                dataset.save()
+                _enqueue_check(dataset, user)
+        except Exception:
+            dataset.file.delete(save=False)  # no file is left behind without its row
+            raise
     return dataset
 
 

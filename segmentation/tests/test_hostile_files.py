@@ -2,8 +2,10 @@
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -24,6 +26,7 @@ def assert_refused(response, message: str):
     assert message in response.content.decode()
     assert Dataset.objects.count() == 0
     assert Job.objects.count() == 0
+    assert [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()] == []
 
 
 @pytest.fixture
