@@ -22,8 +22,10 @@ CLIENT_COLUMNS = [
 
 def states_at(settlements: pd.DataFrame, as_of: datetime.date, period: int) -> pd.Series:
     """Lifecycle state per client_id on a date (clients without settlements are absent)."""
-    rows = settlements[settlements["date"] <= as_of]
-    one_back, two_back = months_before(as_of, period), months_before(as_of, 2 * period)
+    dates = pd.to_datetime(settlements["date"])
+    rows = settlements.assign(date=dates)[dates <= pd.Timestamp(as_of)]
+    one_back = pd.Timestamp(months_before(as_of, period))
+    two_back = pd.Timestamp(months_before(as_of, 2 * period))
     flags = pd.DataFrame({
         "client_id": rows["client_id"],
         "recent": rows["date"] > one_back,
@@ -46,12 +48,14 @@ def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids
     first_contacts: the first logged contact date per client_id.
     """
     table = pd.DataFrame(0, index=pd.Index(list(client_ids), name="client_id"), columns=CLIENT_COLUMNS, dtype=float)
-    s = settlements[settlements["date"] <= end].copy()
-    s["line"] = s["product_id"].fillna(-1)
-    s = s.sort_values(["client_id", "date"], kind="stable")
+    # datetime64 columns keep every group operation in compiled code.
+    s = settlements.assign(date=pd.to_datetime(settlements["date"]))
+    start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
+    s = s[s["date"] <= end_ts]
+    s = s.assign(line=s["product_id"].fillna(-1)).sort_values(["client_id", "date"], kind="stable")
     first_day = s.groupby("client_id")["date"].transform("min")
     first_of_line = ~s.duplicated(["client_id", "line"])
-    in_period = s["date"] >= start
+    in_period = s["date"] >= start_ts
     kind = pd.Series("repeat", index=s.index)
     kind[first_of_line] = "new_line"
     kind[s["date"] == first_day] = "first_sale"
@@ -72,22 +76,18 @@ def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids
     table["lost"] = ((end_state == LOST) & (start_state != LOST)).astype(float)
     table["potential"] = (end_state == POTENTIAL).astype(float)
 
-    previous = pd.to_datetime(s.groupby("client_id")["date"].shift())
+    previous = s.groupby("client_id")["date"].shift()
     days = s[in_period & previous.notna()]
     # Lost the day before the purchase: the previous one lies on or before (day - 1) - P months.
-    day_before = pd.to_datetime(days["date"]) - pd.Timedelta(days=1)
-    was_lost = previous[days.index] <= day_before - pd.DateOffset(months=period)
+    was_lost = previous[days.index] <= (days["date"] - pd.Timedelta(days=1)) - pd.DateOffset(months=period)
     restored = set(days["client_id"][was_lost])
     table["restored"] = table.index.isin(restored).astype(float)
 
-    contacts = first_contacts.reindex(table.index)
-    first_contact_in = contacts.map(lambda d: isinstance(d, datetime.date) and start <= d <= end)
+    contacts = pd.to_datetime(first_contacts.reindex(table.index))
+    first_contact_in = contacts.between(start_ts, end_ts)
     table["first_contact"] = first_contact_in.astype(float)
-    first_sale_day = table.index.map(s.groupby("client_id")["date"].min())
-    table["converted"] = [
-        float(fc and isinstance(sale, datetime.date) and sale >= contact)
-        for fc, sale, contact in zip(first_contact_in, first_sale_day, contacts)
-    ]
+    first_sale_day = pd.Series(table.index.map(s.groupby("client_id")["date"].min()), index=table.index)
+    table["converted"] = (first_contact_in & (first_sale_day >= contacts)).astype(float)
     return table
 
 

@@ -6,7 +6,8 @@ import pandas as pd
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Min
+from django.db.models import Count, FloatField, Min
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -474,11 +475,9 @@ def _kpi_data(request: HttpRequest, start: datetime.date, end: datetime.date) ->
     clients = selectors.clients_visible_to(request)
     client_rows = list(clients.values_list("pk", "name", "manager__username", "abc_class", "xyz_class"))
     ids = [row[0] for row in client_rows]
-    settlements = pd.DataFrame(
-        list(scoped(request, Settlement).filter(client__in=clients, date__lte=end)
-             .values_list("client_id", "date", "amount", "product_id")),
-        columns=["client_id", "date", "amount", "product_id"],
-    )
+    rows = (scoped(request, Settlement).filter(client__in=clients, date__lte=end)
+            .annotate(value=Cast("amount", FloatField())).values_list("client_id", "date", "value", "product_id"))
+    settlements = pd.DataFrame(list(rows.order_by()), columns=["client_id", "date", "amount", "product_id"])
     settlements["amount"] = settlements["amount"].astype(float)
     settlements["product_id"] = settlements["product_id"].astype(float)
     contacts = scoped(request, Contact).filter(client__in=clients)
@@ -497,14 +496,14 @@ def _kpi_data(request: HttpRequest, start: datetime.date, end: datetime.date) ->
     totals = kpis.manager_totals(per_client, managers)
     for column in ("contacts", "complaints"):
         totals[column] = per_client.groupby(managers.reindex(per_client.index))[column].sum()
-    names = {row[0]: row for row in client_rows}
-    client_table = []
+    info = pd.DataFrame(client_rows, columns=["pk", "name", "manager", "abc", "xyz"]).set_index("pk")
     active = per_client[(per_client["sales_sum"] != 0) | (per_client["contacts"] > 0) | (per_client["lost"] > 0)
                         | (per_client["complaints"] > 0) | (per_client["first_contact"] > 0)]
-    for pk, row in active.sort_values("sales_sum", ascending=False).iterrows():
-        _pk, name, manager, abc, xyz = names[pk]
-        client_table.append({"pk": pk, "name": name, "manager": manager or "—", "klass": f"{abc}{xyz}",
-                             "class_changes": class_changes.get(pk, 0), **row.to_dict()})
+    active = active.join(info).sort_values("sales_sum", ascending=False, kind="stable")
+    active["manager"] = active["manager"].fillna("—")
+    active["klass"] = active["abc"] + active["xyz"]
+    active["class_changes"] = active.index.map(class_changes).fillna(0).astype(int)
+    client_table = active.rename_axis("pk").reset_index().to_dict("records")
     grand = totals.sum(numeric_only=True)
     grand["conversion"] = (100 * grand["converted"] / grand["first_contact"]) if grand["first_contact"] else None
     grand["products_per_client"] = (grand["products"] / grand["buyers"]) if grand["buyers"] else None
