@@ -7,11 +7,13 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm_portal.models import Membership, Role
 from crm_portal.tenancy import scoped
 
 from . import lifecycle
+from .development import development_stage
 from .models import (
     STAGE_ORDER,
     Client,
@@ -28,6 +30,13 @@ from .models import (
 )
 
 EDITOR_ROLES = (Role.MANAGER, Role.SALES_HEAD, Role.ADMIN)
+DEVELOPMENT_LABELS = {
+    "acquisition": _("First acquisition"),
+    "first_sale": _("First sale"),
+    "repeat_first": _("Repeat sales of the first product"),
+    "new_line": _("First sale of another product line"),
+    "repeat_new": _("Repeat sales of the new lines"),
+}
 
 
 def clients_visible_to(request: HttpRequest) -> QuerySet[Client]:
@@ -244,7 +253,9 @@ def client_card(client: Client) -> dict:
     settlements = list(client.settlements.select_related("product")[:TIMELINE_LIMIT])
     class_history = list(client.class_changes.all()[:TIMELINE_LIMIT])
     state_history = list(client.state_changes.all()[:TIMELINE_LIMIT])
+    purchases = client.settlements.values_list("date", "product_id").order_by()
     return {
+        "development": DEVELOPMENT_LABELS[development_stage(purchases)],
         "persons": list(client.persons.all()),
         "products_in_use": products_in_use,
         "totals": monthly_totals(client),

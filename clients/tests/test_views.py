@@ -151,6 +151,7 @@ def test_settlement_form_saves_and_refreshes_the_state(client_as, org_a):
     assert list(c.products.all()) == [tea]
     card = client_as(org_a, Role.ADMIN).get(reverse("clients:card", kwargs={"client_id": c.pk}))
     assert card.context["totals"][0]["total"] == 150.5
+    assert card.context["development"] == "First sale"
 
 
 def test_deal_moves_with_control_points_and_refusal(client_as, org_a):
@@ -330,7 +331,7 @@ def _bulk_client_base(org, manager, n=40):
 
 
 LIST_QUERIES = 11
-CARD_QUERIES = 25
+CARD_QUERIES = 26
 
 
 @pytest.mark.parametrize("n", [5, 40])
