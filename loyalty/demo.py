@@ -169,7 +169,9 @@ def _answer_round(campaign: Campaign, rng: random.Random, progress: float, today
     Invitation.objects.bulk_update(answered, ["answered_at"], batch_size=2000)
     if open_cases:
         for response in Response.objects.filter(campaign=campaign).select_related("client", "campaign"):
-            services._open_case_if_low(response)
+            complaint = services.case_for_low_scores(response)
+            if complaint is not None:
+                Response.objects.filter(pk=response.pk).update(complaint=complaint)
 
 
 def _series(organization, rng, today, *, kind, name, every, rounds, open_cases=True, **filters) -> None:

@@ -234,7 +234,8 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
     The link row is locked, so two submissions of the same link cannot both be recorded.
     """
     invitation = (
-        Invitation.objects.select_for_update(of=("self",)).select_related("campaign", "client")
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("campaign", "client__organization", "client__manager")
         .filter(token=token).first()
     )
     state = link_state(invitation)
@@ -255,30 +256,30 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
         comment=questionnaire.why_text(campaign.questionnaire, answers), language=language[:8],
         answered_on=campaign.started_on if anonymous else timezone.localdate(),
     )
-    _save(response)
+    # The related rows come with the locked link: only the answer's own fields need checking.
+    response.full_clean(exclude=["organization", "campaign", "invitation", "client", "complaint"])
+    if invitation.client is not None:
+        response.complaint = case_for_low_scores(response)
+    response.save()
     now = timezone.localtime()
     invitation.answered_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now
     invitation.save(update_fields=["answered_at"])
-    if invitation.client is not None:
-        _open_case_if_low(response)
     return response, {}
 
 
-def _open_case_if_low(response: Response) -> None:
+def case_for_low_scores(response: Response) -> Complaint | None:
     """Close the loop: a low score opens a case in the client's complaints, owned by its manager."""
     low = questionnaire.low_scores(response.campaign.questionnaire, response.answers)
     if not low:
-        return
+        return None
     client = response.client
     scores = ", ".join(f"{code} {value}" for code, value in low)
-    complaint = complaint_register(
+    return complaint_register(
         organization=client.organization, client=client,
         subject=_("Low score in the survey “%(name)s”: %(scores)s") % {
             "name": response.campaign.name, "scores": scores},
         description=response.comment, source=Complaint.Source.SURVEY, owner=client.manager,
     )
-    response.complaint = complaint
-    response.save(update_fields=["complaint"])
 
 
 @transaction.atomic
