@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import xlsxwriter
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -28,6 +30,14 @@ def safe_cell(value):
 
 
 def xlsx_response(filename: str, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> HttpResponse:
+    response = HttpResponse(
+        xlsx_bytes(sheets), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
     bold = book.add_format({"bold": True})
@@ -38,8 +48,38 @@ def xlsx_response(filename: str, sheets: Sequence[tuple[str, Sequence[str], Iter
             sheet.write_row(number, 0, [safe_cell(v) for v in row])
         sheet.freeze_panes(1, 0)
     book.close()
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return buffer.getvalue()
+
+
+KPI_HEADER = [
+    ("potential", gettext_lazy("Clients at first acquisition")),
+    ("first_contact", gettext_lazy("First contacts in the period")), ("first_sale_n", gettext_lazy("First sales")),
+    ("first_sale_sum", gettext_lazy("First sales, sum")), ("conversion", gettext_lazy("Conversion first contact to purchase, %")),
+    ("repeat_n", gettext_lazy("Repeat sales")), ("repeat_sum", gettext_lazy("Repeat sales, sum")),
+    ("new_line_n", gettext_lazy("First sales in new lines")), ("new_line_sum", gettext_lazy("New lines, sum")),
+    ("products_per_client", gettext_lazy("Products per client")), ("lost", gettext_lazy("Lost clients")),
+    ("restored", gettext_lazy("Restored clients")), ("contacts", gettext_lazy("Contacts")), ("complaints", gettext_lazy("Complaints")),
+]
+
+
+def _num(value):
+    if value is None or value != value:  # NaN
+        return ""
+    return round(float(value), 2)
+
+
+def kpi_sheets(data: dict) -> list:
+    """The two KPI tables (per manager with a total row, per client) as spreadsheet sheets."""
+    labels = [str(label) for _key, label in KPI_HEADER]
+    managers = [[m["manager"], m["clients"], *[_num(m.get(k)) for k, _l in KPI_HEADER]] for m in data["managers"]]
+    managers.append([_("Total"), data["grand"]["clients"], *[_num(data["grand"].get(k)) for k, _l in KPI_HEADER]])
+    client_columns = ["first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum", "products", "lost",
+                      "restored", "contacts", "complaints"]
+    clients = ([c["name"], c["manager"], c["klass"], c["class_changes"], *[_num(c[k]) for k in client_columns]]
+               for c in data["clients"])
+    return [
+        (_("Managers"), [_("Manager"), _("Clients"), *labels], managers),
+        (_("Clients"), [_("Client"), _("Manager"), _("Class"), _("Class changes"), _("First sales, sum"),
+                        _("Repeat sales"), _("Repeat sales, sum"), _("First sales in new lines"), _("New lines, sum"),
+                        _("Products"), _("Lost"), _("Restored"), _("Contacts"), _("Complaints")], clients),
+    ]

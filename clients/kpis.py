@@ -71,8 +71,8 @@ def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids
 
     at_end = states_at(s, end, period)
     before = states_at(s, start - datetime.timedelta(days=1), period)
-    end_state = table.index.map(at_end).fillna(POTENTIAL)
-    start_state = table.index.map(before).fillna(POTENTIAL)
+    end_state = at_end.reindex(table.index).fillna(POTENTIAL)
+    start_state = before.reindex(table.index).fillna(POTENTIAL)
     table["lost"] = ((end_state == LOST) & (start_state != LOST)).astype(float)
     table["potential"] = (end_state == POTENTIAL).astype(float)
 
@@ -86,7 +86,7 @@ def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids
     contacts = pd.to_datetime(first_contacts.reindex(table.index))
     first_contact_in = contacts.between(start_ts, end_ts)
     table["first_contact"] = first_contact_in.astype(float)
-    first_sale_day = pd.Series(table.index.map(s.groupby("client_id")["date"].min()), index=table.index)
+    first_sale_day = s.groupby("client_id")["date"].min().reindex(table.index)
     table["converted"] = (first_contact_in & (first_sale_day >= contacts)).astype(float)
     return table
 

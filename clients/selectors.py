@@ -3,8 +3,9 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+import pandas as pd
+from django.db.models import Count, Exists, FloatField, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Cast, TruncMonth
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,13 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from crm_portal.models import Membership, Role
 from crm_portal.tenancy import scoped
 
-from . import lifecycle
+from . import kpis, lifecycle
 from .development import development_stage
 from .models import (
     STAGE_ORDER,
+    ClassChange,
     Client,
     Complaint,
     ComplaintStep,
+    Contact,
     ContactPerson,
     ControlPoint,
     Deal,
@@ -41,9 +44,18 @@ DEVELOPMENT_LABELS = {
 
 def clients_visible_to(request: HttpRequest) -> QuerySet[Client]:
     """Clients the request's user may see: a manager their own, everyone else all of the organization."""
-    clients = scoped(request, Client)
-    if request.role == Role.MANAGER:
-        clients = clients.filter(manager=request.user)
+    if request.organization is None:
+        return Client.objects.none()
+    return clients_visible(organization=request.organization, user=request.user, role=request.role)
+
+
+def clients_visible(*, organization, user, role: str | None) -> QuerySet[Client]:
+    """The same rule without a request (for jobs): a manager's own clients, else all of the organization."""
+    clients = Client.objects.filter(organization=organization)
+    if role == Role.MANAGER:
+        clients = clients.filter(manager=user)
+    elif role is None:
+        clients = clients.none()
     return clients
 
 
@@ -362,4 +374,50 @@ def home_panel(request: HttpRequest) -> dict:
         "client_count": clients.count(),
         "overdue_count": points.count(),
         "open_complaints": visible_rows(request, Complaint).exclude(status=Complaint.Status.CLOSED).count(),
+    }
+
+
+# KPIs ----------------------------------------------------------------------------------------
+
+
+def kpi_tables(*, organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date) -> dict:
+    """The manager and client KPI tables of a period, for the given clients (section 3 of the domain)."""
+    client_rows = list(clients.values_list("pk", "name", "manager__username", "abc_class", "xyz_class"))
+    ids = [row[0] for row in client_rows]
+    rows = (Settlement.objects.filter(organization=organization).filter(client__in=clients, date__lte=end)
+            .annotate(value=Cast("amount", FloatField())).values_list("client_id", "date", "value", "product_id"))
+    settlements = pd.DataFrame(list(rows.order_by()), columns=["client_id", "date", "amount", "product_id"])
+    settlements["amount"] = settlements["amount"].astype(float)
+    settlements["product_id"] = settlements["product_id"].astype(float)
+    contacts = Contact.objects.filter(organization=organization).filter(client__in=clients)
+    first_contacts = pd.Series(dict(contacts.values("client_id").annotate(first=Min("date")).values_list("client_id", "first")),
+                               dtype=object)
+    period = organization.lifecycle_period_months
+    per_client = kpis.client_kpis(settlements, first_contacts, ids, start, end, period)
+    contact_counts = dict(contacts.filter(date__range=(start, end)).values_list("client_id").annotate(n=Count("id")))
+    complaint_counts = dict(Complaint.objects.filter(organization=organization).filter(client__in=clients, created_at__date__range=(start, end))
+                            .values_list("client_id").annotate(n=Count("id")))
+    class_changes = dict(ClassChange.objects.filter(organization=organization).filter(client__in=clients, as_of__range=(start, end))
+                         .values_list("client_id").annotate(n=Count("id")))
+    per_client["contacts"] = per_client.index.map(contact_counts).fillna(0)
+    per_client["complaints"] = per_client.index.map(complaint_counts).fillna(0)
+    managers = pd.Series({row[0]: row[2] or "—" for row in client_rows})
+    totals = kpis.manager_totals(per_client, managers)
+    for column in ("contacts", "complaints"):
+        totals[column] = per_client.groupby(managers.reindex(per_client.index))[column].sum()
+    info = pd.DataFrame(client_rows, columns=["pk", "name", "manager", "abc", "xyz"]).set_index("pk")
+    active = per_client[(per_client["sales_sum"] != 0) | (per_client["contacts"] > 0) | (per_client["lost"] > 0)
+                        | (per_client["complaints"] > 0) | (per_client["first_contact"] > 0)]
+    active = active.join(info).sort_values("sales_sum", ascending=False, kind="stable")
+    active["manager"] = active["manager"].fillna("—")
+    active["klass"] = active["abc"] + active["xyz"]
+    active["class_changes"] = active.index.map(class_changes).fillna(0).astype(int)
+    client_table = active.rename_axis("pk").reset_index().to_dict("records")
+    grand = totals.sum(numeric_only=True)
+    grand["conversion"] = (100 * grand["converted"] / grand["first_contact"]) if grand["first_contact"] else None
+    grand["products_per_client"] = (grand["products"] / grand["buyers"]) if grand["buyers"] else None
+    return {
+        "managers": [{"manager": m, **r.to_dict()} for m, r in totals.iterrows()],
+        "grand": grand.to_dict(),
+        "clients": client_table,
     }

@@ -724,3 +724,40 @@ def offer_set(*, client: Client, product: Product, status: str, status_date: dat
         client.products.add(product)
     _audit(client=client, user=user, action="offer.set", changes={"product": product.name, "status": status})
     return offer
+
+
+# KPI export --------------------------------------------------------------------------------
+
+KPI_EXPORT_KIND = "clients.kpi_export"
+
+
+def kpi_export_job(job: Job, progress: ProgressCallback) -> dict:
+    """Build the KPI spreadsheet of a period for the user who asked, with their visibility and language."""
+    from django.contrib.auth import get_user_model
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.urls import reverse
+    from django.utils import translation
+
+    from crm_portal.models import Membership
+
+    from .exports import kpi_sheets, xlsx_bytes
+    from .selectors import clients_visible, kpi_tables
+
+    params = job.params
+    start, end = datetime.date.fromisoformat(params["start"]), datetime.date.fromisoformat(params["end"])
+    user = get_user_model().objects.filter(pk=params.get("user_id")).first()
+    membership = Membership.objects.filter(user=user, organization=job.organization).first()
+    clients = clients_visible(organization=job.organization, user=user, role=membership.role if membership else None)
+    with translation.override(params.get("language") or "en"):
+        progress(10, _("Computing the KPIs"))
+        data = kpi_tables(organization=job.organization, clients=clients, start=start, end=end)
+        progress(60, _("Writing the spreadsheet"))
+        content = xlsx_bytes(kpi_sheets(data))
+    name = default_storage.save(f"clients/kpi/{job.organization_id}/kpi-{job.pk}.xlsx", ContentFile(content))
+    return {
+        "file": name,
+        "filename": f"kpi-{start}-{end}.xlsx",
+        "clients": len(data["clients"]),
+        "url": reverse("clients:kpi_download", kwargs={"job_id": job.pk}),
+    }

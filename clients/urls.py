@@ -32,4 +32,6 @@ urlpatterns = [
     path("matrix/", views.matrix, name="matrix"),
     path("matrix/add/", views.catalogue_add, name="catalogue_add"),
     path("kpi/", views.kpi, name="kpi"),
+    path("kpi/export/", views.kpi_export, name="kpi_export"),
+    path("kpi/export/<int:job_id>/", views.kpi_download, name="kpi_download"),
 ]

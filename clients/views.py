@@ -2,27 +2,25 @@
 
 import datetime
 
-import pandas as pd
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, FloatField, Min
-from django.db.models.functions import Cast
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm_portal.models import Role
+from crm_portal.models import Job, Role
 from crm_portal.navigation import panels_for
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
-from . import forms, kpis, selectors, services
-from .exports import xlsx_response
-from .tasks import lifecycle_recompute_enqueue
+from . import forms, selectors, services
+from .exports import KPI_HEADER, xlsx_response
+from .tasks import kpi_export_enqueue, lifecycle_recompute_enqueue
 from .models import (
     STAGE_ORDER,
     ClassChange,
@@ -460,60 +458,6 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
 
 # KPIs --------------------------------------------------------------------------------------
 
-KPI_HEADER = [
-    ("potential", gettext_lazy("Clients at first acquisition")),
-    ("first_contact", gettext_lazy("First contacts in the period")), ("first_sale_n", gettext_lazy("First sales")),
-    ("first_sale_sum", gettext_lazy("First sales, sum")), ("conversion", gettext_lazy("Conversion first contact to purchase, %")),
-    ("repeat_n", gettext_lazy("Repeat sales")), ("repeat_sum", gettext_lazy("Repeat sales, sum")),
-    ("new_line_n", gettext_lazy("First sales in new lines")), ("new_line_sum", gettext_lazy("New lines, sum")),
-    ("products_per_client", gettext_lazy("Products per client")), ("lost", gettext_lazy("Lost clients")),
-    ("restored", gettext_lazy("Restored clients")), ("contacts", gettext_lazy("Contacts")), ("complaints", gettext_lazy("Complaints")),
-]
-
-
-def _kpi_data(request: HttpRequest, start: datetime.date, end: datetime.date) -> dict:
-    clients = selectors.clients_visible_to(request)
-    client_rows = list(clients.values_list("pk", "name", "manager__username", "abc_class", "xyz_class"))
-    ids = [row[0] for row in client_rows]
-    rows = (scoped(request, Settlement).filter(client__in=clients, date__lte=end)
-            .annotate(value=Cast("amount", FloatField())).values_list("client_id", "date", "value", "product_id"))
-    settlements = pd.DataFrame(list(rows.order_by()), columns=["client_id", "date", "amount", "product_id"])
-    settlements["amount"] = settlements["amount"].astype(float)
-    settlements["product_id"] = settlements["product_id"].astype(float)
-    contacts = scoped(request, Contact).filter(client__in=clients)
-    first_contacts = pd.Series(dict(contacts.values("client_id").annotate(first=Min("date")).values_list("client_id", "first")),
-                               dtype=object)
-    period = request.organization.lifecycle_period_months
-    per_client = kpis.client_kpis(settlements, first_contacts, ids, start, end, period)
-    contact_counts = dict(contacts.filter(date__range=(start, end)).values_list("client_id").annotate(n=Count("id")))
-    complaint_counts = dict(scoped(request, Complaint).filter(client__in=clients, created_at__date__range=(start, end))
-                            .values_list("client_id").annotate(n=Count("id")))
-    class_changes = dict(scoped(request, ClassChange).filter(client__in=clients, as_of__range=(start, end))
-                         .values_list("client_id").annotate(n=Count("id")))
-    per_client["contacts"] = per_client.index.map(contact_counts).fillna(0)
-    per_client["complaints"] = per_client.index.map(complaint_counts).fillna(0)
-    managers = pd.Series({row[0]: row[2] or "—" for row in client_rows})
-    totals = kpis.manager_totals(per_client, managers)
-    for column in ("contacts", "complaints"):
-        totals[column] = per_client.groupby(managers.reindex(per_client.index))[column].sum()
-    info = pd.DataFrame(client_rows, columns=["pk", "name", "manager", "abc", "xyz"]).set_index("pk")
-    active = per_client[(per_client["sales_sum"] != 0) | (per_client["contacts"] > 0) | (per_client["lost"] > 0)
-                        | (per_client["complaints"] > 0) | (per_client["first_contact"] > 0)]
-    active = active.join(info).sort_values("sales_sum", ascending=False, kind="stable")
-    active["manager"] = active["manager"].fillna("—")
-    active["klass"] = active["abc"] + active["xyz"]
-    active["class_changes"] = active.index.map(class_changes).fillna(0).astype(int)
-    client_table = active.rename_axis("pk").reset_index().to_dict("records")
-    grand = totals.sum(numeric_only=True)
-    grand["conversion"] = (100 * grand["converted"] / grand["first_contact"]) if grand["first_contact"] else None
-    grand["products_per_client"] = (grand["products"] / grand["buyers"]) if grand["buyers"] else None
-    return {
-        "managers": [{"manager": m, **r.to_dict()} for m, r in totals.iterrows()],
-        "grand": grand.to_dict(),
-        "clients": client_table,
-    }
-
-
 @roles_required(*HEADS, Role.ANALYST)
 def kpi(request: HttpRequest) -> HttpResponse:
     start, end = forms.current_quarter(timezone.localdate())
@@ -522,29 +466,30 @@ def kpi(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             return render(request, "clients/kpi.html", {"form": form})
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    data = _kpi_data(request, start, end)
-    columns = [(key, str(label)) for key, label in KPI_HEADER]
-    if request.GET.get("export") == "xlsx":
-        manager_rows = [[m["manager"], m["clients"], *[_num(m.get(k)) for k, _l in KPI_HEADER]] for m in data["managers"]]
-        manager_rows.append([_("Total"), data["grand"]["clients"], *[_num(data["grand"].get(k)) for k, _l in KPI_HEADER]])
-        client_columns = ["first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum", "products", "lost",
-                          "restored", "contacts", "complaints"]
-        client_rows = [[c["name"], c["manager"], c["klass"], c["class_changes"], *[_num(c[k]) for k in client_columns]]
-                       for c in data["clients"]]
-        return xlsx_response(f"kpi-{start}-{end}.xlsx", [
-            (_("Managers"), [_("Manager"), _("Clients"), *[label for _k, label in columns]], manager_rows),
-            (_("Clients"), [_("Client"), _("Manager"), _("Class"), _("Class changes"), _("First sales, sum"),
-                            _("Repeat sales"), _("Repeat sales, sum"), _("First sales in new lines"),
-                            _("New lines, sum"), _("Products"), _("Lost"), _("Restored"), _("Contacts"),
-                            _("Complaints")], client_rows),
-        ])
+    data = selectors.kpi_tables(organization=request.organization, clients=selectors.clients_visible_to(request),
+                                start=start, end=end)
     return render(request, "clients/kpi.html", {
-        "form": form, "start": start, "end": end, "columns": columns, "query": request.GET.urlencode(),
+        "form": form, "start": start, "end": end, "columns": [(key, str(label)) for key, label in KPI_HEADER],
         "clients_shown": data["clients"][:300], **data,
     })
 
 
-def _num(value):
-    if value is None or value != value:  # NaN
-        return ""
-    return round(float(value), 2)
+@roles_required(*HEADS, Role.ANALYST)
+@require_POST
+def kpi_export(request: HttpRequest) -> HttpResponse:
+    """Queue the KPI spreadsheet of a period as a job; its page links to the file when ready."""
+    form = forms.PeriodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("clients:kpi")
+    job = kpi_export_enqueue(organization=request.organization, user=request.user,
+                             start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    return redirect("jobs:detail", job_id=job.pk)
+
+
+@roles_required(*HEADS, Role.ANALYST)
+def kpi_download(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_for_org_or_404(request, Job.objects.filter(kind=services.KPI_EXPORT_KIND, status=Job.Status.SUCCEEDED),
+                             pk=job_id)
+    return FileResponse(default_storage.open(job.result["file"], "rb"), as_attachment=True,
+                        filename=job.result["filename"])

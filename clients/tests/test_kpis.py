@@ -77,3 +77,9 @@ def test_restored_boundary():
                          columns=["client_id", "date", "amount", "product_id"])
     table = client_kpis(frame, pd.Series(dtype=object), [1, 2], START, END, period=3)
     assert table["restored"].to_dict() == {1: 0, 2: 1}
+
+
+def test_no_settlements_at_all():
+    empty = pd.DataFrame([], columns=["client_id", "date", "amount", "product_id"])
+    table = client_kpis(empty, pd.Series({7: D("2026-02-01")}, dtype=object), [7], START, END, period=3)
+    assert table.loc[7, ["potential", "first_contact", "converted", "sales_sum", "lost"]].tolist() == [1, 1, 0, 0, 0]

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from clients import services
+from clients import selectors, services
 from clients.lifecycle import lifecycle_state
 from clients.models import (
     AuditEntry,
@@ -25,7 +25,8 @@ from clients.models import (
 )
 from clients.selectors import state_conditions
 from clients.tests.factories import make_client, settle
-from crm_portal.models import Role
+from crm_portal.jobs import run_job
+from crm_portal.models import Job, Role
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date.today()
@@ -305,7 +306,7 @@ def test_list_as_of_filter_and_export(client_as, org_a):
     assert [(r[0], r[8]) for r in rows[1:]] == [("'=Old buyer", "New"), ("Never", "Potential")]
 
 
-def test_kpi_page_and_bad_period(client_as, org_a):
+def test_kpi_page_and_bad_period(client_as, org_a, org_b):
     c = make_client(org_a, "C")
     settle(c, TODAY)
     head = client_as(org_a, Role.SALES_HEAD)
@@ -313,10 +314,33 @@ def test_kpi_page_and_bad_period(client_as, org_a):
     assert "The period must start before it ends." in bad.content.decode()
     page = head.get(reverse("clients:kpi"), {"start": (TODAY - dt.timedelta(days=5)).isoformat(), "end": TODAY.isoformat()})
     assert page.context["grand"]["first_sale_n"] == 1
-    export = head.get(reverse("clients:kpi"), {"start": TODAY.isoformat(), "end": TODAY.isoformat(), "export": "xlsx"})
-    book = openpyxl.load_workbook(io.BytesIO(export.content))
+    response = head.post(reverse("clients:kpi_export"), {"start": TODAY.isoformat(), "end": TODAY.isoformat()})
+    job = Job.objects.get(kind="clients.kpi_export")
+    assert response["Location"] == reverse("jobs:detail", kwargs={"job_id": job.pk})
+    run_job(job.pk, services.kpi_export_job)  # what the worker does
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    assert job.result["url"] == reverse("clients:kpi_download", kwargs={"job_id": job.pk})
+    download = head.get(job.result["url"])
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
     assert book.sheetnames == ["Managers", "Clients"]
-    assert list(book["Managers"].iter_rows(values_only=True))[-1][0] == "Total"
+    assert list(book["Managers"].iter_rows(values_only=True))[-1][:3] == ("Total", 1, 0)
+    assert [row[0] for row in book["Clients"].iter_rows(values_only=True)] == ["Client", "C"]
+    assert client_as(org_b, Role.SALES_HEAD).get(job.result["url"]).status_code == 404
+
+
+def test_kpi_export_of_a_manager_covers_only_their_clients(client_as, org_a, make_member):
+    manager = make_member(org_a, Role.MANAGER)
+    make_client(org_a, "Mine", manager=manager)
+    make_client(org_a, "Not mine")
+    job = Job.objects.create(organization=org_a, kind="clients.kpi_export",
+                             params={"start": "2026-01-01", "end": "2026-03-31", "user_id": manager.pk, "language": "ru"})
+    run_job(job.pk, services.kpi_export_job)
+    job.refresh_from_db()
+    assert job.result["clients"] == 0 and job.status == "succeeded"
+    data = selectors.kpi_tables(organization=org_a, clients=selectors.clients_visible(organization=org_a, user=manager,
+                                role=Role.MANAGER), start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
+    assert data["grand"]["clients"] == 1
 
 
 def _bulk_client_base(org, manager, n=40):
