@@ -75,7 +75,8 @@ def check_answers(questionnaire: Mapping, data: Mapping[str, str]) -> tuple[dict
                 continue
             answers[code] = raw
         else:
-            answers[code] = raw[:MAX_TEXT]
+            # NUL cannot be stored in a text column and has no place in a comment.
+            answers[code] = raw.replace("\x00", "")[:MAX_TEXT]
     return answers, errors
 
 

@@ -1,6 +1,7 @@
 """Writes of the survey side: campaigns, personal links, answers, closing the loop, IQS grades."""
 
 import datetime
+import re
 import secrets
 from collections.abc import Mapping
 
@@ -30,8 +31,18 @@ def _save(obj) -> None:
     obj.save()
 
 
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
 def _new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def invitation_by_token(token: str, queryset=None) -> Invitation | None:
+    """The link with this token; None for anything that cannot be one of our tokens."""
+    if not TOKEN_SHAPE.fullmatch(token or ""):
+        return None
+    return (queryset if queryset is not None else Invitation.objects).filter(token=token).first()
 
 
 # Campaigns and personal links ---------------------------------------------------------------
@@ -233,11 +244,8 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
 
     The link row is locked, so two submissions of the same link cannot both be recorded.
     """
-    invitation = (
-        Invitation.objects.select_for_update(of=("self",))
-        .select_related("campaign", "client__organization", "client__manager")
-        .filter(token=token).first()
-    )
+    invitation = invitation_by_token(token, Invitation.objects.select_for_update(of=("self",)).select_related(
+        "campaign", "client__organization", "client__manager"))
     state = link_state(invitation)
     if state != "open":
         raise LinkUnusable(state)

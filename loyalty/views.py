@@ -211,7 +211,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     """A respondent's personal link: one answer, then a thank-you; no login, fit for a phone."""
     if request.method == "POST" and not throttle.allow(request):
         return _link_page(request, "throttled")
-    invitation = Invitation.objects.select_related("campaign").filter(token=token).first()
+    invitation = services.invitation_by_token(token, Invitation.objects.select_related("campaign"))
     if invitation is None and not throttle.allow(request):
         return _link_page(request, "throttled")
     state = services.link_state(invitation)

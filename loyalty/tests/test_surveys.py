@@ -286,3 +286,18 @@ def test_daily_round_repeats_and_reminds_in_every_organization(org_a, clients):
     assert daily_task() == {"repeated": 1, "reminded": 3}
     assert Campaign.objects.filter(round_number=2, kind="nps").count() == 1
     assert daily_task() == {"repeated": 0, "reminded": 0}
+
+
+@pytest.mark.parametrize("token", ["abc%00def", "x" * 300, "%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82", "'; DROP TABLE x; --"])
+def test_odd_tokens_answer_404_never_500(client, org_a, token):
+    assert client.get(f"/loyalty/s/{token}/").status_code == 404
+    assert client.post(f"/loyalty/s/{token}/", {"score": "5"}).status_code == 404
+
+
+def test_a_comment_with_control_characters_is_stored_clean(client, org_a, clients):
+    invitation = start(org_a).invitations.first()
+    url = reverse("loyalty:respond", kwargs={"token": invitation.token})
+    assert client.post(url, {"score": "8\x00", "why": "ok"}).status_code == 400
+    assert client.post(url, {"score": "8", "why": "fine\x00 " + "x" * 3000}).status_code == 302
+    comment = Response.objects.get().comment
+    assert comment.startswith("fine x") and len(comment) == 2000
