@@ -203,15 +203,15 @@ def _full(organization, users, programme, scorecard) -> None:
         manager = users.get("demo-manager") or (managers[0] if managers else None)
         segments = {s.name: s for s in Segment.objects.filter(organization=organization)}
         products = {p.name: p for p in Product.objects.filter(organization=organization)}
-        _series(organization, rng, today, kind=Campaign.Kind.NPS, name=FULL_MARK, every=3, rounds=8,
+        _series(organization, rng, today, kind=Campaign.Kind.NPS, name=FULL_MARK, every=3, rounds=9,
                 manager=manager)
         if "Offices" in segments:
             _series(organization, rng, today, kind=Campaign.Kind.CSAT, name="Half-yearly CSAT, offices",
-                    every=6, rounds=4, segment=segments["Offices"])
+                    every=6, rounds=5, segment=segments["Offices"])
         if "Hotels" in segments:
             _series(organization, rng, today, kind=Campaign.Kind.CES, name="Ease of ordering, hotels", every=3,
-                    rounds=8, segment=segments["Hotels"])
-        _series(organization, rng, today, kind=Campaign.Kind.ENPS, name="Staff eNPS", every=6, rounds=4)
+                    rounds=9, segment=segments["Hotels"])
+        _series(organization, rng, today, kind=Campaign.Kind.ENPS, name="Staff eNPS", every=6, rounds=5)
         if "Coffee machines" in products:
             _series(organization, rng, today, kind=Campaign.Kind.PRODUCT, name="Coffee machines: satisfaction",
                     every=12, rounds=2, product=products["Coffee machines"])
