@@ -109,7 +109,8 @@ def bench_store(runs: int) -> list[float]:
         for _ in range(runs):
             started = time.perf_counter()
             with transaction.atomic():
-                run_store(organization=organization, source="file", dataset=None, params={}, as_of=pd.Timestamp.now().date(),
+                run_store(organization=organization, source="file", dataset=None, params={"a": 0.5, "b": 0.8},
+                          as_of=pd.Timestamp.now().date(),
                           wide=wide, result=result)
             times.append(time.perf_counter() - started)
     finally:
@@ -123,6 +124,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline-runs", type=int, default=3)
     parser.add_argument("--skip-db", action="store_true")
+    parser.add_argument("--skip-files", action="store_true", help="Only the database part.")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     files = {"wide 100,000 x 24": OUT / "segmentation_wide_100k.xlsx", "long 1,000,000 rows": OUT / "segmentation_long_1m.xlsx"}
@@ -132,6 +134,8 @@ def main() -> None:
             started = time.perf_counter()
             builders[label](path)
             print(f"built {path.name}: {path.stat().st_size / 1048576:.1f} MB in {time.perf_counter() - started:.1f} s")
+    if args.skip_files:
+        files = {}
     print(f"\n{'file':<22}{'size MB':>9}{'abcxyz median s':>17}{'peak MB':>9}{'openpyxl read s':>17}{'ratio':>8}")
     for label, path in files.items():
         runs = [timed_command(path, OUT / f"{path.stem}-result.xlsx") for _ in range(args.runs)]

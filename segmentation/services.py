@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -366,13 +368,14 @@ def run_store(*, organization: Organization, source: str, dataset: Dataset | Non
 
 
 def _copy(rows: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    rows.to_csv(buffer, index=False, header=False, na_rep="\\N", float_format="%.17g")
+    """COPY the rows in CSV written by Arrow (text quoted, so "" stays an empty string; nulls unquoted)."""
+    buffer = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.Table.from_pandas(rows, preserve_index=False), buffer, pa_csv.WriteOptions(include_header=False))
     columns = ", ".join(f'"{c}"' for c in rows.columns)
     table = ClientClass._meta.db_table
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
-            copy.write(buffer.getvalue())
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue().to_pybytes())
 
 
 # ------------------------------------------------------------------ import into the register
