@@ -489,7 +489,8 @@ def kpi_export(request: HttpRequest) -> HttpResponse:
 
 @roles_required(*HEADS, Role.ANALYST)
 def kpi_download(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_for_org_or_404(request, Job.objects.filter(kind=services.KPI_EXPORT_KIND, status=Job.Status.SUCCEEDED),
-                             pk=job_id)
+    job = get_for_org_or_404(request, Job, pk=job_id)
+    if job.kind != services.KPI_EXPORT_KIND or job.status != Job.Status.SUCCEEDED:
+        return redirect("jobs:detail", job_id=job.pk)  # not a finished export: its page says why
     return FileResponse(default_storage.open(job.result["file"], "rb"), as_attachment=True,
                         filename=job.result["filename"])

@@ -327,6 +327,9 @@ def test_kpi_page_and_bad_period(client_as, org_a, org_b):
     assert list(book["Managers"].iter_rows(values_only=True))[-1][:3] == ("Total", 1, 0)
     assert [row[0] for row in book["Clients"].iter_rows(values_only=True)] == ["Client", "C"]
     assert client_as(org_b, Role.SALES_HEAD).get(job.result["url"]).status_code == 404
+    other_job = Job.objects.create(organization=org_a, kind="clients.lifecycle")
+    not_export = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:kpi_download", kwargs={"job_id": other_job.pk}))
+    assert not_export["Location"] == reverse("jobs:detail", kwargs={"job_id": other_job.pk})
 
 
 def test_kpi_export_of_a_manager_covers_only_their_clients(client_as, org_a, make_member):
