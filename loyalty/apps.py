@@ -1,8 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-ANALYSTS = ("sales_head", "analyst", "admin")
-
 
 class LoyaltyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"

@@ -29,8 +29,6 @@ ACTIVE = {lifecycle.NEW, lifecycle.REGULAR, lifecycle.RENEWED}
 LONG_STANDING_MONTHS = 12
 CLV_HORIZON_MONTHS = 36
 MAX_PERIODS = 36
-SURVEY_METRICS = ("nps", "csat", "ces", "ces_easy", "enps")
-CLIENT_METRICS = ("churn", "retention", "loyalty_index", "regular_clients", "long_standing_share", "clv")
 
 
 def period_bounds(kind: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
