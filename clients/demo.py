@@ -212,10 +212,15 @@ def _people_and_contacts(organization, clients, managers, rng, today, size) -> N
     people, contacts, points = [], [], []
     for index, client in enumerate(clients):
         for n in range(rng.randint(1, 2)):
+            birthday = datetime.date(rng.randint(1960, 1998), rng.randint(1, 12), rng.randint(1, 28))
+            if index % 11 == 0 and n == 0:
+                # The greeting points below are for these people's birthdays, which fall this week.
+                soon = today + datetime.timedelta(days=index % 5)
+                birthday = datetime.date(1984, soon.month, soon.day)
             people.append(ContactPerson(
                 organization=organization, client=client, name=rng.choice(PEOPLE), position=rng.choice(["Owner", "Buyer", "Director"]),
                 phone=f"+7 900 {rng.randint(1000000, 9999999)}", email=f"person{index}-{n}@example.com",
-                birthday=datetime.date(rng.randint(1960, 1998), rng.randint(1, 12), rng.randint(1, 28)),
+                birthday=birthday,
             ))
         for _n in range(rng.randint(0, 3)):
             day = today - datetime.timedelta(days=rng.randint(0, 400))
