@@ -59,7 +59,7 @@ class Table:
         return column_letter(self.first_column + position)
 
     def label(self, position: int) -> str:
-        text = header_text(self.header[position]) if position < len(self.header) else ""
+        text = header_label(self.header[position]) if position < len(self.header) else ""
         return f"{self.letter(position)} ({text})" if text else self.letter(position)
 
 
@@ -132,6 +132,15 @@ def header_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip() if value is not None else ""
+
+
+def header_label(value) -> str:
+    """A header as a person reads it: a month written as a date (or Excel day number) as 2025-01."""
+    if isinstance(value, (int, float, date)) and not isinstance(value, bool):
+        period = parse_month(value)
+        if period is not None:
+            return str(period)
+    return header_text(value)
 
 
 # ---------------------------------------------------------------- reading

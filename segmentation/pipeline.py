@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from .abcxyz import abc_xyz
 from .export import write_xlsx
 from .guards import Container, Limits, check_file
-from .parsing import LONG, Mapping, Parsed, Table, detect_mapping, header_text, read_table, settlements_to_wide, to_quarters, validate
+from .parsing import LONG, Mapping, Parsed, Table, detect_mapping, header_label, header_text, read_table, settlements_to_wide, to_quarters, validate
 
 Progress = Callable[[int, str], None]
 RESULT_COLUMNS = ["client", "total", "share", "cum_share", "abc", "cv", "xyz"]
@@ -127,7 +127,7 @@ def rejected_frame(loaded: Loaded) -> pd.DataFrame:
     """The rows with problems, as they were in the file, with the row number and the reasons."""
     table = loaded.table
     positions = np.array(sorted(loaded.reasons), dtype=np.int64)
-    headers = [header_text(h) or table.letter(i) for i, h in enumerate(table.header)]
+    headers = [header_label(h) or table.letter(i) for i, h in enumerate(table.header)]
     rows = table.data.iloc[positions] if len(positions) else table.data.iloc[0:0]
     frame = pd.DataFrame({_("Row"): table.row_numbers[positions] if len(positions) else []})
     for position, name in enumerate(headers):

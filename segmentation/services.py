@@ -28,7 +28,7 @@ from .abcxyz import abc_xyz
 from .export import write_xlsx
 from .guards import FileRefused, check_file
 from .models import ClientClass, Dataset, Run, SegmentationSettings
-from .parsing import LONG, WIDE, Mapping, header_text, to_quarters
+from .parsing import LONG, WIDE, Mapping, header_label, header_text, to_quarters
 from .pipeline import Loaded, Params, classify, load, rejected_frame
 
 PREVIEW_ROWS = 50
@@ -197,7 +197,7 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
         sheet=loaded.sheet,
         sheets=[s.name for s in loaded.container.sheets],
         mapping=loaded.mapping.as_dict() | {"confirmed": bool(dataset.mapping.get("confirmed"))},
-        header=[header_text(h) for h in loaded.table.header],
+        header=[header_label(h) for h in loaded.table.header],
         preview=_preview(loaded),
         problems=[p.as_dict() for p in parsed.problems[:STORED_PROBLEMS]],
         problem_count=loaded.problem_count,

@@ -197,3 +197,22 @@ def test_export_keeps_numbers_and_neutralises_text(tmp_path):
     write_xlsx({"S": frame}, path)
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     assert rows[1:] == [["'=1+2", 1.5], ["'+7", -2.0], ["'-x", ""], ["'@SUM(A1)", 0.0], ["ok", 3.0]]
+
+
+def test_date_headers_shared_strings_and_a_table_that_starts_at_b3(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "excel-like.xlsx"
+    book = xlsxwriter.Workbook(str(path))  # shared strings and date cells, as Excel writes them
+    sheet = book.add_worksheet("Лист1")
+    month = book.add_format({"num_format": "mmm yyyy"})
+    sheet.write_string(2, 1, "Контрагент")
+    for offset, day in enumerate([datetime(2025, 1, 1), datetime(2025, 2, 1), datetime(2025, 3, 1)]):
+        sheet.write_datetime(2, 2 + offset, day, month)
+    sheet.write_row(3, 1, ["Ромашка", 10, 20, 30])
+    sheet.write_row(4, 1, ["Лютик", 5, "пять", 5])
+    book.close()
+    loaded = load(path, today=TODAY)
+    assert [str(parse_month(h)) for h in loaded.table.header[1:]] == ["2025-01", "2025-02", "2025-03"]
+    assert (loaded.mapping.shape, loaded.mapping.client, loaded.mapping.months) == (WIDE, 0, [1, 2, 3])
+    assert [(p.row, p.column, p.value) for p in loaded.parsed.problems] == [(5, "D (2025-02)", "пять")]
