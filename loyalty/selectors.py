@@ -82,6 +82,18 @@ def breakdown(request: HttpRequest, period_kind: str, metric: str) -> dict:
     return {"period": latest, "rows": dict(table)}
 
 
+def slice_trends(request: HttpRequest, period_kind: str, metric: str) -> dict:
+    """{dimension: {slice name: {"x": [...], "y": [...]}}}: one line per segment, class, manager, product."""
+    lines: dict[str, dict[str, dict]] = defaultdict(dict)
+    rows = scoped(request, MetricValue).filter(period_kind=period_kind, metric=metric).exclude(
+        dimension=MetricValue.Dimension.ALL).order_by("dimension", "label", "period_start")
+    for dimension, label, start, value in rows.values_list("dimension", "label", "period_start", "value"):
+        line = lines[dimension].setdefault(label, {"x": [], "y": []})
+        line["x"].append(start.isoformat())
+        line["y"].append(value)
+    return dict(lines)
+
+
 def _visible_responses(request: HttpRequest) -> QuerySet[Response]:
     responses = scoped(request, Response)
     if request.role == Role.MANAGER:

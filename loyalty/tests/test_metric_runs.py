@@ -142,3 +142,13 @@ def test_overview_shows_distribution_and_comments_per_role(client_as, org_a, bas
     # A manager reads only its own clients' answers: A belongs to another manager here.
     manager_page = client_as(org_a, Role.MANAGER).get(reverse("loyalty:overview")).content.decode()
     assert "Late again" not in manager_page and "Good team" not in manager_page
+
+
+@pytest.mark.django_db
+def test_slice_trends_give_one_line_per_segment(client_as, org_a, base):
+    metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    web = client_as(org_a, Role.SALES_HEAD)
+    chart = web.get(reverse("loyalty:overview") + "?metric=churn").context["chart"]
+    s1 = chart["slices"]["segment"]["S1"]
+    assert s1["x"][-2:] == ["2026-02-01", "2026-03-01"] and s1["y"][-1] == 50.0
+    assert chart["slices"]["segment"]["S2"]["y"][-1] is None

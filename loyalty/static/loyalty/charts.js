@@ -2,6 +2,20 @@
 // data-metrics from the JSON in #loyalty-trends (written by json_script; no inline scripts).
 (function () {
   "use strict";
+  function dateAxis(traces) {
+    var axis = { type: "date", tickformat: "%Y-%m" };
+    var days = [];
+    traces.forEach(function (trace) { days = days.concat(trace.x); });
+    days.sort();
+    if (days[0] === days[days.length - 1]) {
+      // One period only: widen the axis so that it shows months, not fractions of a second.
+      var day = new Date(days[0]);
+      axis.range = [new Date(day.getTime() - 45 * 864e5).toISOString().slice(0, 10),
+                    new Date(day.getTime() + 45 * 864e5).toISOString().slice(0, 10)];
+      axis.dtick = "M1";
+    }
+    return axis;
+  }
   function draw() {
     if (!window.Plotly) { return; }
     var source = document.getElementById("loyalty-trends");
@@ -14,20 +28,23 @@
       }).filter(function (trace) { return trace.x.length > 0; });
       if (traces.length === 0) { element.classList.add("d-none"); return; }
       element.setAttribute("data-drawn", "1");
-      var xaxis = { type: "date", tickformat: "%Y-%m" };
-      var days = [];
-      traces.forEach(function (trace) { days = days.concat(trace.x); });
-      days.sort();
-      if (days[0] === days[days.length - 1]) {
-        // One period only: widen the axis so that it shows months, not fractions of a second.
-        var day = new Date(days[0]);
-        xaxis.range = [new Date(day.getTime() - 45 * 864e5).toISOString().slice(0, 10),
-                       new Date(day.getTime() + 45 * 864e5).toISOString().slice(0, 10)];
-      }
       window.Plotly.newPlot(element, traces, {
         title: { text: element.getAttribute("data-title") || "", font: { size: 14 } },
         height: 280, margin: { l: 45, r: 10, t: 36, b: 40 },
-        legend: { orientation: "h", y: -0.25 }, xaxis: xaxis
+        legend: { orientation: "h", y: -0.25 }, xaxis: dateAxis(traces)
+      }, { displaylogo: false, responsive: true });
+    });
+    document.querySelectorAll(".loyalty-slices").forEach(function (element) {
+      var lines = (data.slices || {})[element.getAttribute("data-dimension")] || {};
+      var traces = Object.keys(lines).map(function (label) {
+        return { x: lines[label].x, y: lines[label].y, name: label, type: "scatter", mode: "lines+markers" };
+      });
+      if (traces.length === 0) { return; }
+      element.setAttribute("data-drawn", "1");
+      window.Plotly.newPlot(element, traces, {
+        title: { text: element.getAttribute("data-title") || "", font: { size: 13 } },
+        height: 260, margin: { l: 40, r: 10, t: 32, b: 30 }, showlegend: traces.length <= 8,
+        legend: { orientation: "h", y: -0.2 }, xaxis: dateAxis(traces)
       }, { displaylogo: false, responsive: true });
     });
     var histogram = document.getElementById("campaign-histogram");
