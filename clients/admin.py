@@ -35,7 +35,7 @@ class ComplaintAdmin(TenantAdmin):
 
 
 for model in (
-    models.Segment, models.Product, models.RefusalReason, models.ContactPerson, models.ClassChange,
+    models.Segment, models.Product, models.RefusalReason, models.ContactPerson, models.ClassChange, models.DealDocument,
     models.StateChange, models.Contact, models.DealEvent, models.ControlPoint, models.SatisfactionAssessment,
     models.ComplaintStep, models.Offer, models.AuditEntry,
 ):

@@ -263,6 +263,12 @@ def _deals(organization, clients, reasons, rng, today, size) -> None:
                                         date=today + datetime.timedelta(days=4), note="Client asked for other volumes")
             if deal.stage == "event" and deal.amount and n % 3 == 0 and deal.status == Deal.Status.OPEN:
                 services.deal_deviation(deal=deal, kind=DealEvent.Kind.PART_PAYMENT, user=user, amount=deal.amount / 2)
+        documents = {1: ["offer"], 2: ["offer", "contract"], 3: ["offer", "contract", "invoice"]}.get(min(steps, 3), [])
+        if target == 7:
+            documents += ["act", "questionnaire"]
+        for kind in documents:
+            services.deal_document_add(deal=deal, kind=kind, number=f"{kind[:3].upper()}-{n + 1}",
+                                       date=today - datetime.timedelta(days=rng.randint(0, 30)), user=user)
         if target == 6:
             services.deal_refuse(deal=deal, reason=reasons[n % len(reasons)], user=user)
 

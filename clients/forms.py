@@ -14,6 +14,7 @@ from .models import (
     Contact,
     ContactPerson,
     ControlPoint,
+    DealDocument,
     DealEvent,
     LifecycleState,
     Offer,
@@ -153,6 +154,13 @@ class DealDeviationForm(forms.Form):
     kind = forms.ChoiceField(label=_("What happened"), choices=DEVIATIONS)
     date = date_field(_("Date (retry or amended offer due)"), required=False)
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class DealDocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Document"), choices=DealDocument.Kind.choices)
+    number = forms.CharField(label=_("Number"), max_length=64, required=False)
+    date = date_field(_("Date"), initial=timezone.localdate)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 

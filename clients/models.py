@@ -300,6 +300,34 @@ class DealEvent(TenantModel):
         ordering = ["-created_at", "-id"]
 
 
+class DealDocument(TenantModel):
+    """A document of a deal: its kind, number and date (the file itself lives in the accounting system)."""
+
+    class Kind(models.TextChoices):
+        MINUTES = "minutes", _("Meeting minutes")
+        OFFER = "offer", _("Commercial offer")
+        CONTRACT = "contract", _("Contract")
+        INVOICE = "invoice", _("Invoice")
+        ACT = "act", _("Act of acceptance")
+        QUESTIONNAIRE = "questionnaire", _("Satisfaction questionnaire")
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    number = models.CharField(_("number"), max_length=64, blank=True)
+    date = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("deal document")
+        verbose_name_plural = _("deal documents")
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}".strip()
+
+
 class ControlPoint(TenantModel):
     class Kind(models.TextChoices):
         MINUTES = "minutes", _("Meeting minutes sent")

@@ -25,6 +25,7 @@ from .models import (
     ContactPerson,
     ControlPoint,
     Deal,
+    DealDocument,
     DealEvent,
     Offer,
     Product,
@@ -214,6 +215,9 @@ def timeline(client: Client, *, settlements: list, class_changes: list, state_ch
     for e in DealEvent.objects.filter(deal__client=client).select_related("deal", "author").order_by("-date", "-id")[:n]:
         stage = e.get_to_stage_display() or e.get_from_stage_display()
         add(e.date, "deal", f"{e.deal.title}: {e.get_kind_display()} ({stage})", e.deal, e.author)
+    for d in DealDocument.objects.filter(deal__client=client).select_related("deal", "author")[:n]:
+        number = f" № {d.number}" if d.number else ""
+        add(d.date, "document", f"{d.deal.title}: {d.get_kind_display()}{number}", d.deal, d.author)
     for s in settlements:
         doc = f" · {s.document}" if s.document else ""
         add(s.date, "settlement", f"{s.amount:,.2f}{doc}" + (f" · {s.product.name}" if s.product else ""))

@@ -25,6 +25,7 @@ from .models import (
     ContactPerson,
     ControlPoint,
     Deal,
+    DealDocument,
     DealEvent,
     Offer,
     Product,
@@ -528,6 +529,22 @@ def _close_points(deal: Deal) -> None:
     deal.control_points.filter(done_at__isnull=True).exclude(
         kind__in=[ControlPoint.Kind.SURVEY, ControlPoint.Kind.NEXT_CONTACT]
     ).update(done_at=timezone.now())
+
+
+@transaction.atomic
+def deal_document_add(*, deal: Deal, kind: str, date: datetime.date, number: str = "", note: str = "",
+                      user=None) -> DealDocument:
+    """Record a document of a deal; sending the minutes settles the client's open "minutes" points."""
+    document = DealDocument(organization_id=deal.organization_id, deal=deal, kind=kind, date=date, number=number,
+                            note=note, author=_user_or_none(user))
+    _save(document)
+    if kind == DealDocument.Kind.MINUTES:
+        ControlPoint.objects.filter(client=deal.client, kind=ControlPoint.Kind.MINUTES, done_at__isnull=True).update(
+            done_at=timezone.now()
+        )
+    _audit(client=deal.client, deal=deal, user=user, action="deal.document",
+           changes={"kind": kind, "number": number, "date": date.isoformat()})
+    return document
 
 
 @transaction.atomic

@@ -305,6 +305,8 @@ def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
         "advance_form": forms_given.get("advance_form") or forms.DealAdvanceForm(),
         "refuse_form": forms_given.get("refuse_form") or forms.DealRefuseForm(organization=request.organization),
         "deviation_form": forms_given.get("deviation_form") or forms.DealDeviationForm(),
+        "document_form": forms_given.get("document_form") or forms.DealDocumentForm(),
+        "documents": deal.documents.select_related("author"),
         "can_edit": selectors.can_edit(request),
         "next_stage": Stage(STAGE_ORDER[deal.stage_index + 1]).label if deal.stage_index + 1 < len(STAGE_ORDER) else None,
         "stage_names": [(s, Stage(s).label) for s in STAGE_ORDER],
@@ -341,6 +343,14 @@ def deal_refuse(request: HttpRequest, deal_id: int) -> HttpResponse:
     return _deal_action(request, deal, forms.DealRefuseForm(request.POST, organization=request.organization),
                         "refuse_form", lambda d: services.deal_refuse(deal=deal, user=request.user, **d),
                         _("Refusal recorded."))
+
+
+@roles_required(*EDITORS)
+@require_POST
+def deal_document_add(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal(request, deal_id)
+    return _deal_action(request, deal, forms.DealDocumentForm(request.POST), "document_form",
+                        lambda d: services.deal_document_add(deal=deal, user=request.user, **d), _("Document recorded."))
 
 
 @roles_required(*EDITORS)

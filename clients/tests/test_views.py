@@ -358,7 +358,7 @@ def _bulk_client_base(org, manager, n=40):
 
 
 LIST_QUERIES = 11
-CARD_QUERIES = 26
+CARD_QUERIES = 27
 
 
 @pytest.mark.parametrize("n", [5, 40])
@@ -418,3 +418,22 @@ def test_catalogue_duplicates_are_refused(client_as, org_a):
     assert "Unknown list." in response.content.decode()
     assert list(Product.objects.values_list("name", flat=True)) == ["Tea"]
     assert client_as(org_a, Role.MANAGER).post(reverse("clients:catalogue_add"), {"catalogue": "product", "name": "X"}).status_code == 403
+
+
+def test_deal_documents_and_minutes(client_as, org_a):
+    c = make_client(org_a, "C")
+    deal = services.deal_create(client=c, title="D")
+    services.contact_create(client=c, kind="meeting", date=TODAY, summary="visit")
+    admin = client_as(org_a, Role.ADMIN)
+    url = reverse("clients:deal_document_add", kwargs={"deal_id": deal.pk})
+    response = admin.post(url, {"kind": "passport", "date": TODAY.isoformat()})
+    assert "Select a valid choice" in response.content.decode()
+    response = admin.post(url, {"kind": "minutes", "date": "yesterday"})
+    assert "Enter a valid date." in response.content.decode()
+    assert deal.documents.count() == 0
+    assert ControlPoint.objects.get(client=c, kind="minutes").done_at is None
+    admin.post(url, {"kind": "minutes", "number": "M-1", "date": TODAY.isoformat()})
+    assert ControlPoint.objects.get(client=c, kind="minutes").done_at is not None
+    card = admin.get(reverse("clients:card", kwargs={"client_id": c.pk})).context
+    assert any(item["kind"] == "document" and item["text"] == "D: Meeting minutes № M-1" for item in card["timeline"])
+    assert AuditEntry.objects.filter(deal=deal, action="deal.document").count() == 1
