@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
+from .formtools import form_apply
 from .forms import DemoJobForm, MembershipAddForm, MembershipRoleForm, OrganizationSettingsForm
 from .jobs import job_enqueue
 from .models import Job, Membership, Role
@@ -46,28 +47,13 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     return redirect(next_url)
 
 
-def _apply(request: HttpRequest, form, action) -> bool:
-    """Run a service; turn its ValidationError into form errors instead of a 500."""
-    try:
-        action()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
-        return False
-    return True
-
-
 @roles_required(Role.ADMIN)
 def organization_settings(request: HttpRequest) -> HttpResponse:
     organization = request.organization
     form = OrganizationSettingsForm(request.POST or None, instance=organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _apply(
-            request,
+        if form_apply(
             form,
             lambda: services.organization_update(
                 organization=organization,
@@ -95,8 +81,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
     form = MembershipAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _apply(
-            request,
+        if form_apply(
             form,
             lambda: services.membership_add(
                 organization=request.organization,
@@ -116,8 +101,8 @@ def member_add(request: HttpRequest) -> HttpResponse:
 def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = get_for_org_or_404(request, Membership, pk=membership_id)
     form = MembershipRoleForm(request.POST)
-    if form.is_valid() and _apply(
-        request, form, lambda: services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
+    if form.is_valid() and form_apply(
+        form, lambda: services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
     ):
         messages.success(request, _("Role changed."))
     else:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from crm_portal.jobs import job_enqueue
 from crm_portal.models import Role
 from crm_portal.tenancy import get_for_org_or_404, public_view, roles_required, scoped
-from crm_portal.views import _apply
+from crm_portal.formtools import form_apply
 
 from . import exports, ledger, questionnaire, selectors, services, throttle
 from .forms import (
@@ -107,7 +107,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
                 reminder_after_days=data["reminder_after_days"], recurrence_months=data["recurrence_months"],
             )
 
-        if _apply(request, form, start):
+        if form_apply(form, start):
             campaign = created["campaign"]
             messages.success(request, _("The campaign has started: %(n)s personal links were created.")
                              % {"n": campaign.invitations.count()})
@@ -247,7 +247,7 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
         if request.role not in HEADS:
             raise PermissionDenied
         created = {}
-        if form.is_valid() and _apply(request, form, lambda: created.setdefault("s", services.scorecard_create(
+        if form.is_valid() and form_apply(form, lambda: created.setdefault("s", services.scorecard_create(
                 organization=request.organization, name=form.cleaned_data["name"]))):
             return redirect("loyalty:scorecard_detail", scorecard_id=created["s"].pk)
     return render(request, "loyalty/scorecard_list.html", {
@@ -268,7 +268,7 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
             raise PermissionDenied
         if "criterion-text" in request.POST:
             criterion_form = CriterionForm(request.POST, prefix="criterion")
-            if criterion_form.is_valid() and _apply(request, criterion_form, lambda: services.criterion_add(
+            if criterion_form.is_valid() and form_apply(criterion_form, lambda: services.criterion_add(
                     scorecard=scorecard, **criterion_form.cleaned_data)):
                 messages.success(request, _("Criterion added."))
                 return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
@@ -277,7 +277,7 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
             if grade_form.is_valid():
                 data = grade_form.cleaned_data
                 saved = {}
-                if _apply(request, grade_form, lambda: saved.setdefault("g", services.dialogue_grade(
+                if form_apply(grade_form, lambda: saved.setdefault("g", services.dialogue_grade(
                         scorecard=scorecard, manager=data["manager"], graded_by=request.user,
                         graded_on=data["graded_on"], marks=grade_form.marks(), client=data["client"],
                         note=data["note"]))):
@@ -308,13 +308,13 @@ def programme(request: HttpRequest) -> HttpResponse:
             tier_form = TierForm(request.POST, prefix="tier")
             if current is None:
                 tier_form.add_error(None, _("Set up the programme before its tiers."))
-            elif tier_form.is_valid() and _apply(request, tier_form, lambda: ledger.tier_save(
+            elif tier_form.is_valid() and form_apply(tier_form, lambda: ledger.tier_save(
                     programme=current, **tier_form.cleaned_data)):
                 messages.success(request, _("Tier saved."))
                 return redirect("loyalty:programme")
             form = ProgrammeForm(instance=current, prefix="programme")
         elif form.is_valid():
-            if _apply(request, form, lambda: ledger.programme_save(organization=request.organization, **form.cleaned_data)):
+            if form_apply(form, lambda: ledger.programme_save(organization=request.organization, **form.cleaned_data)):
                 messages.success(request, _("Programme saved."))
                 return redirect("loyalty:programme")
     accounts = selectors.accounts_visible_to(request).order_by("-balance", "client__name")
@@ -355,7 +355,7 @@ def point_account(request: HttpRequest, point_account_id: int) -> HttpResponse:
     form = RedeemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _apply(request, form, lambda: ledger.points_redeem(client=account.client, points=data["points"],
+        if form_apply(form, lambda: ledger.points_redeem(client=account.client, points=data["points"],
                                                      user=request.user, note=data["note"])):
             messages.success(request, _("%(n)s points redeemed.") % {"n": data["points"]})
             return redirect("loyalty:point_account", point_account_id=account.pk)

@@ -12,6 +12,13 @@ for required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_U
         raise ImproperlyConfigured(f"{required} must be set in production")
 
 DEBUG = False
+
+# A cache shared by every web process, so per-address limits (survey flood guard) hold across
+# workers: CACHE_URL if given, else the Redis that serves as the broker.
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+_cache_url = os.environ.get("CACHE_URL") or os.environ["CELERY_BROKER_URL"]
+if _cache_url.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
