@@ -3,7 +3,7 @@
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.core.files.storage import default_storage
@@ -371,9 +371,11 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         status = ""
     page = Paginator(selectors.complaint_list(request, status), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = dict(selectors.visible_rows(request, Complaint).values_list("status").annotate(n=Count("id")))
+    sources = dict(selectors.visible_rows(request, Complaint).values_list("source").annotate(n=Count("id")))
     total = sum(counts.values())
     clients = selectors.clients_visible_to(request).count()
     return render(request, "clients/complaint_list.html", {
+        "sources": [(label, sources.get(value, 0)) for value, label in Complaint.Source.choices],
         "page": page, "status": status, "query": f"status={status}" if status else "", "statuses": [(s, label, counts.get(s, 0)) for s, label in Complaint.Status.choices],
         "complaining_share": (100.0 * selectors.visible_rows(request, Complaint).values("client").distinct().count() / clients)
         if clients else None, "total": total,
@@ -426,7 +428,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
     editable = request.role in HEADS
     if request.method == "POST":
         if not editable:
-            return HttpResponse(status=403)
+            raise PermissionDenied
         cells = []
         for key in request.POST.getlist("cell"):
             try:

@@ -254,6 +254,11 @@ def test_complaint_advance_form_needs_a_cause(client_as, org_a):
     assert "Write down the cause found before saying it is removed." in response.content.decode()
     complaint.refresh_from_db()
     assert complaint.status == "investigating"
+    services.complaint_register(organization=org_a, client=c, subject="T", source="survey")
+    listing = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:complaints"), {"status": "registered"})
+    assert [x.subject for x in listing.context["page"]] == ["T"]
+    assert listing.context["sources"] == [("Registered by staff", 1), ("Low satisfaction score", 0), ("Survey answer", 1)]
+    assert listing.context["complaining_share"] == 100.0
 
 
 def test_matrix_maturity_and_next_offers(client_as, org_a, org_b):
@@ -262,6 +267,9 @@ def test_matrix_maturity_and_next_offers(client_as, org_a, org_b):
     head = client_as(org_a, Role.SALES_HEAD)
     head.post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{beans.pk}", f"{segment.pk}-{tea.pk}", f"{segment.pk}-{cups.pk}"]})
     assert set(segment.target_products.all()) == {beans, tea, cups}
+    assert client_as(org_a, Role.MANAGER).post(reverse("clients:matrix"), {"cell": []}).status_code == 403
+    assert segment.target_products.count() == 3
+    head = client_as(org_a, Role.SALES_HEAD)
     foreign = Product.objects.create(organization=org_b, name="Foreign")
     head.post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{foreign.pk}"]})
     assert set(segment.target_products.all()) == {beans, tea, cups}
