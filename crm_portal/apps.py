@@ -10,6 +10,8 @@ class CrmPortalConfig(AppConfig):
         (_("Jobs"), "jobs:list", None),
         (_("Organization"), "org:settings", ("admin",)),
     ]
+    # Job kind -> the name a person reads on the jobs pages.
+    job_kinds = {"demo.count": _("Test job")}
     # (template, roles or None, dotted path of a function request -> context, or None)
     home_panels = [
         ("crm_portal/panels/role.html", None, "crm_portal.selectors.home_role_panel"),

@@ -117,3 +117,14 @@ class Job(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def kind_label(self) -> str:
+        """What a person calls this kind of job, from the `job_kinds` of the app that runs it."""
+        from django.apps import apps
+
+        for config in apps.get_app_configs():
+            label = getattr(config, "job_kinds", {}).get(self.kind)
+            if label:
+                return str(label)
+        return self.kind

@@ -112,3 +112,15 @@ def test_server_error_page_needs_no_database():
     response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_jobs_pages_name_the_kind_in_the_reader_s_language(client_as, org_a, job):
+    from crm_portal.models import Job as JobModel
+
+    JobModel.objects.filter(pk=job.pk).update(kind="demo.count")
+    client = client_as(org_a, Role.MANAGER)
+    english = client.get(reverse("jobs:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'<a href="{reverse("jobs:detail", args=[job.pk])}">{job.pk}</a></td>\n      <td>Test job</td>' in english
+    client.post(reverse("set_language"), {"language": "ru"})
+    russian = client.get(reverse("jobs:detail", args=[job.pk])).content.decode()
+    assert "Тестовое задание #" in russian
