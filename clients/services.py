@@ -127,6 +127,30 @@ def client_update(*, client: Client, user=None, products: Iterable[Product] | No
 
 
 @transaction.atomic
+def clients_assign(*, organization: Organization, client_ids: Iterable[int], manager, user=None) -> int:
+    """Give clients to a manager (a sales head's job); every change is audited."""
+    from crm_portal.models import Membership, Role
+
+    ids = sorted(set(client_ids))
+    if not ids:
+        raise ValidationError(_("Tick the clients to assign."))
+    if not Membership.objects.filter(user=manager, organization=organization,
+                                     role__in=[Role.MANAGER, Role.SALES_HEAD]).exists():
+        raise ValidationError(_("Clients can only be given to a manager or a sales head of the organization."))
+    clients = list(Client.objects.filter(organization=organization, pk__in=ids).select_related("manager"))
+    if len(clients) != len(ids):
+        raise ValidationError(_("Some of the ticked clients are not in this organization."))
+    moved = [c for c in clients if c.manager_id != manager.pk]
+    Client.objects.filter(pk__in=[c.pk for c in moved]).update(manager=manager, updated_at=timezone.now())
+    AuditEntry.objects.bulk_create([
+        AuditEntry(organization=organization, client=c, user=_user_or_none(user), action="client.assigned",
+                   changes={"manager": [c.manager.username if c.manager else "", manager.username]})
+        for c in moved
+    ])
+    return len(moved)
+
+
+@transaction.atomic
 def contact_person_create(*, client: Client, name: str, position: str = "", phone: str = "", email: str = "",
                           birthday: datetime.date | None = None, user=None) -> ContactPerson:
     person = ContactPerson(organization_id=client.organization_id, client=client, name=name, position=position,

@@ -8,6 +8,7 @@ app_name = "clients"
 urlpatterns = [
     path("", views.client_list, name="list"),
     path("new/", views.client_create, name="create"),
+    path("assign/", views.clients_assign, name="assign"),
     path("lifecycle/recompute/", views.lifecycle_recompute, name="lifecycle_recompute"),
     path("<int:client_id>/", views.client_card, name="card"),
     path("<int:client_id>/edit/", views.client_edit, name="edit"),

@@ -102,6 +102,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "form": form, "page": page, "query": query.urlencode(), "wanted": wanted, "states": states,
         "can_edit": selectors.can_edit(request),
         "can_recompute": request.role in (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN),
+        "can_assign": request.role in HEADS,
+        "managers": _managers(request) if request.role in HEADS else [],
     })
 
 
@@ -111,6 +113,26 @@ def lifecycle_recompute(request: HttpRequest) -> HttpResponse:
     """Queue a recompute of every client's lifecycle state as of today; show the job's progress."""
     job = lifecycle_recompute_enqueue(organization=request.organization, user=request.user)
     return redirect("jobs:detail", job_id=job.pk)
+
+
+@roles_required(*HEADS)
+@require_POST
+def clients_assign(request: HttpRequest) -> HttpResponse:
+    manager = selectors.organization_managers(request.organization).filter(pk=request.POST.get("manager") or None).first()
+    try:
+        ids = [int(x) for x in request.POST.getlist("client")]
+        if manager is None:
+            raise ValidationError(_("Choose the manager to give the clients to."))
+        moved = services.clients_assign(organization=request.organization, client_ids=ids, manager=manager,
+                                        user=request.user)
+    except ValueError:
+        messages.error(request, _("The list was sent in a broken form; nothing was changed."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(n)s clients given to %(manager)s.") % {"n": moved, "manager": manager.username})
+    back = request.POST.get("back", "")
+    return redirect(reverse("clients:list") + (f"?{back}" if back else ""))
 
 
 @roles_required(*EDITORS)

@@ -445,3 +445,27 @@ def test_deal_documents_and_minutes(client_as, org_a):
     card = admin.get(reverse("clients:card", kwargs={"client_id": c.pk})).context
     assert any(item["kind"] == "document" and item["text"] == "D: Meeting minutes № M-1" for item in card["timeline"])
     assert AuditEntry.objects.filter(deal=deal, action="deal.document").count() == 1
+
+
+def test_head_assigns_clients_to_a_manager(client_as, org_a, org_b, make_member):
+    manager = make_member(org_a, Role.MANAGER)
+    analyst = make_member(org_a, Role.ANALYST)
+    a, b = make_client(org_a, "A"), make_client(org_a, "B", manager=manager)
+    foreign = make_client(org_b, "F")
+    head = client_as(org_a, Role.SALES_HEAD)
+    url = reverse("clients:assign")
+    for data, message in [
+        ({"manager": manager.pk}, "Tick the clients to assign."),
+        ({"manager": manager.pk, "client": [a.pk, foreign.pk]}, "Some of the ticked clients are not in this organization."),
+        ({"manager": analyst.pk, "client": [a.pk]}, "Choose the manager to give the clients to."),
+        ({"manager": manager.pk, "client": ["x"]}, "The list was sent in a broken form"),
+    ]:
+        assert message in head.post(url, data, follow=True).content.decode()
+    assert Client.objects.get(pk=a.pk).manager is None and AuditEntry.objects.count() == 0
+    response = head.post(url, {"manager": manager.pk, "client": [a.pk, b.pk], "back": "state=new"})
+    assert response["Location"] == reverse("clients:list") + "?state=new"
+    assert set(Client.objects.filter(manager=manager).values_list("name", flat=True)) == {"A", "B"}
+    assert list(AuditEntry.objects.values_list("client__name", "action", "changes")) == [
+        ("A", "client.assigned", {"manager": ["", manager.username]})
+    ]
+    assert client_as(org_a, Role.MANAGER).post(url, {"manager": manager.pk, "client": [a.pk]}).status_code == 403
