@@ -125,4 +125,5 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     page.goto("/clients/?as_of=2020-01-01")
     expect(page.locator("#as-of-note")).to_be_visible()
     expect(page.locator("#client-table tbody tr").first).to_contain_text(re.compile("Потенциальный"))
+    shot(page, "list-as-of-ru")
     assert page.errors == []
