@@ -128,7 +128,9 @@ def _client_metrics(collector: Collector, facts: dict[int, ClientFacts], start: 
             "start": state_start in ACTIVE,
             "end": state_end in ACTIVE,
             "lost": state_start in ACTIVE and state_end == lifecycle.LOST,
-            "new": start <= first <= end and state_end in ACTIVE,
+            # Acquired in the period: active at its end but not at its start, i.e. new clients and
+            # clients won back ("renewed"); the rest of the active ones were kept from the start.
+            "acquired": state_end in ACTIVE and state_start not in ACTIVE,
             "buyer": bool(in_period),
             "repeat": bool(in_period) and first < start,
             "regular": state_end == lifecycle.REGULAR,
@@ -149,7 +151,7 @@ def _client_metrics(collector: Collector, facts: dict[int, ClientFacts], start: 
         churn = metrics.churn_rate(start_n, int(t["lost"]))
         collector.put("churn", dimension, key, label, churn, start_n)
         collector.put("retention", dimension, key, label,
-                      metrics.retention_rate(start_n, end_n, int(t["new"])), start_n)
+                      metrics.retention_rate(start_n, end_n, int(t["acquired"])), start_n)
         collector.put("loyalty_index", dimension, key, label,
                       metrics.loyalty_index(int(t["repeat"]), int(t["buyer"])), int(t["buyer"]))
         collector.put("regular_clients", dimension, key, label, float(t["regular"]), int(t["regular"]))

@@ -69,11 +69,20 @@ def churn_rate(at_start: int, lost: int) -> float | None:
     return _percent(lost, at_start)
 
 
-def retention_rate(start: int, end: int, new: int) -> float | None:
-    """(clients at end - new clients acquired in the period) / clients at start."""
-    if min(start, end, new) < 0 or new > end:
-        raise ValueError("counts must be non-negative and new clients cannot exceed the clients at the end")
-    return _percent(end - new, start)
+def retention_rate(start: int, end: int, acquired: int) -> float | None:
+    """(clients at end - clients acquired in the period) / clients at start, in 0-100.
+
+    `acquired` counts every client active at the end that was not active at the start: new
+    clients and clients won back during the period (lifecycle "renewed") alike. What remains,
+    end - acquired, are the clients kept from the start, so it never exceeds `start` and the
+    rate never exceeds 100 %. Counts that break this are refused rather than shown as 110 %.
+    """
+    if min(start, end, acquired) < 0 or acquired > end:
+        raise ValueError("counts must be non-negative and acquired clients cannot exceed the clients at the end")
+    if end - acquired > start:
+        raise ValueError("clients kept (at end - acquired) cannot exceed the clients at the start: "
+                         "count won-back clients among the acquired")
+    return _percent(end - acquired, start)
 
 
 def loyalty_index(repeat_clients: int, all_clients: int) -> float | None:

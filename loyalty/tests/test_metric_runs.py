@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from clients.models import Segment
-from crm_portal.models import Job, Role
+from crm_portal.models import Job, Organization, Role
 from loyalty import metric_runs, services
 from loyalty.models import Campaign, DialogueGrade, MetricValue, Response
 
@@ -75,6 +75,37 @@ def test_march_by_hand(org_a, base):
     # sum of f^t over 36 months = 0.980392; A: 500 + 500/15 x 0.980392 = 532.68;
     # C: 300 + 300 x 0.980392 = 594.12; mean 563.4.
     assert value(org_a, "clv", march) == (563.4, 2)
+
+
+@pytest.mark.django_db
+def test_retention_counts_a_won_back_client_as_acquired(org_a, base):
+    # D bought in June 2025, then nothing until March 2026: lost at the start of March (as of
+    # 28 Feb, nothing since 28 Nov), renewed at its end (bought in March, and before 31 Aug).
+    d = make_client(org_a, "D", abc_class="C")
+    pay(d, D(2025, 6, 10), "100")
+    pay(d, D(2026, 3, 12), "100")
+    metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    march = D(2026, 3, 1)
+    # Start: A, B. End: A, C (new), D (won back). Acquired: C and D. (3 - 2) / 2 = 50 %
+    # (with only C counted as acquired it read (3 - 1) / 2 = 100 %).
+    assert value(org_a, "retention", march) == (50.0, 2)
+    assert value(org_a, "churn", march) == (50.0, 2)
+    assert value(org_a, "retention", march, "abc", "C") == (0.0, 1)  # B lost, D won back: 0 kept of 1
+    values = MetricValue.objects.filter(metric="retention", value__isnull=False).values_list("value", flat=True)
+    assert values and all(0.0 <= v <= 100.0 for v in values)
+
+
+@pytest.mark.django_db
+def test_retention_of_the_demo_data_stays_within_0_and_100(org_a):
+    from django.core.management import call_command
+
+    call_command("seed_demo", small=True, verbosity=0)
+    for organization in Organization.objects.filter(slug__in=["demo", "other"]):
+        for kind in ("month", "quarter"):
+            metric_runs.metrics_compute(organization=organization, period_kind=kind)
+    values = list(MetricValue.objects.filter(metric="retention", value__isnull=False)
+                  .values_list("value", flat=True))
+    assert values and max(values) <= 100.0 and min(values) >= 0.0
 
 
 @pytest.mark.django_db

@@ -57,6 +57,19 @@ def test_churn_retention_and_the_empty_start():
         metrics.retention_rate(10, 3, 4)
 
 
+def test_retention_counts_won_back_clients_among_the_acquired():
+    # Start: 10 active. During the period 2 are lost, 3 brand-new clients arrive and 2 lapsed
+    # clients are won back ("renewed"). End: 10 - 2 + 3 + 2 = 13 active; acquired = 3 + 2 = 5;
+    # kept = 13 - 5 = 8 of 10 = 80 % (counting only the brand-new ones gave (13 - 3) / 10 = 100 %).
+    assert metrics.retention_rate(10, 13, 5) == 80.0
+    # Nobody lost: 100 %, never more; everybody lost, only won-back ones at the end: 0 %.
+    assert metrics.retention_rate(10, 12, 2) == 100.0
+    assert metrics.retention_rate(4, 3, 3) == 0.0
+    # Won-back clients left out of the acquired would mean more kept clients than there were.
+    with pytest.raises(ValueError, match="won-back"):
+        metrics.retention_rate(10, 13, 2)
+
+
 def test_loyalty_index_and_long_standing_share():
     assert metrics.loyalty_index(3, 8) == 37.5
     assert metrics.loyalty_index(0, 0) is None
