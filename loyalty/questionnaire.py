@@ -47,7 +47,8 @@ def check_answers(questionnaire: Mapping, data: Mapping[str, str]) -> tuple[dict
     """(answers, errors): answers by question code; errors by code, as message keys.
 
     The scored question is required; other questions are optional. A scale answer must be a
-    whole number within the scale, a choice one of its options.
+    whole number within the scale, a choice one of its options, a text at most MAX_TEXT
+    characters ("too_long" otherwise).
     """
     answers: dict = {}
     errors: dict = {}
@@ -76,7 +77,12 @@ def check_answers(questionnaire: Mapping, data: Mapping[str, str]) -> tuple[dict
             answers[code] = raw
         else:
             # NUL cannot be stored in a text column and has no place in a comment.
-            answers[code] = raw.replace("\x00", "")[:MAX_TEXT]
+            text = raw.replace("\x00", "")
+            if len(text) > MAX_TEXT:
+                # Refused, not cut: the respondent decides what to keep of a long comment.
+                errors[code] = "too_long"
+                continue
+            answers[code] = text
     return answers, errors
 
 

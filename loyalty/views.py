@@ -201,6 +201,8 @@ def _questions(campaign: Campaign, language: str, data=None, errors=None) -> lis
         }
         if question["type"] == "scale":
             item["points"] = [str(v) for v in range(question["min"], question["max"] + 1)]
+        if question["type"] == "text":
+            item["max_length"] = questionnaire.MAX_TEXT
         if question["type"] == "choice":
             item["choices"] = [(o["value"], questionnaire.localized(o, language)) for o in question["options"]]
         items.append(item)

@@ -298,6 +298,34 @@ def test_a_comment_with_control_characters_is_stored_clean(client, org_a, client
     invitation = start(org_a).invitations.first()
     url = reverse("loyalty:respond", kwargs={"token": invitation.token})
     assert client.post(url, {"score": "8\x00", "why": "ok"}).status_code == 400
-    assert client.post(url, {"score": "8", "why": "fine\x00 " + "x" * 3000}).status_code == 302
-    comment = Response.objects.get().comment
-    assert comment.startswith("fine x") and len(comment) == 2000
+    assert client.post(url, {"score": "8", "why": "fine\x00 ok"}).status_code == 302
+    assert Response.objects.get().comment == "fine ok"
+
+
+@pytest.mark.parametrize("language,message", [
+    ("en", "Please shorten your answer to at most 2000 characters."),
+    ("ru", "Пожалуйста, сократите ответ до 2000 символов."),
+])
+def test_a_comment_over_2000_characters_is_refused_and_nothing_is_written(client, org_a, clients, language,
+                                                                        message):
+    invitation = start(org_a).invitations.get(client=clients[0])
+    url = reverse("loyalty:respond", kwargs={"token": invitation.token})
+    page = client.post(url, {"score": "3", "why": "x" * 2001}, HTTP_ACCEPT_LANGUAGE=language)
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert message in text and 'id="respond-errors"' in text
+    assert 'maxlength="2000"' in text
+    assert Response.objects.count() == 0 and Complaint.objects.count() == 0
+    invitation.refresh_from_db()
+    assert invitation.answered_at is None
+    # Exactly 2000 characters is accepted, whole.
+    assert client.post(url, {"score": "3", "why": "y" * 2000}).status_code == 302
+    assert len(Response.objects.get().comment) == 2000
+    assert len(Complaint.objects.get().description) == 2000
+
+
+def test_long_comments_are_shortened_in_the_overview(client_as, org_a, clients):
+    invitation = start(org_a).invitations.get(client=clients[0])
+    services.response_submit(token=invitation.token, data={"score": "9", "why": "z" * 2000})
+    page = client_as(org_a, Role.SALES_HEAD).get(reverse("loyalty:overview")).content.decode()
+    assert "“" + "z" * 299 + "…”" in page and "z" * 300 not in page
