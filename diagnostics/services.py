@@ -129,6 +129,8 @@ def action_create(
         raise ValidationError(_("This question is not part of the questionnaire."))
     if not _is_member(assessment.organization, owner):
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
+    if due_date < timezone.localdate():
+        raise ValidationError({"due_date": _("The due date cannot be in the past: choose today or a later day.")})
     action = Action(
         organization=assessment.organization, assessment=assessment, item_key=item_key, title=title.strip(),
         owner=owner, due_date=due_date, created_by=created_by,

@@ -149,6 +149,7 @@ def assessment_report(request: HttpRequest, assessment_id: int) -> HttpResponse:
         "report": selectors.report(assessment),
         "may_plan": _may_plan(request, assessment),
         "users": users,
+        "today": timezone.localdate(),
         "earlier": selectors.earlier_assessments(request, assessment)[:20],
         "progress": selectors.progress_of(assessment),
         "survey": selectors.survey_summary(assessment) if assessment.version.definition["scoring"]["rule"] == "enps" else None,

@@ -5,7 +5,9 @@ import io
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from crm_portal.models import Role
@@ -462,3 +464,35 @@ def test_load_instruments_command_reports_versions_and_creates_none_for_unchange
     assert len(lines) == 10 and "controllability: v1" in lines
     assert "(new)" not in out.getvalue()
     assert InstrumentVersion.objects.count() == 10
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("en", "The due date cannot be in the past: choose today or a later day."),
+    ("ru", "Срок не может быть в прошлом: выберите сегодняшний или более поздний день."),
+])
+def test_an_action_due_in_the_past_is_refused_and_nothing_is_written(client, manager, audit, language, message):
+    client.force_login(manager)
+    url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
+    response = client.post(url, {"item_key": "funnel", "title": "Late", "owner": manager.pk, "due_date": "2020-01-01"},
+                           follow=True, HTTP_ACCEPT_LANGUAGE=language)
+    page = response.content.decode()
+    assert message in page
+    assert "Action planned" not in page and "Действие запланировано" not in page
+    assert not Action.objects.exists()
+    assert "Late" not in client.get(reverse("diagnostics:actions")).content.decode()
+    with pytest.raises(ValidationError) as refused:
+        services.action_create(assessment=audit, item_key="funnel", title="Late", owner=manager,
+                               due_date=timezone.localdate() - datetime.timedelta(days=1), created_by=manager)
+    assert refused.value.message_dict == {"due_date": ["The due date cannot be in the past: choose today or a later day."]}
+    assert not Action.objects.exists()
+    today = services.action_create(assessment=audit, item_key="funnel", title="Today", owner=manager,
+                                   due_date=timezone.localdate(), created_by=manager)
+    assert list(Action.objects.values_list("pk", flat=True)) == [today.pk]
+
+
+def test_the_due_date_field_starts_at_today(client, org_a, manager, audit):
+    _fill_all(audit, manager, "-")
+    services.assessment_complete(assessment=audit, user=manager)
+    client.force_login(manager)
+    page = client.get(reverse("diagnostics:report", kwargs={"assessment_id": audit.pk})).content.decode()
+    assert f'name="due_date" min="{timezone.localdate().isoformat()}" required' in page
