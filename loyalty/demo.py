@@ -1,7 +1,7 @@
 """Demo data of the loyalty app: surveys with answers, cases from low scores, IQS, a programme.
 
 `small`: a few rows of every kind a loyalty URL names, in any organization, in well under 2 s.
-`full`: two years of quarterly NPS, half-yearly CSAT and eNPS, quarterly CES, a yearly product
+`full`: two years of quarterly NPS to every client, half-yearly CSAT and eNPS, quarterly CES, a yearly product
 survey and an "ideal supplier" round over the demo client base; cases from the latest round's low scores (older answers
 predate the loop); a programme with silver, gold and platinum tiers and a point ledger built
 month by month; graded dialogues; and the metrics computed per month and per quarter.
@@ -199,12 +199,11 @@ def _full(organization, users, programme, scorecard) -> None:
     if not complete.exists():
         Campaign.objects.filter(organization=organization).filter(
             Q(trigger=Campaign.Trigger.MANUAL) | Q(trigger=Campaign.Trigger.RECURRENCE)).delete()
-        managers, head = _graders(organization, users)
-        manager = users.get("demo-manager") or (managers[0] if managers else None)
         segments = {s.name: s for s in Segment.objects.filter(organization=organization)}
         products = {p.name: p for p in Product.objects.filter(organization=organization)}
-        _series(organization, rng, today, kind=Campaign.Kind.NPS, name=FULL_MARK, every=3, rounds=9,
-                manager=manager)
+        # The NPS goes to the whole client base: every manager's clients answer, so the manager,
+        # segment and class slices of the overview cover everybody (it once went to one manager's).
+        _series(organization, rng, today, kind=Campaign.Kind.NPS, name=FULL_MARK, every=3, rounds=9)
         if "Offices" in segments:
             _series(organization, rng, today, kind=Campaign.Kind.CSAT, name="Half-yearly CSAT, offices",
                     every=6, rounds=5, segment=segments["Offices"])

@@ -68,6 +68,21 @@ def latest_values(request: HttpRequest, period_kind: str) -> list[dict]:
     return cards
 
 
+def _slice_label(dimension: str, key: str, label: str) -> str:
+    """The stored name of a slice, but in the reader's language for the "none" slices.
+
+    Labels are stored when the metrics are computed (by a worker, in English); the slices of
+    clients with no segment, class or manager are named here, at reading time.
+    """
+    if key:
+        return label
+    return {
+        MetricValue.Dimension.SEGMENT: _("No segment"),
+        MetricValue.Dimension.ABC: _("No class"),
+        MetricValue.Dimension.MANAGER: _("Nobody"),
+    }.get(dimension, label)
+
+
 def breakdown(request: HttpRequest, period_kind: str, metric: str) -> dict:
     """The latest period of `metric`, by every slice: {dimension: [rows]}."""
     values = scoped(request, MetricValue).filter(period_kind=period_kind, metric=metric)
@@ -78,7 +93,10 @@ def breakdown(request: HttpRequest, period_kind: str, metric: str) -> dict:
     for row in values.filter(period_start=latest).exclude(dimension=MetricValue.Dimension.ALL).order_by(
         "dimension", "label"
     ):
+        row.label = _slice_label(row.dimension, row.key, row.label)
         table[row.dimension].append(row)
+    for rows in table.values():
+        rows.sort(key=lambda row: (row.key == "", row.label.casefold()))  # "no class" and the like last
     return {"period": latest, "rows": dict(table)}
 
 
@@ -87,8 +105,8 @@ def slice_trends(request: HttpRequest, period_kind: str, metric: str) -> dict:
     lines: dict[str, dict[str, dict]] = defaultdict(dict)
     rows = scoped(request, MetricValue).filter(period_kind=period_kind, metric=metric).exclude(
         dimension=MetricValue.Dimension.ALL).order_by("dimension", "label", "period_start")
-    for dimension, label, start, value in rows.values_list("dimension", "label", "period_start", "value"):
-        line = lines[dimension].setdefault(label, {"x": [], "y": []})
+    for dimension, key, label, start, value in rows.values_list("dimension", "key", "label", "period_start", "value"):
+        line = lines[dimension].setdefault(_slice_label(dimension, key, label), {"x": [], "y": []})
         line["x"].append(start.isoformat())
         line["y"].append(value)
     return dict(lines)

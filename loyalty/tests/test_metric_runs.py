@@ -183,3 +183,23 @@ def test_slice_trends_give_one_line_per_segment(client_as, org_a, base):
     s1 = chart["slices"]["segment"]["S1"]
     assert s1["x"][-2:] == ["2026-02-01", "2026-03-01"] and s1["y"][-1] == 50.0
     assert chart["slices"]["segment"]["S2"]["y"][-1] is None
+
+
+@pytest.mark.django_db
+def test_slices_without_segment_class_or_manager_are_named_in_the_readers_language(client_as, org_a, base):
+    e = make_client(org_a, "E")  # no segment, no class, no manager
+    pay(e, D(2026, 3, 5), "100")
+    answers(org_a, Campaign.objects.get(name="NPS"), "nps", [9], D(2026, 3, 20), client=e)
+    metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    assert MetricValue.objects.filter(dimension="abc", key="", metric="nps").get().label == "No class"
+    web = client_as(org_a, Role.SALES_HEAD)
+    page = web.get(reverse("loyalty:overview") + "?metric=nps", HTTP_ACCEPT_LANGUAGE="ru")
+    rows = page.context["breakdown"]["rows"]
+    assert [(r.label, r.value, r.count) for r in rows["abc"]] == [("A", 25.0, 4), ("Без класса", 100.0, 1)]
+    assert [(r.label, r.count) for r in rows["segment"]] == [("S1", 4), ("Без сегмента", 1)]
+    assert [(r.label, r.count) for r in rows["manager"]] == [("boris", 4), ("Не назначен", 1)]
+    assert "Без класса" in page.context["chart"]["slices"]["abc"]
+    text = page.content.decode()
+    assert "Без класса" in text and "No class" not in text and "No segment" not in text
+    english = web.get(reverse("loyalty:overview") + "?metric=nps", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No class" in english
