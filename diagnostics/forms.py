@@ -5,7 +5,7 @@ from .models import AidaAction, AidaPersona, JourneyMap, Touchpoint
 
 
 class ActionForm(forms.Form):
-    item_key = forms.CharField(widget=forms.HiddenInput)
+    item_key = forms.CharField(label=_("Question"), widget=forms.HiddenInput)
     title = forms.CharField(label=_("Action"), max_length=300)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, empty_label=None)
     due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -130,7 +130,7 @@ def action_create(
     if not _is_member(assessment.organization, owner):
         raise ValidationError({"owner": _("The owner must be a member of the organization.")})
     if due_date < timezone.localdate():
-        raise ValidationError({"due_date": _("The due date cannot be in the past: choose today or a later day.")})
+        raise ValidationError({"due_date": _("Choose today or a later day, not a day in the past.")})
     action = Action(
         organization=assessment.organization, assessment=assessment, item_key=item_key, title=title.strip(),
         owner=owner, due_date=due_date, created_by=created_by,

@@ -28,6 +28,27 @@ def _form_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def _sentence(text: str) -> str:
+    """An error as the end of a sentence: "This field is required." -> "this field is required."."""
+    text = str(text).strip()
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _error_sentences(form) -> str:
+    """Every error of a form as readable sentences: "Due date: this field is required." """
+    sentences = []
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else None
+        for error in errors:
+            if label:
+                sentences.append(_("%(field)s: %(error)s") % {"field": label, "error": _sentence(error)})
+            else:
+                sentences.append(str(error))
+    return " ".join(sentences)
+
+
 def _saved(form, action):
     """Validate the form and return `action(cleaned_data)`; None if the form or the service refused."""
     if not form.is_valid():
@@ -203,9 +224,7 @@ def action_create(request: HttpRequest, assessment_id: int) -> HttpResponse:
     if _saved(form, lambda data: services.action_create(assessment=assessment, created_by=request.user, **data)):
         messages.success(request, _("Action planned for %(user)s.") % {"user": form.cleaned_data["owner"]})
         return redirect(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda")
-    messages.error(request, _("The action was not saved: %(errors)s") % {
-        "errors": " ".join(f"{form.fields[f].label if f in form.fields else ''} {' '.join(e)}".strip()
-                           for f, e in form.errors.items())})
+    messages.error(request, _("The action was not saved. %(errors)s") % {"errors": _error_sentences(form)})
     return redirect(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda")
 
 

@@ -175,10 +175,30 @@ def test_action_with_a_stranger_owner_or_no_date_writes_nothing(client, org_a, o
     url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
     response = client.post(url, {"item_key": "funnel", "title": "X", "owner": stranger.pk, "due_date": "2030-01-01"},
                            follow=True)
-    assert "The action was not saved" in response.content.decode()
+    assert ("The action was not saved. Owner: select a valid choice. That choice is not one of the available "
+            "choices.") in response.content.decode()
     response = client.post(url, {"item_key": "funnel", "title": "X", "owner": manager.pk, "due_date": "soon"},
                            follow=True)
-    assert "Enter a valid date." in response.content.decode()
+    assert "The action was not saved. Due date: enter a valid date." in response.content.decode()
+    assert not Action.objects.exists()
+
+
+@pytest.mark.parametrize(("language", "date_only", "title_and_date"), [
+    ("en", "The action was not saved. Due date: this field is required.",
+     "The action was not saved. Action: this field is required. Due date: this field is required."),
+    ("ru", "Действие не сохранено. Срок: обязательное поле.",
+     "Действие не сохранено. Действие: обязательное поле. Срок: обязательное поле."),
+])
+def test_an_action_without_a_date_names_the_field_in_a_readable_sentence(client, manager, audit, language, date_only,
+                                                                         title_and_date):
+    client.force_login(manager)
+    url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
+    response = client.post(url, {"item_key": "funnel", "title": "Plan", "owner": manager.pk, "due_date": ""},
+                           follow=True, HTTP_ACCEPT_LANGUAGE=language)
+    assert f"\n    {date_only}\n" in response.content.decode()  # the whole message, nothing more
+    response = client.post(url, {"item_key": "funnel", "title": "", "owner": manager.pk, "due_date": ""},
+                           follow=True, HTTP_ACCEPT_LANGUAGE=language)
+    assert title_and_date in response.content.decode()
     assert not Action.objects.exists()
 
 
@@ -467,8 +487,8 @@ def test_load_instruments_command_reports_versions_and_creates_none_for_unchange
 
 
 @pytest.mark.parametrize(("language", "message"), [
-    ("en", "The due date cannot be in the past: choose today or a later day."),
-    ("ru", "Срок не может быть в прошлом: выберите сегодняшний или более поздний день."),
+    ("en", "The action was not saved. Due date: choose today or a later day, not a day in the past."),
+    ("ru", "Действие не сохранено. Срок: выберите сегодняшний или более поздний день, а не прошедший."),
 ])
 def test_an_action_due_in_the_past_is_refused_and_nothing_is_written(client, manager, audit, language, message):
     client.force_login(manager)
@@ -483,7 +503,7 @@ def test_an_action_due_in_the_past_is_refused_and_nothing_is_written(client, man
     with pytest.raises(ValidationError) as refused:
         services.action_create(assessment=audit, item_key="funnel", title="Late", owner=manager,
                                due_date=timezone.localdate() - datetime.timedelta(days=1), created_by=manager)
-    assert refused.value.message_dict == {"due_date": ["The due date cannot be in the past: choose today or a later day."]}
+    assert refused.value.message_dict == {"due_date": ["Choose today or a later day, not a day in the past."]}
     assert not Action.objects.exists()
     today = services.action_create(assessment=audit, item_key="funnel", title="Today", owner=manager,
                                    due_date=timezone.localdate(), created_by=manager)
