@@ -4,6 +4,7 @@ import math
 
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .definition import CHOICES, SCALES, localized
 
@@ -14,8 +15,8 @@ VALUE_LABELS = {
     "+": "+",
     "+-": "+-",
     "-": "-",
-    "pass": _("Pass"),
-    "fail": _("Fail"),
+    "pass": pgettext_lazy("answer value", "Pass"),
+    "fail": pgettext_lazy("answer value", "Fail"),
 }
 TYPE_LABELS = {
     "yes_partly_no": _("yes / partly / no"),
@@ -28,7 +29,7 @@ TYPE_LABELS = {
     "single": _("single choice"),
     "multiple": _("several choices"),
     "text": _("free text"),
-    "number": _("number"),
+    "number": pgettext_lazy("answer type", "number"),
 }
 
 

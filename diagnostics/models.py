@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_portal.models import TenantModel
 
@@ -15,7 +16,7 @@ class Instrument(models.Model):
     """A questionnaire, identified by its code; its content lives in versions."""
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(pgettext_lazy("order in a list", "position"), default=0)
 
     class Meta:
         verbose_name = _("instrument")
@@ -110,8 +111,8 @@ class Action(TenantModel):
     """An improvement taken from a report's agenda, with an owner and a due date."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        DONE = "done", _("Done")
+        OPEN = "open", pgettext_lazy("action status", "Open")
+        DONE = "done", pgettext_lazy("action status", "Done")
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="actions",
                                    verbose_name=_("assessment"))
@@ -159,14 +160,14 @@ class Touchpoint(TenantModel):
     class Stage(models.TextChoices):
         DISCOVERY = "discovery", _("Discovery")
         CONSIDERATION = "consideration", _("Consideration")
-        PURCHASE = "purchase", _("Purchase")
+        PURCHASE = "purchase", pgettext_lazy("journey stage", "Purchase")
         USE = "use", _("Use and service")
-        REPEAT = "repeat", _("Repeat purchase")
+        REPEAT = "repeat", pgettext_lazy("journey stage", "Repeat purchase")
         ADVOCACY = "advocacy", _("Advocacy")
 
     journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="touchpoints",
                                     verbose_name=_("map"))
-    position = models.PositiveIntegerField(_("position"), default=0)
+    position = models.PositiveIntegerField(pgettext_lazy("order in a list", "position"), default=0)
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
     name = models.CharField(_("touchpoint"), max_length=200)
     channel = models.CharField(_("channel"), max_length=120)
@@ -224,9 +225,9 @@ class AidaPersona(TenantModel):
 class AidaAction(TenantModel):
     class Stage(models.TextChoices):
         AWARENESS = "awareness", _("Awareness")
-        INTEREST = "interest", _("Interest")
-        DESIRE = "desire", _("Desire")
-        ACTION = "action", _("Action")
+        INTEREST = "interest", pgettext_lazy("AIDA stage", "Interest")
+        DESIRE = "desire", pgettext_lazy("AIDA stage", "Desire")
+        ACTION = "action", pgettext_lazy("AIDA stage", "Action")
         LOYALTY = "loyalty", _("Loyalty")
 
     aida_map = models.ForeignKey(AidaMap, on_delete=models.CASCADE, related_name="actions", verbose_name=_("map"))

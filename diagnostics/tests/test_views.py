@@ -221,6 +221,10 @@ def test_comparison_shows_what_improved_and_what_got_worse(client, org_a, manage
     assert "What improved (3)" in page and "What got worse (1)" in page
     assert "11.1% → 33.3% (+22.2)" in page
     assert client.get(url, {"with": "abc"}).status_code == 404
+    russian = client.get(url, {"with": first.pk}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert ('<th>Раздел</th><th class="text-end">Было</th><th class="text-end">Стало</th>'
+            '<th class="text-end">Изменение</th>') in russian
+    assert "Изменить" not in russian
 
 
 def test_export_neutralises_formula_like_text_and_keeps_numbers(client, manager, audit):
