@@ -23,7 +23,7 @@ from .models import (
     SatisfactionAssessment,
     Segment,
 )
-from .services import CLIENT_FIELDS
+from .services import CLIENT_FIELDS, settlement_date_bounds
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -105,16 +105,14 @@ class SettlementForm(OrgFormMixin, forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
     document = forms.CharField(label=_("Document number"), max_length=64, required=False)
+    refund = forms.BooleanField(label=_("Refund or correction"), required=False,
+                                help_text=_("Money returned to the client or a correction: stored as a negative amount."))
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.scope(organization, product=Product.objects.all())
-
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount == 0:
-            raise forms.ValidationError(_("The amount cannot be zero."))
-        return amount
+        first, last = settlement_date_bounds()
+        self.fields["date"].widget.attrs.update({"min": first.isoformat(), "max": last.isoformat()})
 
 
 class DealForm(OrgFormMixin, forms.Form):

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from crm_portal.jobs import ProgressCallback
@@ -209,17 +209,57 @@ def control_point_done(*, control_point: ControlPoint, user=None) -> ControlPoin
 # Settlements -----------------------------------------------------------------------------
 
 
+# A settlement's date lies between this day and one year after today: anything else is a typo.
+EARLIEST_SETTLEMENT = datetime.date(2000, 1, 1)
+SETTLEMENT_YEARS_AHEAD = 1
+
+
+def settlement_date_bounds(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
+    """The first and the last date a settlement may carry (1 January 2000, today plus one year)."""
+    today = today or timezone.localdate()
+    return EARLIEST_SETTLEMENT, lifecycle.months_before(today, -12 * SETTLEMENT_YEARS_AHEAD)
+
+
+def _date_out_of_bounds(day: datetime.date, bounds: tuple[datetime.date, datetime.date]) -> str | None:
+    first, last = bounds
+    if first <= day <= last:
+        return None
+    return _("the date must lie between %(first)s and %(last)s (not before 2000, at most a year ahead).") % {
+        "first": formats.date_format(first, "SHORT_DATE_FORMAT"), "last": formats.date_format(last, "SHORT_DATE_FORMAT")}
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 @transaction.atomic
 def settlement_create(*, client: Client, date: datetime.date, amount: Decimal, product: Product | None = None,
-                      document: str = "", user=None) -> Settlement:
+                      document: str = "", refund: bool = False, user=None) -> Settlement:
+    """Enter a settlement by hand. A refund or correction is stored with a negative amount.
+
+    Refused: a date before 2000 or more than a year ahead, a zero amount, a negative amount not
+    marked as a refund or correction.
+    """
     _check_same_org(client.organization, product=product)
+    problem = _date_out_of_bounds(date, settlement_date_bounds())
+    if problem:
+        raise ValidationError({"date": _sentence(problem)})
+    if amount == 0:
+        raise ValidationError({"amount": _("The amount cannot be zero.")})
+    if amount < 0 and not refund:
+        raise ValidationError({"amount": _("A negative amount is accepted only as a refund or correction: "
+                                           "tick “Refund or correction” and give the amount.")})
+    if refund:
+        amount = -abs(amount)
     settlement = Settlement(organization_id=client.organization_id, client=client, date=date, amount=amount,
                             product=product, document=document)
     _save(settlement)
     if product is not None:
         client.products.add(product)
-    _audit(client=client, user=user, action="settlement.added",
-           changes={"date": date.isoformat(), "amount": str(amount), "document": document})
+    changes = {"date": date.isoformat(), "amount": str(amount), "document": document}
+    if refund:
+        changes["refund"] = True
+    _audit(client=client, user=user, action="settlement.added", changes=changes)
     client_lifecycle_refresh(client=client)
     return settlement
 
@@ -230,12 +270,18 @@ def _problem(problems: list[str], row: int, message: str) -> None:
 
 
 MATCH_FIELDS = {"external_id", "tax_number", "name"}
+# The optional "kind" column of an import: empty (a sale or payment) or a refund/correction (negative).
+SETTLEMENT_KINDS = {"": False, "sale": False, "payment": False, "продажа": False, "оплата": False,
+                    "refund": True, "correction": True, "возврат": True, "корректировка": True}
 ON_MISSING = {"create", "skip", "update"}
 
 
 @transaction.atomic
 def settlements_import(*, organization: Organization, rows, match_by: str, on_missing: str, user=None) -> dict:
-    """Import settlements from a DataFrame (client, date, amount[, product, document, name]): all or nothing.
+    """Import settlements from a DataFrame (client, date, amount[, product, document, name, kind]): all or nothing.
+
+    Each row obeys the rules of `settlement_create`: a date from 2000 to a year ahead, a non-zero
+    amount, a negative amount only with kind "refund" or "correction" (a refund row is stored negative).
 
     `client` holds the key named by `match_by`; an optional `name` column names new clients and,
     with on_missing="update", renames matched ones. Existing settlements are never touched.
@@ -250,6 +296,8 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
     has_product = "product" in rows.columns
     has_document = "document" in rows.columns
     has_name = "name" in rows.columns and match_by != "name"
+    has_kind = "kind" in rows.columns
+    bounds = settlement_date_bounds()
     file_names: dict[str, str] = {}
     problems: list[str] = []
     parsed = []
@@ -264,6 +312,10 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
         if not isinstance(day, datetime.date):
             _problem(problems, number, _("the date is not a date."))
             continue
+        problem = _date_out_of_bounds(day, bounds)
+        if problem:
+            _problem(problems, number, problem)
+            continue
         try:
             amount = Decimal(str(record.amount)).quantize(Decimal("0.01"))
             if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
@@ -271,6 +323,20 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
         except (InvalidOperation, ValueError, TypeError):
             _problem(problems, number, _("the amount is not a number."))
             continue
+        if amount == 0:
+            _problem(problems, number, _("the amount is zero."))
+            continue
+        kind = "" if not has_kind or _blank(record.kind) else str(record.kind).strip().lower()
+        if kind not in SETTLEMENT_KINDS:
+            _problem(problems, number, _("the kind must be empty (a sale or payment), “refund” or “correction”."))
+            continue
+        refund = SETTLEMENT_KINDS[kind]
+        if amount < 0 and not refund:
+            _problem(problems, number, _("a negative amount is accepted only as a refund or correction: "
+                                         "write “refund” or “correction” in the “kind” column."))
+            continue
+        if refund:
+            amount = -abs(amount)
         product = "" if not has_product or _blank(record.product) else str(record.product).strip()[:120]
         document = "" if not has_document or _blank(record.document) else str(record.document).strip()[:64]
         if has_name and not _blank(record.name):

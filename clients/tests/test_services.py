@@ -72,6 +72,34 @@ def test_import_with_a_bad_row_writes_nothing(org_a):
     assert Client.objects.count() == 0 and Settlement.objects.count() == 0
 
 
+def test_import_refuses_absurd_dates_zero_and_unmarked_negative_amounts(org_a):
+    last = services.settlement_date_bounds()[1]
+    rows = frame([("A", dt.date(1900, 1, 1), 10, ""), ("B", dt.date(2026, 1, 5), 0, ""),
+                  ("C", dt.date(2026, 1, 5), -5, ""), ("D", last + dt.timedelta(days=1), 10, ""),
+                  ("E", dt.date(2026, 1, 5), 10, "gift"), ("F", dt.date(2000, 1, 1), -5, "refund")],
+                 ("client", "date", "amount", "kind"))
+    with pytest.raises(ValidationError) as error:
+        services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
+    between = f"the date must lie between 01/01/2000 and {last.strftime('%m/%d/%Y')} (not before 2000, at most a year ahead)."
+    assert error.value.messages == [
+        f"Row 1: {between}",
+        "Row 2: the amount is zero.",
+        "Row 3: a negative amount is accepted only as a refund or correction: write “refund” or “correction” "
+        "in the “kind” column.",
+        f"Row 4: {between}",
+        "Row 5: the kind must be empty (a sale or payment), “refund” or “correction”.",
+    ]
+    assert Client.objects.count() == 0 and Settlement.objects.count() == 0
+
+
+def test_import_stores_refunds_and_corrections_negative(org_a):
+    rows = frame([("A", dt.date(2026, 1, 5), 10, None), ("A", dt.date(2026, 1, 6), -4, "Refund"),
+                  ("A", dt.date(2026, 1, 7), 3, "correction")], ("client", "date", "amount", "kind"))
+    services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
+    assert sorted(Settlement.objects.values_list("amount", flat=True)) == [Decimal("-4.00"), Decimal("-3.00"),
+                                                                           Decimal("10.00")]
+
+
 def test_import_rejects_unknown_options(org_a):
     rows = frame([("A", dt.date(2026, 1, 5), 10)])
     with pytest.raises(ValidationError):
@@ -183,7 +211,7 @@ def test_import_refuses_ambiguous_names(org_a):
 
 
 def test_import_writes_in_bulk(org_a, django_assert_max_num_queries):
-    rows = frame([(f"C{i % 300}", dt.date(2026, 1, 1) + dt.timedelta(days=i % 90), i) for i in range(6000)])
+    rows = frame([(f"C{i % 300}", dt.date(2026, 1, 1) + dt.timedelta(days=i % 90), i + 1) for i in range(6000)])
     with django_assert_max_num_queries(12):
         result = services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
     assert result == {"clients_created": 300, "clients_matched": 0, "rows_skipped": 0, "settlements_created": 6000}

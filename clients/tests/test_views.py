@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import random
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -120,6 +121,15 @@ def test_segment_of_another_organization_is_refused(client_as, org_a, org_b):
          "A contact that has happened cannot be in the future.", Contact),
         ("contact_add", {"kind": "fax", "date": TODAY.isoformat(), "summary": "x"}, "Select a valid choice", Contact),
         ("settlement_add", {"date": TODAY.isoformat(), "amount": "0"}, "The amount cannot be zero.", Settlement),
+        ("settlement_add", {"date": "1900-01-01", "amount": "-5", "document": ""},
+         "The date must lie between 01/01/2000 and ", Settlement),
+        ("settlement_add", {"date": (TODAY + dt.timedelta(days=367)).isoformat(), "amount": "10"},
+         "(not before 2000, at most a year ahead).", Settlement),
+        ("settlement_add", {"date": TODAY.isoformat(), "amount": "-5"},
+         "A negative amount is accepted only as a refund or correction: tick “Refund or correction” and give the amount.",
+         Settlement),
+        ("settlement_add", {"date": TODAY.isoformat(), "amount": "0", "refund": "on"}, "The amount cannot be zero.",
+         Settlement),
         ("settlement_add", {"date": "31.02.2026", "amount": "10"}, "Enter a valid date.", Settlement),
         ("settlement_add", {"date": TODAY.isoformat(), "amount": "ten"}, "Enter a number.", Settlement),
         ("person_add", {"name": "Ann", "email": "not-an-email"}, "Enter a valid email address.", ContactPerson),
@@ -137,6 +147,29 @@ def test_card_forms_reject_bad_input_and_write_nothing(client_as, org_a, url_nam
     assert message in response.content.decode()
     assert model.objects.count() == 0
     assert AuditEntry.objects.count() == 0
+
+
+def test_settlement_form_refuses_absurd_input_in_russian(client_as, org_a):
+    c = make_client(org_a, "C")
+    url = reverse("clients:settlement_add", kwargs={"client_id": c.pk})
+    head = client_as(org_a, Role.ADMIN)
+    last = services.settlement_date_bounds()[1].strftime("%d.%m.%Y")
+    page = head.post(url, {"date": "1900-01-01", "amount": "-5"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert f"Дата должна быть между 01.01.2000 и {last} (не раньше 2000 года и не больше чем на год вперёд)." in page
+    page = head.post(url, {"date": TODAY.isoformat(), "amount": "-5"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert ("Отрицательная сумма допустима только как возврат или корректировка: отметьте "
+            "«Возврат или корректировка» и укажите сумму.") in page
+    assert Settlement.objects.count() == 0 and AuditEntry.objects.count() == 0
+
+
+def test_settlement_refund_is_stored_negative_and_audited(client_as, org_a):
+    c = make_client(org_a, "C")
+    url = reverse("clients:settlement_add", kwargs={"client_id": c.pk})
+    head = client_as(org_a, Role.ADMIN)
+    assert head.post(url, {"date": TODAY.isoformat(), "amount": "5", "refund": "on"}).status_code == 302
+    assert head.post(url, {"date": TODAY.isoformat(), "amount": "-7", "refund": "on"}).status_code == 302
+    assert sorted(Settlement.objects.values_list("amount", flat=True)) == [Decimal("-7.00"), Decimal("-5.00")]
+    assert AuditEntry.objects.filter(action="settlement.added", changes__refund=True).count() == 2
 
 
 def test_settlement_form_saves_and_refreshes_the_state(client_as, org_a):
