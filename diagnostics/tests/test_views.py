@@ -520,3 +520,15 @@ def test_the_due_date_field_starts_at_today(client, org_a, manager, audit):
     client.force_login(manager)
     page = client.get(reverse("diagnostics:report", kwargs={"assessment_id": audit.pk})).content.decode()
     assert f'name="due_date" min="{timezone.localdate().isoformat()}" required' in page
+
+
+@pytest.mark.parametrize(("language", "header"), [
+    ("en", "<th>Action</th><th>From the assessment</th><th>Due date</th><th>Status</th>"),
+    ("ru", "<th>Действие</th><th>Из оценки</th><th>Срок</th><th>Статус</th>"),
+])
+def test_my_actions_name_the_source_column_clearly(client, manager, audit, language, header):
+    services.action_create(assessment=audit, item_key="funnel", title="Build the funnel report", owner=manager,
+                           due_date=timezone.localdate(), created_by=manager)
+    client.force_login(manager)
+    page = client.get(reverse("diagnostics:actions"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f"<thead><tr>{header}<th></th></tr></thead>" in page
