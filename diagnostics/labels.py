@@ -32,6 +32,22 @@ TYPE_LABELS = {
     "number": pgettext_lazy("answer type", "number"),
 }
 
+# What each source document is, for people: the instruments' `source` field names seed files by
+# number ("003", "004, 002"), which means nothing to a reader and is never shown.
+SOURCES = {
+    "000": _("a practical guide to diagnosing and developing companies"),
+    "001": _("a book on CRM strategy and on checking client service"),
+    "002": _("an article on the principles of working with clients"),
+    "003": _("a course on selling through customer service"),
+    "004": _("a book on managing a client base and a client department"),
+}
+
+
+def source_text(source: str) -> str:
+    """The source documents of an instrument described in words; empty for an unknown one."""
+    codes = [code.strip() for code in str(source or "").split(",")]
+    return "; ".join(str(SOURCES[code]) for code in codes if code in SOURCES)
+
 
 def language() -> str:
     return (get_language() or "en")[:2]

@@ -30,7 +30,7 @@ def instruments_overview() -> list[dict]:
             "versions": versions,
             "title": labels.text(definition["title"]),
             "description": labels.text(definition["description"]),
-            "source": definition["source"],
+            "source_text": labels.source_text(definition["source"]),
             "source_idea": labels.text(definition["source_idea"]),
             "items": len(items_by_key(definition)),
             "sections": len(definition["sections"]),
@@ -177,7 +177,7 @@ def report(assessment: Assessment) -> dict:
     return {
         "title": labels.text(definition["title"]),
         "description": labels.text(definition["description"]),
-        "source": definition["source"],
+        "source_text": labels.source_text(definition["source"]),
         "source_idea": labels.text(definition["source_idea"]),
         "rule": definition["scoring"]["rule"],
         "overall": labels.number(score["overall"]),

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -532,3 +533,52 @@ def test_my_actions_name_the_source_column_clearly(client, manager, audit, langu
     client.force_login(manager)
     page = client.get(reverse("diagnostics:actions"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f"<thead><tr>{header}<th></th></tr></thead>" in page
+
+
+SOURCES = {
+    "en": ("Source: a practical guide to diagnosing and developing companies.",
+           "Source: an article on the principles of working with clients.",
+           "Source: a book on managing a client base and a client department; an article on the principles of "
+           "working with clients."),
+    "ru": ("Источник: практическое руководство по диагностике и развитию компаний.",
+           "Источник: статья о принципах работы с клиентами.",
+           "Источник: книга об управлении клиентской базой и работе клиентского отдела; статья о принципах работы "
+           "с клиентами."),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_instruments_name_their_source_in_words_never_a_seed_number(client, manager, audit, language):
+    _fill_all(audit, manager, "-")
+    services.assessment_complete(assessment=audit, user=manager)
+    client.force_login(manager)
+    guide, article, two = SOURCES[language]
+    index = client.get(reverse("diagnostics:index"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    report = client.get(reverse("diagnostics:report", kwargs={"assessment_id": audit.pk}),
+                        HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert guide in index and article in index and two in index
+    assert article in report
+    idea = Instrument.objects.get(code="controllability").latest_version().definition["source_idea"][language]
+    assert f'{escape(idea)} <span class="source-text">{article}</span>' in report
+    for page in (index, report):
+        assert "seed" not in page and "[источник" not in page
+        assert re.search(r"\[(seed|источник) \d{3}", page) is None
+
+
+def test_every_source_of_every_instrument_is_described_in_both_languages():
+    from django.utils import translation
+
+    from diagnostics.labels import SOURCES, source_text
+    from diagnostics.loader import read_all
+
+    for definition in read_all():
+        codes = [code.strip() for code in definition["source"].split(",")]
+        assert codes and all(code in SOURCES for code in codes), definition["code"]
+    with translation.override("ru"):
+        assert source_text("003") == "курс о продажах через клиентский сервис"
+        assert source_text("001") == "книга о стратегии CRM и о проверке клиентского сервиса"
+    with translation.override("en"):
+        assert source_text("003") == "a course on selling through customer service"
+        assert source_text("004, 002") == ("a book on managing a client base and a client department; "
+                                           "an article on the principles of working with clients")
+    assert source_text("unknown") == ""
