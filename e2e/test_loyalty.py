@@ -59,6 +59,7 @@ def test_nps_campaign_from_start_to_the_overview(page, new_page, login, shot, ce
     expect(page.locator("#nps-split .split-detractors")).to_contain_text("2")
     expect(page.locator("#latest-comments")).to_contain_text("The last two deliveries were late.")
     expect(page.locator("#trend-voice")).to_have_attribute("data-drawn", "1")
+    page.locator("#slices-segment").scroll_into_view_if_needed()  # charts are drawn when they come into view
     expect(page.locator("#slices-segment")).to_have_attribute("data-drawn", "1")  # NPS per segment over time
     shot(page, "overview")
 

@@ -65,11 +65,34 @@ class GradeForm(forms.Form):
     graded_on = forms.DateField(label=_("Dialogue date"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, scorecard, **kwargs):
+    CLIENTS_SHOWN = 50
+
+    def __init__(self, *args, scorecard, client_manager=None, client_search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         organization = scorecard.organization
         self.fields["manager"].queryset = _members(organization, [Role.MANAGER, Role.SALES_HEAD])
-        self.fields["client"].queryset = Client.objects.for_org(organization).order_by("name")
+        if client_manager is not None:
+            self.fields["manager"].initial = client_manager.pk
+        clients = Client.objects.for_org(organization).order_by("name", "id")
+        # Any client of the organization is accepted; the drop-down lists only a short choice
+        # (the clients of the chosen manager, matching the search), never the whole base.
+        self.fields["client"].queryset = clients
+        shown = clients
+        if client_manager is not None:
+            shown = shown.filter(manager=client_manager)
+        if client_search:
+            shown = shown.filter(name__icontains=client_search)
+        options = list(shown.only("id", "name")[: self.CLIENTS_SHOWN + 1])
+        self.clients_more = len(options) > self.CLIENTS_SHOWN
+        options = options[: self.CLIENTS_SHOWN]
+        chosen = self.data.get(self.add_prefix("client")) if self.is_bound else None
+        if chosen and str(chosen).isdigit() and all(str(c.pk) != str(chosen) for c in options):
+            options += list(clients.filter(pk=int(chosen)).only("id", "name"))
+        self.fields["client"].widget.choices = [("", "---------")] + [(c.pk, c.name) for c in options]
+        if self.clients_more:
+            self.fields["client"].help_text = _(
+                "The first %(n)s matching clients are listed: search by name or choose the manager above."
+            ) % {"n": self.CLIENTS_SHOWN}
         self.fields["graded_on"].initial = timezone.localdate()
         choices = [("yes", _("yes")), ("partly", _("partly")), ("no", _("no"))]
         self.criteria = list(scorecard.criteria.all())

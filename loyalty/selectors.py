@@ -1,7 +1,7 @@
 """Reads for the loyalty pages, the home panel and the client card panel."""
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -52,11 +52,14 @@ def trends(request: HttpRequest, period_kind: str) -> dict:
     return series
 
 
-def latest_values(request: HttpRequest, period_kind: str) -> list[dict]:
-    """The newest period's value of every trend metric, with the period before it."""
+def latest_values(request: HttpRequest, period_kind: str, series: dict | None = None) -> list[dict]:
+    """The newest period's value of every trend metric, with the period before it.
+
+    `series` is `trends(request, period_kind)` when the caller has it already (one query less).
+    """
     cards = []
     labels = metric_labels()
-    for metric, data in trends(request, period_kind).items():
+    for metric, data in (series if series is not None else trends(request, period_kind)).items():
         known = [(x, y, n) for x, y, n in zip(data["x"], data["y"], data["n"]) if y is not None]
         if not known:
             cards.append({"metric": metric, "label": labels[metric], "value": None})
@@ -123,9 +126,17 @@ def _visible_responses(request: HttpRequest) -> QuerySet[Response]:
 def distribution(request: HttpRequest, metric: str, days: int = 365) -> dict:
     """Promoters, passives and detractors of the last `days` of NPS (or eNPS) answers."""
     since = timezone.localdate() - datetime.timedelta(days=days)
-    scores = _visible_responses(request).filter(metric=metric, answered_on__gt=since).values_list("score", flat=True)
-    counts = metrics.nps_distribution(list(scores))
-    return {**counts, "total": sum(counts.values()), "nps": metrics.nps(list(scores))}
+    # Counted by the database in one query: the answers themselves are not fetched.
+    counts = _visible_responses(request).filter(metric=metric, answered_on__gt=since).aggregate(
+        promoters=Count("id", filter=Q(score__gte=metrics.PROMOTER_MIN)),
+        detractors=Count("id", filter=Q(score__lte=metrics.DETRACTOR_MAX)),
+        total=Count("id"),
+    )
+    total = counts["total"]
+    split = {"promoters": counts["promoters"], "passives": total - counts["promoters"] - counts["detractors"],
+             "detractors": counts["detractors"]}
+    value = round(100.0 * (split["promoters"] - split["detractors"]) / total, 1) if total else None
+    return {**split, "total": total, "nps": value}
 
 
 def latest_comments(request: HttpRequest, limit: int = 10) -> QuerySet[Response]:
@@ -149,23 +160,31 @@ def response_rate(sent: int, answered: int) -> float | None:
 
 
 def campaign_summary(campaign: Campaign) -> dict:
-    invitations = Invitation.objects.filter(campaign=campaign)
+    """Link and answer counts of a campaign, in two queries whatever its size."""
     now = timezone.now()
-    sent = invitations.count()
-    answered = invitations.filter(answered_at__isnull=False).count()
-    scores = list(campaign.responses.values_list("score", flat=True))
+    links = Invitation.objects.filter(campaign=campaign).aggregate(
+        sent=Count("id"),
+        answered=Count("id", filter=Q(answered_at__isnull=False)),
+        reminded=Count("id", filter=Q(reminded_at__isnull=False)),
+        expired=Count("id", filter=Q(answered_at__isnull=True, expires_at__lte=now)),
+    )
+    scores, cases = [], 0
+    for score, complaint_id in campaign.responses.order_by().values_list("score", "complaint_id"):
+        scores.append(score)
+        cases += 1 if complaint_id is not None else 0
+    by_score = Counter(scores)
     main = questionnaire.main_question(campaign.questionnaire)
     summary = {
-        "sent": sent,
-        "answered": answered,
-        "rate": response_rate(sent, answered),
-        "reminded": invitations.filter(reminded_at__isnull=False).count(),
-        "expired": invitations.filter(answered_at__isnull=True, expires_at__lte=now).count(),
+        "sent": links["sent"],
+        "answered": links["answered"],
+        "rate": response_rate(links["sent"], links["answered"]),
+        "reminded": links["reminded"],
+        "expired": links["expired"],
         "metric": main["metric"],
         "scale": (main["min"], main["max"]),
-        "histogram": [scores.count(v) for v in range(main["min"], main["max"] + 1)],
+        "histogram": [by_score[v] for v in range(main["min"], main["max"] + 1)],
         "low_at_most": main.get("case_if_at_most"),
-        "cases": campaign.responses.filter(complaint__isnull=False).count(),
+        "cases": cases,
     }
     if main["metric"] in ("nps", "enps"):
         summary["value"] = metrics.nps(scores)

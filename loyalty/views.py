@@ -1,6 +1,7 @@
 """Loyalty pages: overview, campaigns, the respondent's page, IQS scorecards, the programme."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -47,11 +48,12 @@ def overview(request: HttpRequest) -> HttpResponse:
     if metric not in selectors.metric_labels():
         metric = "nps"
     labels = selectors.metric_labels()
+    series = selectors.trends(request, period)
     return render(request, "loyalty/overview.html", {
         "period": period,
         "periods": MetricValue.PeriodKind.choices,
-        "cards": selectors.latest_values(request, period),
-        "chart": {"series": selectors.trends(request, period), "labels": labels,
+        "cards": selectors.latest_values(request, period, series),
+        "chart": {"series": series, "labels": labels,
                   "slices": selectors.slice_trends(request, period, metric)},
         "nps_split": selectors.distribution(request, "nps"),
         "enps_split": selectors.distribution(request, "enps") if request.role != Role.MANAGER else None,
@@ -127,7 +129,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "campaign": campaign,
         "summary": summary,
         "invitations": invitations[:200],
-        "invitation_count": invitations.count(),
+        "invitation_count": summary["sent"],
         "responses": responses,
         "question": questionnaire.localized(main["text"], get_language() or "en"),
         "histogram": _histogram(summary),
@@ -264,7 +266,11 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
 def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     scorecard = get_for_org_or_404(request, Scorecard, pk=scorecard_id)
     criterion_form = CriterionForm(prefix="criterion")
-    grade_form = GradeForm(scorecard=scorecard, prefix="grade")
+    # The client drop-down lists the clients of the manager chosen above it, matching a search.
+    client_manager = _member_or_none(request, request.GET.get("manager"))
+    client_search = (request.GET.get("q") or "").strip()[:100]
+    choice = {"client_manager": client_manager, "client_search": client_search}
+    grade_form = GradeForm(scorecard=scorecard, prefix="grade", **choice)
     if request.method == "POST":
         if request.role not in HEADS:
             raise PermissionDenied
@@ -275,7 +281,7 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
                 messages.success(request, _("Criterion added."))
                 return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
         else:
-            grade_form = GradeForm(request.POST, scorecard=scorecard, prefix="grade")
+            grade_form = GradeForm(request.POST, scorecard=scorecard, prefix="grade", **choice)
             if grade_form.is_valid():
                 data = grade_form.cleaned_data
                 saved = {}
@@ -287,12 +293,22 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
                     return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
     return render(request, "loyalty/scorecard_detail.html", {
         "scorecard": scorecard,
+        "client_manager": client_manager,
+        "client_search": client_search,
+        "managers": grade_form.fields["manager"].queryset if request.role in HEADS else [],
         "criteria": scorecard.criteria.all(),
         "grades": scorecard.grades.select_related("manager", "client", "graded_by")[:50],
         "criterion_form": criterion_form,
         "grade_form": grade_form,
         "can_edit": request.role in HEADS,
     })
+
+
+def _member_or_none(request: HttpRequest, user_id: str | None):
+    """A member of the request's organization by id (a GET filter), or None for anything else."""
+    if not user_id or not str(user_id).isdigit():
+        return None
+    return get_user_model().objects.filter(pk=int(user_id), memberships__organization=request.organization).first()
 
 
 # The loyalty programme -----------------------------------------------------------------------

@@ -16,6 +16,18 @@
     }
     return axis;
   }
+  // Charts are drawn when they come near the screen: a page of nine charts costs the drawing
+  // of the two or three in view, not of all nine, before it can be used.
+  function whenVisible(element, paint) {
+    if (!("IntersectionObserver" in window)) { paint(); return; }
+    var observer = new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) {
+        observer.disconnect();
+        paint();
+      }
+    }, { rootMargin: "200px 0px" });
+    observer.observe(element);
+  }
   function draw() {
     if (!window.Plotly) { return; }
     var source = document.getElementById("loyalty-trends");
@@ -27,12 +39,14 @@
                  mode: "lines+markers", connectgaps: false };
       }).filter(function (trace) { return trace.x.length > 0; });
       if (traces.length === 0) { element.classList.add("d-none"); return; }
-      element.setAttribute("data-drawn", "1");
-      window.Plotly.newPlot(element, traces, {
-        title: { text: element.getAttribute("data-title") || "", font: { size: 14 } },
-        height: 280, margin: { l: 45, r: 10, t: 36, b: 40 },
-        legend: { orientation: "h", y: -0.25 }, xaxis: dateAxis(traces)
-      }, { displaylogo: false, responsive: true });
+      whenVisible(element, function () {
+        element.setAttribute("data-drawn", "1");
+        window.Plotly.newPlot(element, traces, {
+          title: { text: element.getAttribute("data-title") || "", font: { size: 14 } },
+          height: 280, margin: { l: 45, r: 10, t: 36, b: 40 },
+          legend: { orientation: "h", y: -0.25 }, xaxis: dateAxis(traces)
+        }, { displaylogo: false, responsive: true });
+      });
     });
     document.querySelectorAll(".loyalty-slices").forEach(function (element) {
       var lines = (data.slices || {})[element.getAttribute("data-dimension")] || {};
@@ -40,12 +54,14 @@
         return { x: lines[label].x, y: lines[label].y, name: label, type: "scatter", mode: "lines+markers" };
       });
       if (traces.length === 0) { return; }
-      element.setAttribute("data-drawn", "1");
-      window.Plotly.newPlot(element, traces, {
-        title: { text: element.getAttribute("data-title") || "", font: { size: 13 } },
-        height: 260, margin: { l: 40, r: 10, t: 32, b: 30 }, showlegend: traces.length <= 8,
-        legend: { orientation: "h", y: -0.2 }, xaxis: dateAxis(traces)
-      }, { displaylogo: false, responsive: true });
+      whenVisible(element, function () {
+        element.setAttribute("data-drawn", "1");
+        window.Plotly.newPlot(element, traces, {
+          title: { text: element.getAttribute("data-title") || "", font: { size: 13 } },
+          height: 260, margin: { l: 40, r: 10, t: 32, b: 30 }, showlegend: traces.length <= 8,
+          legend: { orientation: "h", y: -0.2 }, xaxis: dateAxis(traces)
+        }, { displaylogo: false, responsive: true });
+      });
     });
     var histogram = document.getElementById("campaign-histogram");
     var histogramData = document.getElementById("campaign-histogram-data");

@@ -1,0 +1,130 @@
+"""Page costs: the loyalty pages make a fixed number of queries whatever the data size, and the
+IQS grading form lists a short choice of clients instead of the whole base."""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Client
+from crm_portal.models import Role
+from loyalty import ledger, metric_runs, services
+from loyalty.models import DialogueGrade, PointAccount, Response
+
+from .factories import make_client, pay
+
+pytestmark = pytest.mark.django_db
+
+# Pinned query counts (session, user, membership and the page's own reads). A change here
+# means a page started to read more: check that the new query does not grow with the data.
+QUERIES = {
+    ("overview", Role.SALES_HEAD): 12,
+    ("overview", Role.MANAGER): 11,
+    ("campaign", Role.ANALYST): 10,
+    ("scorecard", Role.SALES_HEAD): 13,
+    ("programme", Role.SALES_HEAD): 9,
+    ("programme", Role.MANAGER): 9,
+}
+
+
+def _grow(org, manager, n: int, start_index: int = 0) -> None:
+    """n more clients of `manager`, each with two payments, answering an NPS campaign."""
+    today = timezone.localdate()
+    for index in range(start_index, start_index + n):
+        client = make_client(org, f"Client {index:04d}", manager=manager, abc_class="ABC"[index % 3])
+        pay(client, today - datetime.timedelta(days=40), "5000")
+        pay(client, today - datetime.timedelta(days=5), "3000")
+
+
+def _answer_all(campaign) -> None:
+    for index, invitation in enumerate(campaign.invitations.order_by("id")):
+        services.response_submit(token=invitation.token, data={"score": str(index % 11), "why": f"Because {index}"})
+
+
+def _count(web, url) -> int:
+    web.get(url)  # the first request after a login also records the login
+    with CaptureQueriesContext(connection) as queries:
+        assert web.get(url).status_code == 200
+    return len(queries.captured_queries)
+
+
+@pytest.fixture
+def org_pages(org_a, make_member):
+    manager = make_member(org_a, Role.MANAGER, username="mila")
+    head = make_member(org_a, Role.SALES_HEAD, username="hugo")
+    programme = ledger.programme_save(organization=org_a, name="Club", key_factor="services",
+                                      points_per_thousand=10, validity_months=12, tier_window_months=12)
+    scorecard = services.scorecard_create(organization=org_a, name="Call", criteria=[("Greets", 1), ("Asks", 2)])
+    return {"org": org_a, "manager": manager, "head": head, "programme": programme, "scorecard": scorecard}
+
+
+def _measure(client_as, org_pages, campaign) -> dict:
+    org, scorecard = org_pages["org"], org_pages["scorecard"]
+    urls = {
+        "overview": reverse("loyalty:overview"),
+        "campaign": reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk}),
+        "scorecard": reverse("loyalty:scorecard_detail", kwargs={"scorecard_id": scorecard.pk}),
+        "programme": reverse("loyalty:programme"),
+    }
+    counts = {}
+    for page, role in QUERIES:
+        web = client_as(org, role)
+        if role == Role.MANAGER:
+            web.force_login(org_pages["manager"])
+        counts[(page, role)] = _count(web, urls[page])
+    return counts
+
+
+def test_page_query_counts_are_pinned_and_do_not_grow_with_the_data(client_as, org_pages):
+    org, manager = org_pages["org"], org_pages["manager"]
+    _grow(org, manager, 5)
+    campaign = services.campaign_start(organization=org, kind="nps", name="NPS")
+    _answer_all(campaign)
+    ledger.points_refresh(organization=org)
+    for kind in ("month", "quarter"):
+        metric_runs.metrics_compute(organization=org, period_kind=kind)
+    small = _measure(client_as, org_pages, campaign)
+    assert small == QUERIES
+
+    _grow(org, manager, 60, start_index=5)
+    bigger = services.campaign_start(organization=org, kind="nps", name="NPS 2")
+    _answer_all(bigger)
+    ledger.points_refresh(organization=org)
+    for kind in ("month", "quarter"):
+        metric_runs.metrics_compute(organization=org, period_kind=kind)
+    assert Response.objects.count() == 70 and PointAccount.objects.count() == 65
+    assert _measure(client_as, org_pages, bigger) == QUERIES
+
+
+def test_grading_lists_a_short_choice_of_clients_and_accepts_any_of_the_organization(client_as, org_pages,
+                                                                                    make_member):
+    org, manager, scorecard = org_pages["org"], org_pages["manager"], org_pages["scorecard"]
+    other = make_member(org, Role.MANAGER, username="otto")
+    _grow(org, manager, 60)
+    make_client(org, "Zeta Hotel", manager=other)
+    web = client_as(org, Role.SALES_HEAD)
+    url = reverse("loyalty:scorecard_detail", kwargs={"scorecard_id": scorecard.pk})
+
+    def options(page) -> list[str]:
+        select = re.search(r'<select name="grade-client".*?</select>', page, re.S).group(0)
+        return re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', select)
+
+    page = web.get(url).content.decode()
+    assert options(page) == [f"Client {i:04d}" for i in range(50)]
+    assert "The first 50 matching clients are listed" in page
+    assert options(web.get(url, {"manager": other.pk}).content.decode()) == ["Zeta Hotel"]
+    assert options(web.get(url, {"q": "client 005"}).content.decode()) == [f"Client 005{i}" for i in range(10)]
+    assert options(web.get(url, {"manager": "x", "q": "zeta"}).content.decode()) == ["Zeta Hotel"]
+    # A client outside the listed choice is still accepted.
+    last = Client.objects.get(organization=org, name="Client 0059")
+    criteria = list(scorecard.criteria.all())
+    response = web.post(url, {
+        "grade-manager": manager.pk, "grade-client": last.pk, "grade-graded_on": timezone.localdate().isoformat(),
+        "grade-note": "", **{f"grade-c{c.pk}": "yes" for c in criteria},
+    })
+    assert response.status_code == 302
+    assert DialogueGrade.objects.get().client == last
