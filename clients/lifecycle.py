@@ -6,6 +6,7 @@ lost = none within (t-P, t]; new = the first one lies within (t-P, t]; renewed =
 settlement within (t-P, t]. Settlements after t are ignored.
 """
 
+import bisect
 import calendar
 import datetime
 from collections.abc import Iterable
@@ -54,3 +55,43 @@ def lifecycle_state(dates: Iterable[datetime.date], as_of: datetime.date, period
         else:
             older = True
     return classify(recent=recent, previous=previous, older=older)
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def state_history(dates: Iterable[datetime.date], as_of: datetime.date,
+                  period_months: int = 3) -> list[tuple[datetime.date, str, str]]:
+    """The true history of a client's state up to `as_of`, rebuilt from its settlement dates.
+
+    The state is taken on every settlement day, at every month end and on `as_of`; only the
+    changes are kept, as (day, previous state, state). The first entry is the first known state
+    (the first purchase makes the client new) with an empty previous state: before its first
+    settlement nothing says the client was in the register at all. No settlements: no history.
+    """
+    if period_months < 1:
+        raise ValueError("period_months must be at least 1")
+    days = sorted({day for day in dates if day <= as_of})
+    if not days:
+        return []
+    points = set(days)
+    point = month_end(days[0])
+    while point < as_of:
+        points.add(point)
+        point = month_end(point + datetime.timedelta(days=1))
+    points.add(as_of)
+
+    def count(limit: datetime.date) -> int:
+        return bisect.bisect_right(days, limit)
+
+    history: list[tuple[datetime.date, str, str]] = []
+    current = ""
+    for t in sorted(points):
+        one_back, two_back = window_bounds(t, period_months)
+        up_to_t, up_to_one, up_to_two = count(t), count(one_back), count(two_back)
+        state = classify(recent=up_to_t > up_to_one, previous=up_to_one > up_to_two, older=up_to_two > 0)
+        if state != current and state != POTENTIAL:
+            history.append((t, current, state))
+            current = state
+    return history

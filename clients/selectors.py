@@ -228,7 +228,10 @@ def timeline(client: Client, *, settlements: list, class_changes: list, state_ch
     for c in class_changes:
         add(c.as_of, "class", f"{c.previous_abc or '—'}{c.previous_xyz} → {c.abc_class or '—'}{c.xyz_class} ({c.run_label})")
     for s in state_changes:
-        add(s.as_of, "state", f"{s.get_previous_state_display() or '—'} → {s.get_state_display()}")
+        if s.previous_state:
+            add(s.as_of, "state", f"{s.get_previous_state_display()} → {s.get_state_display()}")
+        else:
+            add(s.as_of, "state", _("First purchase: %(state)s") % {"state": s.get_state_display()})
     items.sort(key=lambda item: item["date"], reverse=True)
     return items[: 3 * n]
 

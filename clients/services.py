@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -473,15 +473,39 @@ def _state_flags(settlements, as_of: datetime.date, period: int):
 
 
 def _apply_states(organization: Organization, new_states: dict[int, str], as_of: datetime.date) -> dict:
+    """Store the states; write the history of the changes.
+
+    A client whose state has never been computed (no history yet: imported, seeded, created)
+    gets its true history rebuilt from its settlement dates instead of one "potential → X" row
+    dated today.
+    """
     current = dict(Client.objects.filter(organization=organization).values_list("pk", "lifecycle_state"))
+    fresh = set(
+        Client.objects.filter(organization=organization)
+        .exclude(Exists(StateChange.objects.filter(client=OuterRef("pk"))))
+        .values_list("pk", flat=True)
+    )
+    period = organization.lifecycle_period_months
     moves: dict[str, list[int]] = {}
     history = []
     for pk, old in current.items():
         state = new_states.get(pk, lifecycle.POTENTIAL)
         if state != old:
             moves.setdefault(state, []).append(pk)
-            history.append(StateChange(organization=organization, client_id=pk, state=state, previous_state=old,
-                                       as_of=as_of))
+            if pk not in fresh:
+                history.append(StateChange(organization=organization, client_id=pk, state=state, previous_state=old,
+                                           as_of=as_of))
+    buying = sorted(pk for pk in fresh if new_states.get(pk, lifecycle.POTENTIAL) != lifecycle.POTENTIAL)
+    for chunk in _chunks(buying, BATCH):
+        dates: dict[int, list[datetime.date]] = {pk: [] for pk in chunk}
+        rows = Settlement.objects.filter(organization=organization, client_id__in=chunk, date__lte=as_of)
+        for client_id, day in rows.values_list("client_id", "date").order_by().iterator(chunk_size=BATCH):
+            dates[client_id].append(day)
+        for pk in chunk:
+            history.extend(
+                StateChange(organization=organization, client_id=pk, state=state, previous_state=previous, as_of=day)
+                for day, previous, state in lifecycle.state_history(dates[pk], as_of, period)
+            )
     for state, ids in moves.items():
         for chunk in _chunks(ids, BATCH):
             Client.objects.filter(pk__in=chunk).update(lifecycle_state=state)
@@ -489,7 +513,7 @@ def _apply_states(organization: Organization, new_states: dict[int, str], as_of:
     counts = {state: 0 for state in lifecycle.STATES}
     for pk in current:
         counts[new_states.get(pk, lifecycle.POTENTIAL)] += 1
-    return {"changed": len(history), "states": counts}
+    return {"changed": sum(len(ids) for ids in moves.values()), "history_rows": len(history), "states": counts}
 
 
 @transaction.atomic
@@ -508,13 +532,24 @@ def lifecycle_recompute(*, organization: Organization, as_of: datetime.date | No
 
 
 def client_lifecycle_refresh(*, client: Client, as_of: datetime.date | None = None) -> str:
-    """Bring one client's stored state up to date (after a settlement is entered by hand)."""
+    """Bring one client's stored state up to date (after a settlement is entered by hand).
+
+    The first time, the client's whole history is rebuilt from its settlements (see `_apply_states`).
+    """
     as_of = as_of or timezone.localdate()
-    dates = client.settlements.values_list("date", flat=True)
-    state = lifecycle.lifecycle_state(dates, as_of, client.organization.lifecycle_period_months)
-    if state != client.lifecycle_state:
+    period = client.organization.lifecycle_period_months
+    dates = list(client.settlements.values_list("date", flat=True))
+    state = lifecycle.lifecycle_state(dates, as_of, period)
+    if not StateChange.objects.filter(client=client).exists():
+        StateChange.objects.bulk_create([
+            StateChange(organization_id=client.organization_id, client=client, state=new, previous_state=previous,
+                        as_of=day)
+            for day, previous, new in lifecycle.state_history(dates, as_of, period)
+        ])
+    elif state != client.lifecycle_state:
         StateChange.objects.create(organization_id=client.organization_id, client=client, state=state,
                                    previous_state=client.lifecycle_state, as_of=as_of)
+    if state != client.lifecycle_state:
         Client.objects.filter(pk=client.pk).update(lifecycle_state=state)
         client.lifecycle_state = state
     return state

@@ -1,10 +1,13 @@
 """The lifecycle rules, alone: every state and every boundary."""
 
 import datetime as dt
+import random
 
 import pytest
 
-from clients.lifecycle import LOST, NEW, POTENTIAL, REGULAR, RENEWED, lifecycle_state, months_before
+from clients.lifecycle import LOST, NEW, POTENTIAL, REGULAR, RENEWED, lifecycle_state, months_before, state_history
+
+D = dt.date.fromisoformat
 
 T = dt.date(2026, 5, 31)  # t-3 months = 2026-02-28, t-6 months = 2025-11-30
 
@@ -95,3 +98,39 @@ def test_longer_period():
 def test_period_must_be_positive():
     with pytest.raises(ValueError):
         lifecycle_state([T], T, period_months=0)
+
+
+def test_state_history_is_rebuilt_from_the_settlement_dates():
+    dates = [D("2025-02-18"), D("2025-03-10"), D("2025-06-20")]
+    assert state_history(dates, D("2026-11-24"), 3) == [
+        (D("2025-02-18"), "", "new"),
+        (D("2025-05-31"), "new", "regular"),
+        (D("2025-09-30"), "regular", "lost"),
+    ]
+
+
+def test_state_history_of_a_return_after_a_pause():
+    dates = [D("2025-01-10"), D("2026-03-05")]
+    assert state_history(dates, D("2026-05-31"), 3) == [
+        (D("2025-01-10"), "", "new"),
+        (D("2025-04-30"), "new", "lost"),
+        (D("2026-03-05"), "lost", "renewed"),
+    ]
+
+
+def test_state_history_ignores_later_settlements_and_needs_one():
+    assert state_history([], D("2026-01-31"), 3) == []
+    assert state_history([D("2026-02-01")], D("2026-01-31"), 3) == []
+
+
+def test_state_history_agrees_with_the_rules_on_every_day():
+    rng = random.Random(7)
+    for _ in range(40):
+        dates = [D("2024-01-01") + dt.timedelta(days=rng.randint(0, 900)) for _ in range(rng.randint(1, 6))]
+        as_of = D("2026-06-30")
+        history = state_history(dates, as_of, 2)
+        assert history[-1][2] == lifecycle_state(dates, as_of, 2)
+        assert all(prev != new for _day, prev, new in history) and history[0][1] == ""
+        assert [h[1] for h in history[1:]] == [h[2] for h in history[:-1]]
+        for day, _prev, state in history:
+            assert lifecycle_state(dates, day, 2) == state

@@ -502,3 +502,14 @@ def test_head_assigns_clients_to_a_manager(client_as, org_a, org_b, make_member)
         ("A", "client.assigned", {"manager": ["", manager.username]})
     ]
     assert client_as(org_a, Role.MANAGER).post(url, {"manager": manager.pk, "client": [a.pk]}).status_code == 403
+
+
+def test_card_state_history_follows_the_settlements(client_as, org_a):
+    c = make_client(org_a, "C")
+    settle(c, "2025-02-18"), settle(c, "2025-03-10")
+    services.lifecycle_recompute(organization=org_a, as_of=dt.date(2025, 11, 24))
+    page = client_as(org_a, Role.ADMIN).get(reverse("clients:card", kwargs={"client_id": c.pk}), HTTP_ACCEPT_LANGUAGE="ru")
+    history = page.content.decode().split('id="state-history">')[1].split("</ul>")[0]
+    assert [line.strip() for line in history.replace("</li>", "").split("<li>") if line.strip()] == [
+        "30.06.2025: Постоянный → Потерянный", "31.05.2025: Новый → Постоянный", "18.02.2025: Первая покупка: Новый",
+    ]
