@@ -100,8 +100,9 @@ def version_usage(request: HttpRequest, instrument: Instrument):
             .values("version").annotate(n=Count("id")).order_by())
 
 
-def progress_of(assessment: Assessment) -> dict:
-    values, _ = answers_of(assessment)
+def progress_of(assessment: Assessment, values: dict | None = None) -> dict:
+    if values is None:
+        values, _ = answers_of(assessment)
     answered, total = scoring.progress(assessment.version.definition, values)
     return {"answered": answered, "total": total, "percent": round(answered * 100 / total) if total else 0}
 
@@ -149,9 +150,10 @@ def chart_data(definition: dict, score: dict, values: dict) -> dict | None:
     return {"kind": kind, "labels": list(titles), "values": list(section_scores)}
 
 
-def report(assessment: Assessment) -> dict:
+def report(assessment: Assessment, values: dict | None = None, comments: dict | None = None) -> dict:
     definition = assessment.version.definition
-    values, comments = answers_of(assessment)
+    if values is None or comments is None:
+        values, comments = answers_of(assessment)
     score = scoring.score(definition, values)
     items = items_by_key(definition)
     section_titles = {section["key"]: labels.text(section["title"]) for section in definition["sections"]}
@@ -274,17 +276,21 @@ def home_actions_panel(request: HttpRequest) -> dict:
             "open_count": actions.filter(status=Action.Status.OPEN).count()}
 
 
-def pains_by_stage(journey_map) -> list[dict]:
+def touchpoints_of(journey_map) -> list[Touchpoint]:
+    """The map's touchpoints in order, read once (no join: the order is the map's own)."""
+    return list(Touchpoint.objects.filter(journey_map=journey_map).order_by("position", "id"))
+
+
+def pains_by_stage(touchpoints: list[Touchpoint]) -> list[dict]:
     groups = []
     for value, label in Touchpoint.Stage.choices:
-        pains = [(t.name, pain) for t in journey_map.touchpoints.all() if t.stage == value for pain in t.pain_list]
+        pains = [(t.name, pain) for t in touchpoints if t.stage == value for pain in t.pain_list]
         if pains:
             groups.append({"stage": label, "pains": pains})
     return groups
 
 
-def emotion_curve(journey_map) -> dict:
-    touchpoints = list(journey_map.touchpoints.all())
+def emotion_curve(touchpoints: list[Touchpoint]) -> dict:
     return {
         "labels": [f"{i + 1}. {t.name}" for i, t in enumerate(touchpoints)],
         "stages": [t.get_stage_display() for t in touchpoints],

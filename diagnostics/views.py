@@ -164,15 +164,15 @@ def _may_plan(request: HttpRequest, assessment: Assessment) -> bool:
 @roles_required()
 def assessment_report(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _visible_assessment(request, assessment_id)
-    users = selectors.organization_users(request.organization)
+    may_plan = _may_plan(request, assessment)
+    values, comments = selectors.answers_of(assessment)  # read once for the report and the progress
     return render(request, "diagnostics/report.html", {
         "assessment": assessment,
-        "report": selectors.report(assessment),
-        "may_plan": _may_plan(request, assessment),
-        "users": users,
+        "report": selectors.report(assessment, values, comments),
+        "may_plan": may_plan,
+        "users": selectors.organization_users(request.organization) if may_plan else [],
         "today": timezone.localdate(),
-        "earlier": selectors.earlier_assessments(request, assessment)[:20],
-        "progress": selectors.progress_of(assessment),
+        "progress": selectors.progress_of(assessment, values),
         "survey": selectors.survey_summary(assessment) if assessment.version.definition["scoring"]["rule"] == "enps" else None,
     })
 
@@ -270,13 +270,15 @@ def journey_map_detail(request: HttpRequest, journey_map_id: int) -> HttpRespons
     if request.method == "POST" and _saved(form, lambda data: services.touchpoint_save(journey_map=journey_map, **data)):
         messages.success(request, _("Touchpoint added."))
         return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
+    touchpoints = selectors.touchpoints_of(journey_map)  # one query; the curve and the pains reuse it
     return render(request, "diagnostics/journey_map.html", {
         "map": journey_map,
-        "touchpoints": journey_map.touchpoints.all(),
+        "touchpoints": touchpoints,
         "form": form,
-        "curve": selectors.emotion_curve(journey_map),
-        "pains": selectors.pains_by_stage(journey_map),
-        "versions": scoped(request, JourneyMap).filter(title=journey_map.title, persona=journey_map.persona),
+        "curve": selectors.emotion_curve(touchpoints),
+        "pains": selectors.pains_by_stage(touchpoints),
+        "versions": list(scoped(request, JourneyMap).filter(title=journey_map.title, persona=journey_map.persona)
+                         .order_by("version").only("id", "version")),
     })
 
 
