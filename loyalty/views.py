@@ -3,11 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from crm_portal.jobs import job_enqueue
@@ -31,6 +33,7 @@ from .tasks import metrics_task, points_task
 
 ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
 HEADS = (Role.SALES_HEAD, Role.ADMIN)
+ACCOUNTS_PER_PAGE = 50
 
 
 def _period(request: HttpRequest) -> str:
@@ -335,14 +338,21 @@ def programme(request: HttpRequest) -> HttpResponse:
             if form_apply(form, lambda: ledger.programme_save(organization=request.organization, **form.cleaned_data)):
                 messages.success(request, _("Programme saved."))
                 return redirect("loyalty:programme")
-    accounts = selectors.accounts_visible_to(request).order_by("-balance", "client__name")
+    search = (request.GET.get("q") or "").strip()[:100]
+    accounts = selectors.accounts_visible_to(request).order_by("-balance", "client__name", "id")
+    if search:
+        accounts = accounts.filter(client__name__icontains=search)
+    page = Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "loyalty/programme.html", {
         "programme": current,
         "form": form,
         "tier_form": tier_form,
         "tiers": current.tiers.all() if current else [],
-        "accounts": accounts[:100],
-        "account_count": accounts.count(),
+        "accounts": page.object_list,
+        "page": page,
+        "search": search,
+        "query": urlencode({"q": search}) if search else "",
+        "account_count": page.paginator.count,
         "job": selectors.latest_job(request, "loyalty.points"),
         "can_edit": request.role in HEADS,
     })

@@ -128,3 +128,38 @@ def test_grading_lists_a_short_choice_of_clients_and_accepts_any_of_the_organiza
     })
     assert response.status_code == 302
     assert DialogueGrade.objects.get().client == last
+
+
+def test_point_balances_come_50_to_a_page_with_a_name_search(client_as, org_pages):
+    org, manager = org_pages["org"], org_pages["manager"]
+    _grow(org, manager, 120)
+    ledger.points_refresh(organization=org)
+    assert PointAccount.objects.filter(organization=org).count() == 120
+    web = client_as(org, Role.SALES_HEAD)
+    url = reverse("loyalty:programme")
+
+    def names(response) -> list[str]:
+        table = re.search(r'<table class="table table-sm" id="accounts">.*?</table>', response.content.decode(), re.S)
+        return re.findall(r'/loyalty/programme/accounts/\d+/">([^<]+)</a>', table.group(0))
+
+    # Every client paid 8,000: 80 points each, so the order is by name.
+    first = web.get(url)
+    assert names(first) == [f"Client {i:04d}" for i in range(50)]
+    assert "Page 1 of 3" in first.content.decode() and first.context["account_count"] == 120
+    assert names(web.get(url, {"page": 3})) == [f"Client {i:04d}" for i in range(100, 120)]
+    assert names(web.get(url, {"page": "x"})) == names(first)
+    found = web.get(url, {"q": "client 011"})
+    assert names(found) == [f"Client 011{i}" for i in range(10)] and found.context["account_count"] == 10
+    assert "Page 1 of" not in found.content.decode()
+    # Searches keep their term across pages.
+    paged = web.get(url, {"q": "client 0"}).content.decode()
+    assert 'href="?q=client+0&amp;page=2"' in paged
+    assert names(web.get(url, {"q": "no such client"})) == []
+    # A manager pages through its own clients only.
+    other = make_client(org, "Other Hotel")
+    pay(other, timezone.localdate(), "9000")
+    ledger.points_refresh(organization=org)
+    assert names(web.get(url, {"q": "hotel"})) == ["Other Hotel"]
+    web.force_login(manager)  # the same test client, now as the manager
+    assert names(web.get(url, {"q": "hotel"})) == []
+    assert len(names(web.get(url))) == 50
