@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, FloatField, Min, OuterRef, Q, QueryS
 from django.db.models.functions import Cast, TruncMonth
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from crm_portal.models import Membership, Role
@@ -220,7 +221,7 @@ def timeline(client: Client, *, settlements: list, class_changes: list, state_ch
         add(d.date, "document", f"{d.deal.title}: {d.get_kind_display()}{number}", d.deal, d.author)
     for s in settlements:
         doc = f" · {s.document}" if s.document else ""
-        add(s.date, "settlement", f"{s.amount:,.2f}{doc}" + (f" · {s.product.name}" if s.product else ""))
+        add(s.date, "settlement", f"{number_format(s.amount, 2, force_grouping=True)}{doc}" + (f" · {s.product.name}" if s.product else ""))
     for step in ComplaintStep.objects.filter(complaint__client=client).select_related("complaint", "author").order_by("-created_at")[:n]:
         add(step.created_at, "complaint", f"{step.complaint.subject}: {step.get_status_display()}", step.complaint, step.author)
     for a in client.assessments.all()[:n]:

@@ -513,3 +513,23 @@ def test_card_state_history_follows_the_settlements(client_as, org_a):
     assert [line.strip() for line in history.replace("</li>", "").split("<li>") if line.strip()] == [
         "30.06.2025: Постоянный → Потерянный", "31.05.2025: Новый → Постоянный", "18.02.2025: Первая покупка: Новый",
     ]
+
+
+@pytest.mark.parametrize(("language", "amount"), [("ru", "304\xa0091,20"), ("en", "304,091.20")])
+def test_amounts_follow_the_language_on_the_card_and_the_kpis(client_as, org_a, language, amount):
+    c = make_client(org_a, "C")
+    settle(c, TODAY, "304091.20", document="INV-1")
+    services.deal_create(client=c, title="Big deal", amount=Decimal("304091.20"))
+    head = client_as(org_a, Role.SALES_HEAD)
+    card = head.get(reverse("clients:card", kwargs={"client_id": c.pk}), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    months = card.split('id="month-totals">')[1].split("</table>")[0]
+    assert f'<td class="text-end">{amount}</td>' in months
+    latest = card.split("id=\"month-totals\">")[1].split("</table>")[1]
+    assert f'<td class="text-end">{amount}</td>' in latest
+    assert f"<br>{amount} · INV-1</li>" in card  # the timeline
+    assert f'<td class="text-end">{amount}</td></tr>' in card.split('id="deals"')[1].split("</table>")[0]
+    kpi = head.get(reverse("clients:kpi"), {"start": TODAY.replace(day=1).isoformat(), "end": TODAY.isoformat()},
+                   HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    total = kpi.split("<tfoot>")[1].split("</tfoot>")[0]
+    assert f'<td class="text-end">{amount}</td>' in total  # first sales, sum
+    assert f'<td class="text-end">{amount}</td>' in kpi.split('id="kpi-clients"')[1]
