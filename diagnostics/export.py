@@ -1,8 +1,10 @@
 """An assessment as an .xlsx workbook: answers with comments, section scores and the agenda."""
 
+import datetime
 import io
 
 import xlsxwriter
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 DANGEROUS_STARTS = ("=", "+", "-", "@")
@@ -20,6 +22,15 @@ def safe(value):
         return value
     text = str(value)
     return "'" + text if text.startswith(DANGEROUS_STARTS) else text
+
+
+# Django's date format letters and Excel's number format codes of the same parts.
+EXCEL_DATE_PARTS = {"d": "dd", "j": "d", "m": "mm", "n": "m", "Y": "yyyy", "y": "yy"}
+
+
+def excel_date_format(django_format: str) -> str:
+    """The reader's short date format ("d.m.Y") as an Excel number format ("dd.mm.yyyy")."""
+    return "".join(EXCEL_DATE_PARTS.get(char, char) for char in django_format)
 
 
 def workbook(assessment, report: dict) -> bytes:
@@ -63,7 +74,11 @@ def workbook(assessment, report: dict) -> bytes:
     scores.set_column(0, 0, 36)
     scores.write_string(last + 2, 0, safe(report["title"]))
     scores.write_string(last + 3, 0, safe(str(assessment.author)))
-    scores.write_string(last + 4, 0, assessment.done_at.date().isoformat())
+    # A real date cell shown in the reader's format (not an ISO string), on the organization's calendar day.
+    day = timezone.localtime(assessment.done_at).date()
+    date_format = book.add_format({"num_format": excel_date_format(formats.get_format("SHORT_DATE_FORMAT")),
+                                   "align": "left"})
+    scores.write_datetime(last + 4, 0, datetime.datetime.combine(day, datetime.time()), date_format)
 
     agenda = book.add_worksheet(_("Agenda")[:31])
     agenda.write_row(0, 0, [_("Section"), _("Question"), _("Answer"), _("Comment")], bold)

@@ -582,3 +582,48 @@ def test_every_source_of_every_instrument_is_described_in_both_languages():
         assert source_text("004, 002") == ("a book on managing a client base and a client department; "
                                            "an article on the principles of working with clients")
     assert source_text("unknown") == ""
+
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+@pytest.mark.parametrize(("language", "pattern"), [("en", "%m/%d/%Y"), ("ru", "%d.%m.%Y")])
+def test_pages_and_the_export_show_dates_in_the_readers_format_never_iso(client, org_a, manager, make_member,
+                                                                        language, pattern):
+    first = services.assessment_start(organization=org_a, author=manager,
+                                      instrument=Instrument.objects.get(code="controllability"))
+    _fill_all(first, manager, "-")
+    services.assessment_complete(assessment=first, user=manager)
+    audit = services.assessment_start(organization=org_a, author=manager,
+                                      instrument=Instrument.objects.get(code="controllability"))
+    _fill_all(audit, manager, "+-")
+    services.assessment_complete(assessment=audit, user=manager)
+    due = timezone.localdate() + datetime.timedelta(days=9)
+    services.action_create(assessment=audit, item_key="funnel", title="Funnel report", owner=manager, due_date=due,
+                           created_by=manager)
+    services.assessment_start(organization=org_a, author=manager, instrument=Instrument.objects.get(code="goulding"))
+    client.force_login(manager)
+    done = timezone.localtime(audit.completed_at).date()
+    pages = {
+        "index": reverse("diagnostics:index"),
+        "report": reverse("diagnostics:report", kwargs={"assessment_id": audit.pk}),
+        "print": reverse("diagnostics:print", kwargs={"assessment_id": audit.pk}),
+        "compare": reverse("diagnostics:compare", kwargs={"assessment_id": audit.pk}) + f"?with={first.pk}",
+        "actions": reverse("diagnostics:actions"),
+        "instrument": reverse("diagnostics:instrument", kwargs={"code": "controllability"}),
+        "home": reverse("home"),
+    }
+    for name, url in pages.items():
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        text = re.sub(r"<[^>]+>", " ", page)  # what a person reads, not attribute values
+        assert ISO_DATE.search(text) is None, (name, ISO_DATE.search(text))
+        if name in ("index", "report", "print", "compare"):
+            assert done.strftime(pattern) in text, name
+        if name in ("report", "print", "actions", "home"):
+            assert due.strftime(pattern) in text, name
+    response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": audit.pk}),
+                          HTTP_ACCEPT_LANGUAGE=language)
+    scores = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[1]
+    cell = scores.cell(row=scores.max_row, column=1)
+    assert cell.value == datetime.datetime.combine(done, datetime.time())
+    assert cell.number_format == {"en": "mm/dd/yyyy", "ru": "dd.mm.yyyy"}[language]
