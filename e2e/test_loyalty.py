@@ -111,3 +111,30 @@ def test_programme_and_iqs_pages(page, login, shot):
     page.click("#grade-form button[type=submit]")
     expect(page.locator(".alert-success")).to_contain_text("IQS 100.0%")
     shot(page, "iqs")
+
+
+@pytest.mark.parametrize("width", [390, 360])
+def test_the_0_to_10_scale_fits_one_row_on_a_phone_with_its_labels_at_the_ends(new_page, shot, width):
+    invitation = Invitation.objects.filter(answered_at__isnull=True, client__isnull=False,
+                                           campaign__kind="nps").first()
+    phone = new_page(locale="ru-RU", phone=True)
+    phone.set_viewport_size({"width": width, "height": 844})
+    phone.goto(f"/loyalty/s/{invitation.token}/")
+    points = phone.locator("fieldset[data-code=score] .scale-point")
+    expect(points).to_have_count(11)
+    boxes = [points.nth(i).bounding_box() for i in range(11)]
+    assert len({round(box["y"]) for box in boxes}) == 1  # one row
+    assert all(box["width"] >= 24 and box["height"] >= 44 for box in boxes)  # still easy to tap
+    assert [points.nth(i).inner_text() for i in (0, 10)] == ["0", "10"]
+    low = phone.locator("fieldset[data-code=score] .scale-low")
+    high = phone.locator("fieldset[data-code=score] .scale-high")
+    expect(high).to_have_text("Обязательно посоветую")
+    # The labels sit at the real ends: under 0 and under 10.
+    assert abs(low.bounding_box()["x"] - boxes[0]["x"]) <= 1
+    high_box = high.bounding_box()
+    assert abs((high_box["x"] + high_box["width"]) - (boxes[10]["x"] + boxes[10]["width"])) <= 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= width  # nothing sticks out
+    phone.click("label[for=score-10]")
+    expect(phone.locator("#score-10")).to_be_checked()
+    shot(phone, f"scale-{width}")
+    assert phone.errors == []
