@@ -167,6 +167,10 @@ class ControlPointForm(forms.Form):
     due_date = date_field(_("Due date"))
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["due_date"].widget.attrs["min"] = timezone.localdate().isoformat()
+
 
 class ComplaintForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200)

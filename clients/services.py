@@ -198,6 +198,16 @@ def control_point_create(*, client: Client, kind: str, due_date: datetime.date, 
 
 
 @transaction.atomic
+def control_point_add(*, client: Client, kind: str, due_date: datetime.date, note: str = "", user=None) -> ControlPoint:
+    """A control point set by hand: it lies ahead (today at the earliest), else it is overdue at birth."""
+    if due_date < timezone.localdate():
+        raise ValidationError({"due_date": _("The due date cannot be in the past: give today or a later day.")})
+    point = control_point_create(client=client, kind=kind, due_date=due_date, note=note)
+    _audit(client=client, user=user, action="point.added", changes={"kind": kind, "due_date": due_date.isoformat()})
+    return point
+
+
+@transaction.atomic
 def control_point_done(*, control_point: ControlPoint, user=None) -> ControlPoint:
     if control_point.done_at is not None:
         raise ValidationError(_("This control point is already done."))

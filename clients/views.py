@@ -259,7 +259,7 @@ def assessment_add(request: HttpRequest, client_id: int) -> HttpResponse:
 def point_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     return _card_form(request, client, forms.ControlPointForm,
-                      lambda d: services.control_point_create(client=client, **d),
+                      lambda d: services.control_point_add(client=client, user=request.user, **d),
                       title=_("Add a control point"), success=_("Control point added."), tab="points", form_id="point-form")
 
 

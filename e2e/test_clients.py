@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from clients.models import Client, Complaint, Deal
+from clients.models import Client, Complaint, ControlPoint, Deal
 
 
 def iso(days: int) -> str:
@@ -39,6 +39,14 @@ def test_manager_works_a_client_from_creation_to_closed_complaint(page, login, s
     page.select_option("#point-form select[name=kind]", "minutes")
     page.fill("#point-form input[name=due_date]", iso(-2))
     page.click("#point-form button")
+    expect(page.locator("#point-form")).to_contain_text("The due date cannot be in the past: give today or a later day.")
+    assert not ControlPoint.objects.filter(client=client, kind="minutes").exists()
+    page.fill("#point-form input[name=due_date]", iso(0))
+    page.click("#point-form button")
+    expect(page.locator("#points")).to_contain_text("Meeting minutes sent")
+    # Two days later nobody has sent the minutes: the point is overdue.
+    ControlPoint.objects.filter(client=client, kind="minutes").update(due_date=datetime.date.today() - datetime.timedelta(days=2))
+    page.reload()
     expect(page.locator("#points .point-overdue")).to_contain_text("Meeting minutes sent")
     page.goto("/clients/?q=Lakeside")
     expect(page.locator(f"#client-table tr[data-client='{client.pk}'] .overdue-flag")).to_be_visible()

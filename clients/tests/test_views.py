@@ -138,6 +138,10 @@ def test_segment_of_another_organization_is_refused(client_as, org_a, org_b):
         ("assessment_add", {"date": TODAY.isoformat()}, "Score at least one item from 1 to 5.", Complaint),
         ("assessment_add", {"date": TODAY.isoformat(), "score_delivery": "7"}, "Select a valid choice", Complaint),
         ("point_add", {"kind": "minutes"}, "This field is required.", ControlPoint),
+        ("point_add", {"kind": "minutes", "due_date": "1900-01-01"},
+         "The due date cannot be in the past: give today or a later day.", ControlPoint),
+        ("point_add", {"kind": "minutes", "due_date": (TODAY - dt.timedelta(days=1)).isoformat()},
+         "The due date cannot be in the past: give today or a later day.", ControlPoint),
     ],
 )
 def test_card_forms_reject_bad_input_and_write_nothing(client_as, org_a, url_name, data, message, model):
@@ -533,3 +537,15 @@ def test_amounts_follow_the_language_on_the_card_and_the_kpis(client_as, org_a, 
     total = kpi.split("<tfoot>")[1].split("</tfoot>")[0]
     assert f'<td class="text-end">{amount}</td>' in total  # first sales, sum
     assert f'<td class="text-end">{amount}</td>' in kpi.split('id="kpi-clients"')[1]
+
+
+def test_control_point_added_by_hand_lies_ahead_and_is_audited(client_as, org_a):
+    c = make_client(org_a, "C")
+    url = reverse("clients:point_add", kwargs={"client_id": c.pk})
+    head = client_as(org_a, Role.ADMIN)
+    page = head.post(url, {"kind": "minutes", "due_date": "1900-01-01"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Срок не может быть в прошлом: укажите сегодняшний или более поздний день." in page
+    assert ControlPoint.objects.count() == 0
+    assert head.post(url, {"kind": "minutes", "due_date": TODAY.isoformat()}).status_code == 302
+    assert list(ControlPoint.objects.values_list("kind", "due_date")) == [("minutes", TODAY)]
+    assert AuditEntry.objects.get(client=c).action == "point.added"
