@@ -66,7 +66,8 @@ def latest_values(request: HttpRequest, period_kind: str, series: dict | None = 
             continue
         x, y, n = known[-1]
         previous = known[-2][1] if len(known) > 1 else None
-        cards.append({"metric": metric, "label": labels[metric], "value": y, "period": x, "count": n,
+        cards.append({"metric": metric, "label": labels[metric], "value": y, "count": n,
+                      "period": datetime.date.fromisoformat(x),
                       "delta": None if previous is None else round(y - previous, 1)})
     return cards
 

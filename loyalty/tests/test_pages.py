@@ -163,3 +163,29 @@ def test_point_balances_come_50_to_a_page_with_a_name_search(client_as, org_page
     web.force_login(manager)  # the same test client, now as the manager
     assert names(web.get(url, {"q": "hotel"})) == []
     assert len(names(web.get(url))) == 50
+
+
+@pytest.mark.parametrize("language,pattern", [("ru", "%d.%m.%Y"), ("en", "%m/%d/%Y")])
+def test_loyalty_dates_use_the_short_localised_format(client_as, org_pages, language, pattern):
+    org, manager = org_pages["org"], org_pages["manager"]
+    _grow(org, manager, 2)
+    started = datetime.date(2026, 3, 9)
+    campaign = services.campaign_start(organization=org, kind="nps", name="NPS", started_on=started,
+                                       recurrence_months=3)
+    invitation = campaign.invitations.order_by("id").first()
+    services.response_submit(token=invitation.token, data={"score": "9", "why": "Good"})
+    Response.objects.update(answered_on=datetime.date(2026, 3, 13))
+    expires = timezone.localtime(invitation.expires_at).date()
+    web = client_as(org, Role.SALES_HEAD)
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+    detail = web.get(reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk}), **headers)
+    text = detail.content.decode()
+    for day in (started, datetime.date(2026, 6, 9), datetime.date(2026, 3, 13), expires):
+        assert day.strftime(pattern) in text, day
+        assert day.isoformat() not in text, day
+    listing = web.get(reverse("loyalty:campaign_list"), **headers).content.decode()
+    assert started.strftime(pattern) in listing and "2026-03-09" not in listing
+    card = web.get(reverse("clients:card", kwargs={"client_id": invitation.client_id}), **headers).content.decode()
+    panel = re.search(r'id="panel-client-loyalty".*?</section>', card, re.S).group(0)
+    assert "13.03.2026" in panel if language == "ru" else "03/13/2026" in panel
+    assert "Mar. 13" not in panel and "13 марта" not in panel
