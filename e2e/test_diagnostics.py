@@ -64,8 +64,15 @@ def test_manager_fills_audit_in_russian_resumes_completes_and_plans_an_action(ne
     expect(agenda).to_have_count(9)
     expect(page.locator("#section-scores")).to_contain_text("Основные характеристики")
     shot(page, "report-ru")
+    expect(page.locator(".source-text")).to_have_text("Источник: статья о принципах работы с клиентами.")
     first = agenda.first
     first.locator("summary").click()
+    # A day in the past: the date field refuses it before anything is sent.
+    first.locator("input[name=title]").fill("Вчерашнее действие")
+    first.locator("input[name=due_date]").fill("2020-01-01")
+    first.locator("button[type=submit]").click()
+    assert first.locator("input[name=due_date]").evaluate("field => field.validity.rangeUnderflow") is True
+    assert not Action.objects.filter(title="Вчерашнее действие").exists()
     due = (datetime.date.today() + datetime.timedelta(days=21)).isoformat()
     first.locator("input[name=title]").fill("Описать процедуру")
     first.locator("input[name=due_date]").fill(due)
@@ -75,6 +82,9 @@ def test_manager_fills_audit_in_russian_resumes_completes_and_plans_an_action(ne
     assert action.owner.username == "demo-manager" and action.due_date.isoformat() == due
     page.goto("/diagnostics/actions/")
     expect(page.locator("#my-actions")).to_contain_text("Описать процедуру")
+    expect(page.locator("#my-actions thead th").nth(1)).to_have_text("Из оценки")
+    expect(page.locator("#my-actions")).to_contain_text(
+        (datetime.date.today() + datetime.timedelta(days=21)).strftime("%d.%m.%Y"))
     shot(page, "my-actions")
     assert page.errors == []
 
