@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.lifecycle import months_before
@@ -275,17 +275,41 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
     return response, {}
 
 
+SUBJECT_MAX = Complaint._meta.get_field("subject").max_length
+
+
+def low_score_subject(campaign_name: str, scores: str) -> str:
+    """The subject of a case opened by low scores, in Russian and in English, within the field's length.
+
+    Written in both languages whoever answered (a respondent's browser language says nothing of
+    the language the company works in), so that it reads the same on every page and in every list.
+    """
+    def both(name: str) -> str:
+        parts = []
+        for language in ("ru", "en"):
+            with translation.override(language):
+                parts.append(_("Low score in the survey “%(name)s”: %(scores)s") % {"name": name, "scores": scores})
+        return " / ".join(parts)
+
+    subject = both(campaign_name)
+    if len(subject) > SUBJECT_MAX:
+        room = max(1, (SUBJECT_MAX - len(both(""))) // 2 - 1)
+        subject = both(campaign_name[:room].rstrip() + "…")
+    return subject[:SUBJECT_MAX]
+
+
 def case_for_low_scores(response: Response) -> Complaint | None:
     """Close the loop: a low score opens a case in the client's complaints, owned by its manager."""
     low = questionnaire.low_scores(response.campaign.questionnaire, response.answers)
     if not low:
         return None
     client = response.client
-    scores = ", ".join(f"{code} {value}" for code, value in low)
+    main = questionnaire.main_question(response.campaign.questionnaire)["code"]
+    # The main score alone ("5"), any other low item by its code ("delivery 3").
+    scores = ", ".join(str(value) if code == main else f"{code} {value}" for code, value in low)
     return complaint_register(
         organization=client.organization, client=client,
-        subject=_("Low score in the survey “%(name)s”: %(scores)s") % {
-            "name": response.campaign.name, "scores": scores},
+        subject=low_score_subject(response.campaign.name, scores),
         description=response.comment, source=Complaint.Source.SURVEY, owner=client.manager,
     )
 

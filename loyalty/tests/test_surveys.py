@@ -184,7 +184,31 @@ def test_product_survey_goes_to_the_products_clients(org_a, clients):
     assert [i.client for i in campaign.invitations.all()] == [clients[1]]
     invitation = campaign.invitations.get()
     response, _ = services.response_submit(token=invitation.token, data={"score": "4", "delivery": "3"})
-    assert response.complaint is not None and "delivery 3" in response.complaint.subject
+    # 4 of 5 overall is not low; delivery 3 is.
+    assert response.complaint.subject == ("Низкая оценка в опросе «product survey»: delivery 3 / "
+                                          "Low score in the survey “product survey”: delivery 3")
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_low_score_case_subject_is_in_russian_and_english_whatever_the_respondents_language(
+        client, org_a, clients, language):
+    campaign = services.campaign_start(organization=org_a, kind="nps", name="Quarterly NPS")
+    invitation = campaign.invitations.get(client=clients[0])
+    url = reverse("loyalty:respond", kwargs={"token": invitation.token})
+    assert client.post(url, {"score": "5"}, HTTP_ACCEPT_LANGUAGE=language).status_code == 302
+    assert Complaint.objects.get().subject == (
+        "Низкая оценка в опросе «Quarterly NPS»: 5 / Low score in the survey “Quarterly NPS”: 5")
+
+
+def test_a_long_campaign_name_still_fits_the_case_subject(org_a, clients):
+    name = "Удовлетворённость " * 11  # 198 characters
+    campaign = services.campaign_start(organization=org_a, kind="nps", name=name)
+    response, _ = services.response_submit(token=campaign.invitations.get(client=clients[0]).token,
+                                           data={"score": "0"})
+    subject = response.complaint.subject
+    assert len(subject) <= 200
+    assert subject.startswith("Низкая оценка в опросе «Удовлетворённость") and "…»: 0 / Low score" in subject
+    assert subject.endswith("…”: 0")
 
 
 @pytest.mark.django_db(transaction=True)
