@@ -46,6 +46,21 @@ class ParamsForm(forms.Form):
         return cls(initial=current.params() | {"measure": current.measure}, **kwargs)
 
 
+class FileParamsForm(ParamsForm):
+    start = forms.RegexField(label=_("Window from (month)"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False,
+                             help_text=_("2025-01; empty: the file's first month."),
+                             error_messages={"invalid": _("Write the month as 2025-01.")})
+    end = forms.RegexField(label=_("Window to (month)"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False,
+                           help_text=_("Empty: the file's last month."),
+                           error_messages={"invalid": _("Write the month as 2025-01.")})
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", _("The window's first month comes after its last month."))
+        return data
+
+
 class BaseRunForm(ParamsForm):
     as_of = forms.DateField(label=_("As of"), widget=forms.DateInput(attrs={"type": "date"}))
     months = forms.IntegerField(label=_("Window, months"), min_value=1, max_value=120, initial=12)

@@ -32,10 +32,12 @@ class Params:
     min_history: int = 4
     period: str = "month"  # or "quarter"
     measure: str = "turnover"  # or "margin": a long file's margin column
+    start: str = ""  # the window's first month ("2025-01"); empty: the data's first month
+    end: str = ""  # the window's last month; empty: the data's last month
 
     def as_dict(self) -> dict:
         return {"a": self.a, "b": self.b, "x": self.x, "y": self.y, "min_history": self.min_history, "period": self.period,
-                "measure": self.measure}
+                "measure": self.measure, "start": self.start, "end": self.end}
 
 
 @dataclass
@@ -79,22 +81,30 @@ def load(
     return Loaded(container, sheet, table, mapping, parsed, collected.reasons, collected.count)
 
 
-def wide_of(parsed: Parsed, *, period: str = "month", measure: str = "turnover") -> pd.DataFrame:
-    """Amounts (or margins) per client and period of a valid file."""
+def wide_of(parsed: Parsed, *, period: str = "month", measure: str = "turnover", start: str = "", end: str = "") -> pd.DataFrame:
+    """Amounts (or margins) per client and period of a valid file, over the window the analyst picked."""
+    first = pd.Period(start, freq="M") if start else None
+    last = pd.Period(end, freq="M") if end else None
+    if first is not None and last is not None and first > last:
+        raise ValueError(_("The window's first month comes after its last month."))
     if parsed.mapping.shape != LONG:
         wide = parsed.wide
+        if first is not None or last is not None:
+            # Months of the window outside the file count as zero; months outside the window are left out.
+            columns = pd.period_range(first or wide.columns[0], last or wide.columns[-1], freq="M")
+            wide = wide.reindex(columns=columns, fill_value=0.0)
     elif measure == "margin":
         if "margin" not in parsed.settlements.columns:
             raise ValueError(_("ABC by margin needs a margin column: choose it among the columns of the file."))
-        wide = settlements_to_wide(parsed.settlements, value="margin")
+        wide = settlements_to_wide(parsed.settlements, value="margin", start=first, end=last)
     else:
-        wide = settlements_to_wide(parsed.settlements)
+        wide = settlements_to_wide(parsed.settlements, start=first, end=last)
     return to_quarters(wide) if period == "quarter" else wide
 
 
 def classify(parsed: Parsed, params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(amounts per client and period, classes per client) of a valid file."""
-    wide = wide_of(parsed, period=params.period, measure=params.measure)
+    wide = wide_of(parsed, period=params.period, measure=params.measure, start=params.start, end=params.end)
     result = abc_xyz(wide, a=params.a, b=params.b, x=params.x, y=params.y, min_history=params.min_history)
     return wide, result
 

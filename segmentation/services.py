@@ -1,6 +1,7 @@
 """Every write of segmentation: datasets, their checks and imports, runs and their stored classes."""
 
 import io
+import re
 import secrets
 import tempfile
 from datetime import date
@@ -54,8 +55,11 @@ def _params(values: dict) -> Params:
     params = Params(
         a=float(values["a"]), b=float(values["b"]), x=float(values["x"]), y=float(values["y"]),
         min_history=int(values["min_history"]), period=values.get("period", "month"),
-        measure=values.get("measure", "turnover"),
+        measure=values.get("measure", "turnover"), start=values.get("start") or "", end=values.get("end") or "",
     )
+    for month in (params.start, params.end):
+        if month and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            raise ValidationError(_("Write the window's months as 2025-01."))
     if not 0 < params.a < params.b <= 1:
         raise ValidationError(_("The thresholds must satisfy 0 < A < B <= 1."))
     if not 0 <= params.x < params.y:

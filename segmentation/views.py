@@ -17,7 +17,7 @@ from crm_portal.tenancy import get_for_org_or_404, roles_required
 
 from . import selectors, services
 from .export import write_xlsx
-from .forms import BaseRunForm, ImportForm, MappingForm, ParamsForm, SettingsForm, UploadForm
+from .forms import BaseRunForm, FileParamsForm, ImportForm, MappingForm, SettingsForm, UploadForm
 from .models import Dataset, Run
 from .parsing import WIDE, column_letter
 
@@ -89,7 +89,7 @@ def dataset(request: HttpRequest, dataset_id: int) -> HttpResponse:
         "dataset": item,
         "job": item.job,
         "mapping_form": mapping_form,
-        "params_form": ParamsForm.initial_from(current),
+        "params_form": FileParamsForm.initial_from(current),
         "import_form": ImportForm(),
         "runs": item.runs.order_by("-pk")[:20],
         "is_wide": item.mapping.get("shape") == WIDE,
@@ -127,7 +127,7 @@ def _start_job(request: HttpRequest, form, start, back: str) -> HttpResponse:
 @require_POST
 def dataset_analyse(request: HttpRequest, dataset_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Dataset, pk=dataset_id)
-    return _start_job(request, ParamsForm(request.POST),
+    return _start_job(request, FileParamsForm(request.POST),
                       lambda data: services.run_file_start(dataset=item, params=data, user=request.user),
                       item.get_absolute_url())
 

@@ -333,3 +333,22 @@ def test_abc_by_margin_is_refused_without_a_margin_column(org_a):
     assert Run.objects.count() == 0
     with pytest.raises(ValidationError, match="ABC by margin needs a file with a margin column"):
         services.run_base_start(organization=org_a, params=PARAMS | {"measure": "margin"}, as_of=date(2025, 6, 30), months=6)
+
+
+@pytest.mark.django_db
+def test_the_analyst_picks_the_window_of_a_file(org_a, client_as):
+    dataset = make_dataset(org_a, workbook(GOOD))
+    run = services.run_on_file(dataset=dataset, params=PARAMS | {"start": "2025-02", "end": "2025-05", "min_history": 3})
+    assert run.periods == ["2025-02", "2025-03", "2025-04", "2025-05"]
+    # Alpha over 110, 90, 110, 0: total 310; Gamma 0, 100, 100, 0 from its first month: 200.
+    assert list(run.classes.order_by("rank").values_list("client_key", "total")) == [
+        ("Alpha", 310.0), ("Beta", 300.0), ("Gamma", 200.0)]
+    with pytest.raises(ValidationError, match="The window's first month comes after its last month."):
+        services.run_on_file(dataset=dataset, params=PARAMS | {"start": "2025-05", "end": "2025-02"})
+    with pytest.raises(ValidationError, match="Write the window's months as 2025-01."):
+        services.run_on_file(dataset=dataset, params=PARAMS | {"start": "May 2025"})
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    web = client_as(org_a, Role.ANALYST)
+    page = web.post(reverse("segmentation:dataset_analyse", kwargs={"dataset_id": dataset.pk}),
+                    PARAMS | {"start": "2025-13"}, follow=True)
+    assert "Write the month as 2025-01." in page.content.decode()
