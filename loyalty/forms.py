@@ -62,7 +62,7 @@ class CriterionForm(forms.Form):
 class GradeForm(forms.Form):
     manager = forms.ModelChoiceField(label=_("Manager"), queryset=get_user_model().objects.none())
     client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.none(), required=False)
-    graded_on = forms.DateField(label=_("Dialogue date"), widget=forms.DateInput(attrs={"type": "date"}))
+    graded_on = forms.DateField(label=_("Dialogue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     CLIENTS_SHOWN = 50

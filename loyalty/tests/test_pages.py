@@ -113,9 +113,11 @@ def test_grading_lists_a_short_choice_of_clients_and_accepts_any_of_the_organiza
         select = re.search(r'<select name="grade-client".*?</select>', page, re.S).group(0)
         return re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', select)
 
-    page = web.get(url).content.decode()
+    page = web.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    # A date input takes ISO dates whatever the language: today is filled in, not left blank.
+    assert f'type="date" name="grade-graded_on" value="{timezone.localdate().isoformat()}"' in page
     assert options(page) == [f"Client {i:04d}" for i in range(50)]
-    assert "The first 50 matching clients are listed" in page
+    assert "Показаны первые 50 подходящих клиентов" in page
     assert options(web.get(url, {"manager": other.pk}).content.decode()) == ["Zeta Hotel"]
     assert options(web.get(url, {"q": "client 005"}).content.decode()) == [f"Client 005{i}" for i in range(10)]
     assert options(web.get(url, {"manager": "x", "q": "zeta"}).content.decode()) == ["Zeta Hotel"]
