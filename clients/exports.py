@@ -61,6 +61,27 @@ KPI_HEADER = [
     ("restored", gettext_lazy("Restored clients")), ("contacts", gettext_lazy("Contacts")), ("complaints", gettext_lazy("Complaints")),
 ]
 
+# What each KPI column counts, shown as a tooltip on the page (the export keeps the short labels).
+KPI_HELP = {
+    "potential": gettext_lazy("Clients with no purchase at all at the end of the period."),
+    "first_contact": gettext_lazy("Prospects: clients whose first logged contact falls in the period and who had "
+                                  "bought nothing before it."),
+    "first_sale_n": gettext_lazy("Clients whose very first purchase falls in the period, with or without a logged "
+                                 "contact before it."),
+    "first_sale_sum": gettext_lazy("The amount of those first purchases."),
+    "conversion": gettext_lazy("Share of the first contacts of the period who made their first purchase after that "
+                               "contact, by the end of the period."),
+    "repeat_n": gettext_lazy("Purchases of a product the client had already bought before."),
+    "repeat_sum": gettext_lazy("The amount of the repeat sales."),
+    "new_line_n": gettext_lazy("First purchases of another product by a client who had bought before."),
+    "new_line_sum": gettext_lazy("The amount of the first sales in new lines."),
+    "products_per_client": gettext_lazy("Different products bought in the period per buying client."),
+    "lost": gettext_lazy("Clients who became lost during the period (no purchase within the lifecycle period)."),
+    "restored": gettext_lazy("Clients who bought in the period after a pause that had made them lost."),
+    "contacts": gettext_lazy("Contacts logged in the period."),
+    "complaints": gettext_lazy("Complaints registered in the period."),
+}
+
 
 def _num(value):
     if value is None or value != value:  # NaN

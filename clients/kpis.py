@@ -5,6 +5,12 @@ settlement day), a *first sale in a new line* (the first of its client and produ
 client's first day) or a *repeat sale* (its client and product were sold before). A client is
 *lost* in the period when it is lost at the end and was not lost the day before the start; it is
 *restored* when it buys in the period after a pause that had made it lost.
+
+*First contacts* are prospects: clients whose first logged contact falls in the period and who had
+bought nothing before it; *converted* are those of them whose first purchase came on or after that
+contact, by the end of the period. Conversion = converted / first contacts, so it stays within
+0-100 %. *First sales* count every client whose very first purchase falls in the period, whether
+or not a contact was logged before it, so they may outnumber the first contacts.
 """
 
 import datetime
@@ -83,11 +89,14 @@ def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids
     restored = set(days["client_id"][was_lost])
     table["restored"] = table.index.isin(restored).astype(float)
 
+    # Conversion from first contact to first purchase counts prospects only: clients first contacted
+    # in the period who had bought nothing before that contact. A client who already bought
+    # (only its first *logged* contact falls in the period) is not a first contact.
     contacts = pd.to_datetime(first_contacts.reindex(table.index))
-    first_contact_in = contacts.between(start_ts, end_ts)
-    table["first_contact"] = first_contact_in.astype(float)
     first_sale_day = s.groupby("client_id")["date"].min().reindex(table.index)
-    table["converted"] = (first_contact_in & (first_sale_day >= contacts)).astype(float)
+    prospect = contacts.between(start_ts, end_ts) & ~(first_sale_day < contacts)
+    table["first_contact"] = prospect.astype(float)
+    table["converted"] = (prospect & (first_sale_day >= contacts)).astype(float)
     return table
 
 

@@ -19,7 +19,7 @@ from crm_portal.navigation import panels_for
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import forms, selectors, services
-from .exports import KPI_HEADER, xlsx_response
+from .exports import KPI_HEADER, KPI_HELP, xlsx_response
 from .tasks import kpi_export_enqueue, lifecycle_recompute_enqueue
 from .models import (
     STAGE_ORDER,
@@ -503,7 +503,7 @@ def kpi(request: HttpRequest) -> HttpResponse:
     data = selectors.kpi_tables(organization=request.organization, clients=selectors.clients_visible_to(request),
                                 start=start, end=end)
     return render(request, "clients/kpi.html", {
-        "form": form, "start": start, "end": end, "columns": [(key, str(label)) for key, label in KPI_HEADER],
+        "form": form, "start": start, "end": end, "columns": [(key, str(label), str(KPI_HELP[key])) for key, label in KPI_HEADER],
         "clients_shown": data["clients"][:300], **data,
     })
 

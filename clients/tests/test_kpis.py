@@ -83,3 +83,17 @@ def test_no_settlements_at_all():
     empty = pd.DataFrame([], columns=["client_id", "date", "amount", "product_id"])
     table = client_kpis(empty, pd.Series({7: D("2026-02-01")}, dtype=object), [7], START, END, period=3)
     assert table.loc[7, ["potential", "first_contact", "converted", "sales_sum", "lost"]].tolist() == [1, 1, 0, 0, 0]
+
+
+def test_a_client_who_bought_before_its_first_logged_contact_is_not_a_first_contact():
+    frame = pd.DataFrame([(1, D("2025-06-01"), 10.0, 1), (1, D("2026-02-01"), 10.0, 1),  # a buyer, contacted in January
+                          (2, D("2026-02-01"), 10.0, 1),  # a prospect contacted in January who then bought
+                          (3, D("2026-01-10"), 10.0, 1)],  # bought first, contacted later the same period
+                         columns=["client_id", "date", "amount", "product_id"])
+    contacts = pd.Series({1: D("2026-01-15"), 2: D("2026-01-15"), 3: D("2026-01-20"), 4: D("2026-03-01")}, dtype=object)
+    table = client_kpis(frame, contacts, [1, 2, 3, 4], START, END, period=3)
+    assert table["first_contact"].to_dict() == {1: 0, 2: 1, 3: 0, 4: 1}
+    assert table["converted"].to_dict() == {1: 0, 2: 1, 3: 0, 4: 0}
+    assert table["first_sale_n"].to_dict() == {1: 0, 2: 1, 3: 1, 4: 0}
+    totals = manager_totals(table, pd.Series({1: "ann", 2: "ann", 3: "ann", 4: "ann"}))
+    assert (totals.loc["ann", "first_contact"], totals.loc["ann", "converted"], totals.loc["ann", "conversion"]) == (2, 1, 50.0)

@@ -549,3 +549,22 @@ def test_control_point_added_by_hand_lies_ahead_and_is_audited(client_as, org_a)
     assert head.post(url, {"kind": "minutes", "due_date": TODAY.isoformat()}).status_code == 302
     assert list(ControlPoint.objects.values_list("kind", "due_date")) == [("minutes", TODAY)]
     assert AuditEntry.objects.get(client=c).action == "point.added"
+
+
+def test_kpi_conversion_counts_prospects_only_and_is_explained(client_as, org_a, make_member):
+    ann = make_member(org_a, Role.MANAGER)
+    start = TODAY.replace(day=1)
+    buyer = make_client(org_a, "Buyer", manager=ann)  # bought last year, first logged contact this month
+    settle(buyer, TODAY - dt.timedelta(days=400)), settle(buyer, start)
+    prospect = make_client(org_a, "Prospect", manager=ann)  # contacted, then bought
+    for c in (buyer, prospect):
+        Contact.objects.create(organization=org_a, client=c, kind="call", date=start, summary="x")
+    settle(prospect, TODAY)
+    page = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:kpi"), {"start": start.isoformat(), "end": TODAY.isoformat()},
+                                                 HTTP_ACCEPT_LANGUAGE="ru")
+    row = page.context["managers"][0]
+    assert (row["manager"], row["first_contact"], row["converted"], row["conversion"]) == (ann.username, 1, 1, 100.0)
+    html = page.content.decode()
+    assert ('title="Доля первых контактов периода, после которых клиент сделал первую покупку до конца периода."'
+            in html.split('data-column="conversion"')[1].split(">")[0])
+    assert "<strong>Первые контакты</strong> — потенциальные клиенты" in html.split('id="kpi-definitions">')[1]
