@@ -191,3 +191,16 @@ def test_loyalty_dates_use_the_short_localised_format(client_as, org_pages, lang
     panel = re.search(r'id="panel-client-loyalty".*?</section>', card, re.S).group(0)
     assert "13.03.2026" in panel if language == "ru" else "03/13/2026" in panel
     assert "Mar. 13" not in panel and "13 марта" not in panel
+
+
+def test_chart_pages_do_not_block_on_the_charting_library(client_as, org_pages):
+    """The 4.8 MB charting bundle is fetched by charts.js when a chart comes into view, not by the page."""
+    org = org_pages["org"]
+    _grow(org, org_pages["manager"], 2)
+    campaign = services.campaign_start(organization=org, kind="nps", name="NPS")
+    web = client_as(org, Role.ANALYST)
+    for url in (reverse("loyalty:overview"), reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})):
+        page = web.get(url).content.decode()
+        assert '<script src="/static/plotly/plotly.min.js"' not in page
+        assert ('<script src="/static/loyalty/charts.js" data-plotly="/static/plotly/plotly.min.js" defer></script>'
+                in page)

@@ -1,7 +1,24 @@
 // Loyalty charts: every element with class "loyalty-chart" draws the series named in its
 // data-metrics from the JSON in #loyalty-trends (written by json_script; no inline scripts).
+// The charting library (several megabytes) is fetched from the address in this script's
+// data-plotly only when a chart comes near the screen, so the page is usable before it arrives.
 (function () {
   "use strict";
+  var plotlySource = document.currentScript && document.currentScript.getAttribute("data-plotly");
+  var waiting = null;
+  function withPlotly(run) {
+    if (window.Plotly) { run(); return; }
+    if (!plotlySource) { return; }
+    if (waiting === null) {
+      waiting = [];
+      var script = document.createElement("script");
+      script.src = plotlySource;
+      script.async = true;
+      script.onload = function () { waiting.forEach(function (queued) { queued(); }); waiting = []; };
+      document.head.appendChild(script);
+    }
+    waiting.push(run);
+  }
   function dateAxis(traces) {
     var axis = { type: "date", tickformat: "%Y-%m" };
     var days = [];
@@ -19,17 +36,16 @@
   // Charts are drawn when they come near the screen: a page of nine charts costs the drawing
   // of the two or three in view, not of all nine, before it can be used.
   function whenVisible(element, paint) {
-    if (!("IntersectionObserver" in window)) { paint(); return; }
+    if (!("IntersectionObserver" in window)) { withPlotly(paint); return; }
     var observer = new IntersectionObserver(function (entries) {
       if (entries.some(function (entry) { return entry.isIntersecting; })) {
         observer.disconnect();
-        paint();
+        withPlotly(paint);
       }
     }, { rootMargin: "200px 0px" });
     observer.observe(element);
   }
   function draw() {
-    if (!window.Plotly) { return; }
     var source = document.getElementById("loyalty-trends");
     var data = source ? JSON.parse(source.textContent) : { series: {}, labels: {} };
     document.querySelectorAll(".loyalty-chart").forEach(function (element) {
@@ -67,10 +83,12 @@
     var histogramData = document.getElementById("campaign-histogram-data");
     if (histogram && histogramData) {
       var h = JSON.parse(histogramData.textContent);
-      histogram.setAttribute("data-drawn", "1");
-      window.Plotly.newPlot(histogram, [{ x: h.x, y: h.y, type: "bar", marker: { color: h.colors } }], {
-        height: 240, margin: { l: 35, r: 10, t: 10, b: 30 }, xaxis: { dtick: 1 }
-      }, { displaylogo: false, responsive: true });
+      whenVisible(histogram, function () {
+        histogram.setAttribute("data-drawn", "1");
+        window.Plotly.newPlot(histogram, [{ x: h.x, y: h.y, type: "bar", marker: { color: h.colors } }], {
+          height: 240, margin: { l: 35, r: 10, t: 10, b: 30 }, xaxis: { dtick: 1 }
+        }, { displaylogo: false, responsive: true });
+      });
     }
   }
   if (document.readyState === "loading") {
