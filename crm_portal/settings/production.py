@@ -12,6 +12,7 @@ for required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_U
         raise ImproperlyConfigured(f"{required} must be set in production")
 
 DEBUG = False
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
 # A cache shared by every web process, so per-address limits (survey flood guard) hold across
 # workers: CACHE_URL if given, else the Redis that serves as the broker.
