@@ -1,5 +1,8 @@
 """Manager KPIs per period from settlements and first contacts (pure: pandas, no Django).
 
+The reference of the rules: the KPI page computes the same in SQL (`selectors.KPI_SQL`), and a
+test checks both agree on random data.
+
 Each settlement inside the period is one of: a *first sale* (on the client's very first
 settlement day), a *first sale in a new line* (the first of its client and product, later than the
 client's first day) or a *repeat sale* (its client and product were sold before). A client is

@@ -41,6 +41,7 @@ EDITORS = (Role.MANAGER, Role.SALES_HEAD, Role.ADMIN)
 HEADS = (Role.SALES_HEAD, Role.ADMIN)
 PAGE_SIZE = 50
 EXPORT_LIMIT = 20000
+KPI_CLIENTS_SHOWN = 300
 
 
 def _apply(form, action) -> bool:
@@ -500,11 +501,11 @@ def kpi(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             return render(request, "clients/kpi.html", {"form": form})
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    data = selectors.kpi_tables(organization=request.organization, clients=selectors.clients_visible_to(request),
-                                start=start, end=end)
+    data = selectors.kpi_tables_cached(organization=request.organization, user=request.user, role=request.role,
+                                       start=start, end=end, limit=KPI_CLIENTS_SHOWN)
     return render(request, "clients/kpi.html", {
         "form": form, "start": start, "end": end, "columns": [(key, str(label), str(KPI_HELP[key])) for key, label in KPI_HEADER],
-        "clients_shown": data["clients"][:300], **data,
+        "clients_shown": data["clients"], **data,
     })
 
 

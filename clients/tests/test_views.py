@@ -403,6 +403,9 @@ def _bulk_client_base(org, manager, n=40):
 
 
 LIST_QUERIES = 11
+# session, user, memberships..., the data version, then savepoint, planner settings, the one KPI query, release
+KPI_QUERIES = 12
+KPI_QUERIES_LATER = 5  # the session's own reads are cached after the first page; the KPIs come from the cache
 CARD_QUERIES = 27
 
 
@@ -568,3 +571,68 @@ def test_kpi_conversion_counts_prospects_only_and_is_explained(client_as, org_a,
     assert ('title="Доля первых контактов периода, после которых клиент сделал первую покупку до конца периода."'
             in html.split('data-column="conversion"')[1].split(">")[0])
     assert "<strong>Первые контакты</strong> — потенциальные клиенты" in html.split('id="kpi-definitions">')[1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kpi_sql_agrees_with_the_pure_reference(org_a, make_member, seed):
+    """The SQL of the KPI page gives what `kpis.client_kpis` (pandas, the reference) gives on random data."""
+    import pandas as pd
+
+    from clients import kpis
+
+    rng = random.Random(seed)
+    managers = [make_member(org_a, Role.MANAGER) for _ in range(3)]
+    products = [Product.objects.create(organization=org_a, name=f"P{i}") for i in range(3)]
+    start, end = dt.date(2026, 1, 1), dt.date(2026, 3, 31)
+    rows, contacts = [], {}
+    for i in range(60):
+        c = make_client(org_a, f"Client {i:02d}", manager=rng.choice(managers + [None]))
+        for _ in range(rng.randint(0, 6)):
+            day = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randint(0, 520))
+            product = rng.choice(products + [None])
+            s = settle(c, day, str(rng.randint(1, 900)), product=product)
+            rows.append((c.pk, day, float(s.amount), product.pk if product else None))
+        if rng.random() < 0.5:
+            day = dt.date(2025, 10, 1) + dt.timedelta(days=rng.randint(0, 200))
+            Contact.objects.create(organization=org_a, client=c, kind="call", date=day, summary="x")
+            contacts[c.pk] = day
+    clients = Client.objects.filter(organization=org_a)
+    data = selectors.kpi_tables(organization=org_a, clients=clients, start=start, end=end)
+    frame = pd.DataFrame(rows, columns=["client_id", "date", "amount", "product_id"])
+    frame["product_id"] = frame["product_id"].astype(float)
+    reference = kpis.client_kpis(frame, pd.Series(contacts, dtype=object), list(clients.values_list("pk", flat=True)),
+                                 start, end, 3)
+    names = pd.Series({c.pk: c.manager.username if c.manager else "—" for c in clients.select_related("manager")})
+    totals = kpis.manager_totals(reference, names)
+    got = {m["manager"]: m for m in data["managers"]}
+    assert sorted(got) == sorted(totals.index)
+    for manager, expected in totals.iterrows():
+        for column in kpis.CLIENT_COLUMNS + ["buyers", "clients"]:
+            assert got[manager][column] == pytest.approx(expected[column]), (manager, column)
+        for column in ("conversion", "products_per_client"):
+            if pd.isna(expected[column]):
+                assert got[manager][column] is None
+            else:
+                assert got[manager][column] == pytest.approx(expected[column])
+    for row in data["clients"]:
+        for column in kpis.CLIENT_COLUMNS:
+            if column not in ("potential",):
+                assert row[column] == pytest.approx(reference.loc[row["pk"], column]), (row["pk"], column)
+
+
+@pytest.mark.parametrize("n", [5, 30])
+def test_kpi_page_query_count_is_pinned(client_as, org_a, make_member, django_assert_num_queries, n, monkeypatch):
+    monkeypatch.setattr("clients.views.KPI_CLIENTS_SHOWN", 20)
+    manager = make_member(org_a, Role.MANAGER)
+    _bulk_client_base(org_a, manager, n=n)
+    head = client_as(org_a, Role.SALES_HEAD)
+    with django_assert_num_queries(KPI_QUERIES):
+        page = head.get(reverse("clients:kpi"))
+    assert page.context["active_count"] == n and len(page.context["clients_shown"]) == min(n, 20)
+    assert page.context["grand"]["clients"] == n
+    with django_assert_num_queries(KPI_QUERIES_LATER):  # the same period again: the data version, then the cache
+        head.get(reverse("clients:kpi"))
+    settle(Client.objects.filter(organization=org_a).first(), TODAY, "1000")  # new data: computed again
+    with django_assert_num_queries(KPI_QUERIES_LATER + 4):
+        again = head.get(reverse("clients:kpi"))
+    assert again.context["grand"]["sales_sum"] == page.context["grand"]["sales_sum"] + 1000
