@@ -19,7 +19,7 @@ from crm_portal.navigation import panels_for
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import forms, selectors, services
-from .exports import KPI_HEADER, KPI_HELP, xlsx_response
+from .exports import KPI_HEADER, KPI_HELP, kpi_sheets, xlsx_response
 from .tasks import kpi_export_enqueue, lifecycle_recompute_enqueue
 from .models import (
     STAGE_ORDER,
@@ -495,12 +495,21 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
 
 @roles_required(*HEADS, Role.ANALYST)
 def kpi(request: HttpRequest) -> HttpResponse:
+    """The KPI tables of a period (the current quarter unless dates are given); ?export=xlsx downloads them."""
     start, end = forms.current_quarter(timezone.localdate())
-    form = forms.PeriodForm(request.GET or None, initial={"start": start, "end": end})
-    if form.is_bound:
-        if not form.is_valid():
-            return render(request, "clients/kpi.html", {"form": form})
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    params = request.GET.copy()
+    # A missing date means the default quarter's, for the page and for the download alike.
+    for name, default in (("start", start), ("end", end)):
+        if not params.get(name):
+            params[name] = default.isoformat()
+    form = forms.PeriodForm(params)
+    if not form.is_valid():
+        return render(request, "clients/kpi.html", {"form": form})
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    if request.GET.get("export") == "xlsx":
+        data = selectors.kpi_tables_cached(organization=request.organization, user=request.user, role=request.role,
+                                           start=start, end=end, limit=None)
+        return xlsx_response(f"kpi-{start}-{end}.xlsx", kpi_sheets(data))
     data = selectors.kpi_tables_cached(organization=request.organization, user=request.user, role=request.role,
                                        start=start, end=end, limit=KPI_CLIENTS_SHOWN)
     return render(request, "clients/kpi.html", {

@@ -127,8 +127,18 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     page.goto("/clients/deals/")
     expect(page.locator("#funnel tr[data-stage=presentation]")).to_contain_text("Презентация")
     shot(page, "deals-ru")
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.goto("/clients/kpi/")
     expect(page.locator("#kpi-managers tfoot")).to_contain_text("Итого")
+    # Every column of the manager table can be reached: it fits, or it scrolls with a scrollbar shown.
+    scroll = page.locator("#kpi-managers-scroll")
+    assert scroll.evaluate("e => getComputedStyle(e).overflowX") == "scroll"
+    scroll.evaluate("e => e.scrollLeft = e.scrollWidth")
+    for key, title in (("restored", "Восстановленные клиенты"), ("contacts", "Контакты"), ("complaints", "Жалобы")):
+        header = page.locator(f"#kpi-managers thead th[data-column={key}]")
+        expect(header).to_contain_text(title)
+        box = header.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (title, box)
     shot(page, "kpi-ru")
     page.goto("/clients/?as_of=2020-01-01")
     expect(page.locator("#as-of-note")).to_be_visible()

@@ -636,3 +636,18 @@ def test_kpi_page_query_count_is_pinned(client_as, org_a, make_member, django_as
     with django_assert_num_queries(KPI_QUERIES_LATER + 4):
         again = head.get(reverse("clients:kpi"))
     assert again.context["grand"]["sales_sum"] == page.context["grand"]["sales_sum"] + 1000
+
+
+def test_kpi_download_without_dates_uses_the_default_quarter(client_as, org_a):
+    from clients.forms import current_quarter
+
+    c = make_client(org_a, "C")
+    start, end = current_quarter(TODAY)
+    settle(c, TODAY, "12.50")
+    response = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:kpi"), {"export": "xlsx"})
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == f'attachment; filename="kpi-{start}-{end}.xlsx"'
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert list(book["Clients"].iter_rows(values_only=True))[1][:5] == ("C", "—", None, 0, 12.5)
+    only_start = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:kpi"), {"start": start.isoformat()})
+    assert (only_start.context["start"], only_start.context["end"]) == (start, end)
