@@ -83,6 +83,12 @@ def test_analyst_fixes_a_file_and_reads_the_matrix(page, login, shot, celery_wor
     expect(page.locator("a[data-cell='BX'] .cell-count")).to_have_text("1")
     expect(page.locator("a[data-cell='BZ'] .cell-count")).to_have_text("1")
     expect(page.locator("a[data-cell='CZ'] .cell-count")).to_have_text("1")
+    expect(page.locator("a[data-cell='AX'] .cell-share")).to_have_text("52%")
+    first = page.locator("#run-table tbody tr").first
+    expect(first.locator(".row-total")).to_have_text("6,000.00")
+    expect(first.locator(".row-share")).to_have_text("51.7%")
+    expect(first.locator(".row-cum-share")).to_have_text("51.7%")
+    expect(first.locator(".row-cv")).to_have_text("10.0%")
     shot(page, "matrix")
 
     page.click("a[data-cell='AX']")
@@ -154,6 +160,11 @@ def test_russian_analyst_sees_the_demo_run_and_file(new_page, login, shot):
     expect(page.locator("#matrix")).to_be_visible()
     expect(page.locator("#pareto-chart .main-svg").first).to_be_visible()
     expect(page.locator("#export-run")).to_have_text("Выгрузить в .xlsx")
+    # Russian numbers: a space between thousands, a comma before the decimals; shares and CVs in percent.
+    first = page.locator("#run-table tbody tr").first
+    expect(first.locator(".row-total")).to_have_text(re.compile(r"^\d{1,3}([\s\u00a0]\d{3})*,\d{2}$"))
+    expect(first.locator(".row-share")).to_have_text(re.compile(r"^\d{1,3},\d%$"))
+    expect(first.locator(".row-cv")).to_have_text(re.compile(r"^(\d+,\d%|—)$"))
     shot(page, "run-ru")
     page.goto("/segmentation/")
     page.locator("#dataset-list tbody a").first.click()

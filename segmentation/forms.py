@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from .models import Measure, Period, SegmentationSettings
@@ -18,8 +19,9 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > settings.UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
-                _("The file is %(size).1f MB; the limit is %(limit).1f MB.")
-                % {"size": upload.size / 1048576, "limit": settings.UPLOAD_MAX_BYTES / 1048576}
+                _("The file is %(size)s MB; the limit is %(limit)s MB.")
+                % {"size": number_format(upload.size / 1048576, 1, force_grouping=True),
+                   "limit": number_format(settings.UPLOAD_MAX_BYTES / 1048576, 1, force_grouping=True)}
             )
         return upload
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -77,7 +78,7 @@ class Container:
 
 
 def _mb(size: float) -> str:
-    return f"{size / (1024 * 1024):.1f}"
+    return number_format(size / (1024 * 1024), 1, force_grouping=True)
 
 
 def check_file(path: str | Path, *, filename: str = "", limits: Limits | None = None) -> Container:
@@ -115,7 +116,7 @@ def _check_csv(path: Path, limits: Limits) -> Container:
             lines += chunk.count(b"\n")
     if lines > limits.max_rows:
         raise FileRefused(
-            _("The file has more than %(limit)s rows, the most a spreadsheet can hold.") % {"limit": f"{limits.max_rows:,}"}
+            _("The file has more than %(limit)s rows, the most a spreadsheet can hold.") % {"limit": number_format(limits.max_rows, 0, force_grouping=True)}
         )
     return Container(kind="csv", sheets=[SheetInfo(name="CSV")])
 
@@ -150,7 +151,7 @@ def _check_xlsx(path: Path, size: int, limits: Limits) -> Container:
         if sheet.rows > limits.max_rows:
             raise FileRefused(
                 _("Sheet “%(sheet)s” has more than %(limit)s rows, the most a spreadsheet can hold.")
-                % {"sheet": sheet.name, "limit": f"{limits.max_rows:,}"}
+                % {"sheet": sheet.name, "limit": number_format(limits.max_rows, 0, force_grouping=True)}
             )
     return Container(kind="xlsx", sheets=sheets, unpacked_bytes=unpacked)
 

@@ -23,6 +23,7 @@
   });
   Plotly.newPlot("pareto-chart", [{ x: data.pareto.x, y: data.pareto.y, mode: "lines", line: { color: "#0d6efd" } }], pareto, config);
   var cv = layout(labels.cv, "CV", labels.count);
+  cv.xaxis.tickformat = ".0%";
   cv.shapes = [data.cv.xline, data.cv.yline].map(function (level) {
     return { type: "line", yref: "paper", y0: 0, y1: 1, x0: level, x1: level, line: { dash: "dot", color: "#dc3545" } };
   });

@@ -1,0 +1,79 @@
+"""What a person reads on the segmentation pages: numbers in their language, headers, notes."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import translation
+
+from crm_portal.models import Role
+from segmentation import services
+from segmentation.models import Dataset
+
+from .helpers import wide_frame, workbook
+
+PARAMS = {"a": 0.5, "b": 0.8, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"}
+FRAME = wide_frame([
+    ("Delta", 1000, 1500, 1500, 2000),  # total 6000 = 75 % of 8000; CV 353.55 / 1500 = 23.57 % -> A, Y
+    ("Gamma", 500, 500, 500, 500),      # 2000 = 25 %, cumulative 100 %; CV 0 -> C, X
+])
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    yield
+    # A request in Russian leaves Russian active in this thread; the next tests expect English.
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def make_dataset(org, content: bytes, name="list.xlsx") -> Dataset:
+    dataset = Dataset(organization=org, token=name.replace(".", "") + str(Dataset.objects.count()), name=name)
+    dataset.file.save(name, ContentFile(content), save=False)
+    dataset.save()
+    return dataset
+
+
+def file_run(org):
+    return services.run_on_file(dataset=make_dataset(org, workbook(FRAME)), params=PARAMS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language, total, share, cum, cv, gamma_cv, matrix, params", [
+    ("en", "6,000.00", "75.0%", "75.0%", "23.6%", "0.0%", "75%",
+     "A below 50%, B below 80%; X up to 10%, Y up to 25%"),
+    ("ru", "6\xa0000,00", "75,0%", "75,0%", "23,6%", "0,0%", "75%",
+     "A ниже 50%, B ниже 80%; X до 10%, Y до 25%"),
+])
+def test_run_page_shows_amounts_shares_and_cvs_in_the_readers_format(client_as, org_a, language, total, share, cum, cv,
+                                                                      gamma_cv, matrix, params):
+    run = file_run(org_a)
+    web = client_as(org_a, Role.ANALYST)
+    page = web.get(reverse("segmentation:run", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f'<td class="text-end row-total">{total}</td>' in page
+    assert f'<td class="text-end row-share">{share}</td><td class="text-end row-cum-share">{cum}</td>' in page
+    assert f'<td class="text-end row-cv">{cv}</td>' in page
+    assert f'<td class="text-end row-cv">{gamma_cv}</td>' in page
+    assert '<td class="text-end row-total">2' + ("\xa0" if language == "ru" else ",") + "000" in page
+    assert f'<span class="small text-body-secondary cell-share">{matrix}</span>' in page
+    assert params in page
+    assert "0.7500" not in page and "0,7500" not in page and "6,000,00" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language, share, cv", [("en", "75.0%", "23.6%"), ("ru", "75,0%", "23,6%")])
+def test_client_card_panel_shows_share_and_cv_in_percent(client_as, org_a, language, share, cv):
+    from clients.services import client_create, settlement_create
+
+    client = client_create(organization=org_a, name="Delta", external_id="D1")
+    other = client_create(organization=org_a, name="Gamma", external_id="G1")
+    for month, amount in zip(range(1, 5), (1000, 1500, 1500, 2000)):
+        settlement_create(client=client, date=date(2025, month, 10), amount=Decimal(amount))
+        settlement_create(client=other, date=date(2025, month, 10), amount=Decimal(500))
+    services.run_on_base(organization=org_a, params=PARAMS, as_of=date(2025, 4, 30), months=4)
+    page = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:card", kwargs={"client_id": client.pk}),
+                                                 HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f'<td class="text-end">{share}</td><td class="text-end">{cv}</td>' in page
+
