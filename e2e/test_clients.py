@@ -140,6 +140,26 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
         box = header.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (title, box)
     shot(page, "kpi-ru")
+    page.goto("/clients/")
+    # The filter bar at 1366 px: two rows, no label cut or covered, the sort choice readable.
+    label = page.locator("#client-filter label[for=id_overdue]")
+    expect(label).to_have_text("Только с просрочкой")
+    assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+    fields = {name: page.locator(f"#client-filter [data-field={name}]").bounding_box()
+              for name in ("q", "state", "manager", "segment", "abc", "xyz", "overdue", "as_of", "sort")}
+    boxes = list(fields.values())
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            overlap = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"]) > 1 and \
+                min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"]) > 1
+            assert not overlap, (a, b)
+    assert len({round(box["y"] + box["height"]) for box in boxes}) == 2  # two rows, aligned at the bottom
+    label_box = label.bounding_box()
+    assert label_box["x"] + label_box["width"] <= fields["overdue"]["x"] + fields["overdue"]["width"]
+    sort = page.locator("#id_sort")
+    assert sort.evaluate("e => { const c = document.createElement('canvas').getContext('2d');"
+                         " c.font = getComputedStyle(e).font;"
+                         " return Math.max(...[...e.options].map(o => c.measureText(o.text).width)) + 40 <= e.clientWidth; }")
     page.goto("/clients/?as_of=2020-01-01")
     expect(page.locator("#as-of-note")).to_be_visible()
     expect(page.locator("#client-table tbody tr").first).to_contain_text(re.compile("Потенциальный"))
