@@ -3,6 +3,8 @@
 Survey metrics (NPS, CSAT, CES, eNPS) come from the answers of the period; churn, retention,
 the loyalty index, regular clients, the share of long-standing clients' sales and CLV come from
 the settlements, through the lifecycle states of `clients.lifecycle`; IQS from graded dialogues.
+Survey metrics are sliced by the campaign's product; churn and retention by product come from
+each product's own settlements (see `_product_base_metrics`).
 Everything is computed first and written in one transaction, so a run that dies half-way
 leaves the previous figures untouched.
 """
@@ -54,6 +56,8 @@ class ClientFacts:
     abc: tuple[str, str]
     manager: tuple[str, str]
     settlements: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
+    # Settlement dates per product: {product id as text: (product name, [dates, oldest first])}.
+    products: dict[str, tuple[str, list[datetime.date]]] = field(default_factory=dict)
 
     def slices(self):
         yield MetricValue.Dimension.ALL, ("", "")
@@ -71,10 +75,14 @@ def _client_facts(organization: Organization) -> dict[int, ClientFacts]:
             abc=(client.abc_class, client.abc_class or _("No class")),
             manager=(str(client.manager_id or ""), client.manager.get_username() if client.manager else _("Nobody")),
         )
-    for client_id, date, amount in (
-        Settlement.objects.filter(organization=organization).order_by("date").values_list("client_id", "date", "amount")
+    for client_id, date, amount, product_id, product_name in (
+        Settlement.objects.filter(organization=organization).order_by("date")
+        .values_list("client_id", "date", "amount", "product_id", "product__name")
     ):
-        facts[client_id].settlements.append((date, amount))
+        fact = facts[client_id]
+        fact.settlements.append((date, amount))
+        if product_id is not None:
+            fact.products.setdefault(str(product_id), (product_name, []))[1].append(date)
     return facts
 
 
@@ -184,6 +192,44 @@ def _client_metrics(collector: Collector, facts: dict[int, ClientFacts], start: 
         collector.put("clv", dimension, key, tally[(dimension, key)]["label"], metrics.mean(values), len(values))
 
 
+def _product_base_metrics(collector: Collector, facts: dict[int, ClientFacts], start: datetime.date,
+                          end: datetime.date, lifecycle_months: int) -> None:
+    """Churn and retention of the period by product, from each product's own settlements.
+
+    For a product P, a client's lifecycle state on a day is `clients.lifecycle.lifecycle_state`
+    computed on the dates of that client's settlements of P only (settlements of other
+    products and settlements without a product are ignored), with the organization's lifecycle
+    period. Then, exactly as for the whole base:
+    - clients of P at the start: active (new, regular or renewed) for P on the day before the
+      period, i.e. a settlement of P within the lifecycle window before the start;
+    - clients of P at the end: active for P on the period's last day;
+    - lost: active for P at the start and lost for P at the end (no settlement of P in the
+      window before the end), even if the client still buys other products;
+    - acquired: active for P at the end but not at the start (first purchase of P, or P bought
+      again after a gap).
+    churn(P) = lost / at start; retention(P) = (at end - acquired) / at start; both are stored
+    with "based on" = the clients of P at the start and are undefined (empty) when there are none.
+    """
+    before = start - datetime.timedelta(days=1)
+    tally: dict[str, dict] = {}
+    for fact in facts.values():
+        for key, (label, dates) in fact.products.items():
+            if dates[0] > end:
+                continue
+            state_start = lifecycle.lifecycle_state(dates, before, lifecycle_months)
+            state_end = lifecycle.lifecycle_state(dates, end, lifecycle_months)
+            t = tally.setdefault(key, {"label": label, "start": 0, "end": 0, "lost": 0, "acquired": 0})
+            t["start"] += state_start in ACTIVE
+            t["end"] += state_end in ACTIVE
+            t["lost"] += state_start in ACTIVE and state_end == lifecycle.LOST
+            t["acquired"] += state_end in ACTIVE and state_start not in ACTIVE
+    for key, t in tally.items():
+        dimension = MetricValue.Dimension.PRODUCT
+        collector.put("churn", dimension, key, t["label"], metrics.churn_rate(t["start"], t["lost"]), t["start"])
+        collector.put("retention", dimension, key, t["label"],
+                      metrics.retention_rate(t["start"], t["end"], t["acquired"]), t["start"])
+
+
 def _months_between(first: datetime.date, last: datetime.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
@@ -234,6 +280,7 @@ def metrics_compute(*, organization: Organization, period_kind: str, today: date
                 answers.append((response.metric, response.score, slices))
         _survey_metrics(collector, answers)
         _client_metrics(collector, facts, start, end, period_months, organization.lifecycle_period_months)
+        _product_base_metrics(collector, facts, start, end, organization.lifecycle_period_months)
         _iqs_metrics(collector, [(g.manager_id, g.manager.get_username(), g.iqs)
                                  for g in grades if start <= g.graded_on <= end])
         for (metric, dimension, key), (value, count, label) in collector.rows.items():

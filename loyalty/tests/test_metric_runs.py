@@ -203,3 +203,63 @@ def test_slices_without_segment_class_or_manager_are_named_in_the_readers_langua
     assert "Без класса" in text and "No class" not in text and "No segment" not in text
     english = web.get(reverse("loyalty:overview") + "?metric=nps", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No class" in english
+
+
+@pytest.mark.django_db
+def test_churn_and_retention_by_product_by_hand(org_a):
+    """Each product's own settlements give the client's state for that product (3-month period).
+
+    March 2026: the start is taken on 28 Feb (window 29 Nov - 28 Feb), the end on 31 March
+    (window 1 Jan - 31 Mar, the window before it 1 Oct - 31 Dec).
+    """
+    from clients.models import Product, Settlement
+
+    coffee = Product.objects.create(organization=org_a, name="Coffee")
+    tea = Product.objects.create(organization=org_a, name="Tea")
+    juice = Product.objects.create(organization=org_a, name="Juice")
+
+    def buy(client, day, product=None):
+        Settlement.objects.create(organization=org_a, client=client, date=day, amount="100", product=product)
+
+    e, f, g, h, i = (make_client(org_a, name) for name in "EFGHI")
+    buy(e, D(2025, 12, 10), coffee)  # coffee: new at the start, regular at the end: kept
+    buy(e, D(2026, 3, 5), coffee)
+    buy(e, D(2026, 1, 20), tea)  # tea: new at the start and still new at the end: kept
+    buy(f, D(2025, 12, 20), coffee)  # coffee: new at the start, lost at the end (nothing since 31 Dec)
+    buy(f, D(2026, 3, 10), tea)  # tea: potential at the start, new at the end: acquired
+    buy(g, D(2025, 6, 10), coffee)  # coffee: lost at the start, renewed at the end: won back, acquired
+    buy(g, D(2026, 3, 12), coffee)
+    buy(h, D(2026, 2, 1))  # no product: counts for the whole base only
+    buy(h, D(2026, 4, 5), tea)  # after the period: not a tea client in March
+    buy(i, D(2026, 3, 20), juice)  # juice: nobody at the start
+    metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    march = D(2026, 3, 1)
+    # Coffee: at the start E, F (2); at the end E, G (2); lost F; acquired G.
+    assert value(org_a, "churn", march, "product", str(coffee.pk)) == (50.0, 2)  # 1 / 2
+    assert value(org_a, "retention", march, "product", str(coffee.pk)) == (50.0, 2)  # (2 - 1) / 2
+    # Tea: at the start E (1); at the end E, F (2); none lost; acquired F.
+    assert value(org_a, "churn", march, "product", str(tea.pk)) == (0.0, 1)  # 0 / 1
+    assert value(org_a, "retention", march, "product", str(tea.pk)) == (100.0, 1)  # (2 - 1) / 1
+    assert value(org_a, "churn", march, "product", str(juice.pk)) == (None, 0)
+    assert value(org_a, "retention", march, "product", str(juice.pk)) == (None, 0)
+    # The whole base: E, F and H at the start, nobody lost (F still buys tea): F is lost for coffee only.
+    assert value(org_a, "churn", march) == (0.0, 3)
+    row = MetricValue.objects.get(metric="churn", period_start=march, dimension="product", key=str(coffee.pk))
+    assert row.label == "Coffee"
+    # February: coffee's clients at its start (31 Jan) are E and F, both still active on 28 Feb.
+    assert value(org_a, "churn", D(2026, 2, 1), "product", str(coffee.pk)) == (0.0, 2)
+    # Only churn and retention are sliced by product from the settlements.
+    assert set(MetricValue.objects.filter(dimension="product").values_list("metric", flat=True)) == {
+        "churn", "retention"}
+
+
+@pytest.mark.parametrize("language,text", [
+    ("en", "Churn and retention by product count, for each product, only the client’s settlements of that "
+           "product"),
+    ("ru", "Отток и удержание по продуктам считаются для каждого продукта только по расчётам клиента за этот "
+           "продукт"),
+])
+@pytest.mark.django_db
+def test_the_overview_explains_the_product_slice_of_churn_and_retention(client_as, org_a, language, text):
+    page = client_as(org_a, Role.ANALYST).get(reverse("loyalty:overview"), HTTP_ACCEPT_LANGUAGE=language)
+    assert text in page.content.decode()
