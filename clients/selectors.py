@@ -2,12 +2,13 @@
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pandas as pd
 from django.db.models import Count, Exists, FloatField, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast, TruncMonth
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,7 @@ from .models import (
     Product,
     SatisfactionAssessment,
     Settlement,
+    Stage,
 )
 
 EDITOR_ROLES = (Role.MANAGER, Role.SALES_HEAD, Role.ADMIN)
@@ -265,6 +267,84 @@ def offer_rows(client: Client, targets: list[Product], in_use: set[int]) -> list
     return rows
 
 
+AUDIT_ACTIONS = {
+    "client.created": _("Client created"),
+    "client.updated": _("Client changed"),
+    "client.assigned": _("Given to another manager"),
+    "person.added": _("Contact person added"),
+    "settlement.added": _("Settlement entered"),
+    "point.added": _("Control point added"),
+    "deal.created": _("Deal opened"),
+    "deal.moved": _("Deal moved to the next stage"),
+    "deal.won": _("Deal won"),
+    "deal.refused": _("Deal refused"),
+    "deal.document": _("Deal document recorded"),
+    "deal.retry": _("Presentation declined, retry planned"),
+    "deal.clarification": _("Offer needs clarification"),
+    "deal.part_payment": _("Part payment received"),
+    "deal.refund": _("Refund after prepayment"),
+    "offer.set": _("Offer status set"),
+}
+AUDIT_FIELDS = {
+    "date": _("date"), "amount": _("amount"), "document": _("document number"), "refund": _("refund or correction"),
+    "kind": _("kind"), "due_date": _("due date"), "title": _("title"), "stage": _("stage"), "reason": _("reason"),
+    "next_contact_on": _("next contact"), "number": _("number"), "product": _("product"), "status": _("status"),
+    "note": _("note"),
+}
+AUDIT_DATES = {"date", "due_date", "next_contact_on"}
+
+
+def _audit_value(action: str, field: str, value) -> str:
+    """One stored audit value in the reader's language: dates, amounts and choices as people write them."""
+    if value in (None, ""):
+        return "—"
+    if value is True:
+        return str(_("yes"))
+    text = str(value)
+    try:
+        if field in AUDIT_DATES:
+            return formats.date_format(datetime.date.fromisoformat(text), "SHORT_DATE_FORMAT")
+        if field == "amount":
+            return number_format(Decimal(text), 2, force_grouping=True)
+    except (ValueError, ArithmeticError):
+        return text
+    choices = {
+        "stage": dict(Stage.choices),
+        "status": dict(Offer.Status.choices),
+        "kind": dict(DealDocument.Kind.choices if action == "deal.document" else ControlPoint.Kind.choices),
+        "main_customers": dict(Client.Customers.choices),
+    }.get(field)
+    if field == "kind" and action == "client.updated":
+        choices = dict(Client.Kind.choices)
+    if field == "has_branches":
+        return str(_("yes") if text == "True" else _("no"))
+    return str(choices.get(text, text)) if choices else text
+
+
+def _audit_label(field: str) -> str:
+    if field in AUDIT_FIELDS:
+        return str(AUDIT_FIELDS[field])
+    try:
+        return str(Client._meta.get_field(field).verbose_name)
+    except Exception:  # a field that no longer exists keeps its stored name
+        return field
+
+
+def audit_rows(entries) -> list[dict]:
+    """The card's change log: translated action names, field labels and readable values."""
+    rows = []
+    for entry in entries:
+        changes = []
+        for field, value in (entry.changes or {}).items():
+            if isinstance(value, list) and len(value) == 2:
+                text = f"{_audit_value(entry.action, field, value[0])} → {_audit_value(entry.action, field, value[1])}"
+            else:
+                text = _audit_value(entry.action, field, value)
+            changes.append((_audit_label(field), text))
+        rows.append({"entry": entry, "action": str(AUDIT_ACTIONS.get(entry.action, entry.action)), "changes": changes})
+    return rows
+
+
 def client_card(client: Client) -> dict:
     products_in_use = list(client.products.all())
     in_use = {p.pk for p in products_in_use}
@@ -285,7 +365,7 @@ def client_card(client: Client) -> dict:
         "points": list(client.control_points.filter(done_at__isnull=True).select_related("deal")[:30]),
         "class_history": class_history,
         "state_history": state_history,
-        "audit": list(client.audit_entries.select_related("user")[:15]),
+        "audit": audit_rows(client.audit_entries.select_related("user")[:15]),
         "timeline": timeline(client, settlements=settlements, class_changes=class_history, state_changes=state_history),
         "offers": offer_rows(client, targets, in_use),
         "maturity": maturity(client, targets, in_use),

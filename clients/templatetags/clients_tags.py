@@ -14,11 +14,3 @@ def get(row: dict, key: str):
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
-
-
-@register.filter
-def change(value) -> str:
-    """An audit value: [old, new] shown as "old → new", anything else as it is."""
-    if isinstance(value, list) and len(value) == 2:
-        return f"{value[0] or '—'} → {value[1] or '—'}"
-    return str(value)

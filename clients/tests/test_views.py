@@ -651,3 +651,25 @@ def test_kpi_download_without_dates_uses_the_default_quarter(client_as, org_a):
     assert list(book["Clients"].iter_rows(values_only=True))[1][:5] == ("C", "—", None, 0, 12.5)
     only_start = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:kpi"), {"start": start.isoformat()})
     assert (only_start.context["start"], only_start.context["end"]) == (start, end)
+
+
+def test_card_change_log_reads_like_sentences_in_both_languages(client_as, org_a):
+    c = make_client(org_a, "C")
+    head = client_as(org_a, Role.ADMIN)
+    head.post(reverse("clients:settlement_add", kwargs={"client_id": c.pk}),
+              {"date": "2026-01-05", "amount": "1234.5", "refund": "on", "document": ""})
+    head.post(reverse("clients:edit", kwargs={"client_id": c.pk}), {"name": "C", "kind": "person", "has_branches": "on"})
+    url = reverse("clients:card", kwargs={"client_id": c.pk})
+    for language, expected in (
+        ("en", ["<strong>Client changed</strong> · kind: Company → Private person · has branches: no → yes",
+                "<strong>Settlement entered</strong> · date: 01/05/2026 · amount: -1,234.50 · refund or correction: yes "
+                "· document number: —"]),
+        ("ru", ["<strong>Клиент изменён</strong> · вид: Компания → Частное лицо · есть филиалы: нет → да",
+                "<strong>Внесён взаиморасчёт</strong> · дата: 05.01.2026 · сумма: -1\xa0234,50 · возврат или корректировка: да "
+                "· номер документа: —"]),
+    ):
+        html = head.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        log = html.split('id="audit">')[1].split("</ul>")[0]
+        lines = [line.split(" · ", 2)[2].replace("</li>", "").strip() for line in log.split("<li>")[1:]]
+        assert lines == expected
+        assert "settlement.added" not in log
