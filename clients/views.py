@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_portal.formtools import form_apply
 from crm_portal.models import Job, Role
 from crm_portal.navigation import panels_for
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
@@ -42,20 +43,6 @@ HEADS = (Role.SALES_HEAD, Role.ADMIN)
 PAGE_SIZE = 50
 EXPORT_LIMIT = 20000
 KPI_CLIENTS_SHOWN = 300
-
-
-def _apply(form, action) -> bool:
-    """Run a service; turn its ValidationError into form errors instead of a 500."""
-    try:
-        action()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
-        return False
-    return True
 
 
 def _client(request: HttpRequest, client_id: int) -> Client:
@@ -146,7 +133,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
         if request.role == Role.MANAGER:
             data["manager"] = request.user  # a manager's new client is their own
         created = {}
-        if _apply(form, lambda: created.setdefault("client", services.client_create(
+        if form_apply(form, lambda: created.setdefault("client", services.client_create(
                 organization=request.organization, user=request.user, products=products, **data))):
             messages.success(request, _("Client created."))
             return redirect("clients:card", client_id=created["client"].pk)
@@ -164,7 +151,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
         if request.role == Role.MANAGER:
             data.pop("manager")  # only heads reassign clients
         fresh = Client.objects.get(pk=client.pk)
-        if _apply(form, lambda: services.client_update(client=fresh, user=request.user, products=products, **data)):
+        if form_apply(form, lambda: services.client_update(client=fresh, user=request.user, products=products, **data)):
             messages.success(request, _("Client saved."))
             return redirect("clients:card", client_id=client.pk)
     if request.role == Role.MANAGER:
@@ -191,7 +178,7 @@ def _card_form(request: HttpRequest, client: Client, make_form, action, *, title
                form_id: str) -> HttpResponse:
     """A small form of the card: GET renders it (a fragment for htmx), POST saves it or shows its errors."""
     form = make_form(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid() and _apply(form, lambda: action(form.cleaned_data)):
+    if request.method == "POST" and form.is_valid() and form_apply(form, lambda: action(form.cleaned_data)):
         messages.success(request, success)
         return redirect(f"{client_url(client)}#{tab}")
     template = "clients/partials/card_form_body.html" if request.htmx else "clients/card_form.html"
@@ -273,7 +260,7 @@ def offer_edit(request: HttpRequest, client_id: int, product_id: int) -> HttpRes
                "next_step_on": offer.next_step_on} if offer else {}
     form = forms.OfferForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if _apply(form, lambda: services.offer_set(client=client, product=product, user=request.user, **form.cleaned_data)):
+        if form_apply(form, lambda: services.offer_set(client=client, product=product, user=request.user, **form.cleaned_data)):
             messages.success(request, _("Offer status saved."))
             return redirect(f"{client_url(client)}#offers")
     return render(request, "clients/card_form.html", {"form": form, "client": client, "title": product.name,
@@ -344,7 +331,7 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 
 def _deal_action(request, deal, form, form_name, action, success) -> HttpResponse:
-    if form.is_valid() and _apply(form, lambda: action(form.cleaned_data)):
+    if form.is_valid() and form_apply(form, lambda: action(form.cleaned_data)):
         messages.success(request, success)
         return redirect("clients:deal", deal_id=deal.pk)
     deal.refresh_from_db()
@@ -433,7 +420,7 @@ def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
 def complaint_advance(request: HttpRequest, complaint_id: int) -> HttpResponse:
     complaint = _complaint(request, complaint_id)
     form = forms.ComplaintAdvanceForm(request.POST, managers=_managers(request))
-    if form.is_valid() and _apply(form, lambda: services.complaint_advance(complaint=complaint, user=request.user,
+    if form.is_valid() and form_apply(form, lambda: services.complaint_advance(complaint=complaint, user=request.user,
                                                                           **form.cleaned_data)):
         messages.success(request, _("Complaint is now: %(status)s.") % {"status": complaint.get_status_display()})
         return redirect("clients:complaint", complaint_id=complaint.pk)
@@ -484,7 +471,7 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
     form = forms.NameForm(request.POST)
     if kind not in creators:
         messages.error(request, _("Unknown list."))
-    elif form.is_valid() and _apply(form, lambda: creators[kind](organization=request.organization, name=form.cleaned_data["name"])):
+    elif form.is_valid() and form_apply(form, lambda: creators[kind](organization=request.organization, name=form.cleaned_data["name"])):
         messages.success(request, _("Added: %(name)s.") % {"name": form.cleaned_data["name"]})
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))

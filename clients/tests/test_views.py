@@ -673,3 +673,14 @@ def test_card_change_log_reads_like_sentences_in_both_languages(client_as, org_a
         lines = [line.split(" · ", 2)[2].replace("</li>", "").strip() for line in log.split("<li>")[1:]]
         assert lines == expected
         assert "settlement.added" not in log
+
+
+def test_views_use_the_core_form_apply():
+    import inspect
+
+    from clients import views
+    from crm_portal.formtools import form_apply
+
+    assert views.form_apply is form_apply
+    assert not hasattr(views, "_apply")
+    assert "def _apply" not in inspect.getsource(views)
