@@ -101,7 +101,8 @@ def test_analyst_fixes_a_file_and_reads_the_matrix(page, login, shot, celery_wor
     with page.expect_download() as info:
         page.click("#export-run")
     rows = read_download(info.value)
-    assert rows[0] == ["rank", "client", "total", "share", "cum_share", "abc", "cv", "xyz"]
+    assert rows[0] == ["Rank", "Client", "Total", "Share", "Cumulative share", "ABC", "CV", "XYZ"]
+    assert [r[0] for r in rows[1:]] == [1, 2, 3, 4]
     assert [r[1] for r in rows[1:]] == ["ООО Ромашка", "ИП Петров", "Альфа", "Бета"]
     assert [r[5] + r[7] for r in rows[1:]] == ["AX", "BX", "BZ", "CZ"]
     assert rows[1][2] == 6000.0
@@ -166,6 +167,11 @@ def test_russian_analyst_sees_the_demo_run_and_file(new_page, login, shot):
     expect(first.locator(".row-share")).to_have_text(re.compile(r"^\d{1,3},\d%$"))
     expect(first.locator(".row-cv")).to_have_text(re.compile(r"^(\d+,\d%|—)$"))
     shot(page, "run-ru")
+    with page.expect_download() as info:
+        page.click("#export-run")
+    rows = read_download(info.value)
+    assert rows[0][:8] == ["Место", "Клиент", "Итого", "Доля", "Накопленная доля", "ABC", "CV", "XYZ"]
+    assert [r[0] for r in rows[1:4]] == [1, 2, 3]
     page.goto("/segmentation/")
     page.locator("#dataset-list tbody a").first.click()
     expect(page.locator("#dataset-status")).to_have_text("Без ошибок")

@@ -10,6 +10,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm_portal.models import Job, Role
@@ -182,13 +183,18 @@ def run(request: HttpRequest, run_id: int) -> HttpResponse:
 @roles_required(*READERS)
 def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Run, pk=run_id)
-    columns = ["rank", "client", "total", "share", "cum_share", "abc", "cv", "xyz"]
+    # Headers for people, in the reader's language (the abcxyz command keeps its code names).
+    columns = [pgettext("export column", "Rank"), pgettext("export column", "Client"), pgettext("export column", "Total"),
+               pgettext("export column", "Share"), pgettext("export column", "Cumulative share"), "ABC", "CV", "XYZ"]
     if item.source == Run.Source.BASE:
         fields = ["rank", "client__name", "total", "share", "cum_share", "abc", "cv", "xyz", "client_id", "client__external_id"]
-        columns = [*columns, "client id", "external id"]
+        columns = [*columns, pgettext("export column", "Client id"), pgettext("export column", "External id")]
     else:
         fields = ["rank", "client_key", "total", "share", "cum_share", "abc", "cv", "xyz"]
     frame = pd.DataFrame(list(item.classes.order_by("rank").values_list(*fields)), columns=columns)
+    frame[columns[0]] = frame[columns[0]].astype("int64")
+    if item.source == Run.Source.BASE:
+        frame[columns[8]] = frame[columns[8]].astype("Int64")
     buffer = io.BytesIO()
     write_xlsx({"ABC-XYZ": frame}, buffer)
     buffer.seek(0)

@@ -17,7 +17,7 @@ from .helpers import wide_frame, workbook
 PARAMS = {"a": 0.5, "b": 0.8, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"}
 FRAME = wide_frame([
     ("Delta", 1000, 1500, 1500, 2000),  # total 6000 = 75 % of 8000; CV 353.55 / 1500 = 23.57 % -> A, Y
-    ("Gamma", 500, 500, 500, 500),      # 2000 = 25 %, cumulative 100 %; CV 0 -> C, X
+    ("Gamma", 500, 500, 500, 500),      # 2000 = 25 %, cumulative 100 %; 75 % before it -> B; CV 0 -> X
 ])
 
 
@@ -77,3 +77,59 @@ def test_client_card_panel_shows_share_and_cv_in_percent(client_as, org_a, langu
                                                  HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f'<td class="text-end">{share}</td><td class="text-end">{cv}</td>' in page
 
+
+def read_export(response) -> list[tuple]:
+    import io
+
+    import openpyxl
+
+    content = b"".join(response.streaming_content)
+    return list(openpyxl.load_workbook(io.BytesIO(content)).active.values)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language, header", [
+    ("en", ("Rank", "Client", "Total", "Share", "Cumulative share", "ABC", "CV", "XYZ")),
+    ("ru", ("Место", "Клиент", "Итого", "Доля", "Накопленная доля", "ABC", "CV", "XYZ")),
+])
+def test_export_has_headers_for_people_and_whole_ranks(client_as, org_a, language, header):
+    run = file_run(org_a)
+    web = client_as(org_a, Role.SALES_HEAD)
+    rows = read_export(web.get(reverse("segmentation:run_export", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language))
+    assert rows[0] == header
+    assert [r[0] for r in rows[1:]] == [1, 2]
+    assert all(type(r[0]) is int for r in rows[1:])
+    assert [r[1:3] for r in rows[1:]] == [("Delta", 6000), ("Gamma", 2000)]
+    assert [r[5] + r[7] for r in rows[1:]] == ["AY", "BX"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language, extra", [("en", ("Client id", "External id")), ("ru", ("ID клиента", "Внешний ID"))])
+def test_export_of_a_base_run_names_the_id_columns(client_as, org_a, language, extra):
+    from clients.services import client_create, settlement_create
+
+    client = client_create(organization=org_a, name="Delta", external_id="D1")
+    for month in range(1, 5):
+        settlement_create(client=client, date=date(2025, month, 10), amount=Decimal(100))
+    run, _ = services.run_on_base(organization=org_a, params=PARAMS, as_of=date(2025, 4, 30), months=4)
+    rows = read_export(client_as(org_a, Role.ANALYST).get(reverse("segmentation:run_export", kwargs={"run_id": run.pk}),
+                                                          HTTP_ACCEPT_LANGUAGE=language))
+    assert rows[0][8:] == extra
+    assert rows[1][0] == 1 and type(rows[1][0]) is int
+    assert rows[1][8] == client.pk and type(rows[1][8]) is int
+    assert rows[1][9] == "D1"
+
+
+def test_the_abcxyz_command_keeps_its_column_names(tmp_path):
+    """The command's output is an interface: code names, whatever the language."""
+    import openpyxl
+    from django.core.management import call_command
+    from django.utils import translation
+
+    source = tmp_path / "in.xlsx"
+    source.write_bytes(workbook(FRAME))
+    out = tmp_path / "out.xlsx"
+    with translation.override("ru"):
+        call_command("abcxyz", str(source), "--out", str(out), stdout=open(tmp_path / "log", "w"))
+    rows = list(openpyxl.load_workbook(out).active.values)
+    assert rows[0] == ("client", "total", "share", "cum_share", "abc", "cv", "xyz")
