@@ -4,9 +4,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-import pandas as pd
-from django.db.models import Count, Exists, FloatField, Min, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.formats import number_format
@@ -15,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_portal.models import Membership, Role
 from crm_portal.tenancy import scoped
 
-from . import kpis, lifecycle
+from . import lifecycle
 from .development import development_stage
 from .models import (
     STAGE_ORDER,
