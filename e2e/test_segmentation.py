@@ -178,3 +178,22 @@ def test_russian_analyst_sees_the_demo_run_and_file(new_page, login, shot):
     expect(page.locator("#analyse-submit")).to_have_text("Классифицировать (ABC/XYZ)")
     shot(page, "dataset-ru")
     assert page.errors == []
+
+
+def test_a_refused_upload_address_can_be_opened_again(page, login, shot):
+    login(page, "demo-analyst")
+    page.goto("/segmentation/")
+    page.set_input_files("#id_file", files=[{"name": "notes.xlsx", "mimeType": "application/octet-stream", "buffer": b"not a spreadsheet"}])
+    page.click("#upload-submit")
+    expect(page).to_have_url(re.compile(r"/segmentation/upload/$"))
+    expect(page.locator("#upload-form .invalid-feedback, #upload-form .errorlist, #upload-form .text-danger").first).to_be_visible()
+    # The refused upload answers 400 on purpose (the form with its error); Chromium logs that status.
+    assert page.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
+    page.errors.clear()
+    # Opening the address again (a bookmark, Enter in the address bar) shows the form, not a blank 405.
+    response = page.goto(page.url)
+    assert response.status == 200
+    expect(page).to_have_url(re.compile(r"/segmentation/#upload-form$"))
+    expect(page.locator("#upload-form #id_file")).to_be_visible()
+    shot(page, "upload-again")
+    assert page.errors == []

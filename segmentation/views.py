@@ -45,8 +45,11 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @roles_required(*ANALYSTS)
-@require_POST
 def upload(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        # The address stays in the browser after a refused upload: reloading or bookmarking it
+        # leads to the upload form on the index instead of a blank 405.
+        return redirect(reverse("segmentation:index") + "#upload-form")
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:

@@ -133,3 +133,19 @@ def test_the_abcxyz_command_keeps_its_column_names(tmp_path):
         call_command("abcxyz", str(source), "--out", str(out), stdout=open(tmp_path / "log", "w"))
     rows = list(openpyxl.load_workbook(out).active.values)
     assert rows[0] == ("client", "total", "share", "cum_share", "abc", "cv", "xyz")
+
+
+@pytest.mark.django_db
+def test_the_upload_address_leads_a_person_back_to_the_form(client_as, org_a):
+    web = client_as(org_a, Role.ANALYST)
+    url = reverse("segmentation:upload")
+    refused = web.post(url, {"file": ContentFile(b"not a spreadsheet", name="notes.xlsx")})
+    assert refused.status_code == 400
+    assert 'id="upload-form"' in refused.content.decode()
+    reloaded = web.get(url)
+    assert reloaded.status_code == 302
+    assert reloaded["Location"] == reverse("segmentation:index") + "#upload-form"
+    page = web.get(url, follow=True)
+    assert page.status_code == 200
+    assert 'id="upload-form"' in page.content.decode()
+    assert web.head(url).status_code == 302
