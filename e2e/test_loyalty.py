@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clients.models import Complaint
+from loyalty import mailing
 from loyalty.models import Invitation, PointAccount, Response
 
 
@@ -21,6 +22,23 @@ def test_nps_campaign_from_start_to_the_overview(page, new_page, login, shot, ce
     expect(page.locator("h1")).to_have_text("Spring NPS")
     expect(page.locator("#stat-sent")).to_have_text("12")  # every client of the small demo base
     shot(page, "campaign")
+
+    # The links go out by e-mail in a background job; clients without an e-mail are listed.
+    campaign = Invitation.objects.filter(campaign__name="Spring NPS").latest("id").campaign
+    without = [i.respondent for i in campaign.invitations.exclude(mailing.has_address(campaign))
+               .order_by("respondent", "id")]
+    page.click("#send-links")
+    expect(page.locator("#campaign-mail .job-progress")).to_have_attribute("data-status", "succeeded",
+                                                                          timeout=60_000)
+    page.reload()
+    expect(page.locator("#mail-sent")).to_have_text(f"Links e-mailed: {12 - len(without)} of 12")
+    assert campaign.invitations.filter(sent_at__isnull=False).count() == 12 - len(without)
+    if without:
+        expect(page.locator("#no-email-list li")).to_have_text(without)
+    else:
+        expect(page.locator("#no-email")).to_have_count(0)
+    expect(page.locator("#send-links")).to_be_visible()
+    shot(page, "campaign-emailed")
 
     link = page.locator("#invitation-table .respond-link").first
     respondent = page.locator("#invitation-table tbody tr").first.get_attribute("data-respondent")

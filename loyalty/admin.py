@@ -25,7 +25,7 @@ class CampaignAdmin(TenantAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(TenantAdmin):
-    list_display = ["respondent", "campaign", "expires_at", "answered_at"]
+    list_display = ["respondent", "campaign", "expires_at", "sent_at", "reminder_sent_at", "answered_at"]
     readonly_fields = ["token"]
 
 

@@ -9,6 +9,12 @@ class LoyaltyConfig(AppConfig):
     nav_items = [
         (_("Loyalty"), "loyalty:overview", None),
     ]
+    job_kinds = {
+        "loyalty.metrics": _("Loyalty metrics"),
+        "loyalty.points": _("Bonus points and tiers"),
+        "loyalty.send_links": _("Survey links by e-mail"),
+        "loyalty.reminders": _("Survey reminders by e-mail"),
+    }
     home_panels = [
         ("loyalty/panels/home.html", None, "loyalty.selectors.home_panel"),
     ]

@@ -112,6 +112,9 @@ class Invitation(TenantModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    # When the link went out by e-mail and when the reminder did: each is sent once per link.
+    sent_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(_("reminder e-mailed"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
 
     class Meta:

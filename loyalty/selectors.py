@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from crm_portal.models import Job, Role
 from crm_portal.tenancy import scoped
 
-from . import metrics, questionnaire
+from . import mailing, metrics, questionnaire
 from .models import Campaign, DialogueGrade, Invitation, MetricValue, PointAccount, PointMovement, Programme, Response
 
 TREND_METRICS = ("nps", "csat", "ces", "enps", "churn", "retention", "clv", "loyalty_index",
@@ -167,6 +167,8 @@ def campaign_summary(campaign: Campaign) -> dict:
         sent=Count("id"),
         answered=Count("id", filter=Q(answered_at__isnull=False)),
         reminded=Count("id", filter=Q(reminded_at__isnull=False)),
+        emailed=Count("id", filter=Q(sent_at__isnull=False)),
+        reminders_emailed=Count("id", filter=Q(reminder_sent_at__isnull=False)),
         expired=Count("id", filter=Q(answered_at__isnull=True, expires_at__lte=now)),
     )
     scores, cases = [], 0
@@ -180,6 +182,8 @@ def campaign_summary(campaign: Campaign) -> dict:
         "answered": links["answered"],
         "rate": response_rate(links["sent"], links["answered"]),
         "reminded": links["reminded"],
+        "emailed": links["emailed"],
+        "reminders_emailed": links["reminders_emailed"],
         "expired": links["expired"],
         "metric": main["metric"],
         "scale": (main["min"], main["max"]),
@@ -195,6 +199,21 @@ def campaign_summary(campaign: Campaign) -> dict:
     else:
         summary["value"] = metrics.ces(scores)[0]
     return summary
+
+
+def links_without_email(campaign: Campaign) -> list[str]:
+    """The respondents whose link cannot be e-mailed now, in one query.
+
+    A client with no contact person having an e-mail, or a member whose user has none (the same
+    rule as `mailing.recipients`).
+    """
+    links = Invitation.objects.filter(campaign=campaign).exclude(mailing.has_address(campaign))
+    return list(links.order_by("respondent", "id").values_list("respondent", flat=True))
+
+
+def latest_send_job(campaign: Campaign) -> Job | None:
+    return (Job.objects.filter(organization_id=campaign.organization_id, kind="loyalty.send_links",
+                               params__campaign_id=campaign.pk).order_by("-created_at", "-id").first())
 
 
 def latest_job(request: HttpRequest, kind: str) -> Job | None:

@@ -3,10 +3,10 @@
 from celery import current_app, shared_task
 from celery.schedules import crontab
 
-from crm_portal.jobs import JobTask, run_job
+from crm_portal.jobs import JobTask, job_enqueue, run_job
 from crm_portal.models import Organization
 
-from . import ledger, metric_runs, services
+from . import ledger, mailing, metric_runs, services
 
 
 @shared_task(base=JobTask, name="loyalty.metrics")
@@ -19,13 +19,27 @@ def points_task(job_id: int) -> None:
     run_job(job_id, ledger.points_refresh_job)
 
 
+@shared_task(base=JobTask, name="loyalty.send_links")
+def send_links_task(job_id: int) -> None:
+    run_job(job_id, mailing.send_links_job)
+
+
+@shared_task(base=JobTask, name="loyalty.reminders")
+def reminders_task(job_id: int) -> None:
+    run_job(job_id, mailing.reminders_job)
+
+
 @shared_task(name="loyalty.daily")
 def daily_task() -> dict:
-    """Repeat due recurring campaigns and mark reminders, in every organization (run it daily)."""
-    totals = {"repeated": 0, "reminded": 0}
+    """Repeat due recurring campaigns, mark reminders and queue the reminder e-mails, in every
+    organization (run it daily); an organization with reminders to send gets one job for them."""
+    totals = {"repeated": 0, "reminded": 0, "reminder_jobs": 0}
     for organization in Organization.objects.all():
         for key, value in services.loyalty_daily(organization=organization).items():
             totals[key] += value
+        if mailing.reminders_due(organization):
+            job_enqueue(organization=organization, kind="loyalty.reminders", task=reminders_task)
+            totals["reminder_jobs"] += 1
     return totals
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("campaigns/new/", views.campaign_new, name="campaign_new"),
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:campaign_id>/links/", views.campaign_links, name="campaign_links"),
+    path("campaigns/<int:campaign_id>/send/", views.campaign_send, name="campaign_send"),
     path("campaigns/<int:campaign_id>/remind/", views.campaign_remind, name="campaign_remind"),
     path("campaigns/<int:campaign_id>/close/", views.campaign_close, name="campaign_close"),
     path("s/<str:token>/", views.respond, name="respond"),

@@ -29,11 +29,12 @@ from .forms import (
     TierForm,
 )
 from .models import Campaign, Invitation, MetricValue, Scorecard, Tier
-from .tasks import metrics_task, points_task
+from .tasks import metrics_task, points_task, send_links_task
 
 ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
 HEADS = (Role.SALES_HEAD, Role.ADMIN)
 ACCOUNTS_PER_PAGE = 50
+NO_EMAIL_SHOWN = 50
 
 
 def _period(request: HttpRequest) -> str:
@@ -128,6 +129,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     invitations = campaign.invitations.order_by("respondent", "id")
     responses = campaign.responses.select_related("client", "complaint").order_by("-answered_on", "-id")[:50]
     main = questionnaire.main_question(campaign.questionnaire)
+    no_email = selectors.links_without_email(campaign)
     return render(request, "loyalty/campaign_detail.html", {
         "campaign": campaign,
         "summary": summary,
@@ -136,6 +138,9 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
         "responses": responses,
         "question": questionnaire.localized(main["text"], get_language() or "en"),
         "histogram": _histogram(summary),
+        "no_email_count": len(no_email),
+        "no_email": no_email[:NO_EMAIL_SHOWN],
+        "send_job": selectors.latest_send_job(campaign),
     })
 
 
@@ -163,6 +168,24 @@ def campaign_links(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if request.GET.get("format") == "csv":
         return exports.csv_response(rows, f"campaign-{campaign.pk}-links.csv")
     return exports.xlsx_response(rows, f"campaign-{campaign.pk}-links.xlsx")
+
+
+@roles_required(*ANALYSTS)
+@require_POST
+def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """E-mail the links not sent yet, in a background job (a campaign can have thousands)."""
+    campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
+    if campaign.closed_at:
+        messages.error(request, _("The campaign is closed: its links are not sent any more."))
+        return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
+    running = selectors.latest_send_job(campaign)
+    if running is not None and not running.is_finished:
+        messages.info(request, _("The links are already being sent; the page shows the progress."))
+        return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
+    job_enqueue(organization=request.organization, kind="loyalty.send_links", task=send_links_task,
+                user=request.user, params={"campaign_id": campaign.pk}, message=_("Waiting for a worker"))
+    messages.success(request, _("The links are being sent by e-mail; the page shows the progress."))
+    return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
 
 
 @roles_required(*ANALYSTS)
