@@ -17,7 +17,10 @@ class ClientsConfig(AppConfig):
     home_panels = [
         ("clients/panels/home.html", None, "clients.selectors.home_panel"),
     ]
-
+    job_kinds = {
+        "clients.lifecycle": _("Lifecycle states recomputed"),
+        "clients.kpi_export": _("Manager KPIs to Excel"),
+    }
 
     def ready(self) -> None:
         from celery.schedules import crontab
