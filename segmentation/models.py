@@ -79,6 +79,7 @@ class Dataset(TenantModel):
     problems = models.JSONField(_("problems"), default=list, blank=True)
     problem_count = models.PositiveIntegerField(_("problems"), default=0)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
+    negative_count = models.PositiveIntegerField(_("negative amounts"), default=0)
     client_count = models.PositiveIntegerField(_("clients"), default=0)
     rejected = models.FileField(_("rejected rows"), upload_to="segmentation/rejected/", blank=True, max_length=255)
     import_result = models.JSONField(_("import result"), default=dict, blank=True)

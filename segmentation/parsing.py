@@ -107,6 +107,7 @@ class Parsed:
     bad_rows: np.ndarray  # positions into table.data of rows with a problem
     wide: pd.DataFrame | None = None  # index client, columns pd.Period (month), values amounts
     settlements: pd.DataFrame | None = None  # long: client, date, amount[, product, document]
+    negative_count: int = 0  # negative amounts: refunds, accepted (they lower the client's total)
 
     @property
     def ok(self) -> bool:
@@ -478,6 +479,8 @@ def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
         collect.add(keep & failed, position, _("not a number"), data[position])
         amounts[:, offset] = numbers.to_numpy()
     parsed = Parsed(mapping, [], np.array([]))
+    with np.errstate(invalid="ignore"):
+        parsed.negative_count = int((keep[:, None] & (amounts < 0)).sum()) if len(data) else 0
     if collect.count == 0:
         frame = pd.DataFrame(np.nan_to_num(amounts[keep]), index=pd.Index(client_text[keep].to_numpy(), name="client"), columns=periods)
         frame = frame.reindex(columns=pd.period_range(min(periods), max(periods), freq="M"), fill_value=0.0)
@@ -500,6 +503,8 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
     blank_amount = _blank(data[mapping.amount])
     collect.add(keep & blank_amount, mapping.amount, _("the amount is empty"), data[mapping.amount])
     collect.add(keep & bad_amount, mapping.amount, _("not a number"), data[mapping.amount])
+    with np.errstate(invalid="ignore"):
+        parsed.negative_count = int((keep & (amounts.to_numpy() < 0)).sum())
     margins = None
     if mapping.margin is not None:
         margins, bad_margin = _numbers(data[mapping.margin])

@@ -29,7 +29,7 @@ from .abcxyz import abc_xyz
 from .export import write_xlsx
 from .guards import FileRefused, check_file
 from .models import ClientClass, Dataset, Run, SegmentationSettings
-from .parsing import LONG, WIDE, Mapping, header_label, header_text, to_quarters
+from .parsing import LONG, NUMBER_RE, WIDE, Mapping, header_label, header_text, to_quarters
 from .pipeline import Loaded, Params, classify, load, rejected_frame
 
 PREVIEW_ROWS = 50
@@ -143,6 +143,18 @@ def _load(dataset: Dataset, progress: ProgressCallback) -> Loaded:
                 today=timezone.localdate(), progress=progress)
 
 
+def _negative(value) -> bool:
+    """An amount cell below zero (a refund), as the validation reads it."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return bool(value < 0)
+    if isinstance(value, str):
+        cleaned = re.sub(r"[\s\u00a0\u202f]", "", value).replace(",", ".")
+        return bool(re.match(NUMBER_RE, cleaned)) and float(cleaned) < 0
+    return False
+
+
 def _preview(loaded: Loaded) -> list[dict]:
     """The first rows and the rows with problems, each cell with its problem (if any)."""
     table = loaded.table
@@ -150,16 +162,20 @@ def _preview(loaded: Loaded) -> list[dict]:
     for problem in loaded.parsed.problems:
         if problem.row is not None and problem.position is not None:
             cell_problems.setdefault(problem.row, {})[problem.position] = problem.message
+    mapping = loaded.mapping
+    amount_columns = set(mapping.months if mapping.shape == WIDE else [mapping.amount]) - {None}
     bad = sorted(loaded.reasons)[:PREVIEW_PROBLEM_ROWS]
     positions = sorted(set(range(min(PREVIEW_ROWS, len(table.data)))) | set(bad))
     rows = []
     for index in positions:
         number = int(table.row_numbers[index])
-        cells = [header_text(v) for v in table.data.iloc[index].tolist()]
+        raw = table.data.iloc[index].tolist()
+        cells = [header_text(v) for v in raw]
         marks = cell_problems.get(number, {})
         rows.append({
             "row": number,
-            "cells": [{"value": v[:60], "problem": marks.get(i, "")} for i, v in enumerate(cells)],
+            "cells": [{"value": v[:60], "problem": marks.get(i, ""), "negative": i in amount_columns and _negative(raw[i])}
+                      for i, v in enumerate(cells)],
             "problem": "; ".join(loaded.reasons.get(index, [])),
         })
     return rows
@@ -177,7 +193,7 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
         loaded = _load(dataset, progress)
     except FileRefused as refused:
         Dataset.objects.filter(pk=dataset.pk).update(
-            status=Dataset.Status.INVALID, problem_count=1,
+            status=Dataset.Status.INVALID, problem_count=1, negative_count=0,
             problems=[{"row": None, "column": "", "value": "", "message": str(refused), "position": None}],
         )
         return {"url": url, "problems": 1}
@@ -206,6 +222,7 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
         problems=[p.as_dict() for p in parsed.problems[:STORED_PROBLEMS]],
         problem_count=loaded.problem_count,
         row_count=len(loaded.table.data),
+        negative_count=parsed.negative_count,
         client_count=clients,
         rejected=rejected_name,
     )

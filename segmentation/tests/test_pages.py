@@ -149,3 +149,52 @@ def test_the_upload_address_leads_a_person_back_to_the_form(client_as, org_a):
     assert page.status_code == 200
     assert 'id="upload-form"' in page.content.decode()
     assert web.head(url).status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language, note", [
+    ("en", "1 amount is negative. Negative amounts are accepted as refunds: they lower the client's turnover in their "
+           "month. A client whose total is zero or negative is class C, and one whose mean per period is zero or "
+           "negative gets no XYZ class."),
+    ("ru", "1 сумма отрицательна. Отрицательные суммы принимаются как возвраты: они уменьшают оборот клиента в своём "
+           "месяце. Клиент с нулевой или отрицательной суммой относится к классу C, а клиент с нулевым или "
+           "отрицательным средним за период не получает класса XYZ."),
+])
+def test_a_negative_month_is_accepted_as_a_refund_and_the_preview_says_so(client_as, org_a, language, note):
+    frame = wide_frame([("Delta", 1000, -100, 1500, 2000), ("Gamma", 500, 500, 500, 500)])
+    dataset = make_dataset(org_a, workbook(frame))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    dataset.refresh_from_db()
+    assert dataset.status == Dataset.Status.VALID
+    assert dataset.problem_count == 0
+    assert dataset.negative_count == 1
+    marked = [(r["row"], i) for r in dataset.preview for i, c in enumerate(r["cells"]) if c["negative"]]
+    assert marked == [(2, 2)]
+    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}),
+                                              HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f'<div class="alert alert-info" id="negative-note">{note}</div>' in page
+    assert page.count('class="table-warning cell-negative"') == 1
+    assert '<td class="table-warning cell-negative" title="' + ("Negative: a refund" if language == "en" else "Отрицательная сумма: возврат") + '">-100</td>' in page
+    run = services.run_on_file(dataset=dataset, params=PARAMS)
+    assert list(run.classes.order_by("rank").values_list("client_key", "total")) == [("Delta", 4400.0), ("Gamma", 2000.0)]
+
+
+@pytest.mark.django_db
+def test_a_negative_settlement_in_a_long_file_is_counted_as_a_refund(org_a):
+    import pandas as pd
+
+    frame = pd.DataFrame([["Delta", "2025-01-10", 500], ["Delta", "2025-02-10", -200], ["Gamma", "2025-02-10", -50],
+                          ["Gamma", "2025-03-10", 300]], columns=["Client", "Date", "Amount"]).astype(object)
+    dataset = make_dataset(org_a, workbook(frame))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    dataset.refresh_from_db()
+    assert (dataset.status, dataset.problem_count, dataset.negative_count) == (Dataset.Status.VALID, 0, 2)
+    assert [(r["row"], i) for r in dataset.preview for i, c in enumerate(r["cells"]) if c["negative"]] == [(3, 2), (4, 2)]
+
+
+@pytest.mark.django_db
+def test_no_note_without_negative_amounts(client_as, org_a):
+    dataset = make_dataset(org_a, workbook(FRAME))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})).content.decode()
+    assert 'id="negative-note"' not in page and "cell-negative" not in page
