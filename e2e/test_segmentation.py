@@ -197,3 +197,39 @@ def test_a_refused_upload_address_can_be_opened_again(page, login, shot):
     expect(page.locator("#upload-form #id_file")).to_be_visible()
     shot(page, "upload-again")
     assert page.errors == []
+
+
+def negative_file() -> bytes:
+    months = ["2025-01", "2025-02", "2025-03", "2025-04"]
+    frame = pd.DataFrame([["Дельта", 1000, -100, 1500, 2000], ["Гамма", 500, 500, 500, 500]], columns=["Клиент", *months]).astype(object)
+    buffer = io.BytesIO()
+    write_xlsx({"Продажи": frame}, buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.worker
+def test_every_segmentation_page_reads_in_russian(new_page, login, shot, celery_worker):
+    page = new_page(locale="ru-RU")
+    login(page, "demo-analyst")
+    page.goto("/segmentation/")
+    shot(page, "index-ru")
+    upload(page, "возвраты.xlsx", negative_file())
+    expect(page.locator("#dataset-status")).to_have_text("Без ошибок")
+    expect(page.locator("#negative-note")).to_contain_text("1 сумма отрицательна. Отрицательные суммы принимаются как возвраты")
+    expect(page.locator("#preview td.cell-negative")).to_have_text("-100")
+    shot(page, "preview-ru")
+    page.click("#analyse-submit")
+    expect(page).to_have_url(re.compile(r"/segmentation/runs/\d+/$"), timeout=60_000)
+    expect(page.locator("#run-params")).to_have_text(
+        "Клиентов: 2; периоды с 2025-01 по 2025-04 (месяцы); A ниже 50%, B ниже 80%; X до 10%, Y до 25%; минимальная история 4.")
+    expect(page.locator("#cv-chart .main-svg").first).to_be_visible()
+    expect(page.locator("#pareto-chart")).to_contain_text("Кривая Парето")
+    shot(page, "run-ru")
+    page.goto("/segmentation/settings/")
+    shot(page, "settings-ru")
+    for url in ("/segmentation/", "/segmentation/settings/"):
+        page.goto(url)
+        text = page.locator("main").inner_text() if page.locator("main").count() else page.locator("body").inner_text()
+        for english in ("(month)", "Month", "Quarter", "Turnover", "Margin", "Upload", "Save", "Settings"):
+            assert english not in text, (url, english)
+    assert page.errors == []

@@ -172,8 +172,10 @@ def run(request: HttpRequest, run_id: int) -> HttpResponse:
     previous = selectors.run_previous(item)
     query = request.GET.copy()
     query.pop("page", None)
+    periods = {"month": pgettext("run periods", "months"), "quarter": pgettext("run periods", "quarters")}
     return render(request, "segmentation/run.html", {
         "run": item,
+        "period_label": periods.get(item.params.get("period"), item.params.get("period", "")),
         "matrix": selectors.run_matrix(item),
         "charts": selectors.run_charts(item),
         "page": page,

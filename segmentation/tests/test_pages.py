@@ -198,3 +198,15 @@ def test_no_note_without_negative_amounts(client_as, org_a):
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})).content.decode()
     assert 'id="negative-note"' not in page and "cell-negative" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language, period, label", [
+    ("en", "month", "(months)"), ("ru", "month", "(месяцы)"), ("en", "quarter", "(quarters)"), ("ru", "quarter", "(кварталы)"),
+])
+def test_run_subtitle_names_the_period_in_the_readers_language(client_as, org_a, language, period, label):
+    run = services.run_on_file(dataset=make_dataset(org_a, workbook(FRAME)), params=PARAMS | {"period": period})
+    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:run", kwargs={"run_id": run.pk}),
+                                              HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert label in page
+    assert "(month)" not in page and "(quarter)" not in page

@@ -11,7 +11,9 @@
       margin: { l: 50, r: 10, t: 40, b: 45 },
       xaxis: { title: { text: xTitle } },
       yaxis: { title: { text: yTitle } },
-      showlegend: false
+      showlegend: false,
+      // Decimal mark and thousands separator of the page's language (Russian: "0,8", "1 000").
+      separators: document.documentElement.lang === "ru" ? ",\u00a0" : ".,"
     };
   };
   var config = { displayModeBar: false, responsive: true };
