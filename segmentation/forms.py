@@ -64,7 +64,8 @@ class FileParamsForm(ParamsForm):
 
 
 class BaseRunForm(ParamsForm):
-    as_of = forms.DateField(label=_("As of"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes only ISO dates: the localised "24.11.2026" would leave it blank in Russian.
+    as_of = forms.DateField(label=_("As of"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     months = forms.IntegerField(label=_("Window, months"), min_value=1, max_value=120, initial=12)
 
     @classmethod

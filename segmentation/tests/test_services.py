@@ -352,3 +352,12 @@ def test_the_analyst_picks_the_window_of_a_file(org_a, client_as):
     page = web.post(reverse("segmentation:dataset_analyse", kwargs={"dataset_id": dataset.pk}),
                     PARAMS | {"start": "2025-13"}, follow=True)
     assert "Write the month as 2025-01." in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_base_run_date_input_holds_an_iso_date_in_every_language(client_as, org_a, language):
+    from django.utils import timezone
+
+    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:index"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert f'type="date" name="as_of" value="{timezone.localdate():%Y-%m-%d}"' in page
