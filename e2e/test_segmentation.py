@@ -225,6 +225,15 @@ def test_every_segmentation_page_reads_in_russian(new_page, login, shot, celery_
     expect(page.locator("#cv-chart .main-svg").first).to_be_visible()
     expect(page.locator("#pareto-chart")).to_contain_text("Кривая Парето")
     shot(page, "run-ru")
+    expect(page.locator("#profile-legend")).to_have_count(0)  # a file run knows no tenure
+    page.goto("/segmentation/")
+    page.click("#base-run-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/segmentation/runs/\d+/$"), timeout=60_000)
+    expect(page.locator("#profile-legend")).to_contain_text("средний срок работы клиентов")
+    expect(page.locator(".cell-tenure").first).to_have_text(re.compile(r"^(\d+,\d мес\.|—)$"))
+    expect(page.locator(".cell-products").first).to_have_text(re.compile(r"^\d+,\d прод\.$"))
+    expect(page.locator("#cv-chart .main-svg").first).to_be_visible()
+    shot(page, "base-run-ru")
     page.goto("/segmentation/settings/")
     shot(page, "settings-ru")
     for url in ("/segmentation/", "/segmentation/settings/"):

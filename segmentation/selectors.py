@@ -1,7 +1,7 @@
 """Reads for the segmentation pages and the client card panel."""
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.http import HttpRequest
 
 from crm_portal.models import Organization
@@ -35,8 +35,10 @@ def run_previous(run: Run) -> Run | None:
     return earlier.order_by("-pk").first()
 
 
-def run_matrix(run: Run) -> dict:
-    """The 3 x 3 ABC x XYZ cells (plus a column for no XYZ) with counts and revenue shares."""
+def run_matrix(run: Run, *, profiles: dict[int, dict] | None = None) -> dict:
+    """The 3 x 3 ABC x XYZ cells (plus a column for no XYZ) with counts and revenue shares; given
+    the clients' profiles (a run on the client base), each cell's average tenure and products."""
+    cell_profiles = run_cell_profiles(run, profiles) if profiles else {}
     rows = run.classes.values("abc", "xyz").annotate(count=Count("id"), total=Sum("total"))
     cells = {(r["abc"], r["xyz"]): r for r in rows}
     base = run.total or 0
@@ -46,10 +48,56 @@ def run_matrix(run: Run) -> dict:
         for xyz in (*XYZ, ""):
             cell = cells.get((abc, xyz), {"count": 0, "total": 0})
             total = max(cell["total"] or 0, 0)
-            line.append({"code": f"{abc}{xyz or '-'}", "abc": abc, "xyz": xyz, "count": cell["count"],
-                         "share": (total / base) if base else 0})
+            code = f"{abc}{xyz or '-'}"
+            line.append({"code": code, "abc": abc, "xyz": xyz, "count": cell["count"],
+                         "share": (total / base) if base else 0, "profile": cell_profiles.get(code)})
         matrix.append({"abc": abc, "cells": line})
-    return {"rows": matrix, "xyz": XYZ}
+    return {"rows": matrix, "xyz": XYZ, "profiles": bool(cell_profiles)}
+
+
+RICH_PRODUCTS = 3  # DOMAIN 5: AX clients using 3-4 products are the most valuable
+
+
+def months_between(first, last) -> int:
+    """Whole months from `first` to `last` (a client since 10 January is 2 months old on 10 March)."""
+    months = (last.year - first.year) * 12 + last.month - first.month
+    return max(months - (1 if last.day < first.day else 0), 0)
+
+
+def run_client_profiles(run: Run) -> dict[int, dict]:
+    """Per client of a run on the client base: tenure in months (since its first settlement, up to
+    the run's date) and the number of products in use. Empty for a run on a file."""
+    if run.source != Run.Source.BASE:
+        return {}
+    from clients.models import Client, Settlement
+
+    ids = list(run.classes.exclude(client=None).values_list("client_id", flat=True))
+    firsts = dict(Settlement.objects.filter(organization_id=run.organization_id, client_id__in=ids, date__lte=run.as_of)
+                  .values("client_id").annotate(first=Min("date")).values_list("client_id", "first"))
+    products = dict(Client.products.through.objects.filter(client_id__in=ids).values("client_id")
+                    .annotate(n=Count("product_id")).values_list("client_id", "n"))
+    return {pk: {"tenure": months_between(firsts[pk], run.as_of) if pk in firsts else None, "products": products.get(pk, 0)}
+            for pk in ids}
+
+
+def run_cell_profiles(run: Run, profiles: dict[int, dict] | None = None) -> dict[str, dict]:
+    """Per cell of the matrix (runs on the client base): the clients' average tenure in months, the
+    average number of products in use, and how many use 3 or more."""
+    profiles = run_client_profiles(run) if profiles is None else profiles
+    if not profiles:
+        return {}
+    cells: dict[str, list[dict]] = {}
+    for pk, abc, xyz in run.classes.exclude(client=None).values_list("client_id", "abc", "xyz"):
+        cells.setdefault(f"{abc}{xyz or '-'}", []).append(profiles[pk])
+    result = {}
+    for code, members in cells.items():
+        tenures = [m["tenure"] for m in members if m["tenure"] is not None]
+        result[code] = {
+            "tenure": sum(tenures) / len(tenures) if tenures else None,
+            "products": sum(m["products"] for m in members) / len(members),
+            "rich": sum(1 for m in members if m["products"] >= RICH_PRODUCTS),
+        }
+    return result
 
 
 def run_charts(run: Run, *, points: int = 400) -> dict:

@@ -169,6 +169,11 @@ def run(request: HttpRequest, run_id: int) -> HttpResponse:
     rows = selectors.run_rows(item, cell=filters["cell"], abc=filters["abc"], xyz=filters["xyz"], query=filters["q"],
                               sort=filters["sort"] or "rank")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    profiles = selectors.run_client_profiles(item)
+    for row in page:
+        row.profile = profiles.get(row.client_id)
+        row.rich_ax = bool(row.profile and row.abc == "A" and row.xyz == "X"
+                           and row.profile["products"] >= selectors.RICH_PRODUCTS)
     previous = selectors.run_previous(item)
     query = request.GET.copy()
     query.pop("page", None)
@@ -176,7 +181,8 @@ def run(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, "segmentation/run.html", {
         "run": item,
         "period_label": periods.get(item.params.get("period"), item.params.get("period", "")),
-        "matrix": selectors.run_matrix(item),
+        "matrix": selectors.run_matrix(item, profiles=profiles),
+        "profiles": bool(profiles),
         "charts": selectors.run_charts(item),
         "page": page,
         "filters": filters,

@@ -210,3 +210,72 @@ def test_run_subtitle_names_the_period_in_the_readers_language(client_as, org_a,
                                               HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert label in page
     assert "(month)" not in page and "(quarter)" not in page
+
+
+def tenure_clients(org):
+    from clients.models import Product
+    from clients.services import client_create, settlement_create
+
+    products = [Product.objects.create(organization=org, name=f"P{i}") for i in range(3)]
+    rich = client_create(organization=org, name="Rich", external_id="R", products=products)
+    old = client_create(organization=org, name="Old", external_id="O", products=products[:2])
+    small = client_create(organization=org, name="Small", external_id="S", products=products[:1])
+    settlement_create(client=old, date=date(2024, 1, 5), amount=Decimal(50))
+    for month in range(1, 7):
+        settlement_create(client=rich, date=date(2025, month, 10), amount=Decimal(200))
+        settlement_create(client=old, date=date(2025, month, 10), amount=Decimal(100))
+        if month >= 3:
+            settlement_create(client=small, date=date(2025, month, 15), amount=Decimal(10))
+    # Rich 1200 -> A, Old 600 (65 % before it) -> B, Small 40 -> C; every CV 0 -> X.
+    run, _ = services.run_on_base(organization=org, params=PARAMS, as_of=date(2025, 6, 30), months=6)
+    return run, rich, old, small
+
+
+def test_tenure_counts_whole_months():
+    from segmentation.selectors import months_between
+
+    assert months_between(date(2025, 1, 10), date(2025, 3, 10)) == 2
+    assert months_between(date(2025, 1, 10), date(2025, 3, 9)) == 1
+    assert months_between(date(2024, 1, 5), date(2025, 6, 30)) == 17
+    assert months_between(date(2025, 6, 30), date(2025, 6, 30)) == 0
+
+
+@pytest.mark.django_db
+def test_cells_of_a_base_run_show_tenure_and_products(org_a):
+    from segmentation import selectors
+
+    run, rich, old, small = tenure_clients(org_a)
+    assert selectors.run_client_profiles(run) == {
+        rich.pk: {"tenure": 5, "products": 3}, old.pk: {"tenure": 17, "products": 2}, small.pk: {"tenure": 3, "products": 1}}
+    assert selectors.run_cell_profiles(run) == {
+        "AX": {"tenure": 5.0, "products": 3.0, "rich": 1},
+        "BX": {"tenure": 17.0, "products": 2.0, "rich": 0},
+        "CX": {"tenure": 3.0, "products": 1.0, "rich": 0},
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language, ax, bx, badge, row_badge", [
+    ("en", "5.0 mo</span> · <span class=\"cell-products\">3.0 prod.", "17.0 mo</span> · <span class=\"cell-products\">2.0 prod.",
+     "1 with 3+ products", "AX, 3 products"),
+    ("ru", "5,0 мес.</span> · <span class=\"cell-products\">3,0 прод.", "17,0 мес.</span> · <span class=\"cell-products\">2,0 прод.",
+     "1 с 3+ продуктами", "AX, продуктов: 3"),
+])
+def test_run_page_shows_tenure_products_and_marks_rich_ax_clients(client_as, org_a, language, ax, bx, badge, row_badge):
+    run, rich, old, small = tenure_clients(org_a)
+    web = client_as(org_a, Role.ANALYST)
+    response = web.get(reverse("segmentation:run", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language)
+    page = response.content.decode()
+    assert f'<span class="cell-tenure">{ax}</span>' in page
+    assert f'<span class="cell-tenure">{bx}</span>' in page
+    assert page.count('class="badge text-bg-success cell-rich"') == 1
+    assert f'<span class="badge text-bg-success cell-rich">{badge}</span>' in page
+    assert page.count('class="table-success rich-ax"') == 1
+    assert f'Rich</a> <span class="badge text-bg-success">{row_badge}</span>' in page
+    assert 'id="profile-legend"' in page
+
+
+@pytest.mark.django_db
+def test_a_file_run_has_no_tenure(client_as, org_a):
+    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:run", kwargs={"run_id": file_run(org_a).pk})).content.decode()
+    assert "cell-profile" not in page and "rich-ax" not in page and "profile-legend" not in page
