@@ -9,3 +9,9 @@ class SegmentationConfig(AppConfig):
     nav_items = [(_("ABC/XYZ"), "segmentation:index", ("analyst", "admin", "sales_head"))]
     home_panels = [("segmentation/panels/home.html", ("analyst", "admin", "sales_head"), "segmentation.selectors.home_panel")]
     client_card_panels = [("segmentation/panels/client_classes.html", None, "segmentation.selectors.client_classes_panel")]
+    job_kinds = {
+        "segmentation.check": _("File check"),
+        "segmentation.run_file": _("ABC/XYZ on a file"),
+        "segmentation.run_base": _("ABC/XYZ on the client base"),
+        "segmentation.import": _("Settlements import"),
+    }

@@ -184,7 +184,17 @@ def _preview(loaded: Loaded) -> list[dict]:
 def dataset_check(job: Job, progress: ProgressCallback) -> dict:
     """Parse and validate a dataset; keep its preview, its problems and its rejected rows."""
     dataset = Dataset.objects.get(pk=job.params["dataset"], organization=job.organization)
-    return dataset_inspect(dataset=dataset, progress=progress)
+    try:
+        return dataset_inspect(dataset=dataset, progress=progress)
+    except Exception as error:
+        # A file the checks did not foresee must not leave the dataset "checking" for ever:
+        # the analyst sees that the check failed, and the job records the error.
+        message = _("The file could not be checked: %(error)s") % {"error": error}
+        Dataset.objects.filter(pk=dataset.pk).update(
+            status=Dataset.Status.INVALID, problem_count=1,
+            problems=[{"row": None, "column": "", "value": "", "message": message, "position": None}],
+        )
+        raise
 
 
 def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:

@@ -361,3 +361,19 @@ def test_base_run_date_input_holds_an_iso_date_in_every_language(client_as, org_
 
     page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:index"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f'type="date" name="as_of" value="{timezone.localdate():%Y-%m-%d}"' in page
+
+
+@pytest.mark.django_db
+def test_an_unforeseen_error_in_the_check_marks_the_dataset_failed(org_a, monkeypatch):
+    dataset = make_dataset(org_a, workbook(GOOD))
+    job = Job.objects.create(organization=org_a, kind="segmentation.check", params={"dataset": dataset.pk})
+
+    def broken(dataset, progress):
+        raise RuntimeError("output array is read-only")
+
+    monkeypatch.setattr(services, "_load", broken)
+    with pytest.raises(RuntimeError):
+        services.dataset_check(job, lambda percent, message="": None)
+    dataset.refresh_from_db()
+    assert dataset.status == Dataset.Status.INVALID
+    assert [p["message"] for p in dataset.problems] == ["The file could not be checked: output array is read-only"]
