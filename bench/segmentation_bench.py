@@ -39,7 +39,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_portal.settings.local")
 
 
 def build_wide(path: Path, clients: int = 100_000, months: int = 24) -> None:
-    from segmentation.export import write_xlsx
+    from crm_portal.spreadsheets import Sheet, write_xlsx
 
     rng = np.random.default_rng(1)
     scale = rng.pareto(1.3, clients)[:, None] * 5_000 + 500
@@ -48,7 +48,7 @@ def build_wide(path: Path, clients: int = 100_000, months: int = 24) -> None:
     columns = [str(p) for p in pd.period_range("2023-01", periods=months, freq="M")]
     frame = pd.DataFrame(amounts, columns=columns)
     frame.insert(0, "Клиент", [f"C{i:06d}" for i in range(clients)])
-    write_xlsx({"Продажи": frame}, path)
+    write_xlsx([Sheet.of_frame("Продажи", frame)], path)
 
 
 def build_long(path: Path, rows: int = 1_000_000, clients: int = 50_000) -> None:

@@ -1,55 +1,11 @@
-"""Spreadsheet downloads: numbers stay numbers, text that a spreadsheet would run is neutralised."""
+"""The client register's spreadsheets (the client list, the KPI tables), written by crm_portal.spreadsheets."""
 
-import datetime
-import io
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Iterable
 
-import xlsxwriter
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
-def safe_cell(value):
-    """A value ready for a cell: text starting like a formula gets a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def xlsx_response(filename: str, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> HttpResponse:
-    response = HttpResponse(
-        xlsx_bytes(sheets), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]]) -> bytes:
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
-    bold = book.add_format({"bold": True})
-    for title, header, rows in sheets:
-        sheet = book.add_worksheet(title[:31])
-        sheet.write_row(0, 0, [str(h) for h in header], bold)
-        for number, row in enumerate(rows, start=1):
-            sheet.write_row(number, 0, [safe_cell(v) for v in row])
-        sheet.freeze_panes(1, 0)
-    book.close()
-    return buffer.getvalue()
-
+from crm_portal.spreadsheets import Column, Kind, Sheet
 
 KPI_HEADER = [
     ("potential", gettext_lazy("Clients at first acquisition")),
@@ -83,24 +39,54 @@ KPI_HELP = {
 }
 
 
-def _num(value):
-    if value is None or value != value:  # NaN
-        return ""
-    return round(float(value), 2)
+# The kind of each KPI column: counts, sums of money, one share (conversion) and one ratio.
+KPI_KINDS = {
+    "potential": Kind.INTEGER, "first_contact": Kind.INTEGER, "first_sale_n": Kind.INTEGER,
+    "first_sale_sum": Kind.MONEY, "conversion": Kind.SHARE, "repeat_n": Kind.INTEGER, "repeat_sum": Kind.MONEY,
+    "new_line_n": Kind.INTEGER, "new_line_sum": Kind.MONEY, "products_per_client": Kind.NUMBER, "lost": Kind.INTEGER,
+    "restored": Kind.INTEGER, "contacts": Kind.INTEGER, "complaints": Kind.INTEGER,
+}
 
 
-def kpi_sheets(data: dict) -> list:
+def _kpi_values(row: dict) -> list:
+    # The tables hold conversion in percent (the page shows "33.3"); the sheet holds the fraction
+    # under a percent format.
+    conversion = row.get("conversion")
+    return [(None if conversion is None else conversion / 100) if key == "conversion" else row.get(key)
+            for key, _label in KPI_HEADER]
+
+
+def kpi_sheets(data: dict) -> list[Sheet]:
     """The two KPI tables (per manager with a total row, per client) as spreadsheet sheets."""
-    labels = [str(label) for _key, label in KPI_HEADER]
-    managers = [[m["manager"], m["clients"], *[_num(m.get(k)) for k, _l in KPI_HEADER]] for m in data["managers"]]
-    managers.append([_("Total"), data["grand"]["clients"], *[_num(data["grand"].get(k)) for k, _l in KPI_HEADER]])
+    kpi_columns = [Column(str(label), KPI_KINDS[key]) for key, label in KPI_HEADER]
+    managers = [[m["manager"], m["clients"], *_kpi_values(m)] for m in data["managers"]]
+    managers.append([_("Total"), data["grand"]["clients"], *_kpi_values(data["grand"])])
     client_columns = ["first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum", "products", "lost",
                       "restored", "contacts", "complaints"]
-    clients = ([c["name"], c["manager"], c["klass"], c["class_changes"], *[_num(c[k]) for k in client_columns]]
+    clients = ([c["name"], c["manager"], c["klass"], c["class_changes"], *[c[k] for k in client_columns]]
                for c in data["clients"])
     return [
-        (_("Managers"), [_("Manager"), _("Clients"), *labels], managers),
-        (_("Clients"), [_("Client"), _("Manager"), _("Class"), _("Class changes"), _("First sales, sum"),
-                        _("Repeat sales"), _("Repeat sales, sum"), _("First sales in new lines"), _("New lines, sum"),
-                        _("Products"), _("Lost"), _("Restored"), _("Contacts"), _("Complaints")], clients),
+        Sheet(_("Managers"), [Column(_("Manager"), Kind.TEXT), Column(_("Clients"), Kind.INTEGER), *kpi_columns],
+              managers),
+        Sheet(_("Clients"), [
+            Column(_("Client"), Kind.TEXT), Column(_("Manager"), Kind.TEXT), Column(_("Class"), Kind.TEXT),
+            Column(_("Class changes"), Kind.INTEGER), Column(_("First sales, sum"), Kind.MONEY),
+            Column(_("Repeat sales"), Kind.INTEGER), Column(_("Repeat sales, sum"), Kind.MONEY),
+            Column(_("First sales in new lines"), Kind.INTEGER), Column(_("New lines, sum"), Kind.MONEY),
+            Column(_("Products"), Kind.INTEGER), Column(_("Lost"), Kind.INTEGER), Column(_("Restored"), Kind.INTEGER),
+            Column(_("Contacts"), Kind.INTEGER), Column(_("Complaints"), Kind.INTEGER),
+        ], clients),
     ]
+
+
+def client_list_sheet(clients: Iterable, states: dict) -> Sheet:
+    """The client list as filtered on the page (clients with `state_shown` and `has_overdue` attached)."""
+    rows = (
+        (c.name, c.get_kind_display(), c.external_id, c.tax_number, c.manager.username if c.manager else "",
+         c.segment.name if c.segment else "", c.abc_class, c.xyz_class, states.get(c.state_shown, ""),
+         _("yes") if c.has_overdue else "")
+        for c in clients
+    )
+    headers = [_("Name"), _("Kind"), _("External id"), _("Tax number"), _("Manager"), _("Segment"), "ABC", "XYZ",
+               _("State"), _("Overdue points")]
+    return Sheet(_("Clients"), [Column(header, Kind.TEXT) for header in headers], rows)

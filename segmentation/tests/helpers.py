@@ -5,13 +5,11 @@ import zipfile
 
 import pandas as pd
 
-from segmentation.export import write_xlsx
+from crm_portal.spreadsheets import Sheet, xlsx_bytes
 
 
 def workbook(frame: pd.DataFrame, sheet: str = "Sales") -> bytes:
-    buffer = io.BytesIO()
-    write_xlsx({sheet: frame}, buffer)
-    return buffer.getvalue()
+    return xlsx_bytes([Sheet.of_frame(sheet, frame)])
 
 
 def wide_frame(rows: list[tuple], months=("2025-01", "2025-02", "2025-03", "2025-04")) -> pd.DataFrame:
