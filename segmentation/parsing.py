@@ -9,12 +9,16 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
+
+from clients import settlement_rows
+from clients.services import settlement_row_message
+from crm_portal.spreadsheets import column_letter
 
 from .guards import Container, FileRefused
 from .reading import read_sheet
@@ -93,9 +97,11 @@ class Problem:
     value: str
     message: str
     position: int | None = None  # the column's position in the table
+    is_date: bool = False  # the value is a date (ISO), shown in the reader's format
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message, "position": self.position}
+        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message, "position": self.position,
+                "date": self.is_date}
 
 
 @dataclass
@@ -106,21 +112,13 @@ class Parsed:
     problems: list[Problem]
     bad_rows: np.ndarray  # positions into table.data of rows with a problem
     wide: pd.DataFrame | None = None  # index client, columns pd.Period (month), values amounts
-    settlements: pd.DataFrame | None = None  # long: client, date, amount[, product, document]
+    wide_rows: np.ndarray | None = None  # wide: the spreadsheet row of each client of `wide`
+    settlements: pd.DataFrame | None = None  # long: row, client, date, amount[, margin, product, document]
     negative_count: int = 0  # negative amounts: refunds, accepted (they lower the client's total)
 
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def header_text(value) -> str:
@@ -133,6 +131,34 @@ def header_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip() if value is not None else ""
+
+
+# How the reader gives a date cell of a column that also holds text: as text with a midnight time.
+READER_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
+def cell_moment(value) -> datetime | None:
+    """The date (and time) a cell holds, or None: a date cell, or the text the reader makes of one."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value) if READER_DATE_TEXT.match(value) else None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime()
+    if value is pd.NaT:
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    return None
+
+
+def cell_display(value) -> tuple[str, bool]:
+    """A cell as the preview shows it: (text, is a date). A date is ISO text ("2024-02-15", with
+    "T14:30:00" only when it has a time) that the page writes in the reader's format."""
+    moment = cell_moment(value)
+    if moment is None:
+        return header_text(value), False
+    return (moment.date().isoformat() if moment.time() == time() else moment.isoformat(timespec="seconds")), True
 
 
 def header_label(value) -> str:
@@ -167,12 +193,16 @@ def _read_csv(path: Path) -> Table:
             break
         except UnicodeDecodeError:
             continue
-    first_line = text.split("\n", 1)[0]
+    # Blank lines are kept as empty rows (skipped later), so that a row's number is its line number;
+    # blank lines before the header are counted and dropped.
+    body = text.lstrip("\r\n")
+    lines_before = text[: len(text) - len(body)].count("\n")
+    first_line = body.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-            quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True,
+            io.StringIO(body), sep=delimiter, header=None, dtype=str, keep_default_na=False,
+            quoting=csv.QUOTE_MINIMAL, skip_blank_lines=False,
         )
     except (pd.errors.ParserError, ValueError) as error:
         raise FileRefused(_("The .csv file cannot be read: %(error)s") % {"error": str(error)[:200]}) from None
@@ -181,7 +211,7 @@ def _read_csv(path: Path) -> Table:
     header = list(frame.iloc[0])
     data = frame.iloc[1:].reset_index(drop=True)
     data.columns = range(data.shape[1])
-    return Table(header=header, data=data, row_numbers=np.arange(len(data), dtype=np.int64) + 2)
+    return Table(header=header, data=data, row_numbers=np.arange(len(data), dtype=np.int64) + 2 + lines_before)
 
 
 # ---------------------------------------------------------------- recognising
@@ -354,37 +384,63 @@ def _dates(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 class _Collector:
-    """Gathers problems column by column, keeping the rows they hit."""
+    """Gathers problems column by column; lists them in file order (row, then column) at the end."""
 
     def __init__(self, table: Table, limit: int):
         self.table = table
         self.limit = limit
-        self.problems: list[Problem] = []
         self.count = 0
-        self.file_problems = 0
         self.rows = np.zeros(len(table.data), dtype=bool)
-        self.reasons: dict[int, list[str]] = {}
+        self.file_problems: list[Problem] = []
+        self.found: list[tuple[np.ndarray, int | None, str, pd.Series | None]] = []
 
     def add(self, mask: np.ndarray, position: int | None, message: str, values: pd.Series | None = None) -> None:
         positions = np.flatnonzero(mask)
         if not len(positions):
             return
         self.rows[positions] = True
-        column = self.table.label(position) if position is not None else ""
-        for index in positions:
-            text = f"{column}: {message}" if column else message
-            self.reasons.setdefault(int(index), []).append(text)
         self.count += len(positions)
-        room = self.limit - len(self.problems)
-        for index in positions[: max(room, 0)]:
-            value = "" if values is None else header_text(values.iloc[index])
-            self.problems.append(Problem(int(self.table.row_numbers[index]), column, value[:100], message, position))
+        self.found.append((positions, position, message, values))
 
     def file(self, message: str, column: str = "") -> None:
         """A problem of the whole file or of a header: listed before the rows' problems."""
         self.count += 1
-        self.problems.insert(self.file_problems, Problem(None, column, "", message))
-        self.file_problems += 1
+        self.file_problems.append(Problem(None, column, "", message))
+
+    def _order(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row index, column position, entry of `found`) of every cell problem, sorted as in the file."""
+        if not self.found:
+            empty = np.array([], dtype=np.int64)
+            return empty, empty, empty
+        indexes = np.concatenate([positions for positions, *_ in self.found])
+        columns = np.concatenate([np.full(len(positions), -1 if position is None else position)
+                                  for positions, position, *_ in self.found])
+        entries = np.concatenate([np.full(len(found[0]), number) for number, found in enumerate(self.found)])
+        order = np.lexsort((entries, columns, indexes))
+        return indexes[order], columns[order], entries[order]
+
+    def problems(self) -> list[Problem]:
+        """The file's problems, then the cells' in file order, at most `limit` in all."""
+        listed = list(self.file_problems)
+        indexes, _columns, entries = self._order()
+        for index, entry in zip(indexes[: max(self.limit - len(listed), 0)], entries):
+            _positions, position, message, values = self.found[entry]
+            value, is_date = ("", False) if values is None else cell_display(values.iloc[index])
+            listed.append(Problem(int(self.table.row_numbers[index]), self.table.label(position) if position is not None else "",
+                                  value[:100], message, position, is_date))
+        return listed
+
+    def reasons(self) -> dict[int, list[str]]:
+        """Every row with a problem (its index in the data) and what is wrong with it, column by column."""
+        labels: dict[int | None, str] = {}
+        reasons: dict[int, list[str]] = {}
+        indexes, _columns, entries = self._order()
+        for index, entry in zip(indexes.tolist(), entries.tolist()):
+            _positions, position, message, _values = self.found[entry]
+            if position not in labels:
+                labels[position] = self.table.label(position) if position is not None else ""
+            reasons.setdefault(index, []).append(f"{labels[position]}: {message}" if labels[position] else message)
+        return reasons
 
 
 def validate(
@@ -396,7 +452,12 @@ def validate(
     today: date | None = None,
     limit: int = 5000,
 ) -> tuple[Parsed, "_Collector"]:
-    """Check every cell the mapping uses; build the clean data only when nothing is wrong."""
+    """Check every cell the mapping uses; build the clean data only when nothing is wrong.
+
+    Besides reading each cell, the rows the file would import into the client register must pass
+    the register's own rules (`clients.settlement_rows`), with the messages the import gives: so a
+    valid file imports, and a row the import would refuse is shown here first.
+    """
     today = today or date.today()
     collect = _Collector(table, limit)
     info = container.sheet(sheet or container.sheets[0].name) if container.kind == "xlsx" else None
@@ -418,27 +479,35 @@ def validate(
     keep = ~empty_row
     if not table.header:
         collect.file(_("The sheet is empty."))
-        return Parsed(mapping, collect.problems, np.flatnonzero(collect.rows)), collect
+        return Parsed(mapping, collect.problems(), np.flatnonzero(collect.rows)), collect
     if mapping.shape not in (WIDE, LONG):
         collect.file(_("Could not tell the shape of the table: choose the columns below."))
-        return Parsed(mapping, collect.problems, np.flatnonzero(collect.rows)), collect
+        return Parsed(mapping, collect.problems(), np.flatnonzero(collect.rows)), collect
     if mapping.client is None or mapping.client >= data.shape[1] and len(data):
         collect.file(_("Choose the column with the client."))
-        return Parsed(mapping, collect.problems, np.flatnonzero(collect.rows)), collect
+        return Parsed(mapping, collect.problems(), np.flatnonzero(collect.rows)), collect
     if not keep.any():
         collect.file(_("The table has a header but no rows."))
     clients = data[mapping.client] if len(data) else pd.Series([], dtype=object)
     client_text = _texts(clients)
-    collect.add(keep & (client_text == "").to_numpy(), mapping.client, _("the client is empty"), clients)
+    _refuse(collect, keep, settlement_rows.client_problems(client_text), mapping.client, clients, today)
     if mapping.shape == WIDE:
         parsed = _validate_wide(table, mapping, collect, keep, client_text, today)
     else:
         parsed = _validate_long(table, mapping, collect, keep, client_text, today)
-    parsed.problems = collect.problems
+    parsed.problems = collect.problems()
     parsed.bad_rows = np.flatnonzero(collect.rows)
     if not parsed.ok:
         parsed.wide = parsed.settlements = None
     return parsed, collect
+
+
+def _refuse(collect: _Collector, candidates: np.ndarray, codes: np.ndarray, position: int, values: pd.Series,
+            today: date) -> None:
+    """Add the register's refusals (codes of `clients.settlement_rows`) of a column's candidate cells."""
+    refused = candidates & (codes != settlement_rows.OK)
+    for code in np.unique(codes[refused]):
+        collect.add(refused & (codes == code), position, settlement_row_message(int(code), today=today), values)
 
 
 def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
@@ -478,6 +547,20 @@ def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
         numbers, failed = _numbers(data[position])
         collect.add(keep & failed, position, _("not a number"), data[position])
         amounts[:, offset] = numbers.to_numpy()
+    # A client's month is a settlement when its amount is not zero in cents (a blank is zero); the
+    # register's rules apply to those cells, in the months whose header is right.
+    with np.errstate(invalid="ignore"):
+        settles = keep[:, None] & ~np.isnan(amounts) & (settlement_rows.to_cents(amounts) != 0)
+    good_months = set(seen.values())
+    first_days = np.array([p.start_time.date() if p is not None else None for p in periods], dtype="datetime64[D]")
+    date_codes = settlement_rows.date_problems(first_days, today=today)
+    amount_codes = settlement_rows.amount_problems(amounts.ravel()).reshape(amounts.shape)
+    for offset, position in enumerate(mapping.months):
+        if position not in good_months:
+            continue
+        codes = np.where(settles[:, offset], date_codes[offset], settlement_rows.OK)
+        _refuse(collect, settles[:, offset], codes, position, data[position], today)
+        _refuse(collect, settles[:, offset], amount_codes[:, offset], position, data[position], today)
     parsed = Parsed(mapping, [], np.array([]))
     with np.errstate(invalid="ignore"):
         parsed.negative_count = int((keep[:, None] & (amounts < 0)).sum()) if len(data) else 0
@@ -485,6 +568,7 @@ def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
         frame = pd.DataFrame(np.nan_to_num(amounts[keep]), index=pd.Index(client_text[keep].to_numpy(), name="client"), columns=periods)
         frame = frame.reindex(columns=pd.period_range(min(periods), max(periods), freq="M"), fill_value=0.0)
         parsed.wide = frame
+        parsed.wide_rows = table.row_numbers[keep]
     return parsed
 
 
@@ -503,6 +587,11 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
     blank_amount = _blank(data[mapping.amount])
     collect.add(keep & blank_amount, mapping.amount, _("the amount is empty"), data[mapping.amount])
     collect.add(keep & bad_amount, mapping.amount, _("not a number"), data[mapping.amount])
+    # Every row is a settlement: the register's rules apply to the cells read above without a problem.
+    _refuse(collect, keep & ~blank_date & ~bad_date & ~future, settlement_rows.date_problems(dates.to_numpy(), today=today),
+            mapping.date, data[mapping.date], today)
+    _refuse(collect, keep & ~blank_amount & ~bad_amount, settlement_rows.amount_problems(amounts.to_numpy()),
+            mapping.amount, data[mapping.amount], today)
     with np.errstate(invalid="ignore"):
         parsed.negative_count = int((keep & (amounts.to_numpy() < 0)).sum())
     margins = None
@@ -510,8 +599,8 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
         margins, bad_margin = _numbers(data[mapping.margin])
         collect.add(keep & bad_margin, mapping.margin, _("not a number"), data[mapping.margin])
     if collect.count == 0:
-        frame = pd.DataFrame({"client": client_text[keep].reset_index(drop=True), "date": dates[keep].dt.normalize().to_numpy(),
-                              "amount": amounts[keep].to_numpy()})
+        frame = pd.DataFrame({"row": table.row_numbers[keep], "client": client_text[keep].reset_index(drop=True),
+                              "date": dates[keep].dt.normalize().to_numpy(), "amount": amounts[keep].to_numpy()})
         if margins is not None:
             frame["margin"] = np.nan_to_num(margins[keep].to_numpy())
         for role in ("product", "document"):

@@ -13,11 +13,27 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from crm_portal.jobs import JobMessage
+from crm_portal.spreadsheets import write_xlsx
 
 from .abcxyz import abc_xyz
-from .export import write_xlsx
+from .export import result_sheet
 from .guards import Container, Limits, check_file
-from .parsing import LONG, Mapping, Parsed, Table, detect_mapping, header_label, header_text, read_table, settlements_to_wide, to_quarters, validate
+from .parsing import (
+    LONG,
+    Mapping,
+    Parsed,
+    Table,
+    cell_moment,
+    detect_mapping,
+    header_label,
+    read_table,
+    settlements_to_wide,
+    to_quarters,
+    validate,
+)
 
 Progress = Callable[[int, str], None]
 RESULT_COLUMNS = ["client", "total", "share", "cum_share", "abc", "cv", "xyz"]
@@ -66,19 +82,19 @@ def load(
     progress: Progress = _quiet,
 ) -> Loaded:
     """Check, read and validate a file; raise FileRefused for a hostile or unreadable one."""
-    progress(5, _("Checking the file"))
+    progress(5, gettext_noop("Checking the file"))
     container = check_file(path, filename=filename, limits=limits)
     if container.kind == "xlsx":
         visible = [s.name for s in container.sheets if not s.hidden] or [container.sheets[0].name]
         sheet = sheet if sheet in {s.name for s in container.sheets} else visible[0]
     else:
         sheet = container.sheets[0].name
-    progress(15, _("Reading sheet “%(sheet)s”") % {"sheet": sheet})
+    progress(15, JobMessage(gettext_noop("Reading sheet “%(sheet)s”"), sheet=sheet))
     table = read_table(path, container, sheet)
     mapping = mapping or detect_mapping(table.header)
-    progress(40, _("Validating %(rows)s rows") % {"rows": len(table.data)})
+    progress(40, JobMessage(gettext_noop("Validating %(rows)s rows"), rows=len(table.data)))
     parsed, collected = validate(table, mapping, container=container, sheet=sheet, today=today)
-    return Loaded(container, sheet, table, mapping, parsed, collected.reasons, collected.count)
+    return Loaded(container, sheet, table, mapping, parsed, collected.reasons(), collected.count)
 
 
 def wide_of(parsed: Parsed, *, period: str = "month", measure: str = "turnover", start: str = "", end: str = "") -> pd.DataFrame:
@@ -116,16 +132,17 @@ def result_frame(result: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_result(result: pd.DataFrame, target) -> None:
-    write_xlsx({"ABC-XYZ": result_frame(result)}, target)
+    write_xlsx([result_sheet(result_frame(result))], target)
 
 
 PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def _cell_out(value):
-    """A cell as it goes back to the analyst: numbers as numbers, dates as ISO text, blanks empty."""
-    if hasattr(value, "year"):
-        return header_text(value)
+    """A cell as it goes back to the analyst: numbers as numbers, dates as dates, blanks empty."""
+    moment = cell_moment(value)
+    if moment is not None:
+        return moment
     if isinstance(value, str):
         return float(value) if PLAIN_NUMBER.match(value) else (value or None)
     if value is None or (isinstance(value, float) and np.isnan(value)):

@@ -1,6 +1,5 @@
 """Every write of segmentation: datasets, their checks and imports, runs and their stored classes."""
 
-import io
 import re
 import secrets
 import tempfile
@@ -18,18 +17,21 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from clients import lifecycle
 from clients import services as client_services
 from clients.models import Settlement
-from crm_portal.jobs import ProgressCallback, job_enqueue
+from clients.settlement_rows import to_cents
+from crm_portal.jobs import JobMessage, ProgressCallback, job_enqueue
 from crm_portal.models import Job, Organization
+from crm_portal.spreadsheets import xlsx_bytes
 
 from .abcxyz import abc_xyz
-from .export import write_xlsx
+from .export import rejected_sheet
 from .guards import FileRefused, check_file
 from .models import ClientClass, Dataset, Run, SegmentationSettings
-from .parsing import LONG, NUMBER_RE, WIDE, Mapping, header_label, header_text, to_quarters
+from .parsing import LONG, NUMBER_RE, WIDE, Mapping, cell_display, header_label, to_quarters
 from .pipeline import Loaded, Params, classify, load, rejected_frame
 
 PREVIEW_ROWS = 50
@@ -111,7 +113,7 @@ def _enqueue_check(dataset: Dataset, user) -> Job:
 
     job = job_enqueue(
         organization=dataset.organization, kind="segmentation.check", task=dataset_check_task, user=user,
-        params={"dataset": dataset.pk, "language": _language()}, message=_("Waiting for a worker"),
+        params={"dataset": dataset.pk, "language": _language()},
     )
     Dataset.objects.filter(pk=dataset.pk).update(job=job, status=Dataset.Status.CHECKING)
     dataset.job, dataset.status = job, Dataset.Status.CHECKING
@@ -170,12 +172,13 @@ def _preview(loaded: Loaded) -> list[dict]:
     for index in positions:
         number = int(table.row_numbers[index])
         raw = table.data.iloc[index].tolist()
-        cells = [header_text(v) for v in raw]
+        cells = [cell_display(v) for v in raw]
         marks = cell_problems.get(number, {})
         rows.append({
             "row": number,
-            "cells": [{"value": v[:60], "problem": marks.get(i, ""), "negative": i in amount_columns and _negative(raw[i])}
-                      for i, v in enumerate(cells)],
+            "cells": [{"value": text[:60], "date": is_date, "problem": marks.get(i, ""),
+                       "negative": i in amount_columns and _negative(raw[i])}
+                      for i, (text, is_date) in enumerate(cells)],
             "problem": "; ".join(loaded.reasons.get(index, [])),
         })
     return rows
@@ -207,14 +210,13 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
             problems=[{"row": None, "column": "", "value": "", "message": str(refused), "position": None}],
         )
         return {"url": url, "problems": 1}
-    progress(80, _("Keeping the preview"))
+    progress(80, gettext_noop("Keeping the preview"))
     rejected_name = ""
     if loaded.reasons:
-        buffer = io.BytesIO()
-        write_xlsx({_("Rejected rows"): rejected_frame(loaded)}, buffer)
+        content = xlsx_bytes([rejected_sheet(rejected_frame(loaded))])
         if dataset.rejected:
             dataset.rejected.delete(save=False)
-        dataset.rejected.save(f"{dataset.token}-rejected.xlsx", ContentFile(buffer.getvalue()), save=False)
+        dataset.rejected.save(f"{dataset.token}-rejected.xlsx", ContentFile(content), save=False)
         rejected_name = dataset.rejected.name
     elif dataset.rejected:
         dataset.rejected.delete(save=False)
@@ -250,7 +252,7 @@ def run_file_start(*, dataset: Dataset, params: dict, user=None) -> Job:
         raise ValidationError(_("Only a file without problems can be classified."))
     return job_enqueue(
         organization=dataset.organization, kind="segmentation.run_file", task=run_file_task, user=user,
-        params={"dataset": dataset.pk, "abcxyz": params, "language": _language()}, message=_("Waiting for a worker"),
+        params={"dataset": dataset.pk, "abcxyz": params, "language": _language()},
     )
 
 
@@ -266,13 +268,14 @@ def run_on_file(*, dataset: Dataset, params: dict, job: Job | None = None, user=
     params = _params(params)
     loaded = _load(dataset, progress)
     if not loaded.parsed.ok:
-        raise ValidationError(_("The file has %(count)s problem(s); nothing was classified.") % {"count": loaded.problem_count})
-    progress(60, _("Classifying"))
+        raise ValidationError(gettext_lazy("The file has %(count)s problem(s); nothing was classified."),
+                              params={"count": loaded.problem_count})
+    progress(60, gettext_noop("Classifying"))
     try:
         wide, result = classify(loaded.parsed, params)
     except ValueError as error:
         raise ValidationError(str(error)) from None
-    progress(80, _("Storing the results of %(count)s clients") % {"count": len(result)})
+    progress(80, JobMessage(gettext_noop("Storing the results of %(count)s clients"), count=len(result)))
     return run_store(organization=dataset.organization, source=Run.Source.FILE, dataset=dataset, params=params.as_dict(),
                      as_of=timezone.localdate(), wide=wide, result=result, job=job, user=user)
 
@@ -289,7 +292,6 @@ def run_base_start(*, organization: Organization, params: dict, as_of: date, mon
     return job_enqueue(
         organization=organization, kind="segmentation.run_base", task=run_base_task, user=user,
         params={"abcxyz": params, "as_of": as_of.isoformat(), "months": months, "language": _language()},
-        message=_("Waiting for a worker"),
     )
 
 
@@ -340,20 +342,20 @@ def run_base(job: Job, progress: ProgressCallback) -> dict:
 def run_on_base(*, organization: Organization, params: dict, as_of: date, months: int, job: Job | None = None,
                 user=None, progress: ProgressCallback = lambda *a: None) -> tuple[Run, int]:
     params = _params(params)
-    progress(10, _("Reading the settlements"))
+    progress(10, gettext_noop("Reading the settlements"))
     wide, new_or_lost = base_wide(organization=organization, as_of=as_of, months=months)
     if params.period == "quarter":
         wide = to_quarters(wide)
-    progress(50, _("Classifying %(count)s clients") % {"count": len(wide)})
+    progress(50, JobMessage(gettext_noop("Classifying %(count)s clients"), count=len(wide)))
     result = abc_xyz(wide, a=params.a, b=params.b, x=params.x, y=params.y, min_history=params.min_history)
     # New and lost clients keep their ABC class but have no XYZ class.
     result.loc[new_or_lost, ["xyz", "cv"]] = ["", np.nan]
-    progress(70, _("Storing the results"))
+    progress(70, gettext_noop("Storing the results"))
     with transaction.atomic():
         run = run_store(organization=organization, source=Run.Source.BASE, dataset=None,
                         params=params.as_dict() | {"months": months}, as_of=as_of, wide=wide, result=result, job=job,
                         user=user)
-        progress(85, _("Recording the classes on the client cards"))
+        progress(85, gettext_noop("Recording the classes on the client cards"))
         classes = dict(zip(result.index.astype(int), zip(result["abc"], result["xyz"])))
         changed = client_services.client_classes_record(
             organization=organization, classes=classes, run_label=run.label, as_of=as_of
@@ -422,24 +424,23 @@ def dataset_import_start(*, dataset: Dataset, match_by: str, on_missing: str, us
     return job_enqueue(
         organization=dataset.organization, kind="segmentation.import", task=dataset_import_task, user=user,
         params={"dataset": dataset.pk, "match_by": match_by, "on_missing": on_missing, "language": _language()},
-        message=_("Waiting for a worker"),
     )
 
 
 def settlement_rows(loaded: Loaded) -> pd.DataFrame:
-    """Settlements of a valid file: a long file's rows, or a wide file's non-zero months (dated the 1st)."""
+    """Settlements of a valid file with their spreadsheet rows: a long file's rows, or a wide file's
+    months whose amount is not zero in cents (dated the 1st); the cells the check held to the register's rules."""
     parsed = loaded.parsed
     if parsed.settlements is not None:
-        rows = parsed.settlements.copy()
-        rows["date"] = rows["date"].dt.date
-        return rows
+        return parsed.settlements
     wide = parsed.wide
     values = wide.to_numpy()
-    client_at, month_at = np.nonzero(values)
-    days = [p.start_time.date() for p in wide.columns]
+    client_at, month_at = np.nonzero(to_cents(values))
+    days = np.array([p.start_time.date() for p in wide.columns], dtype="datetime64[D]")
     return pd.DataFrame({
+        "row": parsed.wide_rows[client_at],
         "client": wide.index.to_numpy()[client_at],
-        "date": [days[m] for m in month_at],
+        "date": days[month_at],
         "amount": values[client_at, month_at],
     })
 
@@ -449,8 +450,9 @@ def dataset_import(job: Job, progress: ProgressCallback) -> dict:
     dataset = Dataset.objects.get(pk=job.params["dataset"], organization=job.organization)
     loaded = _load(dataset, progress)
     if not loaded.parsed.ok:
-        raise ValidationError(_("The file has %(count)s problem(s); nothing was imported.") % {"count": loaded.problem_count})
-    progress(60, _("Importing into the client register"))
+        raise ValidationError(gettext_lazy("The file has %(count)s problem(s); nothing was imported."),
+                              params={"count": loaded.problem_count})
+    progress(60, gettext_noop("Importing into the client register"))
     with transaction.atomic():
         summary = client_services.settlements_import(
             organization=job.organization, rows=settlement_rows(loaded), match_by=job.params["match_by"],

@@ -1,12 +1,9 @@
 """Pages: upload, preview and mapping, runs and their results, exports, settings."""
 
-import io
-
-import pandas as pd
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,17 +11,17 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm_portal.models import Job, Role
+from crm_portal.spreadsheets import column_letter, stored_xlsx_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required
 
 from . import selectors, services
-from .export import write_xlsx
+from .export import rejected_sheet, run_sheet
 from .forms import BaseRunForm, FileParamsForm, ImportForm, MappingForm, SettingsForm, UploadForm
 from .models import Dataset, Run
-from .parsing import WIDE, column_letter
+from .parsing import WIDE
 
 ANALYSTS = (Role.ANALYST, Role.ADMIN)
 READERS = (Role.ANALYST, Role.ADMIN, Role.SALES_HEAD)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _errors(error: ValidationError) -> str:
@@ -106,11 +103,8 @@ def dataset_rejected(request: HttpRequest, dataset_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Dataset, pk=dataset_id)
     filename = f"{item.name.rsplit('.', 1)[0]}-rejected.xlsx"
     if item.rejected:
-        return FileResponse(item.rejected.open("rb"), as_attachment=True, filename=filename, content_type=XLSX)
-    buffer = io.BytesIO()
-    write_xlsx({_("Rejected rows"): pd.DataFrame({_("Row"): [], _("Reason"): []})}, buffer)
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=filename, content_type=XLSX)
+        return stored_xlsx_response(item.rejected.open("rb"), filename)
+    return xlsx_response(filename, [rejected_sheet()])
 
 
 def _start_job(request: HttpRequest, form, start, back: str) -> HttpResponse:
@@ -194,22 +188,7 @@ def run(request: HttpRequest, run_id: int) -> HttpResponse:
 @roles_required(*READERS)
 def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Run, pk=run_id)
-    # Headers for people, in the reader's language (the abcxyz command keeps its code names).
-    columns = [pgettext("export column", "Rank"), pgettext("export column", "Client"), pgettext("export column", "Total"),
-               pgettext("export column", "Share"), pgettext("export column", "Cumulative share"), "ABC", "CV", "XYZ"]
-    if item.source == Run.Source.BASE:
-        fields = ["rank", "client__name", "total", "share", "cum_share", "abc", "cv", "xyz", "client_id", "client__external_id"]
-        columns = [*columns, pgettext("export column", "Client id"), pgettext("export column", "External id")]
-    else:
-        fields = ["rank", "client_key", "total", "share", "cum_share", "abc", "cv", "xyz"]
-    frame = pd.DataFrame(list(item.classes.order_by("rank").values_list(*fields)), columns=columns)
-    frame[columns[0]] = frame[columns[0]].astype("int64")
-    if item.source == Run.Source.BASE:
-        frame[columns[8]] = frame[columns[8]].astype("Int64")
-    buffer = io.BytesIO()
-    write_xlsx({"ABC-XYZ": frame}, buffer)
-    buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=f"abc-xyz-run-{item.pk}.xlsx", content_type=XLSX)
+    return xlsx_response(f"abc-xyz-run-{item.pk}.xlsx", [run_sheet(item)])
 
 
 @roles_required(*ANALYSTS)

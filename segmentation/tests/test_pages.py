@@ -83,7 +83,7 @@ def read_export(response) -> list[tuple]:
 
     import openpyxl
 
-    content = b"".join(response.streaming_content)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
     return list(openpyxl.load_workbook(io.BytesIO(content)).active.values)
 
 
@@ -118,6 +118,56 @@ def test_export_of_a_base_run_names_the_id_columns(client_as, org_a, language, e
     assert rows[1][0] == 1 and type(rows[1][0]) is int
     assert rows[1][8] == client.pk and type(rows[1][8]) is int
     assert rows[1][9] == "D1"
+
+
+@pytest.mark.django_db
+def test_export_writes_amounts_as_money_shares_as_percent_and_text_as_typed(client_as, org_a):
+    import io
+
+    import openpyxl
+
+    noisy = wide_frame([("=Delta", 1000.1, 1000.2, 1000.3, 1000.4), ("+-", 500, 500, 500, 500)])
+    run = services.run_on_file(dataset=make_dataset(org_a, workbook(noisy)), params=PARAMS)
+    assert run.classes.get(rank=1).total == 4001.0000000000005  # what the sum of the file's floats is
+    response = client_as(org_a, Role.SALES_HEAD).get(reverse("segmentation:run_export", kwargs={"run_id": run.pk}))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rank, client, total, share, cum_share, abc, cv, xyz = sheet[2]
+    assert (rank.value, rank.data_type, rank.number_format) == (1, "n", "#,##0")
+    assert (client.value, client.data_type, client.quotePrefix) == ("=Delta", "s", True)
+    assert sheet["B3"].value == "+-" and sheet["B3"].quotePrefix
+    assert (total.value, total.number_format) == (4001.0, "#,##0.00")
+    assert (share.value, share.number_format) == (pytest.approx(4001 / 6001), "0.0%")
+    assert cum_share.number_format == cv.number_format == "0.0%"
+    assert cv.value == pytest.approx(0.000112, abs=1e-6)  # population deviation 0.1118 of a mean of 1000.25
+    assert (abc.value, abc.data_type, xyz.value) == ("A", "s", "X")
+
+
+@pytest.mark.django_db
+def test_rejected_rows_keep_file_order_numbers_dates_and_text_as_typed(client_as, org_a):
+    import datetime
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    day = datetime.datetime(2024, 2, 15)
+    frame = pd.DataFrame([
+        ["Alpha", day, 100.5], ["Beta", day, "=1+1"], ["Gamma", "31.02.2024", 7], ["Delta", day, "many"],
+    ], columns=["Client", "Date", "Amount"]).astype(object)
+    dataset = make_dataset(org_a, workbook(frame))
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    response = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset_rejected",
+                                                           kwargs={"dataset_id": dataset.pk}))
+    assert response["Content-Disposition"] == 'attachment; filename="list-rejected.xlsx"'
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.values)
+    assert rows[0] == ("Row", "Client", "Date", "Amount", "Reason")
+    assert [row[:4] for row in rows[1:]] == [(3, "Beta", day, "=1+1"), (4, "Gamma", "31.02.2024", 7),
+                                             (5, "Delta", day, "many")]
+    assert all(type(row[0]) is int for row in rows[1:])
+    # The date column read as text (it mixes kinds) goes back as date cells in the reader's format.
+    assert [sheet.cell(r, 3).number_format for r in (2, 4)] == ["mm/dd/yyyy", "mm/dd/yyyy"]
+    assert sheet["D2"].data_type == "s" and sheet["D2"].quotePrefix
 
 
 def test_the_abcxyz_command_keeps_its_column_names(tmp_path):

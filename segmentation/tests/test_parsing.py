@@ -2,7 +2,6 @@
 
 from datetime import date, datetime
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -63,10 +62,10 @@ def test_wide_file_with_two_bad_rows(tmp_path):
     ])
     loaded = load(write(tmp_path, workbook(frame)), today=TODAY)
     problems = [(p.row, p.column, p.value, p.message) for p in loaded.parsed.problems]
-    assert problems == [
-        (4, "A (Клиент)", "", "the client is empty"),
-        (5, "A (Клиент)", "ООО Ромашка", "the client appears again (first in row 2), so it would have two amounts in every month"),
+    assert problems == [  # in file order, as the rows come
         (3, "C (2025-02)", "много", "not a number"),
+        (4, "A (Клиент)", "", "the client is empty."),
+        (5, "A (Клиент)", "ООО Ромашка", "the client appears again (first in row 2), so it would have two amounts in every month"),
     ]
     assert loaded.problem_count == 3
     assert not loaded.parsed.ok and loaded.parsed.wide is None
@@ -75,7 +74,7 @@ def test_wide_file_with_two_bad_rows(tmp_path):
     assert rejected["Row"].tolist() == [3, 4, 5]
     assert rejected["Reason"].tolist() == [
         "C (2025-02): not a number",
-        "A (Клиент): the client is empty",
+        "A (Клиент): the client is empty.",
         "A (Клиент): the client appears again (first in row 2), so it would have two amounts in every month",
     ]
     assert rejected.iloc[0].tolist()[1:6] == ["ИП Петров", 10.0, "много", 0.0, 40.0]
@@ -116,7 +115,7 @@ def test_long_file_problems(tmp_path):
     assert problems == [
         (3, "B (Date)", "not a date (write it as 2025-01-31 or 31.01.2025)"),
         (4, "B (Date)", "the date lies in the future"),
-        (5, "A (Client)", "the client is empty"),
+        (5, "A (Client)", "the client is empty."),
         (6, "C (Amount)", "not a number"),
         (7, "B (Date)", "the date is empty"),
     ]
@@ -174,11 +173,15 @@ def test_command_classifies_a_file(tmp_path):
     call_command("abcxyz", str(source), "--out", str(out), "--min-history", "4")
     rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     assert rows[0] == ["client", "total", "share", "cum_share", "abc", "cv", "xyz"]
-    # Totals 400, 40, 10 of 450; "=evil" is neutralised in the export.
-    assert rows[1][:5] == ["'=evil", 400.0, 400 / 450, round(400 / 450, 12), "A"]
+    # Totals 400, 40, 10 of 450; "=evil" is kept as typed, a text cell that cannot run.
+    assert rows[1][:5] == ["=evil", 400.0, 400 / 450, round(400 / 450, 12), "A"]
     assert rows[1][5] == pytest.approx(0.1) and rows[1][6] == "X"
     assert rows[2][4:] == ["C", 0.0, "X"]
     assert rows[3][4:] == ["C", "", ""]
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
+    assert [sheet.cell(2, column).number_format for column in range(2, 8)] == [
+        "#,##0.00", "0.0%", "0.0%", "General", "0.0%", "General"]
 
 
 def test_command_refuses_a_bad_file(tmp_path):
@@ -187,16 +190,6 @@ def test_command_refuses_a_bad_file(tmp_path):
     with pytest.raises(CommandError, match=r"1 problem\(s\); nothing classified.\n  row 2, C \(2025-02\): not a number \('x'\)"):
         call_command("abcxyz", str(source), "--out", str(tmp_path / "r.xlsx"))
     assert not (tmp_path / "r.xlsx").exists()
-
-
-def test_export_keeps_numbers_and_neutralises_text(tmp_path):
-    from segmentation.export import write_xlsx
-
-    frame = pd.DataFrame({"text": ["=1+2", "+7", "-x", "@SUM(A1)", "ok"], "n": [1.5, -2.0, np.nan, 0.0, 3.0]})
-    path = tmp_path / "e.xlsx"
-    write_xlsx({"S": frame}, path)
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    assert rows[1:] == [["'=1+2", 1.5], ["'+7", -2.0], ["'-x", ""], ["'@SUM(A1)", 0.0], ["ok", 3.0]]
 
 
 def test_date_headers_shared_strings_and_a_table_that_starts_at_b3(tmp_path):
