@@ -15,8 +15,8 @@ class ClientAdmin(TenantAdmin):
 
 @admin.register(models.Settlement)
 class SettlementAdmin(TenantAdmin):
-    list_display = ["client", "date", "amount", "product", "document"]
-    raw_id_fields = ["client"]
+    list_display = ["client", "date", "amount", "product", "document", "deal"]
+    raw_id_fields = ["client", "deal"]
     date_hierarchy = "date"
 
 

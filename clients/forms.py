@@ -5,6 +5,9 @@ import datetime
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from crm_portal.validators import single_line
 
 from .lifecycle import STATES
 from .models import (
@@ -14,6 +17,7 @@ from .models import (
     Contact,
     ContactPerson,
     ControlPoint,
+    Deal,
     DealDocument,
     DealEvent,
     LifecycleState,
@@ -22,6 +26,7 @@ from .models import (
     RefusalReason,
     SatisfactionAssessment,
     Segment,
+    Stage,
 )
 from .services import CLIENT_FIELDS, settlement_date_bounds
 
@@ -91,7 +96,10 @@ class ContactPersonForm(forms.ModelForm):
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=Contact.Kind.choices)
     date = date_field(_("Date"), initial=timezone.localdate)
-    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    # Its own context: a bare "Summary" would take the admin's Russian "Краткая статистика" (listed
+    # first, django.contrib.admin's catalogue wins over ours).
+    summary = forms.CharField(label=pgettext_lazy("contact", "Summary"), widget=forms.Textarea(attrs={"rows": 3}),
+                              max_length=5000)
 
     def clean_date(self):
         day = self.cleaned_data["date"]
@@ -125,13 +133,50 @@ class DealForm(OrgFormMixin, forms.Form):
         self.scope(organization, product=Product.objects.all())
 
 
-class DealAdvanceForm(forms.Form):
-    due_date = date_field(_("Offer expiry, invoice expiry or event date"), required=False)
+class DealPageForm(forms.Form):
+    """One of the deal page's forms: its own field ids, so that each label points at its own field."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+# The date the move from a stage carries (see services.STAGE_DATES), named for that move.
+DUE_DATE_LABELS = {
+    Stage.PRESENTATION: _("Offer expires on"),
+    Stage.AGREEMENT: _("Invoice expires on"),
+    Stage.PAYMENT: _("Event date"),
+}
+
+
+class DealAdvanceForm(DealPageForm):
+    """The move from the deal's stage: only the fields that move needs."""
+
+    id_prefix = "advance"
+    due_date = date_field("", required=False)
+    amount = forms.DecimalField(label=_("Invoice amount"), max_digits=14, decimal_places=2, required=False)
     next_contact_on = date_field(_("Next contact agreed for"), required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
+    def __init__(self, *args, deal: Deal, **kwargs):
+        super().__init__(*args, **kwargs)
+        if deal.stage in DUE_DATE_LABELS:
+            self.fields["due_date"].label = DUE_DATE_LABELS[deal.stage]
+        else:
+            del self.fields["due_date"]
+        # The invoice, and so its amount, is issued on the move to payment only.
+        if deal.stage == Stage.AGREEMENT:
+            self.fields["amount"].initial = deal.amount
+        else:
+            del self.fields["amount"]
+        if deal.stage != Stage.CLOSING:
+            del self.fields["next_contact_on"]
 
-class DealRefuseForm(OrgFormMixin, forms.Form):
+
+class DealRefuseForm(OrgFormMixin, DealPageForm):
+    id_prefix = "refuse"
     reason = forms.ModelChoiceField(label=_("Reason"), queryset=RefusalReason.objects.none())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
@@ -143,19 +188,27 @@ class DealRefuseForm(OrgFormMixin, forms.Form):
 DEVIATIONS = [
     (DealEvent.Kind.RETRY, DealEvent.Kind.RETRY.label),
     (DealEvent.Kind.CLARIFICATION, DealEvent.Kind.CLARIFICATION.label),
-    (DealEvent.Kind.PART_PAYMENT, DealEvent.Kind.PART_PAYMENT.label),
-    (DealEvent.Kind.REFUND, DealEvent.Kind.REFUND.label),
+    (DealEvent.Kind.DEFERRAL, DealEvent.Kind.DEFERRAL.label),
 ]
 
 
-class DealDeviationForm(forms.Form):
+class DealDeviationForm(DealPageForm):
+    id_prefix = "deviation"
     kind = forms.ChoiceField(label=_("What happened"), choices=DEVIATIONS)
-    date = date_field(_("Date (retry or amended offer due)"), required=False)
-    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2, required=False)
+    date = date_field(_("Date: retry, amended offer due or deferred payment due"), required=False)
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
 
-class DealDocumentForm(forms.Form):
+class DealPaymentForm(DealPageForm):
+    id_prefix = "payment"
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
+    date = date_field(_("Date received"), initial=timezone.localdate)
+    document = forms.CharField(label=_("Payment document number"), max_length=64, required=False)
+    refund = forms.BooleanField(label=_("Refund to the client"), required=False)
+
+
+class DealDocumentForm(DealPageForm):
+    id_prefix = "document"
     kind = forms.ChoiceField(label=_("Document"), choices=DealDocument.Kind.choices)
     number = forms.CharField(label=_("Number"), max_length=64, required=False)
     date = date_field(_("Date"), initial=timezone.localdate)
@@ -173,7 +226,7 @@ class ControlPointForm(forms.Form):
 
 
 class ComplaintForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=200, validators=[single_line])
     description = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=Client.objects.none(), required=False)
 

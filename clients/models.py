@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm_portal.models import TenantModel
 
@@ -76,7 +77,8 @@ class Client(TenantModel):
         PEOPLE = "people", _("Private persons")
         BOTH = "both", _("Both")
 
-    name = models.CharField(_("name"), max_length=255)
+    # A client may be a private person: the Russian label reads "name or full name", not a company's "title".
+    name = models.CharField(pgettext_lazy("client", "name"), max_length=255)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMPANY)
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
     tax_number = models.CharField(_("tax number"), max_length=32, blank=True)
@@ -129,7 +131,8 @@ class Client(TenantModel):
 
 class ContactPerson(TenantModel):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="persons", verbose_name=_("client"))
-    name = models.CharField(_("name"), max_length=200)
+    # A person's name: in Russian a full name ("ФИО"), not the "title" of a thing.
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=200)
     position = models.CharField(_("position"), max_length=120, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -152,6 +155,10 @@ class Settlement(TenantModel):
         Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product")
     )
     document = models.CharField(_("document number"), max_length=64, blank=True)
+    # A payment for a deal (or its refund) is a settlement of the deal: one money table for everything.
+    deal = models.ForeignKey(
+        "Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="settlements", verbose_name=_("deal")
+    )
 
     class Meta:
         verbose_name = _("settlement")
@@ -244,8 +251,8 @@ class Deal(TenantModel):
         Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product")
     )
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
-    paid_amount = models.DecimalField(_("paid"), max_digits=14, decimal_places=2, default=0)
-    refunded_amount = models.DecimalField(_("refunded"), max_digits=14, decimal_places=2, default=0)
+    # What was paid is the sum of the deal's settlements; this is the due date of an agreed deferral of the rest.
+    payment_due_on = models.DateField(_("deferred payment due"), null=True, blank=True)
     stage = models.CharField(_("stage"), max_length=15, choices=Stage.choices, default=Stage.PRESENTATION)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     refusal_reason = models.ForeignKey(
@@ -280,8 +287,9 @@ class DealEvent(TenantModel):
         REFUSED = "refused", _("Refused")
         RETRY = "retry", _("Presentation declined, retry planned")
         CLARIFICATION = "clarification", _("Offer needs clarification")
-        PART_PAYMENT = "part_payment", _("Part payment received")
+        PART_PAYMENT = "part_payment", _("Payment received")
         REFUND = "refund", _("Refund after prepayment")
+        DEFERRAL = "deferral", _("Deferred payment agreed")
         CLOSED = "closed", _("Closed, next contact agreed")
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="events")

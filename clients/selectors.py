@@ -282,15 +282,20 @@ AUDIT_ACTIONS = {
     "deal.clarification": _("Offer needs clarification"),
     "deal.part_payment": _("Part payment received"),
     "deal.refund": _("Refund after prepayment"),
+    "deal.deferral": _("Deferred payment agreed"),
+    "deal.reopened": _("Deal open again: a refund left it short of full payment"),
     "offer.set": _("Offer status set"),
 }
+# The log lists an entry's fields in this order, then the client's fields in the model's order:
+# PostgreSQL keeps no key order in a JSON object (jsonb sorts the keys), so the stored order cannot serve.
 AUDIT_FIELDS = {
-    "date": _("date"), "amount": _("amount"), "document": _("document number"), "refund": _("refund or correction"),
+    "date": _("date"), "amount": _("amount"), "refund": _("refund or correction"), "document": _("document number"),
     "kind": _("kind"), "due_date": _("due date"), "title": _("title"), "stage": _("stage"), "reason": _("reason"),
     "next_contact_on": _("next contact"), "number": _("number"), "product": _("product"), "status": _("status"),
     "note": _("note"),
 }
 AUDIT_DATES = {"date", "due_date", "next_contact_on"}
+AUDIT_ORDER = {name: n for n, name in enumerate(dict.fromkeys([*AUDIT_FIELDS, *(f.name for f in Client._meta.fields)]))}
 
 
 def _audit_value(action: str, field: str, value) -> str:
@@ -334,7 +339,8 @@ def audit_rows(entries) -> list[dict]:
     rows = []
     for entry in entries:
         changes = []
-        for field, value in (entry.changes or {}).items():
+        fields = sorted((entry.changes or {}).items(), key=lambda item: AUDIT_ORDER.get(item[0], len(AUDIT_ORDER)))
+        for field, value in fields:
             if isinstance(value, list) and len(value) == 2:
                 text = f"{_audit_value(entry.action, field, value[0])} → {_audit_value(entry.action, field, value[1])}"
             else:
@@ -402,6 +408,30 @@ def upcoming_birthdays(request: HttpRequest, today: datetime.date, days: int = 7
         people = people.filter(client__manager=request.user)
     order = {(d.month, d.day): n for n, d in enumerate(dates)}
     return sorted(people[:100], key=lambda p: order[(p.birthday.month, p.birthday.day)])
+
+
+@dataclass(frozen=True)
+class DealMoney:
+    """What a deal's client has paid: the deal's settlements, refunds taking it back."""
+
+    amount: Decimal | None
+    paid: Decimal  # net of refunds
+    refunded: Decimal
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.amount is None else max(self.amount - self.paid, Decimal(0))
+
+    @property
+    def paid_in_full(self) -> bool:
+        return self.amount is not None and self.paid >= self.amount
+
+
+def deal_money(deal: Deal) -> DealMoney:
+    sums = deal.settlements.aggregate(received=Sum("amount", filter=Q(amount__gt=0)),
+                                      returned=Sum("amount", filter=Q(amount__lt=0)))
+    received, refunded = sums["received"] or Decimal(0), -(sums["returned"] or Decimal(0))
+    return DealMoney(amount=deal.amount, paid=received - refunded, refunded=refunded)
 
 
 def deals_by_stage(request: HttpRequest) -> dict:
@@ -474,6 +504,8 @@ KPI_SUMS = ["clients", "first_sale_n", "first_sale_sum", "repeat_n", "repeat_sum
 # The KPIs of a period in one SQL statement: the rules of `kpis.client_kpis` (the pure reference,
 # tested against this) on settlements, contacts and complaints, summed per manager in the database.
 # Only the rows shown come back: one per manager, the clients with the largest sales, one count.
+# One text for both databases (SQLite serves `make run`, PostgreSQL production): standard SQL only,
+# except the one per-row month shift, `{lost_by}` (see `LOST_BY_SQL`).
 KPI_SQL = """
 WITH vc (id, manager, name, abc, xyz) AS ({clients}),
 h AS (
@@ -513,7 +545,8 @@ pc AS (
            COALESCE(SUM(amount) FILTER (WHERE kind = 'line'), 0) AS new_line_sum,
            SUM(amount) AS sales_sum,
            COUNT(DISTINCT product_id) AS products,
-           BOOL_OR(COALESCE(prev_day, last_before) <= (date - 1) - make_interval(months => %(period)s)) AS restored
+           -- Restored: the purchase before this one (or before the period) left the client lost the day before.
+           MAX(CASE WHEN COALESCE(prev_day, last_before) <= {lost_by} THEN 1 ELSE 0 END) AS restored
     FROM kinds GROUP BY client_id
 ),
 ct AS (
@@ -524,10 +557,10 @@ ct AS (
 cm AS (
     SELECT client_id, COUNT(*) AS complaints FROM clients_complaint
     WHERE organization_id = %(org)s AND client_id IN ({client_ids})
-      AND (created_at AT TIME ZONE %(tz)s)::date BETWEEN %(start)s AND %(end)s
+      AND created_at >= %(created_from)s AND created_at < %(created_until)s
     GROUP BY client_id
 ),
-per_client AS MATERIALIZED (
+per_client AS (
     SELECT vc.id, COALESCE(vc.manager, '—') AS manager, vc.name, vc.abc, vc.xyz,
            COALESCE(pc.first_sale_n, 0) AS first_sale_n, COALESCE(pc.first_sale_sum, 0) AS first_sale_sum,
            COALESCE(pc.repeat_n, 0) AS repeat_n, COALESCE(pc.repeat_sum, 0) AS repeat_sum,
@@ -535,7 +568,7 @@ per_client AS MATERIALIZED (
            COALESCE(pc.sales_sum, 0) AS sales_sum, COALESCE(pc.products, 0) AS products,
            CASE WHEN h.last_day <= %(lost_end)s
                  AND NOT COALESCE(h.last_before <= %(lost_start)s, FALSE) THEN 1 ELSE 0 END AS lost,
-           CASE WHEN pc.restored THEN 1 ELSE 0 END AS restored,
+           COALESCE(pc.restored, 0) AS restored,
            CASE WHEN h.first_day IS NULL THEN 1 ELSE 0 END AS potential,
            CASE WHEN ct.first_contact BETWEEN %(start)s AND %(end)s
                  AND (h.first_day IS NULL OR h.first_day >= ct.first_contact) THEN 1 ELSE 0 END AS first_contact,
@@ -549,19 +582,39 @@ per_client AS MATERIALIZED (
 active AS (
     SELECT * FROM per_client
     WHERE sales_sum <> 0 OR contacts > 0 OR lost > 0 OR complaints > 0 OR first_contact > 0
+),
+shown AS (
+    SELECT * FROM active ORDER BY sales_sum DESC, name, id {limit}
 )
-SELECT 'manager' AS row_kind, manager, NULL::bigint AS id, NULL AS name, NULL AS klass, NULL::bigint AS class_changes,
-       {sums}
+SELECT 'manager' AS row_kind, manager, CAST(NULL AS BIGINT) AS id, NULL AS name, NULL AS klass,
+       CAST(NULL AS BIGINT) AS class_changes, {sums}
 FROM per_client GROUP BY manager
 UNION ALL
 SELECT 'count', NULL, NULL, NULL, NULL, NULL, {count_sums} FROM active
 UNION ALL
-(SELECT 'client', a.manager, a.id, a.name, a.abc || a.xyz,
-        (SELECT COUNT(*) FROM clients_classchange cc
-         WHERE cc.client_id = a.id AND cc.as_of BETWEEN %(start)s AND %(end)s),
-        {client_values}
- FROM active a ORDER BY a.sales_sum DESC, a.name, a.id {limit})
+SELECT 'client', a.manager, a.id, a.name, a.abc || a.xyz,
+       (SELECT COUNT(*) FROM clients_classchange cc
+        WHERE cc.client_id = a.id AND cc.as_of BETWEEN %(start)s AND %(end)s),
+       {client_values}
+FROM shown a
+ORDER BY row_kind, sales_sum DESC, name, id
 """
+
+# The latest purchase day that leaves a client lost on the day before `date`: `date` - 1 day - P
+# months, on the month's last day where that day does not exist. The one part the two databases
+# spell differently: PostgreSQL's interval arithmetic clamps as `lifecycle.months_before` does;
+# SQLite calls `lifecycle.months_before` itself (registered on the connection by `kpi_tables`).
+LOST_BY_SQL = {
+    "postgresql": "(date - 1) - make_interval(months => %(period)s)",
+    "sqlite": "months_before(date(date, '-1 day'), %(period)s)",
+}
+
+
+def _sqlite_months_before(day: str | None, months: int) -> str | None:
+    """`lifecycle.months_before` on the ISO text dates SQLite stores."""
+    if day is None:
+        return None
+    return lifecycle.months_before(datetime.date.fromisoformat(day), months).isoformat()
 
 
 def kpi_tables(*, organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date,
@@ -579,11 +632,17 @@ def kpi_tables(*, organization, clients: QuerySet[Client], start: datetime.date,
         clients.order_by().annotate(kpi_manager=F("manager__username"))
         .values_list("pk", "kpi_manager", "name", "abc_class", "xyz_class").query.sql_with_params()
     )
+    # Complaints count by their local registration day: the period's bounds as instants, in the
+    # form the database stores them (naive UTC text on SQLite), so the index on the column serves.
+    created_from, created_until = (
+        connection.ops.adapt_datetimefield_value(timezone.make_aware(datetime.datetime.combine(day, datetime.time.min)))
+        for day in (start, end + datetime.timedelta(days=1))
+    )
     params = {
         "org": organization.pk, "start": start, "end": end, "period": period,
         "lost_end": lifecycle.months_before(end, period),
         "lost_start": lifecycle.months_before(start - datetime.timedelta(days=1), period),
-        "tz": timezone.get_current_timezone_name(),
+        "created_from": created_from, "created_until": created_until,
     }
     # The visible clients' SQL has positional parameters: name them so both styles do not mix.
     for number, value in enumerate(visible_params):
@@ -593,15 +652,19 @@ def kpi_tables(*, organization, clients: QuerySet[Client], start: datetime.date,
     for number, value in enumerate(ids_params):
         params[f"i{number}"] = value
     ids = ids % tuple(f"%(i{n})s" for n in range(len(ids_params)))
-    sums = ", ".join(f"SUM({c})::float AS {c}" if c != "clients" else "COUNT(*)::float AS clients" for c in KPI_SUMS)
-    client_values = ", ".join("1::float" if c == "clients" else f"a.{c}::float" for c in KPI_SUMS)
-    count_sums = ", ".join("COUNT(*)::float" if c == "clients" else "NULL::float" for c in KPI_SUMS)
+    sums = ", ".join(f"CAST(SUM({c}) AS FLOAT) AS {c}" if c != "clients" else "CAST(COUNT(*) AS FLOAT) AS clients"
+                     for c in KPI_SUMS)
+    client_values = ", ".join("CAST(1 AS FLOAT)" if c == "clients" else f"CAST(a.{c} AS FLOAT)" for c in KPI_SUMS)
+    count_sums = ", ".join("CAST(COUNT(*) AS FLOAT)" if c == "clients" else "CAST(NULL AS FLOAT)" for c in KPI_SUMS)
     sql = KPI_SQL.format(clients=visible, client_ids=ids, sums=sums, count_sums=count_sums, client_values=client_values,
-                         limit="" if limit is None else f"LIMIT {int(limit)}")
+                         lost_by=LOST_BY_SQL[connection.vendor], limit="" if limit is None else f"LIMIT {int(limit)}")
     with transaction.atomic(), connection.cursor() as cursor:
-        # The plan is large but its parts are cheap: compiling it (JIT) would cost more than running it.
-        # Every join here is between large sets: hash joins, not one index probe per client.
-        cursor.execute("SET LOCAL jit = off; SET LOCAL enable_nestloop = off")
+        if connection.vendor == "postgresql":
+            # The plan is large but its parts are cheap: compiling it (JIT) would cost more than running it.
+            # Every join here is between large sets: hash joins, not one index probe per client.
+            cursor.execute("SET LOCAL jit = off; SET LOCAL enable_nestloop = off")
+        else:
+            connection.connection.create_function("months_before", 2, _sqlite_months_before, deterministic=True)
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
@@ -636,7 +699,7 @@ def kpi_data_version(organization) -> tuple:
     parts = []
     for table in ("clients_settlement", "clients_contact", "clients_complaint", "clients_classchange"):
         parts.append(f"(SELECT COUNT(*) || '-' || COALESCE(MAX(id), 0) FROM {table} WHERE organization_id = %(org)s)")
-    parts.append("(SELECT COUNT(*) || '-' || COALESCE(MAX(updated_at)::text, '') FROM clients_client "
+    parts.append("(SELECT COUNT(*) || '-' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM clients_client "
                  "WHERE organization_id = %(org)s)")
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), {"org": organization.pk})

@@ -4,16 +4,20 @@ import datetime
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
+import pandas as pd
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from crm_portal.jobs import ProgressCallback
 from crm_portal.models import Job, Organization
+from crm_portal.validators import single_line_fields
 
-from . import lifecycle
+from . import lifecycle, settlement_rows
 from .models import (
     STAGE_ORDER,
     AuditEntry,
@@ -36,6 +40,7 @@ from .models import (
     Stage,
     StateChange,
 )
+from .selectors import deal_money
 from .signals import complaint_closed
 
 BATCH = 5000
@@ -219,23 +224,14 @@ def control_point_done(*, control_point: ControlPoint, user=None) -> ControlPoin
 # Settlements -----------------------------------------------------------------------------
 
 
-# A settlement's date lies between this day and one year after today: anything else is a typo.
-EARLIEST_SETTLEMENT = datetime.date(2000, 1, 1)
-SETTLEMENT_YEARS_AHEAD = 1
-
-
 def settlement_date_bounds(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
     """The first and the last date a settlement may carry (1 January 2000, today plus one year)."""
-    today = today or timezone.localdate()
-    return EARLIEST_SETTLEMENT, lifecycle.months_before(today, -12 * SETTLEMENT_YEARS_AHEAD)
+    return settlement_rows.date_bounds(today or timezone.localdate())
 
 
-def _date_out_of_bounds(day: datetime.date, bounds: tuple[datetime.date, datetime.date]) -> str | None:
-    first, last = bounds
-    if first <= day <= last:
-        return None
-    return _("the date must lie between %(first)s and %(last)s (not before 2000, at most a year ahead).") % {
-        "first": formats.date_format(first, "SHORT_DATE_FORMAT"), "last": formats.date_format(last, "SHORT_DATE_FORMAT")}
+def _date_out_of_bounds(day: datetime.date) -> str | None:
+    first, last = settlement_date_bounds()
+    return None if first <= day <= last else settlement_row_message(settlement_rows.DATE_OUT_OF_RANGE)
 
 
 def _sentence(text: str) -> str:
@@ -244,14 +240,16 @@ def _sentence(text: str) -> str:
 
 @transaction.atomic
 def settlement_create(*, client: Client, date: datetime.date, amount: Decimal, product: Product | None = None,
-                      document: str = "", refund: bool = False, user=None) -> Settlement:
+                      document: str = "", refund: bool = False, deal: Deal | None = None, user=None) -> Settlement:
     """Enter a settlement by hand. A refund or correction is stored with a negative amount.
+
+    A deal's payment names its deal (`deal_payment_record` checks it against the deal first).
 
     Refused: a date before 2000 or more than a year ahead, a zero amount, a negative amount not
     marked as a refund or correction.
     """
     _check_same_org(client.organization, product=product)
-    problem = _date_out_of_bounds(date, settlement_date_bounds())
+    problem = _date_out_of_bounds(date)
     if problem:
         raise ValidationError({"date": _sentence(problem)})
     if amount == 0:
@@ -262,36 +260,72 @@ def settlement_create(*, client: Client, date: datetime.date, amount: Decimal, p
     if refund:
         amount = -abs(amount)
     settlement = Settlement(organization_id=client.organization_id, client=client, date=date, amount=amount,
-                            product=product, document=document)
+                            product=product, document=document, deal=deal)
     _save(settlement)
     if product is not None:
         client.products.add(product)
     changes = {"date": date.isoformat(), "amount": str(amount), "document": document}
     if refund:
         changes["refund"] = True
-    _audit(client=client, user=user, action="settlement.added", changes=changes)
+    _audit(client=client, user=user, action="settlement.added", changes=changes, deal=deal)
     client_lifecycle_refresh(client=client)
     return settlement
 
 
-def _problem(problems: list[str], row: int, message: str) -> None:
-    if len(problems) < 50:
-        problems.append(_("Row %(row)s: %(message)s") % {"row": row, "message": message})
+def settlement_row_message(code: int, *, today: datetime.date | None = None,
+                           key_length: int = settlement_rows.KEY_LENGTH) -> str:
+    """A settlement row's problem (a code of `settlement_rows`) in words: the file check and the import show it."""
+    if code == settlement_rows.DATE_OUT_OF_RANGE:
+        first, last = settlement_date_bounds(today)
+        return _("the date must lie between %(first)s and %(last)s (not before 2000, at most a year ahead).") % {
+            "first": formats.date_format(first, "SHORT_DATE_FORMAT"), "last": formats.date_format(last, "SHORT_DATE_FORMAT")}
+    if code == settlement_rows.CLIENT_TOO_LONG:
+        return _("the client is longer than %(limit)s characters.") % {"limit": key_length}
+    return {
+        settlement_rows.CLIENT_EMPTY: _("the client is empty."),
+        settlement_rows.NOT_A_DATE: _("the date is not a date."),
+        settlement_rows.NOT_A_NUMBER: _("the amount is not a number."),
+        settlement_rows.AMOUNT_TOO_LARGE: _("the amount is too large: the register keeps amounts below a trillion."),
+        settlement_rows.AMOUNT_ZERO: _("the amount is zero."),
+    }[code]
+
+
+def _as_dates(column) -> np.ndarray:
+    """Dates of an import column as datetime64[D]; a value that is not a date (or a datetime) is NaT."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.to_numpy().astype("datetime64[D]")
+    days = [value.date() if isinstance(value, datetime.datetime) else value if isinstance(value, datetime.date) else None
+            for value in column]
+    return np.array(days, dtype="datetime64[D]")
+
+
+def _as_amounts(column) -> np.ndarray:
+    """Amounts of an import column as floats; a value that is not a number is NaN."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.to_numpy(dtype="float64", na_value=np.nan)
+    amounts = np.full(len(column), np.nan)
+    for index, value in enumerate(column):
+        if isinstance(value, (bool, np.bool_)):
+            continue
+        try:
+            amounts[index] = float(Decimal(str(value)))
+        except (InvalidOperation, ValueError, TypeError):
+            pass
+    return amounts
 
 
 MATCH_FIELDS = {"external_id", "tax_number", "name"}
-# The optional "kind" column of an import: empty (a sale or payment) or a refund/correction (negative).
-SETTLEMENT_KINDS = {"": False, "sale": False, "payment": False, "продажа": False, "оплата": False,
-                    "refund": True, "correction": True, "возврат": True, "корректировка": True}
 ON_MISSING = {"create", "skip", "update"}
+MAX_ROW_PROBLEMS = 50
 
 
 @transaction.atomic
 def settlements_import(*, organization: Organization, rows, match_by: str, on_missing: str, user=None) -> dict:
-    """Import settlements from a DataFrame (client, date, amount[, product, document, name, kind]): all or nothing.
+    """Import settlements from a DataFrame (client, date, amount[, row, product, document, name]): all or nothing.
 
-    Each row obeys the rules of `settlement_create`: a date from 2000 to a year ahead, a non-zero
-    amount, a negative amount only with kind "refund" or "correction" (a refund row is stored negative).
+    Every row obeys `settlement_rows.check`, the rules the file check of segmentation shows in its
+    preview: a negative amount is a refund or correction, stored as it is. A refused row is named by
+    its `row` (its number in the source file; without that column rows count from 1).
 
     `client` holds the key named by `match_by`; an optional `name` column names new clients and,
     with on_missing="update", renames matched ones. Existing settlements are never touched.
@@ -306,54 +340,33 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
     has_product = "product" in rows.columns
     has_document = "document" in rows.columns
     has_name = "name" in rows.columns and match_by != "name"
-    has_kind = "kind" in rows.columns
-    bounds = settlement_date_bounds()
+    today = timezone.localdate()
+    # An external id or a tax number holds fewer characters than a name: the key must fit the field matched.
+    key_length = Client._meta.get_field(match_by).max_length
+    clients = rows["client"].reset_index(drop=True)
+    client_keys = clients.where(clients.notna(), "").astype("str").str.strip()
+    dates = _as_dates(rows["date"])
+    amounts = _as_amounts(rows["amount"])
+    codes = settlement_rows.check(client_keys, dates, amounts, today=today, key_length=key_length)
+    refused = np.flatnonzero(codes != settlement_rows.OK)
+    if len(refused):
+        numbers = rows["row"].to_numpy() if "row" in rows.columns else np.arange(1, len(rows) + 1)
+        raise ValidationError([
+            _("Row %(row)s: %(message)s") % {
+                "row": int(numbers[index]),
+                "message": settlement_row_message(int(codes[index]), today=today, key_length=key_length)}
+            for index in refused[:MAX_ROW_PROBLEMS]
+        ])
+    days = dates.astype(object)
+    cents = settlement_rows.to_cents(amounts)
     file_names: dict[str, str] = {}
-    problems: list[str] = []
     parsed = []
-    for number, record in enumerate(rows.itertuples(index=False), start=1):
-        key = "" if _blank(record.client) else str(record.client).strip()
-        if not key:
-            _problem(problems, number, _("the client is empty."))
-            continue
-        day = record.date
-        if isinstance(day, datetime.datetime):
-            day = day.date()
-        if not isinstance(day, datetime.date):
-            _problem(problems, number, _("the date is not a date."))
-            continue
-        problem = _date_out_of_bounds(day, bounds)
-        if problem:
-            _problem(problems, number, problem)
-            continue
-        try:
-            amount = Decimal(str(record.amount)).quantize(Decimal("0.01"))
-            if not amount.is_finite() or abs(amount) >= Decimal("1e12"):
-                raise InvalidOperation
-        except (InvalidOperation, ValueError, TypeError):
-            _problem(problems, number, _("the amount is not a number."))
-            continue
-        if amount == 0:
-            _problem(problems, number, _("the amount is zero."))
-            continue
-        kind = "" if not has_kind or _blank(record.kind) else str(record.kind).strip().lower()
-        if kind not in SETTLEMENT_KINDS:
-            _problem(problems, number, _("the kind must be empty (a sale or payment), “refund” or “correction”."))
-            continue
-        refund = SETTLEMENT_KINDS[kind]
-        if amount < 0 and not refund:
-            _problem(problems, number, _("a negative amount is accepted only as a refund or correction: "
-                                         "write “refund” or “correction” in the “kind” column."))
-            continue
-        if refund:
-            amount = -abs(amount)
+    for key, day, cent, record in zip(client_keys.tolist(), days, cents, rows.itertuples(index=False)):
         product = "" if not has_product or _blank(record.product) else str(record.product).strip()[:120]
         document = "" if not has_document or _blank(record.document) else str(record.document).strip()[:64]
         if has_name and not _blank(record.name):
-            file_names[key[:255]] = str(record.name).strip()[:255]
-        parsed.append((key[:255], day, amount, product, document))
-    if problems:
-        raise ValidationError(problems)
+            file_names[key] = str(record.name).strip()[:255]
+        parsed.append((key, day, Decimal(int(cent)).scaleb(-2), product, document))
 
     keys = {row[0] for row in parsed}
     existing: dict[str, int] = {}
@@ -460,8 +473,13 @@ def client_classes_record(*, organization: Organization, classes: Mapping[int, t
         raise ValidationError(_("These clients are not in the organization: %(ids)s.") % {
             "ids": ", ".join(str(i) for i in sorted(unknown)[:20])})
     changed = [pk for pk in ids if current[pk] != tuple(classes[pk])]
-    updates = [Client(pk=pk, abc_class=classes[pk][0], xyz_class=classes[pk][1]) for pk in changed]
-    Client.objects.bulk_update(updates, ["abc_class", "xyz_class"], batch_size=1000)
+    # One UPDATE per pair of classes (at most 16): a bulk_update's CASE per client costs far more.
+    by_pair: dict[tuple[str, str], list[int]] = {}
+    for pk in changed:
+        by_pair.setdefault(tuple(classes[pk]), []).append(pk)
+    for (abc, xyz), pks in by_pair.items():
+        for chunk in _chunks(pks, BATCH):
+            Client.objects.filter(pk__in=chunk).update(abc_class=abc, xyz_class=xyz)
     ClassChange.objects.bulk_create(
         [
             ClassChange(organization=organization, client_id=pk, abc_class=classes[pk][0], xyz_class=classes[pk][1],
@@ -567,7 +585,7 @@ def client_lifecycle_refresh(*, client: Client, as_of: datetime.date | None = No
 
 def lifecycle_recompute_job(job: Job, progress: ProgressCallback) -> dict:
     """The body of the lifecycle job."""
-    progress(10, _("Reading settlements"))
+    progress(10, gettext_noop("Reading settlements"))
     as_of = job.params.get("as_of")
     result = lifecycle_recompute(
         organization=job.organization,
@@ -600,9 +618,35 @@ def deal_create(*, client: Client, title: str, product: Product | None = None, a
     return deal
 
 
+def _lock(deal: Deal) -> None:
+    """Re-read the deal under a row lock: a double submit waits for the first and then sees its result."""
+    deal.refresh_from_db(from_queryset=Deal.objects.select_for_update())
+
+
 def _require_open(deal: Deal) -> None:
     if deal.status != Deal.Status.OPEN:
         raise ValidationError(_("This deal is finished; it cannot change any more."))
+
+
+def _money(value: Decimal) -> str:
+    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+
+
+def _require_paid_or_deferred(deal: Deal) -> None:
+    """A deal goes past payment, and is won, only paid in full or with a deferred payment agreed (DOMAIN 3)."""
+    if deal.payment_due_on is not None:
+        return
+    money = deal_money(deal)
+    if money.paid_in_full:
+        return
+    if deal.amount is None:
+        raise ValidationError(_("The deal has no amount, so it cannot be paid in full: agree a deferred payment "
+                                "with its due date before the deal goes past payment or is won."))
+    raise ValidationError(
+        _("The client has paid %(paid)s of %(amount)s. Record the payment in full, or agree a deferred payment "
+          "with its due date, before the deal goes past payment or is won.")
+        % {"paid": _money(money.paid), "amount": _money(deal.amount)}
+    )
 
 
 # Dates a stage move may carry, and the control point each one becomes.
@@ -615,12 +659,16 @@ STAGE_DATES = {
 
 @transaction.atomic
 def deal_advance(*, deal: Deal, user=None, date: datetime.date | None = None, note: str = "",
-                 due_date: datetime.date | None = None, next_contact_on: datetime.date | None = None) -> Deal:
+                 due_date: datetime.date | None = None, next_contact_on: datetime.date | None = None,
+                 amount: Decimal | None = None) -> Deal:
     """Move a deal to the next stage; closing needs the next contact date and wins the deal.
 
     `due_date` is the offer expiry (moving to offer), the invoice expiry (to payment) or the event
-    date (to event); each becomes a control point. Moving past the event plans the satisfaction survey.
+    date (to event); each becomes a control point. The move to payment issues the invoice: it needs
+    the deal's `amount` (given here, or known from the start). Leaving payment and winning need the
+    amount paid in full or a deferred payment agreed. Moving past the event plans the satisfaction survey.
     """
+    _lock(deal)
     _require_open(deal)
     date = date or timezone.localdate()
     index = STAGE_ORDER.index(deal.stage)
@@ -629,6 +677,7 @@ def deal_advance(*, deal: Deal, user=None, date: datetime.date | None = None, no
             raise ValidationError({"next_contact_on": _("Agree the next contact and give its date to close the deal.")})
         if next_contact_on < date:
             raise ValidationError({"next_contact_on": _("The next contact cannot be in the past.")})
+        _require_paid_or_deferred(deal)
         deal.status = Deal.Status.WON
         deal.next_contact_on = next_contact_on
         _save(deal)
@@ -645,6 +694,19 @@ def deal_advance(*, deal: Deal, user=None, date: datetime.date | None = None, no
         raise ValidationError({"due_date": labels[new_stage]})
     if due_date is not None and due_date < date and new_stage != Stage.EVENT:
         raise ValidationError({"due_date": _("This date cannot be before the move itself.")})
+    changes = {"stage": [deal.stage, new_stage]}
+    if new_stage == Stage.PAYMENT:
+        if amount is None and deal.amount is None:
+            raise ValidationError({"amount": _("Give the invoice amount: the client pays the deal against it.")})
+        if amount is not None and amount != deal.amount:
+            if amount <= 0:
+                raise ValidationError({"amount": _("The invoice amount must be positive.")})
+            changes["amount"] = [str(deal.amount or ""), str(amount)]
+            deal.amount = amount
+    elif amount is not None:
+        raise ValidationError({"amount": _("The amount is set when the invoice is issued, on the move to payment.")})
+    if deal.stage == Stage.PAYMENT:
+        _require_paid_or_deferred(deal)
     old_stage = deal.stage
     deal.stage = new_stage
     _save(deal)
@@ -656,14 +718,19 @@ def deal_advance(*, deal: Deal, user=None, date: datetime.date | None = None, no
         control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.SURVEY,
                              due_date=date + datetime.timedelta(days=SURVEY_AFTER_EVENT_DAYS))
     _deal_event(deal, kind=DealEvent.Kind.MOVED, user=user, date=date, note=note, from_stage=old_stage, to_stage=new_stage)
-    _audit(client=deal.client, deal=deal, user=user, action="deal.moved", changes={"stage": [old_stage, new_stage]})
+    _audit(client=deal.client, deal=deal, user=user, action="deal.moved", changes=changes)
     return deal
 
 
-def _close_points(deal: Deal) -> None:
-    deal.control_points.filter(done_at__isnull=True).exclude(
-        kind__in=[ControlPoint.Kind.SURVEY, ControlPoint.Kind.NEXT_CONTACT]
-    ).update(done_at=timezone.now())
+def _close_points(deal: Deal, *, refused: bool = False) -> None:
+    """Settle the deal's open points; the survey and the next contact lie ahead.
+
+    An agreed deferred payment stays watched (its invoice-expiry point) until it is paid, unless the deal is refused.
+    """
+    keep = [ControlPoint.Kind.SURVEY, ControlPoint.Kind.NEXT_CONTACT]
+    if deal.payment_due_on is not None and not refused:
+        keep.append(ControlPoint.Kind.INVOICE_EXPIRY)
+    deal.control_points.filter(done_at__isnull=True).exclude(kind__in=keep).update(done_at=timezone.now())
 
 
 @transaction.atomic
@@ -684,22 +751,31 @@ def deal_document_add(*, deal: Deal, kind: str, date: datetime.date, number: str
 
 @transaction.atomic
 def deal_refuse(*, deal: Deal, reason: RefusalReason, user=None, note: str = "") -> Deal:
+    _lock(deal)
     _require_open(deal)
     _check_same_org(deal.client.organization, reason=reason)
     deal.status = Deal.Status.REFUSED
     deal.refusal_reason = reason
     deal.refusal_note = note[:300]
     _save(deal)
-    _close_points(deal)
+    _close_points(deal, refused=True)
     _deal_event(deal, kind=DealEvent.Kind.REFUSED, user=user, note=f"{reason.name}. {note}".strip(), from_stage=deal.stage)
     _audit(client=deal.client, deal=deal, user=user, action="deal.refused", changes={"stage": deal.stage, "reason": reason.name})
     return deal
 
 
+# From the payment stage on the client pays, gets refunds and may be granted a deferral.
+PAYING_STAGES = (Stage.PAYMENT, Stage.EVENT, Stage.CLOSING)
+
+
 @transaction.atomic
-def deal_deviation(*, deal: Deal, kind: str, user=None, date: datetime.date | None = None, note: str = "",
-                   amount: Decimal | None = None) -> Deal:
-    """Record a real-life deviation: retry of a declined presentation, offer clarification, part payment, refund."""
+def deal_deviation(*, deal: Deal, kind: str, user=None, date: datetime.date | None = None, note: str = "") -> Deal:
+    """Record a real-life deviation: retry of a declined presentation, offer clarification, deferred payment.
+
+    A deferred payment is agreed with its due date, which becomes the deal's invoice-expiry control
+    point (the invoice's earlier one is replaced); the same agreement sent twice changes nothing.
+    """
+    _lock(deal)
     _require_open(deal)
     today = timezone.localdate()
     if kind == DealEvent.Kind.RETRY:
@@ -714,27 +790,68 @@ def deal_deviation(*, deal: Deal, kind: str, user=None, date: datetime.date | No
         if date is None:
             raise ValidationError({"date": _("Give the date the amended offer is due.")})
         control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.AMENDMENT, due_date=date, note=note)
-    elif kind == DealEvent.Kind.PART_PAYMENT:
-        if deal.stage not in (Stage.PAYMENT, Stage.EVENT):
-            raise ValidationError(_("Payments are recorded at the payment or event stage."))
-        if amount is None or amount <= 0:
-            raise ValidationError({"amount": _("Give the amount received; it must be positive.")})
-        if deal.amount is not None and deal.paid_amount + amount > deal.amount:
-            raise ValidationError({"amount": _("Payments would exceed the deal amount.")})
-        deal.paid_amount += amount
-    elif kind == DealEvent.Kind.REFUND:
-        if amount is None or amount <= 0:
-            raise ValidationError({"amount": _("Give the amount refunded; it must be positive.")})
-        if amount > deal.paid_amount - deal.refunded_amount:
-            raise ValidationError({"amount": _("A refund cannot exceed what the client has paid.")})
-        deal.refunded_amount += amount
+    elif kind == DealEvent.Kind.DEFERRAL:
+        if deal.stage not in PAYING_STAGES:
+            raise ValidationError(_("A deferred payment is agreed from the payment stage on."))
+        if date is None or date < today:
+            raise ValidationError({"date": _("Give the date the deferred payment is due; it cannot be in the past.")})
+        if deal.payment_due_on == date:
+            return deal  # the same agreement sent twice (a double submit): it stands once
+        if deal_money(deal).paid_in_full:
+            raise ValidationError(_("The deal is paid in full: there is nothing to defer."))
+        deal.control_points.filter(kind=ControlPoint.Kind.INVOICE_EXPIRY, done_at__isnull=True).update(
+            done_at=timezone.now())
+        control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.INVOICE_EXPIRY, due_date=date,
+                             note=note)
+        deal.payment_due_on = date
     else:
         raise ValidationError(_("Unknown kind of deviation."))
     _save(deal)
-    _deal_event(deal, kind=kind, user=user, date=date or today, note=note, amount=amount)
+    _deal_event(deal, kind=kind, user=user, date=date or today, note=note)
     _audit(client=deal.client, deal=deal, user=user, action=f"deal.{kind}",
-           changes={k: str(v) for k, v in {"date": date, "amount": amount, "note": note}.items() if v})
+           changes={k: str(v) for k, v in {"date": date, "note": note}.items() if v})
     return deal
+
+
+@transaction.atomic
+def deal_payment_record(*, deal: Deal, amount: Decimal, date: datetime.date | None = None, refund: bool = False,
+                        document: str = "", user=None) -> Settlement:
+    """Record money the client paid for a deal, or a refund of it, as a settlement of the deal.
+
+    Payments in parts add up; the deal is paid in full when they reach its amount, which settles
+    its invoice-expiry points and any deferral. A refund takes the payment back: a won deal left
+    short of its amount without a deferral is open again (a deal is won only when paid).
+    """
+    _lock(deal)
+    if deal.status == Deal.Status.REFUSED:
+        raise ValidationError(_("This deal is refused; it takes no payments."))
+    if deal.stage not in PAYING_STAGES:
+        raise ValidationError(_("Payments are recorded from the payment stage on."))
+    date = date or timezone.localdate()
+    if date > timezone.localdate():
+        raise ValidationError({"date": _("A payment is recorded once received: its date cannot be in the future.")})
+    if amount is None or amount <= 0:
+        raise ValidationError({"amount": _("Give the amount; it must be positive.")})
+    money = deal_money(deal)
+    if refund and amount > money.paid:
+        raise ValidationError({"amount": _("A refund cannot exceed what the client has paid (%(paid)s).")
+                               % {"paid": _money(money.paid)}})
+    if not refund and money.remaining is not None and amount > money.remaining:
+        raise ValidationError({"amount": _("Payments would exceed the deal amount: %(remaining)s remain to be paid.")
+                               % {"remaining": _money(money.remaining)}})
+    settlement = settlement_create(client=deal.client, deal=deal, date=date, amount=amount, product=deal.product,
+                                   document=document, refund=refund, user=user)
+    _deal_event(deal, kind=DealEvent.Kind.REFUND if refund else DealEvent.Kind.PART_PAYMENT, user=user, date=date,
+                amount=amount, note=document, from_stage=deal.stage)
+    if deal_money(deal).paid_in_full:
+        deal.payment_due_on = None
+        deal.control_points.filter(kind=ControlPoint.Kind.INVOICE_EXPIRY, done_at__isnull=True).update(
+            done_at=timezone.now())
+    elif deal.status == Deal.Status.WON and deal.payment_due_on is None:
+        deal.status = Deal.Status.OPEN
+        _audit(client=deal.client, deal=deal, user=user, action="deal.reopened", changes={"amount": str(amount)})
+    _save(deal)
+    return settlement
 
 
 # Complaints and satisfaction -------------------------------------------------------------
@@ -748,6 +865,7 @@ def complaint_register(*, organization: Organization, client: Client, subject: s
                        ) -> Complaint:
     if client.organization_id != organization.pk:
         raise ValidationError({"client": _("This client belongs to another organization.")})
+    single_line_fields(subject=(subject or "").strip())  # it names the follow-up survey, an e-mail subject
     complaint = Complaint(organization=organization, client=client, subject=(subject or "").strip()[:200],
                           description=description, source=source, owner=owner or client.manager,
                           author=_user_or_none(author), assessment=assessment)
@@ -892,8 +1010,9 @@ def kpi_export_job(job: Job, progress: ProgressCallback) -> dict:
     from django.utils import translation
 
     from crm_portal.models import Membership
+    from crm_portal.spreadsheets import xlsx_bytes
 
-    from .exports import kpi_sheets, xlsx_bytes
+    from .exports import kpi_sheets
     from .selectors import clients_visible, kpi_tables
 
     params = job.params
@@ -902,9 +1021,9 @@ def kpi_export_job(job: Job, progress: ProgressCallback) -> dict:
     membership = Membership.objects.filter(user=user, organization=job.organization).first()
     clients = clients_visible(organization=job.organization, user=user, role=membership.role if membership else None)
     with translation.override(params.get("language") or "en"):
-        progress(10, _("Computing the KPIs"))
+        progress(10, gettext_noop("Computing the KPIs"))
         data = kpi_tables(organization=job.organization, clients=clients, start=start, end=end)
-        progress(60, _("Writing the spreadsheet"))
+        progress(60, gettext_noop("Writing the spreadsheet"))
         content = xlsx_bytes(kpi_sheets(data))
     name = default_storage.save(f"clients/kpi/{job.organization_id}/kpi-{job.pk}.xlsx", ContentFile(content))
     return {

@@ -7,20 +7,23 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm_portal.formtools import form_apply
 from crm_portal.models import Job, Role
 from crm_portal.navigation import panels_for
+from crm_portal.spreadsheets import stored_xlsx_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import forms, selectors, services
-from .exports import KPI_HEADER, KPI_HELP, kpi_sheets, xlsx_response
+from .exports import KPI_HEADER, KPI_HELP, client_list_sheet, kpi_sheets
 from .tasks import kpi_export_enqueue, lifecycle_recompute_enqueue
 from .models import (
     STAGE_ORDER,
@@ -73,15 +76,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     period = request.organization.lifecycle_period_months
     if request.GET.get("export") == "xlsx" and not form.errors:
         shown = selectors.attach_states(list(clients[:EXPORT_LIMIT]), wanted.as_of, period)
-        rows = (
-            (c.name, c.get_kind_display(), c.external_id, c.tax_number, c.manager.username if c.manager else "",
-             c.segment.name if c.segment else "", c.abc_class, c.xyz_class, states.get(c.state_shown, ""),
-             _("yes") if c.has_overdue else "")
-            for c in shown
-        )
-        header = [_("Name"), _("Kind"), _("External id"), _("Tax number"), _("Manager"), _("Segment"), "ABC", "XYZ",
-                  _("State"), _("Overdue points")]
-        return xlsx_response("clients.xlsx", [(_("Clients"), header, rows)])
+        return xlsx_response("clients.xlsx", [client_list_sheet(shown, states)])
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = selectors.attach_states(list(page.object_list), wanted.as_of, period)
     query = request.GET.copy()
@@ -118,7 +113,8 @@ def clients_assign(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("%(n)s clients given to %(manager)s.") % {"n": moved, "manager": manager.username})
+        messages.success(request, ngettext("%(n)s client given to %(manager)s.", "%(n)s clients given to %(manager)s.", moved)
+                         % {"n": localize(moved), "manager": manager.username})
     back = request.POST.get("back", "")
     return redirect(reverse("clients:list") + (f"?{back}" if back else ""))
 
@@ -178,6 +174,9 @@ def _card_form(request: HttpRequest, client: Client, make_form, action, *, title
                form_id: str) -> HttpResponse:
     """A small form of the card: GET renders it (a fragment for htmx), POST saves it or shows its errors."""
     form = make_form(request.POST if request.method == "POST" else None)
+    # Several of these forms may be open on the card at once: each gets its own field ids, so that
+    # every label points at its own field (a settlement's "Date" must not name the contact's date).
+    form.auto_id = f"id_{form_id.removesuffix('-form')}_%s"
     if request.method == "POST" and form.is_valid() and form_apply(form, lambda: action(form.cleaned_data)):
         messages.success(request, success)
         return redirect(f"{client_url(client)}#{tab}")
@@ -308,19 +307,32 @@ def _deal(request: HttpRequest, deal_id: int) -> Deal:
 
 
 def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
+    can_edit = selectors.can_edit(request)
+    takes_payments = deal.stage in services.PAYING_STAGES and deal.status != Deal.Status.REFUSED
+    shown = set()
+    if can_edit:
+        shown.add("document_form")
+        if deal.status == Deal.Status.OPEN:
+            shown.update({"advance_form", "refuse_form", "deviation_form"})
+        if takes_payments:
+            shown.add("payment_form")
     context = {
         "deal": deal,
         "events": deal.events.select_related("author").order_by("-created_at", "-id"),
         "points": deal.control_points.order_by("due_date"),
-        "advance_form": forms_given.get("advance_form") or forms.DealAdvanceForm(),
+        "advance_form": forms_given.get("advance_form") or forms.DealAdvanceForm(deal=deal),
         "refuse_form": forms_given.get("refuse_form") or forms.DealRefuseForm(organization=request.organization),
         "deviation_form": forms_given.get("deviation_form") or forms.DealDeviationForm(),
         "document_form": forms_given.get("document_form") or forms.DealDocumentForm(),
+        "payment_form": forms_given.get("payment_form") or forms.DealPaymentForm(),
+        "money": selectors.deal_money(deal),
+        "takes_payments": takes_payments,
         "documents": deal.documents.select_related("author"),
-        "can_edit": selectors.can_edit(request),
+        "can_edit": can_edit,
         "next_stage": Stage(STAGE_ORDER[deal.stage_index + 1]).label if deal.stage_index + 1 < len(STAGE_ORDER) else None,
         "stage_names": [(s, Stage(s).label) for s in STAGE_ORDER],
-        "forms_with_errors": list(forms_given.values()),
+        # The refusal of a form the page no longer shows (the deal moved on, or was finished meanwhile).
+        "stray_errors": [e for name, form in forms_given.items() if name not in shown for e in form.non_field_errors()],
     }
     return render(request, "clients/deal_detail.html", context)
 
@@ -342,7 +354,7 @@ def _deal_action(request, deal, form, form_name, action, success) -> HttpRespons
 @require_POST
 def deal_advance(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = _deal(request, deal_id)
-    return _deal_action(request, deal, forms.DealAdvanceForm(request.POST), "advance_form",
+    return _deal_action(request, deal, forms.DealAdvanceForm(request.POST, deal=deal), "advance_form",
                         lambda d: services.deal_advance(deal=deal, user=request.user, **d), _("Deal moved on."))
 
 
@@ -369,6 +381,15 @@ def deal_deviation(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = _deal(request, deal_id)
     return _deal_action(request, deal, forms.DealDeviationForm(request.POST), "deviation_form",
                         lambda d: services.deal_deviation(deal=deal, user=request.user, **d), _("Recorded."))
+
+
+@roles_required(*EDITORS)
+@require_POST
+def deal_payment_add(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal(request, deal_id)
+    return _deal_action(request, deal, forms.DealPaymentForm(request.POST), "payment_form",
+                        lambda d: services.deal_payment_record(deal=deal, user=request.user, **d),
+                        _("Recorded."))
 
 
 # Complaints --------------------------------------------------------------------------------
@@ -523,5 +544,4 @@ def kpi_download(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_for_org_or_404(request, Job, pk=job_id)
     if job.kind != services.KPI_EXPORT_KIND or job.status != Job.Status.SUCCEEDED:
         return redirect("jobs:detail", job_id=job.pk)  # not a finished export: its page says why
-    return FileResponse(default_storage.open(job.result["file"], "rb"), as_attachment=True,
-                        filename=job.result["filename"])
+    return stored_xlsx_response(default_storage.open(job.result["file"], "rb"), job.result["filename"])

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from clients import services
 from clients.models import ClassChange, Client, Complaint, ComplaintStep, Product, Settlement, StateChange
@@ -72,29 +73,27 @@ def test_import_with_a_bad_row_writes_nothing(org_a):
     assert Client.objects.count() == 0 and Settlement.objects.count() == 0
 
 
-def test_import_refuses_absurd_dates_zero_and_unmarked_negative_amounts(org_a):
+def test_import_refuses_absurd_dates_zero_amounts_and_keys_too_long_for_the_field(org_a):
     last = services.settlement_date_bounds()[1]
-    rows = frame([("A", dt.date(1900, 1, 1), 10, ""), ("B", dt.date(2026, 1, 5), 0, ""),
-                  ("C", dt.date(2026, 1, 5), -5, ""), ("D", last + dt.timedelta(days=1), 10, ""),
-                  ("E", dt.date(2026, 1, 5), 10, "gift"), ("F", dt.date(2000, 1, 1), -5, "refund")],
-                 ("client", "date", "amount", "kind"))
+    rows = frame([("A", dt.date(1900, 1, 1), 10, 2), ("B", dt.date(2026, 1, 5), 0.004, 3),
+                  ("C", dt.date(2026, 1, 5), 1e12, 4), ("D", last + dt.timedelta(days=1), 10, 5),
+                  ("E" * 65, dt.date(2026, 1, 5), 10, 6), ("F", dt.date(2000, 1, 1), -5, 7)],
+                 ("client", "date", "amount", "row"))
     with pytest.raises(ValidationError) as error:
-        services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
+        services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
     between = f"the date must lie between 01/01/2000 and {last.strftime('%m/%d/%Y')} (not before 2000, at most a year ahead)."
     assert error.value.messages == [
-        f"Row 1: {between}",
-        "Row 2: the amount is zero.",
-        "Row 3: a negative amount is accepted only as a refund or correction: write “refund” or “correction” "
-        "in the “kind” column.",
-        f"Row 4: {between}",
-        "Row 5: the kind must be empty (a sale or payment), “refund” or “correction”.",
+        f"Row 2: {between}",
+        "Row 3: the amount is zero.",
+        "Row 4: the amount is too large: the register keeps amounts below a trillion.",
+        f"Row 5: {between}",
+        "Row 6: the client is longer than 64 characters.",
     ]
     assert Client.objects.count() == 0 and Settlement.objects.count() == 0
 
 
-def test_import_stores_refunds_and_corrections_negative(org_a):
-    rows = frame([("A", dt.date(2026, 1, 5), 10, None), ("A", dt.date(2026, 1, 6), -4, "Refund"),
-                  ("A", dt.date(2026, 1, 7), 3, "correction")], ("client", "date", "amount", "kind"))
+def test_import_stores_negative_amounts_as_refunds(org_a):
+    rows = frame([("A", dt.date(2026, 1, 5), 10), ("A", dt.date(2026, 1, 6), Decimal("-4")), ("A", dt.date(2026, 1, 7), -3.005)])
     services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
     assert sorted(Settlement.objects.values_list("amount", flat=True)) == [Decimal("-4.00"), Decimal("-3.00"),
                                                                            Decimal("10.00")]
@@ -241,6 +240,7 @@ def test_import_refuses_ambiguous_names(org_a):
 
 def test_import_writes_in_bulk(org_a, django_assert_max_num_queries):
     rows = frame([(f"C{i % 300}", dt.date(2026, 1, 1) + dt.timedelta(days=i % 90), i + 1) for i in range(6000)])
-    with django_assert_max_num_queries(12):
+    # SQLite caps the parameters of one statement, so its batches are smaller: still not a query a row.
+    with django_assert_max_num_queries(12 if connection.vendor == "postgresql" else 60):
         result = services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
     assert result == {"clients_created": 300, "clients_matched": 0, "rows_skipped": 0, "settlements_created": 6000}
