@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .admin_scoping import TenantAdmin
-from .models import Job, Membership, Organization
+from .models import Job, Membership, MembershipInvitation, Organization
 
 
 @admin.register(Organization)
@@ -21,6 +21,14 @@ class MembershipAdmin(TenantAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
+
+
+@admin.register(MembershipInvitation)
+class MembershipInvitationAdmin(TenantAdmin):
+    list_display = ["invitee", "organization", "role", "status", "expires_at", "answered_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["invitee"]
+    readonly_fields = ["invited_by", "answered_by", "created_at", "answered_at"]
 
 
 @admin.register(Job)

@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from .models import Organization, Role
@@ -11,22 +10,23 @@ class OrganizationSettingsForm(forms.ModelForm):
         fields = ["name", "lifecycle_period_months"]
 
 
-class MembershipAddForm(forms.Form):
-    username = forms.CharField(label=_("Login"), max_length=150)
-    email = forms.EmailField(label=_("Email"), required=False)
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
-    password = forms.CharField(
-        label=_("Password for a new user"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Leave empty when the person already has a login."),
+class InvitationForm(forms.Form):
+    invitee = forms.CharField(
+        label=_("Login or e-mail"),
+        max_length=254,
+        help_text=_(
+            "The person sees the invitation after signing in; an e-mail address also gets a link. "
+            "They become a member only when they accept."
+        ),
     )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data.get("password", "")
-        if password:
-            validate_password(password)
-        return password
+
+class InvitationAnswerForm(forms.Form):
+    ACCEPT, DECLINE = "accept", "decline"
+
+    answer = forms.ChoiceField(choices=[(ACCEPT, ACCEPT), (DECLINE, DECLINE)])
+    invitation = forms.IntegerField(required=False)  # the id, when answered from the home page
 
 
 class MembershipRoleForm(forms.Form):

@@ -1,5 +1,7 @@
 """Organizations, memberships with roles, and background jobs: the core every app stands on."""
 
+import hashlib
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -42,6 +44,8 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the person last chose this organization: a new sign-in opens the one used last.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("membership")
@@ -73,6 +77,55 @@ class TenantModel(models.Model):
         abstract = True
 
 
+class MembershipInvitation(TenantModel):
+    """An offer of a role in the organization; the membership exists only once the person accepts.
+
+    `invitee` is the login or e-mail address exactly as the administrator typed it: nothing about
+    the account it may name is looked up or shown before the person answers. The link e-mailed to
+    an address carries a random token of which only the hash is stored.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Revoked")
+
+    invitee = models.CharField(_("login or e-mail"), max_length=254)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("invited by"),
+    )
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("answered by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "invitee"])]
+
+    def __str__(self) -> str:
+        return f"{self.invitee} @ {self.organization} ({self.get_role_display()}, {self.status})"
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        """What is stored of a link's token: the link itself exists only in the e-mail."""
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def is_open(self, now) -> bool:
+        """Pending and not expired at `now`: the only state in which it can be answered."""
+        return self.status == self.Status.PENDING and now < self.expires_at
+
+
 class Job(TenantModel):
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -93,6 +146,9 @@ class Job(TenantModel):
     error = models.TextField(_("error"), blank=True)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
+    # `message` and `error` in English, and here what they were written from (msgid and named
+    # parameters): each reader sees them in their own language, whoever started the job.
+    texts = models.JSONField(_("texts to translate"), default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -128,3 +184,17 @@ class Job(TenantModel):
             if label:
                 return str(label)
         return self.kind
+
+    @property
+    def message_text(self) -> str:
+        """The progress message in the reader's language."""
+        from .jobs import job_text
+
+        return job_text(self.texts["message"]) if self.texts.get("message") else self.message
+
+    @property
+    def error_text(self) -> str:
+        """The error in the reader's language where it is the portal's own text."""
+        from .jobs import job_text
+
+        return " ".join(job_text(text) for text in self.texts["error"]) if self.texts.get("error") else self.error

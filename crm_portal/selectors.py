@@ -1,9 +1,12 @@
-"""Reads of the core: memberships, jobs and what the home page shows."""
+"""Reads of the core: memberships, invitations, jobs and what the home page shows."""
 
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from .models import Job, Membership, Organization
+from .models import Job, Membership, MembershipInvitation, Organization, Role
 from .tenancy import scoped
 
 
@@ -19,8 +22,44 @@ def organization_members(organization: Organization) -> QuerySet[Membership]:
     )
 
 
+def organization_invitations(organization: Organization) -> QuerySet[MembershipInvitation]:
+    """The invitations still waiting for an answer (expired ones too, until withdrawn)."""
+    return MembershipInvitation.objects.filter(
+        organization=organization, status=MembershipInvitation.Status.PENDING
+    ).select_related("invited_by")
+
+
+def invitations_for_user(user: AbstractBaseUser, *, now: datetime) -> QuerySet[MembershipInvitation]:
+    """Open invitations addressed to the person's login or e-mail, from organizations they are not in."""
+    addressed = Q(invitee=user.get_username())
+    if user.email:
+        addressed |= Q(invitee__iexact=user.email)
+    return (
+        MembershipInvitation.objects.filter(addressed, status=MembershipInvitation.Status.PENDING, expires_at__gt=now)
+        .exclude(organization__memberships__user=user)
+        .select_related("organization", "invited_by")
+        .order_by("created_at", "id")
+    )
+
+
+def invitation_by_token(token: str) -> MembershipInvitation | None:
+    """The invitation of a one-time link, whatever its state (the page says why it is closed)."""
+    return (
+        MembershipInvitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=MembershipInvitation.hash_token(token))
+        .first()
+    )
+
+
 def jobs_for(request: HttpRequest, *, limit: int | None = None) -> QuerySet[Job]:
+    """The jobs a person may open: an administrator sees the organization's, everyone else their own.
+
+    Jobs lead to results (a segmentation run, a KPI file) that other roles may not open, so a
+    person is shown only what they started; administrators open every page of the portal.
+    """
     jobs = scoped(request, Job).select_related("created_by")
+    if request.role != Role.ADMIN:
+        jobs = jobs.filter(created_by=request.user)
     return jobs[:limit] if limit else jobs
 
 

@@ -1,16 +1,30 @@
-"""Writes of the core: organization settings, memberships, and the demo job's work."""
+"""Writes of the core: organization settings, invitations and memberships, the demo job's work."""
 
+import logging
+import secrets
 import time
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from .jobs import ProgressCallback
-from .models import Job, Membership, Organization, Role
+from .jobs import JobMessage, ProgressCallback
+from .models import Job, Membership, MembershipInvitation, Organization, Role
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -22,30 +36,149 @@ def organization_update(*, organization: Organization, name: str, lifecycle_peri
     return organization
 
 
+INVITATION_VALID_FOR = timedelta(days=14)
+
+
+def _is_email(text: str) -> bool:
+    try:
+        validate_email(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def _one_line(text: str) -> str:
+    """A line break in a mail header is refused by Django: names become one line."""
+    return " ".join(text.split())
+
+
+def _invitation_mail(*, invitation: MembershipInvitation, token: str) -> None:
+    """E-mail the one-time link; a failed send is logged, the invitation still stands."""
+    organization = _one_line(invitation.organization.name)
+    url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("invitation", kwargs={"token": token})
+    values = {
+        "organization": organization,
+        "role": invitation.get_role_display(),
+        "inviter": invitation.invited_by.get_username() if invitation.invited_by else "—",
+        "url": url,
+        "date": date_format(timezone.localtime(invitation.expires_at), "DATE_FORMAT"),
+    }
+    body = _(
+        "%(inviter)s invites you to work in %(organization)s on the CRM diagnostics portal "
+        "as %(role)s.\n\nOpen this link to accept or decline the invitation:\n%(url)s\n\n"
+        "The link works once (until %(date)s). If you did not expect this message, ignore it."
+    ) % values
+    try:
+        send_mail(_("Invitation to %(organization)s") % values, body, None, [invitation.invitee])
+    except Exception:  # noqa: BLE001 - the mail server's trouble must not undo the invitation
+        logger.exception("invitation %s: the e-mail was not sent", invitation.pk)
+
+
 @transaction.atomic
-def membership_add(
+def invitation_create(
     *,
     organization: Organization,
-    username: str,
+    invited_by: AbstractBaseUser | None,
+    invitee: str,
     role: str,
-    email: str = "",
-    password: str | None = None,
+    now: datetime | None = None,
+) -> MembershipInvitation:
+    """Invite a login or an e-mail address to a role; an address also gets a one-time link.
+
+    Nothing here looks at other organizations' accounts, so the answer is the same whether the
+    name exists or not; only the organization's own members are refused. Inviting the same
+    name again renews the pending invitation (new role, new link, new expiry).
+    """
+    now = now or timezone.now()
+    invitee = invitee.strip()
+    members = Membership.objects.filter(organization=organization)
+    if members.filter(Q(user__username=invitee) | Q(user__email__iexact=invitee)).exists():
+        raise ValidationError({"invitee": _("This person is already a member.")})
+    invitation = MembershipInvitation.objects.filter(
+        organization=organization, invitee=invitee, status=MembershipInvitation.Status.PENDING
+    ).first() or MembershipInvitation(organization=organization, invitee=invitee)
+    token = secrets.token_urlsafe(32)
+    invitation.role = role
+    invitation.invited_by = invited_by
+    invitation.token_hash = MembershipInvitation.hash_token(token)
+    invitation.expires_at = now + INVITATION_VALID_FOR
+    invitation.full_clean()
+    invitation.save()
+    if _is_email(invitee):
+        transaction.on_commit(lambda: _invitation_mail(invitation=invitation, token=token))
+    return invitation
+
+
+def _lock_open(invitation: MembershipInvitation, now: datetime) -> MembershipInvitation:
+    """Re-read the invitation under a row lock; refuse it unless it can still be answered."""
+    locked = MembershipInvitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    if not locked.is_open(now):
+        raise ValidationError(_("This invitation can no longer be answered: it was answered, withdrawn or has expired."))
+    return locked
+
+
+@transaction.atomic
+def invitation_accept(
+    *, invitation: MembershipInvitation, user: AbstractBaseUser, now: datetime | None = None
 ) -> Membership:
-    """Give a person a role in the organization, creating the user when the name is new."""
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        if not password:
-            raise ValidationError({"password": _("A new user needs a password.")})
-        user = User(username=username, email=email)
-        user.set_password(password)
-        user.full_clean()
-        user.save()
-    if Membership.objects.filter(user=user, organization=organization).exists():
-        raise ValidationError({"username": _("This person is already a member.")})
-    membership = Membership(user=user, organization=organization, role=role)
-    membership.full_clean()
-    membership.save()
+    """Make the person a member with the invited role; a second acceptance changes nothing."""
+    now = now or timezone.now()
+    invitation = _lock_open(invitation, now)
+    membership, created = Membership.objects.get_or_create(
+        user=user, organization=invitation.organization, defaults={"role": invitation.role}
+    )
+    membership.last_used_at = now  # the organization just joined opens at the next sign-in
+    membership.save(update_fields=["last_used_at"])
+    invitation.status = MembershipInvitation.Status.ACCEPTED
+    invitation.answered_by, invitation.answered_at = user, now
+    invitation.save(update_fields=["status", "answered_by", "answered_at"])
     return membership
+
+
+@transaction.atomic
+def invitation_decline(
+    *, invitation: MembershipInvitation, user: AbstractBaseUser | None = None, now: datetime | None = None
+) -> MembershipInvitation:
+    now = now or timezone.now()
+    invitation = _lock_open(invitation, now)
+    invitation.status = MembershipInvitation.Status.DECLINED
+    invitation.answered_by = user if user is not None and user.is_authenticated else None
+    invitation.answered_at = now
+    invitation.save(update_fields=["status", "answered_by", "answered_at"])
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: MembershipInvitation) -> MembershipInvitation:
+    """Withdraw a pending invitation; its link stops working."""
+    invitation = MembershipInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != MembershipInvitation.Status.PENDING:
+        raise ValidationError(_("Only an invitation waiting for an answer can be withdrawn."))
+    invitation.status = MembershipInvitation.Status.REVOKED
+    invitation.save(update_fields=["status"])
+    return invitation
+
+
+@transaction.atomic
+def account_create_for_invitation(
+    *, invitation: MembershipInvitation, username: str, password: str, now: datetime | None = None
+) -> AbstractBaseUser:
+    """Create the login of a person new to the portal and accept their invitation with it."""
+    now = now or timezone.now()
+    _lock_open(invitation, now)
+    email = invitation.invitee if _is_email(invitation.invitee) else ""
+    user = User(username=username, email=email)
+    user.full_clean(exclude=["password"])
+    validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    invitation_accept(invitation=invitation, user=user, now=now)
+    return user
+
+
+def membership_mark_used(*, user: AbstractBaseUser, organization: Organization, now: datetime | None = None) -> None:
+    """Remember the organization the person chose, so that the next sign-in opens it."""
+    Membership.objects.filter(user=user, organization=organization).update(last_used_at=now or timezone.now())
 
 
 def _ensure_other_admin(membership: Membership) -> None:
@@ -78,5 +211,6 @@ def demo_count(job: Job, progress: ProgressCallback) -> dict:
     delay = float(job.params.get("delay", 0.3))
     for step in range(1, steps + 1):
         time.sleep(delay)
-        progress(round(step * 100 / steps), _("Step %(step)s of %(steps)s") % {"step": step, "steps": steps})
+        progress(round(step * 100 / steps),
+                 JobMessage(gettext_noop("Step %(step)s of %(steps)s"), step=step, steps=steps))
     return {"counted": steps}

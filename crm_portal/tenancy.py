@@ -11,7 +11,7 @@ from typing import TypeVar
 from django.apps import apps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
@@ -48,7 +48,10 @@ def current_membership(request: HttpRequest) -> Membership | None:
     if wanted is not None:
         membership = memberships.filter(organization_id=wanted).first()
     if membership is None:
-        membership = memberships.order_by("organization__name", "id").first()
+        # A new sign-in opens the organization the person chose last, else the first by name.
+        membership = memberships.order_by(
+            F("last_used_at").desc(nulls_last=True), "organization__name", "id"
+        ).first()
         if membership is not None:
             request.session[SESSION_KEY] = membership.organization_id
     return membership

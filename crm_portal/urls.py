@@ -13,6 +13,11 @@ org_patterns = (
         path("members/add/", views.member_add, name="member_add"),
         path("members/<int:membership_id>/role/", views.member_role, name="member_role"),
         path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+        path(
+            "invitations/<int:membership_invitation_id>/revoke/",
+            views.invitation_revoke,
+            name="invitation_revoke",
+        ),
     ],
     "org",
 )
@@ -37,6 +42,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("invitations/answer/", views.invitation_respond, name="invitation_respond"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("organization/", include(org_patterns)),
     path("jobs/", include(job_patterns)),
     path("clients/", include("clients.urls")),

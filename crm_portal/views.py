@@ -1,35 +1,57 @@
-"""Views of the core: home, organization switch and settings, members, jobs."""
+"""Views of the core: home, organization switch and settings, invitations, members, jobs."""
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
 from .formtools import form_apply
-from .forms import DemoJobForm, MembershipAddForm, MembershipRoleForm, OrganizationSettingsForm
+from .forms import DemoJobForm, InvitationAnswerForm, InvitationForm, MembershipRoleForm, OrganizationSettingsForm
 from .jobs import job_enqueue
-from .models import Job, Membership, Role
+from .models import Job, Membership, MembershipInvitation, Role
 from .navigation import panels_for
-from .selectors import jobs_for, organization_members
+from .selectors import (
+    invitation_by_token,
+    invitations_for_user,
+    jobs_for,
+    organization_invitations,
+    organization_members,
+)
 from .tasks import demo_count_task
-from .tenancy import get_for_org_or_404, roles_required, switch_organization
+from .tenancy import get_for_org_or_404, public_view, roles_required, switch_organization
 
 
 @roles_required()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "crm_portal/home.html", {"panels": panels_for(request, "home_panels")})
+    return render(
+        request,
+        "crm_portal/home.html",
+        {
+            "panels": panels_for(request, "home_panels"),
+            "invitations": invitations_for_user(request.user, now=timezone.now()),
+        },
+    )
 
 
 @login_required
 def no_organization(request: HttpRequest) -> HttpResponse:
     if request.organization is not None:
         return redirect("home")
-    return render(request, "crm_portal/no_organization.html")
+    return render(
+        request,
+        "crm_portal/no_organization.html",
+        {"invitations": invitations_for_user(request.user, now=timezone.now())},
+    )
 
 
 @roles_required()
@@ -40,6 +62,7 @@ def organization_switch(request: HttpRequest) -> HttpResponse:
     except ValueError:
         raise Http404 from None
     organization = switch_organization(request, organization_id)
+    services.membership_mark_used(user=request.user, organization=organization)
     messages.success(request, _("You are now working in %(org)s.") % {"org": organization.name})
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
@@ -70,7 +93,8 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "members": organization_members(organization),
-            "add_form": MembershipAddForm(),
+            "invitations": organization_invitations(organization),
+            "now": timezone.now(),
             "roles": Role.choices,
         },
     )
@@ -78,22 +102,122 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
 
 @roles_required(Role.ADMIN)
 def member_add(request: HttpRequest) -> HttpResponse:
-    form = MembershipAddForm(request.POST or None)
+    """Invite a person: the answer is the same whether or not the login or address exists."""
+    form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        created = []
         if form_apply(
             form,
-            lambda: services.membership_add(
-                organization=request.organization,
-                username=data["username"],
-                email=data["email"],
-                role=data["role"],
-                password=data["password"] or None,
+            lambda: created.append(
+                services.invitation_create(
+                    organization=request.organization,
+                    invited_by=request.user,
+                    invitee=data["invitee"],
+                    role=data["role"],
+                )
             ),
         ):
-            messages.success(request, _("%(user)s added.") % {"user": data["username"]})
+            until = date_format(timezone.localtime(created[0].expires_at), "DATE_FORMAT")
+            messages.success(
+                request,
+                _("Invitation saved (valid until %(date)s). The person becomes a member after accepting it.")
+                % {"date": until},
+            )
             return redirect("org:settings")
     return render(request, "crm_portal/member_add.html", {"form": form})
+
+
+@roles_required(Role.ADMIN)
+@require_POST
+def invitation_revoke(request: HttpRequest, membership_invitation_id: int) -> HttpResponse:
+    invitation = get_for_org_or_404(request, MembershipInvitation, pk=membership_invitation_id)
+    try:
+        services.invitation_revoke(invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Invitation withdrawn."))
+    return redirect("org:settings")
+
+
+def _answer(request: HttpRequest, invitation: MembershipInvitation, answer: str) -> HttpResponse:
+    """Accept or decline for the signed-in person (decline needs no sign-in on a link)."""
+    try:
+        if answer == InvitationAnswerForm.ACCEPT:
+            membership = services.invitation_accept(invitation=invitation, user=request.user)
+        else:
+            services.invitation_decline(invitation=invitation, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("home")
+    if answer == InvitationAnswerForm.ACCEPT:
+        switch_organization(request, membership.organization_id)
+        messages.success(
+            request,
+            _("Welcome to %(org)s: you work here as %(role)s.")
+            % {"org": membership.organization.name, "role": membership.get_role_display()},
+        )
+    else:
+        messages.info(request, _("Invitation declined."))
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def invitation_respond(request: HttpRequest) -> HttpResponse:
+    """Answer an invitation shown after sign-in (home page, or the page for people without one)."""
+    form = InvitationAnswerForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["invitation"] is None:
+        raise Http404
+    invitation = get_object_or_404(
+        invitations_for_user(request.user, now=timezone.now()), pk=form.cleaned_data["invitation"]
+    )
+    return _answer(request, invitation, form.cleaned_data["answer"])
+
+
+@public_view
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time link from the e-mail: answer signed in, decline, or create a login and accept."""
+    invitation = invitation_by_token(token)
+    if invitation is None or not invitation.is_open(timezone.now()):
+        return render(request, "crm_portal/invitation_closed.html", status=404)
+    account_form = UserCreationForm()
+    if request.method == "POST":
+        answer = InvitationAnswerForm(request.POST)
+        if answer.is_valid() and (
+            request.user.is_authenticated or answer.cleaned_data["answer"] == InvitationAnswerForm.DECLINE
+        ):
+            return _answer(request, invitation, answer.cleaned_data["answer"])
+        account_form = UserCreationForm(request.POST)
+        if not request.user.is_authenticated and account_form.is_valid():
+            data = account_form.cleaned_data
+            created = []
+            if form_apply(
+                account_form,
+                lambda: created.append(
+                    services.account_create_for_invitation(
+                        invitation=invitation, username=data["username"], password=data["password1"]
+                    )
+                ),
+            ):
+                login(request, created[0], backend="django.contrib.auth.backends.ModelBackend")
+                switch_organization(request, invitation.organization_id)
+                messages.success(
+                    request,
+                    _("Welcome to %(org)s: you work here as %(role)s.")
+                    % {"org": invitation.organization.name, "role": invitation.get_role_display()},
+                )
+                return redirect("home")
+    return render(
+        request,
+        "crm_portal/invitation.html",
+        {
+            "invitation": invitation,
+            "account_form": account_form,
+            "login_url": reverse("login") + "?next=" + request.path,
+        },
+    )
 
 
 @roles_required(Role.ADMIN)
@@ -128,24 +252,31 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crm_portal/job_list.html",
-        {"jobs": jobs_for(request, limit=100), "demo_form": DemoJobForm()},
+        {
+            "jobs": jobs_for(request, limit=100),
+            "demo_form": DemoJobForm() if request.role == Role.ADMIN else None,
+        },
     )
 
 
 @roles_required()
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_for_org_or_404(request, Job, pk=job_id)
+    job = get_for_org_or_404(request, jobs_for(request), pk=job_id)
     return render(request, "crm_portal/job_detail.html", {"job": job})
 
 
 @roles_required()
 def job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The progress component's polling target: re-rendered until the job finishes."""
+    """The progress component's polling target: re-rendered until the job finishes.
+
+    Open to every member: other apps' pages show the progress of a colleague's job (a file
+    being checked), and the component carries nothing but the state.
+    """
     job = get_for_org_or_404(request, Job, pk=job_id)
     return render(request, "crm_portal/partials/job_progress.html", {"job": job})
 
 
-@roles_required()
+@roles_required(Role.ADMIN)
 @require_POST
 def demo_job_start(request: HttpRequest) -> HttpResponse:
     form = DemoJobForm(request.POST)
@@ -158,6 +289,5 @@ def demo_job_start(request: HttpRequest) -> HttpResponse:
         task=demo_count_task,
         user=request.user,
         params={"steps": form.cleaned_data["steps"]},
-        message=_("Waiting for a worker"),
     )
     return redirect("jobs:detail", job_id=job.pk)

@@ -34,7 +34,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -59,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "crm_portal.tenancy.OrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "crm_portal.middleware.JobLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # axes must come last: it inspects the response of the login view.
@@ -81,6 +81,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "crm_portal.context_processors.portal",
             ],
+            # `|unlocalize` in every template: ids, years and attribute values are never grouped
+            # (USE_THOUSAND_SEPARATOR below).
+            "builtins": ["django.templatetags.l10n"],
         },
     },
 ]
@@ -123,6 +126,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The same address as every other per-address guard (TRUSTED_PROXY_COUNT below decides it).
+AXES_CLIENT_IP_CALLABLE = "crm_portal.client_address.client_address"
 
 # https://docs.djangoproject.com/en/5.2/topics/i18n/
 LANGUAGE_CODE = "en"
@@ -131,6 +136,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
+# Every number a page shows is grouped the reader's way ("23 570" in Russian, "23,570" in
+# English). Numbers that are not amounts (ids, years, page numbers, values of form inputs and
+# attributes) are written with `|unlocalize` in templates.
+# https://docs.djangoproject.com/en/5.2/ref/settings/#use-thousand-separator
+USE_THOUSAND_SEPARATOR = True
 
 # https://docs.djangoproject.com/en/5.2/howto/static-files/
 STATIC_URL = "static/"
@@ -181,6 +191,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        # The exchange tables (kombu's default is a "control" folder in the working directory).
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
@@ -196,6 +208,8 @@ CELERY_TASK_IGNORE_RESULT = True  # job state lives in the Job table
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# Jobs a person may have queued or running per organization at once (scheduled jobs not counted).
+JOBS_ACTIVE_LIMIT = int(os.environ.get("JOBS_ACTIVE_LIMIT", "20"))
 
 # E-mail (survey links, reminders): https://docs.djangoproject.com/en/5.2/topics/email/
 # Without settings, messages are written as files under var/mail, so nothing leaves the machine.
@@ -207,6 +221,14 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "crm-portal@localhost")
+# The portal's address for links in e-mails (a task has no request to take it from);
+# production refuses to start without it once EMAIL_HOST is set.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+# How many reverse proxies stand in front of the portal. 0: REMOTE_ADDR is the client; n > 0:
+# the client is the address the outermost proxy appended to X-Forwarded-For (the sign-in lockout
+# and the survey flood guard count per that address; a header no proxy of ours wrote is never trusted).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 LOGGING = {
     "version": 1,

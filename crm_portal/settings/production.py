@@ -11,6 +11,13 @@ for required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_U
     if not os.environ.get(required):
         raise ImproperlyConfigured(f"{required} must be set in production")
 
+# Links in e-mails (survey links, invitations) must point at the real address, never at a
+# developer's machine: with a mail server configured, the portal's address is required.
+if os.environ.get("EMAIL_HOST") and not os.environ.get("PORTAL_BASE_URL", "").startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        "PORTAL_BASE_URL (the portal's https:// address) must be set in production when EMAIL_HOST is set"
+    )
+
 DEBUG = False
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 

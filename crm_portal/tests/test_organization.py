@@ -1,10 +1,16 @@
-"""Organization settings and members, as an administrator uses them."""
+"""Organization settings, members and invitations, as an administrator and an invitee use them."""
+
+import re
+from datetime import datetime, timezone
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.test import Client, override_settings
 from django.urls import reverse
 
-from crm_portal.models import Membership, Organization, Role
+from crm_portal import services
+from crm_portal.models import Membership, MembershipInvitation, Organization, Role
 
 
 def test_admin_changes_settings(client_as, org_a):
@@ -23,36 +29,6 @@ def test_bad_period_is_refused_and_nothing_changes(client_as, org_a, period):
     assert response.context["form"].errors["lifecycle_period_months"]
     org_a.refresh_from_db()
     assert (org_a.name, org_a.lifecycle_period_months) == ("Alpha Trade", 3)
-
-
-def test_admin_adds_a_new_person(client_as, org_a):
-    client = client_as(org_a, Role.ADMIN)
-    response = client.post(
-        reverse("org:member_add"),
-        {"username": "new-analyst", "email": "a@example.com", "role": Role.ANALYST, "password": "Str0ng-pass-phrase"},
-    )
-    assert response.status_code == 302
-    membership = Membership.objects.get(user__username="new-analyst")
-    assert (membership.organization, membership.role) == (org_a, Role.ANALYST)
-    assert membership.user.check_password("Str0ng-pass-phrase")
-
-
-def test_new_person_without_password_is_refused(client_as, org_a):
-    client = client_as(org_a, Role.ADMIN)
-    response = client.post(reverse("org:member_add"), {"username": "nopass", "role": Role.MANAGER})
-    assert response.status_code == 200
-    assert response.context["form"].errors == {"password": ["A new user needs a password."]}
-    assert not get_user_model().objects.filter(username="nopass").exists()
-
-
-def test_existing_person_joins_a_second_organization(client_as, org_a, org_b, make_member):
-    consultant = make_member(org_b, Role.ANALYST, username="consultant")
-    client = client_as(org_a, Role.ADMIN)
-    client.post(reverse("org:member_add"), {"username": "consultant", "role": Role.SALES_HEAD})
-    assert set(consultant.memberships.values_list("organization__slug", "role")) == {
-        ("alpha", Role.SALES_HEAD),
-        ("beta", Role.ANALYST),
-    }
 
 
 def test_last_admin_cannot_step_down(client_as, org_a):
@@ -86,3 +62,212 @@ def test_switch_to_foreign_organization_is_404(client_as, org_a, org_b):
     assert client.post(reverse("org:switch"), {"organization": org_b.pk}).status_code == 404
     assert client.post(reverse("org:switch"), {"organization": "x"}).status_code == 404
     assert Organization.objects.count() == 2
+
+
+# Invitations: a person joins only by accepting --------------------------------------------------
+@pytest.fixture
+def beta_admin(org_b, make_member):
+    """The other organization's administrator, whom org A's administrator once could simply attach."""
+    user = make_member(org_b, Role.ADMIN, username="beta-admin")
+    user.email = "boss@beta.example.com"
+    user.save()
+    return user
+
+
+def _invite(client: Client, invitee: str, role: str = Role.ADMIN):
+    return client.post(reverse("org:member_add"), {"invitee": invitee, "role": role})
+
+
+def _invitation(organization, invitee="beta-admin", role=Role.ANALYST, now=None) -> MembershipInvitation:
+    inviter = Membership.objects.filter(organization=organization, role=Role.ADMIN).first()
+    return services.invitation_create(
+        organization=organization, invited_by=inviter.user if inviter else None, invitee=invitee, role=role, now=now
+    )
+
+
+def test_admin_cannot_attach_another_organizations_admin(client_as, org_a, beta_admin):
+    client = client_as(org_a, Role.ADMIN)
+    response = _invite(client, "beta-admin")
+    assert (response.status_code, response["Location"]) == (302, reverse("org:settings"))
+    assert list(beta_admin.memberships.values_list("organization__slug", flat=True)) == ["beta"]
+    page = client.get(reverse("org:settings")).content.decode()
+    assert "boss@beta.example.com" not in page
+    assert "<td>beta-admin</td>" in page  # the pending invitation, as the administrator typed it
+    invitation = MembershipInvitation.objects.get()
+    assert (invitation.organization, invitation.invitee, invitation.role, invitation.status) == (
+        org_a, "beta-admin", Role.ADMIN, MembershipInvitation.Status.PENDING
+    )
+
+
+def _masked(html: str, invitee: str) -> str:
+    """The page without what differs by design: CSRF tokens, the typed name, the invitation's id."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
+    html = re.sub(r'"X-CSRFToken": "[^"]+"', "CSRF", html)
+    html = re.sub(r"/organization/invitations/\d+/", "/organization/invitations/ID/", html)
+    return html.replace(invitee, "INVITEE")
+
+
+@pytest.mark.parametrize(
+    ("known", "unknown"),
+    [("beta-admin", "nobody-here"), ("boss@beta.example.com", "x@nowhere.example.com")],
+)
+def test_known_and_unknown_names_get_identical_answers(client_as, org_a, beta_admin, known, unknown):
+    client = client_as(org_a, Role.ADMIN)
+    answers, pages = [], []
+    for invitee in (known, unknown):
+        response = _invite(client, invitee)
+        answers.append((response.status_code, response["Location"], response.content))
+        pages.append(_masked(client.get(reverse("org:settings")).content.decode(), invitee))
+        # Withdrawn without a page, so that the next round starts from the same state.
+        services.invitation_revoke(invitation=MembershipInvitation.objects.get(invitee=invitee))
+    assert answers[0] == answers[1] == (302, reverse("org:settings"), b"")
+    assert pages[0] == pages[1]
+    assert pages[0].count("INVITEE") == 1
+    assert not Membership.objects.filter(organization=org_a, user=beta_admin).exists()
+
+
+@override_settings(PORTAL_BASE_URL="https://crm.example.com/")
+def test_an_address_gets_a_one_time_link_at_the_portal_s_address(
+    client_as, org_a, django_capture_on_commit_callbacks
+):
+    client = client_as(org_a, Role.ADMIN)
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(client, "new.person@example.com", Role.ANALYST)
+        _invite(client, "some-login", Role.ANALYST)  # a login gets no mail: it sees the invitation on sign-in
+    assert [m.to for m in mail.outbox] == [["new.person@example.com"]]
+    assert mail.outbox[0].subject == "Invitation to Alpha Trade"
+    assert re.findall(r"https://crm\.example\.com/invitations/[\w-]{43}/", mail.outbox[0].body) != []
+    assert " as Analyst." in mail.outbox[0].body
+
+
+def test_a_member_is_not_invited_again(client_as, org_a, make_member):
+    make_member(org_a, Role.MANAGER, username="already-here")
+    response = _invite(client_as(org_a, Role.ADMIN), "already-here")
+    assert response.context["form"].errors == {"invitee": ["This person is already a member."]}
+    assert not MembershipInvitation.objects.exists()
+
+
+def test_invitee_accepts_after_signing_in_and_only_then_is_a_member(client, org_a, org_b, make_member, beta_admin):
+    make_member(org_a, Role.ADMIN, username="alpha-admin")
+    invitation = _invitation(org_a, "beta-admin", Role.ANALYST)
+    client.force_login(beta_admin)
+    home = client.get(reverse("home")).content.decode()
+    assert f'data-invitation="{invitation.pk}"' in home
+    assert "<strong>Alpha Trade</strong> invites you to work as Analyst." in home
+    assert not Membership.objects.filter(user=beta_admin, organization=org_a).exists()
+    answer = {"invitation": invitation.pk, "answer": "accept"}
+    response = client.post(reverse("invitation_respond"), answer, follow=True)
+    assert response.context["request"].organization == org_a
+    assert "Welcome to Alpha Trade: you work here as Analyst." in response.content.decode()
+    assert Membership.objects.get(user=beta_admin, organization=org_a).role == Role.ANALYST
+    invitation.refresh_from_db()
+    assert (invitation.status, invitation.answered_by) == (MembershipInvitation.Status.ACCEPTED, beta_admin)
+    # Accepting twice does nothing twice.
+    assert client.post(reverse("invitation_respond"), answer).status_code == 404
+    with pytest.raises(ValidationError):
+        services.invitation_accept(invitation=invitation, user=beta_admin)
+    assert Membership.objects.filter(user=beta_admin).count() == 2
+
+
+def test_declined_and_withdrawn_invitations_make_no_member(client, org_a, make_member, beta_admin):
+    declined = _invitation(org_a, "beta-admin")
+    client.force_login(beta_admin)
+    client.post(reverse("invitation_respond"), {"invitation": declined.pk, "answer": "decline"})
+    declined.refresh_from_db()
+    assert declined.status == MembershipInvitation.Status.DECLINED
+    withdrawn = _invitation(org_a, "beta-admin")
+    admin = client_for(make_member(org_a, Role.ADMIN))
+    assert admin.post(reverse("org:invitation_revoke", args=[withdrawn.pk])).status_code == 302
+    withdrawn.refresh_from_db()
+    assert withdrawn.status == MembershipInvitation.Status.REVOKED
+    assert "data-invitation" not in client.get(reverse("home")).content.decode()
+    assert client.post(reverse("invitation_respond"), {"invitation": withdrawn.pk, "answer": "accept"}).status_code == 404
+    assert not Membership.objects.filter(user=beta_admin, organization=org_a).exists()
+
+
+def test_an_expired_invitation_cannot_be_accepted(client, org_a, beta_admin):
+    old = _invitation(org_a, "beta-admin", now=datetime(2001, 1, 1, tzinfo=timezone.utc))
+    assert old.expires_at == datetime(2001, 1, 15, tzinfo=timezone.utc)
+    client.force_login(beta_admin)
+    assert "data-invitation" not in client.get(reverse("home")).content.decode()
+    assert client.post(reverse("invitation_respond"), {"invitation": old.pk, "answer": "accept"}).status_code == 404
+    with pytest.raises(ValidationError):
+        services.invitation_accept(invitation=old, user=beta_admin, now=datetime(2001, 1, 15, tzinfo=timezone.utc))
+    membership = services.invitation_accept(
+        invitation=old, user=beta_admin, now=datetime(2001, 1, 14, 23, 59, tzinfo=timezone.utc)
+    )
+    assert membership.organization == org_a
+
+
+def test_a_person_without_organization_answers_on_their_page(client, org_a, django_user_model):
+    loner = django_user_model.objects.create_user("loner", email="Loner@Example.com", password="x-loner-123")
+    invitation = _invitation(org_a, "loner@example.com", Role.MANAGER)
+    client.force_login(loner)
+    page = client.get(reverse("no_organization")).content.decode()
+    assert f'data-invitation="{invitation.pk}"' in page
+    response = client.post(reverse("invitation_respond"), {"invitation": invitation.pk, "answer": "accept"}, follow=True)
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert response.context["request"].membership.role == Role.MANAGER
+
+
+def _link(invitation: MembershipInvitation, token: str = "t" * 43) -> str:
+    """Give the invitation a known token (the real one exists only in the e-mail)."""
+    MembershipInvitation.objects.filter(pk=invitation.pk).update(token_hash=MembershipInvitation.hash_token(token))
+    return reverse("invitation", kwargs={"token": token})
+
+
+def test_a_new_person_creates_a_login_from_the_link(client, org_a, django_user_model):
+    link = _link(_invitation(org_a, "new.person@example.com", Role.ANALYST))
+    page = client.get(link)
+    assert page.status_code == 200
+    assert "Invitation to Alpha Trade" in page.content.decode()
+    response = client.post(
+        link, {"username": "newbie", "password1": "Str0ng-pass-phrase", "password2": "Str0ng-pass-phrase"}, follow=True
+    )
+    assert response.context["request"].organization == org_a
+    user = django_user_model.objects.get(username="newbie")
+    assert (user.email, user.check_password("Str0ng-pass-phrase")) == ("new.person@example.com", True)
+    assert user.memberships.get().role == Role.ANALYST
+    client.logout()
+    closed = client.get(link)  # a single-use link
+    assert closed.status_code == 404
+    assert "This invitation link no longer works" in closed.content.decode()
+
+
+def test_the_link_is_answered_by_a_signed_in_person_or_declined_by_anyone(client, org_a, beta_admin):
+    link = _link(_invitation(org_a, "boss@beta.example.com"))
+    page = client.get(link).content.decode()
+    assert f'href="{reverse("login")}?next={link}"' in page
+    response = client.post(link, {"answer": "accept"})  # not signed in: nobody to accept for
+    assert response.status_code == 200
+    assert not Membership.objects.filter(organization=org_a).exists()
+    client.force_login(beta_admin)
+    client.post(link, {"answer": "accept"})
+    assert Membership.objects.get(organization=org_a).user == beta_admin
+
+    second = _link(_invitation(org_a, "someone@example.com"), token="u" * 43)
+    client.logout()
+    client.post(second, {"answer": "decline"})
+    assert MembershipInvitation.objects.get(invitee="someone@example.com").status == MembershipInvitation.Status.DECLINED
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_sign_in_opens_the_organization_used_last(org_a, org_b, make_member):
+    consultant = make_member(org_b, Role.ANALYST, username="consultant")
+    Membership.objects.create(user=consultant, organization=org_a, role=Role.MANAGER)
+
+    def signed_in() -> Organization:
+        client = Client()
+        client.post(reverse("login"), {"username": "consultant", "password": "pw-consultant"})
+        return client, client.get(reverse("home")).context["request"].organization
+
+    client, first = signed_in()
+    assert first == org_a  # nothing used yet: the first by name
+    client.post(reverse("org:switch"), {"organization": org_b.pk})
+    client.post(reverse("logout"))
+    assert signed_in()[1] == org_b

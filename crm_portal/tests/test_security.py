@@ -41,6 +41,33 @@ def test_five_failures_lock_the_login_for_that_address(django_user_model):
 
 
 @pytest.mark.django_db
+def test_a_forged_forwarded_header_does_not_escape_the_lockout(django_user_model):
+    django_user_model.objects.create_user("victim", password="right-password-1")
+    for n in range(5):
+        response = Client(REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").post(
+            reverse("login"), {"username": "victim", "password": "wrong"})
+    assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_each_client_has_its_own_lockout(django_user_model, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    django_user_model.objects.create_user("victim", password="right-password-1")
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        response = Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9").post(
+            reverse("login"), {"username": "victim", "password": "wrong"})
+    assert response.status_code == 429
+    # Only the entry our proxy appended counts: the client's own first entry changes nothing.
+    again = Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.8, 203.0.113.9").post(
+        reverse("login"), {"username": "victim", "password": "right-password-1"})
+    assert again.status_code == 429
+    other = Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.10").post(
+        reverse("login"), {"username": "victim", "password": "right-password-1"})
+    assert other.status_code == 302
+
+
+@pytest.mark.django_db
 def test_post_without_csrf_token_is_refused(org_a, make_member):
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_member(org_a, Role.ADMIN))
@@ -108,21 +135,35 @@ def test_staff_admin_sees_only_their_organization(client, org_a, org_b, make_mem
     assert Membership.objects.filter(user__username="beta-person").exists()
 
 
-def test_production_settings_pass_the_deploy_check():
+def _production_check(**extra: str) -> subprocess.CompletedProcess:
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CRM_"))
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "CRM_", "EMAIL_")) and k != "PORTAL_BASE_URL"
     } | {
         "DJANGO_SETTINGS_MODULE": "crm_portal.settings.production",
         "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
         "ALLOWED_HOSTS": "crm.example.com",
         "DATABASE_URL": "postgres://crm:secret@db.example.com:5432/crm",
         "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
-    }
-    result = subprocess.run(
+    } | extra
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _production_check()
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_with_mail_needs_the_portal_s_address():
+    """Links in e-mails must not point at http://127.0.0.1:8000 once a mail server is set."""
+    refused = _production_check(EMAIL_HOST="smtp.example.com")
+    assert refused.returncode != 0
+    assert "PORTAL_BASE_URL (the portal's https:// address) must be set in production when EMAIL_HOST is set" in refused.stderr
+    started = _production_check(EMAIL_HOST="smtp.example.com", PORTAL_BASE_URL="https://crm.example.com")
+    assert started.returncode == 0, started.stdout + started.stderr
 
 
 def test_production_refuses_to_start_without_its_variables():
