@@ -5,7 +5,7 @@ Usage (a scratch database seeded with the full demo set; nothing is written by t
     PGPASSWORD=crm-test psql -h 127.0.0.1 -U crm -d postgres -c 'create database crm_loyalty_perf'
     export DATABASE_URL=postgres://crm:crm-test@127.0.0.1:5432/crm_loyalty_perf
     DJANGO_SETTINGS_MODULE=crm_portal.settings.local .venv/bin/python manage.py migrate
-    DJANGO_SETTINGS_MODULE=crm_portal.settings.local .venv/bin/python manage.py seed_demo
+    DJANGO_SETTINGS_MODULE=crm_portal.settings.local .venv/bin/python manage.py seed_demo --no-worker
     .venv/bin/python bench/loyalty_pages.py [--repeat 5] [--slow 5]
 
 Prints, per page and role, the median time over several requests (after one warm-up), the

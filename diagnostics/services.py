@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm_portal.models import Membership, Organization
 
@@ -106,7 +107,9 @@ def assessment_complete(*, assessment: Assessment, user: AbstractBaseUser) -> As
     missing = [key for key in required if key not in answered]
     if missing:
         raise ValidationError(
-            _("%(count)d questions are still unanswered; answer them before completing.") % {"count": len(missing)}
+            ngettext("%(count)d question is still unanswered; answer it before completing.",
+                     "%(count)d questions are still unanswered; answer them before completing.", len(missing))
+            % {"count": len(missing)}
         )
     assessment.status = Assessment.Status.COMPLETED
     assessment.completed_at = timezone.now()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_portal.spreadsheets import xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import export, labels, selectors, services
@@ -186,13 +187,8 @@ def assessment_print(request: HttpRequest, assessment_id: int) -> HttpResponse:
 @roles_required()
 def assessment_export(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _visible_assessment(request, assessment_id)
-    content = export.workbook(assessment, selectors.report(assessment))
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
     filename = f"{assessment.version.instrument.code}-{assessment.pk}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx_response(filename, export.sheets(assessment, selectors.report(assessment)))
 
 
 @roles_required()

@@ -114,7 +114,7 @@ def test_programme_and_iqs_pages(page, login, shot):
     page.fill("#id_points", str(account.balance + 1))
     page.fill("#id_note", "Too much")
     page.click("#redeem-form button")
-    expect(page.locator("#redeem-form")).to_contain_text(f"Only {account.balance} points are available")
+    expect(page.locator("#redeem-form")).to_contain_text(f"Only {account.balance:,} points are available")
     shot(page, "account")
     # The client card of the clients app shows the tier and the balance.
     page.goto(f"/clients/{account.client_id}/")

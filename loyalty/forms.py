@@ -6,21 +6,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, LifecycleState, Product, Segment
-from crm_portal.models import Role
+from clients.selectors import organization_managers
+from crm_portal.validators import single_line
 
 from .models import Campaign, MetricValue, Programme, Tier
 from .services import MARKS
 
 
-def _members(organization, roles=None):
-    users = get_user_model().objects.filter(memberships__organization=organization)
-    if roles:
-        users = users.filter(memberships__role__in=roles)
-    return users.order_by("username").distinct()
-
-
 class CampaignForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[single_line])
     kind = forms.ChoiceField(label=_("Questionnaire"), choices=Campaign.Kind.choices)
     segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False,
                                      empty_label=_("every segment"))
@@ -43,7 +37,7 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["segment"].queryset = Segment.objects.for_org(organization)
         self.fields["product"].queryset = Product.objects.for_org(organization)
-        self.fields["manager"].queryset = _members(organization, [Role.MANAGER, Role.SALES_HEAD])
+        self.fields["manager"].queryset = organization_managers(organization)
 
 
 class MetricsRunForm(forms.Form):
@@ -70,7 +64,7 @@ class GradeForm(forms.Form):
     def __init__(self, *args, scorecard, client_manager=None, client_search: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         organization = scorecard.organization
-        self.fields["manager"].queryset = _members(organization, [Role.MANAGER, Role.SALES_HEAD])
+        self.fields["manager"].queryset = organization_managers(organization)
         if client_manager is not None:
             self.fields["manager"].initial = client_manager.pk
         clients = Client.objects.for_org(organization).order_by("name", "id")

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.formats import localize
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from clients.models import Client, Settlement
 from crm_portal.jobs import ProgressCallback
@@ -73,8 +75,9 @@ def _move(account: PointAccount, *, kind: str, points: int, on: datetime.date, n
     balance = account.balance + points
     if balance < 0:
         raise ValidationError(
-            _("Only %(balance)s points are available; %(points)s cannot be taken.")
-            % {"balance": account.balance, "points": -points}
+            ngettext("Only %(balance)s point is available; %(points)s cannot be taken.",
+                     "Only %(balance)s points are available; %(points)s cannot be taken.", account.balance)
+            % {"balance": localize(account.balance), "points": localize(-points)}
         )
     movement = PointMovement(
         organization_id=account.organization_id, account=account, kind=kind, points=points,
@@ -225,16 +228,16 @@ def points_refresh(*, organization: Organization, today: datetime.date | None = 
     today = today or timezone.localdate()
     programme = Programme.objects.filter(organization=organization).first()
     if programme is None:
-        raise ValidationError(_("Set up the loyalty programme first."))
-    progress(5, _("Crediting points for payments"))
+        raise ValidationError(gettext_lazy("Set up the loyalty programme first."))
+    progress(5, gettext_noop("Crediting points for payments"))
     credited = points_credit(organization=organization, programme=programme, settlements=list(
         Settlement.objects.filter(organization=organization, date__lte=today, amount__gt=0)
         .exclude(pk__in=PointMovement.objects.filter(organization=organization, settlement__isnull=False)
                  .values("settlement_id"))
     ))
-    progress(60, _("Letting old points lapse"))
+    progress(60, gettext_noop("Letting old points lapse"))
     expired = points_expire_all(organization=organization, programme=programme, today=today)
-    progress(80, _("Assigning tiers"))
+    progress(80, gettext_noop("Assigning tiers"))
     changed = tiers_assign(organization=organization, programme=programme, today=today)
     return {"credited_settlements": credited, "expired_accounts": len(expired), "tier_changes": changed}
 

@@ -13,6 +13,7 @@ and reminders go only to links that are not answered yet, which the link already
 """
 
 import datetime
+import logging
 import smtplib
 from collections.abc import Callable, Iterable
 
@@ -24,12 +25,16 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clients.models import ContactPerson
-from crm_portal.jobs import ProgressCallback
+from crm_portal.jobs import TRANSIENT_ERRORS, JobMessage, ProgressCallback
 from crm_portal.models import Job, Organization
+from crm_portal.validators import one_line
 
 from .models import Campaign, Invitation
+
+logger = logging.getLogger(__name__)
 
 BATCH = 200
 SENT, REMINDER = "sent_at", "reminder_sent_at"
@@ -37,7 +42,7 @@ SENT, REMINDER = "sent_at", "reminder_sent_at"
 
 def base_url() -> str:
     """The portal's address for links in messages (a task has no request to take it from)."""
-    return getattr(settings, "PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return settings.PORTAL_BASE_URL.rstrip("/")
 
 
 def link_url(invitation: Invitation) -> str:
@@ -87,7 +92,8 @@ def message_text(invitation: Invitation, *, reminder: bool) -> tuple[str, str]:
     campaign = invitation.campaign
     url = link_url(invitation)
     expires = timezone.localtime(invitation.expires_at).date()
-    values = {"name": campaign.name, "url": url}
+    # A name saved before line breaks were refused still makes a one-line subject.
+    values = {"name": one_line(campaign.name), "url": url}
 
     def subject() -> str:
         if reminder:
@@ -143,43 +149,41 @@ def invitations_mail(*, campaign: Campaign, kind: str = SENT, now: datetime.date
     ids = list(_due(campaign, kind, now).order_by("id").values_list("id", flat=True))
     connection = get_connection(fail_silently=False)
     for index in range(0, len(ids), BATCH):
-        claimed = _claim(ids[index:index + BATCH], kind, now)
-        links = list(Invitation.objects.filter(pk__in=[i.pk for i in claimed])
-                     .select_related("campaign", "membership__user").order_by("id"))
-        addresses = recipients(links)
-        release = [i.pk for i in links if i.pk not in addresses]
-        counts["no_email"] += len(release)
-        messages, order = [], []
-        for link in links:
-            if link.pk in addresses:
-                subject, body = message_text(link, reminder=kind == REMINDER)
-                messages.append(EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL,
-                                                       [addresses[link.pk]], connection=connection))
-                order.append(link.pk)
-        if messages:
-            done: set[int] = set()
-            connection.open()
-            try:
-                for pk, message in zip(order, messages):
-                    try:
-                        message.send()
-                    except (smtplib.SMTPException, OSError):  # one refused address must not stop the others
-                        counts["failed"] += 1
-                        release.append(pk)
-                    else:
-                        counts["sent"] += 1
-                    done.add(pk)
-            except BaseException:
-                # Anything else stops the job: the links of this batch not sent yet are released.
-                Invitation.objects.filter(pk__in=release + [pk for pk in order if pk not in done]).update(
-                    **{kind: None})
-                raise
-            finally:
-                connection.close()
-        if release:
-            Invitation.objects.filter(pk__in=release).update(**{kind: None})
+        claimed = [link.pk for link in _claim(ids[index:index + BATCH], kind, now)]
+        sent: set[int] = set()
+        try:
+            links = list(Invitation.objects.filter(pk__in=claimed)
+                         .select_related("campaign", "membership__user").order_by("id"))
+            addresses = recipients(links)
+            counts["no_email"] += len(links) - len(addresses)
+            messages = []
+            for link in links:
+                if link.pk in addresses:
+                    subject, body = message_text(link, reminder=kind == REMINDER)
+                    messages.append((link.pk, EmailMultiAlternatives(
+                        subject, body, settings.DEFAULT_FROM_EMAIL, [addresses[link.pk]], connection=connection)))
+            if messages:
+                connection.open()
+                try:
+                    for pk, message in messages:
+                        try:
+                            message.send()
+                        except (smtplib.SMTPException, OSError):  # one refused address must not stop the others
+                            counts["failed"] += 1
+                        else:
+                            counts["sent"] += 1
+                            sent.add(pk)
+                finally:
+                    connection.close()
+        finally:
+            # Every claimed link not sent is released: no address, a refusal, or the batch broke
+            # off (anything unexpected stops the job, and its links stay due for a later try).
+            unsent = [pk for pk in claimed if pk not in sent]
+            if unsent:
+                Invitation.objects.filter(pk__in=unsent).update(**{kind: None})
         progress(5 + int(90 * min(len(ids), index + BATCH) / len(ids)),
-                 _("%(done)s of %(total)s links") % {"done": min(len(ids), index + BATCH), "total": len(ids)})
+                 JobMessage(gettext_noop("%(done)s of %(total)s links"), done=min(len(ids), index + BATCH),
+                            total=len(ids)))
     return counts
 
 
@@ -197,12 +201,30 @@ def reminders_due(organization: Organization, now: datetime.datetime | None = No
 
 
 def reminders_job(job: Job, progress: ProgressCallback) -> dict:
-    """The daily reminders of one organization: every open campaign, one after the other."""
+    """The daily reminders of one organization: every open campaign, one after the other.
+
+    A campaign whose sending breaks is logged and listed in the result ("failed_campaigns",
+    their ids); its unsent links stay due for the next round, and the campaigns after it are
+    still sent.
+    """
     totals = {"sent": 0, "no_email": 0, "failed": 0}
+    failed_campaigns = []
     campaigns = list(Campaign.objects.filter(organization=job.organization, closed_at__isnull=True,
                                              reminder_after_days__gt=0).order_by("id"))
     for index, campaign in enumerate(campaigns, start=1):
-        for key, value in invitations_mail(campaign=campaign, kind=REMINDER).items():
-            totals[key] += value
-        progress(int(100 * index / len(campaigns)), campaign.name)
+        try:
+            counts = invitations_mail(campaign=campaign, kind=REMINDER)
+        except TRANSIENT_ERRORS:
+            raise  # the database is gone for every campaign: the job is retried as a whole
+        except Exception:
+            logger.exception("reminders of campaign %s (organization %s) failed", campaign.pk,
+                             campaign.organization_id)
+            failed_campaigns.append(campaign.pk)
+        else:
+            for key, value in counts.items():
+                totals[key] += value
+        progress(int(100 * index / len(campaigns)),
+                 JobMessage(gettext_noop("Reminders of “%(name)s” done"), name=campaign.name))
+    if failed_campaigns:
+        totals["failed_campaigns"] = failed_campaigns
     return totals

@@ -17,10 +17,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from clients import lifecycle
 from clients.models import Client, Settlement
-from crm_portal.jobs import ProgressCallback
+from crm_portal.jobs import JobMessage, ProgressCallback
 from crm_portal.models import Job, Organization
 
 from . import metrics
@@ -249,7 +250,7 @@ def metrics_compute(*, organization: Organization, period_kind: str, today: date
     progress = progress or (lambda percent, message="": None)
     today = today or timezone.localdate()
     period_months = 1 if period_kind == MetricValue.PeriodKind.MONTH else 3
-    progress(2, _("Reading clients and settlements"))
+    progress(2, gettext_noop("Reading clients and settlements"))
     facts = _client_facts(organization)
     responses = list(
         Response.objects.filter(organization=organization, answered_on__lte=today)
@@ -288,8 +289,9 @@ def metrics_compute(*, organization: Organization, period_kind: str, today: date
                 organization=organization, period_kind=period_kind, period_start=start, metric=metric,
                 dimension=dimension, key=key, label=str(label)[:200], value=value, count=count,
             ))
-        progress(5 + int(85 * index / len(spans)), _("Period %(n)s of %(total)s") % {"n": index, "total": len(spans)})
-    progress(92, _("Saving"))
+        progress(5 + int(85 * index / len(spans)),
+                 JobMessage(gettext_noop("Period %(n)s of %(total)s"), n=index, total=len(spans)))
+    progress(92, gettext_noop("Saving"))
     with transaction.atomic():
         MetricValue.objects.filter(organization=organization, period_kind=period_kind).delete()
         MetricValue.objects.bulk_create(results, batch_size=1000)

@@ -149,6 +149,17 @@ def iqs(marks: Sequence[tuple[float, float]]) -> float | None:
     return _percent(earned, total_weight)
 
 
+# For these a fall is the good news; for every other metric a rise is.
+LOWER_IS_BETTER = frozenset({"churn"})
+
+
+def change_direction(metric: str, delta: float | None) -> str | None:
+    """"better", "worse" or None (no change, or nothing to compare) for a change of `metric`."""
+    if not delta:
+        return None
+    return "better" if (delta < 0) == (metric in LOWER_IS_BETTER) else "worse"
+
+
 def mean(values: Iterable[float]) -> float | None:
     items = list(values)
     return round(sum(items) / len(items), 1) if items else None

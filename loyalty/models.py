@@ -79,6 +79,9 @@ class Campaign(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("created by"),
     )
+    # The language of the person who started the campaign (a later round keeps its series'): what
+    # the portal writes for it afterwards, such as the subject of a case a low score opens, is in it.
+    language = models.CharField(_("language"), max_length=8, blank=True)
     started_on = models.DateField(_("started on"))
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 

@@ -17,8 +17,31 @@ from .models import Campaign, DialogueGrade, Invitation, MetricValue, PointAccou
 TREND_METRICS = ("nps", "csat", "ces", "enps", "churn", "retention", "clv", "loyalty_index",
                  "long_standing_share", "iqs")
 
+# Who may read each figure, wherever it is shown: cards, trends, slices, breakdowns, answer
+# splits, comments, panels and the pages of its own. IQS grades the managers and eNPS is the
+# employees' own voice, so neither is for managers (as the IQS and survey pages are not); every
+# other figure is for every role. Views, selectors and charts all ask `metric_visible`.
+HEADS_AND_ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
+METRIC_ROLES: dict[str, tuple[str, ...]] = {
+    "iqs": HEADS_AND_ANALYSTS,
+    "enps": HEADS_AND_ANALYSTS,
+}
 
-def metric_labels() -> dict[str, str]:
+
+def metric_visible(request: HttpRequest, metric: str) -> bool:
+    return request.role in METRIC_ROLES.get(metric, Role.values)
+
+
+def _hidden_metrics(request: HttpRequest) -> list[str]:
+    return [metric for metric in METRIC_ROLES if not metric_visible(request, metric)]
+
+
+def metric_labels(request: HttpRequest) -> dict[str, str]:
+    """The figures the request's role may read, with their names."""
+    return {metric: label for metric, label in _all_metric_labels().items() if metric_visible(request, metric)}
+
+
+def _all_metric_labels() -> dict[str, str]:
     return {
         "nps": _("NPS"),
         "enps": _("eNPS"),
@@ -40,10 +63,11 @@ def dimension_labels() -> dict[str, str]:
 
 
 def trends(request: HttpRequest, period_kind: str) -> dict:
-    """{metric: {"x": [period starts], "y": [values], "n": [counts]}} for the whole organization."""
-    series: dict[str, dict] = {m: {"x": [], "y": [], "n": []} for m in TREND_METRICS}
+    """{metric: {"x": [period starts], "y": [values], "n": [counts]}} for the whole organization,
+    of the trend metrics the request's role may read."""
+    series: dict[str, dict] = {m: {"x": [], "y": [], "n": []} for m in TREND_METRICS if metric_visible(request, m)}
     rows = scoped(request, MetricValue).filter(
-        period_kind=period_kind, dimension=MetricValue.Dimension.ALL, metric__in=TREND_METRICS
+        period_kind=period_kind, dimension=MetricValue.Dimension.ALL, metric__in=list(series)
     ).order_by("period_start").values_list("metric", "period_start", "value", "count")
     for metric, start, value, count in rows:
         series[metric]["x"].append(start.isoformat())
@@ -53,12 +77,13 @@ def trends(request: HttpRequest, period_kind: str) -> dict:
 
 
 def latest_values(request: HttpRequest, period_kind: str, series: dict | None = None) -> list[dict]:
-    """The newest period's value of every trend metric, with the period before it.
+    """The newest period's value of every trend metric, with the change since the period before.
 
     `series` is `trends(request, period_kind)` when the caller has it already (one query less).
+    A change is "better" or "worse" by the metric's direction (a fall in churn is better).
     """
     cards = []
-    labels = metric_labels()
+    labels = _all_metric_labels()
     for metric, data in (series if series is not None else trends(request, period_kind)).items():
         known = [(x, y, n) for x, y, n in zip(data["x"], data["y"], data["n"]) if y is not None]
         if not known:
@@ -66,9 +91,10 @@ def latest_values(request: HttpRequest, period_kind: str, series: dict | None = 
             continue
         x, y, n = known[-1]
         previous = known[-2][1] if len(known) > 1 else None
+        delta = None if previous is None else round(y - previous, 1)
         cards.append({"metric": metric, "label": labels[metric], "value": y, "count": n,
-                      "period": datetime.date.fromisoformat(x),
-                      "delta": None if previous is None else round(y - previous, 1)})
+                      "period": datetime.date.fromisoformat(x), "delta": delta,
+                      "change": metrics.change_direction(metric, delta)})
     return cards
 
 
@@ -89,6 +115,8 @@ def _slice_label(dimension: str, key: str, label: str) -> str:
 
 def breakdown(request: HttpRequest, period_kind: str, metric: str) -> dict:
     """The latest period of `metric`, by every slice: {dimension: [rows]}."""
+    if not metric_visible(request, metric):
+        return {"period": None, "rows": {}}
     values = scoped(request, MetricValue).filter(period_kind=period_kind, metric=metric)
     latest = values.order_by("-period_start").values_list("period_start", flat=True).first()
     table: dict[str, list] = defaultdict(list)
@@ -106,6 +134,8 @@ def breakdown(request: HttpRequest, period_kind: str, metric: str) -> dict:
 
 def slice_trends(request: HttpRequest, period_kind: str, metric: str) -> dict:
     """{dimension: {slice name: {"x": [...], "y": [...]}}}: one line per segment, class, manager, product."""
+    if not metric_visible(request, metric):
+        return {}
     lines: dict[str, dict[str, dict]] = defaultdict(dict)
     rows = scoped(request, MetricValue).filter(period_kind=period_kind, metric=metric).exclude(
         dimension=MetricValue.Dimension.ALL).order_by("dimension", "label", "period_start")
@@ -116,16 +146,24 @@ def slice_trends(request: HttpRequest, period_kind: str, metric: str) -> dict:
     return dict(lines)
 
 
+def _readable_responses(request: HttpRequest) -> QuerySet[Response]:
+    """The organization's answers to the metrics the request's role may read."""
+    return scoped(request, Response).exclude(metric__in=_hidden_metrics(request))
+
+
 def _visible_responses(request: HttpRequest) -> QuerySet[Response]:
-    responses = scoped(request, Response)
+    responses = _readable_responses(request)
     if request.role == Role.MANAGER:
-        # A manager reads the answers of its own clients; employee answers are for the heads.
+        # A manager reads the answers of its own clients.
         responses = responses.filter(client__manager=request.user)
     return responses
 
 
-def distribution(request: HttpRequest, metric: str, days: int = 365) -> dict:
-    """Promoters, passives and detractors of the last `days` of NPS (or eNPS) answers."""
+def distribution(request: HttpRequest, metric: str, days: int = 365) -> dict | None:
+    """Promoters, passives and detractors of the last `days` of NPS (or eNPS) answers; None
+    when the request's role may not read the metric."""
+    if not metric_visible(request, metric):
+        return None
     since = timezone.localdate() - datetime.timedelta(days=days)
     # Counted by the database in one query: the answers themselves are not fetched.
     counts = _visible_responses(request).filter(metric=metric, answered_on__gt=since).aggregate(
@@ -222,6 +260,8 @@ def latest_job(request: HttpRequest, kind: str) -> Job | None:
 
 def iqs_by_manager(request: HttpRequest, months: int = 6) -> dict:
     """{"months": [...], "rows": [(manager, [mean IQS per month])]} from the graded dialogues."""
+    if not metric_visible(request, "iqs"):
+        return {"months": [], "rows": []}
     today = timezone.localdate()
     first = datetime.date(today.year, today.month, 1)
     starts = []
@@ -260,6 +300,6 @@ def client_card_panel(request: HttpRequest, client) -> dict:
         "programme": programme_of(request),
         "movements": PointMovement.objects.filter(account=account).order_by("-occurred_on", "-id")[:5]
         if account else [],
-        "answers": scoped(request, Response).filter(client=client).select_related("campaign")
+        "answers": _readable_responses(request).filter(client=client).select_related("campaign")
         .order_by("-answered_on", "-id")[:5],
     }

@@ -1,10 +1,12 @@
 """Writes of the survey side: campaigns, personal links, answers, closing the loop, IQS grades."""
 
 import datetime
+import logging
 import re
 import secrets
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -13,11 +15,15 @@ from django.utils.translation import gettext as _
 
 from clients.lifecycle import months_before
 from clients.models import Client, Complaint, ContactPerson, Product, Segment
+from clients.selectors import organization_managers
 from clients.services import complaint_register
 from crm_portal.models import Membership, Organization
+from crm_portal.validators import one_line, single_line_fields
 
 from . import metrics, questionnaire
 from .models import Campaign, DialogueGrade, Invitation, Response, Scorecard, ScorecardCriterion
+
+logger = logging.getLogger(__name__)
 
 EMPLOYEE_KINDS = {Campaign.Kind.ENPS}
 
@@ -131,8 +137,9 @@ def campaign_start(
 ) -> Campaign:
     """Start a campaign and create one personal link per respondent."""
     _check_own(organization, segment=segment, product=product, complaint=complaint, series=series)
-    if manager is not None and not Membership.objects.filter(organization=organization, user=manager).exists():
-        raise ValidationError({"filter_manager": _("This person is not a member of the organization.")})
+    single_line_fields(name=name)  # the name is the subject of the campaign's e-mails
+    if manager is not None and not organization_managers(organization).filter(pk=manager.pk).exists():
+        raise ValidationError({"filter_manager": _("This person is not a manager or sales head of the organization.")})
     if kind == Campaign.Kind.PRODUCT and product is None:
         raise ValidationError({"product": _("Choose the product the questionnaire asks about.")})
     employees = kind in EMPLOYEE_KINDS
@@ -147,6 +154,7 @@ def campaign_start(
         filter_manager=manager, product=product, valid_days=valid_days, reminder_after_days=reminder_after_days,
         recurrence_months=recurrence_months, complaint=complaint, series=series, round_number=round_number,
         created_by=user if user is not None and user.is_authenticated else None, started_on=started_on,
+        language=series.language if series is not None else translation.get_language() or settings.LANGUAGE_CODE,
         next_run_on=months_after(started_on, recurrence_months) if recurrence_months else None,
     )
     _save(campaign)
@@ -177,7 +185,7 @@ def campaigns_repeat_due(*, organization: Organization, today: datetime.date | N
         try:
             with transaction.atomic():
                 started.append(campaign_start(
-                    organization=organization, kind=previous.kind, name=previous.name, started_on=today,
+                    organization=organization, kind=previous.kind, name=one_line(previous.name), started_on=today,
                     segment=previous.filter_segment, abc_class=previous.filter_abc_class,
                     lifecycle_state=previous.filter_lifecycle_state, manager=previous.filter_manager,
                     product=previous.product, valid_days=previous.valid_days,
@@ -186,8 +194,13 @@ def campaigns_repeat_due(*, organization: Organization, today: datetime.date | N
                     series=previous.series or previous, round_number=previous.round_number + 1,
                 ))
         except ValidationError:
-            # Nobody matches the filters any more: the series pauses instead of failing every day.
+            # The filters no longer hold (nobody matches, the manager changed role): the series
+            # pauses instead of failing every day.
             continue
+        except Exception:
+            # Anything else is logged and, the same way, pauses this series alone: the other
+            # campaigns of the daily round still repeat.
+            logger.exception("campaign %s (organization %s) could not repeat", previous.pk, organization.pk)
     return started
 
 
@@ -278,24 +291,23 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
 SUBJECT_MAX = Complaint._meta.get_field("subject").max_length
 
 
-def low_score_subject(campaign_name: str, scores: str) -> str:
-    """The subject of a case opened by low scores, in Russian and in English, within the field's length.
+def low_score_subject(campaign_name: str, scores: str, *, language: str) -> str:
+    """The subject of a case opened by low scores, in `language`, within the field's length.
 
-    Written in both languages whoever answered (a respondent's browser language says nothing of
-    the language the company works in), so that it reads the same on every page and in every list.
+    A case is read by the company's staff, not by the respondent whose browser language says
+    nothing of the language the company works in. The organization has no language of its own, so
+    the subject is in the language of the person who started the campaign (who also wrote its
+    name); a campaign from before that was recorded falls back to LANGUAGE_CODE.
     """
-    def both(name: str) -> str:
-        parts = []
-        for language in ("ru", "en"):
-            with translation.override(language):
-                parts.append(_("Low score in the survey “%(name)s”: %(scores)s") % {"name": name, "scores": scores})
-        return " / ".join(parts)
+    def subject(name: str) -> str:
+        with translation.override(language or settings.LANGUAGE_CODE):
+            return _("Low score in the survey “%(name)s”: %(scores)s") % {"name": name, "scores": scores}
 
-    subject = both(campaign_name)
-    if len(subject) > SUBJECT_MAX:
-        room = max(1, (SUBJECT_MAX - len(both(""))) // 2 - 1)
-        subject = both(campaign_name[:room].rstrip() + "…")
-    return subject[:SUBJECT_MAX]
+    text = subject(campaign_name)
+    if len(text) > SUBJECT_MAX:
+        room = max(1, SUBJECT_MAX - len(subject("")) - 1)
+        text = subject(campaign_name[:room].rstrip() + "…")
+    return text[:SUBJECT_MAX]
 
 
 def case_for_low_scores(response: Response) -> Complaint | None:
@@ -309,7 +321,7 @@ def case_for_low_scores(response: Response) -> Complaint | None:
     scores = ", ".join(str(value) if code == main else f"{code} {value}" for code, value in low)
     return complaint_register(
         organization=client.organization, client=client,
-        subject=low_score_subject(response.campaign.name, scores),
+        subject=low_score_subject(one_line(response.campaign.name), scores, language=response.campaign.language),
         description=response.comment, source=Complaint.Source.SURVEY, owner=client.manager,
     )
 
@@ -321,7 +333,7 @@ def complaint_followup_start(*, complaint: Complaint) -> Campaign | None:
         return None
     return campaign_start(
         organization=complaint.organization, kind=Campaign.Kind.CSAT,
-        name=_("After complaint: %(subject)s") % {"subject": complaint.subject[:150]},
+        name=_("After complaint: %(subject)s") % {"subject": one_line(complaint.subject)[:150]},
         complaint=complaint, trigger=Campaign.Trigger.COMPLAINT, reminder_after_days=3, valid_days=14,
     )
 
@@ -364,8 +376,8 @@ def dialogue_grade(
     """Grade one dialogue: a mark (yes / partly / no) for every criterion of the scorecard."""
     organization = scorecard.organization
     _check_own(organization, client=client)
-    if not Membership.objects.filter(organization=organization, user=manager).exists():
-        raise ValidationError({"manager": _("This person is not a member of the organization.")})
+    if not organization_managers(organization).filter(pk=manager.pk).exists():
+        raise ValidationError({"manager": _("This person is not a manager or sales head of the organization.")})
     criteria = list(scorecard.criteria.all())
     if not criteria:
         raise ValidationError(_("Add criteria to the scorecard before grading with it."))

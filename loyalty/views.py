@@ -1,19 +1,22 @@
 """Loyalty pages: overview, campaigns, the respondent's page, IQS scorecards, the programme."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from clients.selectors import organization_managers
 from crm_portal.jobs import job_enqueue
 from crm_portal.models import Role
+from crm_portal.spreadsheets import csv_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, public_view, roles_required, scoped
 from crm_portal.formtools import form_apply
 
@@ -48,19 +51,21 @@ def _period(request: HttpRequest) -> str:
 @roles_required()
 def overview(request: HttpRequest) -> HttpResponse:
     period = _period(request)
+    labels = selectors.metric_labels(request)  # only the figures the role may read
     metric = request.GET.get("metric", "nps")
-    if metric not in selectors.metric_labels():
+    if metric not in labels:
         metric = "nps"
-    labels = selectors.metric_labels()
     series = selectors.trends(request, period)
+    cards = selectors.latest_values(request, period, series)
     return render(request, "loyalty/overview.html", {
         "period": period,
         "periods": MetricValue.PeriodKind.choices,
-        "cards": selectors.latest_values(request, period, series),
+        "cards": cards,
+        "has_metrics": any(card["value"] is not None for card in cards),
         "chart": {"series": series, "labels": labels,
                   "slices": selectors.slice_trends(request, period, metric)},
         "nps_split": selectors.distribution(request, "nps"),
-        "enps_split": selectors.distribution(request, "enps") if request.role != Role.MANAGER else None,
+        "enps_split": selectors.distribution(request, "enps"),
         "comments": selectors.latest_comments(request),
         "breakdown_metric": metric,
         "breakdown_label": labels[metric],
@@ -82,7 +87,7 @@ def metrics_start(request: HttpRequest) -> HttpResponse:
         return redirect("loyalty:overview")
     period = form.cleaned_data["period_kind"]
     job_enqueue(organization=request.organization, kind="loyalty.metrics", task=metrics_task, user=request.user,
-                params={"period_kind": period}, message=_("Waiting for a worker"))
+                params={"period_kind": period})
     messages.info(request, _("The metrics are being computed; the page shows the progress."))
     return redirect(reverse("loyalty:overview") + f"?period={period}")
 
@@ -115,8 +120,10 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
         if form_apply(form, start):
             campaign = created["campaign"]
-            messages.success(request, _("The campaign has started: %(n)s personal links were created.")
-                             % {"n": campaign.invitations.count()})
+            links = campaign.invitations.count()
+            messages.success(request, ngettext("The campaign has started: %(n)s personal link was created.",
+                                               "The campaign has started: %(n)s personal links were created.",
+                                               links) % {"n": localize(links)})
             return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
     return render(request, "loyalty/campaign_new.html", {"form": form})
 
@@ -164,10 +171,10 @@ def campaign_links(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The personal links as .xlsx or .csv for a mailing; `pending=1` keeps only non-respondents."""
     campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
     pending = request.GET.get("pending") == "1"
-    rows = exports.link_rows(campaign, base_url=request.build_absolute_uri("/"), pending_only=pending)
+    sheet = exports.link_sheet(campaign, base_url=request.build_absolute_uri("/"), pending_only=pending)
     if request.GET.get("format") == "csv":
-        return exports.csv_response(rows, f"campaign-{campaign.pk}-links.csv")
-    return exports.xlsx_response(rows, f"campaign-{campaign.pk}-links.xlsx")
+        return csv_response(f"campaign-{campaign.pk}-links.csv", sheet)
+    return xlsx_response(f"campaign-{campaign.pk}-links.xlsx", [sheet])
 
 
 @roles_required(*ANALYSTS)
@@ -183,7 +190,7 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
         messages.info(request, _("The links are already being sent; the page shows the progress."))
         return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
     job_enqueue(organization=request.organization, kind="loyalty.send_links", task=send_links_task,
-                user=request.user, params={"campaign_id": campaign.pk}, message=_("Waiting for a worker"))
+                user=request.user, params={"campaign_id": campaign.pk})
     messages.success(request, _("The links are being sent by e-mail; the page shows the progress."))
     return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
 
@@ -193,8 +200,9 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def campaign_remind(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
     count = services.invitations_remind(campaign=campaign)
-    messages.success(request, _("%(n)s links are due for a reminder; export the non-respondents to send them.")
-                     % {"n": count})
+    messages.success(request, ngettext("%(n)s link is due for a reminder; export the non-respondents to send them.",
+                                       "%(n)s links are due for a reminder; export the non-respondents to send them.",
+                                       count) % {"n": localize(count)})
     return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
 
 
@@ -240,10 +248,10 @@ def _questions(campaign: Campaign, language: str, data=None, errors=None) -> lis
 @public_view
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """A respondent's personal link: one answer, then a thank-you; no login, fit for a phone."""
-    if request.method == "POST" and not throttle.allow(request):
-        return _link_page(request, "throttled")
     invitation = services.invitation_by_token(token, Invitation.objects.select_related("campaign"))
-    if invitation is None and not throttle.allow(request):
+    # Answers and token guesses count against the address; answers also against their link.
+    if (request.method == "POST" or invitation is None) and not throttle.allow(
+            request, link_id=invitation.pk if invitation else None):
         return _link_page(request, "throttled")
     state = services.link_state(invitation)
     if state != "open":
@@ -270,7 +278,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
 # IQS -----------------------------------------------------------------------------------------
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*selectors.METRIC_ROLES["iqs"])
 def scorecard_list(request: HttpRequest) -> HttpResponse:
     form = ScorecardForm(request.POST or None)
     if request.method == "POST":
@@ -288,12 +296,12 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*selectors.METRIC_ROLES["iqs"])
 def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     scorecard = get_for_org_or_404(request, Scorecard, pk=scorecard_id)
     criterion_form = CriterionForm(prefix="criterion")
     # The client drop-down lists the clients of the manager chosen above it, matching a search.
-    client_manager = _member_or_none(request, request.GET.get("manager"))
+    client_manager = _manager_or_none(request, request.GET.get("manager"))
     client_search = (request.GET.get("q") or "").strip()[:100]
     choice = {"client_manager": client_manager, "client_search": client_search}
     grade_form = GradeForm(scorecard=scorecard, prefix="grade", **choice)
@@ -330,11 +338,11 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     })
 
 
-def _member_or_none(request: HttpRequest, user_id: str | None):
-    """A member of the request's organization by id (a GET filter), or None for anything else."""
+def _manager_or_none(request: HttpRequest, user_id: str | None):
+    """A manager of the request's organization by id (a GET filter), or None for anything else."""
     if not user_id or not str(user_id).isdigit():
         return None
-    return get_user_model().objects.filter(pk=int(user_id), memberships__organization=request.organization).first()
+    return organization_managers(request.organization).filter(pk=int(user_id)).first()
 
 
 # The loyalty programme -----------------------------------------------------------------------
@@ -395,8 +403,7 @@ def points_start(request: HttpRequest) -> HttpResponse:
     if selectors.programme_of(request) is None:
         messages.error(request, _("Set up the loyalty programme first."))
         return redirect("loyalty:programme")
-    job_enqueue(organization=request.organization, kind="loyalty.points", task=points_task, user=request.user,
-                message=_("Waiting for a worker"))
+    job_enqueue(organization=request.organization, kind="loyalty.points", task=points_task, user=request.user)
     return redirect("loyalty:programme")
 
 
@@ -408,7 +415,8 @@ def point_account(request: HttpRequest, point_account_id: int) -> HttpResponse:
         data = form.cleaned_data
         if form_apply(form, lambda: ledger.points_redeem(client=account.client, points=data["points"],
                                                      user=request.user, note=data["note"])):
-            messages.success(request, _("%(n)s points redeemed.") % {"n": data["points"]})
+            messages.success(request, ngettext("%(n)s point redeemed.", "%(n)s points redeemed.", data["points"])
+                             % {"n": localize(data["points"])})
             return redirect("loyalty:point_account", point_account_id=account.pk)
         account.refresh_from_db()
     return render(request, "loyalty/point_account.html", {

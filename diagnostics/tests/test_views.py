@@ -237,11 +237,11 @@ def test_export_neutralises_formula_like_text_and_keeps_numbers(client, manager,
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     rows = list(book["Answers"].iter_rows(values_only=True))
     funnel = next(r for r in rows if r[1] == "The sales funnel.")
-    assert funnel[2] == "'+" and funnel[3] == 100 and funnel[4] == "'=HYPERLINK(1)"
+    assert funnel[2] == "+" and funnel[3] == 1 and funnel[4] == "=HYPERLINK(1)"
     other = next(r for r in rows if r[1] == "Sales per product.")
-    assert other[2] == "'-" and other[3] == 0
+    assert other[2] == "-" and other[3] == 0
     scores = list(book["Scores"].iter_rows(values_only=True))
-    assert scores[-5][0] == "Overall" and scores[-5][1] == pytest.approx(100 / 30, abs=0.05)
+    assert scores[-5][0] == "Overall" and scores[-5][1] == pytest.approx(1 / 30, abs=0.0005)
 
 
 def test_print_view_shows_the_strategy_text(client, org_a, manager):
@@ -300,7 +300,21 @@ def test_aida_editor_highlights_empty_cells_and_differences(client, org_a, manag
     page = client.get(reverse("diagnostics:aida_map", kwargs={"aida_map_id": aida_map.pk})).content.decode()
     assert page.count("aida-cell aida-empty") == 9
     assert "9 empty cells" in page
-    assert "worked on for Retail; not for Shops" in page
+    assert "worked on: Retail; not worked on: Shops" in page
+
+
+def test_aida_differences_name_personas_in_the_nominative_in_russian(client, org_a, manager):
+    client.force_login(manager)
+    client.post(reverse("diagnostics:aida_maps"), {"title": "2027", "personas": "Владелец кофейни\nРозница"})
+    aida_map = AidaMap.objects.get()
+    owner = aida_map.personas.get(name="Владелец кофейни")
+    client.post(reverse("diagnostics:aida_action_add", kwargs={"aida_map_id": aida_map.pk}),
+                {"persona": owner.pk, "stage": "awareness", "description": "Ярмарка", "owner": "Маркетинг",
+                 "channel": "Ярмарка"})
+    page = client.get(reverse("diagnostics:aida_map", kwargs={"aida_map_id": aida_map.pk}),
+                      HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "работа ведётся: Владелец кофейни; не ведётся: Розница" in page
+    assert "для Владелец" not in page
 
 
 @pytest.mark.parametrize("code", ["client_work", "crm_strategy", "mystery_shopper", "controllability", "service_level",
@@ -476,8 +490,8 @@ def test_export_writes_scale_answers_as_numbers(client, org_a, manager):
     response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": survey.pk}))
     rows = {row[1]: row for row in openpyxl.load_workbook(io.BytesIO(response.content))["Answers"].iter_rows(values_only=True)}
     recommend = rows["How likely are you to recommend our company to a friend as a place to work?"]
-    assert recommend[2] == 9 and recommend[3] == 90
-    assert rows["If you could fix one thing at work, what would it be?"][2] == "'-faster approvals"
+    assert recommend[2] == 9 and recommend[3] == 0.9
+    assert rows["If you could fix one thing at work, what would it be?"][2] == "-faster approvals"
 
 
 def test_load_instruments_command_reports_versions_and_creates_none_for_unchanged_files():

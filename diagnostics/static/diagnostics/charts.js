@@ -13,19 +13,19 @@
   if (report && target) {
     var label = target.getAttribute("data-score-label");
     if (report.kind === "radar") {
-      Plotly.newPlot(target, [{
+      Portal.plot(target, [{
         type: "scatterpolar", fill: "toself",
         r: report.values.concat([report.values[0]]),
         theta: report.labels.concat([report.labels[0]]), name: label
       }], Object.assign({}, layout, { polar: { radialaxis: { range: [0, 100] } } }), config);
     } else if (report.kind === "heatmap") {
-      Plotly.newPlot(target, [{
+      Portal.plot(target, [{
         type: "heatmap", z: report.z, x: report.columns, y: report.rows, text: report.text,
         hoverinfo: "text+z", zmin: 0, zmax: 100, xgap: 3, ygap: 3,
         colorscale: [[0, "#d9534f"], [0.5, "#f0ad4e"], [1, "#5cb85c"]]
       }], Object.assign({}, layout, { margin: { t: 20, r: 20, b: 40, l: 200 }, yaxis: { autorange: "reversed" } }), config);
     } else {
-      Plotly.newPlot(target, [{ type: "bar", x: report.labels, y: report.values, name: label, marker: { color: "#1f4e79" } }],
+      Portal.plot(target, [{ type: "bar", x: report.labels, y: report.values, name: label, marker: { color: "#1f4e79" } }],
         Object.assign({}, layout, { yaxis: { range: [0, 100], title: { text: label } } }), config);
     }
   }
@@ -33,7 +33,7 @@
   var compare = data("compare-data");
   var compareTarget = document.getElementById("compare-chart");
   if (compare && compareTarget) {
-    Plotly.newPlot(compareTarget, [
+    Portal.plot(compareTarget, [
       { type: "bar", x: compare.labels, y: compare.before, name: compareTarget.getAttribute("data-before"), marker: { color: "#9bb7d4" } },
       { type: "bar", x: compare.labels, y: compare.after, name: compareTarget.getAttribute("data-after"), marker: { color: "#1f4e79" } }
     ], Object.assign({}, layout, { barmode: "group", yaxis: { range: [0, 100] } }), config);
@@ -42,7 +42,7 @@
   var curve = data("curve-data");
   var curveTarget = document.getElementById("emotion-chart");
   if (curve && curveTarget) {
-    Plotly.newPlot(curveTarget, [{
+    Portal.plot(curveTarget, [{
       type: "scatter", mode: "lines+markers+text", x: curve.labels, y: curve.values, text: curve.stages,
       textposition: "top center", line: { shape: "linear", color: "#1f4e79" }, marker: { size: 10 }
     }], Object.assign({}, layout, {

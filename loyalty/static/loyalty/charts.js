@@ -57,7 +57,7 @@
       if (traces.length === 0) { element.classList.add("d-none"); return; }
       whenVisible(element, function () {
         element.setAttribute("data-drawn", "1");
-        window.Plotly.newPlot(element, traces, {
+        window.Portal.plot(element, traces, {
           title: { text: element.getAttribute("data-title") || "", font: { size: 14 } },
           height: 280, margin: { l: 45, r: 10, t: 36, b: 40 },
           legend: { orientation: "h", y: -0.25 }, xaxis: dateAxis(traces)
@@ -72,7 +72,7 @@
       if (traces.length === 0) { return; }
       whenVisible(element, function () {
         element.setAttribute("data-drawn", "1");
-        window.Plotly.newPlot(element, traces, {
+        window.Portal.plot(element, traces, {
           title: { text: element.getAttribute("data-title") || "", font: { size: 13 } },
           height: 260, margin: { l: 40, r: 10, t: 32, b: 30 }, showlegend: traces.length <= 8,
           legend: { orientation: "h", y: -0.2 }, xaxis: dateAxis(traces)
@@ -85,7 +85,7 @@
       var h = JSON.parse(histogramData.textContent);
       whenVisible(histogram, function () {
         histogram.setAttribute("data-drawn", "1");
-        window.Plotly.newPlot(histogram, [{ x: h.x, y: h.y, type: "bar", marker: { color: h.colors } }], {
+        window.Portal.plot(histogram, [{ x: h.x, y: h.y, type: "bar", marker: { color: h.colors } }], {
           height: 240, margin: { l: 35, r: 10, t: 10, b: 30 }, xaxis: { dtick: 1 }
         }, { displaylogo: false, responsive: true });
       });

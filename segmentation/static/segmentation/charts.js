@@ -23,11 +23,26 @@
   pareto.shapes = [data.pareto.a, data.pareto.b].map(function (level) {
     return { type: "line", xref: "paper", x0: 0, x1: 1, y0: level, y1: level, line: { dash: "dot", color: "#999" } };
   });
-  Plotly.newPlot("pareto-chart", [{ x: data.pareto.x, y: data.pareto.y, mode: "lines", line: { color: "#0d6efd" } }], pareto, config);
+  Portal.plot("pareto-chart", [{ x: data.pareto.x, y: data.pareto.y, mode: "lines", line: { color: "#0d6efd" } }], pareto, config);
+  // CV: bins up to the cap (150 %), then one bar, apart and labelled "> 150%", for every larger CV.
+  var h = data.cv;
   var cv = layout(labels.cv, "CV", labels.count);
-  cv.xaxis.tickformat = ".0%";
-  cv.shapes = [data.cv.xline, data.cv.yline].map(function (level) {
+  var overflowAt = h.cap + 6 * h.width;  // far enough for its label to stand clear of "150%"
+  var ticks = [0, 0.5, 1, 1.5].filter(function (tick) { return tick <= h.cap; });
+  var percent = function (value) { return Math.round(value * 100) + "%"; };
+  cv.xaxis.tickvals = ticks.concat(h.overflow ? [overflowAt] : []);
+  cv.xaxis.ticktext = ticks.map(percent).concat(h.overflow ? ["> " + percent(h.cap)] : []);
+  cv.xaxis.tickangle = 0;  // upright, so that the overflow label reads at once
+  cv.xaxis.range = [0, h.overflow ? overflowAt + 3 * h.width : h.cap];
+  cv.shapes = [h.xline, h.yline].map(function (level) {
     return { type: "line", yref: "paper", y0: 0, y1: 1, x0: level, x1: level, line: { dash: "dot", color: "#dc3545" } };
   });
-  Plotly.newPlot("cv-chart", [{ x: data.cv.x, y: data.cv.y, type: "bar", marker: { color: "#6c757d" } }], cv, config);
+  var bars = [{ x: h.x, y: h.y, width: h.width * 0.9, type: "bar", marker: { color: "#6c757d" } }];
+  if (h.overflow) {
+    var count = h.overflow.toLocaleString(document.documentElement.lang);  // "23 570" in Russian
+    bars.push({ x: [overflowAt], y: [h.overflow], width: h.width * 3, type: "bar", marker: { color: "#495057" },
+                text: [count], textposition: "outside", cliponaxis: false,
+                hovertext: ["> " + percent(h.cap) + ": " + count], hoverinfo: "text" });
+  }
+  Portal.plot("cv-chart", bars, cv, config);
 })();
