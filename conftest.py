@@ -14,6 +14,52 @@ from crm_portal.models import Membership, Organization, Role
 ROOT = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "test-artifacts"
 
+# The modules whose results turn on "today" (demo data, lifecycle, KPIs, metrics, control points,
+# campaigns, reminders): `make test` reruns them under shifted clocks (`-m dates`, see scripts/test.sh).
+DATE_SENSITIVE = {
+    "clients/tests/test_development.py",
+    "clients/tests/test_jobs.py",
+    "clients/tests/test_kpis.py",
+    "clients/tests/test_lifecycle.py",
+    "clients/tests/test_services.py",
+    "loyalty/tests/test_demo.py",
+    "loyalty/tests/test_ledger.py",
+    "loyalty/tests/test_mailing.py",
+    "loyalty/tests/test_metric_runs.py",
+    "loyalty/tests/test_metrics.py",
+    "loyalty/tests/test_surveys.py",
+}
+
+
+# The modules that exercise SQL written by hand or storage paths that differ per database:
+# `make test` runs them on SQLite too (`-m databases`), the default database of `make run`.
+DATABASE_SPECIFIC = {
+    "clients/tests/test_kpis.py",
+    "clients/tests/test_selectors.py",
+    "clients/tests/test_services.py",
+    "clients/tests/test_views.py",
+    "segmentation/tests/test_services.py",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = Path(item.fspath).relative_to(ROOT).as_posix()
+        if path in DATE_SENSITIVE:
+            item.add_marker(pytest.mark.dates)
+        if path in DATABASE_SPECIFIC:
+            item.add_marker(pytest.mark.databases)
+
+
+@pytest.fixture(autouse=True)
+def _language_of_each_test_is_its_own():
+    """A request in Russian leaves Russian active in this thread: give the next test the default back."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
 
 @pytest.fixture
 def org_a(db) -> Organization:

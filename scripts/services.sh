@@ -22,7 +22,7 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
 
-apt_install postgresql redis-server chromium
+apt_install postgresql redis-server chromium faketime
 
 # PostgreSQL: Debian's cluster, started if down, with a login role allowed to create test databases.
 PG_VERSION=$(ls /usr/lib/postgresql | sort -V | tail -1)
