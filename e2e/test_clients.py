@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import Decimal
 
 from playwright.sync_api import expect
 
@@ -65,6 +66,16 @@ def test_manager_works_a_client_from_creation_to_closed_complaint(page, login, s
     page.click("#advance-form button")  # to the offer without its expiry date: refused
     expect(page.locator("#advance-form")).to_contain_text("Give the date the offer expires.")
     for stage, due in [("Commercial offer", iso(10)), ("Agreement", ""), ("Payment", iso(5)), ("Event", iso(12)), ("Closing", "")]:
+        if stage == "Event":
+            # Nothing paid yet: the deal stays at payment until paid in full (here 50/50).
+            page.fill("#advance-form input[name=due_date]", due)
+            page.click("#advance-form button")
+            expect(page.locator("#advance-form")).to_contain_text("The client has paid 0.00 of 120,000.00.")
+            for paid, remaining in (("60,000.00", "60,000.00"), ("120,000.00", "0.00")):
+                page.fill("#payment-form input[name=amount]", "60000")
+                page.click("#payment-form button")
+                expect(page.locator("#deal-paid")).to_have_text(paid)
+                expect(page.locator("#deal-remaining")).to_have_text(remaining)
         if due:
             page.fill("#advance-form input[name=due_date]", due)
         page.click("#advance-form button")
@@ -75,8 +86,9 @@ def test_manager_works_a_client_from_creation_to_closed_complaint(page, login, s
     shot(page, "deal-won")
     deal = Deal.objects.get(title="Office coffee supply")
     assert list(deal.events.order_by("id").values_list("kind", flat=True)) == [
-        "created", "moved", "moved", "moved", "moved", "moved", "closed"
+        "created", "moved", "moved", "moved", "part_payment", "part_payment", "moved", "moved", "closed"
     ]
+    assert sorted(deal.settlements.values_list("amount", flat=True)) == [Decimal("60000"), Decimal("60000")]
 
     # A complaint taken through every step to closed.
     page.goto(f"/clients/{client.pk}/")
@@ -164,4 +176,38 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     expect(page.locator("#as-of-note")).to_be_visible()
     expect(page.locator("#client-table tbody tr").first).to_contain_text(re.compile("Потенциальный"))
     shot(page, "list-as-of-ru")
+    assert page.errors == []
+
+
+def test_card_forms_and_deal_payments_read_naturally_in_russian(new_page, login, shot):
+    page = new_page(locale="ru-RU")
+    login(page, "demo-head")
+    deal = Deal.objects.filter(organization__slug="demo", stage="payment", status="open").order_by("id").first()
+    page.goto(f"/clients/{deal.client_id}/")
+    page.click("#contact-details summary")
+    expect(page.locator("label[for=id_contact_summary]")).to_have_text(re.compile(r"^\s*Краткое содержание"))
+    page.locator("#settlements summary").click()
+    for name, label in (("date", "Дата"), ("amount", "Сумма"), ("product", "Продукт"), ("document", "Номер документа"),
+                        ("refund", "Возврат или корректировка")):
+        expect(page.locator(f"#settlement-form label[for=id_settlement_{name}]")).to_have_text(re.compile(rf"^\s*{label}"))
+    page.locator("#persons summary").click()
+    expect(page.locator("#person-form label[for=id_person_name]")).to_have_text(re.compile(r"^\s*ФИО"))
+    # Every field of the open forms is named by exactly one label, and no two fields share an id.
+    ids = page.eval_on_selector_all("#contact-form [name], #settlement-form [name], #person-form [name]",
+                                    "els => els.filter(e => e.type !== 'hidden').map(e => e.id)")
+    assert len(ids) == len(set(ids)) == 13, ids
+    assert all(page.locator(f"label[for={i}]").count() == 1 for i in ids)
+    shot(page, "card-forms-ru")
+
+    page.goto(f"/clients/deals/{deal.pk}/")
+    page.fill("#advance-form input[name=due_date]", iso(5))
+    page.click("#advance-form button")
+    expect(page.locator("#advance-form")).to_contain_text("Внесите оплату полностью или согласуйте отсрочку")
+    expect(page.locator("#current-stage")).to_have_text("Оплата")
+    page.select_option("#deviation-form select[name=kind]", "deferral")
+    page.fill("#deviation-form input[name=date]", iso(20))
+    page.click("#deviation-form button")
+    expect(page.locator("#deal-deferral")).to_contain_text("срок отсроченной оплаты")
+    expect(page.locator("#deal-points")).to_contain_text("Истекает счёт")
+    shot(page, "deal-deferral-ru")
     assert page.errors == []

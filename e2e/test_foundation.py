@@ -20,7 +20,7 @@ def test_each_role_signs_in_sees_home_and_signs_out(page, login, shot, username)
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.locator("#panel-role")).to_have_attribute("data-role", role)
     expect(page.locator("#home-role")).to_have_text(label)
-    expect(page.locator("h1")).to_have_text("Demo Trading House")
+    expect(page.locator("h1")).to_have_text("Арома Трейд")
     shot(page, "home")
     organization_link = page.locator("#mainnav").get_by_role("link", name="Organization", exact=True)
     expect(organization_link).to_have_count(1 if role == "admin" else 0)
@@ -64,7 +64,7 @@ def test_wrong_password_says_so(page):
 
 def test_consultant_switches_organization(page, login, shot):
     login(page, "demo-consultant")
-    expect(page.locator("h1")).to_have_text("Demo Trading House")
+    expect(page.locator("h1")).to_have_text("Арома Трейд")
     page.select_option("#org-select", label="Northwind Services")
     expect(page.locator("h1")).to_have_text("Northwind Services")
     shot(page, "switched")
@@ -72,7 +72,7 @@ def test_consultant_switches_organization(page, login, shot):
 
 @pytest.mark.worker
 def test_job_progress_reaches_the_page(page, login, shot, celery_worker):
-    login(page, "demo-analyst")
+    login(page, "demo-admin")  # only administrators start test jobs
     page.goto("/jobs/")
     page.fill("#id_steps", "4")
     page.click("#demo-job-form button")

@@ -1,6 +1,5 @@
 """An analyst's ABC/XYZ session: a file with two bad rows, the rejected rows, the fixed file, the matrix, the export."""
 
-import io
 import re
 
 import pandas as pd
@@ -8,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 
-from segmentation.export import write_xlsx
+from crm_portal.spreadsheets import Sheet, xlsx_bytes
 
 
 def wide_file(bad: bool) -> bytes:
@@ -23,9 +22,7 @@ def wide_file(bad: bool) -> bytes:
         rows[1][3] = "пятьсот"
         rows.append(["ООО Ромашка", 1, 1, 1, 1, 1, 1])
     frame = pd.DataFrame(rows, columns=["Клиент", *months]).astype(object)
-    buffer = io.BytesIO()
-    write_xlsx({"Продажи": frame}, buffer)
-    return buffer.getvalue()
+    return xlsx_bytes([Sheet.of_frame("Продажи", frame)])
 
 
 def upload(page, name: str, content: bytes):
@@ -49,8 +46,9 @@ def test_analyst_fixes_a_file_and_reads_the_matrix(page, login, shot, celery_wor
     expect(page.locator("#problems-summary")).to_contain_text("The file has 2 problems")
     problems = page.locator("#problem-list tbody tr")
     expect(problems).to_have_count(2)
-    expect(problems.nth(0)).to_contain_text("the client appears again (first in row 2)")
-    expect(problems.nth(1)).to_contain_text("not a number")
+    # In file order: row 3 (column D), then row 6.
+    expect(problems.nth(0)).to_contain_text("not a number")
+    expect(problems.nth(1)).to_contain_text("the client appears again (first in row 2)")
     # The two bad cells are marked in the preview: row 3 column D, row 6 column A.
     expect(page.locator("#preview tr[data-row='3'] td.cell-problem")).to_have_count(1)
     expect(page.locator("#preview tr[data-row='3'] td.cell-problem")).to_have_text("пятьсот")
@@ -137,7 +135,8 @@ def test_run_on_the_client_base_shows_class_history_on_the_card(page, login, sho
     changes = selectors.run_changes(second, first)
     assert changes["count"] > 0
     expect(page.locator("#comparison-summary")).to_contain_text(
-        f"Compared with run #{first.pk}: {changes['count']} clients changed class, 0 are new.")
+        f"Compared with run #{first.pk}: {changes['count']} client{'' if changes['count'] == 1 else 's'} changed class;"
+        " new clients: 0.")
     expect(page.locator("#changes tbody tr")).to_have_count(changes["count"])
     shot(page, "changes")
     link = page.locator("#run-table tbody tr a").first
@@ -202,9 +201,7 @@ def test_a_refused_upload_address_can_be_opened_again(page, login, shot):
 def negative_file() -> bytes:
     months = ["2025-01", "2025-02", "2025-03", "2025-04"]
     frame = pd.DataFrame([["Дельта", 1000, -100, 1500, 2000], ["Гамма", 500, 500, 500, 500]], columns=["Клиент", *months]).astype(object)
-    buffer = io.BytesIO()
-    write_xlsx({"Продажи": frame}, buffer)
-    return buffer.getvalue()
+    return xlsx_bytes([Sheet.of_frame("Продажи", frame)])
 
 
 @pytest.mark.worker
@@ -221,7 +218,7 @@ def test_every_segmentation_page_reads_in_russian(new_page, login, shot, celery_
     page.click("#analyse-submit")
     expect(page).to_have_url(re.compile(r"/segmentation/runs/\d+/$"), timeout=60_000)
     expect(page.locator("#run-params")).to_have_text(
-        "Клиентов: 2; периоды с 2025-01 по 2025-04 (месяцы); A ниже 50%, B ниже 80%; X до 10%, Y до 25%; минимальная история 4.")
+        "2 клиента; периоды с 2025-01 по 2025-04 (месяцы); A ниже 50%, B ниже 80%; X до 10%, Y до 25%; минимальная история 4.")
     expect(page.locator("#cv-chart .main-svg").first).to_be_visible()
     expect(page.locator("#pareto-chart")).to_contain_text("Кривая Парето")
     shot(page, "run-ru")
