@@ -5,7 +5,6 @@ import datetime
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
@@ -16,14 +15,7 @@ from loyalty.forms import CampaignForm, GradeForm
 
 from .factories import make_client
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttle")]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import io
 
 import openpyxl
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
@@ -20,14 +19,7 @@ from loyalty.models import Campaign, Invitation, Response
 
 from .factories import make_client
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttle")]
 
 
 @pytest.fixture
