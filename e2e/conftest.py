@@ -27,6 +27,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 DEMO_PASSWORD = "portal-demo"
+# Parsing the 4.8 MB Plotly bundle takes seconds on a loaded 2-core machine: a chart or a
+# polled status gets 20 s by default instead of Playwright's 5 s.
+expect.set_options(timeout=20_000)
 
 
 def pytest_collection_modifyitems(items):
