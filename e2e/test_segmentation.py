@@ -240,3 +240,43 @@ def test_every_segmentation_page_reads_in_russian(new_page, login, shot, celery_
         for english in ("(month)", "Month", "Quarter", "Turnover", "Margin", "Upload", "Save", "Settings"):
             assert english not in text, (url, english)
     assert page.errors == []
+
+
+def test_repeated_rows_are_counted_and_the_analyst_chooses_what_becomes_of_them(page, login, shot):
+    from django.core.files.base import ContentFile
+
+    from crm_portal.models import Organization
+    from segmentation import services
+    from segmentation.models import Dataset
+
+    rows = [["ООО Ромашка", "2025-01-10", 100, "Чай"], ["ИП Петров", "2025-01-11", 50, "Кофе"],
+            ["ООО Ромашка", "2025-01-10", 100, "Чай"], ["ООО Ромашка", "2025-02-10", 100, "Чай"],
+            ["ИП Петров", "2025-01-11", 50, "Кофе"]]
+    frame = pd.DataFrame(rows, columns=["Клиент", "Дата", "Сумма", "Товар"]).astype(object)
+    dataset = Dataset(organization=Organization.objects.get(slug="demo"), token="e2e-repeated-rows", name="sales.xlsx")
+    dataset.file.save("sales.xlsx", ContentFile(xlsx_bytes([Sheet.of_frame("Продажи", frame)])), save=False)
+    dataset.save()
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)  # the check, in this process
+
+    login(page, "demo-analyst")
+    page.goto(f"/segmentation/datasets/{dataset.pk}/")
+    expect(page.locator("#dataset-status")).to_have_attribute("data-status", "valid")
+    note = page.locator("#duplicates-note")
+    expect(note).to_have_attribute("data-choice", "keep")
+    expect(note).to_have_text(
+        "2 rows repeat an earlier row exactly (first: row 4 repeats row 2). Such rows are kept as repeated purchases. "
+        "If they were entered twice by mistake, choose “Drop them” for repeated rows under “Sheet and columns” and check again.")
+    expect(page.locator("#id_duplicates")).to_have_value("keep")
+    shot(page, "repeated-rows-kept")
+
+    page.select_option("#id_duplicates", "drop")
+    page.click("#mapping-form button[type=submit]")
+    expect(page.locator("#dataset-status")).to_have_attribute("data-status", "checking")
+    services.dataset_inspect(dataset=Dataset.objects.get(pk=dataset.pk), progress=lambda *a: None)
+    page.reload()
+    expect(note).to_have_attribute("data-choice", "drop")
+    expect(note).to_have_text("2 rows repeat an earlier row exactly (first: row 4 repeats row 2). Such rows are dropped, "
+                              "as you chose: the analysis and the import leave them out.")
+    expect(page.locator("#id_duplicates")).to_have_value("drop")
+    shot(page, "repeated-rows-dropped")
+    assert page.errors == []

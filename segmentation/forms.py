@@ -5,7 +5,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from .models import Measure, Period, SegmentationSettings
-from .parsing import LONG, WIDE
+from .parsing import DROP, KEEP, LONG, WIDE
 
 
 class UploadForm(forms.Form):
@@ -90,6 +90,10 @@ class MappingForm(forms.Form):
     product = forms.TypedChoiceField(label=_("Product column (long, optional)"), coerce=int, required=False, empty_value=None)
     months = forms.TypedMultipleChoiceField(label=_("Month columns (wide)"), coerce=int, required=False,
                                             widget=forms.SelectMultiple(attrs={"size": 6}))
+    duplicates = forms.ChoiceField(
+        label=_("Rows that repeat an earlier row exactly (long)"), initial=KEEP, required=False,
+        choices=[(KEEP, _("Keep them: they are repeated purchases")), (DROP, _("Drop them: they were entered twice"))],
+    )
 
     def __init__(self, *args, columns: list[tuple[int, str]], sheets: list[str], **kwargs):
         super().__init__(*args, **kwargs)

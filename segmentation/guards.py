@@ -6,13 +6,16 @@ OLE2 container, not a zip); the zip's table of contents (entry count, paths with
 declared unpacked size and ratio, encrypted entries); then every XML part is inflated as a
 stream, counting the bytes it really unpacks to (a lying header cannot hide a bomb) and looking
 for DTD/entity declarations (Excel never writes them; they are the XML bomb and XXE vectors),
-rows over Excel's limit, merged cells and formulas. The workbook's own XML is then read with
-defusedxml for the sheet names and which sheets are hidden.
+rows over Excel's limit, merged cells, formulas and error cells. The workbook's own XML is then
+read with defusedxml for the sheet names, which sheets are hidden and whether the file asks to be
+recalculated on opening; a sheet with formulas or error cells is read once more, as a stream, to
+name those cells.
 """
 
 import posixpath
 import re
 import zipfile
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +57,35 @@ class Limits:
         )
 
 
+# What a cell of a failed formula holds (and what an export writes for one); an error pasted as a value is the same.
+ERROR_VALUES = frozenset({
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!",
+    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!",
+})
+
+
+class ErrorCells:
+    """A sheet's cells holding an error value, kept compactly (a sheet may hold millions)."""
+
+    def __init__(self):
+        self.rows = array("l")
+        self.columns = array("l")
+        self.errors = array("B")  # an index into self.names
+        self.names: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, row: int, column: int, error: str) -> None:
+        # Excel writes only the known errors; anything else is shown as "#?" rather than kept verbatim.
+        name = error if error in ERROR_VALUES else "#?"
+        if name not in self.names:
+            self.names.append(name)
+        self.rows.append(row)
+        self.columns.append(column)
+        self.errors.append(self.names.index(name))
+
+
 @dataclass
 class SheetInfo:
     name: str
@@ -61,7 +93,10 @@ class SheetInfo:
     part: str = ""
     rows: int = 0
     has_merged_cells: bool = False
-    formulas_without_values: list[str] = field(default_factory=list)
+    # Formula cells whose stored value no spreadsheet computed: the first CELLS_NAMED, and how many.
+    untrusted_formulas: list[str] = field(default_factory=list)
+    untrusted_formula_count: int = 0
+    error_cells: ErrorCells = field(default_factory=ErrorCells)
 
 
 @dataclass
@@ -69,6 +104,9 @@ class Container:
     kind: str  # "xlsx" or "csv"
     sheets: list[SheetInfo] = field(default_factory=list)
     unpacked_bytes: int = 0
+    # Some cell may hold "#N/A" as text (what an export writes for a missing value), which the
+    # reader turns into a blank in a column of numbers.
+    na_text: bool = False
 
     def sheet(self, name: str) -> SheetInfo:
         for sheet in self.sheets:
@@ -153,7 +191,7 @@ def _check_xlsx(path: Path, size: int, limits: Limits) -> Container:
                 _("Sheet “%(sheet)s” has more than %(limit)s rows, the most a spreadsheet can hold.")
                 % {"sheet": sheet.name, "limit": number_format(limits.max_rows, 0, force_grouping=True)}
             )
-    return Container(kind="xlsx", sheets=sheets, unpacked_bytes=unpacked)
+    return Container(kind="xlsx", sheets=sheets, unpacked_bytes=unpacked, na_text=any(s.na_text for s in scans.values()))
 
 
 def _check_unpacked(unpacked: int, size: int, limits: Limits) -> None:
@@ -173,6 +211,8 @@ class _PartScan:
     rows: int = 0
     merged: bool = False
     formulas: bool = False
+    errors: bool = False
+    na_text: bool = False
 
 
 def _scan_parts(archive: zipfile.ZipFile, entries, size: int, limits: Limits):
@@ -204,6 +244,11 @@ def _scan_parts(archive: zipfile.ZipFile, entries, size: int, limits: Limits):
                             scan.merged = True
                         else:
                             scan.formulas = True
+                    # An error cell's type. Every error value starts with "#", which a sheet rarely holds
+                    # otherwise: looking for that one byte first keeps the search nearly free.
+                    if b"#" in window:
+                        scan.errors = scan.errors or ERROR_CELL in window
+                        scan.na_text = scan.na_text or NA_TEXT in window
                     rows = LAST_ROW_RE.findall(window[-4096:])
                     if rows:
                         # Rows are numbered in order; the last number seen is the sheet's height so far.
@@ -230,6 +275,10 @@ def _parse_xml(archive: zipfile.ZipFile, name: str):
 
 def _sheets(archive: zipfile.ZipFile, scans: dict[str, _PartScan]) -> list[SheetInfo]:
     workbook = _parse_xml(archive, "xl/workbook.xml")
+    # A generator that cannot calculate stores 0 (or anything) beside each formula and sets
+    # fullCalcOnLoad, so that Excel recalculates on opening: its stored values are not results.
+    calculation = workbook.find(f"{MAIN_NS}calcPr")
+    recalculate = calculation is not None and calculation.get("fullCalcOnLoad", "") in ("1", "true")
     targets = {}
     if "xl/_rels/workbook.xml.rels" in scans:
         rels = _parse_xml(archive, "xl/_rels/workbook.xml.rels")
@@ -248,8 +297,8 @@ def _sheets(archive: zipfile.ZipFile, scans: dict[str, _PartScan]) -> list[Sheet
             rows=scan.rows,
             has_merged_cells=scan.merged,
         )
-        if scan.formulas:
-            sheet.formulas_without_values = _formulas_without_values(archive, part)
+        if scan.formulas or scan.errors:
+            _read_cells(archive, part, sheet, recalculate=recalculate)
         sheets.append(sheet)
     if not sheets:
         raise FileRefused(_("The workbook has no sheets."))
@@ -259,17 +308,50 @@ def _sheets(archive: zipfile.ZipFile, scans: dict[str, _PartScan]) -> list[Sheet
 SCAN_RE = re.compile(rb"<(?:!DOCTYPE|!ENTITY|mergeCell |f[ >])")
 SCAN_NO_FORMULA_RE = re.compile(rb"<(?:!DOCTYPE|!ENTITY|mergeCell )")
 LAST_ROW_RE = re.compile(rb'<row r="(\d+)"')
-CELL_RE = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-REF_RE = re.compile(rb'\br="([A-Z]+[0-9]+)"')
-VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?>[^<]+</v>")
+ERROR_CELL = b't="e"'
+NA_TEXT = b">#N/A<"
+# A cell with a formula (its first child, as the schema orders them), or an error cell; no other
+# cell matches, so the regular expression passes over ordinary cells without a Python step each.
+NOTABLE_CELL_RE = re.compile(rb'<c\b([^>/]*)>(<f[ >/].*?)</c>|<c\b([^>/]*t="e"[^>/]*)>(.*?)</c>', re.S)
+REF_RE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
+VALUE_RE = re.compile(rb"<v(?:\s[^>]*)?>([^<]+)</v>")
+CELLS_NAMED = 10
+# A cell's XML is far shorter (text up to 32,767 characters, a formula up to 8,192).
+LONGEST_CELL = 1 << 20
 
 
-def _formulas_without_values(archive: zipfile.ZipFile, part: str) -> list[str]:
-    """Cells that hold a formula but no stored result (reading them would give blanks)."""
-    found = []
-    for match in CELL_RE.finditer(archive.read(part)):
-        inner = match.group(2) or b""
-        if (b"<f>" in inner or b"<f " in inner) and not VALUE_RE.search(inner):
-            ref = REF_RE.search(match.group(1))
-            found.append(ref.group(1).decode() if ref else "?")
-    return found
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + char - 64
+    return index - 1
+
+
+def _read_cells(archive: zipfile.ZipFile, part: str, sheet: SheetInfo, *, recalculate: bool) -> None:
+    """Find the sheet's formulas whose stored values cannot be trusted, and its error cells.
+
+    A formula's stored value is a result only when a spreadsheet computed it: not when there is
+    none, nor when the workbook asks for a recalculation on opening (`recalculate`). Read as a
+    stream, cell by cell, so that a large sheet is never held whole.
+    """
+    buffer = b""
+    with archive.open(part) as stream:
+        while chunk := stream.read(CHUNK):
+            buffer += chunk
+            end = 0
+            for match in NOTABLE_CELL_RE.finditer(buffer):
+                end = match.end()
+                if match.group(2) is not None:  # a formula
+                    if recalculate or not VALUE_RE.search(match.group(2)):
+                        sheet.untrusted_formula_count += 1
+                        if len(sheet.untrusted_formulas) < CELLS_NAMED:
+                            ref = REF_RE.search(match.group(1))
+                            sheet.untrusted_formulas.append((ref.group(1) + ref.group(2)).decode() if ref else "?")
+                    attributes, inner = match.group(1), match.group(2)
+                else:
+                    attributes, inner = match.group(3), match.group(4)
+                value = VALUE_RE.search(inner) if ERROR_CELL in attributes else None
+                ref = REF_RE.search(attributes) if value else None
+                if ref:
+                    sheet.error_cells.add(int(ref.group(2)), _column_index(ref.group(1)), value.group(1).decode(errors="replace"))
+            buffer = buffer[max(end, len(buffer) - LONGEST_CELL):]

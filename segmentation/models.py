@@ -80,6 +80,8 @@ class Dataset(TenantModel):
     problem_count = models.PositiveIntegerField(_("problems"), default=0)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
     negative_count = models.PositiveIntegerField(_("negative amounts"), default=0)
+    # A long file's rows that repeat an earlier row exactly: {"count", "row", "first"} (spreadsheet rows), or {}.
+    duplicates = models.JSONField(_("repeated rows"), default=dict, blank=True)
     client_count = models.PositiveIntegerField(_("clients"), default=0)
     rejected = models.FileField(_("rejected rows"), upload_to="segmentation/rejected/", blank=True, max_length=255)
     import_result = models.JSONField(_("import result"), default=dict, blank=True)

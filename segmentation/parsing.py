@@ -15,17 +15,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clients import settlement_rows
 from clients.services import settlement_row_message
 from crm_portal.spreadsheets import column_letter
 
-from .guards import Container, FileRefused
+from .guards import ERROR_VALUES, Container, FileRefused
 from .reading import read_sheet
 
 WIDE = "wide"
 LONG = "long"
 ROLES = ("client", "date", "amount", "margin", "product", "document")
+# What becomes of a long file's rows that repeat an earlier row in every mapped cell: kept as
+# repeated purchases (the default), or dropped as entered twice.
+KEEP, DROP = "keep", "drop"
 
 # Header words per role, lower case; a header containing one of them takes the role.
 # Order matters where headers overlap: "дата документа" is a date, not a document.
@@ -77,17 +81,24 @@ class Mapping:
     product: int | None = None
     document: int | None = None
     months: list[int] = field(default_factory=list)
+    duplicates: str = KEEP
 
     def as_dict(self) -> dict:
-        return {"shape": self.shape, **{role: getattr(self, role) for role in ROLES}, "months": list(self.months)}
+        return {"shape": self.shape, **{role: getattr(self, role) for role in ROLES}, "months": list(self.months),
+                "duplicates": self.duplicates}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Mapping":
         return cls(
             shape=data.get("shape", ""),
             months=[int(m) for m in data.get("months", [])],
+            duplicates=DROP if data.get("duplicates") == DROP else KEEP,
             **{role: (None if data.get(role) in (None, "") else int(data[role])) for role in ROLES},
         )
+
+    def positions(self) -> list[int]:
+        """The columns the mapping reads."""
+        return [p for p in (*(getattr(self, role) for role in ROLES), *self.months) if p is not None]
 
 
 @dataclass
@@ -115,10 +126,20 @@ class Parsed:
     wide_rows: np.ndarray | None = None  # wide: the spreadsheet row of each client of `wide`
     settlements: pd.DataFrame | None = None  # long: row, client, date, amount[, margin, product, document]
     negative_count: int = 0  # negative amounts: refunds, accepted (they lower the client's total)
+    # A long file's rows equal in every mapped cell to an earlier row, and the first (row, earlier row).
+    duplicate_count: int = 0
+    duplicate_example: tuple[int, int] | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def duplicates_summary(self) -> dict:
+        """The repeated rows as a dataset keeps them: {"count", "row", "first"}, or {} when there are none."""
+        if not self.duplicate_count:
+            return {}
+        row, first = self.duplicate_example
+        return {"count": self.duplicate_count, "row": row, "first": first}
 
 
 def header_text(value) -> str:
@@ -345,31 +366,50 @@ def _numbers(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
     if kind == "mixed":
         # Python booleans (True/False cells) are not amounts even though they convert to 1 and 0.
         booleans = np.array([isinstance(v, (bool, np.bool_)) for v in column.to_numpy(dtype=object)], dtype=bool)
-        valid &= ~booleans
+        valid = valid & ~booleans
         numbers[booleans] = np.nan
     return numbers, ~valid & ~blank
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y", "%d.%m.%y")
+# An Excel day number written as text (a .csv, or a column the reader gives as text because it also holds dates).
+SERIAL_TEXT = r"\d{5}(?:\.\d+)?"
+
+
+def _serial_dates(numbers: np.ndarray) -> np.ndarray:
+    """Excel day numbers (a fraction is the time of day) as datetime64; NaT outside SERIAL_RANGE."""
+    numbers = np.asarray(numbers, dtype="float64")
+    result = np.full(len(numbers), np.datetime64("NaT"), dtype="datetime64[us]")
+    with np.errstate(invalid="ignore"):
+        inside = (numbers >= SERIAL_RANGE[0]) & (numbers <= SERIAL_RANGE[1])
+    seconds = np.rint(numbers[inside] * 86400).astype(np.int64).astype("timedelta64[s]")
+    result[inside] = EXCEL_EPOCH.to_datetime64().astype("datetime64[us]") + seconds
+    return result
 
 
 def _dates(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Dates from cells; (dates, mask of cells that are not dates)."""
+    """Dates from cells (date cells, Excel day numbers, text in DATE_FORMATS); (dates, mask of cells that are not dates)."""
     kind = _kind(column)
     if kind == "date":
         dates = column.astype("datetime64[us]").reset_index(drop=True)
         return dates, dates.isna().to_numpy()
     result = pd.Series(pd.NaT, index=range(len(column)), dtype="datetime64[us]")
-    if kind in ("number", "bool"):
+    if kind == "bool":
         return result, np.ones(len(column), dtype=bool)
+    if kind == "number":
+        result[:] = _serial_dates(column.to_numpy(dtype="float64", na_value=np.nan))
+        return result, result.isna().to_numpy()
     raw = column.to_numpy(dtype=object)
     if kind == "mixed":
         stamps = np.array([isinstance(v, (datetime, date)) for v in raw], dtype=bool)
         if stamps.any():
             result[stamps] = pd.to_datetime(pd.Series(raw[stamps]), errors="coerce").astype("datetime64[us]").to_numpy()
+        numbers = np.array([isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                            for v in raw], dtype=bool)
+        if numbers.any():
+            result[numbers] = _serial_dates(raw[numbers].astype("float64"))
         texts = np.array([isinstance(v, str) for v in raw], dtype=bool)
     else:
-        stamps = np.zeros(len(raw), dtype=bool)
         texts = ~pd.isna(raw)
     if texts.any():
         strings = pd.Series(raw[texts], dtype="str").str.strip()
@@ -379,6 +419,9 @@ def _dates(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
             if not missing.any():
                 break
             parsed[missing] = pd.to_datetime(strings[missing], format=pattern, errors="coerce").astype("datetime64[us]")
+        serial = parsed.isna().to_numpy() & strings.str.fullmatch(SERIAL_TEXT).to_numpy(dtype=bool, na_value=False)
+        if serial.any():
+            parsed[serial] = _serial_dates(strings[serial].astype("float64").to_numpy())
         result[texts] = parsed.to_numpy()
     return result, result.isna().to_numpy()
 
@@ -393,8 +436,14 @@ class _Collector:
         self.rows = np.zeros(len(table.data), dtype=bool)
         self.file_problems: list[Problem] = []
         self.found: list[tuple[np.ndarray, int | None, str, pd.Series | None]] = []
+        self.taken: dict[int, np.ndarray] = {}  # per column, the cells that already have a problem
 
     def add(self, mask: np.ndarray, position: int | None, message: str, values: pd.Series | None = None) -> None:
+        """Record a problem of the cells in `mask`; a cell keeps its first problem only."""
+        if position is not None:
+            taken = self.taken.setdefault(position, np.zeros(len(self.rows), dtype=bool))
+            mask = mask & ~taken
+            taken |= mask
         positions = np.flatnonzero(mask)
         if not len(positions):
             return
@@ -467,11 +516,18 @@ def validate(
                 collect.file(_("Sheet “%(sheet)s” is hidden: show or delete it, so that nothing in the file goes unseen.") % {"sheet": other.name})
         if info.has_merged_cells:
             collect.file(_("Sheet “%(sheet)s” has merged cells: unmerge them so that every row has its own values.") % {"sheet": info.name})
-        if info.formulas_without_values:
-            cells = ", ".join(info.formulas_without_values[:10])
-            collect.file(
-                _("Cells with formulas but no stored values (%(cells)s): open the file in Excel, let it calculate, and save it.") % {"cells": cells}
-            )
+        if info.untrusted_formula_count:
+            count = info.untrusted_formula_count
+            cells = ", ".join(info.untrusted_formulas) + (", …" if count > len(info.untrusted_formulas) else "")
+            collect.file(ngettext(
+                "Sheet “%(sheet)s”: the formula in cell %(cells)s has no computed value stored in the file (the program "
+                "that wrote it left the calculation to a spreadsheet). Open the workbook in Excel or LibreOffice and "
+                "save it, so that the values are computed, or save the cells as values.",
+                "Sheet “%(sheet)s”: the formulas in %(count)s cells (%(cells)s) have no computed values stored in the "
+                "file (the program that wrote it left the calculation to a spreadsheet). Open the workbook in Excel or "
+                "LibreOffice and save it, so that the values are computed, or save the cells as values.",
+                count,
+            ) % {"sheet": info.name, "cells": cells, "count": count})
     data = table.data
     empty_row = np.ones(len(data), dtype=bool)
     for position in data.columns:
@@ -488,6 +544,10 @@ def validate(
         return Parsed(mapping, collect.problems(), np.flatnonzero(collect.rows)), collect
     if not keep.any():
         collect.file(_("The table has a header but no rows."))
+    # First, so that an error cell is named as one (each cell reports its first problem only).
+    for position in mapping.positions():
+        if position < data.shape[1]:
+            _error_cells(collect, keep, data[position], position)
     clients = data[mapping.client] if len(data) else pd.Series([], dtype=object)
     client_text = _texts(clients)
     _refuse(collect, keep, settlement_rows.client_problems(client_text), mapping.client, clients, today)
@@ -500,6 +560,23 @@ def validate(
     if not parsed.ok:
         parsed.wide = parsed.settlements = None
     return parsed, collect
+
+
+def _error_cells(collect: _Collector, candidates: np.ndarray, column: pd.Series, position: int) -> None:
+    """Cells holding an error value (#DIV/0!): a failed formula, or its error saved as a value or as text."""
+    kind = _kind(column)
+    if kind == "text":
+        texts = column.str.strip()  # vectorised on the reader's text column
+    elif kind == "mixed":
+        texts = pd.Series([v.strip() if isinstance(v, str) else None for v in column.to_numpy(dtype=object)], dtype=object)
+    else:
+        return
+    errors = texts.isin(ERROR_VALUES).to_numpy(dtype=bool, na_value=False) & candidates
+    if not errors.any():
+        return
+    found = texts.to_numpy(dtype=object)
+    for error in sorted(set(found[errors])):
+        collect.add(errors & (found == error), position, _("error cell %(error)s") % {"error": error}, column)
 
 
 def _refuse(collect: _Collector, candidates: np.ndarray, codes: np.ndarray, position: int, values: pd.Series,
@@ -600,15 +677,39 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
         collect.add(keep & bad_margin, mapping.margin, _("not a number"), data[mapping.margin])
     if collect.count == 0:
         frame = pd.DataFrame({"row": table.row_numbers[keep], "client": client_text[keep].reset_index(drop=True),
-                              "date": dates[keep].dt.normalize().to_numpy(), "amount": amounts[keep].to_numpy()})
+                              "date": dates[keep].to_numpy(), "amount": amounts[keep].to_numpy()})
         if margins is not None:
             frame["margin"] = np.nan_to_num(margins[keep].to_numpy())
         for role in ("product", "document"):
             position = getattr(mapping, role)
             if position is not None:
                 frame[role] = _texts(data[position][keep]).to_numpy()
+        repeat = _repeats(parsed, frame)
+        if mapping.duplicates == DROP and parsed.duplicate_count:
+            frame = frame[~repeat].reset_index(drop=True)
+        frame["date"] = frame["date"].dt.normalize()
         parsed.settlements = frame
     return parsed
+
+
+def _repeats(parsed: Parsed, frame: pd.DataFrame) -> np.ndarray:
+    """Mark the settlements equal in every mapped cell (as read: a time of day counts) to an earlier one;
+    count them on `parsed` with the first of them and the row it repeats."""
+    values = frame.drop(columns="row")
+    # Only rows whose date and amount occur more than once can repeat: one integer per row finds
+    # those (a collision only adds a candidate), and the exact comparison runs on them alone.
+    with np.errstate(over="ignore"):
+        key = (values["date"].to_numpy().view(np.int64) * np.int64(1_000_003)) ^ values["amount"].to_numpy().view(np.int64)
+    maybe = pd.Series(key).duplicated(keep=False).to_numpy()
+    repeat = np.zeros(len(values), dtype=bool)
+    if maybe.any():
+        repeat[maybe] = values[maybe].duplicated(keep="first").to_numpy()
+    parsed.duplicate_count = int(repeat.sum())
+    if parsed.duplicate_count:
+        first = int(np.argmax(repeat))
+        earlier = int(np.argmax(values.iloc[:first].eq(values.iloc[first]).all(axis=1).to_numpy()))
+        parsed.duplicate_example = (int(frame["row"].iloc[first]), int(frame["row"].iloc[earlier]))
+    return repeat
 
 
 def settlements_to_wide(settlements: pd.DataFrame, *, value: str = "amount", start: pd.Period | None = None,

@@ -3,7 +3,10 @@
 fastexcel returns a whole column as float64 or datetime64 when every cell is a number or a date,
 and as text when the cells are mixed, so one bad cell keeps its original text for the message.
 It cannot name a column whose header is a date (an Excel month header), so the header row is
-read from the sheet's XML (with defusedxml) together with its shared strings.
+read from the sheet's XML (with defusedxml) together with its shared strings. It also reads an
+error cell (#DIV/0!), and the text "#N/A" in a column of numbers, as a blank: the check found the
+error cells in the XML, and they (and that text) are put back, so that the validation names them
+as errors instead of calling them empty.
 """
 
 import re
@@ -11,11 +14,12 @@ import zipfile
 from pathlib import Path
 
 import fastexcel
+import numpy as np
 import pandas as pd
 from defusedxml import ElementTree as SafeET
 from django.utils.translation import gettext as _
 
-from .guards import Container, FileRefused
+from .guards import Container, ErrorCells, FileRefused
 
 ROW_RE = re.compile(rb"<row\b[^>]*>.*?</row>|<row\b[^>]*/>", re.S)
 REF_RE = re.compile(r"([A-Z]+)([0-9]+)")
@@ -108,11 +112,46 @@ def read_sheet(path: str | Path, container: Container, sheet: str) -> tuple[list
         reader = fastexcel.read_excel(str(path))
         loaded = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, dtype_coercion="coerce")
         data = loaded.to_pandas()
+        data.columns = range(data.shape[1])
+        if container.na_text:
+            _put_na_texts(reader, sheet, data)
     except fastexcel.FastExcelError as error:
         raise FileRefused(_("The sheet cannot be read: %(error)s") % {"error": str(error)[:200]}) from None
-    data.columns = range(data.shape[1])
     width = max(len(header), data.shape[1])
     header = header + [""] * (width - len(header))
     for position in range(data.shape[1], width):
         data[position] = pd.Series([None] * len(data), dtype=object)
+    _put_errors(data, info.error_cells, header_row, first_column)
     return header, data, header_row, first_column
+
+
+def _put_na_texts(reader, sheet: str, data: pd.DataFrame) -> None:
+    """Write back the text "#N/A" where the reader left a blank in a column of numbers."""
+    numeric = [p for p in data.columns if pd.api.types.is_float_dtype(data[p]) and data[p].isna().any()]
+    if not numeric:
+        return
+    texts = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, use_columns=numeric, dtypes="string").to_pandas()
+    for position, name in zip(numeric, texts.columns):
+        na = data[position].isna().to_numpy() & texts[name].eq("#N/A").to_numpy(dtype=bool, na_value=False)
+        if na.any():
+            _put(data, position, na, "#N/A")
+
+
+def _put_errors(data: pd.DataFrame, cells: ErrorCells, header_row: int, first_column: int) -> None:
+    """Write each error cell's text (#DIV/0!) where the reader left a blank."""
+    if not len(cells):
+        return
+    rows = np.frombuffer(cells.rows, dtype=f"i{cells.rows.itemsize}") - header_row - 1
+    positions = np.frombuffer(cells.columns, dtype=f"i{cells.columns.itemsize}") - first_column
+    texts = np.array(cells.names, dtype=object)[np.frombuffer(cells.errors, dtype=np.uint8)]
+    inside = (rows >= 0) & (rows < len(data)) & (positions >= 0) & (positions < data.shape[1])
+    for position in np.unique(positions[inside]).tolist():
+        at = inside & (positions == position)
+        _put(data, position, rows[at], texts[at])
+
+
+def _put(data: pd.DataFrame, position: int, rows: np.ndarray, texts) -> None:
+    """Write texts into some rows of a column (which then holds Python objects)."""
+    column = data[position].to_numpy(dtype=object, copy=True)
+    column[rows] = texts
+    data[position] = pd.Series(column, index=data.index, dtype=object)

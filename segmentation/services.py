@@ -206,7 +206,7 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
         loaded = _load(dataset, progress)
     except FileRefused as refused:
         Dataset.objects.filter(pk=dataset.pk).update(
-            status=Dataset.Status.INVALID, problem_count=1, negative_count=0,
+            status=Dataset.Status.INVALID, problem_count=1, negative_count=0, duplicates={},
             problems=[{"row": None, "column": "", "value": "", "message": str(refused), "position": None}],
         )
         return {"url": url, "problems": 1}
@@ -235,6 +235,7 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
         problem_count=loaded.problem_count,
         row_count=len(loaded.table.data),
         negative_count=parsed.negative_count,
+        duplicates=parsed.duplicates_summary(),
         client_count=clients,
         rejected=rejected_name,
     )

@@ -78,7 +78,7 @@ def dataset(request: HttpRequest, dataset_id: int) -> HttpResponse:
             data = mapping_form.cleaned_data
             mapping = {"shape": data["shape"], "client": data["client"], "date": data.get("date"),
                        "amount": data.get("amount"), "margin": data.get("margin"), "product": data.get("product"),
-                       "months": data.get("months") or []}
+                       "months": data.get("months") or [], "duplicates": data["duplicates"]}
             try:
                 services.dataset_mapping_set(dataset=item, sheet=data["sheet"], mapping=mapping, user=request.user)
             except ValidationError as error:

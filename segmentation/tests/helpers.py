@@ -1,7 +1,9 @@
 """Files the tests build: workbooks in both shapes, and hostile variants of them."""
 
+import datetime
 import io
 import zipfile
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -26,3 +28,42 @@ def rezip(data: bytes, replace: dict[str, bytes] | None = None, add: dict[str, b
         for name, content in (add or {}).items():
             target.writestr(name, content)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell with the value stored beside it (XlsxWriter stores 0 unless told otherwise)."""
+
+    text: str
+    value: object = 0
+
+
+def excel_workbook(rows: list[list], *, sheet: str = "Sales", recalculate: bool = True) -> bytes:
+    """A workbook as XlsxWriter writes it: shared strings, dates as date cells, formulas with stored values.
+
+    XlsxWriter computes no formula: it stores the value it is given (0 by default) and marks the
+    workbook fullCalcOnLoad, asking the spreadsheet to calculate everything on opening. With
+    `recalculate=False` the mark is removed, as in a workbook Excel or LibreOffice has saved.
+    """
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    target = book.add_worksheet(sheet)
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    for row, values in enumerate(rows):
+        for column, value in enumerate(values):
+            if isinstance(value, Formula):
+                target.write_formula(row, column, value.text, None, value.value)
+            elif isinstance(value, datetime.datetime):
+                target.write_datetime(row, column, value, day)
+            elif isinstance(value, str):
+                target.write_string(row, column, value)
+            elif value is not None:
+                target.write_number(row, column, value)
+    book.close()
+    data = out.getvalue()
+    if not recalculate:
+        workbook_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml")
+        data = rezip(data, {"xl/workbook.xml": workbook_xml.replace(b' fullCalcOnLoad="1"', b"")})
+    return data

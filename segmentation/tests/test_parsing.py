@@ -162,7 +162,9 @@ def test_merged_cells_hidden_sheets_and_formulas_without_values(tmp_path):
     assert messages == [
         "Sheet “Notes” is hidden: show or delete it, so that nothing in the file goes unseen.",
         "Sheet “Sales” has merged cells: unmerge them so that every row has its own values.",
-        "Cells with formulas but no stored values (E2): open the file in Excel, let it calculate, and save it.",
+        "Sheet “Sales”: the formula in cell E2 has no computed value stored in the file (the program that wrote it "
+        "left the calculation to a spreadsheet). Open the workbook in Excel or LibreOffice and save it, so that the "
+        "values are computed, or save the cells as values.",
     ]
 
 

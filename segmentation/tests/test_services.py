@@ -223,7 +223,7 @@ def test_mapping_form_records_the_choice_and_checks_again(client_as, org_a):
     assert response.status_code == 302
     dataset.refresh_from_db()
     assert dataset.mapping == {"shape": "wide", "client": 0, "date": None, "amount": None, "margin": None, "product": None,
-                               "document": None, "months": [1, 2, 3], "confirmed": True}
+                               "document": None, "months": [1, 2, 3], "duplicates": "keep", "confirmed": True}
     assert dataset.status == Dataset.Status.CHECKING and dataset.job.kind == "segmentation.check"
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     run = services.run_on_file(dataset=dataset, params=PARAMS | {"min_history": 3})
