@@ -51,6 +51,17 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.databases)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that used the session's worker shows the end of the worker's log (CI keeps no files)."""
+    report = yield
+    worker = getattr(item, "funcargs", {}).get("celery_worker")
+    if report.failed and worker is not None and getattr(worker, "log_path", None):
+        tail = worker.log_path.read_text(errors="replace").splitlines()[-60:]
+        report.sections.append(("celery worker log (last 60 lines)", "\n".join(tail)))
+    return report
+
+
 @pytest.fixture(autouse=True)
 def _language_of_each_test_is_its_own():
     """A request in Russian leaves Russian active in this thread: give the next test the default back."""
@@ -106,6 +117,38 @@ def _worker_env() -> dict:
     return env
 
 
+def worker_start(env: dict, log_name: str, *extra: str) -> subprocess.Popen:
+    """Start a `celery worker` (solo pool) with this environment; return once it is ready."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"celery-worker-{log_name}.log"
+    with open(log_path, "ab") as log:
+        started_at = log.tell()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "crm_portal", "worker", "--pool=solo",
+             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle", *extra],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited with {process.returncode}; see {log_path}")
+        if b"ready." in log_path.read_bytes()[started_at:]:
+            process.log_path = log_path
+            return process
+        time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("the worker did not become ready in 60 s")
+
+
+def worker_stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real `celery worker` process on the configured broker, reading the test database."""
@@ -114,31 +157,9 @@ def celery_worker(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         env = _worker_env()
     app.control.purge()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / f"celery-worker-{Path(env['CRM_WORKER_DB_NAME']).name}.log"
-    log = open(log_path, "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "crm_portal", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the worker exited with {process.returncode}; see {log.name}")
-        if b"ready." in log_path.read_bytes():
-            break
-        time.sleep(0.3)
-    else:
-        process.kill()
-        raise RuntimeError("the worker did not become ready in 60 s")
+    process = worker_start(env, Path(env["CRM_WORKER_DB_NAME"]).name)
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    worker_stop(process)
 
 
 @pytest.fixture

@@ -1,3 +1,4 @@
+from celery.schedules import crontab
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -21,12 +22,5 @@ class ClientsConfig(AppConfig):
         "clients.lifecycle": _("Lifecycle states recomputed"),
         "clients.kpi_export": _("Manager KPIs to Excel"),
     }
-
-    def ready(self) -> None:
-        from celery.schedules import crontab
-        from django.conf import settings
-
-        # Every night the states move on by themselves: a client with no purchase becomes lost.
-        settings.CELERY_BEAT_SCHEDULE.setdefault(
-            "clients-lifecycle-daily", {"task": "clients.lifecycle_daily", "schedule": crontab(hour=3, minute=0)}
-        )
+    # Every night the states move on by themselves: a client with no purchase becomes lost.
+    schedules = {"clients.lifecycle_daily": crontab(hour=3, minute=0)}

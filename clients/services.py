@@ -11,13 +11,13 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from crm_portal.jobs import ProgressCallback
+from crm_portal.bulk import bulk_insert
+from crm_portal.jobs import job_enqueue
 from crm_portal.models import Job, Organization
 from crm_portal.validators import single_line_fields
 
-from . import lifecycle, settlement_rows
+from . import lifecycle, settlement_rows, tasks
 from .models import (
     STAGE_ORDER,
     AuditEntry,
@@ -351,24 +351,24 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
     refused = np.flatnonzero(codes != settlement_rows.OK)
     if len(refused):
         numbers = rows["row"].to_numpy() if "row" in rows.columns else np.arange(1, len(rows) + 1)
-        raise ValidationError([
-            _("Row %(row)s: %(message)s") % {
+        # A wide file's row holds several settlements: say each row's problem once, in file order.
+        messages: dict[str, None] = {}
+        for index in refused:
+            messages[_("Row %(row)s: %(message)s") % {
                 "row": int(numbers[index]),
-                "message": settlement_row_message(int(codes[index]), today=today, key_length=key_length)}
-            for index in refused[:MAX_ROW_PROBLEMS]
-        ])
-    days = dates.astype(object)
+                "message": settlement_row_message(int(codes[index]), today=today, key_length=key_length)}] = None
+            if len(messages) == MAX_ROW_PROBLEMS:
+                break
+        raise ValidationError(list(messages))
     cents = settlement_rows.to_cents(amounts)
+    products = _texts(rows["product"], 120) if has_product else None
+    key_at, keys = pd.factorize(client_keys)
     file_names: dict[str, str] = {}
-    parsed = []
-    for key, day, cent, record in zip(client_keys.tolist(), days, cents, rows.itertuples(index=False)):
-        product = "" if not has_product or _blank(record.product) else str(record.product).strip()[:120]
-        document = "" if not has_document or _blank(record.document) else str(record.document).strip()[:64]
-        if has_name and not _blank(record.name):
-            file_names[key] = str(record.name).strip()[:255]
-        parsed.append((key, day, Decimal(int(cent)).scaleb(-2), product, document))
+    if has_name:
+        names = _texts(rows["name"], 255)
+        named = names != ""
+        file_names = dict(zip(client_keys[named], names[named]))  # a key named twice keeps its last name
 
-    keys = {row[0] for row in parsed}
     existing: dict[str, int] = {}
     names: dict[int, str] = {}
     lookup = Client.objects.filter(organization=organization)
@@ -384,55 +384,46 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
             _("Several clients share these keys, so the rows cannot be matched: %(keys)s.")
             % {"keys": ", ".join(sorted(ambiguous)[:10])}
         )
-    missing = keys - set(existing)
+    missing = sorted(set(keys) - set(existing))
     created = 0
     if missing and on_missing in ("create", "update"):
-        new_clients = [
-            Client(organization=organization, name=file_names.get(key, key),
-                   **({match_by: key} if match_by != "name" else {}))
-            for key in sorted(missing)
-        ]
-        Client.objects.bulk_create(new_clients, batch_size=BATCH)
-        for obj in new_clients:
-            existing[getattr(obj, match_by)] = obj.pk
-        created = len(new_clients)
+        new_clients = pd.DataFrame({"organization_id": organization.pk,
+                                    "name": [file_names.get(key, key) for key in missing]})
+        if match_by != "name":
+            new_clients[match_by] = missing
+        existing.update(zip(missing, bulk_insert(Client, new_clients, return_ids=True).tolist()))
+        created = len(missing)
     if on_missing == "update" and file_names:
         renames = {existing[key]: name for key, name in file_names.items()
                    if existing.get(key) in names and names[existing[key]] != name}
         Client.objects.bulk_update([Client(pk=pk, name=name) for pk, name in renames.items()], ["name"], batch_size=1000)
-    product_ids = _products_by_name(organization, {row[3] for row in parsed if row[3]})
-    skipped = 0
-    batch = []
-    total = 0
-    for key, day, amount, product, document in parsed:
-        pk = existing.get(key)
-        if pk is None:
-            skipped += 1
-            continue
-        batch.append(Settlement(organization=organization, client_id=pk, date=day, amount=amount,
-                                product_id=product_ids.get(product), document=document))
-        if len(batch) >= BATCH:
-            Settlement.objects.bulk_create(batch)
-            total += len(batch)
-            batch = []
-    if batch:
-        Settlement.objects.bulk_create(batch)
-        total += len(batch)
+    client_ids = np.array([existing.get(key, 0) for key in keys], dtype=np.int64)[key_at]
+    kept = client_ids != 0  # 0 is no primary key: the client is not in the register and is not created
+    settlements = pd.DataFrame({
+        "organization_id": organization.pk,
+        "client_id": client_ids[kept],
+        "date": dates[kept],
+        # Whole cents below 10^14 divided by 100 print as the decimal itself: the column stores it exactly.
+        "amount": cents[kept] / 100,
+        "document": _texts(rows["document"], 64)[kept] if has_document else "",
+    })
+    if has_product:
+        product_at, product_names = pd.factorize(products[kept])
+        product_ids = _products_by_name(organization, set(product_names) - {""})
+        ids = np.array([product_ids.get(name, 0) for name in product_names], dtype=np.int64)[product_at]
+        settlements["product_id"] = pd.arrays.IntegerArray(ids, ids == 0)
+    bulk_insert(Settlement, settlements)
     return {
         "clients_created": created,
         "clients_matched": len(keys) - len(missing),
-        "rows_skipped": skipped,
-        "settlements_created": total,
+        "rows_skipped": int(len(kept) - kept.sum()),
+        "settlements_created": len(settlements),
     }
 
 
-def _blank(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return value != value or str(value).strip() == ""  # NaN is not equal to itself
-    except TypeError:
-        return False
+def _texts(column: pd.Series, limit: int) -> np.ndarray:
+    """An optional column as trimmed text cut to `limit` characters; a blank cell (missing, spaces) is ""."""
+    return column.astype(object).where(column.notna(), "").astype(str).str.strip().str[:limit].to_numpy(dtype=object)
 
 
 def _chunks(items: list, size: int):
@@ -583,15 +574,11 @@ def client_lifecycle_refresh(*, client: Client, as_of: datetime.date | None = No
     return state
 
 
-def lifecycle_recompute_job(job: Job, progress: ProgressCallback) -> dict:
-    """The body of the lifecycle job."""
-    progress(10, gettext_noop("Reading settlements"))
-    as_of = job.params.get("as_of")
-    result = lifecycle_recompute(
-        organization=job.organization,
-        as_of=datetime.date.fromisoformat(as_of) if as_of else None,
-    )
-    return result
+def lifecycle_recompute_start(*, organization: Organization, user=None, as_of: datetime.date | None = None) -> Job:
+    """Queue a lifecycle recompute (from a page, or from the nightly schedule); one at a time per date."""
+    as_of = as_of or timezone.localdate()
+    return job_enqueue(organization=organization, task=tasks.lifecycle_recompute_task, user=user,
+                       params={"as_of": as_of.isoformat()}, key=as_of.isoformat())
 
 
 # Deals -----------------------------------------------------------------------------------
@@ -998,37 +985,10 @@ def offer_set(*, client: Client, product: Product, status: str, status_date: dat
 
 # KPI export --------------------------------------------------------------------------------
 
-KPI_EXPORT_KIND = "clients.kpi_export"
 
 
-def kpi_export_job(job: Job, progress: ProgressCallback) -> dict:
-    """Build the KPI spreadsheet of a period for the user who asked, with their visibility and language."""
-    from django.contrib.auth import get_user_model
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-    from django.urls import reverse
-    from django.utils import translation
-
-    from crm_portal.models import Membership
-    from crm_portal.spreadsheets import xlsx_bytes
-
-    from .exports import kpi_sheets
-    from .selectors import clients_visible, kpi_tables
-
-    params = job.params
-    start, end = datetime.date.fromisoformat(params["start"]), datetime.date.fromisoformat(params["end"])
-    user = get_user_model().objects.filter(pk=params.get("user_id")).first()
-    membership = Membership.objects.filter(user=user, organization=job.organization).first()
-    clients = clients_visible(organization=job.organization, user=user, role=membership.role if membership else None)
-    with translation.override(params.get("language") or "en"):
-        progress(10, gettext_noop("Computing the KPIs"))
-        data = kpi_tables(organization=job.organization, clients=clients, start=start, end=end)
-        progress(60, gettext_noop("Writing the spreadsheet"))
-        content = xlsx_bytes(kpi_sheets(data))
-    name = default_storage.save(f"clients/kpi/{job.organization_id}/kpi-{job.pk}.xlsx", ContentFile(content))
-    return {
-        "file": name,
-        "filename": f"kpi-{start}-{end}.xlsx",
-        "clients": len(data["clients"]),
-        "url": reverse("clients:kpi_download", kwargs={"job_id": job.pk}),
-    }
+def kpi_export_start(*, organization: Organization, user, start: datetime.date, end: datetime.date) -> Job:
+    """Queue the KPI spreadsheet of a period for this user (their visibility, their language)."""
+    return job_enqueue(organization=organization, task=tasks.kpi_export_task, user=user,
+                       params={"start": start.isoformat(), "end": end.isoformat(), "user_id": user.pk},
+                       key=f"{user.pk}:{start}:{end}")

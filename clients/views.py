@@ -1,6 +1,5 @@
 """Pages of the client register. Thin: validate with a form, call a service or a selector, render."""
 
-import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,22 +21,18 @@ from crm_portal.navigation import panels_for
 from crm_portal.spreadsheets import stored_xlsx_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
-from . import forms, selectors, services
+from . import forms, selectors, services, tasks
 from .exports import KPI_HEADER, KPI_HELP, client_list_sheet, kpi_sheets
-from .tasks import kpi_export_enqueue, lifecycle_recompute_enqueue
 from .models import (
     STAGE_ORDER,
-    ClassChange,
     Client,
     Complaint,
-    Contact,
     ControlPoint,
     Deal,
     LifecycleState,
     Product,
     RefusalReason,
     Segment,
-    Settlement,
     Stage,
 )
 
@@ -94,7 +89,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def lifecycle_recompute(request: HttpRequest) -> HttpResponse:
     """Queue a recompute of every client's lifecycle state as of today; show the job's progress."""
-    job = lifecycle_recompute_enqueue(organization=request.organization, user=request.user)
+    job = services.lifecycle_recompute_start(organization=request.organization, user=request.user)
     return redirect("jobs:detail", job_id=job.pk)
 
 
@@ -534,14 +529,14 @@ def kpi_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("clients:kpi")
-    job = kpi_export_enqueue(organization=request.organization, user=request.user,
-                             start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    job = services.kpi_export_start(organization=request.organization, user=request.user,
+                                    start=form.cleaned_data["start"], end=form.cleaned_data["end"])
     return redirect("jobs:detail", job_id=job.pk)
 
 
 @roles_required(*HEADS, Role.ANALYST)
 def kpi_download(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_for_org_or_404(request, Job, pk=job_id)
-    if job.kind != services.KPI_EXPORT_KIND or job.status != Job.Status.SUCCEEDED:
+    if job.kind != tasks.kpi_export_task.name or job.status != Job.Status.SUCCEEDED:
         return redirect("jobs:detail", job_id=job.pk)  # not a finished export: its page says why
     return stored_xlsx_response(default_storage.open(job.result["file"], "rb"), job.result["filename"])

@@ -1,9 +1,12 @@
 """Background jobs: one `Job` row per Celery run, with progress a page can poll.
 
-`job_enqueue` writes the row and queues the task only after the transaction commits, so a
-worker never looks for a row that is not there yet. `run_job` is what a task body calls: it
-makes retries and duplicate deliveries safe (a finished job is never run again) and records
-success, progress and failure on the row.
+The database is the truth and the broker only a messenger. `job_task` makes the Celery task of a
+job kind from the dotted path of its body; `job_enqueue` writes the row (or finds the one already
+queued for the same object) and sends the message only after the transaction commits; `run_job`
+claims the row before it works, so a duplicate or late message never runs a job twice, and keeps
+a heartbeat on it, so `crm_portal.job_sweeper` can tell a job whose worker died from a slow one.
+A body whose effect is one transaction calls `job_complete` inside it: effect and completion
+commit together, and a message delivered again after that commit finds the job finished.
 
 Messages are kept untranslated and translated when read: a job started from a Russian page
 reads in English to an English reader and the other way round. A progress message is a msgid
@@ -13,15 +16,18 @@ marked with `gettext_noop` (or a lazy translation), with its named parameters in
 """
 
 import logging
+import threading
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
-from celery import Task
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q
 from django.utils import formats, timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext, gettext_noop, ngettext
 
 from .models import Job, Organization
@@ -81,10 +87,7 @@ def job_text(text: list) -> str:
 
 
 class JobTask(Task):
-    """Base class of every job task: retried on transient errors, failed visibly after that.
-
-    Use it as `@shared_task(base=JobTask, name="app.thing")` on a task taking `job_id`.
-    """
+    """Base class of every job task: retried on transient errors, failed visibly after that."""
 
     autoretry_for = TRANSIENT_ERRORS
     retry_backoff = True
@@ -93,30 +96,34 @@ class JobTask(Task):
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         job_id = args[0] if args else kwargs.get("job_id")
-        Job.objects.filter(pk=job_id).exclude(status__in=Job.FINISHED).update(
-            status=Job.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:4000],
-            finished_at=timezone.now(),
-        )
+        error, texts = _failure(exc)
+        job = Job.objects.filter(pk=job_id).exclude(status__in=Job.FINISHED).first()
+        if job is not None:
+            _fail(job, error, texts)
+
+
+def job_task(kind: str, body: str) -> Task:
+    """The Celery task of a job kind: `body` is the dotted path of `work(job, progress) -> dict`.
+
+    The path is imported when a job runs, so a service module may import its app's tasks to
+    queue them without an import cycle. The task's name is the job's kind.
+    """
+
+    @shared_task(base=JobTask, name=kind, bind=True)
+    def task(self, job_id: int) -> None:
+        run_job(job_id, import_string(body), task_id=self.request.id)
+
+    return task
 
 
 class JobLimitReached(ValidationError):
     """The organization already has as many active jobs as a person may queue (JOBS_ACTIVE_LIMIT)."""
 
 
-# A job still queued or running after this long is lost (its worker died), not waiting: it must
-# not hold one of the organization's places for ever.
-ACTIVE_JOB_WINDOW = timedelta(hours=6)
-
-
 def job_ensure_room(organization: Organization) -> None:
     """Refuse a new job while the organization has JOBS_ACTIVE_LIMIT jobs queued or running."""
     limit = settings.JOBS_ACTIVE_LIMIT
-    active = Job.objects.filter(
-        organization=organization,
-        status__in=(Job.Status.QUEUED, Job.Status.RUNNING),
-        created_at__gte=timezone.now() - ACTIVE_JOB_WINDOW,
-    ).count()
+    active = Job.objects.filter(organization=organization, status__in=Job.ACTIVE).count()
     if active >= limit:
         raise JobLimitReached(
             ngettext(
@@ -130,33 +137,63 @@ def job_ensure_room(organization: Organization) -> None:
         )
 
 
-def job_enqueue(
-    *,
-    organization: Organization,
-    kind: str,
-    task: Any,
-    user=None,
-    params: dict | None = None,
-) -> Job:
-    if user is not None and user.is_authenticated:
+def _active(organization: Organization, kind: str, key: str) -> Job | None:
+    if not key:
+        return None
+    return Job.objects.filter(organization=organization, kind=kind, key=key, status__in=Job.ACTIVE).first()
+
+
+def job_enqueue(*, organization: Organization, task: Task, user=None, params: dict | None = None,
+                key: str = "") -> Job:
+    """Queue a job of the task's kind in the active language; with a `key` (what the job acts
+    on), a job of that kind and key already queued or running is returned instead of a new one."""
+    kind = task.name
+    existing = _active(organization, kind, key)
+    if existing is not None:
+        return existing
+    person = user if user is not None and user.is_authenticated else None
+    if person is not None:
         # What people start is capped per organization; scheduled jobs are bounded by the schedule.
         job_ensure_room(organization)
     job = Job(
-        organization=organization,
-        kind=kind,
-        created_by=user if user is not None and user.is_authenticated else None,
-        params=params or {},
-        message=WAITING,
-        texts={"message": [WAITING, {}]},
+        organization=organization, kind=kind, key=key, created_by=person, params=params or {},
+        language=translation.get_language() or "", message=WAITING, texts={"message": [WAITING, {}]},
     )
-    job.full_clean()
-    job.save()
-    transaction.on_commit(lambda: task.delay(job.pk))
+    job.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:
+        # Another request queued the same job between our look and our write (a double click).
+        existing = _active(organization, kind, key)
+        if existing is None:
+            raise
+        return existing
+    job_send(job)
     return job
 
 
+def job_send(job: Job, *, only_if: Q | None = None) -> bool:
+    """Give the job a new message id and send the message once the transaction commits.
+
+    With `only_if`, only while the row still matches it (the sweeper's guard against a worker
+    taking the job meanwhile). Returns whether a message goes out.
+    """
+    from .celery import app
+
+    task_id, now = uuid.uuid4().hex, timezone.now()
+    rows = Job.objects.filter(pk=job.pk)
+    if only_if is not None:
+        rows = rows.filter(only_if)
+    if not rows.update(task_id=task_id, sent_at=now):
+        return False
+    job.task_id, job.sent_at = task_id, now
+    transaction.on_commit(lambda: app.send_task(job.kind, args=[job.pk], task_id=task_id))
+    return True
+
+
 def job_progress(job: Job, percent: int, message: str = "") -> None:
-    """Record progress outside any surrounding transaction so pollers see it at once.
+    """Record progress (and a sign of life) outside any surrounding transaction so pollers see it at once.
 
     `message` is untranslated: a `gettext_noop` msgid, a lazy translation or a `JobMessage`.
     """
@@ -164,7 +201,18 @@ def job_progress(job: Job, percent: int, message: str = "") -> None:
     if message:
         job.message = str(message)[:300]
         job.texts = {**job.texts, "message": _text(message)}
-    Job.objects.filter(pk=job.pk).update(progress=job.progress, message=job.message, texts=job.texts)
+    Job.objects.filter(pk=job.pk).update(progress=job.progress, message=job.message, texts=job.texts,
+                                         heartbeat_at=timezone.now())
+
+
+def job_complete(job: Job, result: dict | None) -> None:
+    """Mark the job succeeded; call it inside the transaction of the job's effect so both commit together."""
+    job.status = Job.Status.SUCCEEDED
+    job.progress = 100
+    job.result = result or {}
+    job.finished_at = timezone.now()
+    Job.objects.filter(pk=job.pk).update(status=job.status, progress=100, result=job.result,
+                                         finished_at=job.finished_at)
 
 
 def _failure(exc: Exception) -> tuple[str, list]:
@@ -177,35 +225,82 @@ def _failure(exc: Exception) -> tuple[str, list]:
     return f"{type(exc).__name__}: {exc}", []
 
 
-def run_job(job_id: int, work: Callable[[Job, ProgressCallback], dict | None]) -> Job | None:
-    """Run `work(job, progress)` for a queued job and record the outcome on its row."""
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None:
+def _fail(job: Job, error: str, texts: list) -> None:
+    job.status = Job.Status.FAILED
+    job.error = error[:4000]
+    job.texts = {**job.texts, "error": texts} if texts else job.texts
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "error", "texts", "finished_at"])
+
+
+def _claim(job_id: int, task_id: str | None) -> Job | None:
+    """Take the job for this message, or None when it is finished or alive in another worker.
+
+    A queued job is taken by whichever of its messages comes first. A running one is taken again
+    by the same message delivered anew (its worker was lost before acknowledging it), or by any
+    message once its heartbeat has stopped.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.JOBS_STALE_SECONDS)
+    claimable = Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, heartbeat_at__lt=stale)
+    if task_id:
+        claimable |= Q(status=Job.Status.RUNNING, task_id=task_id)
+    taken = Job.objects.filter(claimable, pk=job_id).update(
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1,
+        task_id=task_id or F("task_id"), error="",
+    )
+    return Job.objects.filter(pk=job_id).first() if taken else None
+
+
+class _Heartbeat(threading.Thread):
+    """Touch the job's row every JOBS_HEARTBEAT_SECONDS while it runs, on a connection of its own."""
+
+    def __init__(self, job_id: int):
+        super().__init__(daemon=True, name=f"job-{job_id}-heartbeat")
+        self.job_id = job_id
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(settings.JOBS_HEARTBEAT_SECONDS):
+                try:
+                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+                except DatabaseError:  # SQLite busy with the job's own writes: the next beat will do
+                    logger.debug("heartbeat of job %s skipped", self.job_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+
+
+def run_job(job_id: int, work: Callable[[Job, ProgressCallback], dict | None], task_id: str | None = None) -> Job | None:
+    """Run `work(job, progress)` for a job this message may take, in the language of the person
+    who started it, and record the outcome on its row."""
+    if not Job.objects.filter(pk=job_id).exists():
         logger.warning("job %s vanished before it ran", job_id)
         return None
-    if job.is_finished:
-        return job
-    job.status = Job.Status.RUNNING
-    job.started_at = timezone.now()
-    job.error = ""
+    job = _claim(job_id, task_id)
+    if job is None:
+        logger.info("job %s is finished or runs elsewhere; message %s dropped", job_id, task_id)
+        return None
     job.texts = {key: value for key, value in job.texts.items() if key != "error"}
-    job.save(update_fields=["status", "started_at", "error", "texts"])
+    Job.objects.filter(pk=job.pk).update(texts=job.texts)
+    heartbeat = _Heartbeat(job.pk)
+    heartbeat.start()
     try:
-        result = work(job, lambda percent, message="": job_progress(job, percent, message))
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            result = work(job, lambda percent, message="": job_progress(job, percent, message))
     except TRANSIENT_ERRORS:
-        raise  # JobTask retries; the row stays "running" until a try succeeds or all fail
+        raise  # JobTask retries the same message, which takes the job again
     except Exception as exc:  # the row must say what went wrong, whatever it was
         logger.exception("job %s (%s) failed", job.pk, job.kind)
-        job.status = Job.Status.FAILED
-        error, texts = _failure(exc)
-        job.error = error[:4000]
-        job.texts = {**job.texts, "error": texts} if texts else job.texts
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "texts", "finished_at"])
+        _fail(job, *_failure(exc))
         return job
-    job.status = Job.Status.SUCCEEDED
-    job.progress = 100
-    job.result = result or {}
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "progress", "result", "finished_at"])
+    finally:
+        heartbeat.stop()
+    if not Job.objects.filter(pk=job.pk, status=Job.Status.SUCCEEDED).exists():
+        job_complete(job, result)
+    job.refresh_from_db()
     return job

@@ -134,6 +134,7 @@ class Job(TenantModel):
         FAILED = "failed", _("Failed")
 
     FINISHED = (Status.SUCCEEDED, Status.FAILED)
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     kind = models.CharField(_("kind"), max_length=60)
     status = models.CharField(
@@ -157,6 +158,15 @@ class Job(TenantModel):
         related_name="+",
         verbose_name=_("started by"),
     )
+    # The language of the person who started the job: the runner works in it (file names, subjects).
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    # What the job acts on (a dataset, a campaign, a period): one job per kind and key may be active.
+    key = models.CharField(_("object"), max_length=200, blank=True)
+    # The broker only carries messages; these let the sweeper find a job whose message or worker was lost.
+    task_id = models.CharField(_("message"), max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent to the workers"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -165,7 +175,18 @@ class Job(TenantModel):
         verbose_name = _("job")
         verbose_name_plural = _("jobs")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["status", "sent_at"]),
+        ]
+        constraints = [
+            # A second click, or a second tab, finds the job already queued instead of doing the work twice.
+            models.UniqueConstraint(
+                fields=["organization", "kind", "key"],
+                condition=models.Q(status__in=["queued", "running"]) & ~models.Q(key=""),
+                name="one_active_job_per_object",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"

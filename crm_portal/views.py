@@ -285,7 +285,6 @@ def demo_job_start(request: HttpRequest) -> HttpResponse:
         return redirect("jobs:list")
     job = job_enqueue(
         organization=request.organization,
-        kind="demo.count",
         task=demo_count_task,
         user=request.user,
         params={"steps": form.cleaned_data["steps"]},

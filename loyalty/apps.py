@@ -1,3 +1,4 @@
+from celery.schedules import crontab
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +16,8 @@ class LoyaltyConfig(AppConfig):
         "loyalty.send_links": _("Survey links by e-mail"),
         "loyalty.reminders": _("Survey reminders by e-mail"),
     }
+    # Every morning: recurring campaigns repeat and reminders go out.
+    schedules = {"loyalty.daily": crontab(hour=6, minute=15)}
     home_panels = [
         ("loyalty/panels/home.html", None, "loyalty.selectors.home_panel"),
     ]

@@ -22,11 +22,10 @@ from django.utils import timezone
 from clients.demo import PRODUCTS, SEGMENTS, catalogue_name
 from clients.lifecycle import months_before
 from clients.models import Client, Complaint, ComplaintStep, Product, Segment, Settlement
-from crm_portal.jobs import job_enqueue
-from crm_portal.models import Job, Membership, Role
+from crm_portal.models import Membership, Role
 from crm_portal.validators import one_line
 
-from . import ledger, metric_runs, questionnaire, services, tasks
+from . import ledger, metric_runs, questionnaire, services
 from .models import (
     Campaign,
     DialogueGrade,
@@ -352,15 +351,9 @@ def recompute(*, organization, size: str, today: datetime.date, background: bool
         for period in missing:
             metric_runs.metrics_compute(organization=organization, period_kind=period, today=today)
         return []
-    waiting = Job.objects.filter(organization=organization, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
-    queued = []
-    jobs = ([("loyalty.points", tasks.points_task, {})] if uncredited.exists() else []) + [
-        ("loyalty.metrics", tasks.metrics_task, {"period_kind": period}) for period in missing]
-    for kind, task, params in jobs:
-        if not waiting.filter(kind=kind, params=params).exists():
-            job_enqueue(organization=organization, kind=kind, task=task, params=params)
-            queued.append(kind)
-    return queued
+    jobs = ([services.points_start(organization=organization)] if uncredited.exists() else []) + [
+        services.metrics_start(organization=organization, period_kind=period) for period in missing]
+    return [job.kind for job in jobs]
 
 
 def _full_ledger(organization, programme, today, rng, texts) -> None:

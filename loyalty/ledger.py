@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from clients.models import Client, Settlement
 from crm_portal.jobs import ProgressCallback
-from crm_portal.models import Job, Organization
+from crm_portal.models import Organization
 
 from .models import PointAccount, PointMovement, Programme, Tier
 from .points import TierRule, points_for_amount, points_to_expire, tier_for
@@ -240,10 +240,3 @@ def points_refresh(*, organization: Organization, today: datetime.date | None = 
     progress(80, gettext_noop("Assigning tiers"))
     changed = tiers_assign(organization=organization, programme=programme, today=today)
     return {"credited_settlements": credited, "expired_accounts": len(expired), "tier_changes": changed}
-
-
-def points_refresh_job(job: Job, progress: ProgressCallback) -> dict:
-    from django.urls import reverse
-
-    result = points_refresh(organization=job.organization, progress=progress)
-    return {**result, "url": reverse("loyalty:programme")}

@@ -28,8 +28,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from clients.models import ContactPerson
-from crm_portal.jobs import TRANSIENT_ERRORS, JobMessage, ProgressCallback
-from crm_portal.models import Job, Organization
+from crm_portal.jobs import JobMessage, ProgressCallback
+from crm_portal.models import Organization
 from crm_portal.validators import one_line
 
 from .models import Campaign, Invitation
@@ -187,44 +187,8 @@ def invitations_mail(*, campaign: Campaign, kind: str = SENT, now: datetime.date
     return counts
 
 
-def send_links_job(job: Job, progress: ProgressCallback) -> dict:
-    campaign = Campaign.objects.get(organization=job.organization, pk=job.params["campaign_id"])
-    result = invitations_mail(campaign=campaign, kind=SENT, progress=progress)
-    return {**result, "url": reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})}
-
-
 def reminders_due(organization: Organization, now: datetime.datetime | None = None) -> bool:
     """Whether any open campaign of the organization has a reminder e-mail to send."""
     now = now or timezone.now()
     campaigns = Campaign.objects.filter(organization=organization, closed_at__isnull=True, reminder_after_days__gt=0)
     return any(_due(campaign, REMINDER, now).filter(has_address(campaign)).exists() for campaign in campaigns)
-
-
-def reminders_job(job: Job, progress: ProgressCallback) -> dict:
-    """The daily reminders of one organization: every open campaign, one after the other.
-
-    A campaign whose sending breaks is logged and listed in the result ("failed_campaigns",
-    their ids); its unsent links stay due for the next round, and the campaigns after it are
-    still sent.
-    """
-    totals = {"sent": 0, "no_email": 0, "failed": 0}
-    failed_campaigns = []
-    campaigns = list(Campaign.objects.filter(organization=job.organization, closed_at__isnull=True,
-                                             reminder_after_days__gt=0).order_by("id"))
-    for index, campaign in enumerate(campaigns, start=1):
-        try:
-            counts = invitations_mail(campaign=campaign, kind=REMINDER)
-        except TRANSIENT_ERRORS:
-            raise  # the database is gone for every campaign: the job is retried as a whole
-        except Exception:
-            logger.exception("reminders of campaign %s (organization %s) failed", campaign.pk,
-                             campaign.organization_id)
-            failed_campaigns.append(campaign.pk)
-        else:
-            for key, value in counts.items():
-                totals[key] += value
-        progress(int(100 * index / len(campaigns)),
-                 JobMessage(gettext_noop("Reminders of “%(name)s” done"), name=campaign.name))
-    if failed_campaigns:
-        totals["failed_campaigns"] = failed_campaigns
-    return totals

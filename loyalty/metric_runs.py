@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 from clients import lifecycle
 from clients.models import Client, Settlement
 from crm_portal.jobs import JobMessage, ProgressCallback
-from crm_portal.models import Job, Organization
+from crm_portal.models import Organization
 
 from . import metrics
 from .models import DialogueGrade, MetricValue, Response
@@ -296,11 +296,3 @@ def metrics_compute(*, organization: Organization, period_kind: str, today: date
         MetricValue.objects.filter(organization=organization, period_kind=period_kind).delete()
         MetricValue.objects.bulk_create(results, batch_size=1000)
     return {"periods": len(spans), "values": len(results)}
-
-
-def metrics_job(job: Job, progress: ProgressCallback) -> dict:
-    from django.urls import reverse
-
-    period_kind = job.params.get("period_kind", MetricValue.PeriodKind.MONTH)
-    result = metrics_compute(organization=job.organization, period_kind=period_kind, progress=progress)
-    return {**result, "url": reverse("loyalty:overview") + f"?period={period_kind}"}

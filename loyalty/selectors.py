@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from crm_portal.models import Job, Role
 from crm_portal.tenancy import scoped
 
-from . import mailing, metrics, questionnaire
+from . import mailing, metrics, questionnaire, tasks
 from .models import Campaign, DialogueGrade, Invitation, MetricValue, PointAccount, PointMovement, Programme, Response
 
 TREND_METRICS = ("nps", "csat", "ces", "enps", "churn", "retention", "clv", "loyalty_index",
@@ -250,7 +250,7 @@ def links_without_email(campaign: Campaign) -> list[str]:
 
 
 def latest_send_job(campaign: Campaign) -> Job | None:
-    return (Job.objects.filter(organization_id=campaign.organization_id, kind="loyalty.send_links",
+    return (Job.objects.filter(organization_id=campaign.organization_id, kind=tasks.send_links_task.name,
                                params__campaign_id=campaign.pk).order_by("-created_at", "-id").first())
 
 

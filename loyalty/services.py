@@ -17,10 +17,11 @@ from clients.lifecycle import months_before
 from clients.models import Client, Complaint, ContactPerson, Product, Segment
 from clients.selectors import organization_managers
 from clients.services import complaint_register
-from crm_portal.models import Membership, Organization
+from crm_portal.jobs import job_enqueue
+from crm_portal.models import Job, Membership, Organization
 from crm_portal.validators import one_line, single_line_fields
 
-from . import metrics, questionnaire
+from . import metrics, questionnaire, tasks
 from .models import Campaign, DialogueGrade, Invitation, Response, Scorecard, ScorecardCriterion
 
 logger = logging.getLogger(__name__)
@@ -392,3 +393,29 @@ def dialogue_grade(
     )
     _save(grade)
     return grade
+
+
+# Jobs ----------------------------------------------------------------------------------------
+# Each start returns the job already queued or running for the same thing instead of a second one.
+
+
+def metrics_start(*, organization: Organization, period_kind: str, user=None) -> Job:
+    """Queue the loyalty metrics of every period of one kind (months or quarters)."""
+    return job_enqueue(organization=organization, task=tasks.metrics_task, user=user,
+                       params={"period_kind": period_kind}, key=period_kind)
+
+
+def points_start(*, organization: Organization, user=None) -> Job:
+    """Queue the crediting of bonus points for settlements not credited yet, expiry and tiers."""
+    return job_enqueue(organization=organization, task=tasks.points_task, user=user, key="programme")
+
+
+def send_links_start(*, campaign: Campaign, user=None) -> Job:
+    """Queue the e-mails with the survey links of a campaign not sent yet."""
+    return job_enqueue(organization=campaign.organization, task=tasks.send_links_task, user=user,
+                       params={"campaign_id": campaign.pk}, key=f"campaign:{campaign.pk}")
+
+
+def reminders_start(*, organization: Organization) -> Job:
+    """Queue the reminder e-mails of every open campaign of the organization."""
+    return job_enqueue(organization=organization, task=tasks.reminders_task, key="reminders")

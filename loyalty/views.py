@@ -14,13 +14,12 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from clients.selectors import organization_managers
-from crm_portal.jobs import job_enqueue
 from crm_portal.models import Role
 from crm_portal.spreadsheets import csv_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, public_view, roles_required, scoped
 from crm_portal.formtools import form_apply
 
-from . import exports, ledger, questionnaire, selectors, services, throttle
+from . import exports, ledger, questionnaire, selectors, services, tasks, throttle
 from .forms import (
     CampaignForm,
     CriterionForm,
@@ -32,7 +31,6 @@ from .forms import (
     TierForm,
 )
 from .models import Campaign, Invitation, MetricValue, Scorecard, Tier
-from .tasks import metrics_task, points_task, send_links_task
 
 ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
 HEADS = (Role.SALES_HEAD, Role.ADMIN)
@@ -73,7 +71,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "metric_choices": list(labels.items()),
         "dimensions": selectors.dimension_labels(),
         "run_form": MetricsRunForm(initial={"period_kind": period}),
-        "job": selectors.latest_job(request, "loyalty.metrics"),
+        "job": selectors.latest_job(request, tasks.metrics_task.name),
         "can_run": request.role in ANALYSTS,
     })
 
@@ -86,8 +84,7 @@ def metrics_start(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose a month or a quarter."))
         return redirect("loyalty:overview")
     period = form.cleaned_data["period_kind"]
-    job_enqueue(organization=request.organization, kind="loyalty.metrics", task=metrics_task, user=request.user,
-                params={"period_kind": period})
+    services.metrics_start(organization=request.organization, period_kind=period, user=request.user)
     messages.info(request, _("The metrics are being computed; the page shows the progress."))
     return redirect(reverse("loyalty:overview") + f"?period={period}")
 
@@ -189,8 +186,7 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if running is not None and not running.is_finished:
         messages.info(request, _("The links are already being sent; the page shows the progress."))
         return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
-    job_enqueue(organization=request.organization, kind="loyalty.send_links", task=send_links_task,
-                user=request.user, params={"campaign_id": campaign.pk})
+    services.send_links_start(campaign=campaign, user=request.user)
     messages.success(request, _("The links are being sent by e-mail; the page shows the progress."))
     return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
 
@@ -384,7 +380,7 @@ def programme(request: HttpRequest) -> HttpResponse:
         "search": search,
         "query": urlencode({"q": search}) if search else "",
         "account_count": page.paginator.count,
-        "job": selectors.latest_job(request, "loyalty.points"),
+        "job": selectors.latest_job(request, tasks.points_task.name),
         "can_edit": request.role in HEADS,
     })
 
@@ -403,7 +399,7 @@ def points_start(request: HttpRequest) -> HttpResponse:
     if selectors.programme_of(request) is None:
         messages.error(request, _("Set up the loyalty programme first."))
         return redirect("loyalty:programme")
-    job_enqueue(organization=request.organization, kind="loyalty.points", task=points_task, user=request.user)
+    services.points_start(organization=request.organization, user=request.user)
     return redirect("loyalty:programme")
 
 

@@ -23,6 +23,11 @@ status=0
 "${PYTEST[@]}" || status=$?
 echo "make test: the suite finished in $(( $(date +%s) - started )) s against ${DATABASE_URL%%:*} and ${CELERY_BROKER_URL%%:*}"
 
+# The fault tests kill Redis and workers: a pass with a Redis server of their own on another port.
+pass_started=$(date +%s)
+CELERY_BROKER_URL=redis://127.0.0.1:6390/0 "${PYTEST[@]}" -q -m faults || status=$?
+echo "make test: the fault tests (killed workers, a lost broker) finished in $(( $(date +%s) - pass_started )) s"
+
 # SQL written by hand runs on both databases: the database-specific tests again on SQLite, the
 # default database of `make run` (a file under var/, so a worker process would see it too).
 pass_started=$(date +%s)

@@ -1,5 +1,6 @@
 """Every write of segmentation: datasets, their checks and imports, runs and their stored classes."""
 
+import json
 import re
 import secrets
 import tempfile
@@ -15,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -23,10 +24,11 @@ from clients import lifecycle
 from clients import services as client_services
 from clients.models import Settlement
 from clients.settlement_rows import to_cents
-from crm_portal.jobs import JobMessage, ProgressCallback, job_enqueue
+from crm_portal.jobs import JobMessage, ProgressCallback, job_complete, job_enqueue
 from crm_portal.models import Job, Organization
 from crm_portal.spreadsheets import xlsx_bytes
 
+from . import tasks
 from .abcxyz import abc_xyz
 from .export import rejected_sheet
 from .guards import FileRefused, check_file
@@ -78,10 +80,6 @@ def _params(values: dict) -> Params:
 # ------------------------------------------------------------------ datasets
 
 
-def _language() -> str:
-    return translation.get_language() or "en"
-
-
 def dataset_create(*, organization: Organization, upload: UploadedFile, user=None) -> Dataset:
     """Refuse a hostile file before anything is written; otherwise keep it and queue its check."""
     suffix = Path(upload.name).suffix.lower()
@@ -109,12 +107,9 @@ def dataset_create(*, organization: Organization, upload: UploadedFile, user=Non
 
 
 def _enqueue_check(dataset: Dataset, user) -> Job:
-    from .tasks import dataset_check_task
-
-    job = job_enqueue(
-        organization=dataset.organization, kind="segmentation.check", task=dataset_check_task, user=user,
-        params={"dataset": dataset.pk, "language": _language()},
-    )
+    # No key: a check queued after a new mapping must run even while the previous one does.
+    job = job_enqueue(organization=dataset.organization, task=tasks.dataset_check_task, user=user,
+                      params={"dataset": dataset.pk})
     Dataset.objects.filter(pk=dataset.pk).update(job=job, status=Dataset.Status.CHECKING)
     dataset.job, dataset.status = job, Dataset.Status.CHECKING
     return job
@@ -184,20 +179,13 @@ def _preview(loaded: Loaded) -> list[dict]:
     return rows
 
 
-def dataset_check(job: Job, progress: ProgressCallback) -> dict:
-    """Parse and validate a dataset; keep its preview, its problems and its rejected rows."""
-    dataset = Dataset.objects.get(pk=job.params["dataset"], organization=job.organization)
-    try:
-        return dataset_inspect(dataset=dataset, progress=progress)
-    except Exception as error:
-        # A file the checks did not foresee must not leave the dataset "checking" for ever:
-        # the analyst sees that the check failed, and the job records the error.
-        message = _("The file could not be checked: %(error)s") % {"error": error}
-        Dataset.objects.filter(pk=dataset.pk).update(
-            status=Dataset.Status.INVALID, problem_count=1,
-            problems=[{"row": None, "column": "", "value": "", "message": message, "position": None}],
-        )
-        raise
+def dataset_mark_unreadable(*, dataset: Dataset, error: Exception) -> None:
+    """A file the checks did not foresee must not stay "checking" for ever: say the check failed."""
+    message = _("The file could not be checked: %(error)s") % {"error": error}
+    Dataset.objects.filter(pk=dataset.pk).update(
+        status=Dataset.Status.INVALID, problem_count=1,
+        problems=[{"row": None, "column": "", "value": "", "message": message, "position": None}],
+    )
 
 
 def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
@@ -245,23 +233,18 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
 # ------------------------------------------------------------------ runs
 
 
-def run_file_start(*, dataset: Dataset, params: dict, user=None) -> Job:
-    from .tasks import run_file_task
+def _settings_key(params: dict) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
 
+
+def run_file_start(*, dataset: Dataset, params: dict, user=None) -> Job:
+    """Queue the classification of a checked file; the same file and settings run once at a time."""
     _params(params)
     if dataset.status not in (Dataset.Status.VALID, Dataset.Status.IMPORTED):
         raise ValidationError(_("Only a file without problems can be classified."))
-    return job_enqueue(
-        organization=dataset.organization, kind="segmentation.run_file", task=run_file_task, user=user,
-        params={"dataset": dataset.pk, "abcxyz": params, "language": _language()},
-    )
-
-
-def run_file(job: Job, progress: ProgressCallback) -> dict:
-    """Parse, validate, classify and store a file's classes as a new run."""
-    dataset = Dataset.objects.get(pk=job.params["dataset"], organization=job.organization)
-    run = run_on_file(dataset=dataset, params=job.params["abcxyz"], job=job, user=job.created_by, progress=progress)
-    return {"url": reverse("segmentation:run", kwargs={"run_id": run.pk}), "run": run.pk, "clients": run.client_count}
+    return job_enqueue(organization=dataset.organization, task=tasks.run_file_task, user=user,
+                       params={"dataset": dataset.pk, "abcxyz": params},
+                       key=f"dataset:{dataset.pk}:{_settings_key(params)}")
 
 
 def run_on_file(*, dataset: Dataset, params: dict, job: Job | None = None, user=None,
@@ -277,23 +260,26 @@ def run_on_file(*, dataset: Dataset, params: dict, job: Job | None = None, user=
     except ValueError as error:
         raise ValidationError(str(error)) from None
     progress(80, JobMessage(gettext_noop("Storing the results of %(count)s clients"), count=len(result)))
-    return run_store(organization=dataset.organization, source=Run.Source.FILE, dataset=dataset, params=params.as_dict(),
-                     as_of=timezone.localdate(), wide=wide, result=result, job=job, user=user)
+    with transaction.atomic():
+        run = run_store(organization=dataset.organization, source=Run.Source.FILE, dataset=dataset,
+                        params=params.as_dict(), as_of=timezone.localdate(), wide=wide, result=result, job=job,
+                        user=user)
+        if job is not None:
+            job_complete(job, run_result(run))  # the run and its job's success commit together
+    return run
 
 
 def run_base_start(*, organization: Organization, params: dict, as_of: date, months: int, user=None) -> Job:
-    from .tasks import run_base_task
-
+    """Queue a run on the client base; the same date, window and settings run once at a time."""
     if _params(params).measure == "margin":
         raise ValidationError(_("The client register keeps settlement amounts only: ABC by margin needs a file with a margin column."))
     if not 1 <= months <= 120:
         raise ValidationError(_("The window is 1 to 120 months."))
     if not Settlement.objects.filter(organization=organization, date__lte=as_of).exists():
         raise ValidationError(_("The client base has no settlements on or before %(date)s.") % {"date": as_of.isoformat()})
-    return job_enqueue(
-        organization=organization, kind="segmentation.run_base", task=run_base_task, user=user,
-        params={"abcxyz": params, "as_of": as_of.isoformat(), "months": months, "language": _language()},
-    )
+    return job_enqueue(organization=organization, task=tasks.run_base_task, user=user,
+                       params={"abcxyz": params, "as_of": as_of.isoformat(), "months": months},
+                       key=f"base:{as_of.isoformat()}:{months}:{_settings_key(params)}")
 
 
 def base_wide(*, organization: Organization, as_of: date, months: int) -> tuple[pd.DataFrame, np.ndarray]:
@@ -331,15 +317,6 @@ def base_wide(*, organization: Organization, as_of: date, months: int) -> tuple[
     return wide, clients[new_or_lost]
 
 
-def run_base(job: Job, progress: ProgressCallback) -> dict:
-    """Classify the client base from its settlements; record each client's classes and history."""
-    run, changed = run_on_base(organization=job.organization, params=job.params["abcxyz"],
-                               as_of=date.fromisoformat(job.params["as_of"]), months=int(job.params["months"]),
-                               job=job, user=job.created_by, progress=progress)
-    return {"url": reverse("segmentation:run", kwargs={"run_id": run.pk}), "run": run.pk, "clients": run.client_count,
-            "changed": changed}
-
-
 def run_on_base(*, organization: Organization, params: dict, as_of: date, months: int, job: Job | None = None,
                 user=None, progress: ProgressCallback = lambda *a: None) -> tuple[Run, int]:
     params = _params(params)
@@ -361,7 +338,15 @@ def run_on_base(*, organization: Organization, params: dict, as_of: date, months
         changed = client_services.client_classes_record(
             organization=organization, classes=classes, run_label=run.label, as_of=as_of
         )
+        if job is not None:
+            job_complete(job, run_result(run, changed=changed))
     return run, changed
+
+
+def run_result(run: Run, **extra) -> dict:
+    """What a run's job records as its result: the page of the run and its size."""
+    return {"url": reverse("segmentation:run", kwargs={"run_id": run.pk}), "run": run.pk,
+            "clients": run.client_count, **extra}
 
 
 @transaction.atomic
@@ -416,16 +401,14 @@ def _copy(rows: pd.DataFrame) -> None:
 
 
 def dataset_import_start(*, dataset: Dataset, match_by: str, on_missing: str, user=None) -> Job:
-    from .tasks import dataset_import_task
-
+    """Queue the import of a checked file; a second click finds the import already queued."""
     if dataset.status != Dataset.Status.VALID:
         raise ValidationError(_("Only a file without problems, not imported yet, can be imported."))
     if match_by not in client_services.MATCH_FIELDS or on_missing not in client_services.ON_MISSING:
         raise ValidationError(_("Choose how clients are matched and what happens to clients not in the register."))
-    return job_enqueue(
-        organization=dataset.organization, kind="segmentation.import", task=dataset_import_task, user=user,
-        params={"dataset": dataset.pk, "match_by": match_by, "on_missing": on_missing, "language": _language()},
-    )
+    return job_enqueue(organization=dataset.organization, task=tasks.dataset_import_task, user=user,
+                       params={"dataset": dataset.pk, "match_by": match_by, "on_missing": on_missing},
+                       key=f"dataset:{dataset.pk}")
 
 
 def settlement_rows(loaded: Loaded) -> pd.DataFrame:
@@ -446,22 +429,34 @@ def settlement_rows(loaded: Loaded) -> pd.DataFrame:
     })
 
 
-def dataset_import(job: Job, progress: ProgressCallback) -> dict:
-    """Import a valid file's settlements into the client register: all or nothing."""
-    dataset = Dataset.objects.get(pk=job.params["dataset"], organization=job.organization)
+def dataset_import(*, dataset: Dataset, match_by: str, on_missing: str, user=None, job: Job | None = None,
+                   progress: ProgressCallback = lambda *a: None) -> dict:
+    """Import a valid file's settlements into the client register: all or nothing, and once.
+
+    The settlements, the dataset marked imported and the job's success commit together; a
+    second run (its worker lost after that commit) finds the dataset imported and writes nothing.
+    """
+    if dataset.status == Dataset.Status.IMPORTED:
+        return dataset.import_result
     loaded = _load(dataset, progress)
     if not loaded.parsed.ok:
         raise ValidationError(gettext_lazy("The file has %(count)s problem(s); nothing was imported."),
                               params={"count": loaded.problem_count})
     progress(60, gettext_noop("Importing into the client register"))
     with transaction.atomic():
+        locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if locked.status == Dataset.Status.IMPORTED:
+            return locked.import_result
         summary = client_services.settlements_import(
-            organization=job.organization, rows=settlement_rows(loaded), match_by=job.params["match_by"],
-            on_missing=job.params["on_missing"], user=job.created_by,
+            organization=dataset.organization, rows=settlement_rows(loaded), match_by=match_by,
+            on_missing=on_missing, user=user,
         )
         Dataset.objects.filter(pk=dataset.pk).update(status=Dataset.Status.IMPORTED, import_result=summary)
+        if job is not None:
+            job_complete(job, dataset_import_result(dataset, summary))
+    return summary
+
+
+def dataset_import_result(dataset: Dataset, summary: dict) -> dict:
+    """What an import's job records as its result: the dataset's page and the import's counts."""
     return {"url": reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}), **summary}
-
-
-def in_language(job: Job):
-    return translation.override(job.params.get("language") or "en")

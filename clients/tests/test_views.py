@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from clients import selectors, services
+from clients import jobs, selectors, services
 from clients.lifecycle import lifecycle_state
 from clients.models import (
     AuditEntry,
@@ -359,7 +359,7 @@ def test_kpi_page_and_bad_period(client_as, org_a, org_b):
     response = head.post(reverse("clients:kpi_export"), {"start": TODAY.isoformat(), "end": TODAY.isoformat()})
     job = Job.objects.get(kind="clients.kpi_export")
     assert response["Location"] == reverse("jobs:detail", kwargs={"job_id": job.pk})
-    run_job(job.pk, services.kpi_export_job)  # what the worker does
+    run_job(job.pk, jobs.kpi_export_job)  # what the worker does
     job.refresh_from_db()
     assert job.status == "succeeded", job.error
     assert job.result["url"] == reverse("clients:kpi_download", kwargs={"job_id": job.pk})
@@ -378,9 +378,9 @@ def test_kpi_export_of_a_manager_covers_only_their_clients(client_as, org_a, mak
     manager = make_member(org_a, Role.MANAGER)
     make_client(org_a, "Mine", manager=manager)
     make_client(org_a, "Not mine")
-    job = Job.objects.create(organization=org_a, kind="clients.kpi_export",
-                             params={"start": "2026-01-01", "end": "2026-03-31", "user_id": manager.pk, "language": "ru"})
-    run_job(job.pk, services.kpi_export_job)
+    job = Job.objects.create(organization=org_a, kind="clients.kpi_export", language="ru",
+                             params={"start": "2026-01-01", "end": "2026-03-31", "user_id": manager.pk})
+    run_job(job.pk, jobs.kpi_export_job)
     job.refresh_from_db()
     assert job.result["clients"] == 0 and job.status == "succeeded"
     data = selectors.kpi_tables(organization=org_a, clients=selectors.clients_visible(organization=org_a, user=manager,

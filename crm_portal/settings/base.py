@@ -186,6 +186,9 @@ CONTENT_SECURITY_POLICY = {
 # Without CELERY_BROKER_URL the broker is a folder on disk: no server to install,
 # while jobs still run in a separate worker process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# The longest a job may run (a whole-base import or ABC/XYZ run takes minutes): the worker stops a
+# job at this limit, so no job ever outlives the broker's visibility timeout below.
+JOBS_TIME_LIMIT_SECONDS = int(os.environ.get("JOBS_TIME_LIMIT_SECONDS", str(2 * 3600)))
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(VAR_DIR / "broker"),
@@ -196,7 +199,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {}
+    # Redis gives a message taken by a worker that never acknowledged it to another worker after
+    # this long: longer than any job may run, so a slow job is never run twice at once. A worker
+    # that died is noticed sooner by the job sweeper (JOBS_STALE_SECONDS).
+    # https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+    else {"visibility_timeout": JOBS_TIME_LIMIT_SECONDS + 3600}
 )
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -207,7 +214,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in the Job table
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TIME_LIMIT = JOBS_TIME_LIMIT_SECONDS
+# Filled from the `schedules` of each app's AppConfig when the apps are ready (crm_portal/apps.py).
 CELERY_BEAT_SCHEDULE: dict = {}
+# The job sweeper (crm_portal/job_sweeper.py, every JOBS_SWEEP_SECONDS): a running job touches its
+# row every JOBS_HEARTBEAT_SECONDS; one silent for JOBS_STALE_SECONDS lost its worker and runs again,
+# up to JOBS_MAX_ATTEMPTS takes; a job queued for JOBS_RESEND_SECONDS whose message the broker no
+# longer holds is sent again.
+JOBS_SWEEP_SECONDS = int(os.environ.get("JOBS_SWEEP_SECONDS", "60"))
+JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JOBS_HEARTBEAT_SECONDS", "15"))
+JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "120"))
+JOBS_RESEND_SECONDS = int(os.environ.get("JOBS_RESEND_SECONDS", "180"))
+JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "3"))
 # Jobs a person may have queued or running per organization at once (scheduled jobs not counted).
 JOBS_ACTIVE_LIMIT = int(os.environ.get("JOBS_ACTIVE_LIMIT", "20"))
 

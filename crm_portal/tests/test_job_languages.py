@@ -54,10 +54,10 @@ def test_progress_of_the_real_service_reads_in_the_reader_s_language(org_a, make
 @pytest.mark.django_db
 def test_a_queued_job_waits_in_the_reader_s_language(org_a, make_member):
     with translation.override("ru"):
-        job = job_enqueue(organization=org_a, kind="demo.count", task=demo_count_task, params={"steps": 1})
+        job = job_enqueue(organization=org_a, task=demo_count_task, params={"steps": 1})
     assert '<span class="job-message">Waiting for a worker</span>' in progress_of(reader(org_a, make_member), job, "en")
     with translation.override("en"):
-        job = job_enqueue(organization=org_a, kind="demo.count", task=demo_count_task, params={"steps": 1})
+        job = job_enqueue(organization=org_a, task=demo_count_task, params={"steps": 1})
     assert '<span class="job-message">Ожидает обработчика</span>' in progress_of(reader(org_a, make_member), job, "ru")
 
 
@@ -92,8 +92,8 @@ def test_the_error_of_a_failed_import_reads_in_the_reader_s_language(org_a, make
     dataset.save()
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     # The import runs in the language of whoever started it, as its task does.
-    job = Job.objects.create(organization=org_a, kind="segmentation.import", params={
-        "dataset": dataset.pk, "match_by": "external_id", "on_missing": "create", "language": started_in})
+    job = Job.objects.create(organization=org_a, kind="segmentation.import", language=started_in, params={
+        "dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"})
     dataset_import_task(job.pk)
     job.refresh_from_db()
     assert (job.status, job.error) == (Job.Status.FAILED, "The file has 1 problem(s); nothing was imported.")
@@ -147,3 +147,26 @@ def test_no_job_reports_progress_in_an_already_translated_message():
                         and len(node.args) > 1 and _translated_now(node.args[1])):
                     offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
+
+
+@pytest.mark.django_db
+def test_an_import_refused_row_reads_as_a_sentence_with_the_file_s_row(org_a, make_member, settings, tmp_path):
+    from segmentation import services
+    from segmentation.models import Dataset
+    from segmentation.tasks import dataset_import_task
+    from segmentation.tests.helpers import wide_frame, workbook
+
+    settings.MEDIA_ROOT = tmp_path
+    dataset = Dataset(organization=org_a, token="long-keys", name="list.xlsx")
+    # Row 3 of the sheet holds a key that is fine as a name but longer than a tax number may be.
+    dataset.file.save("list.xlsx", ContentFile(workbook(wide_frame([("7701", 1, 2, 3, 4), ("7" * 40, 1, 2, 3, 4)]))),
+                      save=False)
+    dataset.save()
+    services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
+    job = Job.objects.create(organization=org_a, kind="segmentation.import", language="en", params={
+        "dataset": dataset.pk, "match_by": "tax_number", "on_missing": "create"})
+    dataset_import_task(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (Job.Status.FAILED, "Row 3: the client is longer than 32 characters.")
+    page = progress_of(reader(org_a, make_member), job, "en")
+    assert '<div class="alert alert-danger mt-2 mb-0 job-error">Row 3: the client is longer than 32 characters.</div>' in page

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from clients.models import ContactPerson
 from crm_portal.models import Job, Role
-from loyalty import mailing, services
+from loyalty import jobs, mailing, services
 from loyalty.models import Invitation, Response
 
 from .factories import make_client
@@ -146,7 +146,7 @@ def test_the_daily_round_queues_one_reminder_job_that_emails_the_due_links(org_a
     job = Job.objects.get()
     assert (job.organization, job.kind, job.kind_label) == (org_a, "loyalty.reminders",
                                                             "Survey reminders by e-mail")
-    result = mailing.reminders_job(job, lambda percent, message="": None)
+    result = jobs.reminders_job(job, lambda percent, message="": None)
     assert result == {"sent": 2, "no_email": 1, "failed": 0}
     assert sorted(m.to[0] for m in mail.outbox) == ["boris@beta.example", "olga@alpha.example"]
     assert all(m.subject.startswith("Напоминание: опрос") for m in mail.outbox)
@@ -204,7 +204,7 @@ def test_the_campaign_page_sends_in_a_job_and_lists_the_links_without_email(
     # A second click while the job waits queues nothing more.
     web.post(send)
     assert Job.objects.count() == 1
-    result = mailing.send_links_job(job, lambda percent, message="": None)
+    result = jobs.send_links_job(job, lambda percent, message="": None)
     assert result == {"sent": 2, "no_email": 1, "failed": 0, "url": url}
     page = web.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert '<span id="mail-sent">Ссылок отправлено по e-mail: 2 из 3</span>' in page

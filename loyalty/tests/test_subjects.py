@@ -13,7 +13,7 @@ from django.utils import timezone
 from clients.models import Complaint, ContactPerson
 from clients.services import complaint_register
 from crm_portal.models import Job, Role
-from loyalty import mailing, services
+from loyalty import jobs, mailing, services
 from loyalty.models import Campaign, Invitation
 
 from .factories import make_client
@@ -36,7 +36,7 @@ def _due_for_reminders(campaign) -> None:
 
 def _reminders(org):
     job = Job.objects.create(organization=org, kind="loyalty.reminders")
-    return mailing.reminders_job(job, lambda percent, message="": None)
+    return jobs.reminders_job(job, lambda percent, message="": None)
 
 
 @pytest.mark.parametrize("name", ["Spring\nNPS", "Spring\r\nNPS", "Spring\rNPS", "Spring\u2028NPS"])

@@ -19,7 +19,7 @@ from django.utils import timezone
 from clients.models import Client, Settlement
 from clients.services import settlements_import
 from crm_portal.models import Job, Role
-from segmentation import services
+from segmentation import jobs, services
 from segmentation.models import Dataset
 from segmentation.pipeline import load, rejected_frame
 
@@ -63,7 +63,7 @@ def test_a_wide_file_with_a_negative_month_imports_it_as_a_refund(org_a, today):
     dataset = check(make_dataset(org_a, workbook(wide_frame([("A-1", 100, -3, 50.5, 0), ("B-2", 10, 10, 10, 10)],
                                                             months=MONTHS))))
     assert (dataset.status, dataset.problem_count, dataset.negative_count) == (Dataset.Status.VALID, 0, 1)
-    result = services.dataset_import(import_job(dataset), lambda *a: None)
+    result = jobs.dataset_import(import_job(dataset), lambda *a: None)
     assert {k: result[k] for k in ("clients_created", "clients_matched", "settlements_created")} == {
         "clients_created": 1, "clients_matched": 1, "settlements_created": 7}
     assert list(Settlement.objects.filter(client=existing).order_by("date").values_list("date", "amount")) == [
@@ -128,7 +128,7 @@ def test_a_valid_long_file_imports_every_row_with_refunds_negative(org_a, today)
                          columns=["Client", "Date", "Amount"]).astype(object)
     dataset = check(make_dataset(org_a, workbook(frame)))
     assert (dataset.status, dataset.negative_count) == (Dataset.Status.VALID, 1)
-    services.dataset_import(import_job(dataset, match_by="name"), lambda *a: None)
+    jobs.dataset_import(import_job(dataset, match_by="name"), lambda *a: None)
     assert sorted(Settlement.objects.values_list("client__name", "date", "amount")) == [
         ("Alpha", date(2019, 1, 10), Decimal("100.00")), ("Alpha", date(2019, 4, 1), Decimal("1234.56")),
         ("Eps", date(2019, 3, 10), Decimal("-40.00"))]

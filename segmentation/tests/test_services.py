@@ -13,7 +13,7 @@ from django.urls import reverse
 from clients.models import ClassChange, Client, Settlement
 from clients.services import client_create, settlement_create
 from crm_portal.models import Job, Role
-from segmentation import selectors, services
+from segmentation import jobs, selectors, services
 from segmentation.models import ClientClass, Dataset, Run
 
 from .helpers import wide_frame, workbook
@@ -159,7 +159,7 @@ def test_import_into_the_register_is_all_or_nothing(org_a):
     dataset.refresh_from_db()
     job = Job.objects.create(organization=org_a, kind="segmentation.import",
                              params={"dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"})
-    result = services.dataset_import(job, lambda *a: None)
+    result = jobs.dataset_import(job, lambda *a: None)
     assert {k: result[k] for k in ("clients_created", "clients_matched", "settlements_created")} == {
         "clients_created": 1, "clients_matched": 1, "settlements_created": 7}
     assert sorted(Settlement.objects.filter(client=existing).values_list("date", "amount")) == [
@@ -176,7 +176,7 @@ def test_import_failure_writes_nothing(org_a):
     job = Job.objects.create(organization=org_a, kind="segmentation.import",
                              params={"dataset": dataset.pk, "match_by": "nonsense", "on_missing": "create"})
     with pytest.raises(ValidationError):
-        services.dataset_import(job, lambda *a: None)
+        jobs.dataset_import(job, lambda *a: None)
     assert Client.objects.count() == 0 and Settlement.objects.count() == 0
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.VALID
@@ -302,7 +302,8 @@ def test_import_and_analyse_buttons_queue_jobs_only_for_a_valid_file(client_as, 
                         {"match_by": "name", "on_missing": "skip"})
     job = Job.objects.get(kind="segmentation.import")
     assert response["Location"] == reverse("segmentation:job", kwargs={"job_id": job.pk})
-    assert job.params | {"language": ""} == {"dataset": good.pk, "match_by": "name", "on_missing": "skip", "language": ""}
+    assert job.params == {"dataset": good.pk, "match_by": "name", "on_missing": "skip"}
+    assert (job.language, job.key) == ("en", f"dataset:{good.pk}")
 
 
 @pytest.mark.django_db
@@ -373,7 +374,7 @@ def test_an_unforeseen_error_in_the_check_marks_the_dataset_failed(org_a, monkey
 
     monkeypatch.setattr(services, "_load", broken)
     with pytest.raises(RuntimeError):
-        services.dataset_check(job, lambda percent, message="": None)
+        jobs.dataset_check(job, lambda percent, message="": None)
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.INVALID
     assert [p["message"] for p in dataset.problems] == ["The file could not be checked: output array is read-only"]
