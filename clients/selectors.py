@@ -12,7 +12,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from crm_portal.models import Membership, Role
-from crm_portal.tenancy import scoped
+from crm_portal.tenancy import Viewer, scoped
 
 from . import lifecycle
 from .development import development_stage
@@ -481,16 +481,16 @@ def complaint_list(request: HttpRequest, status: str = "") -> QuerySet[Complaint
     return rows
 
 
-def home_panel(request: HttpRequest) -> dict:
+def home_panel(viewer: Viewer) -> dict:
     today = timezone.localdate()
-    clients = clients_visible_to(request)
-    points = scoped(request, ControlPoint).filter(done_at__isnull=True, due_date__lt=today)
-    if request.role == Role.MANAGER:
-        points = points.filter(client__manager=request.user)
+    clients = clients_visible_to(viewer)
+    points = scoped(viewer, ControlPoint).filter(done_at__isnull=True, due_date__lt=today)
+    if viewer.role == Role.MANAGER:
+        points = points.filter(client__manager=viewer.user)
     return {
         "client_count": clients.count(),
         "overdue_count": points.count(),
-        "open_complaints": visible_rows(request, Complaint).exclude(status=Complaint.Status.CLOSED).count(),
+        "open_complaints": visible_rows(viewer, Complaint).exclude(status=Complaint.Status.CLOSED).count(),
     }
 
 

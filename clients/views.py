@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.core.files.storage import default_storage
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from crm_portal.formtools import form_apply
+from crm_portal.formtools import service_errors
 from crm_portal.models import Job, Role
 from crm_portal.navigation import panels_for
 from crm_portal.spreadsheets import stored_xlsx_response, xlsx_response
@@ -123,11 +124,11 @@ def client_create(request: HttpRequest) -> HttpResponse:
         products = data.pop("products")
         if request.role == Role.MANAGER:
             data["manager"] = request.user  # a manager's new client is their own
-        created = {}
-        if form_apply(form, lambda: created.setdefault("client", services.client_create(
-                organization=request.organization, user=request.user, products=products, **data))):
+        with service_errors(form):
+            client = services.client_create(organization=request.organization, user=request.user, products=products,
+                                            **data)
             messages.success(request, _("Client created."))
-            return redirect("clients:card", client_id=created["client"].pk)
+            return redirect("clients:card", client_id=client.pk)
     return render(request, "clients/client_form.html", {"form": form, "title": _("New client")})
 
 
@@ -142,7 +143,8 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
         if request.role == Role.MANAGER:
             data.pop("manager")  # only heads reassign clients
         fresh = Client.objects.get(pk=client.pk)
-        if form_apply(form, lambda: services.client_update(client=fresh, user=request.user, products=products, **data)):
+        with service_errors(form):
+            services.client_update(client=fresh, user=request.user, products=products, **data)
             messages.success(request, _("Client saved."))
             return redirect("clients:card", client_id=client.pk)
     if request.role == Role.MANAGER:
@@ -165,18 +167,24 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
     return render(request, "clients/client_card.html", context)
 
 
-def _card_form(request: HttpRequest, client: Client, make_form, action, *, title: str, success: str, tab: str,
-               form_id: str) -> HttpResponse:
-    """A small form of the card: GET renders it (a fragment for htmx), POST saves it or shows its errors."""
-    form = make_form(request.POST if request.method == "POST" else None)
+def _card_form(request: HttpRequest, form_class: type[Form], form_id: str, **kwargs) -> Form:
+    """A small form of the card, bound on POST."""
+    form = form_class(request.POST if request.method == "POST" else None, **kwargs)
     # Several of these forms may be open on the card at once: each gets its own field ids, so that
     # every label points at its own field (a settlement's "Date" must not name the contact's date).
     form.auto_id = f"id_{form_id.removesuffix('-form')}_%s"
-    if request.method == "POST" and form.is_valid() and form_apply(form, lambda: action(form.cleaned_data)):
-        messages.success(request, success)
-        return redirect(f"{client_url(client)}#{tab}")
+    return form
+
+
+def _card_form_page(request: HttpRequest, client: Client, form: Form, *, title: str, form_id: str) -> HttpResponse:
+    """GET renders the form (a fragment for htmx); a POST that failed shows its errors."""
     template = "clients/partials/card_form_body.html" if request.htmx else "clients/card_form.html"
     return render(request, template, {"form": form, "client": client, "title": title, "form_id": form_id})
+
+
+def _card_saved(request: HttpRequest, client: Client, success: str, tab: str) -> HttpResponse:
+    messages.success(request, success)
+    return redirect(f"{client_url(client)}#{tab}")
 
 
 def client_url(client: Client) -> str:
@@ -186,63 +194,81 @@ def client_url(client: Client) -> str:
 @roles_required(*EDITORS)
 def person_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.ContactPersonForm,
-                      lambda d: services.contact_person_create(client=client, user=request.user, **d),
-                      title=_("Add a person"), success=_("Contact person added."), tab="persons", form_id="person-form")
+    form = _card_form(request, forms.ContactPersonForm, "person-form")
+    if form.is_bound and form.is_valid():
+        with service_errors(form):
+            services.contact_person_create(client=client, user=request.user, **form.cleaned_data)
+            return _card_saved(request, client, _("Contact person added."), tab="persons")
+    return _card_form_page(request, client, form, title=_("Add a person"), form_id="person-form")
 
 
 @roles_required(*EDITORS)
 def contact_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.ContactForm,
-                      lambda d: services.contact_create(client=client, author=request.user, **d),
-                      title=_("Log a contact"), success=_("Contact logged."), tab="timeline", form_id="contact-form")
+    form = _card_form(request, forms.ContactForm, "contact-form")
+    if form.is_bound and form.is_valid():
+        with service_errors(form):
+            services.contact_create(client=client, author=request.user, **form.cleaned_data)
+            return _card_saved(request, client, _("Contact logged."), tab="timeline")
+    return _card_form_page(request, client, form, title=_("Log a contact"), form_id="contact-form")
 
 
 @roles_required(*EDITORS, Role.ANALYST)
 def settlement_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, lambda data: forms.SettlementForm(data, organization=request.organization),
-                      lambda d: services.settlement_create(client=client, user=request.user, **d),
-                      title=_("Enter a settlement"), success=_("Settlement saved."), tab="settlements",
-                      form_id="settlement-form")
+    form = _card_form(request, forms.SettlementForm, "settlement-form", organization=request.organization)
+    if form.is_bound and form.is_valid():
+        with service_errors(form):
+            services.settlement_create(client=client, user=request.user, **form.cleaned_data)
+            return _card_saved(request, client, _("Settlement saved."), tab="settlements")
+    return _card_form_page(request, client, form, title=_("Enter a settlement"), form_id="settlement-form")
 
 
 @roles_required(*EDITORS)
 def deal_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, lambda data: forms.DealForm(data, organization=request.organization),
-                      lambda d: services.deal_create(client=client, user=request.user, **d),
-                      title=_("Open a deal"), success=_("Deal opened at the presentation stage."), tab="deals",
-                      form_id="deal-form")
+    form = _card_form(request, forms.DealForm, "deal-form", organization=request.organization)
+    if form.is_bound and form.is_valid():
+        with service_errors(form):
+            services.deal_create(client=client, user=request.user, **form.cleaned_data)
+            return _card_saved(request, client, _("Deal opened at the presentation stage."), tab="deals")
+    return _card_form_page(request, client, form, title=_("Open a deal"), form_id="deal-form")
 
 
 @roles_required(*EDITORS)
 def complaint_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, lambda data: forms.ComplaintForm(data, managers=_managers(request)),
-                      lambda d: services.complaint_register(organization=request.organization, client=client,
-                                                            author=request.user, **d),
-                      title=_("Register a complaint"), success=_("Complaint registered."), tab="complaints",
-                      form_id="complaint-form")
+    form = _card_form(request, forms.ComplaintForm, "complaint-form", managers=_managers(request))
+    if form.is_bound and form.is_valid():
+        with service_errors(form):
+            services.complaint_register(organization=request.organization, client=client, author=request.user,
+                                        **form.cleaned_data)
+            return _card_saved(request, client, _("Complaint registered."), tab="complaints")
+    return _card_form_page(request, client, form, title=_("Register a complaint"), form_id="complaint-form")
 
 
 @roles_required(*EDITORS)
 def assessment_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, lambda data: forms.AssessmentForm(data, organization=request.organization),
-                      lambda d: services.assessment_create(client=client, scores=d["scores"], date=d["date"],
-                                                           product=d["product"], comment=d["comment"], user=request.user),
-                      title=_("Record a satisfaction assessment (1 to 5)"), success=_("Satisfaction assessment saved."),
-                      tab="complaints", form_id="assessment-form")
+    form = _card_form(request, forms.AssessmentForm, "assessment-form", organization=request.organization)
+    if form.is_bound and form.is_valid():
+        with service_errors(form):
+            data = form.cleaned_data
+            services.assessment_create(client=client, scores=data["scores"], date=data["date"],
+                                       product=data["product"], comment=data["comment"], user=request.user)
+            return _card_saved(request, client, _("Satisfaction assessment saved."), tab="complaints")
+    return _card_form_page(request, client, form, title=_("Record a satisfaction assessment (1 to 5)"), form_id="assessment-form")
 
 
 @roles_required(*EDITORS)
 def point_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    return _card_form(request, client, forms.ControlPointForm,
-                      lambda d: services.control_point_add(client=client, user=request.user, **d),
-                      title=_("Add a control point"), success=_("Control point added."), tab="points", form_id="point-form")
+    form = _card_form(request, forms.ControlPointForm, "point-form")
+    if form.is_bound and form.is_valid():
+        with service_errors(form):
+            services.control_point_add(client=client, user=request.user, **form.cleaned_data)
+            return _card_saved(request, client, _("Control point added."), tab="points")
+    return _card_form_page(request, client, form, title=_("Add a control point"), form_id="point-form")
 
 
 @roles_required(*EDITORS)
@@ -254,7 +280,8 @@ def offer_edit(request: HttpRequest, client_id: int, product_id: int) -> HttpRes
                "next_step_on": offer.next_step_on} if offer else {}
     form = forms.OfferForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        if form_apply(form, lambda: services.offer_set(client=client, product=product, user=request.user, **form.cleaned_data)):
+        with service_errors(form):
+            services.offer_set(client=client, product=product, user=request.user, **form.cleaned_data)
             messages.success(request, _("Offer status saved."))
             return redirect(f"{client_url(client)}#offers")
     return render(request, "clients/card_form.html", {"form": form, "client": client, "title": product.name,
@@ -337,54 +364,75 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
     return _deal_page(request, _deal(request, deal_id))
 
 
-def _deal_action(request, deal, form, form_name, action, success) -> HttpResponse:
-    if form.is_valid() and form_apply(form, lambda: action(form.cleaned_data)):
-        messages.success(request, success)
-        return redirect("clients:deal", deal_id=deal.pk)
+def _deal_saved(request: HttpRequest, deal: Deal, success: str) -> HttpResponse:
+    messages.success(request, success)
+    return redirect("clients:deal", deal_id=deal.pk)
+
+
+def _deal_refused(request: HttpRequest, deal: Deal, **form) -> HttpResponse:
+    """The deal page again, with the refused form's errors (the deal as it is now)."""
     deal.refresh_from_db()
-    return _deal_page(request, deal, **{form_name: form})
+    return _deal_page(request, deal, **form)
 
 
 @roles_required(*EDITORS)
 @require_POST
 def deal_advance(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = _deal(request, deal_id)
-    return _deal_action(request, deal, forms.DealAdvanceForm(request.POST, deal=deal), "advance_form",
-                        lambda d: services.deal_advance(deal=deal, user=request.user, **d), _("Deal moved on."))
+    form = forms.DealAdvanceForm(request.POST, deal=deal)
+    if form.is_valid():
+        with service_errors(form):
+            services.deal_advance(deal=deal, user=request.user, **form.cleaned_data)
+            return _deal_saved(request, deal, _("Deal moved on."))
+    return _deal_refused(request, deal, advance_form=form)
 
 
 @roles_required(*EDITORS)
 @require_POST
 def deal_refuse(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = _deal(request, deal_id)
-    return _deal_action(request, deal, forms.DealRefuseForm(request.POST, organization=request.organization),
-                        "refuse_form", lambda d: services.deal_refuse(deal=deal, user=request.user, **d),
-                        _("Refusal recorded."))
+    form = forms.DealRefuseForm(request.POST, organization=request.organization)
+    if form.is_valid():
+        with service_errors(form):
+            services.deal_refuse(deal=deal, user=request.user, **form.cleaned_data)
+            return _deal_saved(request, deal, _("Refusal recorded."))
+    return _deal_refused(request, deal, refuse_form=form)
 
 
 @roles_required(*EDITORS)
 @require_POST
 def deal_document_add(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = _deal(request, deal_id)
-    return _deal_action(request, deal, forms.DealDocumentForm(request.POST), "document_form",
-                        lambda d: services.deal_document_add(deal=deal, user=request.user, **d), _("Document recorded."))
+    form = forms.DealDocumentForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            services.deal_document_add(deal=deal, user=request.user, **form.cleaned_data)
+            return _deal_saved(request, deal, _("Document recorded."))
+    return _deal_refused(request, deal, document_form=form)
 
 
 @roles_required(*EDITORS)
 @require_POST
 def deal_deviation(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = _deal(request, deal_id)
-    return _deal_action(request, deal, forms.DealDeviationForm(request.POST), "deviation_form",
-                        lambda d: services.deal_deviation(deal=deal, user=request.user, **d), _("Recorded."))
+    form = forms.DealDeviationForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            services.deal_deviation(deal=deal, user=request.user, **form.cleaned_data)
+            return _deal_saved(request, deal, _("Recorded."))
+    return _deal_refused(request, deal, deviation_form=form)
 
 
 @roles_required(*EDITORS)
 @require_POST
 def deal_payment_add(request: HttpRequest, deal_id: int) -> HttpResponse:
     deal = _deal(request, deal_id)
-    return _deal_action(request, deal, forms.DealPaymentForm(request.POST), "payment_form",
-                        lambda d: services.deal_payment_record(deal=deal, user=request.user, **d),
-                        _("Recorded."))
+    form = forms.DealPaymentForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            services.deal_payment_record(deal=deal, user=request.user, **form.cleaned_data)
+            return _deal_saved(request, deal, _("Recorded."))
+    return _deal_refused(request, deal, payment_form=form)
 
 
 # Complaints --------------------------------------------------------------------------------
@@ -436,10 +484,11 @@ def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
 def complaint_advance(request: HttpRequest, complaint_id: int) -> HttpResponse:
     complaint = _complaint(request, complaint_id)
     form = forms.ComplaintAdvanceForm(request.POST, managers=_managers(request))
-    if form.is_valid() and form_apply(form, lambda: services.complaint_advance(complaint=complaint, user=request.user,
-                                                                          **form.cleaned_data)):
-        messages.success(request, _("Complaint is now: %(status)s.") % {"status": complaint.get_status_display()})
-        return redirect("clients:complaint", complaint_id=complaint.pk)
+    if form.is_valid():
+        with service_errors(form):
+            services.complaint_advance(complaint=complaint, user=request.user, **form.cleaned_data)
+            messages.success(request, _("Complaint is now: %(status)s.") % {"status": complaint.get_status_display()})
+            return redirect("clients:complaint", complaint_id=complaint.pk)
     complaint.refresh_from_db()
     return _complaint_page(request, complaint, form=form)
 
@@ -487,10 +536,13 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
     form = forms.NameForm(request.POST)
     if kind not in creators:
         messages.error(request, _("Unknown list."))
-    elif form.is_valid() and form_apply(form, lambda: creators[kind](organization=request.organization, name=form.cleaned_data["name"])):
-        messages.success(request, _("Added: %(name)s.") % {"name": form.cleaned_data["name"]})
-    else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("clients:matrix")
+    if form.is_valid():
+        with service_errors(form):
+            creators[kind](organization=request.organization, name=form.cleaned_data["name"])
+            messages.success(request, _("Added: %(name)s.") % {"name": form.cleaned_data["name"]})
+            return redirect("clients:matrix")
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("clients:matrix")
 
 

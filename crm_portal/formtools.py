@@ -1,20 +1,29 @@
 """Run a service behind a form: its ValidationError becomes form errors, never a 500."""
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 
-def form_apply(form: forms.Form, action: Callable[[], object]) -> bool:
-    """Call `action`; on ValidationError put its messages on `form` and return False."""
+@contextmanager
+def service_errors(form: forms.Form) -> Iterator[forms.Form]:
+    """Run the block; a ValidationError raised in it is put on `form` (by field where it names one).
+
+    After the block `form.is_valid()` tells whether the service succeeded:
+
+        if form.is_valid():
+            with service_errors(form):
+                client = services.client_create(organization=..., **form.cleaned_data)
+                return redirect(client)
+        return render(request, template, {"form": form})  # with the service's errors
+    """
     try:
-        action()
+        yield form
     except ValidationError as error:
         if hasattr(error, "error_dict"):
             for field, errors in error.error_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             form.add_error(None, error)
-        return False
-    return True

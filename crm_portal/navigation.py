@@ -49,13 +49,14 @@ def nav_for(request: HttpRequest) -> list[dict]:
 def panels_for(request: HttpRequest, attribute: str, *args) -> list[str]:
     """Render every app's panels listed under `attribute` (`home_panels`, `client_card_panels`).
 
-    Each entry is (template, roles or None, dotted path of a function (request, *args) -> context
-    or None); entries whose roles exclude the request's role are skipped.
+    Each entry is (template, roles or None, dotted path of a selector (viewer, *args) -> context
+    or None); entries whose roles exclude the request's role are skipped. The selector gets
+    `request.viewer`, not the request: a panel reads like any other selector.
     """
     panels = []
     for config in apps.get_app_configs():
         for template, roles, context_path in getattr(config, attribute, ()):
             if _allowed(request, roles):
-                context = import_string(context_path)(request, *args) if context_path else {}
+                context = import_string(context_path)(request.viewer, *args) if context_path else {}
                 panels.append(render_to_string(template, context, request=request))
     return panels

@@ -4,13 +4,12 @@ from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
 
 from .models import Job, Membership, MembershipInvitation, Organization, Role
-from .tenancy import scoped
+from .tenancy import Viewer, scoped
 
 
-def memberships_of(user) -> QuerySet[Membership]:
+def memberships_of(user: AbstractBaseUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organization").order_by(
         "organization__name"
     )
@@ -51,21 +50,21 @@ def invitation_by_token(token: str) -> MembershipInvitation | None:
     )
 
 
-def jobs_for(request: HttpRequest, *, limit: int | None = None) -> QuerySet[Job]:
+def jobs_for(viewer: Viewer, *, limit: int | None = None) -> QuerySet[Job]:
     """The jobs a person may open: an administrator sees the organization's, everyone else their own.
 
     Jobs lead to results (a segmentation run, a KPI file) that other roles may not open, so a
     person is shown only what they started; administrators open every page of the portal.
     """
-    jobs = scoped(request, Job).select_related("created_by")
-    if request.role != Role.ADMIN:
-        jobs = jobs.filter(created_by=request.user)
+    jobs = scoped(viewer, Job).select_related("created_by")
+    if viewer.role != Role.ADMIN:
+        jobs = jobs.filter(created_by=viewer.user)
     return jobs[:limit] if limit else jobs
 
 
-def home_role_panel(request: HttpRequest) -> dict:
-    return {"membership": request.membership}
+def home_role_panel(viewer: Viewer) -> dict:
+    return {"role": viewer.role}
 
 
-def home_jobs_panel(request: HttpRequest) -> dict:
-    return {"jobs": jobs_for(request, limit=5)}
+def home_jobs_panel(viewer: Viewer) -> dict:
+    return {"jobs": jobs_for(viewer, limit=5)}

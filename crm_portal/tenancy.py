@@ -5,10 +5,13 @@ another organization is simply not found (404) rather than forbidden: its existe
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import TypeVar
 
 from django.apps import apps
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model, QuerySet
@@ -21,8 +24,17 @@ SESSION_KEY = "organization_id"
 M = TypeVar("M", bound=Model)
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads: the organization, the person and their role there. Selectors take this, not the request."""
+
+    organization: Organization | None
+    user: AbstractBaseUser | AnonymousUser | None
+    role: str | None = None
+
+
 class OrganizationMiddleware:
-    """Attach `request.organization`, `request.membership` and `request.role`."""
+    """Attach `request.organization`, `request.membership`, `request.role` and `request.viewer`."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -38,6 +50,7 @@ class OrganizationMiddleware:
                 request.membership = membership
                 request.organization = membership.organization
                 request.role = membership.role
+        request.viewer = Viewer(request.organization, user, request.role)
         return self.get_response(request)
 
 
@@ -70,8 +83,8 @@ def switch_organization(request: HttpRequest, organization_id: int) -> Organizat
     return membership.organization
 
 
-def scoped(request: HttpRequest, queryset: QuerySet[M] | type[M]) -> QuerySet[M]:
-    """Limit a queryset (or a model's rows) to the request's organization."""
+def scoped(request: HttpRequest | Viewer, queryset: QuerySet[M] | type[M]) -> QuerySet[M]:
+    """Limit a queryset (or a model's rows) to the organization of a request or a viewer."""
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
     if request.organization is None:
@@ -79,8 +92,8 @@ def scoped(request: HttpRequest, queryset: QuerySet[M] | type[M]) -> QuerySet[M]
     return queryset.filter(organization=request.organization)
 
 
-def get_for_org_or_404(request: HttpRequest, queryset: QuerySet[M] | type[M], **lookup) -> M:
-    """Fetch one row of the request's organization; any other organization's row is a 404."""
+def get_for_org_or_404(request: HttpRequest | Viewer, queryset: QuerySet[M] | type[M], **lookup) -> M:
+    """Fetch one row of the request's (or viewer's) organization; any other organization's row is a 404."""
     rows = scoped(request, queryset)
     try:
         return rows.get(**lookup)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
-from .formtools import form_apply
+from .formtools import service_errors
 from .forms import DemoJobForm, InvitationAnswerForm, InvitationForm, MembershipRoleForm, OrganizationSettingsForm
 from .jobs import job_enqueue
 from .models import Job, Membership, MembershipInvitation, Role
@@ -76,14 +76,10 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
     form = OrganizationSettingsForm(request.POST or None, instance=organization)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if form_apply(
-            form,
-            lambda: services.organization_update(
-                organization=organization,
-                name=data["name"],
-                lifecycle_period_months=data["lifecycle_period_months"],
-            ),
-        ):
+        with service_errors(form):
+            services.organization_update(
+                organization=organization, name=data["name"], lifecycle_period_months=data["lifecycle_period_months"]
+            )
             messages.success(request, _("Settings saved."))
             return redirect("org:settings")
         organization.refresh_from_db()
@@ -106,19 +102,11 @@ def member_add(request: HttpRequest) -> HttpResponse:
     form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created = []
-        if form_apply(
-            form,
-            lambda: created.append(
-                services.invitation_create(
-                    organization=request.organization,
-                    invited_by=request.user,
-                    invitee=data["invitee"],
-                    role=data["role"],
-                )
-            ),
-        ):
-            until = date_format(timezone.localtime(created[0].expires_at), "DATE_FORMAT")
+        with service_errors(form):
+            invitation = services.invitation_create(
+                organization=request.organization, invited_by=request.user, invitee=data["invitee"], role=data["role"]
+            )
+            until = date_format(timezone.localtime(invitation.expires_at), "DATE_FORMAT")
             messages.success(
                 request,
                 _("Invitation saved (valid until %(date)s). The person becomes a member after accepting it.")
@@ -192,16 +180,11 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         account_form = UserCreationForm(request.POST)
         if not request.user.is_authenticated and account_form.is_valid():
             data = account_form.cleaned_data
-            created = []
-            if form_apply(
-                account_form,
-                lambda: created.append(
-                    services.account_create_for_invitation(
-                        invitation=invitation, username=data["username"], password=data["password1"]
-                    )
-                ),
-            ):
-                login(request, created[0], backend="django.contrib.auth.backends.ModelBackend")
+            with service_errors(account_form):
+                user = services.account_create_for_invitation(
+                    invitation=invitation, username=data["username"], password=data["password1"]
+                )
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 switch_organization(request, invitation.organization_id)
                 messages.success(
                     request,
@@ -225,12 +208,12 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = get_for_org_or_404(request, Membership, pk=membership_id)
     form = MembershipRoleForm(request.POST)
-    if form.is_valid() and form_apply(
-        form, lambda: services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
-    ):
-        messages.success(request, _("Role changed."))
-    else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    if form.is_valid():
+        with service_errors(form):
+            services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
+            messages.success(request, _("Role changed."))
+            return redirect("org:settings")
+    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("org:settings")
 
 
@@ -253,7 +236,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         request,
         "crm_portal/job_list.html",
         {
-            "jobs": jobs_for(request, limit=100),
+            "jobs": jobs_for(request.viewer, limit=100),
             "demo_form": DemoJobForm() if request.role == Role.ADMIN else None,
         },
     )
@@ -261,7 +244,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @roles_required()
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_for_org_or_404(request, jobs_for(request), pk=job_id)
+    job = get_for_org_or_404(request, jobs_for(request.viewer), pk=job_id)
     return render(request, "crm_portal/job_detail.html", {"job": job})
 
 

@@ -1,7 +1,39 @@
+"""The forms of diagnostics. Those that only carry a POST to a service leave its checks to the service."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import AidaAction, AidaPersona, JourneyMap, Touchpoint
+from .models import AidaAction, AidaPersona, Instrument, JourneyMap, Touchpoint
+
+
+def _raw_text() -> forms.CharField:
+    """A posted text as typed (the service checks and trims it), "" when absent."""
+    return forms.CharField(required=False, strip=False)
+
+
+class AssessmentStartForm(forms.Form):
+    instrument = forms.ModelChoiceField(
+        queryset=Instrument.objects.all(), to_field_name="code",
+        error_messages={"required": _("Choose an instrument from the list."),
+                        "invalid_choice": _("Choose an instrument from the list.")},
+    )
+
+
+class AnswerForm(forms.Form):
+    """One item's answer as the questionnaire page posts it (a choice item may post several values)."""
+
+    item = _raw_text()
+    value = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+    comment = _raw_text()
+    version = _raw_text()
+
+
+class ActionStatusForm(forms.Form):
+    status = _raw_text()
+
+
+class TouchpointMoveForm(forms.Form):
+    direction = _raw_text()
 
 
 class ActionForm(forms.Form):

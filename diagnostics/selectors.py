@@ -2,15 +2,17 @@
 
 from statistics import fmean
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
 
-from crm_portal.models import Membership, Role
-from crm_portal.tenancy import scoped
+from crm_portal.models import Membership, Organization, Role
+from crm_portal.tenancy import Viewer, scoped
 
 from . import labels, scoring
 from .definition import SCALES, items_by_key, iter_items
-from .models import Action, AidaAction, Answer, Assessment, Instrument, Touchpoint
+from .models import (
+    Action, AidaAction, AidaMap, Answer, Assessment, Instrument, InstrumentVersion, JourneyMap, Touchpoint,
+)
 
 SEES_ALL = (Role.SALES_HEAD, Role.ADMIN)
 
@@ -38,12 +40,17 @@ def instruments_overview() -> list[dict]:
     return rows
 
 
-def assessments_visible(request: HttpRequest) -> QuerySet[Assessment]:
+def assessments_visible(viewer: Viewer) -> QuerySet[Assessment]:
     """Sales heads and admins see every assessment; others their own and completed ones."""
-    rows = scoped(request, Assessment).select_related("version__instrument", "author")
-    if request.role in SEES_ALL:
+    rows = scoped(viewer, Assessment).select_related("version__instrument", "author")
+    if viewer.role in SEES_ALL:
         return rows
-    return rows.filter(Q(author=request.user) | Q(status=Assessment.Status.COMPLETED))
+    return rows.filter(Q(author=viewer.user) | Q(status=Assessment.Status.COMPLETED))
+
+
+def may_plan(viewer: Viewer, assessment: Assessment) -> bool:
+    """Sales heads, admins and the assessment's author plan its actions."""
+    return viewer.role in SEES_ALL or assessment.author_id == viewer.user.pk
 
 
 def answers_of(assessment: Assessment) -> tuple[dict, dict]:
@@ -55,7 +62,7 @@ def answers_of(assessment: Assessment) -> tuple[dict, dict]:
     return values, comments
 
 
-def item_view(item: dict, value, comment: str = "") -> dict:
+def item_view(item: dict, value: object, comment: str = "") -> dict:
     return {
         "key": item["key"],
         "type": item["type"],
@@ -94,10 +101,11 @@ def fill_context_of(definition: dict, values: dict | None = None, comments: dict
     }
 
 
-def version_usage(request: HttpRequest, instrument: Instrument):
-    """How many of the organization's assessments use each version of the instrument."""
-    return (scoped(request, Assessment).filter(version__instrument=instrument)
-            .values("version").annotate(n=Count("id")).order_by())
+def instrument_versions(*, organization: Organization, instrument: Instrument) -> list[tuple[InstrumentVersion, int]]:
+    """The instrument's versions, newest first, each with how many of the organization's assessments use it."""
+    used = dict(Assessment.objects.for_org(organization).filter(version__instrument=instrument)
+                .values_list("version").annotate(n=Count("id")).order_by())
+    return [(version, used.get(version.pk, 0)) for version in instrument.versions.order_by("-number")]
 
 
 def progress_of(assessment: Assessment, values: dict | None = None) -> dict:
@@ -216,10 +224,10 @@ def survey_summary(assessment: Assessment) -> dict:
     }
 
 
-def earlier_assessments(request: HttpRequest, assessment: Assessment) -> QuerySet[Assessment]:
+def earlier_assessments(viewer: Viewer, assessment: Assessment) -> QuerySet[Assessment]:
     """Completed assessments of the same instrument that can be compared with this one."""
     return (
-        assessments_visible(request)
+        assessments_visible(viewer)
         .filter(version__instrument=assessment.version.instrument, status=Assessment.Status.COMPLETED)
         .exclude(pk=assessment.pk)
         .order_by("-completed_at", "-id")
@@ -262,21 +270,21 @@ def comparison(older: Assessment, newer: Assessment) -> dict:
     }
 
 
-def organization_users(organization):
+def organization_users(organization: Organization) -> list[AbstractBaseUser]:
     return [m.user for m in Membership.objects.filter(organization=organization).select_related("user").order_by("user__username")]
 
 
-def my_actions(request: HttpRequest) -> QuerySet[Action]:
-    return scoped(request, Action).filter(owner=request.user).select_related("assessment__version")
+def my_actions(viewer: Viewer) -> QuerySet[Action]:
+    return scoped(viewer, Action).filter(owner=viewer.user).select_related("assessment__version")
 
 
-def home_actions_panel(request: HttpRequest) -> dict:
-    actions = my_actions(request)
+def home_actions_panel(viewer: Viewer) -> dict:
+    actions = my_actions(viewer)
     return {"actions": list(actions.filter(status=Action.Status.OPEN)[:5]),
             "open_count": actions.filter(status=Action.Status.OPEN).count()}
 
 
-def touchpoints_of(journey_map) -> list[Touchpoint]:
+def touchpoints_of(journey_map: JourneyMap) -> list[Touchpoint]:
     """The map's touchpoints in order, read once (no join: the order is the map's own)."""
     return list(Touchpoint.objects.filter(journey_map=journey_map).order_by("position", "id"))
 
@@ -298,7 +306,7 @@ def emotion_curve(touchpoints: list[Touchpoint]) -> dict:
     }
 
 
-def aida_matrix(aida_map) -> dict:
+def aida_matrix(aida_map: AidaMap) -> dict:
     """Rows per persona, one cell per stage with its actions; empty cells and differing cycles."""
     stages = AidaAction.Stage.choices
     personas = list(aida_map.personas.all())
@@ -322,7 +330,13 @@ def aida_matrix(aida_map) -> dict:
     return {"stages": stages, "rows": rows, "differing": differing, "empty": empty_count}
 
 
-def journey_map_counts(request: HttpRequest):
-    from .models import JourneyMap
+def journey_map_counts(*, organization: Organization) -> QuerySet[JourneyMap]:
+    """The organization's maps, each with its number of touchpoints."""
+    return JourneyMap.objects.for_org(organization).annotate(n=Count("touchpoints"))
 
-    return scoped(request, JourneyMap).annotate(n=Count("touchpoints"))
+
+def journey_map_versions(journey_map: JourneyMap) -> list[JourneyMap]:
+    """Every version of the map (same title and persona in its organization), oldest first."""
+    return list(JourneyMap.objects.filter(organization_id=journey_map.organization_id, title=journey_map.title,
+                                          persona=journey_map.persona)
+                .order_by("version").only("id", "version"))

@@ -1,5 +1,6 @@
 """Thin views: validate, call a service or a selector, render."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,24 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_portal.formtools import service_errors
 from crm_portal.spreadsheets import xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import export, labels, selectors, services
-from .forms import ActionForm, AidaActionForm, AidaMapForm, AidaPersonaForm, JourneyMapForm, TouchpointForm
+from .forms import (
+    ActionForm, ActionStatusForm, AidaActionForm, AidaMapForm, AidaPersonaForm, AnswerForm, AssessmentStartForm,
+    JourneyMapForm, TouchpointForm, TouchpointMoveForm,
+)
 from .models import Action, AidaAction, AidaMap, Assessment, Instrument, JourneyMap, Touchpoint
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _sentence(text: str) -> str:
@@ -37,8 +30,11 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _error_sentences(form) -> str:
-    """Every error of a form as readable sentences: "Due date: this field is required." """
+def _error_sentences(form: forms.Form) -> str:
+    """Every error of a form as readable sentences: "Due date: this field is required."
+
+    An error of an unlabelled field (the hidden inputs of a button) or of the whole form is shown as it is.
+    """
     sentences = []
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else None
@@ -50,24 +46,13 @@ def _error_sentences(form) -> str:
     return " ".join(sentences)
 
 
-def _saved(form, action):
-    """Validate the form and return `action(cleaned_data)`; None if the form or the service refused."""
-    if not form.is_valid():
-        return None
-    try:
-        return action(form.cleaned_data)
-    except ValidationError as error:
-        _form_errors(form, error)
-        return None
-
-
 def _visible_assessment(request: HttpRequest, assessment_id: int) -> Assessment:
-    return get_for_org_or_404(request, selectors.assessments_visible(request), pk=assessment_id)
+    return get_for_org_or_404(request, selectors.assessments_visible(request.viewer), pk=assessment_id)
 
 
 @roles_required()
 def index(request: HttpRequest) -> HttpResponse:
-    assessments = selectors.assessments_visible(request)
+    assessments = selectors.assessments_visible(request.viewer)
     return render(request, "diagnostics/index.html", {
         "instruments": selectors.instruments_overview(),
         "drafts": assessments.filter(status=Assessment.Status.DRAFT),
@@ -81,14 +66,13 @@ def instrument_detail(request: HttpRequest, code: str) -> HttpResponse:
     instrument = Instrument.objects.filter(code=code).first()
     if instrument is None:
         raise Http404
-    versions = list(instrument.versions.order_by("-number"))
+    versions = selectors.instrument_versions(organization=request.organization, instrument=instrument)
     wanted = request.GET.get("version", "")
-    version = next((v for v in versions if str(v.number) == wanted), None) if wanted else versions[0]
+    version = next((v for v, _used in versions if str(v.number) == wanted), None) if wanted else versions[0][0]
     if version is None:
         raise Http404
-    used = {row["version"]: row["n"] for row in selectors.version_usage(request, instrument)}
     return render(request, "diagnostics/instrument.html", {
-        "instrument": instrument, "version": version, "versions": [(v, used.get(v.pk, 0)) for v in versions],
+        "instrument": instrument, "version": version, "versions": versions,
         **selectors.fill_context_of(version.definition),
     })
 
@@ -96,17 +80,14 @@ def instrument_detail(request: HttpRequest, code: str) -> HttpResponse:
 @roles_required()
 @require_POST
 def assessment_start(request: HttpRequest) -> HttpResponse:
-    instrument = Instrument.objects.filter(code=request.POST.get("instrument", "")).first()
-    if instrument is None:
-        messages.error(request, _("Choose an instrument from the list."))
-        return redirect("diagnostics:index")
-    try:
-        assessment = services.assessment_start(organization=request.organization, author=request.user,
-                                               instrument=instrument)
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-        return redirect("diagnostics:index")
-    return redirect("diagnostics:fill", assessment_id=assessment.pk)
+    form = AssessmentStartForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            assessment = services.assessment_start(organization=request.organization, author=request.user,
+                                                   **form.cleaned_data)
+            return redirect("diagnostics:fill", assessment_id=assessment.pk)
+    messages.error(request, _error_sentences(form))
+    return redirect("diagnostics:index")
 
 
 @roles_required()
@@ -122,21 +103,18 @@ def assessment_fill(request: HttpRequest, assessment_id: int) -> HttpResponse:
 def answer_save(request: HttpRequest, assessment_id: int) -> HttpResponse:
     """Autosave of one item (htmx); a plain POST gets a message and goes back to the form."""
     assessment = _visible_assessment(request, assessment_id)
-    item_key = request.POST.get("item", "")
-    error = None
-    try:
-        services.answer_save(
-            assessment=assessment, user=request.user, item_key=item_key,
-            raw_value=request.POST.getlist("value"), comment=request.POST.get("comment", ""),
-            version_hash=request.POST.get("version", ""),
-        )
-    except ValidationError as problem:
-        error = _errors(problem)
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            data = form.cleaned_data
+            services.answer_save(assessment=assessment, user=request.user, item_key=data["item"],
+                                 raw_value=data["value"], comment=data["comment"], version_hash=data["version"])
+    error = _error_sentences(form)
     if request.POST.get("beacon"):
         return HttpResponse(status=204)  # the tab is closing: nobody reads an answer
     if request.htmx:
         return render(request, "diagnostics/partials/item_status.html", {
-            "error": error, "key": item_key, "progress": selectors.progress_of(assessment),
+            "error": error, "key": request.POST.get("item", ""), "progress": selectors.progress_of(assessment),
         })
     if error:
         messages.error(request, error)
@@ -151,21 +129,17 @@ def assessment_complete(request: HttpRequest, assessment_id: int) -> HttpRespons
     assessment = _visible_assessment(request, assessment_id)
     try:
         services.assessment_complete(assessment=assessment, user=request.user)
-    except ValidationError as error:
-        messages.error(request, _errors(error))
+    except ValidationError as error:  # nothing is posted, so there is no form to carry the refusal
+        messages.error(request, " ".join(error.messages))
         return redirect("diagnostics:fill", assessment_id=assessment.pk)
     messages.success(request, _("The assessment is completed and locked."))
     return redirect("diagnostics:report", assessment_id=assessment.pk)
 
 
-def _may_plan(request: HttpRequest, assessment: Assessment) -> bool:
-    return request.role in selectors.SEES_ALL or assessment.author_id == request.user.pk
-
-
 @roles_required()
 def assessment_report(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _visible_assessment(request, assessment_id)
-    may_plan = _may_plan(request, assessment)
+    may_plan = selectors.may_plan(request.viewer, assessment)
     values, comments = selectors.answers_of(assessment)  # read once for the report and the progress
     return render(request, "diagnostics/report.html", {
         "assessment": assessment,
@@ -194,7 +168,7 @@ def assessment_export(request: HttpRequest, assessment_id: int) -> HttpResponse:
 @roles_required()
 def assessment_compare(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _visible_assessment(request, assessment_id)
-    earlier = selectors.earlier_assessments(request, assessment)
+    earlier = selectors.earlier_assessments(request.viewer, assessment)
     other = None
     wanted = request.GET.get("with", "")
     if wanted:
@@ -213,21 +187,24 @@ def assessment_compare(request: HttpRequest, assessment_id: int) -> HttpResponse
 @require_POST
 def action_create(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _visible_assessment(request, assessment_id)
-    if not _may_plan(request, assessment):
+    if not selectors.may_plan(request.viewer, assessment):
         messages.error(request, _("Only the author, a sales head or an admin can plan actions for this assessment."))
         return redirect("diagnostics:report", assessment_id=assessment.pk)
+    agenda = reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda"
     form = ActionForm(request.POST, users=selectors.organization_users(request.organization))
-    if _saved(form, lambda data: services.action_create(assessment=assessment, created_by=request.user, **data)):
-        messages.success(request, _("Action planned for %(user)s.") % {"user": form.cleaned_data["owner"]})
-        return redirect(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda")
+    if form.is_valid():
+        with service_errors(form):
+            services.action_create(assessment=assessment, created_by=request.user, **form.cleaned_data)
+            messages.success(request, _("Action planned for %(user)s.") % {"user": form.cleaned_data["owner"]})
+            return redirect(agenda)
     messages.error(request, _("The action was not saved. %(errors)s") % {"errors": _error_sentences(form)})
-    return redirect(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk}) + "#agenda")
+    return redirect(agenda)
 
 
 @roles_required()
 def actions_mine(request: HttpRequest) -> HttpResponse:
     return render(request, "diagnostics/actions.html", {
-        "actions": selectors.my_actions(request), "today": timezone.localdate()})
+        "actions": selectors.my_actions(request.viewer), "today": timezone.localdate()})
 
 
 @roles_required()
@@ -237,12 +214,13 @@ def action_status(request: HttpRequest, action_id: int) -> HttpResponse:
     if action.owner_id != request.user.pk and request.role not in selectors.SEES_ALL:
         messages.error(request, _("Only the owner can change this action."))
         return redirect("diagnostics:actions")
-    try:
-        services.action_set_status(action=action, status=request.POST.get("status", ""))
-    except ValidationError as error:
-        messages.error(request, _errors(error))
-    else:
-        messages.success(request, _("Action updated."))
+    form = ActionStatusForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            services.action_set_status(action=action, **form.cleaned_data)
+            messages.success(request, _("Action updated."))
+            return redirect("diagnostics:actions")
+    messages.error(request, _error_sentences(form))
     return redirect("diagnostics:actions")
 
 
@@ -251,21 +229,24 @@ def action_status(request: HttpRequest, action_id: int) -> HttpResponse:
 @roles_required()
 def journey_maps(request: HttpRequest) -> HttpResponse:
     form = JourneyMapForm(request.POST or None)
-    journey_map = request.method == "POST" and _saved(form, lambda data: services.journey_map_create(
-        organization=request.organization, user=request.user, **data))
-    if journey_map:
-        return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
+    if request.method == "POST" and form.is_valid():
+        with service_errors(form):
+            journey_map = services.journey_map_create(organization=request.organization, user=request.user,
+                                                      **form.cleaned_data)
+            return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
     return render(request, "diagnostics/journey_maps.html", {
-        "maps": selectors.journey_map_counts(request), "form": form})
+        "maps": selectors.journey_map_counts(organization=request.organization), "form": form})
 
 
 @roles_required()
 def journey_map_detail(request: HttpRequest, journey_map_id: int) -> HttpResponse:
     journey_map = get_for_org_or_404(request, JourneyMap, pk=journey_map_id)
     form = TouchpointForm(request.POST or None)
-    if request.method == "POST" and _saved(form, lambda data: services.touchpoint_save(journey_map=journey_map, **data)):
-        messages.success(request, _("Touchpoint added."))
-        return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
+    if request.method == "POST" and form.is_valid():
+        with service_errors(form):
+            services.touchpoint_save(journey_map=journey_map, **form.cleaned_data)
+            messages.success(request, _("Touchpoint added."))
+            return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
     touchpoints = selectors.touchpoints_of(journey_map)  # one query; the curve and the pains reuse it
     return render(request, "diagnostics/journey_map.html", {
         "map": journey_map,
@@ -273,8 +254,7 @@ def journey_map_detail(request: HttpRequest, journey_map_id: int) -> HttpRespons
         "form": form,
         "curve": selectors.emotion_curve(touchpoints),
         "pains": selectors.pains_by_stage(touchpoints),
-        "versions": list(scoped(request, JourneyMap).filter(title=journey_map.title, persona=journey_map.persona)
-                         .order_by("version").only("id", "version")),
+        "versions": selectors.journey_map_versions(journey_map),
     })
 
 
@@ -291,10 +271,11 @@ def journey_map_copy(request: HttpRequest, journey_map_id: int) -> HttpResponse:
 def touchpoint_edit(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
     touchpoint = get_for_org_or_404(request, Touchpoint.objects.select_related("journey_map"), pk=touchpoint_id)
     form = TouchpointForm(request.POST or None, instance=touchpoint)
-    if request.method == "POST" and _saved(form, lambda data: services.touchpoint_save(
-            journey_map=touchpoint.journey_map, touchpoint=touchpoint, **data)):
-        messages.success(request, _("Touchpoint saved."))
-        return redirect("diagnostics:journey_map", journey_map_id=touchpoint.journey_map_id)
+    if request.method == "POST" and form.is_valid():
+        with service_errors(form):
+            services.touchpoint_save(journey_map=touchpoint.journey_map, touchpoint=touchpoint, **form.cleaned_data)
+            messages.success(request, _("Touchpoint saved."))
+            return redirect("diagnostics:journey_map", journey_map_id=touchpoint.journey_map_id)
     return render(request, "diagnostics/touchpoint_edit.html", {"touchpoint": touchpoint, "form": form})
 
 
@@ -302,10 +283,12 @@ def touchpoint_edit(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
 @require_POST
 def touchpoint_move(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
     touchpoint = get_for_org_or_404(request, Touchpoint.objects.select_related("journey_map"), pk=touchpoint_id)
-    try:
-        services.touchpoint_move(touchpoint=touchpoint, direction=request.POST.get("direction", ""))
-    except ValidationError as error:
-        messages.error(request, _errors(error))
+    form = TouchpointMoveForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            services.touchpoint_move(touchpoint=touchpoint, **form.cleaned_data)
+            return redirect("diagnostics:journey_map", journey_map_id=touchpoint.journey_map_id)
+    messages.error(request, _error_sentences(form))
     return redirect("diagnostics:journey_map", journey_map_id=touchpoint.journey_map_id)
 
 
@@ -324,10 +307,11 @@ def touchpoint_delete(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
 @roles_required()
 def aida_maps(request: HttpRequest) -> HttpResponse:
     form = AidaMapForm(request.POST or None)
-    aida_map = request.method == "POST" and _saved(form, lambda data: services.aida_map_create(
-        organization=request.organization, user=request.user, **data))
-    if aida_map:
-        return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    if request.method == "POST" and form.is_valid():
+        with service_errors(form):
+            aida_map = services.aida_map_create(organization=request.organization, user=request.user,
+                                                **form.cleaned_data)
+            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
     return render(request, "diagnostics/aida_maps.html", {"maps": scoped(request, AidaMap), "form": form})
 
 
@@ -350,9 +334,11 @@ def aida_map_detail(request: HttpRequest, aida_map_id: int) -> HttpResponse:
 def aida_persona_add(request: HttpRequest, aida_map_id: int) -> HttpResponse:
     aida_map = get_for_org_or_404(request, AidaMap, pk=aida_map_id)
     form = AidaPersonaForm(request.POST)
-    if _saved(form, lambda data: services.aida_persona_add(aida_map=aida_map, **data)):
-        messages.success(request, _("Persona added."))
-        return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    if form.is_valid():
+        with service_errors(form):
+            services.aida_persona_add(aida_map=aida_map, **form.cleaned_data)
+            messages.success(request, _("Persona added."))
+            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
     return _aida_page(request, aida_map, persona_form=form)
 
 
@@ -361,9 +347,11 @@ def aida_persona_add(request: HttpRequest, aida_map_id: int) -> HttpResponse:
 def aida_action_add(request: HttpRequest, aida_map_id: int) -> HttpResponse:
     aida_map = get_for_org_or_404(request, AidaMap, pk=aida_map_id)
     form = AidaActionForm(request.POST, aida_map=aida_map)
-    if _saved(form, lambda data: services.aida_action_add(aida_map=aida_map, **data)):
-        messages.success(request, _("Action added."))
-        return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
+    if form.is_valid():
+        with service_errors(form):
+            services.aida_action_add(aida_map=aida_map, **form.cleaned_data)
+            messages.success(request, _("Action added."))
+            return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
     return _aida_page(request, aida_map, action_form=form)
 
 

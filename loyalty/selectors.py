@@ -1,15 +1,19 @@
-"""Reads for the loyalty pages, the home panel and the client card panel."""
+"""Reads for the loyalty pages, the home panel and the client card panel.
+
+Reads that depend on who reads take a `Viewer` (organization, user, role); reads of the
+organization alone take `organization=`; the panel functions too get the viewer from `panels_for`.
+"""
 
 import datetime
 from collections import Counter, defaultdict
 
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_portal.models import Job, Role
-from crm_portal.tenancy import scoped
+from clients.models import Client
+from crm_portal.models import Job, Organization, Role
+from crm_portal.tenancy import Viewer, scoped
 
 from . import mailing, metrics, questionnaire, tasks
 from .models import Campaign, DialogueGrade, Invitation, MetricValue, PointAccount, PointMovement, Programme, Response
@@ -28,17 +32,17 @@ METRIC_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def metric_visible(request: HttpRequest, metric: str) -> bool:
-    return request.role in METRIC_ROLES.get(metric, Role.values)
+def metric_visible(role: str | None, metric: str) -> bool:
+    return role in METRIC_ROLES.get(metric, Role.values)
 
 
-def _hidden_metrics(request: HttpRequest) -> list[str]:
-    return [metric for metric in METRIC_ROLES if not metric_visible(request, metric)]
+def _hidden_metrics(role: str | None) -> list[str]:
+    return [metric for metric in METRIC_ROLES if not metric_visible(role, metric)]
 
 
-def metric_labels(request: HttpRequest) -> dict[str, str]:
-    """The figures the request's role may read, with their names."""
-    return {metric: label for metric, label in _all_metric_labels().items() if metric_visible(request, metric)}
+def metric_labels(role: str | None) -> dict[str, str]:
+    """The figures `role` may read, with their names."""
+    return {metric: label for metric, label in _all_metric_labels().items() if metric_visible(role, metric)}
 
 
 def _all_metric_labels() -> dict[str, str]:
@@ -62,11 +66,12 @@ def dimension_labels() -> dict[str, str]:
     return dict(MetricValue.Dimension.choices)
 
 
-def trends(request: HttpRequest, period_kind: str) -> dict:
+def trends(viewer: Viewer, period_kind: str) -> dict:
     """{metric: {"x": [period starts], "y": [values], "n": [counts]}} for the whole organization,
-    of the trend metrics the request's role may read."""
-    series: dict[str, dict] = {m: {"x": [], "y": [], "n": []} for m in TREND_METRICS if metric_visible(request, m)}
-    rows = scoped(request, MetricValue).filter(
+    of the trend metrics the viewer's role may read."""
+    series: dict[str, dict] = {m: {"x": [], "y": [], "n": []} for m in TREND_METRICS
+                               if metric_visible(viewer.role, m)}
+    rows = scoped(viewer, MetricValue).filter(
         period_kind=period_kind, dimension=MetricValue.Dimension.ALL, metric__in=list(series)
     ).order_by("period_start").values_list("metric", "period_start", "value", "count")
     for metric, start, value, count in rows:
@@ -76,15 +81,15 @@ def trends(request: HttpRequest, period_kind: str) -> dict:
     return series
 
 
-def latest_values(request: HttpRequest, period_kind: str, series: dict | None = None) -> list[dict]:
+def latest_values(viewer: Viewer, period_kind: str, series: dict | None = None) -> list[dict]:
     """The newest period's value of every trend metric, with the change since the period before.
 
-    `series` is `trends(request, period_kind)` when the caller has it already (one query less).
+    `series` is `trends(viewer, period_kind)` when the caller has it already (one query less).
     A change is "better" or "worse" by the metric's direction (a fall in churn is better).
     """
     cards = []
     labels = _all_metric_labels()
-    for metric, data in (series if series is not None else trends(request, period_kind)).items():
+    for metric, data in (series if series is not None else trends(viewer, period_kind)).items():
         known = [(x, y, n) for x, y, n in zip(data["x"], data["y"], data["n"]) if y is not None]
         if not known:
             cards.append({"metric": metric, "label": labels[metric], "value": None})
@@ -113,11 +118,11 @@ def _slice_label(dimension: str, key: str, label: str) -> str:
     }.get(dimension, label)
 
 
-def breakdown(request: HttpRequest, period_kind: str, metric: str) -> dict:
+def breakdown(viewer: Viewer, period_kind: str, metric: str) -> dict:
     """The latest period of `metric`, by every slice: {dimension: [rows]}."""
-    if not metric_visible(request, metric):
+    if not metric_visible(viewer.role, metric):
         return {"period": None, "rows": {}}
-    values = scoped(request, MetricValue).filter(period_kind=period_kind, metric=metric)
+    values = scoped(viewer, MetricValue).filter(period_kind=period_kind, metric=metric)
     latest = values.order_by("-period_start").values_list("period_start", flat=True).first()
     table: dict[str, list] = defaultdict(list)
     if latest is None:
@@ -132,12 +137,12 @@ def breakdown(request: HttpRequest, period_kind: str, metric: str) -> dict:
     return {"period": latest, "rows": dict(table)}
 
 
-def slice_trends(request: HttpRequest, period_kind: str, metric: str) -> dict:
+def slice_trends(viewer: Viewer, period_kind: str, metric: str) -> dict:
     """{dimension: {slice name: {"x": [...], "y": [...]}}}: one line per segment, class, manager, product."""
-    if not metric_visible(request, metric):
+    if not metric_visible(viewer.role, metric):
         return {}
     lines: dict[str, dict[str, dict]] = defaultdict(dict)
-    rows = scoped(request, MetricValue).filter(period_kind=period_kind, metric=metric).exclude(
+    rows = scoped(viewer, MetricValue).filter(period_kind=period_kind, metric=metric).exclude(
         dimension=MetricValue.Dimension.ALL).order_by("dimension", "label", "period_start")
     for dimension, key, label, start, value in rows.values_list("dimension", "key", "label", "period_start", "value"):
         line = lines[dimension].setdefault(_slice_label(dimension, key, label), {"x": [], "y": []})
@@ -146,27 +151,27 @@ def slice_trends(request: HttpRequest, period_kind: str, metric: str) -> dict:
     return dict(lines)
 
 
-def _readable_responses(request: HttpRequest) -> QuerySet[Response]:
-    """The organization's answers to the metrics the request's role may read."""
-    return scoped(request, Response).exclude(metric__in=_hidden_metrics(request))
+def _readable_responses(viewer: Viewer) -> QuerySet[Response]:
+    """The organization's answers to the metrics the viewer's role may read."""
+    return scoped(viewer, Response).exclude(metric__in=_hidden_metrics(viewer.role))
 
 
-def _visible_responses(request: HttpRequest) -> QuerySet[Response]:
-    responses = _readable_responses(request)
-    if request.role == Role.MANAGER:
+def _visible_responses(viewer: Viewer) -> QuerySet[Response]:
+    responses = _readable_responses(viewer)
+    if viewer.role == Role.MANAGER:
         # A manager reads the answers of its own clients.
-        responses = responses.filter(client__manager=request.user)
+        responses = responses.filter(client__manager=viewer.user)
     return responses
 
 
-def distribution(request: HttpRequest, metric: str, days: int = 365) -> dict | None:
+def distribution(viewer: Viewer, metric: str, days: int = 365) -> dict | None:
     """Promoters, passives and detractors of the last `days` of NPS (or eNPS) answers; None
-    when the request's role may not read the metric."""
-    if not metric_visible(request, metric):
+    when the viewer's role may not read the metric."""
+    if not metric_visible(viewer.role, metric):
         return None
     since = timezone.localdate() - datetime.timedelta(days=days)
     # Counted by the database in one query: the answers themselves are not fetched.
-    counts = _visible_responses(request).filter(metric=metric, answered_on__gt=since).aggregate(
+    counts = _visible_responses(viewer).filter(metric=metric, answered_on__gt=since).aggregate(
         promoters=Count("id", filter=Q(score__gte=metrics.PROMOTER_MIN)),
         detractors=Count("id", filter=Q(score__lte=metrics.DETRACTOR_MAX)),
         total=Count("id"),
@@ -178,20 +183,25 @@ def distribution(request: HttpRequest, metric: str, days: int = 365) -> dict | N
     return {**split, "total": total, "nps": value}
 
 
-def latest_comments(request: HttpRequest, limit: int = 10) -> QuerySet[Response]:
+def latest_comments(viewer: Viewer, limit: int = 10) -> QuerySet[Response]:
     return (
-        _visible_responses(request).exclude(comment="").select_related("campaign", "client")
+        _visible_responses(viewer).exclude(comment="").select_related("campaign", "client")
         .order_by("-answered_on", "-id")[:limit]
     )
 
 
-def campaigns_with_rates(request: HttpRequest) -> QuerySet[Campaign]:
-    return (
-        scoped(request, Campaign)
+def campaigns_with_rates(*, organization: Organization) -> list[Campaign]:
+    """The organization's campaigns, newest first, each with `sent`, `answered` and `rate` (%)."""
+    campaigns = list(
+        Campaign.objects.for_org(organization)
+        .select_related("product", "filter_segment")
         .annotate(sent=Count("invitations", distinct=True),
                   answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True))
         .order_by("-started_on", "-id")
     )
+    for campaign in campaigns:
+        campaign.rate = response_rate(campaign.sent, campaign.answered)
+    return campaigns
 
 
 def response_rate(sent: int, answered: int) -> float | None:
@@ -254,13 +264,13 @@ def latest_send_job(campaign: Campaign) -> Job | None:
                                params__campaign_id=campaign.pk).order_by("-created_at", "-id").first())
 
 
-def latest_job(request: HttpRequest, kind: str) -> Job | None:
-    return scoped(request, Job).filter(kind=kind).order_by("-created_at", "-id").first()
+def latest_job(*, organization: Organization, kind: str) -> Job | None:
+    return Job.objects.for_org(organization).filter(kind=kind).order_by("-created_at", "-id").first()
 
 
-def iqs_by_manager(request: HttpRequest, months: int = 6) -> dict:
+def iqs_by_manager(viewer: Viewer, months: int = 6) -> dict:
     """{"months": [...], "rows": [(manager, [mean IQS per month])]} from the graded dialogues."""
-    if not metric_visible(request, "iqs"):
+    if not metric_visible(viewer.role, "iqs"):
         return {"months": [], "rows": []}
     today = timezone.localdate()
     first = datetime.date(today.year, today.month, 1)
@@ -268,7 +278,7 @@ def iqs_by_manager(request: HttpRequest, months: int = 6) -> dict:
     for _i in range(months):
         starts.insert(0, first)
         first = (first - datetime.timedelta(days=1)).replace(day=1)
-    grades = scoped(request, DialogueGrade).filter(graded_on__gte=starts[0]).select_related("manager")
+    grades = scoped(viewer, DialogueGrade).filter(graded_on__gte=starts[0]).select_related("manager")
     cells: dict[str, dict[datetime.date, list[float]]] = defaultdict(lambda: defaultdict(list))
     for grade in grades:
         cells[grade.manager.get_username()][grade.graded_on.replace(day=1)].append(grade.iqs)
@@ -276,30 +286,40 @@ def iqs_by_manager(request: HttpRequest, months: int = 6) -> dict:
     return {"months": starts, "rows": rows}
 
 
-def programme_of(request: HttpRequest) -> Programme | None:
-    return scoped(request, Programme).prefetch_related("tiers").first()
+def programme_of(*, organization: Organization) -> Programme | None:
+    return Programme.objects.for_org(organization).prefetch_related("tiers").first()
 
 
-def accounts_visible_to(request: HttpRequest) -> QuerySet[PointAccount]:
-    accounts = scoped(request, PointAccount).select_related("client", "tier")
-    if request.role == Role.MANAGER:
-        accounts = accounts.filter(client__manager=request.user)
+def accounts_visible_to(viewer: Viewer) -> QuerySet[PointAccount]:
+    accounts = scoped(viewer, PointAccount).select_related("client", "tier")
+    if viewer.role == Role.MANAGER:
+        accounts = accounts.filter(client__manager=viewer.user)
     return accounts
 
 
-def home_panel(request: HttpRequest) -> dict:
-    return {"cards": [c for c in latest_values(request, MetricValue.PeriodKind.MONTH)
+def point_balances(viewer: Viewer, search: str = "") -> QuerySet[PointAccount]:
+    """The accounts the viewer may read, biggest balance first; `search` keeps client names containing it."""
+    accounts = accounts_visible_to(viewer).order_by("-balance", "client__name", "id")
+    return accounts.filter(client__name__icontains=search) if search else accounts
+
+
+def movements_of(account: PointAccount, limit: int) -> QuerySet[PointMovement]:
+    """An account's newest `limit` movements."""
+    return account.movements.select_related("created_by").order_by("-occurred_on", "-id")[:limit]
+
+
+def home_panel(viewer: Viewer) -> dict:
+    return {"cards": [c for c in latest_values(viewer, MetricValue.PeriodKind.MONTH)
                       if c["metric"] in ("nps", "csat", "churn")]}
 
 
-def client_card_panel(request: HttpRequest, client) -> dict:
-    account = scoped(request, PointAccount).filter(client=client).select_related("tier").first()
+def client_card_panel(viewer: Viewer, client: Client) -> dict:
+    account = scoped(viewer, PointAccount).filter(client=client).select_related("tier").first()
     return {
         "client": client,
         "account": account,
-        "programme": programme_of(request),
-        "movements": PointMovement.objects.filter(account=account).order_by("-occurred_on", "-id")[:5]
-        if account else [],
-        "answers": _readable_responses(request).filter(client=client).select_related("campaign")
+        "programme": programme_of(organization=viewer.organization),
+        "movements": movements_of(account, 5) if account else [],
+        "answers": _readable_responses(viewer).filter(client=client).select_related("campaign")
         .order_by("-answered_on", "-id")[:5],
     }

@@ -6,18 +6,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.formats import localize
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.utils.http import urlencode
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.selectors import organization_managers
+from crm_portal.formtools import service_errors
 from crm_portal.models import Role
 from crm_portal.spreadsheets import csv_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, public_view, roles_required, scoped
-from crm_portal.formtools import form_apply
 
 from . import exports, ledger, questionnaire, selectors, services, tasks, throttle
 from .forms import (
@@ -30,12 +29,14 @@ from .forms import (
     ScorecardForm,
     TierForm,
 )
-from .models import Campaign, Invitation, MetricValue, Scorecard, Tier
+from .models import Campaign, Invitation, MetricValue, Programme, Scorecard, Tier
 
 ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
 HEADS = (Role.SALES_HEAD, Role.ADMIN)
 ACCOUNTS_PER_PAGE = 50
 NO_EMAIL_SHOWN = 50
+# Form prefixes: a page with two forms tells which one was posted by the prefix of its fields.
+CRITERION, GRADE, PROGRAMME, TIER = "criterion", "grade", "programme", "tier"
 
 
 def _period(request: HttpRequest) -> str:
@@ -48,30 +49,31 @@ def _period(request: HttpRequest) -> str:
 
 @roles_required()
 def overview(request: HttpRequest) -> HttpResponse:
+    viewer = request.viewer
     period = _period(request)
-    labels = selectors.metric_labels(request)  # only the figures the role may read
+    labels = selectors.metric_labels(viewer.role)  # only the figures the role may read
     metric = request.GET.get("metric", "nps")
     if metric not in labels:
         metric = "nps"
-    series = selectors.trends(request, period)
-    cards = selectors.latest_values(request, period, series)
+    series = selectors.trends(viewer, period)
+    cards = selectors.latest_values(viewer, period, series)
     return render(request, "loyalty/overview.html", {
         "period": period,
         "periods": MetricValue.PeriodKind.choices,
         "cards": cards,
         "has_metrics": any(card["value"] is not None for card in cards),
         "chart": {"series": series, "labels": labels,
-                  "slices": selectors.slice_trends(request, period, metric)},
-        "nps_split": selectors.distribution(request, "nps"),
-        "enps_split": selectors.distribution(request, "enps"),
-        "comments": selectors.latest_comments(request),
+                  "slices": selectors.slice_trends(viewer, period, metric)},
+        "nps_split": selectors.distribution(viewer, "nps"),
+        "enps_split": selectors.distribution(viewer, "enps"),
+        "comments": selectors.latest_comments(viewer),
         "breakdown_metric": metric,
         "breakdown_label": labels[metric],
-        "breakdown": selectors.breakdown(request, period, metric),
+        "breakdown": selectors.breakdown(viewer, period, metric),
         "metric_choices": list(labels.items()),
         "dimensions": selectors.dimension_labels(),
         "run_form": MetricsRunForm(initial={"period_kind": period}),
-        "job": selectors.latest_job(request, tasks.metrics_task.name),
+        "job": selectors.latest_job(organization=request.organization, kind=tasks.metrics_task.name),
         "can_run": request.role in ANALYSTS,
     })
 
@@ -94,9 +96,7 @@ def metrics_start(request: HttpRequest) -> HttpResponse:
 
 @roles_required(*ANALYSTS)
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    campaigns = list(selectors.campaigns_with_rates(request).select_related("product", "filter_segment"))
-    for campaign in campaigns:
-        campaign.rate = selectors.response_rate(campaign.sent, campaign.answered)
+    campaigns = selectors.campaigns_with_rates(organization=request.organization)
     return render(request, "loyalty/campaign_list.html", {"campaigns": campaigns})
 
 
@@ -104,19 +104,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 def campaign_new(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, organization=request.organization)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        created = {}
-
-        def start():
-            created["campaign"] = services.campaign_start(
-                organization=request.organization, kind=data["kind"], name=data["name"], user=request.user,
-                segment=data["segment"], abc_class=data["abc_class"], lifecycle_state=data["lifecycle_state"],
-                manager=data["manager"], product=data["product"], valid_days=data["valid_days"],
-                reminder_after_days=data["reminder_after_days"], recurrence_months=data["recurrence_months"],
-            )
-
-        if form_apply(form, start):
-            campaign = created["campaign"]
+        with service_errors(form):
+            campaign = services.campaign_start(organization=request.organization, user=request.user,
+                                               **form.cleaned_data)
             links = campaign.invitations.count()
             messages.success(request, ngettext("The campaign has started: %(n)s personal link was created.",
                                                "The campaign has started: %(n)s personal links were created.",
@@ -127,8 +117,8 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
 @roles_required(*ANALYSTS)
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_for_org_or_404(request, Campaign.objects.select_related("product", "filter_segment",
-                                                                           "filter_manager"), pk=campaign_id)
+    campaigns = Campaign.objects.select_related("product", "filter_segment", "filter_manager")
+    campaign = get_for_org_or_404(request.viewer, campaigns, pk=campaign_id)
     summary = selectors.campaign_summary(campaign)
     invitations = campaign.invitations.order_by("respondent", "id")
     responses = campaign.responses.select_related("client", "complaint").order_by("-answered_on", "-id")[:50]
@@ -166,7 +156,7 @@ def _histogram(summary: dict) -> dict:
 @roles_required(*ANALYSTS)
 def campaign_links(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The personal links as .xlsx or .csv for a mailing; `pending=1` keeps only non-respondents."""
-    campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
+    campaign = get_for_org_or_404(request.viewer, Campaign, pk=campaign_id)
     pending = request.GET.get("pending") == "1"
     sheet = exports.link_sheet(campaign, base_url=request.build_absolute_uri("/"), pending_only=pending)
     if request.GET.get("format") == "csv":
@@ -178,7 +168,7 @@ def campaign_links(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @require_POST
 def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """E-mail the links not sent yet, in a background job (a campaign can have thousands)."""
-    campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
+    campaign = get_for_org_or_404(request.viewer, Campaign, pk=campaign_id)
     if campaign.closed_at:
         messages.error(request, _("The campaign is closed: its links are not sent any more."))
         return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
@@ -194,7 +184,7 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @roles_required(*ANALYSTS)
 @require_POST
 def campaign_remind(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
+    campaign = get_for_org_or_404(request.viewer, Campaign, pk=campaign_id)
     count = services.invitations_remind(campaign=campaign)
     messages.success(request, ngettext("%(n)s link is due for a reminder; export the non-respondents to send them.",
                                        "%(n)s links are due for a reminder; export the non-respondents to send them.",
@@ -205,7 +195,7 @@ def campaign_remind(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @roles_required(*ANALYSTS)
 @require_POST
 def campaign_close(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_for_org_or_404(request, Campaign, pk=campaign_id)
+    campaign = get_for_org_or_404(request.viewer, Campaign, pk=campaign_id)
     services.campaign_close(campaign=campaign)
     messages.success(request, _("The campaign is closed; its links no longer take answers."))
     return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
@@ -280,51 +270,70 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.role not in HEADS:
             raise PermissionDenied
-        created = {}
-        if form.is_valid() and form_apply(form, lambda: created.setdefault("s", services.scorecard_create(
-                organization=request.organization, name=form.cleaned_data["name"]))):
-            return redirect("loyalty:scorecard_detail", scorecard_id=created["s"].pk)
+        if form.is_valid():
+            with service_errors(form):
+                scorecard = services.scorecard_create(organization=request.organization, **form.cleaned_data)
+                return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
     return render(request, "loyalty/scorecard_list.html", {
-        "scorecards": scoped(request, Scorecard).order_by("name"),
+        "scorecards": scoped(request.viewer, Scorecard).order_by("name"),
         "form": form,
-        "iqs": selectors.iqs_by_manager(request),
+        "iqs": selectors.iqs_by_manager(request.viewer),
         "can_edit": request.role in HEADS,
     })
 
 
 @roles_required(*selectors.METRIC_ROLES["iqs"])
 def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
-    scorecard = get_for_org_or_404(request, Scorecard, pk=scorecard_id)
-    criterion_form = CriterionForm(prefix="criterion")
-    # The client drop-down lists the clients of the manager chosen above it, matching a search.
-    client_manager = _manager_or_none(request, request.GET.get("manager"))
-    client_search = (request.GET.get("q") or "").strip()[:100]
-    choice = {"client_manager": client_manager, "client_search": client_search}
-    grade_form = GradeForm(scorecard=scorecard, prefix="grade", **choice)
-    if request.method == "POST":
-        if request.role not in HEADS:
-            raise PermissionDenied
-        if "criterion-text" in request.POST:
-            criterion_form = CriterionForm(request.POST, prefix="criterion")
-            if criterion_form.is_valid() and form_apply(criterion_form, lambda: services.criterion_add(
-                    scorecard=scorecard, **criterion_form.cleaned_data)):
-                messages.success(request, _("Criterion added."))
-                return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
-        else:
-            grade_form = GradeForm(request.POST, scorecard=scorecard, prefix="grade", **choice)
-            if grade_form.is_valid():
-                data = grade_form.cleaned_data
-                saved = {}
-                if form_apply(grade_form, lambda: saved.setdefault("g", services.dialogue_grade(
-                        scorecard=scorecard, manager=data["manager"], graded_by=request.user,
-                        graded_on=data["graded_on"], marks=grade_form.marks(), client=data["client"],
-                        note=data["note"]))):
-                    messages.success(request, _("Dialogue graded: IQS %(iqs)s%%.") % {"iqs": saved["g"].iqs})
-                    return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
+    """A scorecard's criteria and grades; the heads post either of its two forms to it."""
+    scorecard = get_for_org_or_404(request.viewer, Scorecard, pk=scorecard_id)
+    choice = _client_choice(request)
+    if request.method != "POST":
+        return _scorecard_page(request, scorecard, choice)
+    if request.role not in HEADS:
+        raise PermissionDenied
+    if _sent(request, CRITERION):
+        return _criterion_add(request, scorecard, choice)
+    return _dialogue_grade(request, scorecard, choice)
+
+
+def _sent(request: HttpRequest, prefix: str) -> bool:
+    """Whether the POST is the form with this prefix: every field of a form is sent as `<prefix>-<name>`."""
+    return any(key.startswith(f"{prefix}-") for key in request.POST)
+
+
+def _criterion_add(request: HttpRequest, scorecard: Scorecard, choice: dict) -> HttpResponse:
+    form = CriterionForm(request.POST, prefix=CRITERION)
+    if form.is_valid():
+        with service_errors(form):
+            services.criterion_add(scorecard=scorecard, **form.cleaned_data)
+            messages.success(request, _("Criterion added."))
+            return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
+    return _scorecard_page(request, scorecard, choice, criterion_form=form)
+
+
+def _dialogue_grade(request: HttpRequest, scorecard: Scorecard, choice: dict) -> HttpResponse:
+    form = GradeForm(request.POST, scorecard=scorecard, prefix=GRADE, **choice)
+    if form.is_valid():
+        data = form.cleaned_data
+        with service_errors(form):
+            grade = services.dialogue_grade(
+                scorecard=scorecard, manager=data["manager"], graded_by=request.user, graded_on=data["graded_on"],
+                marks=form.marks(), client=data["client"], note=data["note"])
+            messages.success(request, _("Dialogue graded: IQS %(iqs)s%%.") % {"iqs": grade.iqs})
+            return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
+    return _scorecard_page(request, scorecard, choice, grade_form=form)
+
+
+def _scorecard_page(request: HttpRequest, scorecard: Scorecard, choice: dict, *,
+                    criterion_form: CriterionForm | None = None, grade_form: GradeForm | None = None) -> HttpResponse:
+    """The scorecard page; the form that was posted comes with its errors, the other one empty."""
+    if criterion_form is None:
+        criterion_form = CriterionForm(prefix=CRITERION)
+    if grade_form is None:
+        grade_form = GradeForm(scorecard=scorecard, prefix=GRADE, **choice)
     return render(request, "loyalty/scorecard_detail.html", {
         "scorecard": scorecard,
-        "client_manager": client_manager,
-        "client_search": client_search,
+        **choice,
         "managers": grade_form.fields["manager"].queryset if request.role in HEADS else [],
         "criteria": scorecard.criteria.all(),
         "grades": scorecard.grades.select_related("manager", "client", "graded_by")[:50],
@@ -334,11 +343,13 @@ def scorecard_detail(request: HttpRequest, scorecard_id: int) -> HttpResponse:
     })
 
 
-def _manager_or_none(request: HttpRequest, user_id: str | None):
-    """A manager of the request's organization by id (a GET filter), or None for anything else."""
-    if not user_id or not str(user_id).isdigit():
-        return None
-    return organization_managers(request.organization).filter(pk=int(user_id)).first()
+def _client_choice(request: HttpRequest) -> dict:
+    """The GET filter of the grading form's client drop-down: a manager of the organization and a name search."""
+    user_id = request.GET.get("manager")
+    manager = None
+    if user_id and user_id.isdigit():
+        manager = organization_managers(request.organization).filter(pk=int(user_id)).first()
+    return {"client_manager": manager, "client_search": (request.GET.get("q") or "").strip()[:100]}
 
 
 # The loyalty programme -----------------------------------------------------------------------
@@ -346,30 +357,49 @@ def _manager_or_none(request: HttpRequest, user_id: str | None):
 
 @roles_required()
 def programme(request: HttpRequest) -> HttpResponse:
-    current = selectors.programme_of(request)
-    form = ProgrammeForm(request.POST or None, instance=current, prefix="programme")
-    tier_form = TierForm(prefix="tier")
-    if request.method == "POST":
-        if request.role not in HEADS:
-            raise PermissionDenied
-        if "tier-name" in request.POST:
-            tier_form = TierForm(request.POST, prefix="tier")
-            if current is None:
-                tier_form.add_error(None, _("Set up the programme before its tiers."))
-            elif tier_form.is_valid() and form_apply(tier_form, lambda: ledger.tier_save(
-                    programme=current, **tier_form.cleaned_data)):
-                messages.success(request, _("Tier saved."))
-                return redirect("loyalty:programme")
-            form = ProgrammeForm(instance=current, prefix="programme")
-        elif form.is_valid():
-            if form_apply(form, lambda: ledger.programme_save(organization=request.organization, **form.cleaned_data)):
-                messages.success(request, _("Programme saved."))
-                return redirect("loyalty:programme")
+    """The programme, its tiers and the point balances; the heads post either of its two forms to it."""
+    current = selectors.programme_of(organization=request.organization)
+    if request.method != "POST":
+        return _programme_page(request, current)
+    if request.role not in HEADS:
+        raise PermissionDenied
+    if _sent(request, TIER):
+        return _tier_add(request, current)
+    return _programme_save(request, current)
+
+
+def _programme_save(request: HttpRequest, current: Programme | None) -> HttpResponse:
+    form = ProgrammeForm(request.POST, instance=current, prefix=PROGRAMME)
+    if form.is_valid():
+        with service_errors(form):
+            ledger.programme_save(organization=request.organization, **form.cleaned_data)
+            messages.success(request, _("Programme saved."))
+            return redirect("loyalty:programme")
+    return _programme_page(request, current, form=form)
+
+
+def _tier_add(request: HttpRequest, current: Programme | None) -> HttpResponse:
+    form = TierForm(request.POST, prefix=TIER)
+    if current is None:
+        form.add_error(None, _("Set up the programme before its tiers."))
+    elif form.is_valid():
+        with service_errors(form):
+            ledger.tier_save(programme=current, **form.cleaned_data)
+            messages.success(request, _("Tier saved."))
+            return redirect("loyalty:programme")
+    return _programme_page(request, current, tier_form=form)
+
+
+def _programme_page(request: HttpRequest, current: Programme | None, *, form: ProgrammeForm | None = None,
+                    tier_form: TierForm | None = None) -> HttpResponse:
+    """The programme page; the form that was posted comes with its errors, the other one empty."""
+    if form is None:
+        form = ProgrammeForm(instance=current, prefix=PROGRAMME)
+    if tier_form is None:
+        tier_form = TierForm(prefix=TIER)
     search = (request.GET.get("q") or "").strip()[:100]
-    accounts = selectors.accounts_visible_to(request).order_by("-balance", "client__name", "id")
-    if search:
-        accounts = accounts.filter(client__name__icontains=search)
-    page = Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.point_balances(request.viewer, search), ACCOUNTS_PER_PAGE).get_page(
+        request.GET.get("page"))
     return render(request, "loyalty/programme.html", {
         "programme": current,
         "form": form,
@@ -380,7 +410,7 @@ def programme(request: HttpRequest) -> HttpResponse:
         "search": search,
         "query": urlencode({"q": search}) if search else "",
         "account_count": page.paginator.count,
-        "job": selectors.latest_job(request, tasks.points_task.name),
+        "job": selectors.latest_job(organization=request.organization, kind=tasks.points_task.name),
         "can_edit": request.role in HEADS,
     })
 
@@ -388,7 +418,7 @@ def programme(request: HttpRequest) -> HttpResponse:
 @roles_required(*HEADS)
 @require_POST
 def tier_delete(request: HttpRequest, tier_id: int) -> HttpResponse:
-    ledger.tier_delete(tier=get_for_org_or_404(request, Tier, pk=tier_id))
+    ledger.tier_delete(tier=get_for_org_or_404(request.viewer, Tier, pk=tier_id))
     messages.success(request, _("Tier removed."))
     return redirect("loyalty:programme")
 
@@ -396,7 +426,7 @@ def tier_delete(request: HttpRequest, tier_id: int) -> HttpResponse:
 @roles_required(*ANALYSTS)
 @require_POST
 def points_start(request: HttpRequest) -> HttpResponse:
-    if selectors.programme_of(request) is None:
+    if selectors.programme_of(organization=request.organization) is None:
         messages.error(request, _("Set up the loyalty programme first."))
         return redirect("loyalty:programme")
     services.points_start(organization=request.organization, user=request.user)
@@ -405,19 +435,19 @@ def points_start(request: HttpRequest) -> HttpResponse:
 
 @roles_required(Role.MANAGER, *HEADS)
 def point_account(request: HttpRequest, point_account_id: int) -> HttpResponse:
-    account = get_for_org_or_404(request, selectors.accounts_visible_to(request), pk=point_account_id)
+    account = get_for_org_or_404(request.viewer, selectors.accounts_visible_to(request.viewer), pk=point_account_id)
     form = RedeemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        if form_apply(form, lambda: ledger.points_redeem(client=account.client, points=data["points"],
-                                                     user=request.user, note=data["note"])):
-            messages.success(request, ngettext("%(n)s point redeemed.", "%(n)s points redeemed.", data["points"])
-                             % {"n": localize(data["points"])})
+        points = form.cleaned_data["points"]
+        with service_errors(form):
+            ledger.points_redeem(client=account.client, points=points, user=request.user,
+                                 note=form.cleaned_data["note"])
+            messages.success(request, ngettext("%(n)s point redeemed.", "%(n)s points redeemed.", points)
+                             % {"n": localize(points)})
             return redirect("loyalty:point_account", point_account_id=account.pk)
         account.refresh_from_db()
     return render(request, "loyalty/point_account.html", {
         "account": account,
-        "movements": account.movements.select_related("created_by").order_by("-occurred_on", "-id")[:200],
+        "movements": selectors.movements_of(account, 200),
         "form": form,
     })
-

@@ -4,8 +4,9 @@ import numpy as np
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.http import HttpRequest
 
+from clients.models import Client
 from crm_portal.models import Organization
-from crm_portal.tenancy import scoped
+from crm_portal.tenancy import Viewer, scoped
 
 from .models import ClientClass, Dataset, Run, SegmentationSettings
 
@@ -168,18 +169,18 @@ def run_changes(run: Run, previous: Run | None, *, limit: int = 500) -> dict:
             "moves": sorted(moves.items(), key=lambda item: -item[1])[:12]}
 
 
-def client_classes_panel(request: HttpRequest, client) -> dict:
+def client_classes_panel(viewer: Viewer, client: Client) -> dict:
     """The client's classes per run on the client base (newest first), for the client card."""
     rows = (
-        ClientClass.objects.filter(organization=request.organization, client=client)
+        ClientClass.objects.filter(organization=viewer.organization, client=client)
         .select_related("run")
         .order_by("-run__as_of", "-run_id")[:24]
     )
     return {"client_classes": list(rows), "client": client}
 
 
-def home_panel(request: HttpRequest) -> dict:
-    run = runs_for(request).filter(source=Run.Source.BASE).first() or runs_for(request).first()
+def home_panel(viewer: Viewer) -> dict:
+    run = runs_for(viewer).filter(source=Run.Source.BASE).first() or runs_for(viewer).first()
     return {"segmentation_run": run, "segmentation_matrix": run_matrix(run) if run else None}
 
 

@@ -674,17 +674,6 @@ def test_card_change_log_reads_like_sentences_in_both_languages(client_as, org_a
         assert "settlement.added" not in log
 
 
-def test_views_use_the_core_form_apply():
-    import inspect
-
-    from clients import views
-    from crm_portal.formtools import form_apply
-
-    assert views.form_apply is form_apply
-    assert not hasattr(views, "_apply")
-    assert "def _apply" not in inspect.getsource(views)
-
-
 def _labels(page: str) -> dict[str, str]:
     """Each form field's label text, by field name."""
     import re

@@ -641,3 +641,29 @@ def test_pages_and_the_export_show_dates_in_the_readers_format_never_iso(client,
     cell = scores.cell(row=scores.max_row, column=1)
     assert cell.value == datetime.datetime.combine(done, datetime.time())
     assert cell.number_format == {"en": "mm/dd/yyyy", "ru": "dd.mm.yyyy"}[language]
+
+
+def test_refusals_without_a_form_on_the_page_come_back_as_messages(client, org_a, manager, audit):
+    """Starting, answering and moving post a few inputs; what the service refuses is the page's message."""
+    client.force_login(manager)
+    response = client.post(reverse("diagnostics:start"), {"instrument": "nothing"}, follow=True)
+    assert "Choose an instrument from the list." in response.content.decode()
+    response = client.post(reverse("diagnostics:start"), {}, follow=True)
+    assert "Choose an instrument from the list." in response.content.decode()
+    assert list(Assessment.objects.values_list("pk", flat=True)) == [audit.pk]
+
+    answer_url = reverse("diagnostics:answer", kwargs={"assessment_id": audit.pk})
+    response = client.post(answer_url, {"item": "funnel", "value": "-", "version": "old"}, follow=True)
+    page = response.content.decode()
+    assert "belongs to another version of the questionnaire" in page and "Answer saved." not in page
+    response = client.post(answer_url, {"item": "funnel", "value": "-", "version": audit.version.content_hash},
+                           follow=True)
+    assert "Answer saved." in response.content.decode()
+    assert Answer.objects.get().value == "-"
+
+    journey_map = services.journey_map_create(organization=org_a, title="Path", persona="Buyer", user=manager)
+    first = services.touchpoint_save(journey_map=journey_map, stage="discovery", name="First", channel="Web",
+                                     client_action="Looks", emotion=0)
+    response = client.post(reverse("diagnostics:touchpoint_move", kwargs={"touchpoint_id": first.pk}),
+                           {"direction": "up"}, follow=True)
+    assert "This touchpoint cannot move further." in response.content.decode()
