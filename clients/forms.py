@@ -28,6 +28,7 @@ from .models import (
     Segment,
     Stage,
 )
+from .selectors import ClientFilter
 from .services import CLIENT_FIELDS, settlement_date_bounds
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -287,6 +288,29 @@ class NameForm(forms.Form):
         return name
 
 
+class MatrixCellsField(forms.Field):
+    """The ticked cells of the ideal-client matrix, each posted as "<segment id>-<product id>"."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"broken": _("The grid was sent in a broken form; nothing was saved.")}
+
+    def to_python(self, value: list[str] | None) -> list[tuple[int, int]]:
+        cells = []
+        for key in value or []:
+            try:
+                segment_id, product_id = (int(x) for x in key.split("-"))
+            except ValueError:
+                raise forms.ValidationError(self.error_messages["broken"], code="broken") from None
+            cells.append((segment_id, product_id))
+        return cells
+
+
+class MatrixForm(forms.Form):
+    """The matrix as posted: (segment id, product id) pairs; whether they are the organization's, the service checks."""
+
+    cell = MatrixCellsField(required=False)
+
+
 SORT_CHOICES = [
     ("name", _("Name A-Z")), ("-name", _("Name Z-A")), ("-created", _("Newest first")), ("created", _("Oldest first")),
     ("abc", _("ABC class")), ("state", _("Lifecycle state")), ("manager", _("Manager")),
@@ -310,6 +334,17 @@ class ClientFilterForm(OrgFormMixin, forms.Form):
         self.scope(organization, segment=Segment.objects.all())
         self.fields["manager"].queryset = managers
         small_widgets(self)
+
+    def wanted(self) -> ClientFilter:
+        """The filter the list applies: the valid input, else none (an invalid one shows its errors)."""
+        if not (self.is_bound and self.is_valid()):
+            return ClientFilter()
+        data = self.cleaned_data
+        return ClientFilter(
+            q=data["q"].strip(), state=data["state"], manager=data["manager"].pk if data["manager"] else None,
+            segment=data["segment"].pk if data["segment"] else None, abc=data["abc"], xyz=data["xyz"],
+            overdue=data["overdue"], as_of=data["as_of"], sort=data["sort"] or "name",
+        )
 
 
 class PeriodForm(forms.Form):

@@ -11,9 +11,10 @@ from django.utils.translation import gettext_noop
 from crm_portal.jobs import ProgressCallback
 from crm_portal.models import Job, Membership
 from crm_portal.spreadsheets import xlsx_bytes
+from crm_portal.tenancy import Viewer
 
 from .exports import kpi_sheets
-from .selectors import clients_visible, kpi_tables
+from .selectors import clients_visible_to, kpi_tables
 from .services import lifecycle_recompute
 
 
@@ -29,7 +30,7 @@ def kpi_export_job(job: Job, progress: ProgressCallback) -> dict:
     start, end = datetime.date.fromisoformat(params["start"]), datetime.date.fromisoformat(params["end"])
     user = get_user_model().objects.filter(pk=params.get("user_id")).first()
     membership = Membership.objects.filter(user=user, organization=job.organization).first()
-    clients = clients_visible(organization=job.organization, user=user, role=membership.role if membership else None)
+    clients = clients_visible_to(Viewer(job.organization, user, membership.role if membership else None))
     progress(10, gettext_noop("Computing the KPIs"))
     data = kpi_tables(organization=job.organization, clients=clients, start=start, end=end)
     progress(60, gettext_noop("Writing the spreadsheet"))

@@ -1,28 +1,32 @@
 """Reads of the client register: what a user may see, lists, the card, the day, deals, KPIs."""
 
 import datetime
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from crm_portal.models import Membership, Role
+from crm_portal.models import Membership, Organization, Role
 from crm_portal.tenancy import Viewer, scoped
 
 from . import lifecycle
 from .development import development_stage
 from .models import (
     STAGE_ORDER,
-    ClassChange,
+    AuditEntry,
     Client,
     Complaint,
     ComplaintStep,
-    Contact,
     ContactPerson,
     ControlPoint,
     Deal,
@@ -31,6 +35,7 @@ from .models import (
     Offer,
     Product,
     SatisfactionAssessment,
+    Segment,
     Settlement,
     Stage,
 )
@@ -45,39 +50,33 @@ DEVELOPMENT_LABELS = {
 }
 
 
-def clients_visible_to(request: HttpRequest) -> QuerySet[Client]:
-    """Clients the request's user may see: a manager their own, everyone else all of the organization."""
-    if request.organization is None:
+def clients_visible_to(viewer: Viewer) -> QuerySet[Client]:
+    """Clients the viewer may see: a manager their own, every other role all of the organization, no role none.
+
+    Pages pass `request.viewer`; a job builds a `Viewer` from the user who asked for it.
+    """
+    if viewer.organization is None or viewer.role is None:
         return Client.objects.none()
-    return clients_visible(organization=request.organization, user=request.user, role=request.role)
-
-
-def clients_visible(*, organization, user, role: str | None) -> QuerySet[Client]:
-    """The same rule without a request (for jobs): a manager's own clients, else all of the organization."""
-    clients = Client.objects.filter(organization=organization)
-    if role == Role.MANAGER:
-        clients = clients.filter(manager=user)
-    elif role is None:
-        clients = clients.none()
+    clients = Client.objects.filter(organization=viewer.organization)
+    if viewer.role == Role.MANAGER:
+        clients = clients.filter(manager=viewer.user)
     return clients
 
 
-def visible_rows(request: HttpRequest, model) -> QuerySet:
-    """Rows of a model hanging off a client (deals, complaints...) whose client the user may see."""
-    rows = scoped(request, model)
-    if request.role == Role.MANAGER:
-        rows = rows.filter(client__manager=request.user)
+def visible_rows(viewer: Viewer, model: type[Model]) -> QuerySet:
+    """Rows of a model hanging off a client (deals, complaints...) whose client the viewer may see."""
+    rows = scoped(viewer, model)
+    if viewer.role == Role.MANAGER:
+        rows = rows.filter(client__manager=viewer.user)
     return rows
 
 
-def can_edit(request: HttpRequest) -> bool:
-    return request.role in EDITOR_ROLES
+def can_edit(role: str | None) -> bool:
+    return role in EDITOR_ROLES
 
 
-def organization_managers(organization) -> QuerySet:
+def organization_managers(organization: Organization) -> QuerySet[AbstractBaseUser]:
     """Users who may be responsible for clients: the organization's managers and sales heads."""
-    from django.contrib.auth import get_user_model
-
     ids = Membership.objects.filter(organization=organization, role__in=[Role.MANAGER, Role.SALES_HEAD]).values("user_id")
     return get_user_model().objects.filter(pk__in=ids).order_by("username")
 
@@ -139,10 +138,10 @@ SORTS = {
 }
 
 
-def client_list(request: HttpRequest, wanted: ClientFilter) -> QuerySet[Client]:
+def client_list(viewer: Viewer, wanted: ClientFilter) -> QuerySet[Client]:
     """The filtered, sorted client list; with `as_of` the states are computed for that date."""
     today = timezone.localdate()
-    clients = clients_visible_to(request).select_related("manager", "segment")
+    clients = clients_visible_to(viewer).select_related("manager", "segment")
     if wanted.q:
         clients = clients.filter(
             Q(name__icontains=wanted.q) | Q(external_id=wanted.q) | Q(tax_number=wanted.q)
@@ -158,7 +157,8 @@ def client_list(request: HttpRequest, wanted: ClientFilter) -> QuerySet[Client]:
     if wanted.overdue:
         clients = clients.filter(Exists(overdue_points(today)))
     if wanted.state and wanted.as_of:
-        conditions = state_conditions(request.organization.pk, wanted.as_of, request.organization.lifecycle_period_months)
+        organization = viewer.organization
+        conditions = state_conditions(organization.pk, wanted.as_of, organization.lifecycle_period_months)
         clients = clients.filter(conditions[wanted.state])
     elif wanted.state:
         clients = clients.filter(lifecycle_state=wanted.state)
@@ -266,6 +266,14 @@ def offer_rows(client: Client, targets: list[Product], in_use: set[int]) -> list
     return rows
 
 
+def target_grid(*, organization: Organization) -> dict:
+    """The ideal-client matrix: each segment with, per product, whether it is one of the segment's targets."""
+    segments = list(Segment.objects.for_org(organization).prefetch_related("target_products"))
+    products = list(Product.objects.for_org(organization))
+    targets = {(s.pk, p.pk) for s in segments for p in s.target_products.all()}
+    return {"grid": [(s, [(p, (s.pk, p.pk) in targets) for p in products]) for s in segments], "products": products}
+
+
 AUDIT_ACTIONS = {
     "client.created": _("Client created"),
     "client.updated": _("Client changed"),
@@ -298,7 +306,7 @@ AUDIT_DATES = {"date", "due_date", "next_contact_on"}
 AUDIT_ORDER = {name: n for n, name in enumerate(dict.fromkeys([*AUDIT_FIELDS, *(f.name for f in Client._meta.fields)]))}
 
 
-def _audit_value(action: str, field: str, value) -> str:
+def _audit_value(action: str, field: str, value: object) -> str:
     """One stored audit value in the reader's language: dates, amounts and choices as people write them."""
     if value in (None, ""):
         return "—"
@@ -334,7 +342,7 @@ def _audit_label(field: str) -> str:
         return field
 
 
-def audit_rows(entries) -> list[dict]:
+def audit_rows(entries: Iterable[AuditEntry]) -> list[dict]:
     """The card's change log: translated action names, field labels and readable values."""
     rows = []
     for entry in entries:
@@ -381,31 +389,31 @@ def client_card(client: Client) -> dict:
 # My day, deals, complaints -----------------------------------------------------------------
 
 
-def my_day(request: HttpRequest) -> dict:
+def my_day(viewer: Viewer) -> dict:
     today = timezone.localdate()
-    points = scoped(request, ControlPoint).filter(done_at__isnull=True, due_date__lte=today).select_related("client", "deal")
-    if request.role == Role.MANAGER:
-        points = points.filter(Q(responsible=request.user) | Q(client__manager=request.user))
+    points = scoped(viewer, ControlPoint).filter(done_at__isnull=True, due_date__lte=today).select_related("client", "deal")
+    if viewer.role == Role.MANAGER:
+        points = points.filter(Q(responsible=viewer.user) | Q(client__manager=viewer.user))
     else:
-        points = points.filter(responsible=request.user)
+        points = points.filter(responsible=viewer.user)
     points = list(points.order_by("due_date", "id")[:300])
     return {
         "overdue": [p for p in points if p.due_date < today],
         "today_points": [p for p in points if p.due_date == today],
-        "birthdays": upcoming_birthdays(request, today),
+        "birthdays": upcoming_birthdays(viewer, today),
         "today": today,
     }
 
 
-def upcoming_birthdays(request: HttpRequest, today: datetime.date, days: int = 7) -> list[ContactPerson]:
+def upcoming_birthdays(viewer: Viewer, today: datetime.date, days: int = 7) -> list[ContactPerson]:
     """Contact persons of the visible clients whose birthday falls within the next week: a reason to greet."""
     dates = [today + datetime.timedelta(days=n) for n in range(days)]
     when = Q()
     for day in dates:
         when |= Q(birthday__month=day.month, birthday__day=day.day)
-    people = scoped(request, ContactPerson).filter(when).select_related("client")
-    if request.role == Role.MANAGER:
-        people = people.filter(client__manager=request.user)
+    people = scoped(viewer, ContactPerson).filter(when).select_related("client")
+    if viewer.role == Role.MANAGER:
+        people = people.filter(client__manager=viewer.user)
     order = {(d.month, d.day): n for n, d in enumerate(dates)}
     return sorted(people[:100], key=lambda p: order[(p.birthday.month, p.birthday.day)])
 
@@ -434,8 +442,22 @@ def deal_money(deal: Deal) -> DealMoney:
     return DealMoney(amount=deal.amount, paid=received - refunded, refunded=refunded)
 
 
-def deals_by_stage(request: HttpRequest) -> dict:
-    deals = visible_rows(request, Deal).filter(status=Deal.Status.OPEN).select_related("client", "product")
+def deal_page(deal: Deal) -> dict:
+    """The deal page's reads: the deal, its history, documents, control points, money and stages."""
+    following = deal.stage_index + 1
+    return {
+        "deal": deal,
+        "events": deal.events.select_related("author").order_by("-created_at", "-id"),
+        "points": deal.control_points.order_by("due_date"),
+        "documents": deal.documents.select_related("author"),
+        "money": deal_money(deal),
+        "next_stage": Stage(STAGE_ORDER[following]).label if following < len(STAGE_ORDER) else None,
+        "stage_names": [(s, Stage(s).label) for s in STAGE_ORDER],
+    }
+
+
+def deals_by_stage(viewer: Viewer) -> dict:
+    deals = visible_rows(viewer, Deal).filter(status=Deal.Status.OPEN).select_related("client", "product")
     board = {stage: [] for stage in STAGE_ORDER}
     counts = dict(deals.values_list("stage").annotate(n=Count("id")))
     for deal in deals.order_by("stage", "-updated_at")[:600]:
@@ -444,12 +466,12 @@ def deals_by_stage(request: HttpRequest) -> dict:
     return {"board": board, "counts": counts}
 
 
-def funnel(request: HttpRequest) -> list[dict]:
+def funnel(viewer: Viewer) -> list[dict]:
     """Deals that reached each stage, and the share that went on to the next one."""
-    deals = visible_rows(request, Deal)
+    deals = visible_rows(viewer, Deal)
     reached = {stage: 0 for stage in STAGE_ORDER}
     refused = dict(deals.filter(status=Deal.Status.REFUSED).values_list("stage").annotate(n=Count("id")))
-    for stage, status, n in deals.values_list("stage", "status").annotate(n=Count("id")):
+    for stage, _status, n in deals.values_list("stage", "status").annotate(n=Count("id")):
         last = STAGE_ORDER.index(stage)
         for earlier in STAGE_ORDER[: last + 1]:
             reached[earlier] += n
@@ -467,18 +489,32 @@ def funnel(request: HttpRequest) -> list[dict]:
     return rows
 
 
-def refusals_by_stage(request: HttpRequest) -> list[dict]:
+def refusals_by_stage(viewer: Viewer) -> list[dict]:
     return list(
-        visible_rows(request, Deal).filter(status=Deal.Status.REFUSED)
+        visible_rows(viewer, Deal).filter(status=Deal.Status.REFUSED)
         .values("stage", "refusal_reason__name").annotate(n=Count("id")).order_by("stage", "-n")
     )
 
 
-def complaint_list(request: HttpRequest, status: str = "") -> QuerySet[Complaint]:
-    rows = visible_rows(request, Complaint).select_related("client", "owner")
+def complaint_list(viewer: Viewer, status: str = "") -> QuerySet[Complaint]:
+    rows = visible_rows(viewer, Complaint).select_related("client", "owner")
     if status:
         rows = rows.filter(status=status)
     return rows
+
+
+def complaint_counts(viewer: Viewer) -> dict:
+    """The complaints list's figures: how many by status and by source, and the share of clients who complained."""
+    complaints = visible_rows(viewer, Complaint)
+    by_status = dict(complaints.values_list("status").annotate(n=Count("id")))
+    by_source = dict(complaints.values_list("source").annotate(n=Count("id")))
+    clients = clients_visible_to(viewer).count()
+    return {
+        "statuses": [(value, label, by_status.get(value, 0)) for value, label in Complaint.Status.choices],
+        "sources": [(label, by_source.get(value, 0)) for value, label in Complaint.Source.choices],
+        "total": sum(by_status.values()),
+        "complaining_share": (100.0 * complaints.values("client").distinct().count() / clients) if clients else None,
+    }
 
 
 def home_panel(viewer: Viewer) -> dict:
@@ -617,16 +653,13 @@ def _sqlite_months_before(day: str | None, months: int) -> str | None:
     return lifecycle.months_before(datetime.date.fromisoformat(day), months).isoformat()
 
 
-def kpi_tables(*, organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date,
+def kpi_tables(*, organization: Organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date,
                limit: int | None = None) -> dict:
     """The manager and client KPI tables of a period, for the given clients (section 3 of the domain).
 
     One query: the database does the counting (rules in `kpis.py`). `limit` caps the client rows
     returned (the largest sales first); `active_count` says how many clients had activity.
     """
-    from django.db import connection, transaction
-    from django.db.models import F
-
     period = organization.lifecycle_period_months
     visible, visible_params = (
         clients.order_by().annotate(kpi_manager=F("manager__username"))
@@ -692,10 +725,8 @@ def _kpi_ratios(row: dict) -> dict:
 KPI_CACHE_SECONDS = 3600
 
 
-def kpi_data_version(organization) -> tuple:
+def kpi_data_version(organization: Organization) -> tuple:
     """What the KPIs are computed from, in one cheap query: any new, deleted or changed row alters it."""
-    from django.db import connection
-
     parts = []
     for table in ("clients_settlement", "clients_contact", "clients_complaint", "clients_classchange"):
         parts.append(f"(SELECT COUNT(*) || '-' || COALESCE(MAX(id), 0) FROM {table} WHERE organization_id = %(org)s)")
@@ -706,18 +737,14 @@ def kpi_data_version(organization) -> tuple:
         return tuple(cursor.fetchone()) + (organization.lifecycle_period_months,)
 
 
-def kpi_tables_cached(*, organization, user, role, start: datetime.date, end: datetime.date, limit: int | None) -> dict:
-    """`kpi_tables` for the user's visible clients, cached per period until the data changes."""
-    import hashlib
-
-    from django.core.cache import cache
-
-    scope = f"manager-{user.pk}" if role == Role.MANAGER else "all"
+def kpi_tables_cached(viewer: Viewer, *, start: datetime.date, end: datetime.date, limit: int | None) -> dict:
+    """`kpi_tables` for the viewer's visible clients, cached per period until the data changes."""
+    organization = viewer.organization
+    scope = f"manager-{viewer.user.pk}" if viewer.role == Role.MANAGER else "all"
     version = hashlib.sha1(repr(kpi_data_version(organization)).encode()).hexdigest()
     key = f"clients:kpi:{organization.pk}:{scope}:{start}:{end}:{limit}:{version}"
     data = cache.get(key)
     if data is None:
-        data = kpi_tables(organization=organization, clients=clients_visible(organization=organization, user=user, role=role),
-                          start=start, end=end, limit=limit)
+        data = kpi_tables(organization=organization, clients=clients_visible_to(viewer), start=start, end=end, limit=limit)
         cache.set(key, data, KPI_CACHE_SECONDS)
     return data

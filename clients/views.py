@@ -3,9 +3,8 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from crm_portal.formtools import service_errors
+from crm_portal.formtools import error_text, service_errors
 from crm_portal.models import Job, Role
 from crm_portal.navigation import panels_for
 from crm_portal.spreadsheets import stored_xlsx_response, xlsx_response
@@ -33,7 +32,6 @@ from .models import (
     LifecycleState,
     Product,
     RefusalReason,
-    Segment,
     Stage,
 )
 
@@ -45,7 +43,7 @@ KPI_CLIENTS_SHOWN = 300
 
 
 def _client(request: HttpRequest, client_id: int) -> Client:
-    return get_for_org_or_404(request, selectors.clients_visible_to(request).select_related("manager", "segment"),
+    return get_for_org_or_404(request, selectors.clients_visible_to(request.viewer).select_related("manager", "segment"),
                               pk=client_id)
 
 
@@ -59,15 +57,8 @@ def _managers(request: HttpRequest):
 @roles_required()
 def client_list(request: HttpRequest) -> HttpResponse:
     form = forms.ClientFilterForm(request.GET or None, organization=request.organization, managers=_managers(request))
-    wanted = selectors.ClientFilter()
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        wanted = selectors.ClientFilter(
-            q=data["q"].strip(), state=data["state"], manager=data["manager"].pk if data["manager"] else None,
-            segment=data["segment"].pk if data["segment"] else None, abc=data["abc"], xyz=data["xyz"],
-            overdue=data["overdue"], as_of=data["as_of"], sort=data["sort"] or "name",
-        )
-    clients = selectors.client_list(request, wanted)
+    wanted = form.wanted()
+    clients = selectors.client_list(request.viewer, wanted)
     states = dict(LifecycleState.choices)
     period = request.organization.lifecycle_period_months
     if request.GET.get("export") == "xlsx" and not form.errors:
@@ -79,7 +70,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "clients/client_list.html", {
         "form": form, "page": page, "query": query.urlencode(), "wanted": wanted, "states": states,
-        "can_edit": selectors.can_edit(request),
+        "can_edit": selectors.can_edit(request.role),
         "can_recompute": request.role in (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN),
         "can_assign": request.role in HEADS,
         "managers": _managers(request) if request.role in HEADS else [],
@@ -161,7 +152,7 @@ def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
     context = selectors.client_card(client)
     context.update({
         "client": client,
-        "can_edit": selectors.can_edit(request),
+        "can_edit": selectors.can_edit(request.role),
         "card_panels": panels_for(request, "client_card_panels", client),
     })
     return render(request, "clients/client_card.html", context)
@@ -294,7 +285,7 @@ def offer_edit(request: HttpRequest, client_id: int, product_id: int) -> HttpRes
 @roles_required(*EDITORS)
 @require_POST
 def point_done(request: HttpRequest, control_point_id: int) -> HttpResponse:
-    point = get_for_org_or_404(request, selectors.visible_rows(request, ControlPoint), pk=control_point_id)
+    point = get_for_org_or_404(request, selectors.visible_rows(request.viewer, ControlPoint), pk=control_point_id)
     try:
         services.control_point_done(control_point=point, user=request.user)
     except ValidationError as error:
@@ -307,7 +298,7 @@ def point_done(request: HttpRequest, control_point_id: int) -> HttpResponse:
 
 @roles_required(*EDITORS)
 def my_day(request: HttpRequest) -> HttpResponse:
-    return render(request, "clients/my_day.html", selectors.my_day(request))
+    return render(request, "clients/my_day.html", selectors.my_day(request.viewer))
 
 
 # Deals -------------------------------------------------------------------------------------
@@ -315,8 +306,8 @@ def my_day(request: HttpRequest) -> HttpResponse:
 
 @roles_required()
 def deal_board(request: HttpRequest) -> HttpResponse:
-    context = selectors.deals_by_stage(request)
-    context.update({"funnel": selectors.funnel(request), "refusals": selectors.refusals_by_stage(request),
+    context = selectors.deals_by_stage(request.viewer)
+    context.update({"funnel": selectors.funnel(request.viewer), "refusals": selectors.refusals_by_stage(request.viewer),
                     "stages": Stage})
     context["columns"] = [(stage, Stage(stage).label, context["board"][stage], context["counts"].get(stage, 0))
                           for stage in STAGE_ORDER]
@@ -324,12 +315,12 @@ def deal_board(request: HttpRequest) -> HttpResponse:
 
 
 def _deal(request: HttpRequest, deal_id: int) -> Deal:
-    return get_for_org_or_404(request, selectors.visible_rows(request, Deal).select_related("client", "product"),
+    return get_for_org_or_404(request, selectors.visible_rows(request.viewer, Deal).select_related("client", "product"),
                               pk=deal_id)
 
 
 def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
-    can_edit = selectors.can_edit(request)
+    can_edit = selectors.can_edit(request.role)
     takes_payments = deal.stage in services.PAYING_STAGES and deal.status != Deal.Status.REFUSED
     shown = set()
     if can_edit:
@@ -339,20 +330,14 @@ def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
         if takes_payments:
             shown.add("payment_form")
     context = {
-        "deal": deal,
-        "events": deal.events.select_related("author").order_by("-created_at", "-id"),
-        "points": deal.control_points.order_by("due_date"),
+        **selectors.deal_page(deal),
         "advance_form": forms_given.get("advance_form") or forms.DealAdvanceForm(deal=deal),
         "refuse_form": forms_given.get("refuse_form") or forms.DealRefuseForm(organization=request.organization),
         "deviation_form": forms_given.get("deviation_form") or forms.DealDeviationForm(),
         "document_form": forms_given.get("document_form") or forms.DealDocumentForm(),
         "payment_form": forms_given.get("payment_form") or forms.DealPaymentForm(),
-        "money": selectors.deal_money(deal),
         "takes_payments": takes_payments,
-        "documents": deal.documents.select_related("author"),
         "can_edit": can_edit,
-        "next_stage": Stage(STAGE_ORDER[deal.stage_index + 1]).label if deal.stage_index + 1 < len(STAGE_ORDER) else None,
-        "stage_names": [(s, Stage(s).label) for s in STAGE_ORDER],
         # The refusal of a form the page no longer shows (the deal moved on, or was finished meanwhile).
         "stray_errors": [e for name, form in forms_given.items() if name not in shown for e in form.non_field_errors()],
     }
@@ -443,21 +428,15 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Complaint.Status.values:
         status = ""
-    page = Paginator(selectors.complaint_list(request, status), PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = dict(selectors.visible_rows(request, Complaint).values_list("status").annotate(n=Count("id")))
-    sources = dict(selectors.visible_rows(request, Complaint).values_list("source").annotate(n=Count("id")))
-    total = sum(counts.values())
-    clients = selectors.clients_visible_to(request).count()
+    page = Paginator(selectors.complaint_list(request.viewer, status), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "clients/complaint_list.html", {
-        "sources": [(label, sources.get(value, 0)) for value, label in Complaint.Source.choices],
-        "page": page, "status": status, "query": f"status={status}" if status else "", "statuses": [(s, label, counts.get(s, 0)) for s, label in Complaint.Status.choices],
-        "complaining_share": (100.0 * selectors.visible_rows(request, Complaint).values("client").distinct().count() / clients)
-        if clients else None, "total": total,
+        "page": page, "status": status, "query": f"status={status}" if status else "",
+        **selectors.complaint_counts(request.viewer),
     })
 
 
 def _complaint(request: HttpRequest, complaint_id: int) -> Complaint:
-    return get_for_org_or_404(request, selectors.visible_rows(request, Complaint).select_related("client", "owner"),
+    return get_for_org_or_404(request, selectors.visible_rows(request.viewer, Complaint).select_related("client", "owner"),
                               pk=complaint_id)
 
 
@@ -470,7 +449,7 @@ def _complaint_page(request: HttpRequest, complaint: Complaint, form=None) -> Ht
         "form": form or forms.ComplaintAdvanceForm(managers=_managers(request), initial={"owner": complaint.owner_id}),
         "next_status": Complaint.Status(flow[index + 1]).label if index + 1 < len(flow) else None,
         "flow": [(s, Complaint.Status(s).label, i <= index) for i, s in enumerate(flow)],
-        "can_edit": selectors.can_edit(request),
+        "can_edit": selectors.can_edit(request.role),
     })
 
 
@@ -498,33 +477,27 @@ def complaint_advance(request: HttpRequest, complaint_id: int) -> HttpResponse:
 
 @roles_required()
 def matrix(request: HttpRequest) -> HttpResponse:
-    segments = list(scoped(request, Segment).prefetch_related("target_products"))
-    products = list(scoped(request, Product))
     editable = request.role in HEADS
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
-        cells = []
-        for key in request.POST.getlist("cell"):
-            try:
-                segment_id, product_id = (int(x) for x in key.split("-"))
-            except ValueError:
-                messages.error(request, _("The grid was sent in a broken form; nothing was saved."))
-                return redirect("clients:matrix")
-            cells.append((segment_id, product_id))
-        try:
-            count = services.matrix_save(organization=request.organization, cells=cells)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Matrix saved: %(n)s target cells.") % {"n": count})
-        return redirect("clients:matrix")
-    targets = {(s.pk, p.pk) for s in segments for p in s.target_products.all()}
-    grid = [(s, [(p, (s.pk, p.pk) in targets) for p in products]) for s in segments]
+        return _matrix_save(request)
     return render(request, "clients/matrix.html", {
-        "grid": grid, "products": products, "editable": editable, "name_form": forms.NameForm(),
-        "reasons": scoped(request, RefusalReason),
+        **selectors.target_grid(organization=request.organization), "editable": editable,
+        "name_form": forms.NameForm(), "reasons": scoped(request, RefusalReason),
     })
+
+
+def _matrix_save(request: HttpRequest) -> HttpResponse:
+    """Save the posted grid; a broken one, or one naming another organization's rows, saves nothing."""
+    form = forms.MatrixForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            count = services.matrix_save(organization=request.organization, cells=form.cleaned_data["cell"])
+            messages.success(request, _("Matrix saved: %(n)s target cells.") % {"n": count})
+            return redirect("clients:matrix")
+    messages.error(request, error_text(form))
+    return redirect("clients:matrix")
 
 
 @roles_required(*HEADS)
@@ -542,7 +515,7 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
             creators[kind](organization=request.organization, name=form.cleaned_data["name"])
             messages.success(request, _("Added: %(name)s.") % {"name": form.cleaned_data["name"]})
             return redirect("clients:matrix")
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    messages.error(request, error_text(form))
     return redirect("clients:matrix")
 
 
@@ -562,11 +535,9 @@ def kpi(request: HttpRequest) -> HttpResponse:
         return render(request, "clients/kpi.html", {"form": form})
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     if request.GET.get("export") == "xlsx":
-        data = selectors.kpi_tables_cached(organization=request.organization, user=request.user, role=request.role,
-                                           start=start, end=end, limit=None)
+        data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=None)
         return xlsx_response(f"kpi-{start}-{end}.xlsx", kpi_sheets(data))
-    data = selectors.kpi_tables_cached(organization=request.organization, user=request.user, role=request.role,
-                                       start=start, end=end, limit=KPI_CLIENTS_SHOWN)
+    data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=KPI_CLIENTS_SHOWN)
     return render(request, "clients/kpi.html", {
         "form": form, "start": start, "end": end, "columns": [(key, str(label), str(KPI_HELP[key])) for key, label in KPI_HEADER],
         "clients_shown": data["clients"], **data,
@@ -579,7 +550,7 @@ def kpi_export(request: HttpRequest) -> HttpResponse:
     """Queue the KPI spreadsheet of a period as a job; its page links to the file when ready."""
     form = forms.PeriodForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, error_text(form))
         return redirect("clients:kpi")
     job = services.kpi_export_start(organization=request.organization, user=request.user,
                                     start=form.cleaned_data["start"], end=form.cleaned_data["end"])

@@ -27,3 +27,8 @@ def service_errors(form: forms.Form) -> Iterator[forms.Form]:
                 form.add_error(field if field in form.fields else None, errors)
         else:
             form.add_error(None, error)
+
+
+def error_text(form: forms.Form) -> str:
+    """Every error of a form in one line: for a small form posted from a page it then redirects back to."""
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)

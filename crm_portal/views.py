@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
-from .formtools import service_errors
+from .formtools import error_text, service_errors
 from .forms import DemoJobForm, InvitationAnswerForm, InvitationForm, MembershipRoleForm, OrganizationSettingsForm
 from .jobs import job_enqueue
 from .models import Job, Membership, MembershipInvitation, Role
@@ -213,7 +213,7 @@ def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
             services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
             messages.success(request, _("Role changed."))
             return redirect("org:settings")
-    messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    messages.error(request, error_text(form))
     return redirect("org:settings")
 
 

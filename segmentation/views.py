@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from crm_portal.formtools import error_text
 from crm_portal.models import Job, Role
 from crm_portal.spreadsheets import column_letter, stored_xlsx_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required
@@ -117,7 +118,7 @@ def _start_job(request: HttpRequest, form, start, back: str) -> HttpResponse:
         else:
             return redirect("segmentation:job", job_id=job.pk)
     else:
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, error_text(form))
     return redirect(back)
 
 

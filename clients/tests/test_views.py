@@ -8,9 +8,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.urls import reverse
 
-from clients import jobs, selectors, services
+from clients import forms, jobs, selectors, services
 from clients.lifecycle import lifecycle_state
 from clients.models import (
     AuditEntry,
@@ -29,6 +30,7 @@ from clients.selectors import state_conditions
 from clients.tests.factories import make_client, settle
 from crm_portal.jobs import run_job
 from crm_portal.models import Job, Role
+from crm_portal.tenancy import Viewer
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date.today()
@@ -316,6 +318,39 @@ def test_matrix_maturity_and_next_offers(client_as, org_a, org_b):
     assert [r["product"].name for r in card["offers"] if r["next"]] == ["Tea"]
 
 
+@pytest.mark.parametrize("cells", [["x-1"], ["1-2-3"], ["12"], ["-1-2"], [""]])
+def test_a_broken_matrix_grid_saves_nothing_and_says_so(client_as, org_a, cells):
+    segment = Segment.objects.create(organization=org_a, name="Cafes")
+    tea = Product.objects.create(organization=org_a, name="Tea")
+    segment.target_products.add(tea)
+
+    response = client_as(org_a, Role.SALES_HEAD).post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{tea.pk}", *cells]},
+                                                      follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == ["The grid was sent in a broken form; nothing was saved."]
+    assert list(segment.target_products.all()) == [tea]
+
+
+def test_the_matrix_form_gives_segment_and_product_pairs():
+    form = forms.MatrixForm(QueryDict("cell=3-14&cell=3-15&cell=7-14"))
+
+    assert form.is_valid() and form.cleaned_data["cell"] == [(3, 14), (3, 15), (7, 14)]
+    empty = forms.MatrixForm(QueryDict(""))
+    assert empty.is_valid() and empty.cleaned_data["cell"] == []
+
+
+def test_a_matrix_naming_another_organizations_product_says_so(client_as, org_a, org_b):
+    segment = Segment.objects.create(organization=org_a, name="Cafes")
+    foreign = Product.objects.create(organization=org_b, name="Foreign")
+
+    response = client_as(org_a, Role.SALES_HEAD).post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{foreign.pk}"]},
+                                                      follow=True)
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "The grid names a segment or product that is not in this organization."]
+    assert segment.target_products.count() == 0
+
+
 def test_as_of_states_in_sql_match_the_pure_rules(org_a):
     rng = random.Random(7)
     base = dt.date(2025, 6, 30)
@@ -383,8 +418,8 @@ def test_kpi_export_of_a_manager_covers_only_their_clients(client_as, org_a, mak
     run_job(job.pk, jobs.kpi_export_job)
     job.refresh_from_db()
     assert job.result["clients"] == 0 and job.status == "succeeded"
-    data = selectors.kpi_tables(organization=org_a, clients=selectors.clients_visible(organization=org_a, user=manager,
-                                role=Role.MANAGER), start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
+    data = selectors.kpi_tables(organization=org_a, clients=selectors.clients_visible_to(Viewer(org_a, manager, Role.MANAGER)),
+                                start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
     assert data["grand"]["clients"] == 1
 
 

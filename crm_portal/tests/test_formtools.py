@@ -49,3 +49,14 @@ def test_any_other_error_is_not_swallowed():
     with pytest.raises(KeyError):
         with service_errors(valid_form()):
             raise KeyError("steps")
+
+
+def test_error_text_puts_every_error_of_the_form_in_one_line():
+    from crm_portal.formtools import error_text
+
+    form = valid_form()
+    with service_errors(form):
+        raise ValidationError({"name": "Taken.", "tax_number": "Too long."})
+    assert error_text(form) == "Taken. Too long."
+    assert error_text(NameForm({})) == "This field is required."
+    assert error_text(valid_form()) == ""
