@@ -1,0 +1,55 @@
+"""Reads of the client register: what a user may see, lists, the card, the day, deals, KPIs."""
+
+from .card import (  # noqa: F401
+    AUDIT_ACTIONS,
+    AUDIT_DATES,
+    AUDIT_FIELDS,
+    AUDIT_ORDER,
+    DEVELOPMENT_LABELS,
+    TIMELINE_LIMIT,
+    audit_rows,
+    client_card,
+    maturity,
+    monthly_totals,
+    offer_rows,
+    target_grid,
+    target_products,
+    timeline,
+)
+from .deals import (  # noqa: F401
+    DealMoney,
+    deal_money,
+    deal_page,
+    deals_by_stage,
+    funnel,
+    refusals_by_stage,
+)
+from .kpis import (  # noqa: F401
+    KPI_CACHE_SECONDS,
+    KPI_SQL,
+    KPI_SUMS,
+    LOST_BY_SQL,
+    kpi_data_version,
+    kpi_tables,
+    kpi_tables_cached,
+)
+from .lists import (  # noqa: F401
+    SORTS,
+    ClientFilter,
+    attach_states,
+    client_list,
+    complaint_counts,
+    complaint_list,
+    home_panel,
+    my_day,
+    overdue_points,
+    state_conditions,
+    upcoming_birthdays,
+)
+from .visibility import (  # noqa: F401
+    EDITOR_ROLES,
+    can_edit,
+    clients_visible_to,
+    organization_managers,
+    visible_rows,
+)

@@ -1,0 +1,185 @@
+"""Lists of clients, of the day's work and of complaints, with their filters and counts; the home panel."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from crm_portal.models import Role
+from crm_portal.tenancy import Viewer, scoped
+
+from .. import lifecycle
+from ..models import (
+    Client,
+    Complaint,
+    ContactPerson,
+    ControlPoint,
+    Settlement,
+)
+from .visibility import clients_visible_to, visible_rows
+
+
+def overdue_points(today: datetime.date) -> QuerySet[ControlPoint]:
+    return ControlPoint.objects.filter(client=OuterRef("pk"), done_at__isnull=True, due_date__lt=today)
+
+
+def _settled(organization_id: int, low: datetime.date | None, high: datetime.date) -> Exists:
+    """A settlement of the client within (low, high] (low None: on or before high).
+
+    The organization filter lets PostgreSQL read the (organization, date, client) index alone.
+    """
+    rows = Settlement.objects.filter(organization_id=organization_id, client=OuterRef("pk"), date__lte=high)
+    if low is not None:
+        rows = rows.filter(date__gt=low)
+    return Exists(rows)
+
+
+def state_conditions(organization_id: int, as_of: datetime.date, period: int) -> dict[str, Q]:
+    """One SQL condition per lifecycle state as of a date; the same rules as `lifecycle.py`."""
+    one_back, two_back = lifecycle.window_bounds(as_of, period)
+    recent = _settled(organization_id, one_back, as_of)
+    previous = _settled(organization_id, two_back, one_back)
+    older = _settled(organization_id, None, two_back)
+    return {
+        lifecycle.POTENTIAL: ~Q(recent) & ~Q(previous) & ~Q(older),
+        lifecycle.LOST: ~Q(recent) & (Q(previous) | Q(older)),
+        lifecycle.NEW: Q(recent) & ~Q(previous) & ~Q(older),
+        lifecycle.RENEWED: Q(recent) & ~Q(previous) & Q(older),
+        lifecycle.REGULAR: Q(recent) & Q(previous),
+    }
+
+
+@dataclass
+class ClientFilter:
+    q: str = ""
+    state: str = ""
+    manager: int | None = None
+    segment: int | None = None
+    abc: str = ""
+    xyz: str = ""
+    overdue: bool = False
+    as_of: datetime.date | None = None
+    sort: str = "name"
+
+
+SORTS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "abc": ("abc_class", "name", "id"),
+    "state": ("lifecycle_state", "name", "id"),
+    "manager": ("manager__username", "name", "id"),
+}
+
+
+def client_list(viewer: Viewer, wanted: ClientFilter) -> QuerySet[Client]:
+    """The filtered, sorted client list; with `as_of` the states are computed for that date."""
+    today = timezone.localdate()
+    clients = clients_visible_to(viewer).select_related("manager", "segment")
+    if wanted.q:
+        clients = clients.filter(
+            Q(name__icontains=wanted.q) | Q(external_id=wanted.q) | Q(tax_number=wanted.q)
+        )
+    if wanted.manager:
+        clients = clients.filter(manager_id=wanted.manager)
+    if wanted.segment:
+        clients = clients.filter(segment_id=wanted.segment)
+    if wanted.abc:
+        clients = clients.filter(abc_class="" if wanted.abc == "-" else wanted.abc)
+    if wanted.xyz:
+        clients = clients.filter(xyz_class="" if wanted.xyz == "-" else wanted.xyz)
+    if wanted.overdue:
+        clients = clients.filter(Exists(overdue_points(today)))
+    if wanted.state and wanted.as_of:
+        organization = viewer.organization
+        conditions = state_conditions(organization.pk, wanted.as_of, organization.lifecycle_period_months)
+        clients = clients.filter(conditions[wanted.state])
+    elif wanted.state:
+        clients = clients.filter(lifecycle_state=wanted.state)
+    clients = clients.annotate(has_overdue=Exists(overdue_points(today)))
+    return clients.order_by(*SORTS.get(wanted.sort, SORTS["name"]))
+
+
+def attach_states(clients: list[Client], as_of: datetime.date | None, period: int) -> list[Client]:
+    """Set `state_shown` on each client: its stored state, or its state as of a date.
+
+    As-of states are computed for the rows shown only (one query per 5,000), with the pure rules.
+    """
+    if as_of is None:
+        for client in clients:
+            client.state_shown = client.lifecycle_state
+        return clients
+    for start in range(0, len(clients), 5000):
+        chunk = clients[start:start + 5000]
+        dates: dict[int, list] = {c.pk: [] for c in chunk}
+        rows = Settlement.objects.filter(client_id__in=list(dates), date__lte=as_of).values_list("client_id", "date")
+        for client_id, day in rows.order_by():
+            dates[client_id].append(day)
+        for client in chunk:
+            client.state_shown = lifecycle.lifecycle_state(dates[client.pk], as_of, period)
+    return clients
+
+
+def my_day(viewer: Viewer) -> dict:
+    today = timezone.localdate()
+    points = scoped(viewer, ControlPoint).filter(done_at__isnull=True, due_date__lte=today).select_related("client", "deal")
+    if viewer.role == Role.MANAGER:
+        points = points.filter(Q(responsible=viewer.user) | Q(client__manager=viewer.user))
+    else:
+        points = points.filter(responsible=viewer.user)
+    points = list(points.order_by("due_date", "id")[:300])
+    return {
+        "overdue": [p for p in points if p.due_date < today],
+        "today_points": [p for p in points if p.due_date == today],
+        "birthdays": upcoming_birthdays(viewer, today),
+        "today": today,
+    }
+
+
+def upcoming_birthdays(viewer: Viewer, today: datetime.date, days: int = 7) -> list[ContactPerson]:
+    """Contact persons of the visible clients whose birthday falls within the next week: a reason to greet."""
+    dates = [today + datetime.timedelta(days=n) for n in range(days)]
+    when = Q()
+    for day in dates:
+        when |= Q(birthday__month=day.month, birthday__day=day.day)
+    people = scoped(viewer, ContactPerson).filter(when).select_related("client")
+    if viewer.role == Role.MANAGER:
+        people = people.filter(client__manager=viewer.user)
+    order = {(d.month, d.day): n for n, d in enumerate(dates)}
+    return sorted(people[:100], key=lambda p: order[(p.birthday.month, p.birthday.day)])
+
+
+def complaint_list(viewer: Viewer, status: str = "") -> QuerySet[Complaint]:
+    rows = visible_rows(viewer, Complaint).select_related("client", "owner")
+    if status:
+        rows = rows.filter(status=status)
+    return rows
+
+
+def complaint_counts(viewer: Viewer) -> dict:
+    """The complaints list's figures: how many by status and by source, and the share of clients who complained."""
+    complaints = visible_rows(viewer, Complaint)
+    by_status = dict(complaints.values_list("status").annotate(n=Count("id")))
+    by_source = dict(complaints.values_list("source").annotate(n=Count("id")))
+    clients = clients_visible_to(viewer).count()
+    return {
+        "statuses": [(value, label, by_status.get(value, 0)) for value, label in Complaint.Status.choices],
+        "sources": [(label, by_source.get(value, 0)) for value, label in Complaint.Source.choices],
+        "total": sum(by_status.values()),
+        "complaining_share": (100.0 * complaints.values("client").distinct().count() / clients) if clients else None,
+    }
+
+
+def home_panel(viewer: Viewer) -> dict:
+    today = timezone.localdate()
+    clients = clients_visible_to(viewer)
+    points = scoped(viewer, ControlPoint).filter(done_at__isnull=True, due_date__lt=today)
+    if viewer.role == Role.MANAGER:
+        points = points.filter(client__manager=viewer.user)
+    return {
+        "client_count": clients.count(),
+        "overdue_count": points.count(),
+        "open_complaints": visible_rows(viewer, Complaint).exclude(status=Complaint.Status.CLOSED).count(),
+    }
