@@ -35,7 +35,7 @@ DATE_SENSITIVE = {
 # `make test` runs them on SQLite too (`-m databases`), the default database of `make run`.
 DATABASE_SPECIFIC = {
     "clients/tests/test_kpis.py",
-    "clients/tests/test_selectors.py",
+    "clients/tests/selectors/",
     "clients/tests/test_services.py",
     "clients/tests/test_views.py",
     "segmentation/tests/test_services.py",
@@ -45,10 +45,15 @@ DATABASE_SPECIFIC = {
 def pytest_collection_modifyitems(items):
     for item in items:
         path = Path(item.fspath).relative_to(ROOT).as_posix()
-        if path in DATE_SENSITIVE:
+        if _listed(path, DATE_SENSITIVE):
             item.add_marker(pytest.mark.dates)
-        if path in DATABASE_SPECIFIC:
+        if _listed(path, DATABASE_SPECIFIC):
             item.add_marker(pytest.mark.databases)
+
+
+def _listed(path: str, entries: set[str]) -> bool:
+    """A test module named in the set, or one inside a folder named there (ending with "/")."""
+    return path in entries or any(entry.endswith("/") and path.startswith(entry) for entry in entries)
 
 
 @pytest.hookimpl(wrapper=True)

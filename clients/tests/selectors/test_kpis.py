@@ -1,13 +1,11 @@
-"""Reads of the client register, called with a `Viewer` (no request): who sees which rows, and
-the reads that run their own SQL, which must give the same answers on SQLite and PostgreSQL.
+"""Manager KPIs through SQL on both databases: per viewer, on the page and the download, restored clients,
+complaints by local day, and the cache's data version.
 
-The suite runs these on both databases (`make test` has a SQLite pass), so SQL written for one
-database cannot slip in unnoticed.
+Called with a `Viewer` or plain arguments, never a request; `make test` runs them on SQLite too.
 """
 
 import datetime as dt
 import io
-from decimal import Decimal
 
 import openpyxl
 import pandas as pd
@@ -17,109 +15,13 @@ from django.utils import timezone
 
 from clients import kpis, selectors
 from clients.lifecycle import LOST, lifecycle_state
-from clients.models import Client, Complaint, Contact, ContactPerson, Deal, Product, Segment
+from clients.models import Client, Complaint, Contact, Product
 from clients.tests.factories import make_client, settle
 from crm_portal.models import Role
 from crm_portal.tenancy import Viewer
 
 pytestmark = pytest.mark.django_db
 D = dt.date.fromisoformat
-
-
-@pytest.fixture
-def register(org_a, org_b, make_member):
-    """Two managers' clients, one client of nobody, and a client of another organization."""
-    ann, bob = make_member(org_a, Role.MANAGER, username="ann"), make_member(org_a, Role.MANAGER, username="bob")
-    clients = {
-        "Ann's": make_client(org_a, "Ann's", manager=ann),
-        "Bob's": make_client(org_a, "Bob's", manager=bob),
-        "Nobody's": make_client(org_a, "Nobody's"),
-    }
-    make_client(org_b, "Elsewhere", manager=ann)
-    return {"ann": ann, "bob": bob, "clients": clients}
-
-
-@pytest.mark.parametrize("role, seen", [
-    (Role.MANAGER, ["Ann's"]),
-    (Role.SALES_HEAD, ["Ann's", "Bob's", "Nobody's"]),
-    (Role.ANALYST, ["Ann's", "Bob's", "Nobody's"]),
-    (Role.ADMIN, ["Ann's", "Bob's", "Nobody's"]),
-    (None, []),  # a person without a role here (a job's user who has left the organization)
-])
-def test_a_manager_sees_their_own_clients_every_other_role_all(org_a, register, role, seen):
-    viewer = Viewer(org_a, register["ann"], role)
-
-    assert sorted(selectors.clients_visible_to(viewer).values_list("name", flat=True)) == seen
-
-
-def test_without_an_organization_nobody_sees_a_client(register):
-    assert list(selectors.clients_visible_to(Viewer(None, register["ann"], Role.ADMIN))) == []
-
-
-@pytest.mark.parametrize("role, seen", [(Role.MANAGER, ["Ann's"]), (Role.SALES_HEAD, ["Ann's", "Bob's", "Nobody's"])])
-def test_rows_hanging_off_clients_follow_the_clients_visibility(org_a, register, role, seen):
-    for name, client in register["clients"].items():
-        Deal.objects.create(organization=org_a, client=client, title=f"Deal of {name}")
-
-    rows = selectors.visible_rows(Viewer(org_a, register["ann"], role), Deal)
-
-    assert sorted(rows.values_list("client__name", flat=True)) == seen
-
-
-def test_only_managers_heads_and_administrators_edit():
-    assert [role for role in (*Role.values, None) if selectors.can_edit(role)] == [
-        Role.MANAGER, Role.SALES_HEAD, Role.ADMIN]
-
-
-def test_complaint_counts_by_status_and_source_and_the_share_of_clients_who_complained(org_a, register):
-    clients = register["clients"]
-    Complaint.objects.create(organization=org_a, client=clients["Ann's"], subject="Late")
-    Complaint.objects.create(organization=org_a, client=clients["Ann's"], subject="Broken", source="survey",
-                             status="investigating")
-    Complaint.objects.create(organization=org_a, client=clients["Bob's"], subject="Rude", source="satisfaction")
-
-    head = selectors.complaint_counts(Viewer(org_a, register["bob"], Role.SALES_HEAD))
-    ann = selectors.complaint_counts(Viewer(org_a, register["ann"], Role.MANAGER))
-
-    assert head["total"] == 3 and head["complaining_share"] == pytest.approx(200 / 3)
-    assert [(status, n) for status, _label, n in head["statuses"]][:3] == [
-        ("registered", 2), ("investigating", 1), ("cause_removed", 0)]
-    assert head["sources"] == [("Registered by staff", 1), ("Low satisfaction score", 1), ("Survey answer", 1)]
-    assert ann["total"] == 2 and ann["complaining_share"] == 100.0
-    assert ann["sources"] == [("Registered by staff", 1), ("Low satisfaction score", 0), ("Survey answer", 1)]
-
-
-def test_complaint_counts_without_a_visible_client_give_no_share(org_a, make_member):
-    counts = selectors.complaint_counts(Viewer(org_a, make_member(org_a, Role.MANAGER), Role.MANAGER))
-
-    assert (counts["total"], counts["complaining_share"]) == (0, None)
-
-
-def test_target_grid_marks_each_segments_target_products(org_a, org_b):
-    cafes, _shops = (Segment.objects.create(organization=org_a, name=n) for n in ("Cafes", "Shops"))
-    _beans, tea = (Product.objects.create(organization=org_a, name=n) for n in ("Beans", "Tea"))
-    Product.objects.create(organization=org_b, name="Foreign")
-    cafes.target_products.add(tea)
-
-    grid = selectors.target_grid(organization=org_a)
-
-    assert [p.name for p in grid["products"]] == ["Beans", "Tea"]
-    assert [(s.name, [(p.name, on) for p, on in cells]) for s, cells in grid["grid"]] == [
-        ("Cafes", [("Beans", False), ("Tea", True)]), ("Shops", [("Beans", False), ("Tea", False)])]
-
-
-def test_upcoming_birthdays_of_the_managers_clients_in_the_coming_week(org_a, register):
-    clients, today = register["clients"], D("2026-12-29")
-    for name, client, birthday in [("Eve", clients["Ann's"], "1980-01-04"), ("Dan", clients["Ann's"], "1975-12-29"),
-                                   ("Old", clients["Ann's"], "1990-12-28"), ("Far", clients["Ann's"], "1990-01-05"),
-                                   ("Bob's Kim", clients["Bob's"], "1985-12-30")]:
-        ContactPerson.objects.create(organization=org_a, client=client, name=name, birthday=D(birthday))
-
-    ann = selectors.upcoming_birthdays(Viewer(org_a, register["ann"], Role.MANAGER), today)
-    head = selectors.upcoming_birthdays(Viewer(org_a, register["bob"], Role.SALES_HEAD), today)
-
-    assert [p.name for p in ann] == ["Dan", "Eve"]  # the coming days in order, across the new year
-    assert [p.name for p in head] == ["Dan", "Bob's Kim", "Eve"]
 
 
 def test_cached_kpis_are_those_of_the_viewers_clients(org_a, register):
@@ -248,18 +150,3 @@ def test_kpi_data_version_changes_with_every_source_of_the_kpis(org_a, org_b):
     assert changed()
     settlement.delete()
     assert changed()
-
-
-def test_the_deal_page_reads_its_money_and_the_stage_that_follows(org_a, register):
-    client = register["clients"]["Ann's"]
-    new = Deal.objects.create(organization=org_a, client=client, title="New", amount=Decimal("500"))
-    last = Deal.objects.create(organization=org_a, client=client, title="Last", stage="closing")
-    settle(client, "2026-02-10", "300", deal=new)
-    settle(client, "2026-02-11", "-50", deal=new)
-
-    page, closing = selectors.deal_page(new), selectors.deal_page(last)
-
-    assert (page["deal"], str(page["next_stage"]), closing["next_stage"]) == (new, "Commercial offer", None)
-    assert (page["money"].paid, page["money"].refunded, page["money"].remaining) == (250, 50, 250)
-    assert [value for value, _label in page["stage_names"]] == [
-        "presentation", "offer", "agreement", "payment", "event", "closing"]
