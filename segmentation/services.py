@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import FloatField, IntegerField, Sum
+from django.db.models.functions import Cast, ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from clients import lifecycle
 from clients import services as client_services
 from clients.models import Settlement
 from clients.settlement_rows import to_cents
+from crm_portal.bulk import bulk_insert
 from crm_portal.jobs import JobMessage, ProgressCallback, job_complete, job_enqueue
 from crm_portal.models import Job, Organization
 from crm_portal.spreadsheets import xlsx_bytes
@@ -291,29 +292,29 @@ def base_wide(*, organization: Organization, as_of: date, months: int) -> tuple[
     end = pd.Period(as_of, freq="M")
     start = end - (months - 1)
     columns = pd.period_range(start, end, freq="M")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT client_id, date, amount FROM clients_settlement WHERE organization_id = %s AND date <= %s",
-            [organization.pk, as_of],
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return pd.DataFrame(np.zeros((0, len(columns))), columns=columns), np.array([], dtype=np.int64)
-    frame = pd.DataFrame(rows, columns=["client", "date", "amount"])
-    clients = np.sort(frame["client"].unique()).astype(np.int64)
-    dates = pd.to_datetime(frame["date"]).to_numpy()
-    rows_at = np.searchsorted(clients, frame["client"].to_numpy())
-    month_of = dates.astype("datetime64[M]").astype(np.int64)
-    inside = month_of >= start.ordinal
-    flat = np.bincount(rows_at[inside] * len(columns) + (month_of[inside] - start.ordinal),
-                       weights=frame["amount"].astype("float64").to_numpy()[inside], minlength=len(clients) * len(columns))
+    settlements = Settlement.objects.filter(organization=organization).order_by()
+    # Each client's lifecycle state on as_of, by the register's one rule and its grouped query.
+    states = {
+        row["client_id"]: lifecycle.classify(recent=row["recent"] > 0, previous=row["previous"] > 0, older=row["older"] > 0)
+        for row in client_services.state_flags(settlements, as_of, organization.lifecycle_period_months)
+    }
+    clients = np.sort(np.fromiter(states, dtype=np.int64, count=len(states)))
+    new_or_lost = np.array([states[pk] in (lifecycle.NEW, lifecycle.LOST) for pk in clients.tolist()], dtype=bool)
+    # The database sums each client's month: one row per client and month of the window, never one per settlement.
+    month = Cast(ExtractYear("date") * 12 + ExtractMonth("date") - 1, IntegerField())
+    sums = (settlements.filter(date__gte=start.start_time.date(), date__lte=as_of).annotate(month=month)
+            .values("client_id", "month").annotate(total=Cast(Sum("amount"), FloatField()))
+            .values_list("client_id", "month", "total"))
+    sql, params = sums.query.sql_with_params()
+    flat = np.zeros(len(clients) * len(columns))
+    first = start.year * 12 + start.month - 1
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(100_000):
+            values = np.array(chunk, dtype=np.float64)
+            at = np.searchsorted(clients, values[:, 0].astype(np.int64)) * len(columns) + values[:, 1].astype(np.int64) - first
+            flat[at] = values[:, 2]
     wide = pd.DataFrame(flat.reshape(len(clients), len(columns)), index=pd.Index(clients, name="client"), columns=columns)
-    one_back, two_back = lifecycle.window_bounds(as_of, organization.lifecycle_period_months)
-    one_back, two_back = np.datetime64(one_back), np.datetime64(two_back)
-    recent = np.bincount(rows_at, weights=dates > one_back, minlength=len(clients)) > 0
-    previous = np.bincount(rows_at, weights=(dates > two_back) & (dates <= one_back), minlength=len(clients)) > 0
-    older = np.bincount(rows_at, weights=dates <= two_back, minlength=len(clients)) > 0
-    new_or_lost = ~recent | (recent & ~previous & ~older)
     return wide, clients[new_or_lost]
 
 
@@ -352,7 +353,7 @@ def run_result(run: Run, **extra) -> dict:
 @transaction.atomic
 def run_store(*, organization: Organization, source: str, dataset: Dataset | None, params: dict, as_of: date,
               wide: pd.DataFrame, result: pd.DataFrame, job: Job | None = None, user=None) -> Run:
-    """Keep a run and its classes: COPY on PostgreSQL, bulk_create elsewhere."""
+    """Keep a run and its classes (COPY on PostgreSQL)."""
     run = Run(organization=organization, source=source, dataset=dataset, params=params, as_of=as_of,
               periods=[str(p) for p in wide.columns], client_count=len(result),
               total=float(result["total"].clip(lower=0).sum()), job=job, created_by=user)
@@ -375,26 +376,8 @@ def run_store(*, organization: Organization, source: str, dataset: Dataset | Non
         "cv": ranked["cv"].to_numpy(),
         "xyz": ranked["xyz"].to_numpy(),
     })
-    if connection.vendor == "postgresql":
-        _copy(rows)
-    else:
-        ClientClass.objects.bulk_create(
-            [ClientClass(**{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in record.items()})
-             for record in rows.to_dict("records")],
-            batch_size=2000,
-        )
+    bulk_insert(ClientClass, rows)
     return run
-
-
-def _copy(rows: pd.DataFrame) -> None:
-    """COPY the rows in CSV written by Arrow (text quoted, so "" stays an empty string; nulls unquoted)."""
-    buffer = pa.BufferOutputStream()
-    pa_csv.write_csv(pa.Table.from_pandas(rows, preserve_index=False), buffer, pa_csv.WriteOptions(include_header=False))
-    columns = ", ".join(f'"{c}"' for c in rows.columns)
-    table = ClientClass._meta.db_table
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue().to_pybytes())
 
 
 # ------------------------------------------------------------------ import into the register

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from clients import services
 from clients.models import ClassChange, Client, Complaint, ComplaintStep, Product, Settlement, StateChange
@@ -244,3 +245,77 @@ def test_import_writes_in_bulk(org_a, django_assert_max_num_queries):
     with django_assert_max_num_queries(12 if connection.vendor == "postgresql" else 60):
         result = services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
     assert result == {"clients_created": 300, "clients_matched": 0, "rows_skipped": 0, "settlements_created": 6000}
+
+
+def test_an_imported_client_equals_one_created_by_hand(org_a, monkeypatch):
+    now = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    by_hand = services.client_create(organization=org_a, name="By hand", external_id="H1")
+    services.settlements_import(organization=org_a, rows=frame([("E1", dt.date(2026, 1, 5), 10)]),
+                                match_by="external_id", on_missing="create")
+    imported = Client.objects.get(external_id="E1")
+    ignore = {"id", "name", "external_id"}
+
+    def values(client):
+        return {f.attname: getattr(client, f.attname) for f in Client._meta.concrete_fields if f.attname not in ignore}
+
+    assert values(imported) == values(by_hand)
+    assert (imported.name, imported.lifecycle_state, imported.created_at) == ("E1", "potential", now)
+
+
+def test_import_reads_optional_columns_as_trimmed_text(org_a):
+    rows = frame(
+        [("E1", dt.date(2026, 1, 5), 1, "  Tea ", 7.5, "First"), ("E1", dt.date(2026, 1, 6), 2, None, None, "  "),
+         ("E1", dt.date(2026, 1, 7), 3, float("nan"), "   ", "Last"), ("E2", dt.date(2026, 1, 8), 4, 5, "N" * 70, "x" * 300)],
+        ("client", "date", "amount", "product", "document", "name"),
+    )
+    result = services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
+    assert result == {"clients_created": 2, "clients_matched": 0, "rows_skipped": 0, "settlements_created": 4}
+    # A key named twice keeps its last name; a blank name names nothing; texts are cut to their fields.
+    assert dict(Client.objects.values_list("external_id", "name")) == {"E1": "Last", "E2": "x" * 255}
+    stored = Settlement.objects.order_by("date").values_list("client__external_id", "amount", "product__name", "document")
+    assert list(stored) == [("E1", Decimal("1.00"), "Tea", "7.5"), ("E1", Decimal("2.00"), None, ""),
+                            ("E1", Decimal("3.00"), None, ""), ("E2", Decimal("4.00"), "5", "N" * 64)]
+
+
+def test_import_adds_to_the_register_and_never_touches_existing_settlements(org_a):
+    known = make_client(org_a, "Known", external_id="K1")
+    old = settle(known, "2025-12-01", "55.55", document="OLD")
+    before = list(Settlement.objects.values_list("pk", "client_id", "date", "amount", "document", "product_id"))
+    rows = frame([("K1", dt.date(2025, 12, 1), Decimal("55.55"), "OLD"), ("N1", dt.date(2026, 1, 2), 7, "")],
+                 ("client", "date", "amount", "document"))
+    result = services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
+    assert result == {"clients_created": 1, "clients_matched": 1, "rows_skipped": 0, "settlements_created": 2}
+    assert list(Settlement.objects.filter(pk=old.pk).values_list("pk", "client_id", "date", "amount", "document",
+                                                                   "product_id")) == before
+    assert Settlement.objects.filter(client=known).count() == 2
+
+
+def test_import_that_fails_while_writing_leaves_no_client_behind(org_a, monkeypatch):
+    written = services.bulk_insert
+
+    def fail_on_settlements(model, rows, **options):
+        if model is Settlement:
+            raise RuntimeError("the database went away")
+        return written(model, rows, **options)
+
+    monkeypatch.setattr(services, "bulk_insert", fail_on_settlements)
+    with pytest.raises(RuntimeError):
+        services.settlements_import(organization=org_a, rows=frame([("New", dt.date(2026, 1, 5), 10, "Tea")],
+                                                                   ("client", "date", "amount", "product")),
+                                    match_by="name", on_missing="create")
+    assert Client.objects.count() == 0 and Product.objects.count() == 0
+
+
+@pytest.mark.parametrize("other_keys", [0, 5], ids=["register larger than the file", "register read whole"])
+def test_import_matches_and_refuses_ambiguous_keys_however_the_register_is_read(org_a, other_keys):
+    make_client(org_a, "Twin")
+    make_client(org_a, "Twin")
+    known = make_client(org_a, "Known")
+    rows = frame([("Known", dt.date(2026, 1, 5), 10)] + [(f"New {i}", dt.date(2026, 1, 5), 10) for i in range(other_keys)])
+    result = services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="skip")
+    assert result == {"clients_created": 0, "clients_matched": 1, "rows_skipped": other_keys, "settlements_created": 1}
+    assert Settlement.objects.get().client == known
+    with pytest.raises(ValidationError, match="Several clients share these keys, so the rows cannot be matched: Twin."):
+        services.settlements_import(organization=org_a, rows=pd.concat([rows, frame([("Twin", dt.date(2026, 1, 5), 1)])]),
+                                    match_by="name", on_missing="create")

@@ -378,3 +378,65 @@ def test_an_unforeseen_error_in_the_check_marks_the_dataset_failed(org_a, monkey
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.INVALID
     assert [p["message"] for p in dataset.problems] == ["The file could not be checked: output array is read-only"]
+
+
+def base_wide_before(organization, as_of: date, months: int):
+    """`base_wide` as it was before the database summed the months: every settlement read, summed with numpy."""
+    import numpy as np
+
+    from clients import lifecycle
+
+    end = pd.Period(as_of, freq="M")
+    start = end - (months - 1)
+    columns = pd.period_range(start, end, freq="M")
+    frame = pd.DataFrame(list(Settlement.objects.filter(organization=organization, date__lte=as_of)
+                              .values_list("client_id", "date", "amount")), columns=["client", "date", "amount"])
+    clients = np.sort(frame["client"].unique()).astype(np.int64)
+    dates = pd.to_datetime(frame["date"]).to_numpy()
+    rows_at = np.searchsorted(clients, frame["client"].to_numpy())
+    month_of = dates.astype("datetime64[M]").astype(np.int64)
+    inside = month_of >= start.ordinal
+    flat = np.bincount(rows_at[inside] * len(columns) + (month_of[inside] - start.ordinal),
+                       weights=frame["amount"].astype("float64").to_numpy()[inside], minlength=len(clients) * len(columns))
+    wide = pd.DataFrame(flat.reshape(len(clients), len(columns)), index=pd.Index(clients, name="client"), columns=columns)
+    one_back, two_back = (np.datetime64(d) for d in lifecycle.window_bounds(as_of, organization.lifecycle_period_months))
+    recent = np.bincount(rows_at, weights=dates > one_back, minlength=len(clients)) > 0
+    previous = np.bincount(rows_at, weights=(dates > two_back) & (dates <= one_back), minlength=len(clients)) > 0
+    older = np.bincount(rows_at, weights=dates <= two_back, minlength=len(clients)) > 0
+    return wide, clients[~recent | (recent & ~previous & ~older)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", range(4))
+def test_base_wide_summed_by_the_database_equals_the_sum_of_every_settlement(org_a, seed):
+    import numpy as np
+
+    from segmentation.abcxyz import abc_xyz
+
+    rng = np.random.default_rng(seed)
+    org_a.lifecycle_period_months = int(rng.choice([1, 2, 3, 6]))
+    org_a.save()
+    clients = Client.objects.bulk_create([Client(organization=org_a, name=f"C{i}") for i in range(40)])
+    Client.objects.create(organization=org_a, name="No settlements")
+    count = 1500
+    # Each client buys within a span of its own: long-standing, stopped, started late, some after as_of.
+    first = rng.integers(0, 1250, 40)
+    last = first + rng.integers(0, 1250 - first)
+    who = rng.integers(0, 40, count) ** 2 // 40
+    offsets = first[who] + rng.integers(0, last[who] - first[who] + 1)
+    days = pd.Timestamp(2022, 6, 1) + pd.to_timedelta(offsets, unit="D")
+    Settlement.objects.bulk_create([
+        Settlement(organization=org_a, client=clients[int(c)], date=day.date(), amount=Decimal(int(cents)).scaleb(-2))
+        for c, day, cents in zip(who, days, rng.integers(-5_000, 900_000, count))
+    ])
+    as_of = [date(2025, 5, 31), date(2024, 2, 29), date(2025, 1, 15), date(2023, 12, 1)][seed]
+    months = int(rng.integers(1, 30))
+    wide, new_or_lost = services.base_wide(organization=org_a, as_of=as_of, months=months)
+    wide_before, new_or_lost_before = base_wide_before(org_a, as_of, months)
+    pd.testing.assert_index_equal(wide.index, wide_before.index)
+    pd.testing.assert_index_equal(wide.columns, wide_before.columns)
+    np.testing.assert_allclose(wide.to_numpy(), wide_before.to_numpy(), rtol=0, atol=1e-6)
+    assert new_or_lost.tolist() == new_or_lost_before.tolist() and len(new_or_lost) > 0
+    classes = abc_xyz(wide, min_history=2)[["abc", "xyz"]]
+    pd.testing.assert_frame_equal(classes, abc_xyz(wide_before, min_history=2)[["abc", "xyz"]])
+    assert set(classes["xyz"]) - {""} and set(classes["abc"]) == {"A", "B", "C"}
