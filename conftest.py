@@ -21,7 +21,7 @@ DATE_SENSITIVE = {
     "clients/tests/test_jobs.py",
     "clients/tests/test_kpis.py",
     "clients/tests/test_lifecycle.py",
-    "clients/tests/test_services.py",
+    "clients/tests/services/",
     "loyalty/tests/test_demo.py",
     "loyalty/tests/test_ledger.py",
     "loyalty/tests/test_mailing.py",
@@ -36,7 +36,7 @@ DATE_SENSITIVE = {
 DATABASE_SPECIFIC = {
     "clients/tests/test_kpis.py",
     "clients/tests/selectors/",
-    "clients/tests/test_services.py",
+    "clients/tests/services/",
     "clients/tests/test_views.py",
     "segmentation/tests/test_services.py",
 }

@@ -1,4 +1,4 @@
-"""Services that other apps call: settlements import, classes, lifecycle recompute, complaints."""
+"""Settlements: entered by hand, and imported all or nothing with COPY."""
 
 import datetime as dt
 from decimal import Decimal
@@ -10,8 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from clients import services
-from clients.models import ClassChange, Client, Complaint, ComplaintStep, Product, Settlement, StateChange
-from clients.signals import complaint_closed
+from clients.models import Client, Product, Settlement
 from clients.tests.factories import make_client, settle
 
 pytestmark = pytest.mark.django_db
@@ -110,126 +109,6 @@ def test_import_rejects_unknown_options(org_a):
         services.settlements_import(organization=org_a, rows=rows[["client", "date"]], match_by="name", on_missing="create")
 
 
-def test_classes_record_writes_history_only_for_changes(org_a):
-    a, b, c = (make_client(org_a, n) for n in "abc")
-    changed = services.client_classes_record(
-        organization=org_a, classes={a.pk: ("A", "X"), b.pk: ("", ""), c.pk: ("C", "")}, run_label="run 1",
-        as_of=dt.date(2026, 3, 31),
-    )
-    assert changed == 2
-    a.refresh_from_db()
-    assert (a.abc_class, a.xyz_class) == ("A", "X")
-    history = ClassChange.objects.get(client=a)
-    assert (history.previous_abc, history.abc_class, history.xyz_class, history.run_label) == ("", "A", "X", "run 1")
-    again = services.client_classes_record(
-        organization=org_a, classes={a.pk: ("A", "X"), c.pk: ("B", "")}, run_label="run 2", as_of=dt.date(2026, 4, 30)
-    )
-    assert again == 1
-    assert ClassChange.objects.filter(client=c).count() == 2
-
-
-def test_classes_record_refuses_other_organizations_and_bad_classes(org_a, org_b):
-    foreign = make_client(org_b, "x")
-    with pytest.raises(ValidationError):
-        services.client_classes_record(organization=org_a, classes={foreign.pk: ("A", "")}, run_label="r", as_of=dt.date(2026, 1, 1))
-    own = make_client(org_a, "y")
-    with pytest.raises(ValidationError):
-        services.client_classes_record(organization=org_a, classes={own.pk: ("D", "")}, run_label="r", as_of=dt.date(2026, 1, 1))
-    assert ClassChange.objects.count() == 0
-
-
-def test_lifecycle_recompute_sets_every_state_and_history(org_a):
-    as_of = dt.date(2026, 5, 31)
-    potential = make_client(org_a, "potential")
-    new = make_client(org_a, "new")
-    settle(new, "2026-05-01")
-    regular = make_client(org_a, "regular")
-    settle(regular, "2026-05-01"), settle(regular, "2026-02-28")
-    lost = make_client(org_a, "lost")
-    settle(lost, "2026-02-28"), settle(lost, "2026-07-01")
-    renewed = make_client(org_a, "renewed")
-    settle(renewed, "2026-05-01"), settle(renewed, "2025-11-30")
-    result = services.lifecycle_recompute(organization=org_a, as_of=as_of)
-    states = dict(Client.objects.filter(organization=org_a).values_list("name", "lifecycle_state"))
-    assert states == {"potential": "potential", "new": "new", "regular": "regular", "lost": "lost", "renewed": "renewed"}
-    assert result["changed"] == 4
-    assert result["states"] == {"potential": 1, "new": 1, "regular": 1, "lost": 1, "renewed": 1}
-    # The first computation rebuilds a true history from the settlements, never "potential → X" today.
-    assert not StateChange.objects.filter(previous_state="potential").exists()
-    assert list(StateChange.objects.filter(client=renewed).order_by("as_of").values_list("as_of", "previous_state", "state")) == [
-        (dt.date(2025, 11, 30), "", "new"),
-        (dt.date(2026, 3, 31), "new", "lost"),
-        (dt.date(2026, 5, 1), "lost", "regular"),
-        (dt.date(2026, 5, 31), "regular", "renewed"),
-    ]
-    assert list(StateChange.objects.filter(client=lost).values_list("as_of", "previous_state", "state")) == [
-        (dt.date(2026, 5, 31), "new", "lost"), (dt.date(2026, 2, 28), "", "new"),
-    ]
-    assert services.lifecycle_recompute(organization=org_a, as_of=as_of)["changed"] == 0
-    assert not StateChange.objects.filter(client=potential).exists()
-    # Later runs write only the changes, dated the day of the run.
-    later = dt.date(2026, 8, 31)
-    assert services.lifecycle_recompute(organization=org_a, as_of=later)["history_rows"] == 4
-    assert set(StateChange.objects.filter(as_of=later).values_list("client__name", "previous_state", "state")) == {
-        ("new", "new", "lost"), ("regular", "regular", "lost"), ("renewed", "renewed", "lost"),
-        ("lost", "lost", "renewed"),
-    }
-
-
-def test_first_settlement_by_hand_starts_a_true_history(org_a):
-    c = make_client(org_a, "c")
-    settle(c, "2025-01-10")
-    services.settlement_create(client=c, date=dt.date.today(), amount=Decimal("10"))
-    history = list(StateChange.objects.filter(client=c).order_by("as_of").values_list("as_of", "previous_state", "state"))
-    assert history[0] == (dt.date(2025, 1, 10), "", "new")
-    assert history[1] == (dt.date(2025, 4, 30), "new", "lost")
-    assert history[-1][1:] == ("lost", "renewed") and history[-1][0] == dt.date.today()
-    services.settlement_create(client=c, date=dt.date.today(), amount=Decimal("5"))
-    assert StateChange.objects.filter(client=c).count() == len(history)
-
-
-def test_complaint_flow_to_closed_sends_the_signal(org_a, django_capture_on_commit_callbacks):
-    client = make_client(org_a, "c")
-    complaint = services.complaint_register(organization=org_a, client=client, subject="Late delivery", source="survey")
-    received = []
-    handler = lambda sender, complaint, **kw: received.append(complaint.pk)  # noqa: E731
-    complaint_closed.connect(handler)
-    try:
-        services.complaint_advance(complaint=complaint)
-        with pytest.raises(ValidationError) as error:
-            services.complaint_advance(complaint=complaint)
-        assert error.value.message_dict == {"cause": ["Write down the cause found before saying it is removed."]}
-        services.complaint_advance(complaint=complaint, cause="Courier overloaded", actions="Second courier hired")
-        with pytest.raises(ValidationError):
-            services.complaint_advance(complaint=complaint)
-        services.complaint_advance(complaint=complaint, actions="Delivery slots planned a day ahead")
-        with django_capture_on_commit_callbacks(execute=True):
-            services.complaint_advance(complaint=complaint, note="Client confirmed")
-    finally:
-        complaint_closed.disconnect(handler)
-    complaint.refresh_from_db()
-    assert complaint.status == Complaint.Status.CLOSED and complaint.closed_at is not None
-    assert received == [complaint.pk]
-    assert list(ComplaintStep.objects.filter(complaint=complaint).values_list("status", flat=True)) == [
-        "registered", "investigating", "cause_removed", "process_corrected", "closed"
-    ]
-
-
-def test_complaint_register_refuses_a_client_of_another_organization(org_a, org_b):
-    with pytest.raises(ValidationError):
-        services.complaint_register(organization=org_a, client=make_client(org_b, "x"), subject="s")
-
-
-@pytest.mark.parametrize(("score", "opens"), [(5, False), (4, False), (3, True), (2, True), (1, True)])
-def test_low_satisfaction_opens_a_case(org_a, score, opens):
-    client = make_client(org_a, "c")
-    services.assessment_create(client=client, scores={"delivery": score, "quality": 5}, date=dt.date(2026, 3, 1))
-    cases = Complaint.objects.filter(client=client, source="satisfaction")
-    assert cases.count() == (1 if opens else 0)
-    if opens:
-        assert cases.get().subject == f"Low satisfaction score (Delivery speed: {score})"
-
-
 def test_import_refuses_ambiguous_names(org_a):
     make_client(org_a, "Twin")
     make_client(org_a, "Twin")
@@ -292,14 +171,16 @@ def test_import_adds_to_the_register_and_never_touches_existing_settlements(org_
 
 
 def test_import_that_fails_while_writing_leaves_no_client_behind(org_a, monkeypatch):
-    written = services.bulk_insert
+    from clients.services import settlements
+
+    written = settlements.bulk_insert
 
     def fail_on_settlements(model, rows, **options):
         if model is Settlement:
             raise RuntimeError("the database went away")
         return written(model, rows, **options)
 
-    monkeypatch.setattr(services, "bulk_insert", fail_on_settlements)
+    monkeypatch.setattr(settlements, "bulk_insert", fail_on_settlements)
     with pytest.raises(RuntimeError):
         services.settlements_import(organization=org_a, rows=frame([("New", dt.date(2026, 1, 5), 10, "Tea")],
                                                                    ("client", "date", "amount", "product")),

@@ -1,0 +1,62 @@
+"""Every write of the client register. Each raises ValidationError with a readable message."""
+
+from .catalogue import (  # noqa: F401
+    matrix_save,
+    offer_set,
+    product_create,
+    refusal_reason_create,
+    segment_create,
+)
+from .common import (  # noqa: F401
+    BATCH,
+)
+from .complaints import (  # noqa: F401
+    COMPLAINT_FLOW,
+    SURVEY_AFTER_EVENT_DAYS,
+    assessment_create,
+    complaint_advance,
+    complaint_register,
+)
+from .deals import (  # noqa: F401
+    PAYING_STAGES,
+    STAGE_DATES,
+    deal_advance,
+    deal_create,
+    deal_deviation,
+    deal_document_add,
+    deal_payment_record,
+    deal_refuse,
+)
+from .kpis import (  # noqa: F401
+    kpi_export_start,
+)
+from .lifecycle import (  # noqa: F401
+    client_lifecycle_refresh,
+    lifecycle_recompute,
+    lifecycle_recompute_start,
+    state_flags,
+)
+from .register import (  # noqa: F401
+    ABC_VALUES,
+    CLIENT_FIELDS,
+    CONTACT_GAP_DAYS,
+    XYZ_VALUES,
+    client_classes_record,
+    client_create,
+    client_update,
+    clients_assign,
+    contact_create,
+    contact_person_create,
+    control_point_add,
+    control_point_create,
+    control_point_done,
+)
+from .settlements import (  # noqa: F401
+    MATCH_FIELDS,
+    MAX_ROW_PROBLEMS,
+    ON_MISSING,
+    settlement_create,
+    settlement_date_bounds,
+    settlement_row_message,
+    settlements_import,
+)

@@ -1,0 +1,40 @@
+"""The register's writes: ABC/XYZ classes recorded with their history."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from clients import services
+from clients.models import ClassChange
+from clients.tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_classes_record_writes_history_only_for_changes(org_a):
+    a, b, c = (make_client(org_a, n) for n in "abc")
+    changed = services.client_classes_record(
+        organization=org_a, classes={a.pk: ("A", "X"), b.pk: ("", ""), c.pk: ("C", "")}, run_label="run 1",
+        as_of=dt.date(2026, 3, 31),
+    )
+    assert changed == 2
+    a.refresh_from_db()
+    assert (a.abc_class, a.xyz_class) == ("A", "X")
+    history = ClassChange.objects.get(client=a)
+    assert (history.previous_abc, history.abc_class, history.xyz_class, history.run_label) == ("", "A", "X", "run 1")
+    again = services.client_classes_record(
+        organization=org_a, classes={a.pk: ("A", "X"), c.pk: ("B", "")}, run_label="run 2", as_of=dt.date(2026, 4, 30)
+    )
+    assert again == 1
+    assert ClassChange.objects.filter(client=c).count() == 2
+
+
+def test_classes_record_refuses_other_organizations_and_bad_classes(org_a, org_b):
+    foreign = make_client(org_b, "x")
+    with pytest.raises(ValidationError):
+        services.client_classes_record(organization=org_a, classes={foreign.pk: ("A", "")}, run_label="r", as_of=dt.date(2026, 1, 1))
+    own = make_client(org_a, "y")
+    with pytest.raises(ValidationError):
+        services.client_classes_record(organization=org_a, classes={own.pk: ("D", "")}, run_label="r", as_of=dt.date(2026, 1, 1))
+    assert ClassChange.objects.count() == 0
