@@ -19,34 +19,32 @@ from ..models import (
 from .common import _audit, _check_same_org, _save
 
 
+def _named_entry_create(model, *, organization: Organization, name: str, taken: str, **fields):
+    """A catalogue entry whose name is unique in the organization, whatever its case."""
+    name = name.strip()
+    if model.objects.filter(organization=organization, name__iexact=name).exists():
+        raise ValidationError({"name": taken})
+    entry = model(organization=organization, name=name, **fields)
+    _save(entry)
+    return entry
+
+
 @transaction.atomic
 def product_create(*, organization: Organization, name: str) -> Product:
-    name = name.strip()
-    if Product.objects.filter(organization=organization, name__iexact=name).exists():
-        raise ValidationError({"name": _("A product with this name already exists.")})
-    product = Product(organization=organization, name=name)
-    _save(product)
-    return product
+    return _named_entry_create(Product, organization=organization, name=name,
+                               taken=_("A product with this name already exists."))
 
 
 @transaction.atomic
 def segment_create(*, organization: Organization, name: str, description: str = "") -> Segment:
-    name = name.strip()
-    if Segment.objects.filter(organization=organization, name__iexact=name).exists():
-        raise ValidationError({"name": _("A segment with this name already exists.")})
-    segment = Segment(organization=organization, name=name, description=description)
-    _save(segment)
-    return segment
+    return _named_entry_create(Segment, organization=organization, name=name, description=description,
+                               taken=_("A segment with this name already exists."))
 
 
 @transaction.atomic
 def refusal_reason_create(*, organization: Organization, name: str) -> RefusalReason:
-    name = name.strip()
-    if RefusalReason.objects.filter(organization=organization, name__iexact=name).exists():
-        raise ValidationError({"name": _("This reason is already in the list.")})
-    reason = RefusalReason(organization=organization, name=name)
-    _save(reason)
-    return reason
+    return _named_entry_create(RefusalReason, organization=organization, name=name,
+                               taken=_("This reason is already in the list."))
 
 
 @transaction.atomic
