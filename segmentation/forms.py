@@ -1,11 +1,22 @@
+import re
+
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from crm_portal.spreadsheets import column_letter
 
 from .models import Measure, Period, SegmentationSettings
 from .parsing import DROP, KEEP, LONG, WIDE
+from .reading import column_index
+
+# Up to this many columns the mapping form lists them (letter and header) in its selects. A wider sheet
+# (Excel allows 16,384 columns) takes column letters instead: six lists of 16,384 options made a page
+# of megabytes that nobody could scroll through. 200 columns: 16 years of months, lists of ~10 KB each.
+LISTED_COLUMNS = 200
 
 
 class UploadForm(forms.Form):
@@ -79,6 +90,73 @@ class SettingsForm(forms.ModelForm):
         fields = ["a", "b", "x", "y", "min_history", "period", "measure"]
 
 
+def column_ranges(positions: list[int]) -> list[tuple[int, int]]:
+    """Positions as runs of consecutive columns: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    ranges: list[tuple[int, int]] = []
+    for position in sorted(set(positions)):
+        if ranges and position == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], position)
+        else:
+            ranges.append((position, position))
+    return ranges
+
+
+class ColumnLetterField(forms.CharField):
+    """A column of a wide sheet written as its letter (A ... XFD); cleaned to its position."""
+
+    def __init__(self, *, width: int, **kwargs):
+        self.width = width
+        kwargs.setdefault("help_text", _("The column's letter, A to %(last)s.") % {"last": column_letter(max(width - 1, 0))})
+        super().__init__(widget=forms.TextInput(attrs={"size": 8, "autocomplete": "off", "spellcheck": "false"}), **kwargs)
+
+    def prepare_value(self, value):
+        return column_letter(value) if isinstance(value, int) else value
+
+    def position(self, letters: str) -> int:
+        if not re.fullmatch(r"[A-Z]{1,3}", letters) or column_index(letters) >= self.width:
+            raise forms.ValidationError(_("Write a column letter from A to %(last)s."), code="invalid",
+                                        params={"last": column_letter(max(self.width - 1, 0))})
+        return column_index(letters)
+
+    def to_python(self, value):
+        letters = super().to_python(value).strip().upper()
+        return self.position(letters) if letters else None
+
+
+class ColumnRangesField(ColumnLetterField):
+    """Columns of a wide sheet written as letters and ranges ("B:M, P"); cleaned to their sorted positions."""
+
+    def __init__(self, *, width: int, **kwargs):
+        kwargs.setdefault("help_text", _("Letters and ranges, such as B:M, P."))
+        super().__init__(width=width, **kwargs)
+        self.widget.attrs["size"] = 24
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return ", ".join(column_letter(a) if a == b else f"{column_letter(a)}:{column_letter(b)}"
+                             for a, b in column_ranges(value))
+        return value
+
+    def to_python(self, value):
+        text = re.sub(r"\s*[:\-–—]\s*", ":", forms.CharField.to_python(self, value).strip().upper())
+        positions: set[int] = set()
+        for part in filter(None, re.split(r"[,;\s]+", text)):
+            first, _colon, last = part.partition(":")
+            start, end = self.position(first), self.position(last or first)
+            if start > end:
+                raise forms.ValidationError(_("The range %(range)s runs backwards: write it as %(fixed)s."), code="invalid",
+                                            params={"range": part, "fixed": f"{last}:{first}"})
+            positions.update(range(start, end + 1))
+        return sorted(positions)
+
+
+def months_summary(months: list[int]) -> str:
+    """Month columns as a person reads them: "B–XFD (16,383 months)"."""
+    ranges = ", ".join(column_letter(a) if a == b else f"{column_letter(a)}–{column_letter(b)}" for a, b in column_ranges(months))
+    return ngettext("%(ranges)s (%(count)s month)", "%(ranges)s (%(count)s months)", len(months)) % {
+        "ranges": ranges, "count": number_format(len(months), 0, force_grouping=True)}
+
+
 class MappingForm(forms.Form):
     sheet = forms.ChoiceField(label=_("Sheet"))
     shape = forms.ChoiceField(label=_("Shape"), choices=[(WIDE, _("Wide: a row per client, a column per month")),
@@ -95,14 +173,31 @@ class MappingForm(forms.Form):
         choices=[(KEEP, _("Keep them: they are repeated purchases")), (DROP, _("Drop them: they were entered twice"))],
     )
 
-    def __init__(self, *args, columns: list[tuple[int, str]], sheets: list[str], **kwargs):
+    def __init__(self, *args, header: list[str], sheets: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sheet"].choices = [(s, s) for s in sheets]
-        choices = [(i, label) for i, label in columns]
+        if len(header) > LISTED_COLUMNS:
+            self._take_letters(len(header))
+            return
+        choices = [(i, f"{column_letter(i)}: {h}" if h else column_letter(i)) for i, h in enumerate(header)]
         self.fields["client"].choices = choices
         self.fields["months"].choices = choices
         for name in ("date", "amount", "margin", "product"):
             self.fields[name].choices = [("", "—"), *choices]
+
+    def _take_letters(self, width: int) -> None:
+        """The columns of a sheet too wide to list, as letters; the months as ranges, with what is chosen now."""
+        for name in ("client", "date", "amount", "margin", "product"):
+            old = self.fields[name]
+            # The range of letters is said once, under the first of these fields.
+            extra = {} if name == "client" else {"help_text": ""}
+            self.fields[name] = ColumnLetterField(width=width, label=old.label, required=old.required, **extra)
+        old = self.fields["months"]
+        self.fields["months"] = ColumnRangesField(width=width, label=old.label, required=False)
+        months = self.initial.get("months") or []
+        if months:
+            self.fields["months"].help_text = _("Letters and ranges, such as B:M, P. Chosen now: %(months)s.") % {
+                "months": months_summary(months)}
 
     def clean(self):
         data = super().clean()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -49,6 +50,13 @@ MONTHS = {
     "янв": 1, "фев": 2, "мар": 3, "апр": 4, "май": 5, "мая": 5, "июн": 6, "июл": 7, "авг": 8, "сен": 9,
     "окт": 10, "ноя": 11, "дек": 12,
 }
+# The widest sheet Excel writes (column XFD); a .csv may not be wider.
+EXCEL_MAX_COLUMNS = 16_384
+# A header as messages and the page name its column: long enough to recognise, short enough that a
+# row's reasons fit a spreadsheet cell (32,767 characters) and the stored header stays small.
+LABEL_CHARS = 60
+# A row's reasons as the rejected rows list them: a row of a very wide file can have thousands.
+REASONS_PER_ROW = 20
 # Excel day numbers from 2000-01-01 to 2099-12-31, read as dates in a header row.
 SERIAL_RANGE = (36526, 73415)
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -67,7 +75,7 @@ class Table:
         return column_letter(self.first_column + position)
 
     def label(self, position: int) -> str:
-        text = header_label(self.header[position]) if position < len(self.header) else ""
+        text = header_label(self.header[position])[:LABEL_CHARS] if position < len(self.header) else ""
         return f"{self.letter(position)} ({text})" if text else self.letter(position)
 
 
@@ -220,6 +228,13 @@ def _read_csv(path: Path) -> Table:
     lines_before = text[: len(text) - len(body)].count("\n")
     first_line = body.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first_line.count)
+    # Before pandas reads it: a 20 MB line of delimiters would be millions of columns (a later row
+    # wider than the first is refused by the reader).
+    width = len(next(csv.reader([first_line], delimiter=delimiter), []))
+    if width > EXCEL_MAX_COLUMNS:
+        raise FileRefused(_("The file has %(count)s columns; a spreadsheet holds at most %(limit)s.")
+                          % {"count": number_format(width, 0, force_grouping=True),
+                             "limit": number_format(EXCEL_MAX_COLUMNS, 0, force_grouping=True)})
     try:
         frame = pd.read_csv(
             io.StringIO(body), sep=delimiter, header=None, dtype=str, keep_default_na=False,
@@ -271,11 +286,12 @@ def parse_month(value) -> pd.Period | None:
 def detect_mapping(header: list) -> Mapping:
     """Guess the shape and the role of each column from the header row."""
     months = [i for i, value in enumerate(header) if parse_month(value) is not None]
+    is_month = set(months)
     texts = [header_text(value).lower() for value in header]
     found: dict[str, int] = {}
     for role, words in ROLE_WORDS.items():
         for position, text in enumerate(texts):
-            if position in months or position in found.values():
+            if position in is_month or position in found.values():
                 continue
             if any(word in text for word in words):
                 found[role] = position
@@ -286,7 +302,7 @@ def detect_mapping(header: list) -> Mapping:
         mapping.months = months
         mapping.date = mapping.amount = mapping.margin = mapping.product = mapping.document = None
         if mapping.client is None:
-            others = [i for i in range(len(header)) if i not in months]
+            others = [i for i in range(len(header)) if i not in is_month]
             mapping.client = others[0] if others else None
     elif mapping.date is not None and mapping.amount is not None:
         mapping.shape = LONG
@@ -302,7 +318,10 @@ def detect_mapping(header: list) -> Mapping:
 
 def _kind(column: pd.Series) -> str:
     """"number", "date", "text" or "mixed" (object columns of Python values)."""
-    dtype = column.dtype
+    return _dtype_kind(column.dtype)
+
+
+def _dtype_kind(dtype) -> str:
     if pd.api.types.is_bool_dtype(dtype):
         return "bool"
     if pd.api.types.is_numeric_dtype(dtype):
@@ -327,6 +346,38 @@ def _blank(column: pd.Series) -> np.ndarray:
     if text.any():
         blank[text] = pd.Series(values[text], dtype=object).str.strip().eq("").to_numpy()
     return blank
+
+
+TYPED = ("number", "date", "bool")  # kinds the reader typed: a cell is a value of the type, or missing
+BLOCK_CELLS = 1 << 20
+
+
+def _blocks(positions: list, rows: int):
+    """`positions` in slices of about a million cells: a sheet's typed columns are read a block at a time
+    (16,384 columns one by one take seconds), without copying a tall sheet whole."""
+    step = max(1, BLOCK_CELLS // max(rows, 1))
+    for start in range(0, len(positions), step):
+        yield positions[start:start + step]
+
+
+def _empty_rows(data: pd.DataFrame, kinds: list[str]) -> np.ndarray:
+    """Rows without a value in any cell (as `_blank` reads a cell), found a block of columns at a time."""
+    empty = np.ones(len(data), dtype=bool)
+    for block in _blocks([p for p, kind in zip(data.columns, kinds) if kind in TYPED], len(data)):
+        if not empty.any():
+            return empty  # the usual case, soon: every row has a client
+        empty &= data[block].isna().all(axis=1).to_numpy()
+    for block in _blocks([p for p, kind in zip(data.columns, kinds) if kind == "text"], len(data)):
+        if not empty.any():
+            return empty
+        cells = data[block].to_numpy(dtype=object)
+        blank = pd.isna(cells)
+        blank[~blank] = pd.Series(cells[~blank], dtype=object).str.strip().eq("").to_numpy(dtype=bool)
+        empty &= blank.all(axis=1)
+    for position, kind in zip(data.columns, kinds):
+        if kind == "mixed" and empty.any():
+            empty &= _blank(data[position])
+    return empty
 
 
 def _texts(column: pd.Series) -> pd.Series:
@@ -480,15 +531,24 @@ class _Collector:
         return listed
 
     def reasons(self) -> dict[int, list[str]]:
-        """Every row with a problem (its index in the data) and what is wrong with it, column by column."""
+        """Every row with a problem (its index in the data) and what is wrong with it, column by column:
+        the first REASONS_PER_ROW, then how many more (so that a row's reasons fit one spreadsheet cell)."""
         labels: dict[int | None, str] = {}
         reasons: dict[int, list[str]] = {}
+        more: dict[int, int] = {}
         indexes, _columns, entries = self._order()
         for index, entry in zip(indexes.tolist(), entries.tolist()):
+            listed = reasons.setdefault(index, [])
+            if len(listed) == REASONS_PER_ROW:
+                more[index] = more.get(index, 0) + 1
+                continue
             _positions, position, message, _values = self.found[entry]
             if position not in labels:
                 labels[position] = self.table.label(position) if position is not None else ""
-            reasons.setdefault(index, []).append(f"{labels[position]}: {message}" if labels[position] else message)
+            listed.append(f"{labels[position]}: {message}" if labels[position] else message)
+        for index, count in more.items():
+            reasons[index].append(ngettext("and %(count)s more problem in this row", "and %(count)s more problems in this row",
+                                           count) % {"count": number_format(count, 0, force_grouping=True)})
         return reasons
 
 
@@ -529,10 +589,8 @@ def validate(
                 count,
             ) % {"sheet": info.name, "cells": cells, "count": count})
     data = table.data
-    empty_row = np.ones(len(data), dtype=bool)
-    for position in data.columns:
-        empty_row &= _blank(data[position])
-    keep = ~empty_row
+    kinds = [_dtype_kind(dtype) for dtype in data.dtypes]
+    keep = ~_empty_rows(data, kinds)
     if not table.header:
         collect.file(_("The sheet is empty."))
         return Parsed(mapping, collect.problems(), np.flatnonzero(collect.rows)), collect
@@ -546,13 +604,13 @@ def validate(
         collect.file(_("The table has a header but no rows."))
     # First, so that an error cell is named as one (each cell reports its first problem only).
     for position in mapping.positions():
-        if position < data.shape[1]:
+        if position < data.shape[1] and kinds[position] not in TYPED:
             _error_cells(collect, keep, data[position], position)
     clients = data[mapping.client] if len(data) else pd.Series([], dtype=object)
     client_text = _texts(clients)
     _refuse(collect, keep, settlement_rows.client_problems(client_text), mapping.client, clients, today)
     if mapping.shape == WIDE:
-        parsed = _validate_wide(table, mapping, collect, keep, client_text, today)
+        parsed = _validate_wide(table, mapping, collect, keep, client_text, today, kinds)
     else:
         parsed = _validate_long(table, mapping, collect, keep, client_text, today)
     parsed.problems = collect.problems()
@@ -587,7 +645,7 @@ def _refuse(collect: _Collector, candidates: np.ndarray, codes: np.ndarray, posi
         collect.add(refused & (codes == code), position, settlement_row_message(int(code), today=today), values)
 
 
-def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
+def _validate_wide(table, mapping, collect, keep, client_text, today, kinds) -> Parsed:
     data = table.data
     if len(mapping.months) < 1:
         collect.file(_("Choose at least one month column."))
@@ -597,13 +655,13 @@ def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
     this_month = pd.Period(today, freq="M")
     for position in mapping.months:
         period = parse_month(table.header[position]) if position < len(table.header) else None
-        label = table.label(position)
         if period is None:
-            collect.file(_("The header is not a month (write it as 2025-01, янв 2025 or a date)."), label)
+            collect.file(_("The header is not a month (write it as 2025-01, янв 2025 or a date)."), table.label(position))
         elif period in seen:
-            collect.file(_("The month appears twice in the header (also column %(other)s).") % {"other": table.label(seen[period])}, label)
+            collect.file(_("The month appears twice in the header (also column %(other)s).") % {"other": table.label(seen[period])},
+                         table.label(position))
         elif period > this_month:
-            collect.file(_("The month lies in the future."), label)
+            collect.file(_("The month lies in the future."), table.label(position))
         else:
             seen[period] = position
         periods.append(period)
@@ -620,10 +678,16 @@ def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
                 data[mapping.client],
             )
     amounts = np.zeros((len(data), len(mapping.months)))
+    # Columns the reader typed as numbers hold amounts or blanks (nothing to report): read a block at a time.
+    numbers_at = [(o, p) for o, p in enumerate(mapping.months) if kinds[p] == "number"]
+    for block in _blocks(numbers_at, len(data)):
+        offsets, positions = zip(*block)
+        amounts[:, list(offsets)] = data[list(positions)].to_numpy(dtype="float64", na_value=np.nan)
     for offset, position in enumerate(mapping.months):
-        numbers, failed = _numbers(data[position])
-        collect.add(keep & failed, position, _("not a number"), data[position])
-        amounts[:, offset] = numbers.to_numpy()
+        if kinds[position] != "number":
+            numbers, failed = _numbers(data[position])
+            collect.add(keep & failed, position, _("not a number"), data[position])
+            amounts[:, offset] = numbers.to_numpy()
     # A client's month is a settlement when its amount is not zero in cents (a blank is zero); the
     # register's rules apply to those cells, in the months whose header is right.
     with np.errstate(invalid="ignore"):
@@ -632,7 +696,11 @@ def _validate_wide(table, mapping, collect, keep, client_text, today) -> Parsed:
     first_days = np.array([p.start_time.date() if p is not None else None for p in periods], dtype="datetime64[D]")
     date_codes = settlement_rows.date_problems(first_days, today=today)
     amount_codes = settlement_rows.amount_problems(amounts.ravel()).reshape(amounts.shape)
-    for offset, position in enumerate(mapping.months):
+    # Only the months with a refused cell are visited (a sheet may have 16,383 of them).
+    bad_date = settles.any(axis=0) & (date_codes != settlement_rows.OK)
+    bad_amount = (settles & (amount_codes != settlement_rows.OK)).any(axis=0)
+    for offset in np.flatnonzero(bad_date | bad_amount).tolist():
+        position = mapping.months[offset]
         if position not in good_months:
             continue
         codes = np.where(settles[:, offset], date_codes[offset], settlement_rows.OK)

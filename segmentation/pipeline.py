@@ -22,6 +22,7 @@ from .abcxyz import abc_xyz
 from .export import result_sheet
 from .guards import Container, Limits, check_file
 from .parsing import (
+    EXCEL_MAX_COLUMNS,
     LONG,
     Mapping,
     Parsed,
@@ -154,12 +155,15 @@ def rejected_frame(loaded: Loaded) -> pd.DataFrame:
     """The rows with problems, as they were in the file, with the row number and the reasons."""
     table = loaded.table
     positions = np.array(sorted(loaded.reasons), dtype=np.int64)
-    headers = [header_label(h) or table.letter(i) for i, h in enumerate(table.header)]
+    # The row number and the reasons are two more columns: a sheet as wide as Excel allows leaves out
+    # its last two (the reasons still name their cells).
+    headers = [header_label(h) or table.letter(i) for i, h in enumerate(table.header[: EXCEL_MAX_COLUMNS - 2])]
     rows = table.data.iloc[positions] if len(positions) else table.data.iloc[0:0]
-    frame = pd.DataFrame({_("Row"): table.row_numbers[positions] if len(positions) else []})
+    # Gathered first and made a frame once: adding 16,384 columns one by one to a frame takes minutes.
+    columns = {_("Row"): table.row_numbers[positions] if len(positions) else []}
     for position, name in enumerate(headers):
         column = rows[position].to_numpy() if position in rows.columns else [None] * len(positions)
-        label = name if name not in frame.columns else f"{name} ({table.letter(position)})"
-        frame[label] = [_cell_out(v) for v in column]
-    frame[_("Reason")] = ["; ".join(loaded.reasons[int(p)]) for p in positions]
-    return frame
+        label = name if name not in columns else f"{name} ({table.letter(position)})"
+        columns[label] = [_cell_out(v) for v in column]
+    columns[_("Reason")] = ["; ".join(loaded.reasons[int(p)]) for p in positions]
+    return pd.DataFrame(columns)

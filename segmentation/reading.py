@@ -9,6 +9,7 @@ error cells in the XML, and they (and that text) are put back, so that the valid
 as errors instead of calling them empty.
 """
 
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -25,6 +26,9 @@ ROW_RE = re.compile(rb"<row\b[^>]*>.*?</row>|<row\b[^>]*/>", re.S)
 REF_RE = re.compile(r"([A-Z]+)([0-9]+)")
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 CHUNK = 1 << 16
+# fastexcel warns once per column it finds no value in (it reads it as text): a sheet formatted out to
+# column XFD would write 16,000 lines to the worker's log at every check.
+logging.getLogger("fastexcel.types.dtype").setLevel(logging.ERROR)
 
 
 def column_index(letters: str) -> int:
@@ -110,11 +114,11 @@ def read_sheet(path: str | Path, container: Container, sheet: str) -> tuple[list
     header, header_row, first_column = read_header(path, info.part)
     try:
         reader = fastexcel.read_excel(str(path))
-        loaded = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, dtype_coercion="coerce")
+        loaded = reader.load_sheet(sheet, **_data_rows(header_row), schema_sample_rows=None, dtype_coercion="coerce")
         data = loaded.to_pandas()
         data.columns = range(data.shape[1])
         if container.na_text:
-            _put_na_texts(reader, sheet, data)
+            _put_na_texts(reader, sheet, header_row, data)
     except fastexcel.FastExcelError as error:
         raise FileRefused(_("The sheet cannot be read: %(error)s") % {"error": str(error)[:200]}) from None
     width = max(len(header), data.shape[1])
@@ -125,12 +129,21 @@ def read_sheet(path: str | Path, container: Container, sheet: str) -> tuple[list
     return header, data, header_row, first_column
 
 
-def _put_na_texts(reader, sheet: str, data: pd.DataFrame) -> None:
+def _data_rows(header_row: int) -> dict:
+    """fastexcel's arguments for the rows under the header (row `header_row` of the sheet, counted from 1),
+    without letting it name the columns from the header: naming thousands of columns whose headers repeat
+    (the same month, or blanks) takes it minutes (16,383 repeated months: 190 s), and the header is read
+    from the XML anyway. Without a header row, fastexcel counts rows from the sheet's first."""
+    return {"header_row": None, "skip_rows": header_row}
+
+
+def _put_na_texts(reader, sheet: str, header_row: int, data: pd.DataFrame) -> None:
     """Write back the text "#N/A" where the reader left a blank in a column of numbers."""
     numeric = [p for p in data.columns if pd.api.types.is_float_dtype(data[p]) and data[p].isna().any()]
     if not numeric:
         return
-    texts = reader.load_sheet(sheet, header_row=0, schema_sample_rows=None, use_columns=numeric, dtypes="string").to_pandas()
+    texts = reader.load_sheet(sheet, **_data_rows(header_row), schema_sample_rows=None, use_columns=numeric,
+                              dtypes="string").to_pandas()
     for position, name in zip(numeric, texts.columns):
         na = data[position].isna().to_numpy() & texts[name].eq("#N/A").to_numpy(dtype=bool, na_value=False)
         if na.any():

@@ -34,11 +34,18 @@ from .abcxyz import abc_xyz
 from .export import rejected_sheet
 from .guards import FileRefused, check_file
 from .models import ClientClass, Dataset, Run, SegmentationSettings
-from .parsing import LONG, NUMBER_RE, WIDE, Mapping, cell_display, header_label, to_quarters
+from .parsing import LABEL_CHARS, LONG, NUMBER_RE, ROLES, WIDE, Mapping, cell_display, header_label, to_quarters
 from .pipeline import Loaded, Params, classify, load, rejected_frame
 
 PREVIEW_ROWS = 50
 PREVIEW_PROBLEM_ROWS = 200
+# The preview's columns, however wide the file (Excel allows 16,384): the first 30 (the client and two
+# and a half years of months, the whole of a usual file), the ones the mapping reads as client, date,
+# amount..., wherever they are, and up to 20 more that hold a problem in the rows shown, so that a
+# marked cell is on the page. At most 250 rows x 56 columns, however long or wide the file.
+PREVIEW_COLUMNS = 30
+PREVIEW_PROBLEM_COLUMNS = 20
+PREVIEW_CHARS = 60
 STORED_PROBLEMS = 1000
 
 
@@ -154,29 +161,34 @@ def _negative(value) -> bool:
 
 
 def _preview(loaded: Loaded) -> list[dict]:
-    """The first rows and the rows with problems, each cell with its problem (if any)."""
+    """The first rows and the rows with problems, in the columns PREVIEW_COLUMNS describes; each cell with
+    its column's position and its problem (if any)."""
     table = loaded.table
+    indexes = sorted(set(range(min(PREVIEW_ROWS, len(table.data)))) | set(sorted(loaded.reasons)[:PREVIEW_PROBLEM_ROWS]))
+    shown = {int(table.row_numbers[index]) for index in indexes}
     cell_problems: dict[int, dict[int, str]] = {}
     for problem in loaded.parsed.problems:
-        if problem.row is not None and problem.position is not None:
+        if problem.row in shown and problem.position is not None:
             cell_problems.setdefault(problem.row, {})[problem.position] = problem.message
     mapping = loaded.mapping
+    width = table.data.shape[1]
+    chosen = set(range(min(PREVIEW_COLUMNS, width)))
+    chosen |= {p for p in (getattr(mapping, role) for role in ROLES) if p is not None and p < width}
+    with_problems = sorted({p for marks in cell_problems.values() for p in marks if p < width} - chosen)
+    columns = sorted(chosen | set(with_problems[:PREVIEW_PROBLEM_COLUMNS]))
     amount_columns = set(mapping.months if mapping.shape == WIDE else [mapping.amount]) - {None}
-    bad = sorted(loaded.reasons)[:PREVIEW_PROBLEM_ROWS]
-    positions = sorted(set(range(min(PREVIEW_ROWS, len(table.data)))) | set(bad))
+    # Column by column: a row of a wide frame of mixed types is slow to take and holds every cell.
+    values = {p: table.data[p].iloc[indexes].tolist() for p in columns}
     rows = []
-    for index in positions:
+    for at, index in enumerate(indexes):
         number = int(table.row_numbers[index])
-        raw = table.data.iloc[index].tolist()
-        cells = [cell_display(v) for v in raw]
         marks = cell_problems.get(number, {})
-        rows.append({
-            "row": number,
-            "cells": [{"value": text[:60], "date": is_date, "problem": marks.get(i, ""),
-                       "negative": i in amount_columns and _negative(raw[i])}
-                      for i, (text, is_date) in enumerate(cells)],
-            "problem": "; ".join(loaded.reasons.get(index, [])),
-        })
+        cells = []
+        for p in columns:
+            text, is_date = cell_display(values[p][at])
+            cells.append({"column": p, "value": text[:PREVIEW_CHARS], "date": is_date, "problem": marks.get(p, ""),
+                          "negative": p in amount_columns and _negative(values[p][at])})
+        rows.append({"row": number, "cells": cells, "problem": "; ".join(loaded.reasons.get(index, []))})
     return rows
 
 
@@ -218,7 +230,7 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
         sheet=loaded.sheet,
         sheets=[s.name for s in loaded.container.sheets],
         mapping=loaded.mapping.as_dict() | {"confirmed": bool(dataset.mapping.get("confirmed"))},
-        header=[header_label(h) for h in loaded.table.header],
+        header=[header_label(h)[:LABEL_CHARS] for h in loaded.table.header],
         preview=_preview(loaded),
         problems=[p.as_dict() for p in parsed.problems[:STORED_PROBLEMS]],
         problem_count=loaded.problem_count,

@@ -19,7 +19,6 @@ from . import selectors, services
 from .export import rejected_sheet, run_sheet
 from .forms import BaseRunForm, FileParamsForm, ImportForm, MappingForm, SettingsForm, UploadForm
 from .models import Dataset, Run
-from .parsing import WIDE
 
 ANALYSTS = (Role.ANALYST, Role.ADMIN)
 READERS = (Role.ANALYST, Role.ADMIN, Role.SALES_HEAD)
@@ -64,9 +63,18 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 def _mapping_form(dataset: Dataset, data=None) -> MappingForm:
-    columns = [(i, f"{column_letter(i)}: {h}" if h else column_letter(i)) for i, h in enumerate(dataset.header)]
     initial = {"sheet": dataset.sheet, **{k: v for k, v in dataset.mapping.items() if k != "confirmed"}}
-    return MappingForm(data, columns=columns, sheets=dataset.sheets or [dataset.sheet or "CSV"], initial=initial)
+    return MappingForm(data, header=dataset.header, sheets=dataset.sheets or [dataset.sheet or "CSV"], initial=initial)
+
+
+def _preview_columns(dataset: Dataset) -> list[tuple[str, str]]:
+    """(letter, header) of each column the stored preview shows."""
+    if dataset.preview:
+        # A preview stored before its columns were bounded has every column in order, without positions.
+        positions = [cell.get("column", i) for i, cell in enumerate(dataset.preview[0]["cells"])]
+    else:
+        positions = range(min(services.PREVIEW_COLUMNS, len(dataset.header)))
+    return [(column_letter(p), dataset.header[p] if p < len(dataset.header) else "") for p in positions]
 
 
 @roles_required(*ANALYSTS)
@@ -94,8 +102,7 @@ def dataset(request: HttpRequest, dataset_id: int) -> HttpResponse:
         "params_form": FileParamsForm.initial_from(current),
         "import_form": ImportForm(),
         "runs": item.runs.order_by("-pk")[:20],
-        "is_wide": item.mapping.get("shape") == WIDE,
-        "column_labels": [f"{column_letter(i)}" for i in range(len(item.header))],
+        "preview_columns": _preview_columns(item),
     })
 
 

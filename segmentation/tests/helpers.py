@@ -67,3 +67,23 @@ def excel_workbook(rows: list[list], *, sheet: str = "Sales", recalculate: bool 
         workbook_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml")
         data = rezip(data, {"xl/workbook.xml": workbook_xml.replace(b' fullCalcOnLoad="1"', b"")})
     return data
+
+
+def very_wide_workbook(*, months: int = 60, width: int = 16_384, bad: tuple[int, int] | None = None) -> bytes:
+    """A wide list as wide as Excel allows: A the client, then `months` month columns from 2020-01, then
+    columns of other figures up to column `width` (XFD). Three clients; `bad` = (data row, column position)
+    holds the text "many"."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True})
+    target = book.add_worksheet("Sales")
+    header = ["Client", *(str(p) for p in pd.period_range("2020-01", periods=months, freq="M"))]
+    target.write_row(0, 0, header + [f"Note {i}" for i in range(1, width - len(header) + 1)])
+    for row, name in enumerate(("Alpha", "Beta", "Gamma")):
+        values: list = [name, *(100 * (row + 1) + month for month in range(months)), *[row] * (width - months - 1)]
+        if bad and bad[0] == row:
+            values[bad[1]] = "many"
+        target.write_row(row + 1, 0, values)
+    book.close()
+    return out.getvalue()
