@@ -1,7 +1,6 @@
 """Pages: upload, preview and mapping, runs and their results, exports, settings."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from crm_portal.formtools import error_text
+from crm_portal.formtools import error_text, service_errors
 from crm_portal.models import Job, Role
 from crm_portal.spreadsheets import column_letter, stored_xlsx_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required
@@ -22,10 +21,6 @@ from .models import Dataset, Run
 
 ANALYSTS = (Role.ANALYST, Role.ADMIN)
 READERS = (Role.ANALYST, Role.ADMIN, Role.SALES_HEAD)
-
-
-def _errors(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 @roles_required(*READERS)
@@ -49,11 +44,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("segmentation:index") + "#upload-form")
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
-        try:
-            dataset = services.dataset_create(organization=request.organization, upload=form.cleaned_data["file"], user=request.user)
-        except ValidationError as error:
-            form.add_error("file", error)
-        else:
+        with service_errors(form):
+            dataset = services.dataset_create(organization=request.organization, upload=form.cleaned_data["file"],
+                                              user=request.user)
             return redirect("segmentation:dataset", dataset_id=dataset.pk)
     current = selectors.settings_for(request.organization)
     return render(request, "segmentation/index.html", {
@@ -88,11 +81,8 @@ def dataset(request: HttpRequest, dataset_id: int) -> HttpResponse:
             mapping = {"shape": data["shape"], "client": data["client"], "date": data.get("date"),
                        "amount": data.get("amount"), "margin": data.get("margin"), "product": data.get("product"),
                        "months": data.get("months") or [], "duplicates": data["duplicates"]}
-            try:
+            with service_errors(mapping_form):
                 services.dataset_mapping_set(dataset=item, sheet=data["sheet"], mapping=mapping, user=request.user)
-            except ValidationError as error:
-                mapping_form.add_error(None, error)
-            else:
                 return redirect("segmentation:dataset", dataset_id=item.pk)
     current = selectors.settings_for(request.organization)
     return render(request, "segmentation/dataset.html", {
@@ -115,17 +105,9 @@ def dataset_rejected(request: HttpRequest, dataset_id: int) -> HttpResponse:
     return xlsx_response(filename, [rejected_sheet()])
 
 
-def _start_job(request: HttpRequest, form, start, back: str) -> HttpResponse:
-    """Validate a form and start a job with it; problems go back as messages, never a 500."""
-    if form.is_valid():
-        try:
-            job = start(dict(form.cleaned_data))
-        except ValidationError as error:
-            messages.error(request, _errors(error))
-        else:
-            return redirect("segmentation:job", job_id=job.pk)
-    else:
-        messages.error(request, error_text(form))
+def _job_refused(request: HttpRequest, form, back: str) -> HttpResponse:
+    """A job that could not start: its form's problems go back as one message, never a 500."""
+    messages.error(request, error_text(form))
     return redirect(back)
 
 
@@ -133,29 +115,38 @@ def _start_job(request: HttpRequest, form, start, back: str) -> HttpResponse:
 @require_POST
 def dataset_analyse(request: HttpRequest, dataset_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Dataset, pk=dataset_id)
-    return _start_job(request, FileParamsForm(request.POST),
-                      lambda data: services.run_file_start(dataset=item, params=data, user=request.user),
-                      item.get_absolute_url())
+    form = FileParamsForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            job = services.run_file_start(dataset=item, params=dict(form.cleaned_data), user=request.user)
+            return redirect("segmentation:job", job_id=job.pk)
+    return _job_refused(request, form, item.get_absolute_url())
 
 
 @roles_required(*ANALYSTS)
 @require_POST
 def dataset_import(request: HttpRequest, dataset_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Dataset, pk=dataset_id)
-    return _start_job(request, ImportForm(request.POST),
-                      lambda data: services.dataset_import_start(dataset=item, user=request.user, **data),
-                      item.get_absolute_url())
+    form = ImportForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            job = services.dataset_import_start(dataset=item, user=request.user, **form.cleaned_data)
+            return redirect("segmentation:job", job_id=job.pk)
+    return _job_refused(request, form, item.get_absolute_url())
 
 
 @roles_required(*ANALYSTS)
 @require_POST
 def base_run(request: HttpRequest) -> HttpResponse:
-    def start(data: dict):
-        as_of, months = data.pop("as_of"), data.pop("months")
-        return services.run_base_start(organization=request.organization, params=data, as_of=as_of, months=months,
-                                       user=request.user)
-
-    return _start_job(request, BaseRunForm(request.POST), start, reverse("segmentation:index"))
+    form = BaseRunForm(request.POST)
+    if form.is_valid():
+        params = dict(form.cleaned_data)
+        as_of, months = params.pop("as_of"), params.pop("months")
+        with service_errors(form):
+            job = services.run_base_start(organization=request.organization, params=params, as_of=as_of,
+                                          months=months, user=request.user)
+            return redirect("segmentation:job", job_id=job.pk)
+    return _job_refused(request, form, reverse("segmentation:index"))
 
 
 @roles_required(*ANALYSTS)
@@ -204,12 +195,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     current = selectors.settings_for(request.organization)
     form = SettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
-        try:
+        with service_errors(form):
             services.segmentation_settings_update(organization=request.organization, **form.cleaned_data)
-        except ValidationError as error:
-            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
             messages.success(request, _("Settings saved."))
             return redirect("segmentation:settings")
     return render(request, "segmentation/settings.html", {"form": form})

@@ -372,7 +372,9 @@ def test_an_unforeseen_error_in_the_check_marks_the_dataset_failed(org_a, monkey
     def broken(dataset, progress):
         raise RuntimeError("output array is read-only")
 
-    monkeypatch.setattr(services, "_load", broken)
+    from segmentation.services import datasets
+
+    monkeypatch.setattr(datasets, "_load", broken)
     with pytest.raises(RuntimeError):
         jobs.dataset_check(job, lambda percent, message="": None)
     dataset.refresh_from_db()
