@@ -129,9 +129,24 @@ def worker_start(env: dict, log_name: str, *extra: str) -> subprocess.Popen:
     with open(log_path, "ab") as log:
         started_at = log.tell()
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "crm_portal", "worker", "--pool=solo",
-             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle", *extra],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "crm_portal",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                *extra,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -50,8 +50,12 @@ def ensure_database() -> None:
 
     settings = connection.settings_dict
     admin = psycopg.connect(
-        dbname="postgres", user=settings["USER"], password=settings["PASSWORD"], host=settings["HOST"],
-        port=settings["PORT"] or 5432, autocommit=True,
+        dbname="postgres",
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        autocommit=True,
     )
     exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [settings["NAME"]]).fetchone()
     if not exists:
@@ -85,22 +89,41 @@ def build(n_clients: int, months: int) -> Organization:
     segments = [Segment.objects.create(organization=org, name=f"Segment {i}").pk for i in range(6)]
     products = [Product.objects.create(organization=org, name=f"Product {i}").pk for i in range(12)]
     rng = np.random.default_rng(42)
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    now = datetime.datetime.now(datetime.UTC).isoformat()
     abc = rng.choice(["A", "B", "C", ""], n_clients, p=[0.1, 0.15, 0.6, 0.15])
     xyz = rng.choice(["X", "Y", "Z", ""], n_clients, p=[0.1, 0.2, 0.4, 0.3])
     states = rng.choice(["potential", "new", "regular", "lost", "renewed"], n_clients)
     words = ["North", "Sun", "Blue", "Green", "Golden", "Urban", "Prime", "Smart", "Bean", "Cup", "Leaf", "Market"]
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
-        _copy(cursor, "clients_client", [
-            "organization_id", "name", "kind", "external_id", "tax_number", "manager_id", "segment_id", "industry",
-            "activity", "has_branches", "main_customers", "abc_class", "xyz_class", "lifecycle_state", "comments",
-            "created_at", "updated_at",
-        ], (
-            f"{org.pk}\t{words[i % 12]} {words[(i // 12) % 12]} {i}\tcompany\tB{i:07d}\t77{i:08d}\t{managers[i % MANAGERS]}\t"
-            f"{segments[i % 6]}\tRetail\tWholesale\tf\tcompanies\t{abc[i]}\t{xyz[i]}\t{states[i]}\t\t{now}\t{now}\n"
-            for i in range(n_clients)
-        ))
+        _copy(
+            cursor,
+            "clients_client",
+            [
+                "organization_id",
+                "name",
+                "kind",
+                "external_id",
+                "tax_number",
+                "manager_id",
+                "segment_id",
+                "industry",
+                "activity",
+                "has_branches",
+                "main_customers",
+                "abc_class",
+                "xyz_class",
+                "lifecycle_state",
+                "comments",
+                "created_at",
+                "updated_at",
+            ],
+            (
+                f"{org.pk}\t{words[i % 12]} {words[(i // 12) % 12]} {i}\tcompany\tB{i:07d}\t77{i:08d}\t{managers[i % MANAGERS]}\t"
+                f"{segments[i % 6]}\tRetail\tWholesale\tf\tcompanies\t{abc[i]}\t{xyz[i]}\t{states[i]}\t\t{now}\t{now}\n"
+                for i in range(n_clients)
+            ),
+        )
         first_id = Client.objects.filter(organization=org).order_by("pk").values_list("pk", flat=True).first()
         per_client = months
         client_ids = np.repeat(np.arange(first_id, first_id + n_clients), per_client)
@@ -117,17 +140,23 @@ def build(n_clients: int, months: int) -> Organization:
         product_ids = rng.choice(products, n_clients * per_client)
         base = np.datetime64(start)
         dates = (base + offsets.astype("timedelta64[D]")).astype(str)
-        _copy(cursor, "clients_settlement", ["organization_id", "client_id", "date", "amount", "product_id", "document"], (
-            f"{org.pk}\t{c}\t{d}\t{a:.2f}\t{p}\t\n" for c, d, a, p in zip(client_ids, dates, amounts, product_ids)
-        ))
+        _copy(
+            cursor,
+            "clients_settlement",
+            ["organization_id", "client_id", "date", "amount", "product_id", "document"],
+            (f"{org.pk}\t{c}\t{d}\t{a:.2f}\t{p}\t\n" for c, d, a, p in zip(client_ids, dates, amounts, product_ids)),
+        )
         overdue = rng.choice(n_clients, n_clients // 20, replace=False) + first_id
         today = datetime.date.today()
-        _copy(cursor, "clients_controlpoint", [
-            "organization_id", "client_id", "kind", "due_date", "note", "responsible_id", "created_at"
-        ], (
-            f"{org.pk}\t{c}\tcontact_gap\t{today - datetime.timedelta(days=int(c) % 20 + 1)}\t\t{managers[int(c) % MANAGERS]}\t{now}\n"
-            for c in overdue
-        ))
+        _copy(
+            cursor,
+            "clients_controlpoint",
+            ["organization_id", "client_id", "kind", "due_date", "note", "responsible_id", "created_at"],
+            (
+                f"{org.pk}\t{c}\tcontact_gap\t{today - datetime.timedelta(days=int(c) % 20 + 1)}\t\t{managers[int(c) % MANAGERS]}\t{now}\n"
+                for c in overdue
+            ),
+        )
         cursor.execute("ANALYZE")
     print(f"built {n_clients} clients and {n_clients * per_client} settlements in {time.monotonic() - started:.0f} s")
     started = time.monotonic()
@@ -155,8 +184,10 @@ def measure_kpi(org: Organization) -> None:
     web = WebClient()
     web.force_login(get_user_model().objects.get(username="bench-head"))
     today = datetime.date.today()
-    periods = [("default quarter", {}),
-               ("last 12 months", {"start": (today - datetime.timedelta(days=365)).isoformat(), "end": today.isoformat()})]
+    periods = [
+        ("default quarter", {}),
+        ("last 12 months", {"start": (today - datetime.timedelta(days=365)).isoformat(), "end": today.isoformat()}),
+    ]
     from django.core.cache import cache
 
     print("\nKPI page, sales head (all clients)")
@@ -189,9 +220,14 @@ def measure(org: Organization) -> None:
         ("sorted newest first", {"sort": "-created"}),
         ("page 40", {"page": 40}),
         ("states as of a date", {"as_of": (datetime.date.today() - datetime.timedelta(days=200)).isoformat()}),
-        ("as of a date, state = renewed", {"as_of": (datetime.date.today() - datetime.timedelta(days=200)).isoformat(),
-                                           "state": "renewed"}),
-        ("everything together", {"state": "regular", "segment": segment.pk, "abc": "C", "overdue": "on", "sort": "-name"}),
+        (
+            "as of a date, state = renewed",
+            {"as_of": (datetime.date.today() - datetime.timedelta(days=200)).isoformat(), "state": "renewed"},
+        ),
+        (
+            "everything together",
+            {"state": "regular", "segment": segment.pk, "abc": "C", "overdue": "on", "sort": "-name"},
+        ),
     ]
     ids = list(Client.objects.filter(organization=org).values_list("pk", flat=True))
     random.seed(1)
@@ -204,10 +240,19 @@ def measure(org: Organization) -> None:
             value = median_ms(web, list_url, params)
             results.append(value)
             print(f"  list, {label:<32} {value:7.1f} ms")
-        visible = ids if user == head else list(Client.objects.filter(organization=org, manager=user).values_list("pk", flat=True))
-        card_times = [median_ms(web, reverse("clients:card", kwargs={"client_id": pk}), repeat=3) for pk in random.sample(visible, 15)]
+        visible = (
+            ids
+            if user == head
+            else list(Client.objects.filter(organization=org, manager=user).values_list("pk", flat=True))
+        )
+        card_times = [
+            median_ms(web, reverse("clients:card", kwargs={"client_id": pk}), repeat=3)
+            for pk in random.sample(visible, 15)
+        ]
         print(f"  list, median over all filters      {statistics.median(results):7.1f} ms")
-        print(f"  card, median over 15 clients       {statistics.median(card_times):7.1f} ms (max {max(card_times):.1f})")
+        print(
+            f"  card, median over 15 clients       {statistics.median(card_times):7.1f} ms (max {max(card_times):.1f})"
+        )
 
 
 def main() -> None:
@@ -222,8 +267,10 @@ def main() -> None:
     org = Organization.objects.filter(slug=SLUG).first()
     if args.rebuild or org is None or Client.objects.filter(organization=org).count() != args.clients:
         org = build(args.clients, args.months)
-    print(f"{Client.objects.filter(organization=org).count()} clients, "
-          f"{Settlement.objects.filter(organization=org).count()} settlements")
+    print(
+        f"{Client.objects.filter(organization=org).count()} clients, "
+        f"{Settlement.objects.filter(organization=org).count()} settlements"
+    )
     if args.only != "kpi":
         measure(org)
     if args.only != "pages":

@@ -65,8 +65,13 @@ def import_once() -> None:
     from segmentation.models import Dataset
 
     organization = Organization.objects.create(name="Bench import", slug=SLUG)
-    dataset = Dataset(organization=organization, token=f"bench{organization.pk}", name=LONG.name,
-                      size=LONG.stat().st_size, status=Dataset.Status.VALID)
+    dataset = Dataset(
+        organization=organization,
+        token=f"bench{organization.pk}",
+        name=LONG.name,
+        size=LONG.stat().st_size,
+        status=Dataset.Status.VALID,
+    )
     with LONG.open("rb") as stream:
         dataset.file.save(LONG.name, File(stream), save=False)
     dataset.save()
@@ -79,8 +84,17 @@ def import_once() -> None:
 
     summary = services.dataset_import(dataset=dataset, match_by="name", on_missing="create", progress=progress)
     total = time.perf_counter() - started
-    print(json.dumps({"read": marks["read"], "write": total - marks["read"], "total": total, "summary": summary,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "read": marks["read"],
+                "write": total - marks["read"],
+                "total": total,
+                "summary": summary,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def timed_import() -> dict:
@@ -143,15 +157,28 @@ def main() -> None:
         for number in range(1, args.runs + 1):
             runs.append(timed_import())
             remove_organizations()
-            print(f"run {number}: " + ", ".join(f"{k} {runs[-1][k]:.1f}" for k in ("read", "write", "total", "peak_mb")))
-        print(f"\nimport of {LONG.name} ({LONG.stat().st_size / 1048576:.1f} MB, 1,000,000 settlements, 50,000 new clients)"
-              f" into {connection.vendor}, median of {len(runs)}:")
-        for key, label in (("read", "read + check s"), ("write", "write s"), ("total", "total s"), ("peak_mb", "peak MB")):
-            print(f"  {label:<15}{statistics.median(r[key] for r in runs):>8.1f}   (runs: {', '.join(f'{r[key]:.1f}' for r in runs)})")
+            print(
+                f"run {number}: " + ", ".join(f"{k} {runs[-1][k]:.1f}" for k in ("read", "write", "total", "peak_mb"))
+            )
+        print(
+            f"\nimport of {LONG.name} ({LONG.stat().st_size / 1048576:.1f} MB, 1,000,000 settlements, 50,000 new clients)"
+            f" into {connection.vendor}, median of {len(runs)}:"
+        )
+        for key, label in (
+            ("read", "read + check s"),
+            ("write", "write s"),
+            ("total", "total s"),
+            ("peak_mb", "peak MB"),
+        ):
+            print(
+                f"  {label:<15}{statistics.median(r[key] for r in runs):>8.1f}   (runs: {', '.join(f'{r[key]:.1f}' for r in runs)})"
+            )
     if not args.skip_abcxyz:
         times = [timed_command(WIDE, OUT / f"{WIDE.stem}-result.xlsx") for _ in range(args.runs)]
-        print(f"\nabcxyz on {WIDE.name} (100,000 x 24), median of {len(times)}: {statistics.median(t for t, _ in times):.2f} s,"
-              f" peak {max(m for _, m in times):.0f} MB   (runs: {', '.join(f'{t:.2f}' for t, _ in times)})")
+        print(
+            f"\nabcxyz on {WIDE.name} (100,000 x 24), median of {len(times)}: {statistics.median(t for t, _ in times):.2f} s,"
+            f" peak {max(m for _, m in times):.0f} MB   (runs: {', '.join(f'{t:.2f}' for t, _ in times)})"
+        )
 
 
 if __name__ == "__main__":

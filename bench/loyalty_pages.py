@@ -44,9 +44,9 @@ from django.db import connection  # noqa: E402
 from django.test import Client as WebClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from clients.models import Client  # noqa: E402
 from crm_portal.models import Organization  # noqa: E402
 from loyalty.models import Campaign, PointAccount, Response, Scorecard  # noqa: E402
-from clients.models import Client  # noqa: E402
 
 ROLES = ["demo-manager", "demo-head", "demo-analyst", "demo-admin"]
 
@@ -74,11 +74,18 @@ def main() -> None:
     args = parser.parse_args()
     setup_test_environment()
     org = Organization.objects.get(slug="demo")
-    print(f"data: {Client.objects.filter(organization=org).count()} clients, "
-          f"{Response.objects.filter(organization=org).count()} answers, "
-          f"{PointAccount.objects.filter(organization=org).count()} point accounts")
-    campaign = (Campaign.objects.filter(organization=org).order_by("-started_on", "-id")
-                .filter(invitations__isnull=False).distinct().first())
+    print(
+        f"data: {Client.objects.filter(organization=org).count()} clients, "
+        f"{Response.objects.filter(organization=org).count()} answers, "
+        f"{PointAccount.objects.filter(organization=org).count()} point accounts"
+    )
+    campaign = (
+        Campaign.objects.filter(organization=org)
+        .order_by("-started_on", "-id")
+        .filter(invitations__isnull=False)
+        .distinct()
+        .first()
+    )
     biggest = max(Campaign.objects.filter(organization=org), key=lambda c: c.invitations.count())
     scorecard = Scorecard.objects.filter(organization=org).first()
     pages = [

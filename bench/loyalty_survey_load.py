@@ -56,8 +56,7 @@ def build(count: int) -> list[str]:
 
     Organization.objects.filter(slug=BENCH_SLUG).delete()
     organization = Organization.objects.create(name="Loyalty load bench", slug=BENCH_SLUG)
-    Client.objects.bulk_create([Client(organization=organization, name=f"Bench client {i:04d}")
-                                for i in range(count)])
+    Client.objects.bulk_create([Client(organization=organization, name=f"Bench client {i:04d}") for i in range(count)])
     campaign = services.campaign_start(organization=organization, kind="nps", name="Load bench NPS")
     return list(campaign.invitations.order_by("id").values_list("token", flat=True))
 
@@ -67,8 +66,10 @@ def results(tokens: list[str]) -> tuple[int, int]:
     from clients.models import Complaint
     from loyalty.models import Response
 
-    return (Response.objects.filter(invitation__token__in=tokens).count(),
-            Complaint.objects.filter(organization__slug=BENCH_SLUG, source="survey").count())
+    return (
+        Response.objects.filter(invitation__token__in=tokens).count(),
+        Complaint.objects.filter(organization__slug=BENCH_SLUG, source="survey").count(),
+    )
 
 
 def clean_up() -> None:
@@ -84,12 +85,32 @@ def free_port() -> int:
 
 
 def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE=SETTINGS, CONN_MAX_AGE="60",
-               PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "bench")]))
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE=SETTINGS,
+        CONN_MAX_AGE="60",
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "bench")]),
+    )
     process = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "crm_portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "crm_portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -98,7 +119,7 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
                 return process
         except OSError:
             if process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {process.returncode}")
+                raise SystemExit(f"gunicorn exited with {process.returncode}") from None
             time.sleep(0.2)
     stop_server(process)
     raise SystemExit("gunicorn did not start in 30 s")
@@ -154,11 +175,19 @@ class Respondent(threading.Thread):
             self.errors.append("no CSRF token")
             return
         time.sleep(self.rng.uniform(*self.think))
-        body = urlencode({"csrfmiddlewaretoken": csrf_field.group(1), "score": self.rng.randint(0, 10),
-                          "why": "Load bench answer"})
-        status, _cookie, _content, elapsed = self.request("POST", path, body=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf_cookie.group(1)}",
-            "Accept-Language": "ru"})
+        body = urlencode(
+            {"csrfmiddlewaretoken": csrf_field.group(1), "score": self.rng.randint(0, 10), "why": "Load bench answer"}
+        )
+        status, _cookie, _content, elapsed = self.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"csrftoken={csrf_cookie.group(1)}",
+                "Accept-Language": "ru",
+            },
+        )
         self.posts.append(elapsed)
         if status != 302:
             self.errors.append(f"POST {status}")
@@ -194,8 +223,10 @@ def main() -> None:
             thread.join(timeout=60)
         seeds = random.Random(0)
         start_at = time.monotonic() + 1.0
-        threads = [Respondent(port, tokens[i::respondents], think, start_at + seeds.uniform(0, 2), seed=i)
-                   for i in range(respondents)]
+        threads = [
+            Respondent(port, tokens[i::respondents], think, start_at + seeds.uniform(0, 2), seed=i)
+            for i in range(respondents)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -210,17 +241,25 @@ def main() -> None:
     stored, cases = results(tokens)
     clean_up()
     ms = 1000.0
-    print(f"respondents (concurrent): {respondents}, links answered each: {rounds}, "
-          f"server: gunicorn {args.workers} workers x {args.threads} threads, think {args.think} s")
+    print(
+        f"respondents (concurrent): {respondents}, links answered each: {rounds}, "
+        f"server: gunicorn {args.workers} workers x {args.threads} threads, think {args.think} s"
+    )
     print(f"requests: {len(gets) + len(posts)} ({len(gets)} GET, {len(posts)} POST) in {wall:.1f} s")
-    print(f"submit (POST) latency ms: p50 {percentile(posts, .5) * ms:.0f}, p95 {percentile(posts, .95) * ms:.0f}, "
-          f"max {max(posts, default=float('nan')) * ms:.0f}")
-    print(f"page (GET) latency ms:    p50 {percentile(gets, .5) * ms:.0f}, p95 {percentile(gets, .95) * ms:.0f}, "
-          f"max {max(gets, default=float('nan')) * ms:.0f}")
+    print(
+        f"submit (POST) latency ms: p50 {percentile(posts, 0.5) * ms:.0f}, p95 {percentile(posts, 0.95) * ms:.0f}, "
+        f"max {max(posts, default=float('nan')) * ms:.0f}"
+    )
+    print(
+        f"page (GET) latency ms:    p50 {percentile(gets, 0.5) * ms:.0f}, p95 {percentile(gets, 0.95) * ms:.0f}, "
+        f"max {max(gets, default=float('nan')) * ms:.0f}"
+    )
     print(f"errors: {len(errors)}" + (f" (first: {errors[:3]})" if errors else ""))
-    print(f"answers stored: {stored} of {len(tokens)} (+{len(warm_tokens)} warm-up); "
-          f"cases opened from low scores: {cases}")
-    if len(errors) or percentile(posts, .95) > 0.2:
+    print(
+        f"answers stored: {stored} of {len(tokens)} (+{len(warm_tokens)} warm-up); "
+        f"cases opened from low scores: {cases}"
+    )
+    if len(errors) or percentile(posts, 0.95) > 0.2:
         sys.exit(1)
 
 

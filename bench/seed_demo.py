@@ -51,7 +51,9 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="seed-demo-bench-"))
     migrated = folder / "migrated.sqlite3"
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "crm_portal.settings.local", "CRM_VAR_DIR": str(folder / "var"),
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm_portal.settings.local",
+        "CRM_VAR_DIR": str(folder / "var"),
         "DATABASE_URL": f"sqlite:///{migrated}",
     }
     env.pop("CELERY_BROKER_URL", None)
@@ -65,8 +67,10 @@ def main() -> int:
             walls.append(wall)
             cpus.append(cpu)
             print(f"seed_demo run {run + 1}: {wall:.1f} s (CPU {cpu:.1f} s)", flush=True)
-        print(f"seed_demo median: {statistics.median(walls):.1f} s wall, {statistics.median(cpus):.1f} s CPU "
-              f"(runs: {', '.join(f'{t:.1f}' for t in walls)})")
+        print(
+            f"seed_demo median: {statistics.median(walls):.1f} s wall, {statistics.median(cpus):.1f} s CPU "
+            f"(runs: {', '.join(f'{t:.1f}' for t in walls)})"
+        )
     finally:
         if options.keep:
             print(f"kept: {folder}")

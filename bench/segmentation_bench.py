@@ -81,7 +81,9 @@ def timed_command(source: Path, target: Path) -> tuple[float, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
         [PYTHON, "manage.py", "abcxyz", str(source), "--out", str(target), "-v", "0", "--max-mb", "64"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
@@ -107,8 +109,11 @@ def bench_store(runs: int) -> list[float]:
     from segmentation.services import run_store
 
     rng = np.random.default_rng(3)
-    wide = pd.DataFrame(rng.gamma(2, 500, (100_000, 24)), index=pd.Index([f"C{i:06d}" for i in range(100_000)]),
-                        columns=pd.period_range("2023-01", periods=24, freq="M"))
+    wide = pd.DataFrame(
+        rng.gamma(2, 500, (100_000, 24)),
+        index=pd.Index([f"C{i:06d}" for i in range(100_000)]),
+        columns=pd.period_range("2023-01", periods=24, freq="M"),
+    )
     result = abc_xyz(wide)
     organization, _ = Organization.objects.get_or_create(slug="bench-segmentation", defaults={"name": "Bench"})
     times = []
@@ -116,9 +121,15 @@ def bench_store(runs: int) -> list[float]:
         for _ in range(runs):
             started = time.perf_counter()
             with transaction.atomic():
-                run_store(organization=organization, source="file", dataset=None, params={"a": 0.5, "b": 0.8},
-                          as_of=pd.Timestamp.now().date(),
-                          wide=wide, result=result)
+                run_store(
+                    organization=organization,
+                    source="file",
+                    dataset=None,
+                    params={"a": 0.5, "b": 0.8},
+                    as_of=pd.Timestamp.now().date(),
+                    wide=wide,
+                    result=result,
+                )
             times.append(time.perf_counter() - started)
     finally:
         organization.delete()
@@ -135,7 +146,10 @@ def main() -> None:
     parser.add_argument("--only", choices=["wide", "long"], help="Only this file.")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    files = {"wide 100,000 x 24": OUT / "segmentation_wide_100k.xlsx", "long 1,000,000 rows": OUT / "segmentation_long_1m.xlsx"}
+    files = {
+        "wide 100,000 x 24": OUT / "segmentation_wide_100k.xlsx",
+        "long 1,000,000 rows": OUT / "segmentation_long_1m.xlsx",
+    }
     builders = {"wide 100,000 x 24": build_wide, "long 1,000,000 rows": build_long}
     for label, path in files.items():
         if not path.exists():
@@ -151,12 +165,20 @@ def main() -> None:
         runs = [timed_command(path, OUT / f"{path.stem}-result.xlsx") for _ in range(args.runs)]
         median = statistics.median(r[0] for r in runs)
         peak = max(r[1] for r in runs)
-        baseline = statistics.median(timed_baseline(path) for _ in range(args.baseline_runs)) if args.baseline_runs else float("nan")
-        print(f"{label:<22}{path.stat().st_size / 1048576:>9.1f}{median:>17.2f}{peak:>9.0f}{baseline:>17.2f}{baseline / median:>7.1f}x"
-              f"   (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})")
+        baseline = (
+            statistics.median(timed_baseline(path) for _ in range(args.baseline_runs))
+            if args.baseline_runs
+            else float("nan")
+        )
+        print(
+            f"{label:<22}{path.stat().st_size / 1048576:>9.1f}{median:>17.2f}{peak:>9.0f}{baseline:>17.2f}{baseline / median:>7.1f}x"
+            f"   (runs: {', '.join(f'{r[0]:.2f}' for r in runs)})"
+        )
     if not args.skip_db:
         times = bench_store(args.runs)
-        print(f"storing 100,000 classes of a run: median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})")
+        print(
+            f"storing 100,000 classes of a run: median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})"
+        )
 
 
 if __name__ == "__main__":

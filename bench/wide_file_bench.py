@@ -84,7 +84,9 @@ def measure(path: Path) -> dict:
     organization = Organization.objects.create(name="Bench wide file", slug=f"bench-wide-{os.getpid()}")
     user = get_user_model().objects.create_user(username=f"bench-wide-{os.getpid()}", password="-")
     Membership.objects.create(user=user, organization=organization, role=Role.ANALYST)
-    dataset = Dataset(organization=organization, token=f"benchwide{os.getpid()}", name=path.name, size=path.stat().st_size)
+    dataset = Dataset(
+        organization=organization, token=f"benchwide{os.getpid()}", name=path.name, size=path.stat().st_size
+    )
     dataset.file.save(path.name, ContentFile(path.read_bytes()), save=False)
     dataset.save()
     figures = {"before_check_mb": peak_mb()}
@@ -140,23 +142,31 @@ def main() -> None:
         print(f"built {path.name}: {path.stat().st_size / 1048576:.1f} MB in {time.perf_counter() - started:.1f} s")
     runs = []
     for _ in range(args.runs):
-        result = subprocess.run([sys.executable, __file__, "--child", str(path)], cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, __file__, "--child", str(path)], cwd=ROOT, capture_output=True, text=True
+        )
         if result.returncode:
             raise SystemExit(result.stderr[-3000:])
         runs.append(json.loads(result.stdout.strip().splitlines()[-1]))
     first = runs[0]
-    print(f"file {path.name}: {path.stat().st_size / 1048576:.1f} MB, {first['columns']:,} columns x {args.rows} rows, "
-          f"{first['problems']:,} problems")
+    print(
+        f"file {path.name}: {path.stat().st_size / 1048576:.1f} MB, {first['columns']:,} columns x {args.rows} rows, "
+        f"{first['problems']:,} problems"
+    )
 
     def median(key: str) -> float:
         return statistics.median(r[key] for r in runs)
 
     print(f"process before the check: {max(r['before_check_mb'] for r in runs):.0f} MB peak RSS")
-    print(f"check: median {median('check_s'):.2f} s, peak RSS {max(r['check_peak_mb'] for r in runs):.0f} MB "
-          f"(runs: {', '.join(format(r['check_s'], '.2f') for r in runs)})")
+    print(
+        f"check: median {median('check_s'):.2f} s, peak RSS {max(r['check_peak_mb'] for r in runs):.0f} MB "
+        f"(runs: {', '.join(format(r['check_s'], '.2f') for r in runs)})"
+    )
     print(f"dataset page: {median('page_kb'):,.0f} KB, median {median('page_s'):.3f} s to render")
-    print(f"rejected rows download: {median('rejected_kb'):,.0f} KB in {median('rejected_s'):.2f} s; "
-          f"peak RSS after page and download {max(r['final_peak_mb'] for r in runs):.0f} MB")
+    print(
+        f"rejected rows download: {median('rejected_kb'):,.0f} KB in {median('rejected_s'):.2f} s; "
+        f"peak RSS after page and download {max(r['final_peak_mb'] for r in runs):.0f} MB"
+    )
 
 
 if __name__ == "__main__":

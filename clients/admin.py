@@ -35,8 +35,19 @@ class ComplaintAdmin(TenantAdmin):
 
 
 for model in (
-    models.Segment, models.Product, models.RefusalReason, models.ContactPerson, models.ClassChange, models.DealDocument,
-    models.StateChange, models.Contact, models.DealEvent, models.ControlPoint, models.SatisfactionAssessment,
-    models.ComplaintStep, models.Offer, models.AuditEntry,
+    models.Segment,
+    models.Product,
+    models.RefusalReason,
+    models.ContactPerson,
+    models.ClassChange,
+    models.DealDocument,
+    models.StateChange,
+    models.Contact,
+    models.DealEvent,
+    models.ControlPoint,
+    models.SatisfactionAssessment,
+    models.ComplaintStep,
+    models.Offer,
+    models.AuditEntry,
 ):
     admin.site.register(model, type(f"{model.__name__}Admin", (TenantAdmin,), {}))

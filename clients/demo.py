@@ -73,21 +73,34 @@ TARGETS = {
 }
 TEXTS = {
     "ru": {
-        "reasons": ["Слишком высокая цена", "Выбрали конкурента", "Нет бюджета в этом году", "Сейчас не время",
-                    "Продукт не подходит"],
+        "reasons": [
+            "Слишком высокая цена",
+            "Выбрали конкурента",
+            "Нет бюджета в этом году",
+            "Сейчас не время",
+            "Продукт не подходит",
+        ],
         "industries": ["Общественное питание", "Розничная торговля", "Гостиничный бизнес", "Услуги"],
         "activities": ["Оптовая торговля", "Розничная торговля", "Кафе и рестораны", "Офис"],
-        "positions": ["Владелец", "Закупщик", "Генеральный директор", "Управляющий", "Офис-менеджер",
-                      "Шеф-бариста"],
-        "contacts": ["Обсудили следующий заказ", "Отправили прайс-лист", "Договорились о дегустации",
-                     "Уточнили сроки доставки"],
+        "positions": ["Владелец", "Закупщик", "Генеральный директор", "Управляющий", "Офис-менеджер", "Шеф-бариста"],
+        "contacts": [
+            "Обсудили следующий заказ",
+            "Отправили прайс-лист",
+            "Договорились о дегустации",
+            "Уточнили сроки доставки",
+        ],
         "birthday": "Поздравить с днём рождения",
         "deal": "Договор поставки № %(n)s",
         "retry": "Лицо, принимающее решения, было в отъезде",
         "clarification": "Клиент попросил другие объёмы",
         "deferral": "Оплата после сезона распродаж",
-        "complaints": ["Опоздание доставки", "Повреждённая упаковка", "Ошибка в счёте", "Грубость курьера",
-                       "Сломалась кофемашина"],
+        "complaints": [
+            "Опоздание доставки",
+            "Повреждённая упаковка",
+            "Ошибка в счёте",
+            "Грубость курьера",
+            "Сломалась кофемашина",
+        ],
         "complaint_text": "Клиент позвонил с жалобой.",
         "cause": "Ошибка планирования",
         "actions": "Исправили график доставки",
@@ -95,13 +108,22 @@ TEXTS = {
         "comments": "Предпочитает звонки до полудня.",
     },
     "en": {
-        "reasons": ["Price too high", "Chose a competitor", "No budget this year", "Not the right time",
-                    "Product does not fit"],
+        "reasons": [
+            "Price too high",
+            "Chose a competitor",
+            "No budget this year",
+            "Not the right time",
+            "Product does not fit",
+        ],
         "industries": ["Food service", "Retail", "Hospitality", "Services"],
         "activities": ["Wholesale", "Retail", "Catering", "Office"],
         "positions": ["Owner", "Buyer", "Director", "Manager", "Office manager", "Head barista"],
-        "contacts": ["Discussed the next order", "Sent the price list", "Agreed a tasting",
-                     "Asked about delivery times"],
+        "contacts": [
+            "Discussed the next order",
+            "Sent the price list",
+            "Agreed a tasting",
+            "Asked about delivery times",
+        ],
         "birthday": "Birthday greeting",
         "deal": "Supply contract %(n)s",
         "retry": "Decision maker was away",
@@ -117,42 +139,213 @@ TEXTS = {
 }
 # Russian company names: a legal form and a name in quotes, as they stand in contracts.
 RU_BRANDS = [
-    "Аврора", "Альтаир", "Арбат", "Байкал", "Берёзка", "Бодрость", "Вектор", "Велес", "Виктория", "Волга",
-    "Восход", "Гармония", "Гранат", "Дельта", "Добрыня", "Жемчужина", "Заря", "Зерно", "Изумруд", "Империал",
-    "Калинка", "Кедр", "Корица", "Кофеин", "Лазурь", "Лотос", "Магистраль", "Меридиан", "Мираж", "Ника",
-    "Нева", "Омега", "Орион", "Паллада", "Парус", "Пеликан", "Полюс", "Прага", "Радуга", "Рассвет",
-    "Ладья", "Садко", "Самовар", "Сапфир", "Светлана", "Север", "Сириус", "Сфера", "Таврида", "Титан",
-    "Уют", "Фортуна", "Чаёк", "Чашка", "Штурвал", "Эталон", "Юпитер", "Янтарь", "Ярмарка", "Агат",
-    "Алмаз", "Альфа", "Ангара", "Атлант", "Бриз", "Вега", "Визит", "Гелиос", "Горизонт", "Диалог",
-    "Домино", "Енисей", "Кристалл", "Купец", "Лидер", "Магнолия", "Малахит", "Мозаика", "Ока", "Олимп",
-    "Пассаж", "Престиж", "Ривьера", "Рубин", "Сигма", "Славяне", "Старт", "Тандем", "Урал", "Феникс",
+    "Аврора",
+    "Альтаир",
+    "Арбат",
+    "Байкал",
+    "Берёзка",
+    "Бодрость",
+    "Вектор",
+    "Велес",
+    "Виктория",
+    "Волга",
+    "Восход",
+    "Гармония",
+    "Гранат",
+    "Дельта",
+    "Добрыня",
+    "Жемчужина",
+    "Заря",
+    "Зерно",
+    "Изумруд",
+    "Империал",
+    "Калинка",
+    "Кедр",
+    "Корица",
+    "Кофеин",
+    "Лазурь",
+    "Лотос",
+    "Магистраль",
+    "Меридиан",
+    "Мираж",
+    "Ника",
+    "Нева",
+    "Омега",
+    "Орион",
+    "Паллада",
+    "Парус",
+    "Пеликан",
+    "Полюс",
+    "Прага",
+    "Радуга",
+    "Рассвет",
+    "Ладья",
+    "Садко",
+    "Самовар",
+    "Сапфир",
+    "Светлана",
+    "Север",
+    "Сириус",
+    "Сфера",
+    "Таврида",
+    "Титан",
+    "Уют",
+    "Фортуна",
+    "Чаёк",
+    "Чашка",
+    "Штурвал",
+    "Эталон",
+    "Юпитер",
+    "Янтарь",
+    "Ярмарка",
+    "Агат",
+    "Алмаз",
+    "Альфа",
+    "Ангара",
+    "Атлант",
+    "Бриз",
+    "Вега",
+    "Визит",
+    "Гелиос",
+    "Горизонт",
+    "Диалог",
+    "Домино",
+    "Енисей",
+    "Кристалл",
+    "Купец",
+    "Лидер",
+    "Магнолия",
+    "Малахит",
+    "Мозаика",
+    "Ока",
+    "Олимп",
+    "Пассаж",
+    "Престиж",
+    "Ривьера",
+    "Рубин",
+    "Сигма",
+    "Славяне",
+    "Старт",
+    "Тандем",
+    "Урал",
+    "Феникс",
 ]
-RU_SUFFIXES = ["", "-Трейд", "-Сервис", "-Групп", "-Плюс", "-Юг", "-Север", "-Центр", "-М", "-Снаб",
-               "-Маркет", "-Опт", "-Регион", "-Холдинг", "-Логистик", "-Про"]
+RU_SUFFIXES = [
+    "",
+    "-Трейд",
+    "-Сервис",
+    "-Групп",
+    "-Плюс",
+    "-Юг",
+    "-Север",
+    "-Центр",
+    "-М",
+    "-Снаб",
+    "-Маркет",
+    "-Опт",
+    "-Регион",
+    "-Холдинг",
+    "-Логистик",
+    "-Про",
+]
 RU_CITIES = ["Москва", "Казань", "Тверь", "Самара", "Пермь", "Томск", "Тула", "Омск", "Сочи", "Уфа"]
 # (male, female) forms.
 RU_SURNAMES = [
-    ("Иванов", "Иванова"), ("Смирнов", "Смирнова"), ("Кузнецов", "Кузнецова"), ("Попов", "Попова"),
-    ("Васильев", "Васильева"), ("Петров", "Петрова"), ("Соколов", "Соколова"), ("Михайлов", "Михайлова"),
-    ("Новиков", "Новикова"), ("Фёдоров", "Фёдорова"), ("Морозов", "Морозова"), ("Волков", "Волкова"),
-    ("Алексеев", "Алексеева"), ("Лебедев", "Лебедева"), ("Семёнов", "Семёнова"), ("Егоров", "Егорова"),
-    ("Павлов", "Павлова"), ("Козлов", "Козлова"), ("Степанов", "Степанова"), ("Николаев", "Николаева"),
-    ("Орлов", "Орлова"), ("Андреев", "Андреева"), ("Макаров", "Макарова"), ("Никитин", "Никитина"),
-    ("Захаров", "Захарова"), ("Зайцев", "Зайцева"), ("Соловьёв", "Соловьёва"), ("Борисов", "Борисова"),
-    ("Яковлев", "Яковлева"), ("Григорьев", "Григорьева"), ("Романов", "Романова"), ("Белов", "Белова"),
-    ("Тарасов", "Тарасова"), ("Ковалёв", "Ковалёва"), ("Жуков", "Жукова"), ("Ильин", "Ильина"),
-    ("Гусев", "Гусева"), ("Титов", "Титова"), ("Комаров", "Комарова"), ("Полянский", "Полянская"),
-    ("Вишневский", "Вишневская"), ("Островский", "Островская"),
+    ("Иванов", "Иванова"),
+    ("Смирнов", "Смирнова"),
+    ("Кузнецов", "Кузнецова"),
+    ("Попов", "Попова"),
+    ("Васильев", "Васильева"),
+    ("Петров", "Петрова"),
+    ("Соколов", "Соколова"),
+    ("Михайлов", "Михайлова"),
+    ("Новиков", "Новикова"),
+    ("Фёдоров", "Фёдорова"),
+    ("Морозов", "Морозова"),
+    ("Волков", "Волкова"),
+    ("Алексеев", "Алексеева"),
+    ("Лебедев", "Лебедева"),
+    ("Семёнов", "Семёнова"),
+    ("Егоров", "Егорова"),
+    ("Павлов", "Павлова"),
+    ("Козлов", "Козлова"),
+    ("Степанов", "Степанова"),
+    ("Николаев", "Николаева"),
+    ("Орлов", "Орлова"),
+    ("Андреев", "Андреева"),
+    ("Макаров", "Макарова"),
+    ("Никитин", "Никитина"),
+    ("Захаров", "Захарова"),
+    ("Зайцев", "Зайцева"),
+    ("Соловьёв", "Соловьёва"),
+    ("Борисов", "Борисова"),
+    ("Яковлев", "Яковлева"),
+    ("Григорьев", "Григорьева"),
+    ("Романов", "Романова"),
+    ("Белов", "Белова"),
+    ("Тарасов", "Тарасова"),
+    ("Ковалёв", "Ковалёва"),
+    ("Жуков", "Жукова"),
+    ("Ильин", "Ильина"),
+    ("Гусев", "Гусева"),
+    ("Титов", "Титова"),
+    ("Комаров", "Комарова"),
+    ("Полянский", "Полянская"),
+    ("Вишневский", "Вишневская"),
+    ("Островский", "Островская"),
 ]
-RU_MALE = ["Александр", "Алексей", "Андрей", "Дмитрий", "Евгений", "Игорь", "Иван", "Максим", "Михаил",
-           "Никита", "Олег", "Павел", "Сергей", "Юрий", "Владимир", "Константин", "Роман", "Артём"]
-RU_FEMALE = ["Анна", "Елена", "Ирина", "Мария", "Наталья", "Ольга", "Светлана", "Татьяна", "Екатерина",
-             "Юлия", "Марина", "Дарья", "Ксения", "Алина", "Вера", "Людмила"]
+RU_MALE = [
+    "Александр",
+    "Алексей",
+    "Андрей",
+    "Дмитрий",
+    "Евгений",
+    "Игорь",
+    "Иван",
+    "Максим",
+    "Михаил",
+    "Никита",
+    "Олег",
+    "Павел",
+    "Сергей",
+    "Юрий",
+    "Владимир",
+    "Константин",
+    "Роман",
+    "Артём",
+]
+RU_FEMALE = [
+    "Анна",
+    "Елена",
+    "Ирина",
+    "Мария",
+    "Наталья",
+    "Ольга",
+    "Светлана",
+    "Татьяна",
+    "Екатерина",
+    "Юлия",
+    "Марина",
+    "Дарья",
+    "Ксения",
+    "Алина",
+    "Вера",
+    "Людмила",
+]
 RU_PATRONYMICS = [
-    ("Александрович", "Александровна"), ("Алексеевич", "Алексеевна"), ("Андреевич", "Андреевна"),
-    ("Викторович", "Викторовна"), ("Владимирович", "Владимировна"), ("Дмитриевич", "Дмитриевна"),
-    ("Иванович", "Ивановна"), ("Михайлович", "Михайловна"), ("Николаевич", "Николаевна"),
-    ("Павлович", "Павловна"), ("Петрович", "Петровна"), ("Сергеевич", "Сергеевна"), ("Юрьевич", "Юрьевна"),
+    ("Александрович", "Александровна"),
+    ("Алексеевич", "Алексеевна"),
+    ("Андреевич", "Андреевна"),
+    ("Викторович", "Викторовна"),
+    ("Владимирович", "Владимировна"),
+    ("Дмитриевич", "Дмитриевна"),
+    ("Иванович", "Ивановна"),
+    ("Михайлович", "Михайловна"),
+    ("Николаевич", "Николаевна"),
+    ("Павлович", "Павловна"),
+    ("Петрович", "Петровна"),
+    ("Сергеевич", "Сергеевна"),
+    ("Юрьевич", "Юрьевна"),
     ("Олегович", "Олеговна"),
 ]
 EN_PARTS = (
@@ -224,14 +417,20 @@ def _managers(organization, users: dict, size: str) -> list:
 
 
 def _catalogues(organization, language: str):
-    segments = {key: Segment.objects.get_or_create(organization=organization, name=names[language])[0]
-                for key, names in SEGMENTS.items()}
-    products = {key: Product.objects.get_or_create(organization=organization, name=names[language])[0]
-                for key, names in PRODUCTS.items()}
+    segments = {
+        key: Segment.objects.get_or_create(organization=organization, name=names[language])[0]
+        for key, names in SEGMENTS.items()
+    }
+    products = {
+        key: Product.objects.get_or_create(organization=organization, name=names[language])[0]
+        for key, names in PRODUCTS.items()
+    }
     for key, targets in TARGETS.items():
         segments[key].target_products.set([products[p] for p in targets])
-    reasons = [RefusalReason.objects.get_or_create(organization=organization, name=name)[0]
-               for name in TEXTS[language]["reasons"]]
+    reasons = [
+        RefusalReason.objects.get_or_create(organization=organization, name=name)[0]
+        for name in TEXTS[language]["reasons"]
+    ]
     return segments, products, reasons
 
 
@@ -255,8 +454,16 @@ def _pattern(kind: str, rng: random.Random) -> list[int]:
     return [m for m in range(24) if rng.random() < 0.3]
 
 
-KINDS = [("steady", 0.12), ("even", 0.18), ("seasonal", 0.12), ("churned", 0.16), ("new", 0.08),
-         ("returning", 0.06), ("irregular", 0.2), ("potential", 0.08)]
+KINDS = [
+    ("steady", 0.12),
+    ("even", 0.18),
+    ("seasonal", 0.12),
+    ("churned", 0.16),
+    ("new", 0.08),
+    ("returning", 0.06),
+    ("irregular", 0.2),
+    ("potential", 0.08),
+]
 # How much one month's amount may stray from the client's usual size: steady buyers stay within
 # a few percent (class X), even ones within a fifth (class Y), the rest vary widely (Z).
 SPREAD = {"steady": 0.06, "even": 0.2}
@@ -276,15 +483,23 @@ def _build(organization, users: dict, size: str, rng: random.Random, today: date
     clients = []
     for i in range(count):
         kind = Client.Kind.PERSON if rng.random() < 0.1 else Client.Kind.COMPANY
-        clients.append(Client(
-            organization=organization, name=person_name(rng, language) if kind == Client.Kind.PERSON else names[i],
-            kind=kind, external_id=f"DEMO-{i + 1:05d}",
-            tax_number=f"77{rng.randint(10_000_000, 99_999_999)}", manager=managers[i % len(managers)],
-            segment=segments[segment_keys[i % len(segment_keys)]], industry=rng.choice(texts["industries"]),
-            activity=rng.choice(texts["activities"]), has_branches=rng.random() < 0.3,
-            staff_size=rng.choice([5, 12, 40, 120, 600]), main_customers=rng.choice(Client.Customers.values),
-            year_founded=rng.randint(1992, 2024),
-        ))
+        clients.append(
+            Client(
+                organization=organization,
+                name=person_name(rng, language) if kind == Client.Kind.PERSON else names[i],
+                kind=kind,
+                external_id=f"DEMO-{i + 1:05d}",
+                tax_number=f"77{rng.randint(10_000_000, 99_999_999)}",
+                manager=managers[i % len(managers)],
+                segment=segments[segment_keys[i % len(segment_keys)]],
+                industry=rng.choice(texts["industries"]),
+                activity=rng.choice(texts["activities"]),
+                has_branches=rng.random() < 0.3,
+                staff_size=rng.choice([5, 12, 40, 120, 600]),
+                main_customers=rng.choice(Client.Customers.values),
+                year_founded=rng.randint(1992, 2024),
+            )
+        )
     Client.objects.bulk_create(clients, batch_size=2000)
     # Before the states and classes are stored: saving the card writes every field of the client.
     services.client_update(client=clients[0], user=head, comments=texts["comments"])
@@ -306,28 +521,43 @@ def _build(organization, users: dict, size: str, rng: random.Random, today: date
                 day = min(today, first_day + datetime.timedelta(days=rng.randint(0, 27)))
                 product = rng.choice(own_products)
                 uses[client.pk].add(product.pk)
-                settlements.append(Settlement(
-                    organization=organization, client=client, date=day, product=product,
-                    amount=Decimal(str(round(scale * rng.uniform(1 - spread, 1 + spread), 2))), document=f"INV-{index + 1}-{month}-{_n}",
-                ))
+                settlements.append(
+                    Settlement(
+                        organization=organization,
+                        client=client,
+                        date=day,
+                        product=product,
+                        amount=Decimal(str(round(scale * rng.uniform(1 - spread, 1 + spread), 2))),
+                        document=f"INV-{index + 1}-{month}-{_n}",
+                    )
+                )
     payments = _deals(organization, clients, targets, reasons, rng, today, size, texts)
     Settlement.objects.bulk_create(settlements + payments, batch_size=5000)
     for payment in payments:
         uses[payment.client_id].add(payment.product_id)
     through = Client.products.through
-    through.objects.bulk_create([through(client_id=c, product_id=p) for c, ps in uses.items() for p in ps if p],
-                                batch_size=5000)
+    through.objects.bulk_create(
+        [through(client_id=c, product_id=p) for c, ps in uses.items() for p in ps if p], batch_size=5000
+    )
     # Once for the whole base, after every settlement (deal payments included) is in.
     services.lifecycle_recompute(organization=organization, as_of=today)
 
     _people_and_contacts(organization, clients, rng, today, size, language)
     _complaints(organization, clients, head, rng, today, size, texts)
     offers = []
-    for client in clients[:max(3, count // 50)]:
+    for client in clients[: max(3, count // 50)]:
         for product, status in zip(targets[client.segment_id][:2], [Offer.Status.OFFERED, Offer.Status.REFUSED]):
-            offers.append(Offer(organization=organization, client=client, product=product, status=status,
-                                status_date=today - datetime.timedelta(days=10), next_step=texts["next_step"],
-                                next_step_on=today + datetime.timedelta(days=5)))
+            offers.append(
+                Offer(
+                    organization=organization,
+                    client=client,
+                    product=product,
+                    status=status,
+                    status_date=today - datetime.timedelta(days=10),
+                    next_step=texts["next_step"],
+                    next_step_on=today + datetime.timedelta(days=5),
+                )
+            )
     Offer.objects.bulk_create(offers)
 
 
@@ -346,24 +576,52 @@ def _people_and_contacts(organization, clients, rng, today, size, language) -> N
                 # The greeting points below are for these people's birthdays, which fall this week.
                 soon = today + datetime.timedelta(days=index % 5)
                 birthday = datetime.date(1984, soon.month, soon.day)  # a leap year: 29 February exists
-            people.append(ContactPerson(
-                organization=organization, client=client, name=person_name(rng, language),
-                position=rng.choice(texts["positions"]),
-                phone=f"+7 (9{rng.randint(10, 99)}) {rng.randint(100, 999)}-{rng.randint(10, 99)}-"
-                      f"{rng.randint(10, 99)}",
-                email=f"person{index}-{n}@example.com", birthday=birthday,
-            ))
+            people.append(
+                ContactPerson(
+                    organization=organization,
+                    client=client,
+                    name=person_name(rng, language),
+                    position=rng.choice(texts["positions"]),
+                    phone=f"+7 (9{rng.randint(10, 99)}) {rng.randint(100, 999)}-{rng.randint(10, 99)}-"
+                    f"{rng.randint(10, 99)}",
+                    email=f"person{index}-{n}@example.com",
+                    birthday=birthday,
+                )
+            )
         for _n in range(rng.randint(0, 3)):
             day = today - datetime.timedelta(days=rng.randint(0, 400))
-            contacts.append(Contact(organization=organization, client=client, kind=rng.choice(Contact.Kind.values),
-                                    date=day, summary=rng.choice(texts["contacts"]), author=client.manager))
+            contacts.append(
+                Contact(
+                    organization=organization,
+                    client=client,
+                    kind=rng.choice(Contact.Kind.values),
+                    date=day,
+                    summary=rng.choice(texts["contacts"]),
+                    author=client.manager,
+                )
+            )
         if index % 7 == 0 or size == "small":
             # Overdue "longest pause" points: the client has not been contacted for too long.
-            points.append(ControlPoint(organization=organization, client=client, kind=ControlPoint.Kind.CONTACT_GAP,
-                                       due_date=today - datetime.timedelta(days=rng.randint(1, 20)), responsible=client.manager))
+            points.append(
+                ControlPoint(
+                    organization=organization,
+                    client=client,
+                    kind=ControlPoint.Kind.CONTACT_GAP,
+                    due_date=today - datetime.timedelta(days=rng.randint(1, 20)),
+                    responsible=client.manager,
+                )
+            )
         if index % 11 == 0:
-            points.append(ControlPoint(organization=organization, client=client, kind=ControlPoint.Kind.CARE,
-                                       due_date=today, note=texts["birthday"], responsible=client.manager))
+            points.append(
+                ControlPoint(
+                    organization=organization,
+                    client=client,
+                    kind=ControlPoint.Kind.CARE,
+                    due_date=today,
+                    note=texts["birthday"],
+                    responsible=client.manager,
+                )
+            )
     ContactPerson.objects.bulk_create(people, batch_size=5000)
     Contact.objects.bulk_create(contacts, batch_size=5000)
     ControlPoint.objects.bulk_create(points, batch_size=5000)
@@ -390,12 +648,24 @@ class _DealScript:
     audit: list = field(default_factory=list)
 
     def _event(self, kind, day, note="", amount=None, from_stage="", to_stage=""):
-        self.events.append(DealEvent(kind=kind, date=day, note=note[:300], amount=amount, from_stage=from_stage,
-                                     to_stage=to_stage, author=self.user))
+        self.events.append(
+            DealEvent(
+                kind=kind,
+                date=day,
+                note=note[:300],
+                amount=amount,
+                from_stage=from_stage,
+                to_stage=to_stage,
+                author=self.user,
+            )
+        )
 
     def _point(self, kind, due, note=""):
-        self.points.append(ControlPoint(client=self.deal.client, kind=kind, due_date=due, note=note,
-                                        responsible=self.deal.client.manager))
+        self.points.append(
+            ControlPoint(
+                client=self.deal.client, kind=kind, due_date=due, note=note, responsible=self.deal.client.manager
+            )
+        )
 
     def _audit(self, action, changes):
         self.audit.append(AuditEntry(client=self.deal.client, user=self.user, action=action, changes=changes))
@@ -436,9 +706,11 @@ class _DealScript:
         self._audit("deal.moved", {"stage": [old, deal.stage]})
 
     def deviation(self, kind, day, note):
-        point = {DealEvent.Kind.RETRY: ControlPoint.Kind.RETRY,
-                 DealEvent.Kind.CLARIFICATION: ControlPoint.Kind.AMENDMENT,
-                 DealEvent.Kind.DEFERRAL: ControlPoint.Kind.INVOICE_EXPIRY}[kind]
+        point = {
+            DealEvent.Kind.RETRY: ControlPoint.Kind.RETRY,
+            DealEvent.Kind.CLARIFICATION: ControlPoint.Kind.AMENDMENT,
+            DealEvent.Kind.DEFERRAL: ControlPoint.Kind.INVOICE_EXPIRY,
+        }[kind]
         if kind == DealEvent.Kind.DEFERRAL:
             for earlier in self.points:
                 if earlier.kind == ControlPoint.Kind.INVOICE_EXPIRY and earlier.done_at is None:
@@ -450,8 +722,9 @@ class _DealScript:
 
     def pay(self, day, amount, document):
         deal = self.deal
-        self.payments.append(Settlement(client=deal.client, date=day, amount=amount, product=deal.product,
-                                        document=document))
+        self.payments.append(
+            Settlement(client=deal.client, date=day, amount=amount, product=deal.product, document=document)
+        )
         self._audit("settlement.added", {"date": day.isoformat(), "amount": str(amount), "document": document})
         self._event(DealEvent.Kind.PART_PAYMENT, day, note=document, amount=amount, from_stage=deal.stage)
         if self.paid >= deal.amount:
@@ -483,9 +756,14 @@ def _deals(organization, clients, targets, reasons, rng, today, size, texts) -> 
         user = client.manager
         target = n % 8  # 0..5 open at that stage, 6 refused, 7 won
         steps = {6: rng.randint(0, 4), 7: 6}.get(target, target)
-        deal = Deal(organization=organization, client=client, title=texts["deal"] % {"n": n + 1},
-                    product=rng.choice(targets[client.segment_id]), amount=Decimal(rng.randint(20, 400) * 1000),
-                    manager=user)
+        deal = Deal(
+            organization=organization,
+            client=client,
+            title=texts["deal"] % {"n": n + 1},
+            product=rng.choice(targets[client.segment_id]),
+            amount=Decimal(rng.randint(20, 400) * 1000),
+            manager=user,
+        )
         script = _DealScript(deal=deal, user=user)
         # A story that ends by today: the deal opened some weeks ago and moves every few days.
         day = today - datetime.timedelta(days=rng.randint(3, 12) * (steps + 1))
@@ -497,8 +775,9 @@ def _deals(organization, clients, targets, reasons, rng, today, size, texts) -> 
             if deal.stage == Stage.PAYMENT:
                 # Leaving payment needs the money: in full, in two halves, or a deferred payment agreed.
                 if n % 16 == 4:
-                    script.deviation(DealEvent.Kind.DEFERRAL, today + datetime.timedelta(days=rng.randint(5, 25)),
-                                     texts["deferral"])
+                    script.deviation(
+                        DealEvent.Kind.DEFERRAL, today + datetime.timedelta(days=rng.randint(5, 25)), texts["deferral"]
+                    )
                 elif n % 3 == 0:
                     half = (deal.amount / 2).quantize(Decimal("0.01"))
                     script.pay(max(day - datetime.timedelta(days=3), script.events[-1].date), half, f"PP-{n + 1}-1")
@@ -508,8 +787,9 @@ def _deals(organization, clients, targets, reasons, rng, today, size, texts) -> 
             due = day + datetime.timedelta(days=rng.randint(5, 20))
             script.advance(day, due=due, next_contact_on=today + datetime.timedelta(days=30))
             if deal.stage == Stage.OFFER and n % 5 == 0 and step == 0 and steps == 1:
-                script.deviation(DealEvent.Kind.CLARIFICATION, today + datetime.timedelta(days=4),
-                                 texts["clarification"])
+                script.deviation(
+                    DealEvent.Kind.CLARIFICATION, today + datetime.timedelta(days=4), texts["clarification"]
+                )
         if deal.stage == Stage.PAYMENT and n % 3 == 0 and target != 6:
             # The first half of a 50/50 payment is in; the invoice waits for the rest.
             script.pay(day, (deal.amount / 2).quantize(Decimal("0.01")), f"PP-{n + 1}-1")
@@ -526,8 +806,13 @@ def _deals(organization, clients, targets, reasons, rng, today, size, texts) -> 
     rows = defaultdict(list)
     for script in scripts:
         deal = script.deal
-        for name, items in (("events", script.events), ("points", script.points), ("documents", script.documents),
-                            ("payments", script.payments), ("audit", script.audit)):
+        for name, items in (
+            ("events", script.events),
+            ("points", script.points),
+            ("documents", script.documents),
+            ("payments", script.payments),
+            ("audit", script.audit),
+        ):
             for row in items:
                 row.organization = organization
                 row.deal = deal
@@ -548,8 +833,14 @@ def _complaints(organization, clients, head, rng, today, size, texts) -> None:
     complaints, steps = [], []
     for n in range(5 if size == "small" else 200):
         client = clients[(n * 13 + 3) % len(clients)]
-        complaint = Complaint(organization=organization, client=client, subject=texts["complaints"][n % 5],
-                              description=texts["complaint_text"], owner=client.manager, author=client.manager)
+        complaint = Complaint(
+            organization=organization,
+            client=client,
+            subject=texts["complaints"][n % 5],
+            description=texts["complaint_text"],
+            owner=client.manager,
+            author=client.manager,
+        )
         history = [(flow[0], texts["complaint_text"], client.manager)]
         for step in range(n % 5):
             cause, actions = (texts["cause"] if step == 1 else ""), (texts["actions"] if step in (1, 2) else "")
@@ -562,17 +853,29 @@ def _complaints(organization, clients, head, rng, today, size, texts) -> None:
         complaints.append(complaint)
         steps.append(history)
     Complaint.objects.bulk_create(complaints)
-    ComplaintStep.objects.bulk_create([
-        ComplaintStep(organization=organization, complaint=complaint, status=status, owner=complaint.owner, note=note,
-                      author=author)
-        for complaint, history in zip(complaints, steps) for status, note, author in history
-    ])
+    ComplaintStep.objects.bulk_create(
+        [
+            ComplaintStep(
+                organization=organization,
+                complaint=complaint,
+                status=status,
+                owner=complaint.owner,
+                note=note,
+                author=author,
+            )
+            for complaint, history in zip(complaints, steps)
+            for status, note, author in history
+        ]
+    )
     for complaint in complaints:
         if complaint.status == Complaint.Status.CLOSED:
             # As `complaint_advance` does: the follow-up survey starts once the data is committed.
             transaction.on_commit(lambda c=complaint: complaint_closed.send(sender=Complaint, complaint=c))
     for n in range(2 if size == "small" else 60):
         client = clients[(n * 17 + 5) % len(clients)]
-        services.assessment_create(client=client, date=today - datetime.timedelta(days=n),
-                                   scores={"quality": 5, "delivery": 4 if n % 3 else 2, "service": 5},
-                                   product=client.products.first())
+        services.assessment_create(
+            client=client,
+            date=today - datetime.timedelta(days=n),
+            scores={"quality": 5, "delivery": 4 if n % 3 else 2, "service": 5},
+            product=client.products.first(),
+        )

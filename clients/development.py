@@ -8,7 +8,11 @@ import datetime
 from collections.abc import Iterable
 
 ACQUISITION, FIRST_SALE, REPEAT_FIRST, NEW_LINE, REPEAT_NEW = (
-    "acquisition", "first_sale", "repeat_first", "new_line", "repeat_new",
+    "acquisition",
+    "first_sale",
+    "repeat_first",
+    "new_line",
+    "repeat_new",
 )
 
 

@@ -9,24 +9,35 @@ from crm_portal.spreadsheets import Column, Kind, Sheet
 
 KPI_HEADER = [
     ("potential", gettext_lazy("Clients at first acquisition")),
-    ("first_contact", gettext_lazy("First contacts in the period")), ("first_sale_n", gettext_lazy("First sales")),
-    ("first_sale_sum", gettext_lazy("First sales, sum")), ("conversion", gettext_lazy("Conversion first contact to purchase, %")),
-    ("repeat_n", gettext_lazy("Repeat sales")), ("repeat_sum", gettext_lazy("Repeat sales, sum")),
-    ("new_line_n", gettext_lazy("First sales in new lines")), ("new_line_sum", gettext_lazy("New lines, sum")),
-    ("products_per_client", gettext_lazy("Products per client")), ("lost", gettext_lazy("Lost clients")),
-    ("restored", gettext_lazy("Restored clients")), ("contacts", gettext_lazy("Contacts")), ("complaints", gettext_lazy("Complaints")),
+    ("first_contact", gettext_lazy("First contacts in the period")),
+    ("first_sale_n", gettext_lazy("First sales")),
+    ("first_sale_sum", gettext_lazy("First sales, sum")),
+    ("conversion", gettext_lazy("Conversion first contact to purchase, %")),
+    ("repeat_n", gettext_lazy("Repeat sales")),
+    ("repeat_sum", gettext_lazy("Repeat sales, sum")),
+    ("new_line_n", gettext_lazy("First sales in new lines")),
+    ("new_line_sum", gettext_lazy("New lines, sum")),
+    ("products_per_client", gettext_lazy("Products per client")),
+    ("lost", gettext_lazy("Lost clients")),
+    ("restored", gettext_lazy("Restored clients")),
+    ("contacts", gettext_lazy("Contacts")),
+    ("complaints", gettext_lazy("Complaints")),
 ]
 
 # What each KPI column counts, shown as a tooltip on the page (the export keeps the short labels).
 KPI_HELP = {
     "potential": gettext_lazy("Clients with no purchase at all at the end of the period."),
-    "first_contact": gettext_lazy("Prospects: clients whose first logged contact falls in the period and who had "
-                                  "bought nothing before it."),
-    "first_sale_n": gettext_lazy("Clients whose very first purchase falls in the period, with or without a logged "
-                                 "contact before it."),
+    "first_contact": gettext_lazy(
+        "Prospects: clients whose first logged contact falls in the period and who had bought nothing before it."
+    ),
+    "first_sale_n": gettext_lazy(
+        "Clients whose very first purchase falls in the period, with or without a logged contact before it."
+    ),
     "first_sale_sum": gettext_lazy("The amount of those first purchases."),
-    "conversion": gettext_lazy("Share of the first contacts of the period who made their first purchase after that "
-                               "contact, by the end of the period."),
+    "conversion": gettext_lazy(
+        "Share of the first contacts of the period who made their first purchase after that "
+        "contact, by the end of the period."
+    ),
     "repeat_n": gettext_lazy("Purchases of a product the client had already bought before."),
     "repeat_sum": gettext_lazy("The amount of the repeat sales."),
     "new_line_n": gettext_lazy("First purchases of another product by a client who had bought before."),
@@ -41,10 +52,20 @@ KPI_HELP = {
 
 # The kind of each KPI column: counts, sums of money, one share (conversion) and one ratio.
 KPI_KINDS = {
-    "potential": Kind.INTEGER, "first_contact": Kind.INTEGER, "first_sale_n": Kind.INTEGER,
-    "first_sale_sum": Kind.MONEY, "conversion": Kind.SHARE, "repeat_n": Kind.INTEGER, "repeat_sum": Kind.MONEY,
-    "new_line_n": Kind.INTEGER, "new_line_sum": Kind.MONEY, "products_per_client": Kind.NUMBER, "lost": Kind.INTEGER,
-    "restored": Kind.INTEGER, "contacts": Kind.INTEGER, "complaints": Kind.INTEGER,
+    "potential": Kind.INTEGER,
+    "first_contact": Kind.INTEGER,
+    "first_sale_n": Kind.INTEGER,
+    "first_sale_sum": Kind.MONEY,
+    "conversion": Kind.SHARE,
+    "repeat_n": Kind.INTEGER,
+    "repeat_sum": Kind.MONEY,
+    "new_line_n": Kind.INTEGER,
+    "new_line_sum": Kind.MONEY,
+    "products_per_client": Kind.NUMBER,
+    "lost": Kind.INTEGER,
+    "restored": Kind.INTEGER,
+    "contacts": Kind.INTEGER,
+    "complaints": Kind.INTEGER,
 }
 
 
@@ -52,8 +73,10 @@ def _kpi_values(row: dict) -> list:
     # The tables hold conversion in percent (the page shows "33.3"); the sheet holds the fraction
     # under a percent format.
     conversion = row.get("conversion")
-    return [(None if conversion is None else conversion / 100) if key == "conversion" else row.get(key)
-            for key, _label in KPI_HEADER]
+    return [
+        (None if conversion is None else conversion / 100) if key == "conversion" else row.get(key)
+        for key, _label in KPI_HEADER
+    ]
 
 
 def kpi_sheets(data: dict) -> list[Sheet]:
@@ -61,32 +84,76 @@ def kpi_sheets(data: dict) -> list[Sheet]:
     kpi_columns = [Column(str(label), KPI_KINDS[key]) for key, label in KPI_HEADER]
     managers = [[m["manager"], m["clients"], *_kpi_values(m)] for m in data["managers"]]
     managers.append([_("Total"), data["grand"]["clients"], *_kpi_values(data["grand"])])
-    client_columns = ["first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum", "products", "lost",
-                      "restored", "contacts", "complaints"]
-    clients = ([c["name"], c["manager"], c["klass"], c["class_changes"], *[c[k] for k in client_columns]]
-               for c in data["clients"])
+    client_columns = [
+        "first_sale_sum",
+        "repeat_n",
+        "repeat_sum",
+        "new_line_n",
+        "new_line_sum",
+        "products",
+        "lost",
+        "restored",
+        "contacts",
+        "complaints",
+    ]
+    clients = (
+        [c["name"], c["manager"], c["klass"], c["class_changes"], *[c[k] for k in client_columns]]
+        for c in data["clients"]
+    )
     return [
-        Sheet(_("Managers"), [Column(_("Manager"), Kind.TEXT), Column(_("Clients"), Kind.INTEGER), *kpi_columns],
-              managers),
-        Sheet(_("Clients"), [
-            Column(_("Client"), Kind.TEXT), Column(_("Manager"), Kind.TEXT), Column(_("Class"), Kind.TEXT),
-            Column(_("Class changes"), Kind.INTEGER), Column(_("First sales, sum"), Kind.MONEY),
-            Column(_("Repeat sales"), Kind.INTEGER), Column(_("Repeat sales, sum"), Kind.MONEY),
-            Column(_("First sales in new lines"), Kind.INTEGER), Column(_("New lines, sum"), Kind.MONEY),
-            Column(_("Products"), Kind.INTEGER), Column(_("Lost"), Kind.INTEGER), Column(_("Restored"), Kind.INTEGER),
-            Column(_("Contacts"), Kind.INTEGER), Column(_("Complaints"), Kind.INTEGER),
-        ], clients),
+        Sheet(
+            _("Managers"), [Column(_("Manager"), Kind.TEXT), Column(_("Clients"), Kind.INTEGER), *kpi_columns], managers
+        ),
+        Sheet(
+            _("Clients"),
+            [
+                Column(_("Client"), Kind.TEXT),
+                Column(_("Manager"), Kind.TEXT),
+                Column(_("Class"), Kind.TEXT),
+                Column(_("Class changes"), Kind.INTEGER),
+                Column(_("First sales, sum"), Kind.MONEY),
+                Column(_("Repeat sales"), Kind.INTEGER),
+                Column(_("Repeat sales, sum"), Kind.MONEY),
+                Column(_("First sales in new lines"), Kind.INTEGER),
+                Column(_("New lines, sum"), Kind.MONEY),
+                Column(_("Products"), Kind.INTEGER),
+                Column(_("Lost"), Kind.INTEGER),
+                Column(_("Restored"), Kind.INTEGER),
+                Column(_("Contacts"), Kind.INTEGER),
+                Column(_("Complaints"), Kind.INTEGER),
+            ],
+            clients,
+        ),
     ]
 
 
 def client_list_sheet(clients: Iterable, states: dict) -> Sheet:
     """The client list as filtered on the page (clients with `state_shown` and `has_overdue` attached)."""
     rows = (
-        (c.name, c.get_kind_display(), c.external_id, c.tax_number, c.manager.username if c.manager else "",
-         c.segment.name if c.segment else "", c.abc_class, c.xyz_class, states.get(c.state_shown, ""),
-         _("yes") if c.has_overdue else "")
+        (
+            c.name,
+            c.get_kind_display(),
+            c.external_id,
+            c.tax_number,
+            c.manager.username if c.manager else "",
+            c.segment.name if c.segment else "",
+            c.abc_class,
+            c.xyz_class,
+            states.get(c.state_shown, ""),
+            _("yes") if c.has_overdue else "",
+        )
         for c in clients
     )
-    headers = [_("Name"), _("Kind"), _("External id"), _("Tax number"), _("Manager"), _("Segment"), "ABC", "XYZ",
-               _("State"), _("Overdue points")]
+    headers = [
+        _("Name"),
+        _("Kind"),
+        _("External id"),
+        _("Tax number"),
+        _("Manager"),
+        _("Segment"),
+        "ABC",
+        "XYZ",
+        _("State"),
+        _("Overdue points"),
+    ]
     return Sheet(_("Clients"), [Column(header, Kind.TEXT) for header in headers], rows)

@@ -99,8 +99,9 @@ class ContactForm(forms.Form):
     date = date_field(_("Date"), initial=timezone.localdate)
     # Its own context: a bare "Summary" would take the admin's Russian "Краткая статистика" (listed
     # first, django.contrib.admin's catalogue wins over ours).
-    summary = forms.CharField(label=pgettext_lazy("contact", "Summary"), widget=forms.Textarea(attrs={"rows": 3}),
-                              max_length=5000)
+    summary = forms.CharField(
+        label=pgettext_lazy("contact", "Summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
 
     def clean_date(self):
         day = self.cleaned_data["date"]
@@ -114,8 +115,11 @@ class SettlementForm(OrgFormMixin, forms.Form):
     amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2)
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
     document = forms.CharField(label=_("Document number"), max_length=64, required=False)
-    refund = forms.BooleanField(label=_("Refund or correction"), required=False,
-                                help_text=_("Money returned to the client or a correction: stored as a negative amount."))
+    refund = forms.BooleanField(
+        label=_("Refund or correction"),
+        required=False,
+        help_text=_("Money returned to the client or a correction: stored as a negative amount."),
+    )
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,7 +131,9 @@ class SettlementForm(OrgFormMixin, forms.Form):
 class DealForm(OrgFormMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
-    amount = forms.DecimalField(label=_("Expected amount"), max_digits=14, decimal_places=2, required=False, min_value=0)
+    amount = forms.DecimalField(
+        label=_("Expected amount"), max_digits=14, decimal_places=2, required=False, min_value=0
+    )
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -312,15 +318,23 @@ class MatrixForm(forms.Form):
 
 
 SORT_CHOICES = [
-    ("name", _("Name A-Z")), ("-name", _("Name Z-A")), ("-created", _("Newest first")), ("created", _("Oldest first")),
-    ("abc", _("ABC class")), ("state", _("Lifecycle state")), ("manager", _("Manager")),
+    ("name", _("Name A-Z")),
+    ("-name", _("Name Z-A")),
+    ("-created", _("Newest first")),
+    ("created", _("Oldest first")),
+    ("abc", _("ABC class")),
+    ("state", _("Lifecycle state")),
+    ("manager", _("Manager")),
 ]
 
 
 class ClientFilterForm(OrgFormMixin, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    state = forms.ChoiceField(label=_("State"), required=False,
-                              choices=[("", _("Any state"))] + [(s, LifecycleState(s).label) for s in STATES])
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("Any state"))] + [(s, LifecycleState(s).label) for s in STATES],
+    )
     manager = forms.ModelChoiceField(label=_("Manager"), queryset=Client.objects.none(), required=False)
     segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False)
     abc = forms.ChoiceField(label="ABC", required=False, choices=[("", _("Any")), *ABC_CHOICES, ("-", _("None"))])
@@ -341,9 +355,15 @@ class ClientFilterForm(OrgFormMixin, forms.Form):
             return ClientFilter()
         data = self.cleaned_data
         return ClientFilter(
-            q=data["q"].strip(), state=data["state"], manager=data["manager"].pk if data["manager"] else None,
-            segment=data["segment"].pk if data["segment"] else None, abc=data["abc"], xyz=data["xyz"],
-            overdue=data["overdue"], as_of=data["as_of"], sort=data["sort"] or "name",
+            q=data["q"].strip(),
+            state=data["state"],
+            manager=data["manager"].pk if data["manager"] else None,
+            segment=data["segment"].pk if data["segment"] else None,
+            abc=data["abc"],
+            xyz=data["xyz"],
+            overdue=data["overdue"],
+            as_of=data["as_of"],
+            sort=data["sort"] or "name",
         )
 
 
@@ -369,5 +389,5 @@ def current_quarter(today: datetime.date) -> tuple[datetime.date, datetime.date]
     first_month = 3 * ((today.month - 1) // 3) + 1
     start = datetime.date(today.year, first_month, 1)
     end_month = first_month + 2
-    end = (datetime.date(today.year + (end_month // 12), end_month % 12 + 1, 1) - datetime.timedelta(days=1))
+    end = datetime.date(today.year + (end_month // 12), end_month % 12 + 1, 1) - datetime.timedelta(days=1)
     return start, end

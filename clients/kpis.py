@@ -24,8 +24,19 @@ import pandas as pd
 from .lifecycle import LOST, NEW, POTENTIAL, REGULAR, RENEWED, months_before
 
 CLIENT_COLUMNS = [
-    "first_sale_n", "first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum",
-    "sales_sum", "products", "lost", "restored", "potential", "first_contact", "converted",
+    "first_sale_n",
+    "first_sale_sum",
+    "repeat_n",
+    "repeat_sum",
+    "new_line_n",
+    "new_line_sum",
+    "sales_sum",
+    "products",
+    "lost",
+    "restored",
+    "potential",
+    "first_contact",
+    "converted",
 ]
 
 
@@ -35,22 +46,32 @@ def states_at(settlements: pd.DataFrame, as_of: datetime.date, period: int) -> p
     rows = settlements.assign(date=dates)[dates <= pd.Timestamp(as_of)]
     one_back = pd.Timestamp(months_before(as_of, period))
     two_back = pd.Timestamp(months_before(as_of, 2 * period))
-    flags = pd.DataFrame({
-        "client_id": rows["client_id"],
-        "recent": rows["date"] > one_back,
-        "previous": (rows["date"] > two_back) & (rows["date"] <= one_back),
-        "older": rows["date"] <= two_back,
-    }).groupby("client_id").any()
+    flags = (
+        pd.DataFrame(
+            {
+                "client_id": rows["client_id"],
+                "recent": rows["date"] > one_back,
+                "previous": (rows["date"] > two_back) & (rows["date"] <= one_back),
+                "older": rows["date"] <= two_back,
+            }
+        )
+        .groupby("client_id")
+        .any()
+    )
     recent, previous, older = flags["recent"], flags["previous"], flags["older"]
     # The rules of lifecycle.classify, on whole columns at once.
-    states = np.select(
-        [~recent, previous, older], [LOST, REGULAR, RENEWED], default=NEW
-    )
+    states = np.select([~recent, previous, older], [LOST, REGULAR, RENEWED], default=NEW)
     return pd.Series(states, index=flags.index, dtype=object)
 
 
-def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids, start: datetime.date,
-                end: datetime.date, period: int) -> pd.DataFrame:
+def client_kpis(
+    settlements: pd.DataFrame,
+    first_contacts: pd.Series,
+    client_ids,
+    start: datetime.date,
+    end: datetime.date,
+    period: int,
+) -> pd.DataFrame:
     """One row per client id with the KPI columns for the period [start, end].
 
     settlements: columns client_id, date (datetime.date), amount (float), product_id (NaN allowed).
@@ -105,8 +126,11 @@ def client_kpis(settlements: pd.DataFrame, first_contacts: pd.Series, client_ids
 
 def manager_totals(per_client: pd.DataFrame, managers: pd.Series) -> pd.DataFrame:
     """Sum the per-client table by manager (the Series maps client_id to a manager key)."""
-    table = per_client.assign(manager=managers.reindex(per_client.index).fillna(""),
-                              buyers=(per_client["sales_sum"] != 0).astype(float), clients=1.0)
+    table = per_client.assign(
+        manager=managers.reindex(per_client.index).fillna(""),
+        buyers=(per_client["sales_sum"] != 0).astype(float),
+        clients=1.0,
+    )
     totals = table.groupby("manager")[[*CLIENT_COLUMNS, "buyers", "clients"]].sum()
     totals["products_per_client"] = (totals["products"] / totals["buyers"]).where(totals["buyers"] > 0)
     totals["conversion"] = (100 * totals["converted"] / totals["first_contact"]).where(totals["first_contact"] > 0)

@@ -61,8 +61,9 @@ def month_end(day: datetime.date) -> datetime.date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def state_history(dates: Iterable[datetime.date], as_of: datetime.date,
-                  period_months: int = 3) -> list[tuple[datetime.date, str, str]]:
+def state_history(
+    dates: Iterable[datetime.date], as_of: datetime.date, period_months: int = 3
+) -> list[tuple[datetime.date, str, str]]:
     """The true history of a client's state up to `as_of`, rebuilt from its settlement dates.
 
     The state is taken on every settlement day, at every month end and on `as_of`; only the

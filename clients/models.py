@@ -217,7 +217,9 @@ class Contact(TenantModel):
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     date = models.DateField(_("date"))
     summary = models.TextField(_("summary"))
-    author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("author"))
+    author = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("author")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -256,7 +258,12 @@ class Deal(TenantModel):
     stage = models.CharField(_("stage"), max_length=15, choices=Stage.choices, default=Stage.PRESENTATION)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     refusal_reason = models.ForeignKey(
-        RefusalReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("refusal reason")
+        RefusalReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refusal reason"),
     )
     refusal_note = models.CharField(_("refusal note"), max_length=300, blank=True)
     next_contact_on = models.DateField(_("next contact agreed for"), null=True, blank=True)
@@ -268,7 +275,10 @@ class Deal(TenantModel):
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["organization", "status", "stage"]), models.Index(fields=["client", "-created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "stage"]),
+            models.Index(fields=["client", "-created_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -299,7 +309,9 @@ class DealEvent(TenantModel):
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     date = models.DateField(_("date"))
-    author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by"))
+    author = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -349,7 +361,9 @@ class ControlPoint(TenantModel):
         NEXT_CONTACT = "next_contact", _("Agreed next contact")
         CARE = "care", _("Care: greeting or invitation")
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="control_points", verbose_name=_("client"))
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="control_points", verbose_name=_("client")
+    )
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, null=True, blank=True, related_name="control_points")
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     due_date = models.DateField(_("due date"))
@@ -366,7 +380,11 @@ class ControlPoint(TenantModel):
         ordering = ["due_date", "id"]
         indexes = [
             models.Index(fields=["client", "due_date"], condition=Q(done_at__isnull=True), name="cp_open_client"),
-            models.Index(fields=["organization", "responsible", "due_date"], condition=Q(done_at__isnull=True), name="cp_open_resp"),
+            models.Index(
+                fields=["organization", "responsible", "due_date"],
+                condition=Q(done_at__isnull=True),
+                name="cp_open_resp",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -383,7 +401,9 @@ class SatisfactionAssessment(TenantModel):
     }
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assessments", verbose_name=_("client"))
-    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product")
+    )
     date = models.DateField(_("date"))
     scores = models.JSONField(_("scores"), default=dict)
     comment = models.TextField(_("comment"), blank=True)
@@ -418,7 +438,9 @@ class Complaint(TenantModel):
     description = models.TextField(_("description"), blank=True)
     source = models.CharField(_("source"), max_length=15, choices=Source.choices, default=Source.MANUAL)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
-    owner = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner")
+    )
     cause = models.TextField(_("cause"), blank=True)
     actions = models.TextField(_("actions taken"), blank=True)
     author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -441,7 +463,9 @@ class Complaint(TenantModel):
 class ComplaintStep(TenantModel):
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="steps")
     status = models.CharField(_("status"), max_length=20, choices=Complaint.Status.choices)
-    owner = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("owner")
+    )
     note = models.TextField(_("note"), blank=True)
     author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -84,8 +84,14 @@ def amount_problems(amounts: np.ndarray) -> np.ndarray:
     return _first(rules, len(amounts))
 
 
-def check(keys: Sequence[str] | pd.Series, dates: np.ndarray, amounts: np.ndarray, *, today: datetime.date,
-          key_length: int = KEY_LENGTH) -> np.ndarray:
+def check(
+    keys: Sequence[str] | pd.Series,
+    dates: np.ndarray,
+    amounts: np.ndarray,
+    *,
+    today: datetime.date,
+    key_length: int = KEY_LENGTH,
+) -> np.ndarray:
     """The first problem of each row as a code (OK for a good row): the client's, else the date's, else the amount's."""
     codes = amount_problems(amounts)
     for earlier in (date_problems(dates, today=today), client_problems(keys, key_length=key_length)):

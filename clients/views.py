@@ -1,6 +1,5 @@
 """Pages of the client register. Thin: validate with a form, call a service or a selector, render."""
 
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
@@ -43,8 +42,9 @@ KPI_CLIENTS_SHOWN = 300
 
 
 def _client(request: HttpRequest, client_id: int) -> Client:
-    return get_for_org_or_404(request, selectors.clients_visible_to(request.viewer).select_related("manager", "segment"),
-                              pk=client_id)
+    return get_for_org_or_404(
+        request, selectors.clients_visible_to(request.viewer).select_related("manager", "segment"), pk=client_id
+    )
 
 
 def _managers(request: HttpRequest):
@@ -68,13 +68,21 @@ def client_list(request: HttpRequest) -> HttpResponse:
     page.object_list = selectors.attach_states(list(page.object_list), wanted.as_of, period)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "clients/client_list.html", {
-        "form": form, "page": page, "query": query.urlencode(), "wanted": wanted, "states": states,
-        "can_edit": selectors.can_edit(request.role),
-        "can_recompute": request.role in (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN),
-        "can_assign": request.role in HEADS,
-        "managers": _managers(request) if request.role in HEADS else [],
-    })
+    return render(
+        request,
+        "clients/client_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "wanted": wanted,
+            "states": states,
+            "can_edit": selectors.can_edit(request.role),
+            "can_recompute": request.role in (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN),
+            "can_assign": request.role in HEADS,
+            "managers": _managers(request) if request.role in HEADS else [],
+        },
+    )
 
 
 @roles_required(Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
@@ -88,36 +96,47 @@ def lifecycle_recompute(request: HttpRequest) -> HttpResponse:
 @roles_required(*HEADS)
 @require_POST
 def clients_assign(request: HttpRequest) -> HttpResponse:
-    manager = selectors.organization_managers(request.organization).filter(pk=request.POST.get("manager") or None).first()
+    manager = (
+        selectors.organization_managers(request.organization).filter(pk=request.POST.get("manager") or None).first()
+    )
     try:
         ids = [int(x) for x in request.POST.getlist("client")]
         if manager is None:
             raise ValidationError(_("Choose the manager to give the clients to."))
-        moved = services.clients_assign(organization=request.organization, client_ids=ids, manager=manager,
-                                        user=request.user)
+        moved = services.clients_assign(
+            organization=request.organization, client_ids=ids, manager=manager, user=request.user
+        )
     except ValueError:
         messages.error(request, _("The list was sent in a broken form; nothing was changed."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, ngettext("%(n)s client given to %(manager)s.", "%(n)s clients given to %(manager)s.", moved)
-                         % {"n": localize(moved), "manager": manager.username})
+        messages.success(
+            request,
+            ngettext("%(n)s client given to %(manager)s.", "%(n)s clients given to %(manager)s.", moved)
+            % {"n": localize(moved), "manager": manager.username},
+        )
     back = request.POST.get("back", "")
     return redirect(reverse("clients:list") + (f"?{back}" if back else ""))
 
 
 @roles_required(*EDITORS)
 def client_create(request: HttpRequest) -> HttpResponse:
-    form = forms.ClientForm(request.POST or None, organization=request.organization, managers=_managers(request),
-                            initial={"manager": request.user.pk if request.role == Role.MANAGER else None})
+    form = forms.ClientForm(
+        request.POST or None,
+        organization=request.organization,
+        managers=_managers(request),
+        initial={"manager": request.user.pk if request.role == Role.MANAGER else None},
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         products = data.pop("products")
         if request.role == Role.MANAGER:
             data["manager"] = request.user  # a manager's new client is their own
         with service_errors(form):
-            client = services.client_create(organization=request.organization, user=request.user, products=products,
-                                            **data)
+            client = services.client_create(
+                organization=request.organization, user=request.user, products=products, **data
+            )
             messages.success(request, _("Client created."))
             return redirect("clients:card", client_id=client.pk)
     return render(request, "clients/client_form.html", {"form": form, "title": _("New client")})
@@ -126,8 +145,9 @@ def client_create(request: HttpRequest) -> HttpResponse:
 @roles_required(*EDITORS)
 def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    form = forms.ClientForm(request.POST or None, instance=client, organization=request.organization,
-                            managers=_managers(request))
+    form = forms.ClientForm(
+        request.POST or None, instance=client, organization=request.organization, managers=_managers(request)
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         products = data.pop("products")
@@ -150,11 +170,13 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
 def client_card(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
     context = selectors.client_card(client)
-    context.update({
-        "client": client,
-        "can_edit": selectors.can_edit(request.role),
-        "card_panels": panels_for(request, "client_card_panels", client),
-    })
+    context.update(
+        {
+            "client": client,
+            "can_edit": selectors.can_edit(request.role),
+            "card_panels": panels_for(request, "client_card_panels", client),
+        }
+    )
     return render(request, "clients/client_card.html", context)
 
 
@@ -232,8 +254,9 @@ def complaint_add(request: HttpRequest, client_id: int) -> HttpResponse:
     form = _card_form(request, forms.ComplaintForm, "complaint-form", managers=_managers(request))
     if form.is_bound and form.is_valid():
         with service_errors(form):
-            services.complaint_register(organization=request.organization, client=client, author=request.user,
-                                        **form.cleaned_data)
+            services.complaint_register(
+                organization=request.organization, client=client, author=request.user, **form.cleaned_data
+            )
             return _card_saved(request, client, _("Complaint registered."), tab="complaints")
     return _card_form_page(request, client, form, title=_("Register a complaint"), form_id="complaint-form")
 
@@ -245,10 +268,18 @@ def assessment_add(request: HttpRequest, client_id: int) -> HttpResponse:
     if form.is_bound and form.is_valid():
         with service_errors(form):
             data = form.cleaned_data
-            services.assessment_create(client=client, scores=data["scores"], date=data["date"],
-                                       product=data["product"], comment=data["comment"], user=request.user)
+            services.assessment_create(
+                client=client,
+                scores=data["scores"],
+                date=data["date"],
+                product=data["product"],
+                comment=data["comment"],
+                user=request.user,
+            )
             return _card_saved(request, client, _("Satisfaction assessment saved."), tab="complaints")
-    return _card_form_page(request, client, form, title=_("Record a satisfaction assessment (1 to 5)"), form_id="assessment-form")
+    return _card_form_page(
+        request, client, form, title=_("Record a satisfaction assessment (1 to 5)"), form_id="assessment-form"
+    )
 
 
 @roles_required(*EDITORS)
@@ -267,16 +298,27 @@ def offer_edit(request: HttpRequest, client_id: int, product_id: int) -> HttpRes
     client = _client(request, client_id)
     product = get_for_org_or_404(request, Product, pk=product_id)
     offer = client.offers.filter(product=product).first()
-    initial = {"status": offer.status, "status_date": offer.status_date, "next_step": offer.next_step,
-               "next_step_on": offer.next_step_on} if offer else {}
+    initial = (
+        {
+            "status": offer.status,
+            "status_date": offer.status_date,
+            "next_step": offer.next_step,
+            "next_step_on": offer.next_step_on,
+        }
+        if offer
+        else {}
+    )
     form = forms.OfferForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
             services.offer_set(client=client, product=product, user=request.user, **form.cleaned_data)
             messages.success(request, _("Offer status saved."))
             return redirect(f"{client_url(client)}#offers")
-    return render(request, "clients/card_form.html", {"form": form, "client": client, "title": product.name,
-                                                      "form_id": "offer-form"})
+    return render(
+        request,
+        "clients/card_form.html",
+        {"form": form, "client": client, "title": product.name, "form_id": "offer-form"},
+    )
 
 
 # Control points and the day ----------------------------------------------------------------
@@ -307,16 +349,23 @@ def my_day(request: HttpRequest) -> HttpResponse:
 @roles_required()
 def deal_board(request: HttpRequest) -> HttpResponse:
     context = selectors.deals_by_stage(request.viewer)
-    context.update({"funnel": selectors.funnel(request.viewer), "refusals": selectors.refusals_by_stage(request.viewer),
-                    "stages": Stage})
-    context["columns"] = [(stage, Stage(stage).label, context["board"][stage], context["counts"].get(stage, 0))
-                          for stage in STAGE_ORDER]
+    context.update(
+        {
+            "funnel": selectors.funnel(request.viewer),
+            "refusals": selectors.refusals_by_stage(request.viewer),
+            "stages": Stage,
+        }
+    )
+    context["columns"] = [
+        (stage, Stage(stage).label, context["board"][stage], context["counts"].get(stage, 0)) for stage in STAGE_ORDER
+    ]
     return render(request, "clients/deal_board.html", context)
 
 
 def _deal(request: HttpRequest, deal_id: int) -> Deal:
-    return get_for_org_or_404(request, selectors.visible_rows(request.viewer, Deal).select_related("client", "product"),
-                              pk=deal_id)
+    return get_for_org_or_404(
+        request, selectors.visible_rows(request.viewer, Deal).select_related("client", "product"), pk=deal_id
+    )
 
 
 def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
@@ -429,28 +478,40 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     if status not in Complaint.Status.values:
         status = ""
     page = Paginator(selectors.complaint_list(request.viewer, status), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "clients/complaint_list.html", {
-        "page": page, "status": status, "query": f"status={status}" if status else "",
-        **selectors.complaint_counts(request.viewer),
-    })
+    return render(
+        request,
+        "clients/complaint_list.html",
+        {
+            "page": page,
+            "status": status,
+            "query": f"status={status}" if status else "",
+            **selectors.complaint_counts(request.viewer),
+        },
+    )
 
 
 def _complaint(request: HttpRequest, complaint_id: int) -> Complaint:
-    return get_for_org_or_404(request, selectors.visible_rows(request.viewer, Complaint).select_related("client", "owner"),
-                              pk=complaint_id)
+    return get_for_org_or_404(
+        request, selectors.visible_rows(request.viewer, Complaint).select_related("client", "owner"), pk=complaint_id
+    )
 
 
 def _complaint_page(request: HttpRequest, complaint: Complaint, form=None) -> HttpResponse:
     flow = services.COMPLAINT_FLOW
     index = flow.index(complaint.status)
-    return render(request, "clients/complaint_detail.html", {
-        "complaint": complaint,
-        "steps": complaint.steps.select_related("owner", "author"),
-        "form": form or forms.ComplaintAdvanceForm(managers=_managers(request), initial={"owner": complaint.owner_id}),
-        "next_status": Complaint.Status(flow[index + 1]).label if index + 1 < len(flow) else None,
-        "flow": [(s, Complaint.Status(s).label, i <= index) for i, s in enumerate(flow)],
-        "can_edit": selectors.can_edit(request.role),
-    })
+    return render(
+        request,
+        "clients/complaint_detail.html",
+        {
+            "complaint": complaint,
+            "steps": complaint.steps.select_related("owner", "author"),
+            "form": form
+            or forms.ComplaintAdvanceForm(managers=_managers(request), initial={"owner": complaint.owner_id}),
+            "next_status": Complaint.Status(flow[index + 1]).label if index + 1 < len(flow) else None,
+            "flow": [(s, Complaint.Status(s).label, i <= index) for i, s in enumerate(flow)],
+            "can_edit": selectors.can_edit(request.role),
+        },
+    )
 
 
 @roles_required()
@@ -482,10 +543,16 @@ def matrix(request: HttpRequest) -> HttpResponse:
         if not editable:
             raise PermissionDenied
         return _matrix_save(request)
-    return render(request, "clients/matrix.html", {
-        **selectors.target_grid(organization=request.organization), "editable": editable,
-        "name_form": forms.NameForm(), "reasons": scoped(request, RefusalReason),
-    })
+    return render(
+        request,
+        "clients/matrix.html",
+        {
+            **selectors.target_grid(organization=request.organization),
+            "editable": editable,
+            "name_form": forms.NameForm(),
+            "reasons": scoped(request, RefusalReason),
+        },
+    )
 
 
 def _matrix_save(request: HttpRequest) -> HttpResponse:
@@ -504,8 +571,11 @@ def _matrix_save(request: HttpRequest) -> HttpResponse:
 @require_POST
 def catalogue_add(request: HttpRequest) -> HttpResponse:
     kind = request.POST.get("catalogue")
-    creators = {"product": services.product_create, "segment": services.segment_create,
-                "reason": services.refusal_reason_create}
+    creators = {
+        "product": services.product_create,
+        "segment": services.segment_create,
+        "reason": services.refusal_reason_create,
+    }
     form = forms.NameForm(request.POST)
     if kind not in creators:
         messages.error(request, _("Unknown list."))
@@ -520,6 +590,7 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
 
 
 # KPIs --------------------------------------------------------------------------------------
+
 
 @roles_required(*HEADS, Role.ANALYST)
 def kpi(request: HttpRequest) -> HttpResponse:
@@ -538,10 +609,18 @@ def kpi(request: HttpRequest) -> HttpResponse:
         data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=None)
         return xlsx_response(f"kpi-{start}-{end}.xlsx", kpi_sheets(data))
     data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=KPI_CLIENTS_SHOWN)
-    return render(request, "clients/kpi.html", {
-        "form": form, "start": start, "end": end, "columns": [(key, str(label), str(KPI_HELP[key])) for key, label in KPI_HEADER],
-        "clients_shown": data["clients"], **data,
-    })
+    return render(
+        request,
+        "clients/kpi.html",
+        {
+            "form": form,
+            "start": start,
+            "end": end,
+            "columns": [(key, str(label), str(KPI_HELP[key])) for key, label in KPI_HEADER],
+            "clients_shown": data["clients"],
+            **data,
+        },
+    )
 
 
 @roles_required(*HEADS, Role.ANALYST)
@@ -552,8 +631,12 @@ def kpi_export(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, error_text(form))
         return redirect("clients:kpi")
-    job = services.kpi_export_start(organization=request.organization, user=request.user,
-                                    start=form.cleaned_data["start"], end=form.cleaned_data["end"])
+    job = services.kpi_export_start(
+        organization=request.organization,
+        user=request.user,
+        start=form.cleaned_data["start"],
+        end=form.cleaned_data["end"],
+    )
     return redirect("jobs:detail", job_id=job.pk)
 
 

@@ -39,7 +39,9 @@ def _with_defaults(model: type[models.Model], rows: pd.DataFrame) -> pd.DataFram
     for field in model._meta.concrete_fields:
         if field.primary_key or field.column in rows.columns:
             continue
-        value = now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else field.get_default()
+        value = (
+            now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else field.get_default()
+        )
         rows[field.column] = value
     return rows
 
@@ -48,22 +50,28 @@ def _reserve_ids(model: type[models.Model], count: int) -> np.ndarray:
     """Take `count` keys from the table's sequence: no other transaction can ever be given them."""
     meta = model._meta
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [meta.db_table, meta.pk.column, count])
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
         return np.sort(np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64, count=count))
 
 
 def _copy(model: type[models.Model], rows: pd.DataFrame) -> None:
     """COPY the rows in CSV written by Arrow (text quoted, so "" stays an empty string; nulls unquoted)."""
-    date_columns = {f.column for f in model._meta.concrete_fields
-                    if isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField)}
+    date_columns = {
+        f.column
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField)
+    }
     columns = ", ".join(connection.ops.quote_name(c) for c in rows.columns)
     options = pa_csv.WriteOptions(include_header=False)
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
-                                "FROM STDIN WITH (FORMAT csv)") as copy:
+        with cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
             for start in range(0, len(rows), COPY_ROWS):
-                table = pa.Table.from_pandas(rows.iloc[start:start + COPY_ROWS], preserve_index=False)
+                table = pa.Table.from_pandas(rows.iloc[start : start + COPY_ROWS], preserve_index=False)
                 for position, name in enumerate(table.column_names):
                     # A day read from a file is a timestamp at midnight; the column takes the day alone.
                     if name in date_columns and pa.types.is_timestamp(table.schema.field(name).type):
@@ -77,7 +85,7 @@ def _insert_in_batches(model: type[models.Model], rows: pd.DataFrame, return_ids
     attnames = {f.column: f.attname for f in model._meta.concrete_fields}
     ids = []
     for start in range(0, len(rows), INSERT_ROWS):
-        chunk = rows.iloc[start:start + INSERT_ROWS].rename(columns=attnames)
+        chunk = rows.iloc[start : start + INSERT_ROWS].rename(columns=attnames)
         # Missing values (NaN, NaT, pd.NA) are NULL; the values Python's own (int, not numpy.int64).
         records = chunk.astype(object).where(chunk.notna(), None).to_dict("records")
         created = model._base_manager.bulk_create([model(**record) for record in records])

@@ -27,8 +27,9 @@ DEMO_NAMES = {"ru": "Арома Трейд", "en": "Aroma Trade"}
 
 def _user(username: str, password: str):
     User = get_user_model()
-    user, created = User.objects.get_or_create(username=username,
-                                               defaults={"email": f"{username}@example.com", "password": password})
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.com", "password": password}
+    )
     # Checking a hash costs as much as making one: skip it for a login this run already set.
     if not created and user.password != password and not user.check_password(DEMO_PASSWORD):
         user.password = password

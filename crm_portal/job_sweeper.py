@@ -91,7 +91,8 @@ def jobs_sweep(*, now: datetime | None = None) -> dict:
     totals = {"resent": 0, "recovered": 0, "failed": 0}
 
     waiting = Job.objects.filter(status=Job.Status.QUEUED).filter(
-        Q(sent_at__lt=resend_before) | Q(sent_at__isnull=True, created_at__lt=resend_before))
+        Q(sent_at__lt=resend_before) | Q(sent_at__isnull=True, created_at__lt=resend_before)
+    )
     if waiting.exists():
         in_flight = messages_in_flight()
         for job in waiting:

@@ -143,8 +143,7 @@ def _active(organization: Organization, kind: str, key: str) -> Job | None:
     return Job.objects.filter(organization=organization, kind=kind, key=key, status__in=Job.ACTIVE).first()
 
 
-def job_enqueue(*, organization: Organization, task: Task, user=None, params: dict | None = None,
-                key: str = "") -> Job:
+def job_enqueue(*, organization: Organization, task: Task, user=None, params: dict | None = None, key: str = "") -> Job:
     """Queue a job of the task's kind in the active language; with a `key` (what the job acts
     on), a job of that kind and key already queued or running is returned instead of a new one."""
     kind = task.name
@@ -156,8 +155,14 @@ def job_enqueue(*, organization: Organization, task: Task, user=None, params: di
         # What people start is capped per organization; scheduled jobs are bounded by the schedule.
         job_ensure_room(organization)
     job = Job(
-        organization=organization, kind=kind, key=key, created_by=person, params=params or {},
-        language=translation.get_language() or "", message=WAITING, texts={"message": [WAITING, {}]},
+        organization=organization,
+        kind=kind,
+        key=key,
+        created_by=person,
+        params=params or {},
+        language=translation.get_language() or "",
+        message=WAITING,
+        texts={"message": [WAITING, {}]},
     )
     job.full_clean(validate_constraints=False)
     try:
@@ -201,8 +206,9 @@ def job_progress(job: Job, percent: int, message: str = "") -> None:
     if message:
         job.message = str(message)[:300]
         job.texts = {**job.texts, "message": _text(message)}
-    Job.objects.filter(pk=job.pk).update(progress=job.progress, message=job.message, texts=job.texts,
-                                         heartbeat_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(
+        progress=job.progress, message=job.message, texts=job.texts, heartbeat_at=timezone.now()
+    )
 
 
 def job_complete(job: Job, result: dict | None) -> None:
@@ -211,15 +217,19 @@ def job_complete(job: Job, result: dict | None) -> None:
     job.progress = 100
     job.result = result or {}
     job.finished_at = timezone.now()
-    Job.objects.filter(pk=job.pk).update(status=job.status, progress=100, result=job.result,
-                                         finished_at=job.finished_at)
+    Job.objects.filter(pk=job.pk).update(
+        status=job.status, progress=100, result=job.result, finished_at=job.finished_at
+    )
 
 
 def _failure(exc: Exception) -> tuple[str, list]:
     """The error of a failed job in English, and the portal's own messages to translate."""
     if isinstance(exc, ValidationError):
-        errors = exc.error_list if not hasattr(exc, "error_dict") else [
-            error for field in exc.error_dict.values() for error in field]
+        errors = (
+            exc.error_list
+            if not hasattr(exc, "error_dict")
+            else [error for field in exc.error_dict.values() for error in field]
+        )
         texts = [[untranslated(e.message), {k: _storable(v) for k, v in (e.params or {}).items()}] for e in errors]
         return " ".join(msgid % params if params else msgid for msgid, params in texts), texts
     return f"{type(exc).__name__}: {exc}", []
@@ -246,8 +256,12 @@ def _claim(job_id: int, task_id: str | None) -> Job | None:
     if task_id:
         claimable |= Q(status=Job.Status.RUNNING, task_id=task_id)
     taken = Job.objects.filter(claimable, pk=job_id).update(
-        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1,
-        task_id=task_id or F("task_id"), error="",
+        status=Job.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        task_id=task_id or F("task_id"),
+        error="",
     )
     return Job.objects.filter(pk=job_id).first() if taken else None
 
@@ -275,7 +289,9 @@ class _Heartbeat(threading.Thread):
         self.join()
 
 
-def run_job(job_id: int, work: Callable[[Job, ProgressCallback], dict | None], task_id: str | None = None) -> Job | None:
+def run_job(
+    job_id: int, work: Callable[[Job, ProgressCallback], dict | None], task_id: str | None = None
+) -> Job | None:
     """Run `work(job, progress)` for a job this message may take, in the language of the person
     who started it, and record the outcome on its row."""
     if not Job.objects.filter(pk=job_id).exists():

@@ -36,12 +36,8 @@ class Organization(models.Model):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     # When the person last chose this organization: a new sign-in opens the one used last.
@@ -50,9 +46,7 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")]
         ordering = ["organization__name", "user__username"]
 
     def __str__(self) -> str:
@@ -96,12 +90,20 @@ class MembershipInvitation(TenantModel):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("invited by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
     )
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("answered by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("answered by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("valid until"))
@@ -137,12 +139,8 @@ class Job(TenantModel):
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     kind = models.CharField(_("kind"), max_length=60)
-    status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
-    )
-    progress = models.PositiveSmallIntegerField(
-        _("progress"), default=0, validators=[MaxValueValidator(100)]
-    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0, validators=[MaxValueValidator(100)])
     message = models.CharField(_("message"), max_length=300, blank=True)
     error = models.TextField(_("error"), blank=True)
     params = models.JSONField(_("parameters"), default=dict, blank=True)

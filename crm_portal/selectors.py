@@ -10,14 +10,12 @@ from .tenancy import Viewer, scoped
 
 
 def memberships_of(user: AbstractBaseUser) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("organization").order_by(
-        "organization__name"
-    )
+    return Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
 
 
 def organization_members(organization: Organization) -> QuerySet[Membership]:
-    return Membership.objects.filter(organization=organization).select_related("user").order_by(
-        "role", "user__username"
+    return (
+        Membership.objects.filter(organization=organization).select_related("user").order_by("role", "user__username")
     )
 
 

@@ -63,11 +63,14 @@ def _invitation_mail(*, invitation: MembershipInvitation, token: str) -> None:
         "url": url,
         "date": date_format(timezone.localtime(invitation.expires_at), "DATE_FORMAT"),
     }
-    body = _(
-        "%(inviter)s invites you to work in %(organization)s on the CRM diagnostics portal "
-        "as %(role)s.\n\nOpen this link to accept or decline the invitation:\n%(url)s\n\n"
-        "The link works once (until %(date)s). If you did not expect this message, ignore it."
-    ) % values
+    body = (
+        _(
+            "%(inviter)s invites you to work in %(organization)s on the CRM diagnostics portal "
+            "as %(role)s.\n\nOpen this link to accept or decline the invitation:\n%(url)s\n\n"
+            "The link works once (until %(date)s). If you did not expect this message, ignore it."
+        )
+        % values
+    )
     try:
         send_mail(_("Invitation to %(organization)s") % values, body, None, [invitation.invitee])
     except Exception:  # noqa: BLE001 - the mail server's trouble must not undo the invitation
@@ -113,7 +116,9 @@ def _lock_open(invitation: MembershipInvitation, now: datetime) -> MembershipInv
     """Re-read the invitation under a row lock; refuse it unless it can still be answered."""
     locked = MembershipInvitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
     if not locked.is_open(now):
-        raise ValidationError(_("This invitation can no longer be answered: it was answered, withdrawn or has expired."))
+        raise ValidationError(
+            _("This invitation can no longer be answered: it was answered, withdrawn or has expired.")
+        )
     return locked
 
 
@@ -182,9 +187,7 @@ def membership_mark_used(*, user: AbstractBaseUser, organization: Organization, 
 
 
 def _ensure_other_admin(membership: Membership) -> None:
-    others = Membership.objects.filter(
-        organization=membership.organization, role=Role.ADMIN
-    ).exclude(pk=membership.pk)
+    others = Membership.objects.filter(organization=membership.organization, role=Role.ADMIN).exclude(pk=membership.pk)
     if membership.role == Role.ADMIN and not others.exists():
         raise ValidationError(_("The organization must keep at least one administrator."))
 
@@ -211,6 +214,7 @@ def demo_count(job: Job, progress: ProgressCallback) -> dict:
     delay = float(job.params.get("delay", 0.3))
     for step in range(1, steps + 1):
         time.sleep(delay)
-        progress(round(step * 100 / steps),
-                 JobMessage(gettext_noop("Step %(step)s of %(steps)s"), step=step, steps=steps))
+        progress(
+            round(step * 100 / steps), JobMessage(gettext_noop("Step %(step)s of %(steps)s"), step=step, steps=steps)
+        )
     return {"counted": steps}

@@ -159,15 +159,19 @@ def _prepared(series: pd.Series, kind: Kind) -> pd.Series:
     """A column's values as the Rust writer takes them: float64, or objects (str, float, datetime, None)."""
     series = series.reset_index(drop=True)
     if kind in NUMBER_FORMATS or (kind == Kind.ANY and _is_number_column(series)):
-        numbers = (series.astype("float64") if _is_number_column(series)
-                   else pd.to_numeric(series.astype(object), errors="coerce").astype("float64"))
+        numbers = (
+            series.astype("float64")
+            if _is_number_column(series)
+            else pd.to_numeric(series.astype(object), errors="coerce").astype("float64")
+        )
         if kind == Kind.MONEY:
             return numbers.round(2)
         return numbers.round(0) if kind in WHOLE else numbers
     values = series.to_numpy(dtype=object)
     if kind == Kind.TEXT:
-        return pd.Series([None if _is_blank(v) else (v if type(v) is str else str(v)) or None for v in values],
-                         dtype=object)
+        return pd.Series(
+            [None if _is_blank(v) else (v if type(v) is str else str(v)) or None for v in values], dtype=object
+        )
     cells = [_any_cell(v) for v in values]
     if kind == Kind.DATE:
         # Python datetimes and None (the Rust writer takes a NaT among objects for the year 1).
@@ -243,8 +247,9 @@ def _columns_of(sheet: Sheet) -> list[pd.Series]:
     if isinstance(sheet.rows, pd.DataFrame):
         return [sheet.rows.iloc[:, index] for index in range(width)]
     rows = [tuple(row) for row in sheet.rows]
-    return [pd.Series([row[index] if index < len(row) else None for row in rows], dtype=object)
-            for index in range(width)]
+    return [
+        pd.Series([row[index] if index < len(row) else None for row in rows], dtype=object) for index in range(width)
+    ]
 
 
 def _prepared_columns(sheet: Sheet) -> list[pd.Series]:
@@ -297,12 +302,18 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
         headers = _unique(str(column.header) for column in sheet.columns)
         values = _prepared_columns(sheet)
         frame = pd.DataFrame(dict(zip(headers, values)), columns=headers)
-        cell_formats = {name: f for name, column, v in zip(headers, sheet.columns, values)
-                        if (f := _format(column, v)) is not None}
+        cell_formats = {
+            name: f for name, column, v in zip(headers, sheet.columns, values) if (f := _format(column, v)) is not None
+        }
         widths = {name: column.width for name, column in zip(headers, sheet.columns) if column.width}
         # Headers are text too: the quote-prefix style keeps a header such as "=x" from a file as typed.
-        writer.sheet(title, frame, header_format=Format().set_bold().set_quote_prefix(),
-                     column_formats=cell_formats or None, column_widths=widths or None)
+        writer.sheet(
+            title,
+            frame,
+            header_format=Format().set_bold().set_quote_prefix(),
+            column_formats=cell_formats or None,
+            column_widths=widths or None,
+        )
         whole[number] = [column_letter(i) for i, column in enumerate(sheet.columns) if column.kind in WHOLE]
     writer.save()
     data = buffer.getvalue()

@@ -6,7 +6,7 @@ another organization is simply not found (404) rather than forbidden: its existe
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, wraps
+from functools import cache, wraps
 from typing import TypeVar
 
 from django.apps import apps
@@ -62,9 +62,7 @@ def current_membership(request: HttpRequest) -> Membership | None:
         membership = memberships.filter(organization_id=wanted).first()
     if membership is None:
         # A new sign-in opens the organization the person chose last, else the first by name.
-        membership = memberships.order_by(
-            F("last_used_at").desc(nulls_last=True), "organization__name", "id"
-        ).first()
+        membership = memberships.order_by(F("last_used_at").desc(nulls_last=True), "organization__name", "id").first()
         if membership is not None:
             request.session[SESSION_KEY] = membership.organization_id
     return membership
@@ -101,7 +99,7 @@ def get_for_org_or_404(request: HttpRequest | Viewer, queryset: QuerySet[M] | ty
         raise Http404 from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def model_for_parameter(parameter: str) -> type[Model] | None:
     """The model a `<model>_id` URL parameter names (`client_id` -> Client), or None."""
     if not parameter.endswith("_id"):

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
-from .formtools import error_text, service_errors
 from .forms import DemoJobForm, InvitationAnswerForm, InvitationForm, MembershipRoleForm, OrganizationSettingsForm
+from .formtools import error_text, service_errors
 from .jobs import job_enqueue
 from .models import Job, Membership, MembershipInvitation, Role
 from .navigation import panels_for

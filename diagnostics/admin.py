@@ -3,7 +3,15 @@ from django.contrib import admin
 from crm_portal.admin_scoping import TenantAdmin
 
 from .models import (
-    Action, AidaAction, AidaMap, AidaPersona, Answer, Assessment, Instrument, InstrumentVersion, JourneyMap,
+    Action,
+    AidaAction,
+    AidaMap,
+    AidaPersona,
+    Answer,
+    Assessment,
+    Instrument,
+    InstrumentVersion,
+    JourneyMap,
     Touchpoint,
 )
 

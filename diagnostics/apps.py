@@ -35,5 +35,4 @@ class DiagnosticsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        post_migrate.connect(load_instruments_after_migrate, sender=self,
-                             dispatch_uid="diagnostics.load_instruments")
+        post_migrate.connect(load_instruments_after_migrate, sender=self, dispatch_uid="diagnostics.load_instruments")

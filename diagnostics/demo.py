@@ -10,8 +10,18 @@ from .models import Action, AidaMap, Answer, Assessment, Instrument, JourneyMap
 from .services import aida_action_add, aida_map_create, instruments_load, touchpoint_save
 
 SMALL_INSTRUMENTS = ["controllability"]
-FULL_INSTRUMENTS = ["controllability", "goulding", "client_work", "mystery_shopper", "service_level",
-                    "cx_understanding", "service_excellence", "crm_strategy", "employee_survey", "mission_strategy"]
+FULL_INSTRUMENTS = [
+    "controllability",
+    "goulding",
+    "client_work",
+    "mystery_shopper",
+    "service_level",
+    "cx_understanding",
+    "service_excellence",
+    "crm_strategy",
+    "employee_survey",
+    "mission_strategy",
+]
 TEXTS = {
     "ru": {
         "mission": "Помогаем торговым компаниям удерживать клиентов годами.",
@@ -23,11 +33,47 @@ TEXTS = {
         "action": "Описать единую процедуру и назначить ответственного",
         "journey": ("Путь оптового покупателя", "Закупщик розничной сети"),
         "touchpoints": [
-            ("discovery", "Поиск поставщика", "Поиск в интернете", "Ищет поставщика по запросу", 0, "Сайт медленно открывается", "Маркетинг", "Ускорить сайт"),
-            ("consideration", "Запрос прайса", "Телефон", "Звонит и просит прайс", -1, "Долго ждёт ответа\nПрайс устарел", "Отдел продаж", "Отвечать в течение часа"),
+            (
+                "discovery",
+                "Поиск поставщика",
+                "Поиск в интернете",
+                "Ищет поставщика по запросу",
+                0,
+                "Сайт медленно открывается",
+                "Маркетинг",
+                "Ускорить сайт",
+            ),
+            (
+                "consideration",
+                "Запрос прайса",
+                "Телефон",
+                "Звонит и просит прайс",
+                -1,
+                "Долго ждёт ответа\nПрайс устарел",
+                "Отдел продаж",
+                "Отвечать в течение часа",
+            ),
             ("purchase", "Первый заказ", "Email", "Отправляет заказ", 1, "", "Менеджер", "Шаблон подтверждения заказа"),
-            ("use", "Доставка", "Склад", "Получает товар", -2, "Опоздание доставки", "Логистика", "SMS о статусе доставки"),
-            ("repeat", "Повторный заказ", "Личный кабинет", "Заказывает снова", 2, "", "Менеджер", "Напоминание о запасах"),
+            (
+                "use",
+                "Доставка",
+                "Склад",
+                "Получает товар",
+                -2,
+                "Опоздание доставки",
+                "Логистика",
+                "SMS о статусе доставки",
+            ),
+            (
+                "repeat",
+                "Повторный заказ",
+                "Личный кабинет",
+                "Заказывает снова",
+                2,
+                "",
+                "Менеджер",
+                "Напоминание о запасах",
+            ),
         ],
         "aida": ("Воронка AIDA+L", ["Розничная сеть", "Частный магазин"]),
         "aida_actions": [
@@ -49,11 +95,47 @@ TEXTS = {
         "action": "Write one procedure and name its owner",
         "journey": ("A wholesale buyer's path", "Retail chain buyer"),
         "touchpoints": [
-            ("discovery", "Looking for a supplier", "Web search", "Searches for a supplier", 0, "The website is slow", "Marketing", "Speed up the website"),
-            ("consideration", "Asking for prices", "Phone", "Calls and asks for the price list", -1, "Waits long for an answer\nThe price list is out of date", "Sales", "Answer within an hour"),
+            (
+                "discovery",
+                "Looking for a supplier",
+                "Web search",
+                "Searches for a supplier",
+                0,
+                "The website is slow",
+                "Marketing",
+                "Speed up the website",
+            ),
+            (
+                "consideration",
+                "Asking for prices",
+                "Phone",
+                "Calls and asks for the price list",
+                -1,
+                "Waits long for an answer\nThe price list is out of date",
+                "Sales",
+                "Answer within an hour",
+            ),
             ("purchase", "First order", "Email", "Sends the order", 1, "", "Manager", "An order confirmation template"),
-            ("use", "Delivery", "Warehouse", "Receives the goods", -2, "Late delivery", "Logistics", "Text messages on the delivery status"),
-            ("repeat", "Repeat order", "Client portal", "Orders again", 2, "", "Manager", "A reminder when stock runs low"),
+            (
+                "use",
+                "Delivery",
+                "Warehouse",
+                "Receives the goods",
+                -2,
+                "Late delivery",
+                "Logistics",
+                "Text messages on the delivery status",
+            ),
+            (
+                "repeat",
+                "Repeat order",
+                "Client portal",
+                "Orders again",
+                2,
+                "",
+                "Manager",
+                "A reminder when stock runs low",
+            ),
         ],
         "aida": ("AIDA+L funnel", ["Retail chain", "Independent shop"]),
         "aida_actions": [
@@ -89,31 +171,56 @@ def _value(item: dict, index: int, later: bool, texts: dict = TEXTS["en"]):
     return texts.get(item["key"], "—")
 
 
-def _assessment(organization, author, instrument: Instrument, when: datetime.datetime, later: bool,
-                texts: dict) -> Assessment:
+def _assessment(
+    organization, author, instrument: Instrument, when: datetime.datetime, later: bool, texts: dict
+) -> Assessment:
     version = instrument.latest_version()
     assessment = Assessment.objects.create(
-        organization=organization, version=version, author=author, started_at=when,
-        status=Assessment.Status.COMPLETED, completed_at=when + datetime.timedelta(hours=2),
+        organization=organization,
+        version=version,
+        author=author,
+        started_at=when,
+        status=Assessment.Status.COMPLETED,
+        completed_at=when + datetime.timedelta(hours=2),
     )
-    Answer.objects.bulk_create([
-        Answer(organization=organization, assessment=assessment, item_key=item["key"],
-               value=_value(item, index, later, texts), comment=texts["checked"] if index == 0 else "")
-        for index, (_, item) in enumerate(iter_items(version.definition))
-    ])
+    Answer.objects.bulk_create(
+        [
+            Answer(
+                organization=organization,
+                assessment=assessment,
+                item_key=item["key"],
+                value=_value(item, index, later, texts),
+                comment=texts["checked"] if index == 0 else "",
+            )
+            for index, (_, item) in enumerate(iter_items(version.definition))
+        ]
+    )
     return assessment
 
 
 def _journey_map(organization, user, texts: dict) -> None:
     title, persona = texts["journey"]
     journey_map, created = JourneyMap.objects.get_or_create(
-        organization=organization, title=title, persona=persona, version=1, defaults={"created_by": user},
+        organization=organization,
+        title=title,
+        persona=persona,
+        version=1,
+        defaults={"created_by": user},
     )
     if not created:
         return
     for stage, name, channel, action, emotion, pains, owner, ideas in texts["touchpoints"]:
-        touchpoint_save(journey_map=journey_map, stage=stage, name=name, channel=channel, client_action=action,
-                        emotion=emotion, pains=pains, owner=owner, ideas=ideas)
+        touchpoint_save(
+            journey_map=journey_map,
+            stage=stage,
+            name=name,
+            channel=channel,
+            client_action=action,
+            emotion=emotion,
+            pains=pains,
+            owner=owner,
+            ideas=ideas,
+        )
 
 
 def _aida_map(organization, user, texts: dict) -> None:
@@ -123,8 +230,14 @@ def _aida_map(organization, user, texts: dict) -> None:
     aida_map = aida_map_create(organization=organization, title=title, personas=personas, user=user)
     created = list(aida_map.personas.order_by("id"))
     for persona, stage, description, owner, channel in texts["aida_actions"]:
-        aida_action_add(aida_map=aida_map, persona=created[persona], stage=stage, description=description, owner=owner,
-                        channel=channel)
+        aida_action_add(
+            aida_map=aida_map,
+            persona=created[persona],
+            stage=stage,
+            description=description,
+            owner=owner,
+            channel=channel,
+        )
 
 
 @transaction.atomic
@@ -139,17 +252,28 @@ def seed(*, organization, users: dict, size: str = "small", today: datetime.date
     dates = [morning - datetime.timedelta(days=120), morning - datetime.timedelta(days=10)]
     for code in codes:
         instrument = Instrument.objects.get(code=code)
-        existing = Assessment.objects.filter(organization=organization, version__instrument=instrument,
-                                             author=author, status=Assessment.Status.COMPLETED).count()
+        existing = Assessment.objects.filter(
+            organization=organization, version__instrument=instrument, author=author, status=Assessment.Status.COMPLETED
+        ).count()
         for index in range(existing, 2):
             _assessment(organization, author, instrument, dates[index], later=index == 1, texts=texts)
-    latest = Assessment.objects.filter(organization=organization, version__instrument__code="controllability",
-                                       status=Assessment.Status.COMPLETED).order_by("-completed_at").first()
+    latest = (
+        Assessment.objects.filter(
+            organization=organization, version__instrument__code="controllability", status=Assessment.Status.COMPLETED
+        )
+        .order_by("-completed_at")
+        .first()
+    )
     if not Action.objects.filter(organization=organization, assessment=latest).exists():
         gap = latest.answers.exclude(value="+").order_by("id").first()
         Action.objects.create(
-            organization=organization, assessment=latest, item_key=gap.item_key,
-            title=texts["action"], owner=author, due_date=today + datetime.timedelta(days=30), created_by=head,
+            organization=organization,
+            assessment=latest,
+            item_key=gap.item_key,
+            title=texts["action"],
+            owner=author,
+            due_date=today + datetime.timedelta(days=30),
+            created_by=head,
         )
     _journey_map(organization, author, texts)
     _aida_map(organization, author, texts)

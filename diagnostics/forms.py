@@ -13,9 +13,12 @@ def _raw_text() -> forms.CharField:
 
 class AssessmentStartForm(forms.Form):
     instrument = forms.ModelChoiceField(
-        queryset=Instrument.objects.all(), to_field_name="code",
-        error_messages={"required": _("Choose an instrument from the list."),
-                        "invalid_choice": _("Choose an instrument from the list.")},
+        queryset=Instrument.objects.all(),
+        to_field_name="code",
+        error_messages={
+            "required": _("Choose an instrument from the list."),
+            "invalid_choice": _("Choose an instrument from the list."),
+        },
     )
 
 
@@ -46,7 +49,9 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         from django.contrib.auth import get_user_model
 
-        self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=[u.pk for u in users]).order_by("username")
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(pk__in=[u.pk for u in users]).order_by("username")
+        )
 
 
 class JourneyMapForm(forms.ModelForm):
@@ -57,8 +62,10 @@ class JourneyMapForm(forms.ModelForm):
 
 class TouchpointForm(forms.ModelForm):
     emotion = forms.TypedChoiceField(
-        label=_("Emotion"), coerce=int,
-        choices=[(-2, "-2"), (-1, "-1"), (0, "0"), (1, "+1"), (2, "+2")], initial=0,
+        label=_("Emotion"),
+        coerce=int,
+        choices=[(-2, "-2"), (-1, "-1"), (0, "0"), (1, "+1"), (2, "+2")],
+        initial=0,
         help_text=_("From -2 (very bad) to +2 (delighted)."),
     )
 
@@ -75,7 +82,8 @@ class TouchpointForm(forms.ModelForm):
 class AidaMapForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     personas = forms.CharField(
-        label=_("Personas"), widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Personas"),
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One persona (client segment) per line."),
     )
 

@@ -2,9 +2,8 @@
 
 import math
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .definition import CHOICES, SCALES, localized
 

@@ -3,9 +3,8 @@
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from crm_portal.models import TenantModel
 
@@ -34,8 +33,9 @@ class Instrument(models.Model):
 class InstrumentVersion(models.Model):
     """One immutable state of an instrument's content; assessments point at the one they used."""
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="versions",
-                                   verbose_name=_("instrument"))
+    instrument = models.ForeignKey(
+        Instrument, on_delete=models.CASCADE, related_name="versions", verbose_name=_("instrument")
+    )
     number = models.PositiveIntegerField(_("version"))
     content_hash = models.CharField(_("content hash"), max_length=64)
     definition = models.JSONField(_("definition"))
@@ -63,10 +63,12 @@ class Assessment(TenantModel):
         DRAFT = "draft", _("In progress")
         COMPLETED = "completed", _("Completed")
 
-    version = models.ForeignKey(InstrumentVersion, on_delete=models.PROTECT, related_name="assessments",
-                                verbose_name=_("instrument version"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("author"))
+    version = models.ForeignKey(
+        InstrumentVersion, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("instrument version")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     started_at = models.DateTimeField(_("started"))
     updated_at = models.DateTimeField(_("last saved"), auto_now=True)
@@ -91,8 +93,9 @@ class Assessment(TenantModel):
 
 
 class Answer(TenantModel):
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers",
-                                   verbose_name=_("assessment"))
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="answers", verbose_name=_("assessment")
+    )
     item_key = models.CharField(_("item"), max_length=80)
     value = models.JSONField(_("answer"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True, max_length=2000)
@@ -114,16 +117,24 @@ class Action(TenantModel):
         OPEN = "open", pgettext_lazy("action status", "Open")
         DONE = "done", pgettext_lazy("action status", "Done")
 
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="actions",
-                                   verbose_name=_("assessment"))
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="actions", verbose_name=_("assessment")
+    )
     item_key = models.CharField(_("item"), max_length=80)
     title = models.CharField(_("action"), max_length=300)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="diagnostic_actions",
-                              verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="diagnostic_actions", verbose_name=_("owner")
+    )
     due_date = models.DateField(_("due date"))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.OPEN)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -141,10 +152,17 @@ class JourneyMap(TenantModel):
     title = models.CharField(_("title"), max_length=200)
     persona = models.CharField(_("persona"), max_length=200)
     version = models.PositiveIntegerField(_("version"), default=1)
-    copied_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="copies", verbose_name=_("copied from"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("created by"))
+    copied_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="copies", verbose_name=_("copied from")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -165,15 +183,19 @@ class Touchpoint(TenantModel):
         REPEAT = "repeat", pgettext_lazy("journey stage", "Repeat purchase")
         ADVOCACY = "advocacy", _("Advocacy")
 
-    journey_map = models.ForeignKey(JourneyMap, on_delete=models.CASCADE, related_name="touchpoints",
-                                    verbose_name=_("map"))
+    journey_map = models.ForeignKey(
+        JourneyMap, on_delete=models.CASCADE, related_name="touchpoints", verbose_name=_("map")
+    )
     position = models.PositiveIntegerField(pgettext_lazy("order in a list", "position"), default=0)
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
     name = models.CharField(_("touchpoint"), max_length=200)
     channel = models.CharField(_("channel"), max_length=120)
     client_action = models.TextField(_("what the client does"), max_length=2000)
-    emotion = models.SmallIntegerField(_("emotion"), validators=[MinValueValidator(-2), MaxValueValidator(2)],
-                                       help_text=_("From -2 (very bad) to +2 (delighted)."))
+    emotion = models.SmallIntegerField(
+        _("emotion"),
+        validators=[MinValueValidator(-2), MaxValueValidator(2)],
+        help_text=_("From -2 (very bad) to +2 (delighted)."),
+    )
     pains = models.TextField(_("pains"), blank=True, max_length=2000, help_text=_("One pain per line."))
     owner = models.CharField(_("owner in the company"), max_length=200, blank=True)
     ideas = models.TextField(_("improvement ideas"), blank=True, max_length=2000)
@@ -195,8 +217,14 @@ class AidaMap(TenantModel):
     """An AIDA+L map: personas x the five stages, with the company's actions per cell."""
 
     title = models.CharField(_("title"), max_length=200)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -231,8 +259,9 @@ class AidaAction(TenantModel):
         LOYALTY = "loyalty", _("Loyalty")
 
     aida_map = models.ForeignKey(AidaMap, on_delete=models.CASCADE, related_name="actions", verbose_name=_("map"))
-    persona = models.ForeignKey(AidaPersona, on_delete=models.CASCADE, related_name="actions",
-                                verbose_name=_("persona"))
+    persona = models.ForeignKey(
+        AidaPersona, on_delete=models.CASCADE, related_name="actions", verbose_name=_("persona")
+    )
     stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
     description = models.CharField(_("what the company does"), max_length=300)
     owner = models.CharField(_("owner"), max_length=200)

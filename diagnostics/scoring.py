@@ -9,7 +9,7 @@ score over no answers at all is NaN.
 import math
 from statistics import fmean
 
-from .definition import CHOICES, SCALES, iter_items, items_by_key
+from .definition import CHOICES, SCALES, items_by_key, iter_items
 
 NAN = float("nan")
 PLUS_MINUS = CHOICES["plus_minus"]
@@ -91,13 +91,15 @@ def score(definition: dict, answers: dict) -> dict:
                 if item["type"] in CHOICES and got < 1:
                     agenda.append({"section": section["key"], "item": item["key"], "value": value, "points": got})
         all_points.extend(points)
-        sections.append({
-            "key": section["key"],
-            "score": percent(points),
-            "answered": section_answered,
-            "total": len(section["items"]),
-            "scored": sum(1 for item in section["items"] if is_scored(item)),
-        })
+        sections.append(
+            {
+                "key": section["key"],
+                "score": percent(points),
+                "answered": section_answered,
+                "total": len(section["items"]),
+                "scored": sum(1 for item in section["items"] if is_scored(item)),
+            }
+        )
     return {
         "overall": percent(all_points),
         "sections": sections,
@@ -147,8 +149,14 @@ def compare(old_definition: dict, old_answers: dict, new_definition: dict, new_a
     sections = []
     for section in new_score["sections"]:
         before = old_sections.get(section["key"], {}).get("score", NAN)
-        sections.append({"key": section["key"], "before": before, "after": section["score"],
-                         "delta": _delta(before, section["score"])})
+        sections.append(
+            {
+                "key": section["key"],
+                "before": before,
+                "after": section["score"],
+                "delta": _delta(before, section["score"]),
+            }
+        )
     old_items = items_by_key(old_definition)
     items = []
     for section, item in iter_items(new_definition):
@@ -165,12 +173,23 @@ def compare(old_definition: dict, old_answers: dict, new_definition: dict, new_a
             change = "worse"
         else:
             change = "same"
-        items.append({"section": section["key"], "item": item["key"], "before": before, "after": after,
-                      "before_value": old_answers.get(item["key"]) if old_item else None,
-                      "after_value": new_answers.get(item["key"]), "change": change})
+        items.append(
+            {
+                "section": section["key"],
+                "item": item["key"],
+                "before": before,
+                "after": after,
+                "before_value": old_answers.get(item["key"]) if old_item else None,
+                "after_value": new_answers.get(item["key"]),
+                "change": change,
+            }
+        )
     return {
-        "overall": {"before": old_score["overall"], "after": new_score["overall"],
-                    "delta": _delta(old_score["overall"], new_score["overall"])},
+        "overall": {
+            "before": old_score["overall"],
+            "after": new_score["overall"],
+            "delta": _delta(old_score["overall"], new_score["overall"]),
+        },
         "sections": sections,
         "items": items,
     }

@@ -11,7 +11,15 @@ from crm_portal.tenancy import Viewer, scoped
 from . import labels, scoring
 from .definition import SCALES, items_by_key, iter_items
 from .models import (
-    Action, AidaAction, AidaMap, Answer, Assessment, Instrument, InstrumentVersion, JourneyMap, Touchpoint,
+    Action,
+    AidaAction,
+    AidaMap,
+    Answer,
+    Assessment,
+    Instrument,
+    InstrumentVersion,
+    JourneyMap,
+    Touchpoint,
 )
 
 SEES_ALL = (Role.SALES_HEAD, Role.ADMIN)
@@ -26,17 +34,19 @@ def instruments_overview() -> list[dict]:
             continue
         latest = versions[0]
         definition = latest.definition
-        rows.append({
-            "instrument": instrument,
-            "version": latest,
-            "versions": versions,
-            "title": labels.text(definition["title"]),
-            "description": labels.text(definition["description"]),
-            "source_text": labels.source_text(definition["source"]),
-            "source_idea": labels.text(definition["source_idea"]),
-            "items": len(items_by_key(definition)),
-            "sections": len(definition["sections"]),
-        })
+        rows.append(
+            {
+                "instrument": instrument,
+                "version": latest,
+                "versions": versions,
+                "title": labels.text(definition["title"]),
+                "description": labels.text(definition["description"]),
+                "source_text": labels.source_text(definition["source"]),
+                "source_idea": labels.text(definition["source_idea"]),
+                "items": len(items_by_key(definition)),
+                "sections": len(definition["sections"]),
+            }
+        )
     return rows
 
 
@@ -93,8 +103,13 @@ def fill_context_of(definition: dict, values: dict | None = None, comments: dict
         "description": labels.text(definition["description"]),
         "answer_help": labels.answer_help(definition),
         "sections": [
-            {"key": section["key"], "title": labels.text(section["title"]),
-             "items": [item_view(item, values.get(item["key"]), comments.get(item["key"], "")) for item in section["items"]]}
+            {
+                "key": section["key"],
+                "title": labels.text(section["title"]),
+                "items": [
+                    item_view(item, values.get(item["key"]), comments.get(item["key"], "")) for item in section["items"]
+                ],
+            }
             for section in definition["sections"]
         ],
         "progress": {"answered": answered, "total": total, "percent": round(answered * 100 / total) if total else 0},
@@ -103,8 +118,13 @@ def fill_context_of(definition: dict, values: dict | None = None, comments: dict
 
 def instrument_versions(*, organization: Organization, instrument: Instrument) -> list[tuple[InstrumentVersion, int]]:
     """The instrument's versions, newest first, each with how many of the organization's assessments use it."""
-    used = dict(Assessment.objects.for_org(organization).filter(version__instrument=instrument)
-                .values_list("version").annotate(n=Count("id")).order_by())
+    used = dict(
+        Assessment.objects.for_org(organization)
+        .filter(version__instrument=instrument)
+        .values_list("version")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     return [(version, used.get(version.pk, 0)) for version in instrument.versions.order_by("-number")]
 
 
@@ -145,7 +165,9 @@ def chart_data(definition: dict, score: dict, values: dict) -> dict | None:
                     item = section["items"][index]
                     points = scoring.item_points(item, values.get(item["key"]))
                     row.append(None if points is None else points * 100)
-                    row_text.append(f"{labels.text(item['text'])} — {labels.display(item, values.get(item['key'])) or '·'}")
+                    row_text.append(
+                        f"{labels.text(item['text'])} — {labels.display(item, values.get(item['key'])) or '·'}"
+                    )
                 else:
                     row.append(None)
                     row_text.append("")
@@ -170,18 +192,25 @@ def report(assessment: Assessment, values: dict | None = None, comments: dict | 
         actions.setdefault(action.item_key, []).append(action)
     sections = []
     for section, section_score in zip(definition["sections"], score["sections"]):
-        sections.append({
-            "key": section["key"],
-            "title": section_titles[section["key"]],
-            "score": labels.number(section_score["score"]),
-            "answered": section_score["answered"],
-            "total": section_score["total"],
-            "scored": section_score["scored"],
-            "items": [item_view(item, values.get(item["key"]), comments.get(item["key"], "")) for item in section["items"]],
-        })
+        sections.append(
+            {
+                "key": section["key"],
+                "title": section_titles[section["key"]],
+                "score": labels.number(section_score["score"]),
+                "answered": section_score["answered"],
+                "total": section_score["total"],
+                "scored": section_score["scored"],
+                "items": [
+                    item_view(item, values.get(item["key"]), comments.get(item["key"], "")) for item in section["items"]
+                ],
+            }
+        )
     agenda = [
-        {**item_view(items[entry["item"]], entry["value"], comments.get(entry["item"], "")),
-         "section": section_titles[entry["section"]], "actions": actions.get(entry["item"], [])}
+        {
+            **item_view(items[entry["item"]], entry["value"], comments.get(entry["item"], "")),
+            "section": section_titles[entry["section"]],
+            "actions": actions.get(entry["item"], []),
+        }
         for entry in score["agenda"]
     ]
     return {
@@ -203,17 +232,27 @@ def report(assessment: Assessment, values: dict | None = None, comments: dict | 
 def survey_summary(assessment: Assessment) -> dict:
     """eNPS, the mean of every scale item and every free answer over the organization's completed surveys."""
     definition = assessment.version.definition
-    surveys = Assessment.objects.filter(organization=assessment.organization, status=Assessment.Status.COMPLETED,
-                                        version__instrument=assessment.version.instrument)
+    surveys = Assessment.objects.filter(
+        organization=assessment.organization,
+        status=Assessment.Status.COMPLETED,
+        version__instrument=assessment.version.instrument,
+    )
     answers: dict[str, list] = {}
-    for key, value in Answer.objects.filter(assessment__in=surveys, value__isnull=False).values_list("item_key", "value"):
+    for key, value in Answer.objects.filter(assessment__in=surveys, value__isnull=False).values_list(
+        "item_key", "value"
+    ):
         answers.setdefault(key, []).append(value)
     means, themes = [], []
     for _, item in iter_items(definition):
         values = answers.get(item["key"], [])
         if item["type"] in SCALES and values:
-            means.append({"text": labels.text(item["text"]), "mean": round(fmean(values), 1),
-                          "scale": "-".join(map(str, SCALES[item["type"]]))})
+            means.append(
+                {
+                    "text": labels.text(item["text"]),
+                    "mean": round(fmean(values), 1),
+                    "scale": "-".join(map(str, SCALES[item["type"]])),
+                }
+            )
         elif item["type"] == "text":
             themes.extend(str(v) for v in values)
     return {
@@ -243,21 +282,27 @@ def comparison(older: Assessment, newer: Assessment) -> dict:
     new_items = items_by_key(new_definition)
     old_items = items_by_key(old_definition)
     sections = [
-        {"title": section_titles[s["key"]], "before": labels.number(s["before"]), "after": labels.number(s["after"]),
-         "delta": labels.number(s["delta"])}
+        {
+            "title": section_titles[s["key"]],
+            "before": labels.number(s["before"]),
+            "after": labels.number(s["after"]),
+            "delta": labels.number(s["delta"]),
+        }
         for s in result["sections"]
     ]
     items = []
     for entry in result["items"]:
         item = new_items[entry["item"]]
         old_item = old_items.get(entry["item"])
-        items.append({
-            "section": section_titles[entry["section"]],
-            "text": labels.text(item["text"]),
-            "before": labels.display(old_item, entry["before_value"]) if old_item else "",
-            "after": labels.display(item, entry["after_value"]),
-            "change": entry["change"],
-        })
+        items.append(
+            {
+                "section": section_titles[entry["section"]],
+                "text": labels.text(item["text"]),
+                "before": labels.display(old_item, entry["before_value"]) if old_item else "",
+                "after": labels.display(item, entry["after_value"]),
+                "change": entry["change"],
+            }
+        )
     overall = result["overall"]
     return {
         "overall": {k: labels.number(v) for k, v in overall.items()},
@@ -265,13 +310,19 @@ def comparison(older: Assessment, newer: Assessment) -> dict:
         "improved": [i for i in items if i["change"] == "better"],
         "worse": [i for i in items if i["change"] == "worse"],
         "same": [i for i in items if i["change"] in ("same", "unknown")],
-        "chart": {"labels": [s["title"] for s in sections], "before": [s["before"] for s in sections],
-                  "after": [s["after"] for s in sections]},
+        "chart": {
+            "labels": [s["title"] for s in sections],
+            "before": [s["before"] for s in sections],
+            "after": [s["after"] for s in sections],
+        },
     }
 
 
 def organization_users(organization: Organization) -> list[AbstractBaseUser]:
-    return [m.user for m in Membership.objects.filter(organization=organization).select_related("user").order_by("user__username")]
+    return [
+        m.user
+        for m in Membership.objects.filter(organization=organization).select_related("user").order_by("user__username")
+    ]
 
 
 def my_actions(viewer: Viewer) -> QuerySet[Action]:
@@ -280,8 +331,10 @@ def my_actions(viewer: Viewer) -> QuerySet[Action]:
 
 def home_actions_panel(viewer: Viewer) -> dict:
     actions = my_actions(viewer)
-    return {"actions": list(actions.filter(status=Action.Status.OPEN)[:5]),
-            "open_count": actions.filter(status=Action.Status.OPEN).count()}
+    return {
+        "actions": list(actions.filter(status=Action.Status.OPEN)[:5]),
+        "open_count": actions.filter(status=Action.Status.OPEN).count(),
+    }
 
 
 def touchpoints_of(journey_map: JourneyMap) -> list[Touchpoint]:
@@ -317,11 +370,17 @@ def aida_matrix(aida_map: AidaMap) -> dict:
         for value, label in stages:
             cell_actions = [a for a in actions if a.persona_id == persona.pk and a.stage == value]
             cells.append({"stage": value, "label": label, "actions": cell_actions})
-        rows.append({"persona": persona, "cells": cells,
-                     "covered": sum(1 for c in cells if c["actions"]), "empty": sum(1 for c in cells if not c["actions"])})
+        rows.append(
+            {
+                "persona": persona,
+                "cells": cells,
+                "covered": sum(1 for c in cells if c["actions"]),
+                "empty": sum(1 for c in cells if not c["actions"]),
+            }
+        )
     differing = []
     if len(personas) > 1:
-        for index, (value, label) in enumerate(stages):
+        for index, (_value, label) in enumerate(stages):
             covered = [row["persona"].name for row in rows if row["cells"][index]["actions"]]
             if covered and len(covered) < len(rows):
                 uncovered = [row["persona"].name for row in rows if not row["cells"][index]["actions"]]
@@ -337,6 +396,10 @@ def journey_map_counts(*, organization: Organization) -> QuerySet[JourneyMap]:
 
 def journey_map_versions(journey_map: JourneyMap) -> list[JourneyMap]:
     """Every version of the map (same title and persona in its organization), oldest first."""
-    return list(JourneyMap.objects.filter(organization_id=journey_map.organization_id, title=journey_map.title,
-                                          persona=journey_map.persona)
-                .order_by("version").only("id", "version"))
+    return list(
+        JourneyMap.objects.filter(
+            organization_id=journey_map.organization_id, title=journey_map.title, persona=journey_map.persona
+        )
+        .order_by("version")
+        .only("id", "version")
+    )

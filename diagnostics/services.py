@@ -15,7 +15,15 @@ from crm_portal.models import Membership, Organization
 from . import loader
 from .definition import clean_answer, items_by_key
 from .models import (
-    Action, AidaAction, AidaMap, AidaPersona, Answer, Assessment, Instrument, InstrumentVersion, JourneyMap,
+    Action,
+    AidaAction,
+    AidaMap,
+    AidaPersona,
+    Answer,
+    Assessment,
+    Instrument,
+    InstrumentVersion,
+    JourneyMap,
     Touchpoint,
 )
 from .scoring import is_scored
@@ -99,16 +107,17 @@ def assessment_complete(*, assessment: Assessment, user: AbstractBaseUser) -> As
     """Lock the assessment; every scored item must be answered first."""
     assessment = Assessment.objects.select_for_update().select_related("version").get(pk=assessment.pk)
     _check_editable(assessment, user)
-    answered = set(
-        Answer.objects.filter(assessment=assessment, value__isnull=False).values_list("item_key", flat=True)
-    )
+    answered = set(Answer.objects.filter(assessment=assessment, value__isnull=False).values_list("item_key", flat=True))
     definition = assessment.version.definition
     required = [key for key, item in items_by_key(definition).items() if is_scored(item) or item["type"] == "text"]
     missing = [key for key in required if key not in answered]
     if missing:
         raise ValidationError(
-            ngettext("%(count)d question is still unanswered; answer it before completing.",
-                     "%(count)d questions are still unanswered; answer them before completing.", len(missing))
+            ngettext(
+                "%(count)d question is still unanswered; answer it before completing.",
+                "%(count)d questions are still unanswered; answer them before completing.",
+                len(missing),
+            )
             % {"count": len(missing)}
         )
     assessment.status = Assessment.Status.COMPLETED
@@ -135,8 +144,13 @@ def action_create(
     if due_date < timezone.localdate():
         raise ValidationError({"due_date": _("Choose today or a later day, not a day in the past.")})
     action = Action(
-        organization=assessment.organization, assessment=assessment, item_key=item_key, title=title.strip(),
-        owner=owner, due_date=due_date, created_by=created_by,
+        organization=assessment.organization,
+        assessment=assessment,
+        item_key=item_key,
+        title=title.strip(),
+        owner=owner,
+        due_date=due_date,
+        created_by=created_by,
     )
     action.full_clean()
     action.save()
@@ -155,6 +169,7 @@ def action_set_status(*, action: Action, status: str) -> Action:
 
 # Customer journey maps
 
+
 @transaction.atomic
 def journey_map_create(*, organization: Organization, title: str, persona: str, user: AbstractBaseUser) -> JourneyMap:
     journey_map = JourneyMap(organization=organization, title=title.strip(), persona=persona.strip(), created_by=user)
@@ -170,8 +185,12 @@ def journey_map_copy(*, journey_map: JourneyMap, user: AbstractBaseUser) -> Jour
         organization=journey_map.organization, title=journey_map.title, persona=journey_map.persona
     ).aggregate(Max("version"))["version__max"]
     copy = JourneyMap(
-        organization=journey_map.organization, title=journey_map.title, persona=journey_map.persona,
-        version=(latest or journey_map.version) + 1, copied_from=journey_map, created_by=user,
+        organization=journey_map.organization,
+        title=journey_map.title,
+        persona=journey_map.persona,
+        version=(latest or journey_map.version) + 1,
+        copied_from=journey_map,
+        created_by=user,
     )
     copy.full_clean()
     copy.save()
@@ -189,8 +208,11 @@ TOUCHPOINT_FIELDS = ("stage", "name", "channel", "client_action", "emotion", "pa
 def touchpoint_save(*, journey_map: JourneyMap, touchpoint: Touchpoint | None = None, **fields) -> Touchpoint:
     if touchpoint is None:
         last = journey_map.touchpoints.aggregate(Max("position"))["position__max"]
-        touchpoint = Touchpoint(organization=journey_map.organization, journey_map=journey_map,
-                                position=(last if last is not None else -1) + 1)
+        touchpoint = Touchpoint(
+            organization=journey_map.organization,
+            journey_map=journey_map,
+            position=(last if last is not None else -1) + 1,
+        )
     for name in TOUCHPOINT_FIELDS:
         if name in fields:
             setattr(touchpoint, name, fields[name])
@@ -222,6 +244,7 @@ def touchpoint_delete(*, touchpoint: Touchpoint) -> None:
 
 # AIDA+L maps
 
+
 @transaction.atomic
 def aida_map_create(*, organization: Organization, title: str, personas: list[str], user: AbstractBaseUser) -> AidaMap:
     aida_map = AidaMap(organization=organization, title=title.strip(), created_by=user)
@@ -250,8 +273,13 @@ def aida_action_add(
     if persona.aida_map_id != aida_map.pk:
         raise ValidationError({"persona": _("This persona belongs to another map.")})
     action = AidaAction(
-        organization=aida_map.organization, aida_map=aida_map, persona=persona, stage=stage,
-        description=description.strip(), owner=owner.strip(), channel=channel.strip(),
+        organization=aida_map.organization,
+        aida_map=aida_map,
+        persona=persona,
+        stage=stage,
+        description=description.strip(),
+        owner=owner.strip(),
+        channel=channel.strip(),
     )
     action.full_clean()
     action.save()

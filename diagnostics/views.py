@@ -16,8 +16,16 @@ from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import export, labels, selectors, services
 from .forms import (
-    ActionForm, ActionStatusForm, AidaActionForm, AidaMapForm, AidaPersonaForm, AnswerForm, AssessmentStartForm,
-    JourneyMapForm, TouchpointForm, TouchpointMoveForm,
+    ActionForm,
+    ActionStatusForm,
+    AidaActionForm,
+    AidaMapForm,
+    AidaPersonaForm,
+    AnswerForm,
+    AssessmentStartForm,
+    JourneyMapForm,
+    TouchpointForm,
+    TouchpointMoveForm,
 )
 from .models import Action, AidaAction, AidaMap, Assessment, Instrument, JourneyMap, Touchpoint
 
@@ -53,11 +61,15 @@ def _visible_assessment(request: HttpRequest, assessment_id: int) -> Assessment:
 @roles_required()
 def index(request: HttpRequest) -> HttpResponse:
     assessments = selectors.assessments_visible(request.viewer)
-    return render(request, "diagnostics/index.html", {
-        "instruments": selectors.instruments_overview(),
-        "drafts": assessments.filter(status=Assessment.Status.DRAFT),
-        "completed": assessments.filter(status=Assessment.Status.COMPLETED).order_by("-completed_at", "-id"),
-    })
+    return render(
+        request,
+        "diagnostics/index.html",
+        {
+            "instruments": selectors.instruments_overview(),
+            "drafts": assessments.filter(status=Assessment.Status.DRAFT),
+            "completed": assessments.filter(status=Assessment.Status.COMPLETED).order_by("-completed_at", "-id"),
+        },
+    )
 
 
 @roles_required()
@@ -71,10 +83,16 @@ def instrument_detail(request: HttpRequest, code: str) -> HttpResponse:
     version = next((v for v, _used in versions if str(v.number) == wanted), None) if wanted else versions[0][0]
     if version is None:
         raise Http404
-    return render(request, "diagnostics/instrument.html", {
-        "instrument": instrument, "version": version, "versions": versions,
-        **selectors.fill_context_of(version.definition),
-    })
+    return render(
+        request,
+        "diagnostics/instrument.html",
+        {
+            "instrument": instrument,
+            "version": version,
+            "versions": versions,
+            **selectors.fill_context_of(version.definition),
+        },
+    )
 
 
 @roles_required()
@@ -83,8 +101,9 @@ def assessment_start(request: HttpRequest) -> HttpResponse:
     form = AssessmentStartForm(request.POST)
     if form.is_valid():
         with service_errors(form):
-            assessment = services.assessment_start(organization=request.organization, author=request.user,
-                                                   **form.cleaned_data)
+            assessment = services.assessment_start(
+                organization=request.organization, author=request.user, **form.cleaned_data
+            )
             return redirect("diagnostics:fill", assessment_id=assessment.pk)
     messages.error(request, _error_sentences(form))
     return redirect("diagnostics:index")
@@ -107,15 +126,27 @@ def answer_save(request: HttpRequest, assessment_id: int) -> HttpResponse:
     if form.is_valid():
         with service_errors(form):
             data = form.cleaned_data
-            services.answer_save(assessment=assessment, user=request.user, item_key=data["item"],
-                                 raw_value=data["value"], comment=data["comment"], version_hash=data["version"])
+            services.answer_save(
+                assessment=assessment,
+                user=request.user,
+                item_key=data["item"],
+                raw_value=data["value"],
+                comment=data["comment"],
+                version_hash=data["version"],
+            )
     error = _error_sentences(form)
     if request.POST.get("beacon"):
         return HttpResponse(status=204)  # the tab is closing: nobody reads an answer
     if request.htmx:
-        return render(request, "diagnostics/partials/item_status.html", {
-            "error": error, "key": request.POST.get("item", ""), "progress": selectors.progress_of(assessment),
-        })
+        return render(
+            request,
+            "diagnostics/partials/item_status.html",
+            {
+                "error": error,
+                "key": request.POST.get("item", ""),
+                "progress": selectors.progress_of(assessment),
+            },
+        )
     if error:
         messages.error(request, error)
     else:
@@ -141,15 +172,21 @@ def assessment_report(request: HttpRequest, assessment_id: int) -> HttpResponse:
     assessment = _visible_assessment(request, assessment_id)
     may_plan = selectors.may_plan(request.viewer, assessment)
     values, comments = selectors.answers_of(assessment)  # read once for the report and the progress
-    return render(request, "diagnostics/report.html", {
-        "assessment": assessment,
-        "report": selectors.report(assessment, values, comments),
-        "may_plan": may_plan,
-        "users": selectors.organization_users(request.organization) if may_plan else [],
-        "today": timezone.localdate(),
-        "progress": selectors.progress_of(assessment, values),
-        "survey": selectors.survey_summary(assessment) if assessment.version.definition["scoring"]["rule"] == "enps" else None,
-    })
+    return render(
+        request,
+        "diagnostics/report.html",
+        {
+            "assessment": assessment,
+            "report": selectors.report(assessment, values, comments),
+            "may_plan": may_plan,
+            "users": selectors.organization_users(request.organization) if may_plan else [],
+            "today": timezone.localdate(),
+            "progress": selectors.progress_of(assessment, values),
+            "survey": selectors.survey_summary(assessment)
+            if assessment.version.definition["scoring"]["rule"] == "enps"
+            else None,
+        },
+    )
 
 
 @roles_required()
@@ -175,8 +212,12 @@ def assessment_compare(request: HttpRequest, assessment_id: int) -> HttpResponse
         if not wanted.isdigit():
             raise Http404
         other = get_for_org_or_404(request, earlier, pk=int(wanted))
-    context = {"assessment": assessment, "earlier": earlier[:50], "other": other,
-               "title": labels.text(assessment.version.definition["title"])}
+    context = {
+        "assessment": assessment,
+        "earlier": earlier[:50],
+        "other": other,
+        "title": labels.text(assessment.version.definition["title"]),
+    }
     if other is not None:
         older, newer = sorted([other, assessment], key=lambda a: (a.done_at, a.pk))
         context |= {"older": older, "newer": newer, "comparison": selectors.comparison(older, newer)}
@@ -203,8 +244,11 @@ def action_create(request: HttpRequest, assessment_id: int) -> HttpResponse:
 
 @roles_required()
 def actions_mine(request: HttpRequest) -> HttpResponse:
-    return render(request, "diagnostics/actions.html", {
-        "actions": selectors.my_actions(request.viewer), "today": timezone.localdate()})
+    return render(
+        request,
+        "diagnostics/actions.html",
+        {"actions": selectors.my_actions(request.viewer), "today": timezone.localdate()},
+    )
 
 
 @roles_required()
@@ -226,16 +270,21 @@ def action_status(request: HttpRequest, action_id: int) -> HttpResponse:
 
 # Customer journey maps
 
+
 @roles_required()
 def journey_maps(request: HttpRequest) -> HttpResponse:
     form = JourneyMapForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            journey_map = services.journey_map_create(organization=request.organization, user=request.user,
-                                                      **form.cleaned_data)
+            journey_map = services.journey_map_create(
+                organization=request.organization, user=request.user, **form.cleaned_data
+            )
             return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
-    return render(request, "diagnostics/journey_maps.html", {
-        "maps": selectors.journey_map_counts(organization=request.organization), "form": form})
+    return render(
+        request,
+        "diagnostics/journey_maps.html",
+        {"maps": selectors.journey_map_counts(organization=request.organization), "form": form},
+    )
 
 
 @roles_required()
@@ -248,14 +297,18 @@ def journey_map_detail(request: HttpRequest, journey_map_id: int) -> HttpRespons
             messages.success(request, _("Touchpoint added."))
             return redirect("diagnostics:journey_map", journey_map_id=journey_map.pk)
     touchpoints = selectors.touchpoints_of(journey_map)  # one query; the curve and the pains reuse it
-    return render(request, "diagnostics/journey_map.html", {
-        "map": journey_map,
-        "touchpoints": touchpoints,
-        "form": form,
-        "curve": selectors.emotion_curve(touchpoints),
-        "pains": selectors.pains_by_stage(touchpoints),
-        "versions": selectors.journey_map_versions(journey_map),
-    })
+    return render(
+        request,
+        "diagnostics/journey_map.html",
+        {
+            "map": journey_map,
+            "touchpoints": touchpoints,
+            "form": form,
+            "curve": selectors.emotion_curve(touchpoints),
+            "pains": selectors.pains_by_stage(touchpoints),
+            "versions": selectors.journey_map_versions(journey_map),
+        },
+    )
 
 
 @roles_required()
@@ -304,24 +357,30 @@ def touchpoint_delete(request: HttpRequest, touchpoint_id: int) -> HttpResponse:
 
 # AIDA+L maps
 
+
 @roles_required()
 def aida_maps(request: HttpRequest) -> HttpResponse:
     form = AidaMapForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            aida_map = services.aida_map_create(organization=request.organization, user=request.user,
-                                                **form.cleaned_data)
+            aida_map = services.aida_map_create(
+                organization=request.organization, user=request.user, **form.cleaned_data
+            )
             return redirect("diagnostics:aida_map", aida_map_id=aida_map.pk)
     return render(request, "diagnostics/aida_maps.html", {"maps": scoped(request, AidaMap), "form": form})
 
 
 def _aida_page(request: HttpRequest, aida_map: AidaMap, *, persona_form=None, action_form=None) -> HttpResponse:
-    return render(request, "diagnostics/aida_map.html", {
-        "map": aida_map,
-        "matrix": selectors.aida_matrix(aida_map),
-        "persona_form": persona_form or AidaPersonaForm(),
-        "action_form": action_form or AidaActionForm(aida_map=aida_map),
-    })
+    return render(
+        request,
+        "diagnostics/aida_map.html",
+        {
+            "map": aida_map,
+            "matrix": selectors.aida_matrix(aida_map),
+            "persona_form": persona_form or AidaPersonaForm(),
+            "action_form": action_form or AidaActionForm(aida_map=aida_map),
+        },
+    )
 
 
 @roles_required()

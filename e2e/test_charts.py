@@ -19,8 +19,9 @@ SLOW = 60_000
 
 def test_a_touchpoint_named_like_a_link_is_drawn_as_text(page, login, shot):
     journey_map = JourneyMap.objects.filter(organization__slug="demo").order_by("id").first()
-    touchpoint_save(journey_map=journey_map, stage="advocacy", name=EVIL, channel="Web", client_action="Clicks",
-                    emotion=1)
+    touchpoint_save(
+        journey_map=journey_map, stage="advocacy", name=EVIL, channel="Web", client_action="Clicks", emotion=1
+    )
     login(page, "demo-manager")
     page.goto(f"/diagnostics/cjm/{journey_map.pk}/", timeout=SLOW)
     chart = page.locator("#emotion-chart")
@@ -33,8 +34,14 @@ def test_a_segment_named_like_a_link_is_drawn_as_text_on_the_loyalty_overview(pa
     demo = Organization.objects.get(slug="demo")
     for month, value in ((1, 10.0), (2, 20.0)):
         MetricValue.objects.update_or_create(
-            organization=demo, period_kind="month", period_start=datetime.date(2030, month, 1), metric="nps",
-            dimension="segment", key="evil", defaults={"label": EVIL, "value": value, "count": 3})
+            organization=demo,
+            period_kind="month",
+            period_start=datetime.date(2030, month, 1),
+            metric="nps",
+            dimension="segment",
+            key="evil",
+            defaults={"label": EVIL, "value": value, "count": 3},
+        )
     login(page, "demo-head")
     page.goto("/loyalty/?metric=nps")
     chart = page.locator("#slices-segment")
@@ -45,12 +52,28 @@ def test_a_segment_named_like_a_link_is_drawn_as_text_on_the_loyalty_overview(pa
 
 
 def _base_run(organization, classes) -> Run:
-    run = Run.objects.create(organization=organization, source=Run.Source.BASE, as_of=datetime.date(2026, 3, 31),
-                             params={"a": 0.8, "b": 0.95, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month"},
-                             periods=["2025-04", "2026-03"], client_count=len(classes), total=1000.0 * len(classes))
+    run = Run.objects.create(
+        organization=organization,
+        source=Run.Source.BASE,
+        as_of=datetime.date(2026, 3, 31),
+        params={"a": 0.8, "b": 0.95, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month"},
+        periods=["2025-04", "2026-03"],
+        client_count=len(classes),
+        total=1000.0 * len(classes),
+    )
     ClientClass.objects.bulk_create(
-        ClientClass(organization=organization, run=run, client_key=f"client {rank}", rank=rank, total=1000.0,
-                    share=1 / len(classes), cum_share=rank / len(classes), abc=abc, xyz=xyz, cv=cv)
+        ClientClass(
+            organization=organization,
+            run=run,
+            client_key=f"client {rank}",
+            rank=rank,
+            total=1000.0,
+            share=1 / len(classes),
+            cum_share=rank / len(classes),
+            abc=abc,
+            xyz=xyz,
+            cv=cv,
+        )
         for rank, (abc, xyz, cv) in enumerate(classes, start=1)
     )
     return run
@@ -102,8 +125,14 @@ def test_a_fall_in_churn_is_green(page, login, shot):
     demo = Organization.objects.get(slug="demo")
     for month, value in ((1, 12.0), (2, 9.0)):
         MetricValue.objects.update_or_create(
-            organization=demo, period_kind="month", period_start=datetime.date(2030, month, 1), metric="churn",
-            dimension="all", key="", defaults={"value": value, "count": 200})
+            organization=demo,
+            period_kind="month",
+            period_start=datetime.date(2030, month, 1),
+            metric="churn",
+            dimension="all",
+            key="",
+            defaults={"value": value, "count": 200},
+        )
     login(page, "demo-head")
     page.goto("/loyalty/")
     delta = page.locator('#metric-cards [data-metric="churn"] .metric-delta')

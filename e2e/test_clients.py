@@ -40,13 +40,17 @@ def test_manager_works_a_client_from_creation_to_closed_complaint(page, login, s
     page.select_option("#point-form select[name=kind]", "minutes")
     page.fill("#point-form input[name=due_date]", iso(-2))
     page.click("#point-form button")
-    expect(page.locator("#point-form")).to_contain_text("The due date cannot be in the past: give today or a later day.")
+    expect(page.locator("#point-form")).to_contain_text(
+        "The due date cannot be in the past: give today or a later day."
+    )
     assert not ControlPoint.objects.filter(client=client, kind="minutes").exists()
     page.fill("#point-form input[name=due_date]", iso(0))
     page.click("#point-form button")
     expect(page.locator("#points")).to_contain_text("Meeting minutes sent")
     # Two days later nobody has sent the minutes: the point is overdue.
-    ControlPoint.objects.filter(client=client, kind="minutes").update(due_date=datetime.date.today() - datetime.timedelta(days=2))
+    ControlPoint.objects.filter(client=client, kind="minutes").update(
+        due_date=datetime.date.today() - datetime.timedelta(days=2)
+    )
     page.reload()
     expect(page.locator("#points .point-overdue")).to_contain_text("Meeting minutes sent")
     page.goto("/clients/?q=Lakeside")
@@ -65,7 +69,13 @@ def test_manager_works_a_client_from_creation_to_closed_complaint(page, login, s
     expect(page.locator("#current-stage")).to_have_text("Presentation")
     page.click("#advance-form button")  # to the offer without its expiry date: refused
     expect(page.locator("#advance-form")).to_contain_text("Give the date the offer expires.")
-    for stage, due in [("Commercial offer", iso(10)), ("Agreement", ""), ("Payment", iso(5)), ("Event", iso(12)), ("Closing", "")]:
+    for stage, due in [
+        ("Commercial offer", iso(10)),
+        ("Agreement", ""),
+        ("Payment", iso(5)),
+        ("Event", iso(12)),
+        ("Closing", ""),
+    ]:
         if stage == "Event":
             # Nothing paid yet: the deal stays at payment until paid in full (here 50/50).
             page.fill("#advance-form input[name=due_date]", due)
@@ -86,7 +96,15 @@ def test_manager_works_a_client_from_creation_to_closed_complaint(page, login, s
     shot(page, "deal-won")
     deal = Deal.objects.get(title="Office coffee supply")
     assert list(deal.events.order_by("id").values_list("kind", flat=True)) == [
-        "created", "moved", "moved", "moved", "part_payment", "part_payment", "moved", "moved", "closed"
+        "created",
+        "moved",
+        "moved",
+        "moved",
+        "part_payment",
+        "part_payment",
+        "moved",
+        "moved",
+        "closed",
     ]
     assert sorted(deal.settlements.values_list("amount", flat=True)) == [Decimal("60000"), Decimal("60000")]
 
@@ -157,21 +175,27 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     label = page.locator("#client-filter label[for=id_overdue]")
     expect(label).to_have_text("Только с просрочкой")
     assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
-    fields = {name: page.locator(f"#client-filter [data-field={name}]").bounding_box()
-              for name in ("q", "state", "manager", "segment", "abc", "xyz", "overdue", "as_of", "sort")}
+    fields = {
+        name: page.locator(f"#client-filter [data-field={name}]").bounding_box()
+        for name in ("q", "state", "manager", "segment", "abc", "xyz", "overdue", "as_of", "sort")
+    }
     boxes = list(fields.values())
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            overlap = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"]) > 1 and \
-                min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"]) > 1
+        for b in boxes[i + 1 :]:
+            overlap = (
+                min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"]) > 1
+                and min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"]) > 1
+            )
             assert not overlap, (a, b)
     assert len({round(box["y"] + box["height"]) for box in boxes}) == 2  # two rows, aligned at the bottom
     label_box = label.bounding_box()
     assert label_box["x"] + label_box["width"] <= fields["overdue"]["x"] + fields["overdue"]["width"]
     sort = page.locator("#id_sort")
-    assert sort.evaluate("e => { const c = document.createElement('canvas').getContext('2d');"
-                         " c.font = getComputedStyle(e).font;"
-                         " return Math.max(...[...e.options].map(o => c.measureText(o.text).width)) + 40 <= e.clientWidth; }")
+    assert sort.evaluate(
+        "e => { const c = document.createElement('canvas').getContext('2d');"
+        " c.font = getComputedStyle(e).font;"
+        " return Math.max(...[...e.options].map(o => c.measureText(o.text).width)) + 40 <= e.clientWidth; }"
+    )
     page.goto("/clients/?as_of=2020-01-01")
     expect(page.locator("#as-of-note")).to_be_visible()
     expect(page.locator("#client-table tbody tr").first).to_contain_text(re.compile("Потенциальный"))
@@ -187,14 +211,23 @@ def test_card_forms_and_deal_payments_read_naturally_in_russian(new_page, login,
     page.click("#contact-details summary")
     expect(page.locator("label[for=id_contact_summary]")).to_have_text(re.compile(r"^\s*Краткое содержание"))
     page.locator("#settlements summary").click()
-    for name, label in (("date", "Дата"), ("amount", "Сумма"), ("product", "Продукт"), ("document", "Номер документа"),
-                        ("refund", "Возврат или корректировка")):
-        expect(page.locator(f"#settlement-form label[for=id_settlement_{name}]")).to_have_text(re.compile(rf"^\s*{label}"))
+    for name, label in (
+        ("date", "Дата"),
+        ("amount", "Сумма"),
+        ("product", "Продукт"),
+        ("document", "Номер документа"),
+        ("refund", "Возврат или корректировка"),
+    ):
+        expect(page.locator(f"#settlement-form label[for=id_settlement_{name}]")).to_have_text(
+            re.compile(rf"^\s*{label}")
+        )
     page.locator("#persons summary").click()
     expect(page.locator("#person-form label[for=id_person_name]")).to_have_text(re.compile(r"^\s*ФИО"))
     # Every field of the open forms is named by exactly one label, and no two fields share an id.
-    ids = page.eval_on_selector_all("#contact-form [name], #settlement-form [name], #person-form [name]",
-                                    "els => els.filter(e => e.type !== 'hidden').map(e => e.id)")
+    ids = page.eval_on_selector_all(
+        "#contact-form [name], #settlement-form [name], #person-form [name]",
+        "els => els.filter(e => e.type !== 'hidden').map(e => e.id)",
+    )
     assert len(ids) == len(set(ids)) == 13, ids
     assert all(page.locator(f"label[for={i}]").count() == 1 for i in ids)
     shot(page, "card-forms-ru")

@@ -39,8 +39,10 @@ def test_manager_fills_audit_in_russian_resumes_completes_and_plans_an_action(ne
     page.close(run_before_unload=True)
 
     assessment = Assessment.objects.get(version__instrument__code="controllability", status="draft")
-    wait_for(lambda: Answer.objects.get(assessment=assessment, item_key="clients_by_products").comment == "Только в Excel",
-             timeout=10)
+    wait_for(
+        lambda: Answer.objects.get(assessment=assessment, item_key="clients_by_products").comment == "Только в Excel",
+        timeout=10,
+    )
     assert Answer.objects.filter(assessment=assessment).count() == 15
 
     page = new_page(locale="ru-RU")
@@ -84,7 +86,8 @@ def test_manager_fills_audit_in_russian_resumes_completes_and_plans_an_action(ne
     expect(page.locator("#my-actions")).to_contain_text("Описать процедуру")
     expect(page.locator("#my-actions thead th").nth(1)).to_have_text("Из оценки")
     expect(page.locator("#my-actions")).to_contain_text(
-        (datetime.date.today() + datetime.timedelta(days=21)).strftime("%d.%m.%Y"))
+        (datetime.date.today() + datetime.timedelta(days=21)).strftime("%d.%m.%Y")
+    )
     shot(page, "my-actions")
     assert page.errors == []
 
@@ -131,7 +134,8 @@ def test_a_form_left_open_after_completion_says_so_and_saves_nothing(page, login
     Assessment.objects.filter(pk=assessment.pk).update(status="completed")  # completed in another tab
     forms.nth(1).locator("label[data-value=no]").click()
     expect(forms.nth(1).locator(".item-error")).to_have_text(
-        "This assessment is completed and locked; its answers can no longer change.")
+        "This assessment is completed and locked; its answers can no longer change."
+    )
     assert list(Answer.objects.filter(assessment=assessment).values_list("item_key", flat=True)) == ["know_clients"]
 
 

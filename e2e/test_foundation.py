@@ -59,7 +59,9 @@ def test_wrong_password_says_so(page):
     page.fill("input[name=username]", "demo-manager")
     page.fill("input[name=password]", "not-the-password")
     page.click("#login-submit")
-    expect(page.locator(".alert-danger, .invalid-feedback, .errorlist").first).to_contain_text("correct username and password")
+    expect(page.locator(".alert-danger, .invalid-feedback, .errorlist").first).to_contain_text(
+        "correct username and password"
+    )
 
 
 def test_consultant_switches_organization(page, login, shot):

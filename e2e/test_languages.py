@@ -3,8 +3,8 @@
 import re
 
 from django.contrib.auth import get_user_model
-from django.utils import formats, translation
 from django.core.exceptions import ValidationError
+from django.utils import formats, translation
 from django.utils.translation import gettext_lazy, gettext_noop, npgettext
 from playwright.sync_api import expect
 
@@ -26,8 +26,9 @@ def test_a_russian_reader_sees_jobs_and_counts_in_russian(new_page, login, shot)
     failed = Job.objects.create(organization=demo, kind="segmentation.import", created_by=head)
 
     def import_a_broken_file(job, progress):
-        raise ValidationError(gettext_lazy("The file has %(count)s problem(s); nothing was imported."),
-                              params={"count": 2002})
+        raise ValidationError(
+            gettext_lazy("The file has %(count)s problem(s); nothing was imported."), params={"count": 2002}
+        )
 
     run_job(failed.pk, import_a_broken_file)
     clients = Client.objects.filter(organization=demo).count()

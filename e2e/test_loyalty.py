@@ -25,11 +25,11 @@ def test_nps_campaign_from_start_to_the_overview(page, new_page, login, shot, ce
 
     # The links go out by e-mail in a background job; clients without an e-mail are listed.
     campaign = Invitation.objects.filter(campaign__name="Spring NPS").latest("id").campaign
-    without = [i.respondent for i in campaign.invitations.exclude(mailing.has_address(campaign))
-               .order_by("respondent", "id")]
+    without = [
+        i.respondent for i in campaign.invitations.exclude(mailing.has_address(campaign)).order_by("respondent", "id")
+    ]
     page.click("#send-links")
-    expect(page.locator("#campaign-mail .job-progress")).to_have_attribute("data-status", "succeeded",
-                                                                          timeout=60_000)
+    expect(page.locator("#campaign-mail .job-progress")).to_have_attribute("data-status", "succeeded", timeout=60_000)
     page.reload()
     expect(page.locator("#mail-sent")).to_have_text(f"Links e-mailed: {12 - len(without)} of 12")
     assert campaign.invitations.filter(sent_at__isnull=False).count() == 12 - len(without)
@@ -133,8 +133,7 @@ def test_programme_and_iqs_pages(page, login, shot):
 
 @pytest.mark.parametrize("width", [390, 360])
 def test_the_0_to_10_scale_fits_one_row_on_a_phone_with_its_labels_at_the_ends(new_page, shot, width):
-    invitation = Invitation.objects.filter(answered_at__isnull=True, client__isnull=False,
-                                           campaign__kind="nps").first()
+    invitation = Invitation.objects.filter(answered_at__isnull=True, client__isnull=False, campaign__kind="nps").first()
     phone = new_page(locale="ru-RU", phone=True)
     phone.set_viewport_size({"width": width, "height": 844})
     phone.goto(f"/loyalty/s/{invitation.token}/")

@@ -35,7 +35,9 @@ def test_admin_invites_and_the_person_accepts_after_signing_in(new_page, login, 
     shot(invitee, "home-invitation-ru")
     card.get_by_role("button", name="Принять").click()
     expect(invitee.locator("h1")).to_have_text("Арома Трейд")
-    expect(invitee.locator(".alert-success")).to_contain_text("Добро пожаловать в «Арома Трейд»: ваша роль здесь — Аналитик.")
+    expect(invitee.locator(".alert-success")).to_contain_text(
+        "Добро пожаловать в «Арома Трейд»: ваша роль здесь — Аналитик."
+    )
     shot(invitee, "accepted-ru")
     assert invitee.errors == []
     assert Membership.objects.get(user__username="other-admin", organization__slug="demo").role == Role.ANALYST
@@ -46,7 +48,9 @@ def test_the_e_mailed_link_lets_a_new_person_join(new_page, shot):
     invitation = services.invitation_create(
         organization=demo, invited_by=None, invitee="anna@example.com", role=Role.MANAGER
     )
-    MembershipInvitation.objects.filter(pk=invitation.pk).update(token_hash=MembershipInvitation.hash_token("e2e-token"))
+    MembershipInvitation.objects.filter(pk=invitation.pk).update(
+        token_hash=MembershipInvitation.hash_token("e2e-token")
+    )
     for locale, button in (("en-US", "Create the login and accept"), ("ru-RU", "Создать логин и принять")):
         page = new_page(locale=locale)
         page.goto("/invitations/e2e-token/")

@@ -27,7 +27,16 @@ def wide_file(bad: bool) -> bytes:
 
 def upload(page, name: str, content: bytes):
     page.goto("/segmentation/")
-    page.set_input_files("#id_file", files=[{"name": name, "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "buffer": content}])
+    page.set_input_files(
+        "#id_file",
+        files=[
+            {
+                "name": name,
+                "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "buffer": content,
+            }
+        ],
+    )
     page.click("#upload-submit")
     expect(page).to_have_url(re.compile(r"/segmentation/datasets/\d+/$"))
     # The worker may still be busy with an earlier test's job on a loaded 2-core machine.
@@ -137,7 +146,8 @@ def test_run_on_the_client_base_shows_class_history_on_the_card(page, login, sho
     assert changes["count"] > 0
     expect(page.locator("#comparison-summary")).to_contain_text(
         f"Compared with run #{first.pk}: {changes['count']} client{'' if changes['count'] == 1 else 's'} changed class;"
-        " new clients: 0.")
+        " new clients: 0."
+    )
     expect(page.locator("#changes tbody tr")).to_have_count(changes["count"])
     shot(page, "changes")
     link = page.locator("#run-table tbody tr a").first
@@ -183,10 +193,15 @@ def test_russian_analyst_sees_the_demo_run_and_file(new_page, login, shot):
 def test_a_refused_upload_address_can_be_opened_again(page, login, shot):
     login(page, "demo-analyst")
     page.goto("/segmentation/")
-    page.set_input_files("#id_file", files=[{"name": "notes.xlsx", "mimeType": "application/octet-stream", "buffer": b"not a spreadsheet"}])
+    page.set_input_files(
+        "#id_file",
+        files=[{"name": "notes.xlsx", "mimeType": "application/octet-stream", "buffer": b"not a spreadsheet"}],
+    )
     page.click("#upload-submit")
     expect(page).to_have_url(re.compile(r"/segmentation/upload/$"))
-    expect(page.locator("#upload-form .invalid-feedback, #upload-form .errorlist, #upload-form .text-danger").first).to_be_visible()
+    expect(
+        page.locator("#upload-form .invalid-feedback, #upload-form .errorlist, #upload-form .text-danger").first
+    ).to_be_visible()
     # The refused upload answers 400 on purpose (the form with its error); Chromium logs that status.
     assert page.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
     page.errors.clear()
@@ -201,7 +216,9 @@ def test_a_refused_upload_address_can_be_opened_again(page, login, shot):
 
 def negative_file() -> bytes:
     months = ["2025-01", "2025-02", "2025-03", "2025-04"]
-    frame = pd.DataFrame([["Дельта", 1000, -100, 1500, 2000], ["Гамма", 500, 500, 500, 500]], columns=["Клиент", *months]).astype(object)
+    frame = pd.DataFrame(
+        [["Дельта", 1000, -100, 1500, 2000], ["Гамма", 500, 500, 500, 500]], columns=["Клиент", *months]
+    ).astype(object)
     return xlsx_bytes([Sheet.of_frame("Продажи", frame)])
 
 
@@ -213,13 +230,16 @@ def test_every_segmentation_page_reads_in_russian(new_page, login, shot, celery_
     shot(page, "index-ru")
     upload(page, "возвраты.xlsx", negative_file())
     expect(page.locator("#dataset-status")).to_have_text("Без ошибок")
-    expect(page.locator("#negative-note")).to_contain_text("1 сумма отрицательна. Отрицательные суммы принимаются как возвраты")
+    expect(page.locator("#negative-note")).to_contain_text(
+        "1 сумма отрицательна. Отрицательные суммы принимаются как возвраты"
+    )
     expect(page.locator("#preview td.cell-negative")).to_have_text("-100")
     shot(page, "preview-ru")
     page.click("#analyse-submit")
     expect(page).to_have_url(re.compile(r"/segmentation/runs/\d+/$"), timeout=60_000)
     expect(page.locator("#run-params")).to_have_text(
-        "2 клиента; периоды с 2025-01 по 2025-04 (месяцы); A ниже 50%, B ниже 80%; X до 10%, Y до 25%; минимальная история 4.")
+        "2 клиента; периоды с 2025-01 по 2025-04 (месяцы); A ниже 50%, B ниже 80%; X до 10%, Y до 25%; минимальная история 4."
+    )
     expect(page.locator("#cv-chart .main-svg").first).to_be_visible()
     expect(page.locator("#pareto-chart")).to_contain_text("Кривая Парето")
     shot(page, "run-ru")
@@ -249,9 +269,13 @@ def test_repeated_rows_are_counted_and_the_analyst_chooses_what_becomes_of_them(
     from segmentation import services
     from segmentation.models import Dataset
 
-    rows = [["ООО Ромашка", "2025-01-10", 100, "Чай"], ["ИП Петров", "2025-01-11", 50, "Кофе"],
-            ["ООО Ромашка", "2025-01-10", 100, "Чай"], ["ООО Ромашка", "2025-02-10", 100, "Чай"],
-            ["ИП Петров", "2025-01-11", 50, "Кофе"]]
+    rows = [
+        ["ООО Ромашка", "2025-01-10", 100, "Чай"],
+        ["ИП Петров", "2025-01-11", 50, "Кофе"],
+        ["ООО Ромашка", "2025-01-10", 100, "Чай"],
+        ["ООО Ромашка", "2025-02-10", 100, "Чай"],
+        ["ИП Петров", "2025-01-11", 50, "Кофе"],
+    ]
     frame = pd.DataFrame(rows, columns=["Клиент", "Дата", "Сумма", "Товар"]).astype(object)
     dataset = Dataset(organization=Organization.objects.get(slug="demo"), token="e2e-repeated-rows", name="sales.xlsx")
     dataset.file.save("sales.xlsx", ContentFile(xlsx_bytes([Sheet.of_frame("Продажи", frame)])), save=False)
@@ -265,7 +289,8 @@ def test_repeated_rows_are_counted_and_the_analyst_chooses_what_becomes_of_them(
     expect(note).to_have_attribute("data-choice", "keep")
     expect(note).to_have_text(
         "2 rows repeat an earlier row exactly (first: row 4 repeats row 2). Such rows are kept as repeated purchases. "
-        "If they were entered twice by mistake, choose “Drop them” for repeated rows under “Sheet and columns” and check again.")
+        "If they were entered twice by mistake, choose “Drop them” for repeated rows under “Sheet and columns” and check again."
+    )
     expect(page.locator("#id_duplicates")).to_have_value("keep")
     shot(page, "repeated-rows-kept")
 
@@ -275,8 +300,10 @@ def test_repeated_rows_are_counted_and_the_analyst_chooses_what_becomes_of_them(
     services.dataset_inspect(dataset=Dataset.objects.get(pk=dataset.pk), progress=lambda *a: None)
     page.reload()
     expect(note).to_have_attribute("data-choice", "drop")
-    expect(note).to_have_text("2 rows repeat an earlier row exactly (first: row 4 repeats row 2). Such rows are dropped, "
-                              "as you chose: the analysis and the import leave them out.")
+    expect(note).to_have_text(
+        "2 rows repeat an earlier row exactly (first: row 4 repeats row 2). Such rows are dropped, "
+        "as you chose: the analysis and the import leave them out."
+    )
     expect(page.locator("#id_duplicates")).to_have_value("drop")
     shot(page, "repeated-rows-dropped")
     assert page.errors == []

@@ -24,7 +24,8 @@ def test_the_analyst_reads_a_very_wide_file_and_chooses_its_months_by_letters(ne
     expect(page.locator("#dataset-status")).to_have_attribute("data-status", "invalid")
     expect(page.locator("#preview-columns-note")).to_have_text(
         "Показано столбцов: 31 из 16\xa0384 — первые, выбранные для клиента, даты и суммы, и те, где в показанных "
-        "строках есть ошибка.")
+        "строках есть ошибка."
+    )
     expect(page.locator("#preview thead th")).to_have_count(32)  # the row number and 31 columns
     expect(page.locator("#preview thead th").last).to_have_text("BH2024-11")
     expect(page.locator("#preview tr[data-row='3'] td.cell-problem")).to_have_text("many")

@@ -49,24 +49,41 @@ TEXTS = {
         "product": "Кофемашины: удовлетворённость",
         "ideal": "Идеальный поставщик, розничные сети",
         "programme": "Клуб партнёров",
-        "tiers": [("Серебряный", "Баллы за каждую оплату"),
-                  ("Золотой", "Приоритетные окна доставки; сервис кофемашин за 48 часов"),
-                  ("Платиновый", "Персональный менеджер на связи; дегустации и обучение персонала")],
+        "tiers": [
+            ("Серебряный", "Баллы за каждую оплату"),
+            ("Золотой", "Приоритетные окна доставки; сервис кофемашин за 48 часов"),
+            ("Платиновый", "Персональный менеджер на связи; дегустации и обучение персонала"),
+        ],
         "scorecard": "Продающий звонок",
-        "criteria": ["Поздоровался, назвал себя и компанию", "Выяснил потребности открытыми вопросами",
-                     "Говорил о выгодах клиента, а не только о характеристиках",
-                     "Спокойно и с фактами отработал возражение", "Договорился о следующем шаге и его дате"],
+        "criteria": [
+            "Поздоровался, назвал себя и компанию",
+            "Выяснил потребности открытыми вопросами",
+            "Говорил о выгодах клиента, а не только о характеристиках",
+            "Спокойно и с фактами отработал возражение",
+            "Договорился о следующем шаге и его дате",
+        ],
         "gift": "Кофемолка в подарок",
         "mugs": "Фирменные кружки",
         "team": "Хорошая команда.",
         "comments": {
-            "high": ["Доставка всегда вовремя, менеджер отвечает сразу.", "Отличный кофе, гости это замечают.",
-                     "Заказывать легко, в счетах никаких сюрпризов.", "Менеджер всегда на связи, спасибо!",
-                     "Починили нашу кофемашину в тот же день."],
-            "mid": ["В целом хорошо, но прайс меняется слишком часто.", "Нормально, но окна доставки длинноваты.",
-                    "Всё нормально, но хотелось бы больше выбора чая."],
-            "low": ["Две поставки за месяц опоздали, никто не предупредил.", "Снова ошибка в счёте.",
-                    "Когда что-то не так, до менеджера не дозвониться.", "Доставка опаздывает, а звонки игнорируют."],
+            "high": [
+                "Доставка всегда вовремя, менеджер отвечает сразу.",
+                "Отличный кофе, гости это замечают.",
+                "Заказывать легко, в счетах никаких сюрпризов.",
+                "Менеджер всегда на связи, спасибо!",
+                "Починили нашу кофемашину в тот же день.",
+            ],
+            "mid": [
+                "В целом хорошо, но прайс меняется слишком часто.",
+                "Нормально, но окна доставки длинноваты.",
+                "Всё нормально, но хотелось бы больше выбора чая.",
+            ],
+            "low": [
+                "Две поставки за месяц опоздали, никто не предупредил.",
+                "Снова ошибка в счёте.",
+                "Когда что-то не так, до менеджера не дозвониться.",
+                "Доставка опаздывает, а звонки игнорируют.",
+            ],
         },
     },
     "en": {
@@ -79,28 +96,41 @@ TEXTS = {
         "product": "Coffee machines: satisfaction",
         "ideal": "Ideal supplier, retail chains",
         "programme": "Partner club",
-        "tiers": [("Silver", "Points on every payment"),
-                  ("Gold", "Priority delivery slots; machine service within 48 hours"),
-                  ("Platinum", "Personal manager on call; tastings and training for staff")],
+        "tiers": [
+            ("Silver", "Points on every payment"),
+            ("Gold", "Priority delivery slots; machine service within 48 hours"),
+            ("Platinum", "Personal manager on call; tastings and training for staff"),
+        ],
         "scorecard": "Sales call",
-        "criteria": ["Greeted the client and named themself and the company",
-                     "Found out the client's needs with open questions",
-                     "Spoke of the client's benefits, not only features", "Handled the objection calmly and with facts",
-                     "Agreed the next step and its date"],
+        "criteria": [
+            "Greeted the client and named themself and the company",
+            "Found out the client's needs with open questions",
+            "Spoke of the client's benefits, not only features",
+            "Handled the objection calmly and with facts",
+            "Agreed the next step and its date",
+        ],
         "gift": "Coffee grinder as a gift",
         "mugs": "Branded mugs",
         "team": "Good team.",
         "comments": {
-            "high": ["Deliveries always on time, and the manager answers at once.",
-                     "Great coffee, our guests notice it.",
-                     "Easy to order, no surprises in the invoices.", "The manager is always there for us, thanks!",
-                     "You solved our machine problem the same day."],
-            "mid": ["Good overall, but the price list changes too often.",
-                    "Fine, though delivery windows could be shorter.",
-                    "All fine, but we would like more teas to choose from."],
-            "low": ["Two late deliveries this month, nobody warned us.", "The invoice was wrong again.",
-                    "Hard to reach the manager when something goes wrong.",
-                    "Deliveries are late and calls go unanswered."],
+            "high": [
+                "Deliveries always on time, and the manager answers at once.",
+                "Great coffee, our guests notice it.",
+                "Easy to order, no surprises in the invoices.",
+                "The manager is always there for us, thanks!",
+                "You solved our machine problem the same day.",
+            ],
+            "mid": [
+                "Good overall, but the price list changes too often.",
+                "Fine, though delivery windows could be shorter.",
+                "All fine, but we would like more teas to choose from.",
+            ],
+            "low": [
+                "Two late deliveries this month, nobody warned us.",
+                "The invoice was wrong again.",
+                "Hard to reach the manager when something goes wrong.",
+                "Deliveries are late and calls go unanswered.",
+            ],
         },
     },
 }
@@ -130,21 +160,35 @@ def seed(*, organization, users: dict, size: str = "small", today: datetime.date
 def _programme(organization, texts) -> Programme:
     programme = Programme.objects.filter(organization=organization).first()
     if programme is None:
-        programme = ledger.programme_save(organization=organization, name=texts["programme"],
-                                          key_factor=Programme.KeyFactor.SERVICES, points_per_thousand=10,
-                                          validity_months=12, tier_window_months=12)
+        programme = ledger.programme_save(
+            organization=organization,
+            name=texts["programme"],
+            key_factor=Programme.KeyFactor.SERVICES,
+            points_per_thousand=10,
+            validity_months=12,
+            tier_window_months=12,
+        )
     if not programme.tiers.exists():
         for (rank, turnover, tenure, cls, discount), (name, benefits) in zip(TIER_RULES, texts["tiers"]):
-            ledger.tier_save(programme=programme, name=name, rank=rank, min_turnover=turnover,
-                             min_tenure_months=tenure, min_class=cls, discount_percent=discount, benefits=benefits)
+            ledger.tier_save(
+                programme=programme,
+                name=name,
+                rank=rank,
+                min_turnover=turnover,
+                min_tenure_months=tenure,
+                min_class=cls,
+                discount_percent=discount,
+                benefits=benefits,
+            )
     return programme
 
 
 def _scorecard(organization, texts) -> Scorecard:
     scorecard = Scorecard.objects.filter(organization=organization, name=texts["scorecard"]).first()
     if scorecard is None:
-        scorecard = services.scorecard_create(organization=organization, name=texts["scorecard"],
-                                              criteria=list(zip(texts["criteria"], CRITERION_WEIGHTS)))
+        scorecard = services.scorecard_create(
+            organization=organization, name=texts["scorecard"], criteria=list(zip(texts["criteria"], CRITERION_WEIGHTS))
+        )
     return scorecard
 
 
@@ -157,20 +201,29 @@ def _graders(organization, users: dict):
 def _small(organization, users, programme, scorecard, today, language) -> None:
     texts = TEXTS[language]
     clients = list(Client.objects.filter(organization=organization).order_by("id")[:6])
-    if clients and not Campaign.objects.filter(organization=organization, name=texts["small_nps"],
-                                               invitations__isnull=False).exists():
+    if (
+        clients
+        and not Campaign.objects.filter(
+            organization=organization, name=texts["small_nps"], invitations__isnull=False
+        ).exists()
+    ):
         Campaign.objects.filter(organization=organization, name=texts["small_nps"]).delete()
-        campaign = services.campaign_start(organization=organization, kind=Campaign.Kind.NPS, name=texts["small_nps"],
-                                           started_on=today)
+        campaign = services.campaign_start(
+            organization=organization, kind=Campaign.Kind.NPS, name=texts["small_nps"], started_on=today
+        )
         invitations = list(campaign.invitations.order_by("id")[:2])
-        for invitation, answer in zip(invitations, [
-            {"score": "10", "why": texts["comments"]["high"][0]},
-            {"score": "3", "why": texts["comments"]["low"][0]},
-        ]):
+        for invitation, answer in zip(
+            invitations,
+            [
+                {"score": "10", "why": texts["comments"]["high"][0]},
+                {"score": "3", "why": texts["comments"]["low"][0]},
+            ],
+        ):
             services.response_submit(token=invitation.token, data=answer, language=language)
     if not Campaign.objects.filter(organization=organization, name=texts["small_enps"]).exists():
-        campaign = services.campaign_start(organization=organization, kind=Campaign.Kind.ENPS, name=texts["small_enps"],
-                                           started_on=today)
+        campaign = services.campaign_start(
+            organization=organization, kind=Campaign.Kind.ENPS, name=texts["small_enps"], started_on=today
+        )
         first = campaign.invitations.order_by("id").first()
         services.response_submit(token=first.token, data={"score": "8", "why": texts["team"]}, language=language)
     if clients and not PointAccount.objects.filter(organization=organization).exists():
@@ -185,9 +238,14 @@ def _small(organization, users, programme, scorecard, today, language) -> None:
         ledger.tiers_assign(organization=organization, programme=programme, today=today)
     managers, head = _graders(organization, users)
     if managers and not DialogueGrade.objects.filter(organization=organization).exists():
-        services.dialogue_grade(scorecard=scorecard, manager=managers[0], graded_by=head, graded_on=today,
-                                marks={c.pk: "yes" if c.weight > 1 else "partly" for c in scorecard.criteria.all()},
-                                client=clients[0] if clients else None)
+        services.dialogue_grade(
+            scorecard=scorecard,
+            manager=managers[0],
+            graded_by=head,
+            graded_on=today,
+            marks={c.pk: "yes" if c.weight > 1 else "partly" for c in scorecard.criteria.all()},
+            client=clients[0] if clients else None,
+        )
 
 
 # The full set ---------------------------------------------------------------------------------
@@ -223,7 +281,8 @@ def _answer_round(campaign: Campaign, rng: random.Random, progress: float, langu
     started_at = timezone.make_aware(datetime.datetime.combine(start, datetime.time(9)))
     links = list(campaign.invitations.order_by("id").values_list("pk", "client_id"))
     Invitation.objects.filter(campaign=campaign).update(
-        created_at=started_at, expires_at=started_at + datetime.timedelta(days=campaign.valid_days))
+        created_at=started_at, expires_at=started_at + datetime.timedelta(days=campaign.valid_days)
+    )
     main = campaign.questionnaire["questions"][0]
     comments = TEXTS[language]["comments"]
     anonymous = campaign.is_employee_survey
@@ -239,11 +298,20 @@ def _answer_round(campaign: Campaign, rng: random.Random, progress: float, langu
             # The other items of a graded questionnaire sit near the overall score.
             if item["type"] == "scale" and item["max"] == main["max"]:
                 answers[item["code"]] = max(item["min"], min(item["max"], score + rng.choice([-1, 0, 0, 1])))
-        responses.append(Response(
-            organization_id=campaign.organization_id, campaign=campaign, invitation_id=None if anonymous else pk,
-            client_id=client_id, metric=main["metric"], score=score, answers=answers, comment=comment,
-            language=language, answered_on=start if anonymous else day,  # as services.response_submit records it
-        ))
+        responses.append(
+            Response(
+                organization_id=campaign.organization_id,
+                campaign=campaign,
+                invitation_id=None if anonymous else pk,
+                client_id=client_id,
+                metric=main["metric"],
+                score=score,
+                answers=answers,
+                comment=comment,
+                language=language,
+                answered_on=start if anonymous else day,  # as services.response_submit records it
+            )
+        )
         answered_on.setdefault(day, []).append(pk)
     if open_cases and not anonymous:
         _open_cases(campaign, responses)
@@ -251,7 +319,8 @@ def _answer_round(campaign: Campaign, rng: random.Random, progress: float, langu
     # One update per answer day rather than a row-by-row bulk update.
     for day, ids in answered_on.items():
         Invitation.objects.filter(pk__in=ids).update(
-            answered_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(12))))
+            answered_at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+        )
 
 
 def _open_cases(campaign: Campaign, responses: list[Response]) -> None:
@@ -265,16 +334,29 @@ def _open_cases(campaign: Campaign, responses: list[Response]) -> None:
     for response, scores in low:
         client = clients[response.client_id]
         text = ", ".join(str(value) if code == main else f"{code} {value}" for code, value in scores)
-        cases.append(Complaint(
-            organization_id=campaign.organization_id, client=client, source=Complaint.Source.SURVEY,
-            subject=services.low_score_subject(name, text, language=campaign.language),
-            description=response.comment, owner_id=client.manager_id,
-        ))
+        cases.append(
+            Complaint(
+                organization_id=campaign.organization_id,
+                client=client,
+                source=Complaint.Source.SURVEY,
+                subject=services.low_score_subject(name, text, language=campaign.language),
+                description=response.comment,
+                owner_id=client.manager_id,
+            )
+        )
     Complaint.objects.bulk_create(cases)
-    ComplaintStep.objects.bulk_create([
-        ComplaintStep(organization_id=c.organization_id, complaint=c, status=c.status, owner_id=c.owner_id,
-                      note=c.description[:2000]) for c in cases
-    ])
+    ComplaintStep.objects.bulk_create(
+        [
+            ComplaintStep(
+                organization_id=c.organization_id,
+                complaint=c,
+                status=c.status,
+                owner_id=c.owner_id,
+                note=c.description[:2000],
+            )
+            for c in cases
+        ]
+    )
     for (response, _scores), case in zip(low, cases):
         response.complaint = case
 
@@ -286,15 +368,22 @@ def _series(organization, rng, today, language, *, kind, name, every, rounds, op
         started = months_before(latest, every * (rounds - 1 - index))
         last = index == rounds - 1
         campaign = services.campaign_start(
-            organization=organization, kind=kind, name=name, started_on=started,
-            recurrence_months=every if last else 0, series=first, round_number=index + 1,
-            trigger=Campaign.Trigger.MANUAL if index == 0 else Campaign.Trigger.RECURRENCE, **filters,
+            organization=organization,
+            kind=kind,
+            name=name,
+            started_on=started,
+            recurrence_months=every if last else 0,
+            series=first,
+            round_number=index + 1,
+            trigger=Campaign.Trigger.MANUAL if index == 0 else Campaign.Trigger.RECURRENCE,
+            **filters,
         )
         first = first or campaign
         _answer_round(campaign, rng, index / max(1, rounds - 1), language, open_cases=open_cases and last)
         if not last:
-            campaign.closed_at = timezone.make_aware(datetime.datetime.combine(
-                started + datetime.timedelta(days=campaign.valid_days), datetime.time(18)))
+            campaign.closed_at = timezone.make_aware(
+                datetime.datetime.combine(started + datetime.timedelta(days=campaign.valid_days), datetime.time(18))
+            )
             campaign.save(update_fields=["closed_at"])
 
 
@@ -304,28 +393,66 @@ def _full(organization, users, programme, scorecard, today, language) -> None:
     complete = Campaign.objects.filter(organization=organization, name=full_mark(language), invitations__isnull=False)
     if not complete.exists():
         Campaign.objects.filter(organization=organization).filter(
-            Q(trigger=Campaign.Trigger.MANUAL) | Q(trigger=Campaign.Trigger.RECURRENCE)).delete()
+            Q(trigger=Campaign.Trigger.MANUAL) | Q(trigger=Campaign.Trigger.RECURRENCE)
+        ).delete()
         segments = {s.name: s for s in Segment.objects.filter(organization=organization)}
         products = {p.name: p for p in Product.objects.filter(organization=organization)}
-        offices, hotels, retail = (segments.get(catalogue_name(SEGMENTS, key, language))
-                                   for key in ("offices", "hotels", "retail"))
+        offices, hotels, retail = (
+            segments.get(catalogue_name(SEGMENTS, key, language)) for key in ("offices", "hotels", "retail")
+        )
         machines = products.get(catalogue_name(PRODUCTS, "machines", language))
         # The NPS goes to the whole client base: every manager's clients answer, so the manager,
         # segment and class slices of the overview cover everybody (it once went to one manager's).
         _series(organization, rng, today, language, kind=Campaign.Kind.NPS, name=texts["nps"], every=3, rounds=9)
         if offices:
-            _series(organization, rng, today, language, kind=Campaign.Kind.CSAT, name=texts["csat"], every=6,
-                    rounds=5, segment=offices)
+            _series(
+                organization,
+                rng,
+                today,
+                language,
+                kind=Campaign.Kind.CSAT,
+                name=texts["csat"],
+                every=6,
+                rounds=5,
+                segment=offices,
+            )
         if hotels:
-            _series(organization, rng, today, language, kind=Campaign.Kind.CES, name=texts["ces"], every=3, rounds=9,
-                    segment=hotels)
+            _series(
+                organization,
+                rng,
+                today,
+                language,
+                kind=Campaign.Kind.CES,
+                name=texts["ces"],
+                every=3,
+                rounds=9,
+                segment=hotels,
+            )
         _series(organization, rng, today, language, kind=Campaign.Kind.ENPS, name=texts["enps"], every=6, rounds=5)
         if machines:
-            _series(organization, rng, today, language, kind=Campaign.Kind.PRODUCT, name=texts["product"], every=12,
-                    rounds=2, product=machines)
+            _series(
+                organization,
+                rng,
+                today,
+                language,
+                kind=Campaign.Kind.PRODUCT,
+                name=texts["product"],
+                every=12,
+                rounds=2,
+                product=machines,
+            )
         if retail:
-            _series(organization, rng, today, language, kind=Campaign.Kind.IDEAL_SUPPLIER, name=texts["ideal"],
-                    every=12, rounds=1, segment=retail)
+            _series(
+                organization,
+                rng,
+                today,
+                language,
+                kind=Campaign.Kind.IDEAL_SUPPLIER,
+                name=texts["ideal"],
+                every=12,
+                rounds=1,
+                segment=retail,
+            )
     _full_ledger(organization, programme, today, rng, texts)
     _full_grades(organization, users, scorecard, today, rng)
 
@@ -342,9 +469,13 @@ def recompute(*, organization, size: str, today: datetime.date, background: bool
         return []
     credited = PointMovement.objects.filter(organization=organization, settlement__isnull=False)
     uncredited = Settlement.objects.filter(organization=organization, date__lte=today, amount__gt=0).exclude(
-        pk__in=credited.values("settlement_id"))
-    missing = [period for period in MetricValue.PeriodKind.values
-               if not MetricValue.objects.filter(organization=organization, period_kind=period).exists()]
+        pk__in=credited.values("settlement_id")
+    )
+    missing = [
+        period
+        for period in MetricValue.PeriodKind.values
+        if not MetricValue.objects.filter(organization=organization, period_kind=period).exists()
+    ]
     if not background:
         if uncredited.exists():
             ledger.points_refresh(organization=organization, today=today)
@@ -352,7 +483,8 @@ def recompute(*, organization, size: str, today: datetime.date, background: bool
             metric_runs.metrics_compute(organization=organization, period_kind=period, today=today)
         return []
     jobs = ([services.points_start(organization=organization)] if uncredited.exists() else []) + [
-        services.metrics_start(organization=organization, period_kind=period) for period in missing]
+        services.metrics_start(organization=organization, period_kind=period) for period in missing
+    ]
     return [job.kind for job in jobs]
 
 
@@ -366,14 +498,19 @@ def _full_ledger(organization, programme, today, rng, texts) -> None:
     settlements = list(paid.filter(client_id__in=detailed).order_by("date", "id"))
     for month in range(23, -1, -1):
         month_end = months_before(today, month)
-        ledger.points_credit(organization=organization, programme=programme, settlements=[
-            s for s in settlements if s.client_id in detailed and s.date <= month_end])
-        accounts = list(PointAccount.objects.filter(organization=organization, client_id__in=detailed)
-                        .select_related("client"))
+        ledger.points_credit(
+            organization=organization,
+            programme=programme,
+            settlements=[s for s in settlements if s.client_id in detailed and s.date <= month_end],
+        )
+        accounts = list(
+            PointAccount.objects.filter(organization=organization, client_id__in=detailed).select_related("client")
+        )
         for account in accounts:
             if month % 5 == 2 and account.balance > 200 and rng.random() < 0.5:
-                ledger.points_redeem(client=account.client, points=account.balance // 2, note=texts["gift"],
-                                     on=month_end)
+                ledger.points_redeem(
+                    client=account.client, points=account.balance // 2, note=texts["gift"], on=month_end
+                )
         ledger.points_expire_all(organization=organization, programme=programme, today=month_end, accounts=accounts)
 
 
@@ -384,9 +521,11 @@ def _full_grades(organization, users, scorecard, today, rng) -> None:
     criteria = list(scorecard.criteria.all())
     for month in range(23, -1, -1):
         for index, manager in enumerate(managers):
-            day = max(months_before(today, month) - datetime.timedelta(days=rng.randint(0, 20)),
-                      months_before(today, 24))
+            day = max(
+                months_before(today, month) - datetime.timedelta(days=rng.randint(0, 20)), months_before(today, 24)
+            )
             skill = 0.45 + 0.02 * (23 - month) + 0.1 * (index == 0)
             marks = {c.pk: "yes" if rng.random() < skill else rng.choice(["partly", "no"]) for c in criteria}
-            services.dialogue_grade(scorecard=scorecard, manager=manager, graded_by=head, graded_on=min(day, today),
-                                    marks=marks)
+            services.dialogue_grade(
+                scorecard=scorecard, manager=manager, graded_by=head, graded_on=min(day, today), marks=marks
+            )

@@ -23,15 +23,22 @@ def link_sheet(campaign: Campaign, *, base_url: str, pending_only: bool = False)
             status = _("expired")
         else:
             status = _("waiting")
-        rows.append([
-            invitation.respondent, invitation.email,
-            root + reverse("loyalty:respond", kwargs={"token": invitation.token}),
-            timezone.localtime(invitation.expires_at).date(), status,
-            _("yes") if invitation.reminded_at and not invitation.answered_at else "",
-        ])
+        rows.append(
+            [
+                invitation.respondent,
+                invitation.email,
+                root + reverse("loyalty:respond", kwargs={"token": invitation.token}),
+                timezone.localtime(invitation.expires_at).date(),
+                status,
+                _("yes") if invitation.reminded_at and not invitation.answered_at else "",
+            ]
+        )
     columns = [
-        Column(_("Respondent"), Kind.TEXT, width=30), Column(_("E-mail"), Kind.TEXT, width=30),
-        Column(_("Personal link"), Kind.TEXT, width=70), Column(_("Valid until"), Kind.DATE, width=14),
-        Column(_("Status"), Kind.TEXT, width=14), Column(_("Reminder due"), Kind.TEXT, width=14),
+        Column(_("Respondent"), Kind.TEXT, width=30),
+        Column(_("E-mail"), Kind.TEXT, width=30),
+        Column(_("Personal link"), Kind.TEXT, width=70),
+        Column(_("Valid until"), Kind.DATE, width=14),
+        Column(_("Status"), Kind.TEXT, width=14),
+        Column(_("Reminder due"), Kind.TEXT, width=14),
     ]
     return Sheet(_("Links"), columns, rows)

@@ -16,22 +16,35 @@ from .services import MARKS
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200, validators=[single_line])
     kind = forms.ChoiceField(label=_("Questionnaire"), choices=Campaign.Kind.choices)
-    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False,
-                                     empty_label=_("every segment"))
-    abc_class = forms.ChoiceField(label=_("ABC class"), required=False,
-                                  choices=[("", _("every class")), ("A", "A"), ("B", "B"), ("C", "C")])
-    lifecycle_state = forms.ChoiceField(label=_("Lifecycle state"), required=False,
-                                        choices=[("", _("every state")), *LifecycleState.choices])
-    manager = forms.ModelChoiceField(label=_("Manager"), queryset=get_user_model().objects.none(), required=False,
-                                     empty_label=_("every manager"))
-    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False,
-                                     help_text=_("Needed for the product questionnaire; it also limits the "
-                                                 "clients to those using the product."))
+    segment = forms.ModelChoiceField(
+        label=_("Segment"), queryset=Segment.objects.none(), required=False, empty_label=_("every segment")
+    )
+    abc_class = forms.ChoiceField(
+        label=_("ABC class"), required=False, choices=[("", _("every class")), ("A", "A"), ("B", "B"), ("C", "C")]
+    )
+    lifecycle_state = forms.ChoiceField(
+        label=_("Lifecycle state"), required=False, choices=[("", _("every state")), *LifecycleState.choices]
+    )
+    manager = forms.ModelChoiceField(
+        label=_("Manager"), queryset=get_user_model().objects.none(), required=False, empty_label=_("every manager")
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"),
+        queryset=Product.objects.none(),
+        required=False,
+        help_text=_("Needed for the product questionnaire; it also limits the clients to those using the product."),
+    )
     valid_days = forms.IntegerField(label=_("Links valid, days"), min_value=1, max_value=365, initial=30)
-    reminder_after_days = forms.IntegerField(label=_("Remind non-respondents after, days"), min_value=0,
-                                             max_value=180, initial=7, help_text=_("0 means no reminders."))
-    recurrence_months = forms.TypedChoiceField(label=_("Repeat"), coerce=int, choices=Campaign.Recurrence.choices,
-                                               initial=0)
+    reminder_after_days = forms.IntegerField(
+        label=_("Remind non-respondents after, days"),
+        min_value=0,
+        max_value=180,
+        initial=7,
+        help_text=_("0 means no reminders."),
+    )
+    recurrence_months = forms.TypedChoiceField(
+        label=_("Repeat"), coerce=int, choices=Campaign.Recurrence.choices, initial=0
+    )
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,7 +69,9 @@ class CriterionForm(forms.Form):
 class GradeForm(forms.Form):
     manager = forms.ModelChoiceField(label=_("Manager"), queryset=get_user_model().objects.none())
     client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.none(), required=False)
-    graded_on = forms.DateField(label=_("Dialogue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    graded_on = forms.DateField(
+        label=_("Dialogue date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     CLIENTS_SHOWN = 50
@@ -96,7 +111,9 @@ class GradeForm(forms.Form):
             )
 
     def marks(self) -> dict[int, str]:
-        return {c.pk: self.cleaned_data[f"c{c.pk}"] for c in self.criteria if self.cleaned_data.get(f"c{c.pk}") in MARKS}
+        return {
+            c.pk: self.cleaned_data[f"c{c.pk}"] for c in self.criteria if self.cleaned_data.get(f"c{c.pk}") in MARKS
+        }
 
     def clean_graded_on(self):
         value = self.cleaned_data["graded_on"]

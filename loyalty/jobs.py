@@ -46,22 +46,26 @@ def reminders_job(job: Job, progress: ProgressCallback) -> dict:
     """
     totals = {"sent": 0, "no_email": 0, "failed": 0}
     failed_campaigns = []
-    campaigns = list(Campaign.objects.filter(organization=job.organization, closed_at__isnull=True,
-                                             reminder_after_days__gt=0).order_by("id"))
+    campaigns = list(
+        Campaign.objects.filter(
+            organization=job.organization, closed_at__isnull=True, reminder_after_days__gt=0
+        ).order_by("id")
+    )
     for index, campaign in enumerate(campaigns, start=1):
         try:
             counts = invitations_mail(campaign=campaign, kind=REMINDER)
         except TRANSIENT_ERRORS:
             raise  # the database is gone for every campaign: the job is retried as a whole
         except Exception:
-            logger.exception("reminders of campaign %s (organization %s) failed", campaign.pk,
-                             campaign.organization_id)
+            logger.exception("reminders of campaign %s (organization %s) failed", campaign.pk, campaign.organization_id)
             failed_campaigns.append(campaign.pk)
         else:
             for key, value in counts.items():
                 totals[key] += value
-        progress(int(100 * index / len(campaigns)),
-                 JobMessage(gettext_noop("Reminders of “%(name)s” done"), name=campaign.name))
+        progress(
+            int(100 * index / len(campaigns)),
+            JobMessage(gettext_noop("Reminders of “%(name)s” done"), name=campaign.name),
+        )
     if failed_campaigns:
         totals["failed_campaigns"] = failed_campaigns
     return totals

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.formats import localize
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from clients.models import Client, Settlement
@@ -25,8 +25,15 @@ from .services import _save, months_after
 
 
 @transaction.atomic
-def programme_save(*, organization: Organization, name: str, key_factor: str, points_per_thousand: int,
-                   validity_months: int, tier_window_months: int) -> Programme:
+def programme_save(
+    *,
+    organization: Organization,
+    name: str,
+    key_factor: str,
+    points_per_thousand: int,
+    validity_months: int,
+    tier_window_months: int,
+) -> Programme:
     programme = Programme.objects.filter(organization=organization).first() or Programme(organization=organization)
     programme.name = (name or "").strip()
     programme.key_factor = key_factor
@@ -38,8 +45,18 @@ def programme_save(*, organization: Organization, name: str, key_factor: str, po
 
 
 @transaction.atomic
-def tier_save(*, programme: Programme, name: str, rank: int, min_turnover: Decimal, min_tenure_months: int,
-              min_class: str, discount_percent: Decimal, benefits: str = "", tier: Tier | None = None) -> Tier:
+def tier_save(
+    *,
+    programme: Programme,
+    name: str,
+    rank: int,
+    min_turnover: Decimal,
+    min_tenure_months: int,
+    min_class: str,
+    discount_percent: Decimal,
+    benefits: str = "",
+    tier: Tier | None = None,
+) -> Tier:
     tier = tier or Tier(organization_id=programme.organization_id, programme=programme)
     tier.name = (name or "").strip()
     tier.rank = rank
@@ -69,19 +86,36 @@ def _locked_account(client: Client) -> PointAccount:
     return PointAccount.objects.select_for_update().get(client=client)
 
 
-def _move(account: PointAccount, *, kind: str, points: int, on: datetime.date, note: str = "",
-          settlement: Settlement | None = None, user=None) -> PointMovement:
+def _move(
+    account: PointAccount,
+    *,
+    kind: str,
+    points: int,
+    on: datetime.date,
+    note: str = "",
+    settlement: Settlement | None = None,
+    user=None,
+) -> PointMovement:
     """Append one movement to a locked account and update its balance; refuse a negative balance."""
     balance = account.balance + points
     if balance < 0:
         raise ValidationError(
-            ngettext("Only %(balance)s point is available; %(points)s cannot be taken.",
-                     "Only %(balance)s points are available; %(points)s cannot be taken.", account.balance)
+            ngettext(
+                "Only %(balance)s point is available; %(points)s cannot be taken.",
+                "Only %(balance)s points are available; %(points)s cannot be taken.",
+                account.balance,
+            )
             % {"balance": localize(account.balance), "points": localize(-points)}
         )
     movement = PointMovement(
-        organization_id=account.organization_id, account=account, kind=kind, points=points,
-        balance_after=balance, occurred_on=on, note=note[:300], settlement=settlement,
+        organization_id=account.organization_id,
+        account=account,
+        kind=kind,
+        points=points,
+        balance_after=balance,
+        occurred_on=on,
+        note=note[:300],
+        settlement=settlement,
         created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
     )
     movement.full_clean(validate_constraints=False)
@@ -92,14 +126,16 @@ def _move(account: PointAccount, *, kind: str, points: int, on: datetime.date, n
 
 
 @transaction.atomic
-def points_redeem(*, client: Client, points: int, user=None, note: str = "",
-                  on: datetime.date | None = None) -> PointMovement:
+def points_redeem(
+    *, client: Client, points: int, user=None, note: str = "", on: datetime.date | None = None
+) -> PointMovement:
     """Exchange a client's points for a reward."""
     if not isinstance(points, int) or points <= 0:
         raise ValidationError({"points": _("Redeem a whole, positive number of points.")})
     account = _locked_account(client)
-    return _move(account, kind=PointMovement.Kind.REDEEMED, points=-points, on=on or timezone.localdate(),
-                 note=note, user=user)
+    return _move(
+        account, kind=PointMovement.Kind.REDEEMED, points=-points, on=on or timezone.localdate(), note=note, user=user
+    )
 
 
 def _locked_accounts(organization_id: int, client_ids) -> dict[int, PointAccount]:
@@ -127,8 +163,11 @@ def points_credit(*, organization: Organization, programme: Programme, settlemen
     movements written together, oldest first per client, each with its running balance.
     """
     own = [s for s in settlements if s.organization_id == organization.pk and s.amount > 0]
-    done = set(PointMovement.objects.filter(organization=organization, settlement_id__in=[s.pk for s in own])
-               .values_list("settlement_id", flat=True))
+    done = set(
+        PointMovement.objects.filter(organization=organization, settlement_id__in=[s.pk for s in own]).values_list(
+            "settlement_id", flat=True
+        )
+    )
     pending = sorted((s for s in own if s.pk not in done), key=lambda s: (s.client_id, s.date, s.pk))
     accounts = _locked_accounts(organization.pk, {s.client_id for s in pending})
     movements, touched = [], {}
@@ -138,24 +177,39 @@ def points_credit(*, organization: Organization, programme: Programme, settlemen
             continue
         account = touched.setdefault(settlement.client_id, accounts[settlement.client_id])
         account.balance += points
-        movements.append(PointMovement(
-            organization=organization, account=account, kind=PointMovement.Kind.EARNED, points=points,
-            balance_after=account.balance, occurred_on=settlement.date, settlement=settlement,
-            note=_("Payment of %(amount)s") % {"amount": settlement.amount},
-        ))
+        movements.append(
+            PointMovement(
+                organization=organization,
+                account=account,
+                kind=PointMovement.Kind.EARNED,
+                points=points,
+                balance_after=account.balance,
+                occurred_on=settlement.date,
+                settlement=settlement,
+                note=_("Payment of %(amount)s") % {"amount": settlement.amount},
+            )
+        )
     _write(movements, touched.values())
     return len(movements)
 
 
 def points_earn(*, client: Client, settlements: list[Settlement], programme: Programme) -> int:
     """Credit one client's settlements (see `points_credit`)."""
-    return points_credit(organization=client.organization, programme=programme,
-                         settlements=[s for s in settlements if s.client_id == client.pk])
+    return points_credit(
+        organization=client.organization,
+        programme=programme,
+        settlements=[s for s in settlements if s.client_id == client.pk],
+    )
 
 
 @transaction.atomic
-def points_expire_all(*, organization: Organization, programme: Programme, today: datetime.date,
-                      accounts: list[PointAccount] | None = None) -> list[PointMovement]:
+def points_expire_all(
+    *,
+    organization: Organization,
+    programme: Programme,
+    today: datetime.date,
+    accounts: list[PointAccount] | None = None,
+) -> list[PointMovement]:
     """Let lapse the points older than the validity period that were not used, oldest first.
 
     Points earned before the cutoff lapse unless redemptions or earlier expiries already used
@@ -167,29 +221,48 @@ def points_expire_all(*, organization: Organization, programme: Programme, today
         rows = rows.filter(pk__in=[a.pk for a in accounts])
     locked = {a.pk: a for a in rows.order_by("pk")}
     moves = PointMovement.objects.filter(organization=organization, account_id__in=list(locked))
-    earned_old = dict(moves.filter(kind=PointMovement.Kind.EARNED, occurred_on__lt=cutoff).values("account_id")
-                      .annotate(s=Sum("points")).values_list("account_id", "s"))
-    used = dict(moves.exclude(kind=PointMovement.Kind.EARNED).values("account_id").annotate(s=Sum("points"))
-                .values_list("account_id", "s"))
+    earned_old = dict(
+        moves.filter(kind=PointMovement.Kind.EARNED, occurred_on__lt=cutoff)
+        .values("account_id")
+        .annotate(s=Sum("points"))
+        .values_list("account_id", "s")
+    )
+    used = dict(
+        moves.exclude(kind=PointMovement.Kind.EARNED)
+        .values("account_id")
+        .annotate(s=Sum("points"))
+        .values_list("account_id", "s")
+    )
     movements, touched = [], []
     note = _("Earned before %(date)s and not used") % {"date": cutoff.isoformat()}
     for pk, account in locked.items():
-        lapse = min(points_to_expire(earned_before_cutoff=earned_old.get(pk, 0), already_used=-used.get(pk, 0)),
-                    account.balance)
+        lapse = min(
+            points_to_expire(earned_before_cutoff=earned_old.get(pk, 0), already_used=-used.get(pk, 0)), account.balance
+        )
         if lapse <= 0:
             continue
         account.balance -= lapse
         touched.append(account)
-        movements.append(PointMovement(organization=organization, account=account, kind=PointMovement.Kind.EXPIRED,
-                                       points=-lapse, balance_after=account.balance, occurred_on=today, note=note))
+        movements.append(
+            PointMovement(
+                organization=organization,
+                account=account,
+                kind=PointMovement.Kind.EXPIRED,
+                points=-lapse,
+                balance_after=account.balance,
+                occurred_on=today,
+                note=note,
+            )
+        )
     _write(movements, touched)
     return movements
 
 
 def points_expire(*, account: PointAccount, programme: Programme, today: datetime.date) -> PointMovement | None:
     """Let one account's old points lapse (see `points_expire_all`)."""
-    movements = points_expire_all(organization=account.organization, programme=programme, today=today,
-                                  accounts=[account])
+    movements = points_expire_all(
+        organization=account.organization, programme=programme, today=today, accounts=[account]
+    )
     return movements[0] if movements else None
 
 
@@ -200,20 +273,23 @@ def _months_between(first: datetime.date, last: datetime.date) -> int:
 @transaction.atomic
 def tiers_assign(*, organization: Organization, programme: Programme, today: datetime.date) -> int:
     """Give every client the highest tier whose rules it meets; return how many changed."""
-    rules = [TierRule(t.pk, t.rank, t.min_turnover, t.min_tenure_months, t.min_class)
-             for t in programme.tiers.all()]
+    rules = [TierRule(t.pk, t.rank, t.min_turnover, t.min_tenure_months, t.min_class) for t in programme.tiers.all()]
     since = months_after(today, -programme.tier_window_months)
     settlements = Settlement.objects.filter(organization=organization, date__lte=today)
-    turnover = dict(settlements.filter(date__gt=since).values("client_id").annotate(s=Sum("amount"))
-                    .values_list("client_id", "s"))
+    turnover = dict(
+        settlements.filter(date__gt=since).values("client_id").annotate(s=Sum("amount")).values_list("client_id", "s")
+    )
     first = dict(settlements.values("client_id").annotate(f=Min("date")).values_list("client_id", "f"))
     accounts = _locked_accounts(organization.pk, list(first))
     classes = dict(Client.objects.filter(organization=organization, pk__in=list(first)).values_list("pk", "abc_class"))
     changed = []
     for client_id, account in accounts.items():
-        tier_id = tier_for(turnover=turnover.get(client_id, Decimal(0)),
-                           tenure_months=_months_between(first[client_id], today),
-                           abc_class=classes.get(client_id, ""), rules=rules)
+        tier_id = tier_for(
+            turnover=turnover.get(client_id, Decimal(0)),
+            tenure_months=_months_between(first[client_id], today),
+            abc_class=classes.get(client_id, ""),
+            rules=rules,
+        )
         if account.tier_id != tier_id:
             account.tier_id = tier_id
             changed.append(account)
@@ -221,8 +297,9 @@ def tiers_assign(*, organization: Organization, programme: Programme, today: dat
     return len(changed)
 
 
-def points_refresh(*, organization: Organization, today: datetime.date | None = None,
-                   progress: ProgressCallback | None = None) -> dict:
+def points_refresh(
+    *, organization: Organization, today: datetime.date | None = None, progress: ProgressCallback | None = None
+) -> dict:
     """Credit points for new settlements, let old points lapse, and re-assign tiers."""
     progress = progress or (lambda percent, message="": None)
     today = today or timezone.localdate()
@@ -230,11 +307,17 @@ def points_refresh(*, organization: Organization, today: datetime.date | None = 
     if programme is None:
         raise ValidationError(gettext_lazy("Set up the loyalty programme first."))
     progress(5, gettext_noop("Crediting points for payments"))
-    credited = points_credit(organization=organization, programme=programme, settlements=list(
-        Settlement.objects.filter(organization=organization, date__lte=today, amount__gt=0)
-        .exclude(pk__in=PointMovement.objects.filter(organization=organization, settlement__isnull=False)
-                 .values("settlement_id"))
-    ))
+    credited = points_credit(
+        organization=organization,
+        programme=programme,
+        settlements=list(
+            Settlement.objects.filter(organization=organization, date__lte=today, amount__gt=0).exclude(
+                pk__in=PointMovement.objects.filter(organization=organization, settlement__isnull=False).values(
+                    "settlement_id"
+                )
+            )
+        ),
+    )
     progress(60, gettext_noop("Letting old points lapse"))
     expired = points_expire_all(organization=organization, programme=programme, today=today)
     progress(80, gettext_noop("Assigning tiers"))

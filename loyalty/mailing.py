@@ -55,7 +55,9 @@ def recipients(invitations: Iterable[Invitation]) -> dict[int, str]:
     client_ids = {i.client_id for i in items if i.client_id}
     contact: dict[int, str] = {}
     for client_id, email in (
-        ContactPerson.objects.filter(client_id__in=client_ids).exclude(email="").order_by("id")
+        ContactPerson.objects.filter(client_id__in=client_ids)
+        .exclude(email="")
+        .order_by("id")
         .values_list("client_id", "email")
     ):
         contact.setdefault(client_id, email)
@@ -101,11 +103,17 @@ def message_text(invitation: Invitation, *, reminder: bool) -> tuple[str, str]:
         return _("Survey “%(name)s”") % values
 
     def body() -> str:
-        lead = (_("We have not received your answer yet. It takes a couple of minutes.") if reminder
-                else _("Please tell us what you think: it takes a couple of minutes."))
+        lead = (
+            _("We have not received your answer yet. It takes a couple of minutes.")
+            if reminder
+            else _("Please tell us what you think: it takes a couple of minutes.")
+        )
         valid = _("Your personal link, valid until %(date)s:") % {"date": date_format(expires, "SHORT_DATE_FORMAT")}
-        note = (_("Your answers are anonymous: they are not linked to your name.")
-                if campaign.is_employee_survey else _("The link is personal: please do not forward it."))
+        note = (
+            _("Your answers are anonymous: they are not linked to your name.")
+            if campaign.is_employee_survey
+            else _("The link is personal: please do not forward it.")
+        )
         return f"{lead}\n{valid}\n{url}\n{note}"
 
     ru_subject, en_subject = _both(subject)
@@ -128,14 +136,20 @@ def _claim(ids: list[int], kind: str, now: datetime.datetime) -> list[Invitation
     with transaction.atomic():
         claimed = list(
             Invitation.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ids, **{f"{kind}__isnull": True}).order_by("id")
+            .filter(pk__in=ids, **{f"{kind}__isnull": True})
+            .order_by("id")
         )
         Invitation.objects.filter(pk__in=[i.pk for i in claimed]).update(**{kind: now})
     return claimed
 
 
-def invitations_mail(*, campaign: Campaign, kind: str = SENT, now: datetime.datetime | None = None,
-                     progress: ProgressCallback | None = None) -> dict:
+def invitations_mail(
+    *,
+    campaign: Campaign,
+    kind: str = SENT,
+    now: datetime.datetime | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict:
     """E-mail the campaign's open links (kind "sent_at") or its reminders ("reminder_sent_at").
 
     Returns {"sent", "no_email", "failed"}: messages sent, links without an address (left
@@ -149,19 +163,26 @@ def invitations_mail(*, campaign: Campaign, kind: str = SENT, now: datetime.date
     ids = list(_due(campaign, kind, now).order_by("id").values_list("id", flat=True))
     connection = get_connection(fail_silently=False)
     for index in range(0, len(ids), BATCH):
-        claimed = [link.pk for link in _claim(ids[index:index + BATCH], kind, now)]
+        claimed = [link.pk for link in _claim(ids[index : index + BATCH], kind, now)]
         sent: set[int] = set()
         try:
-            links = list(Invitation.objects.filter(pk__in=claimed)
-                         .select_related("campaign", "membership__user").order_by("id"))
+            links = list(
+                Invitation.objects.filter(pk__in=claimed).select_related("campaign", "membership__user").order_by("id")
+            )
             addresses = recipients(links)
             counts["no_email"] += len(links) - len(addresses)
             messages = []
             for link in links:
                 if link.pk in addresses:
                     subject, body = message_text(link, reminder=kind == REMINDER)
-                    messages.append((link.pk, EmailMultiAlternatives(
-                        subject, body, settings.DEFAULT_FROM_EMAIL, [addresses[link.pk]], connection=connection)))
+                    messages.append(
+                        (
+                            link.pk,
+                            EmailMultiAlternatives(
+                                subject, body, settings.DEFAULT_FROM_EMAIL, [addresses[link.pk]], connection=connection
+                            ),
+                        )
+                    )
             if messages:
                 connection.open()
                 try:
@@ -181,9 +202,10 @@ def invitations_mail(*, campaign: Campaign, kind: str = SENT, now: datetime.date
             unsent = [pk for pk in claimed if pk not in sent]
             if unsent:
                 Invitation.objects.filter(pk__in=unsent).update(**{kind: None})
-        progress(5 + int(90 * min(len(ids), index + BATCH) / len(ids)),
-                 JobMessage(gettext_noop("%(done)s of %(total)s links"), done=min(len(ids), index + BATCH),
-                            total=len(ids)))
+        progress(
+            5 + int(90 * min(len(ids), index + BATCH) / len(ids)),
+            JobMessage(gettext_noop("%(done)s of %(total)s links"), done=min(len(ids), index + BATCH), total=len(ids)),
+        )
     return counts
 
 

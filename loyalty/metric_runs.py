@@ -77,7 +77,8 @@ def _client_facts(organization: Organization) -> dict[int, ClientFacts]:
             manager=(str(client.manager_id or ""), client.manager.get_username() if client.manager else _("Nobody")),
         )
     for client_id, date, amount, product_id, product_name in (
-        Settlement.objects.filter(organization=organization).order_by("date")
+        Settlement.objects.filter(organization=organization)
+        .order_by("date")
         .values_list("client_id", "date", "amount", "product_id", "product__name")
     ):
         fact = facts[client_id]
@@ -117,8 +118,14 @@ def _survey_metrics(collector: Collector, answers: list[tuple[str, int, dict]]) 
             collector.put("ces_easy", dimension, key, label, easy, len(scores))
 
 
-def _client_metrics(collector: Collector, facts: dict[int, ClientFacts], start: datetime.date,
-                    end: datetime.date, period_months: int, lifecycle_months: int) -> None:
+def _client_metrics(
+    collector: Collector,
+    facts: dict[int, ClientFacts],
+    start: datetime.date,
+    end: datetime.date,
+    period_months: int,
+    lifecycle_months: int,
+) -> None:
     before = start - datetime.timedelta(days=1)
     long_since = months_after(start, -LONG_STANDING_MONTHS)
     tally: dict[tuple[str, str], dict] = {}
@@ -159,14 +166,24 @@ def _client_metrics(collector: Collector, facts: dict[int, ClientFacts], start: 
         start_n, end_n = int(t["start"]), int(t["end"])
         churn = metrics.churn_rate(start_n, int(t["lost"]))
         collector.put("churn", dimension, key, label, churn, start_n)
-        collector.put("retention", dimension, key, label,
-                      metrics.retention_rate(start_n, end_n, int(t["acquired"])), start_n)
-        collector.put("loyalty_index", dimension, key, label,
-                      metrics.loyalty_index(int(t["repeat"]), int(t["buyer"])), int(t["buyer"]))
+        collector.put(
+            "retention", dimension, key, label, metrics.retention_rate(start_n, end_n, int(t["acquired"])), start_n
+        )
+        collector.put(
+            "loyalty_index",
+            dimension,
+            key,
+            label,
+            metrics.loyalty_index(int(t["repeat"]), int(t["buyer"])),
+            int(t["buyer"]),
+        )
         collector.put("regular_clients", dimension, key, label, float(t["regular"]), int(t["regular"]))
         # Refunds can make a slice's sales negative: then the share means nothing.
-        share = (metrics.long_standing_share(max(0.0, min(t["long_sales"], t["sales"])), t["sales"])
-                 if t["sales"] > 0 else None)
+        share = (
+            metrics.long_standing_share(max(0.0, min(t["long_sales"], t["sales"])), t["sales"])
+            if t["sales"] > 0
+            else None
+        )
         collector.put("long_standing_share", dimension, key, label, share, int(t["buyer"]))
     # CLV of the clients active at the period's end, with the retention the period showed.
     retention_by_slice = {
@@ -185,16 +202,21 @@ def _client_metrics(collector: Collector, facts: dict[int, ClientFacts], start: 
             retention = retention_by_slice.get((dimension, key), overall)
             if collector.rows[("churn", dimension, key)][0] is None:
                 retention = overall
-            clv_values[(dimension, key)].append(metrics.clv(
-                historic_value=historic, monthly_value=historic / months, monthly_retention=retention,
-                horizon_months=CLV_HORIZON_MONTHS,
-            ))
+            clv_values[(dimension, key)].append(
+                metrics.clv(
+                    historic_value=historic,
+                    monthly_value=historic / months,
+                    monthly_retention=retention,
+                    horizon_months=CLV_HORIZON_MONTHS,
+                )
+            )
     for (dimension, key), values in clv_values.items():
         collector.put("clv", dimension, key, tally[(dimension, key)]["label"], metrics.mean(values), len(values))
 
 
-def _product_base_metrics(collector: Collector, facts: dict[int, ClientFacts], start: datetime.date,
-                          end: datetime.date, lifecycle_months: int) -> None:
+def _product_base_metrics(
+    collector: Collector, facts: dict[int, ClientFacts], start: datetime.date, end: datetime.date, lifecycle_months: int
+) -> None:
     """Churn and retention of the period by product, from each product's own settlements.
 
     For a product P, a client's lifecycle state on a day is `clients.lifecycle.lifecycle_state`
@@ -227,8 +249,14 @@ def _product_base_metrics(collector: Collector, facts: dict[int, ClientFacts], s
     for key, t in tally.items():
         dimension = MetricValue.Dimension.PRODUCT
         collector.put("churn", dimension, key, t["label"], metrics.churn_rate(t["start"], t["lost"]), t["start"])
-        collector.put("retention", dimension, key, t["label"],
-                      metrics.retention_rate(t["start"], t["end"], t["acquired"]), t["start"])
+        collector.put(
+            "retention",
+            dimension,
+            key,
+            t["label"],
+            metrics.retention_rate(t["start"], t["end"], t["acquired"]),
+            t["start"],
+        )
 
 
 def _months_between(first: datetime.date, last: datetime.date) -> int:
@@ -244,8 +272,13 @@ def _iqs_metrics(collector: Collector, grades: list[tuple[int, str, float]]) -> 
         collector.put("iqs", dimension, key, label, metrics.mean(values), len(values))
 
 
-def metrics_compute(*, organization: Organization, period_kind: str, today: datetime.date | None = None,
-                    progress: ProgressCallback | None = None) -> dict:
+def metrics_compute(
+    *,
+    organization: Organization,
+    period_kind: str,
+    today: datetime.date | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict:
     """Compute and store every metric for every period from the first data to today."""
     progress = progress or (lambda percent, message="": None)
     today = today or timezone.localdate()
@@ -257,8 +290,11 @@ def metrics_compute(*, organization: Organization, period_kind: str, today: date
         .select_related("client__segment", "client__manager", "campaign__product")
         .order_by("answered_on")
     )
-    grades = list(DialogueGrade.objects.filter(organization=organization, graded_on__lte=today)
-                  .select_related("manager").order_by("graded_on"))
+    grades = list(
+        DialogueGrade.objects.filter(organization=organization, graded_on__lte=today)
+        .select_related("manager")
+        .order_by("graded_on")
+    )
     firsts = [f.settlements[0][0] for f in facts.values() if f.settlements]
     firsts += [r.answered_on for r in responses[:1]] + [g.graded_on for g in grades[:1]]
     if not firsts:
@@ -273,24 +309,43 @@ def metrics_compute(*, organization: Organization, period_kind: str, today: date
                 slices = {MetricValue.Dimension.ALL: ("", "")}
                 if response.client_id and response.client_id in facts:
                     fact = facts[response.client_id]
-                    slices.update({MetricValue.Dimension.SEGMENT: fact.segment, MetricValue.Dimension.ABC: fact.abc,
-                                   MetricValue.Dimension.MANAGER: fact.manager})
+                    slices.update(
+                        {
+                            MetricValue.Dimension.SEGMENT: fact.segment,
+                            MetricValue.Dimension.ABC: fact.abc,
+                            MetricValue.Dimension.MANAGER: fact.manager,
+                        }
+                    )
                 if response.campaign.product_id:
-                    slices[MetricValue.Dimension.PRODUCT] = (str(response.campaign.product_id),
-                                                             response.campaign.product.name)
+                    slices[MetricValue.Dimension.PRODUCT] = (
+                        str(response.campaign.product_id),
+                        response.campaign.product.name,
+                    )
                 answers.append((response.metric, response.score, slices))
         _survey_metrics(collector, answers)
         _client_metrics(collector, facts, start, end, period_months, organization.lifecycle_period_months)
         _product_base_metrics(collector, facts, start, end, organization.lifecycle_period_months)
-        _iqs_metrics(collector, [(g.manager_id, g.manager.get_username(), g.iqs)
-                                 for g in grades if start <= g.graded_on <= end])
+        _iqs_metrics(
+            collector, [(g.manager_id, g.manager.get_username(), g.iqs) for g in grades if start <= g.graded_on <= end]
+        )
         for (metric, dimension, key), (value, count, label) in collector.rows.items():
-            results.append(MetricValue(
-                organization=organization, period_kind=period_kind, period_start=start, metric=metric,
-                dimension=dimension, key=key, label=str(label)[:200], value=value, count=count,
-            ))
-        progress(5 + int(85 * index / len(spans)),
-                 JobMessage(gettext_noop("Period %(n)s of %(total)s"), n=index, total=len(spans)))
+            results.append(
+                MetricValue(
+                    organization=organization,
+                    period_kind=period_kind,
+                    period_start=start,
+                    metric=metric,
+                    dimension=dimension,
+                    key=key,
+                    label=str(label)[:200],
+                    value=value,
+                    count=count,
+                )
+            )
+        progress(
+            5 + int(85 * index / len(spans)),
+            JobMessage(gettext_noop("Period %(n)s of %(total)s"), n=index, total=len(spans)),
+        )
     progress(92, gettext_noop("Saving"))
     with transaction.atomic():
         MetricValue.objects.filter(organization=organization, period_kind=period_kind).delete()

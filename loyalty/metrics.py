@@ -80,8 +80,10 @@ def retention_rate(start: int, end: int, acquired: int) -> float | None:
     if min(start, end, acquired) < 0 or acquired > end:
         raise ValueError("counts must be non-negative and acquired clients cannot exceed the clients at the end")
     if end - acquired > start:
-        raise ValueError("clients kept (at end - acquired) cannot exceed the clients at the start: "
-                         "count won-back clients among the acquired")
+        raise ValueError(
+            "clients kept (at end - acquired) cannot exceed the clients at the start: "
+            "count won-back clients among the acquired"
+        )
     return _percent(end - acquired, start)
 
 
@@ -154,7 +156,7 @@ LOWER_IS_BETTER = frozenset({"churn"})
 
 
 def change_direction(metric: str, delta: float | None) -> str | None:
-    """"better", "worse" or None (no change, or nothing to compare) for a change of `metric`."""
+    """ "better", "worse" or None (no change, or nothing to compare) for a change of `metric`."""
     if not delta:
         return None
     return "better" if (delta < 0) == (metric in LOWER_IS_BETTER) else "worse"

@@ -45,25 +45,40 @@ class Campaign(TenantModel):
     filter_abc_class = models.CharField(_("ABC class"), max_length=1, blank=True)
     filter_lifecycle_state = models.CharField(_("lifecycle state"), max_length=12, blank=True)
     filter_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("manager"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("manager"),
     )
     filter_segment = models.ForeignKey(
         Segment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("segment")
     )
     product = models.ForeignKey(
-        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product"),
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
         help_text=_("The product the questionnaire asks about (product satisfaction only)."),
     )
     complaint = models.ForeignKey(
-        Complaint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Complaint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("after complaint"),
     )
     valid_days = models.PositiveSmallIntegerField(
         _("link valid, days"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
     reminder_after_days = models.PositiveSmallIntegerField(
-        _("remind after, days"), default=7, validators=[MaxValueValidator(180)],
+        _("remind after, days"),
+        default=7,
+        validators=[MaxValueValidator(180)],
         help_text=_("0 means no reminders."),
     )
     recurrence_months = models.PositiveSmallIntegerField(
@@ -71,13 +86,21 @@ class Campaign(TenantModel):
     )
     next_run_on = models.DateField(_("next round on"), null=True, blank=True)
     series = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rounds",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rounds",
         verbose_name=_("first round of the series"),
     )
     round_number = models.PositiveSmallIntegerField(_("round"), default=1)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("created by"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     # The language of the person who started the campaign (a later round keeps its series'): what
     # the portal writes for it afterwards, such as the subject of a case a low score opens, is in it.
@@ -107,7 +130,11 @@ class Invitation(TenantModel):
         Client, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("client")
     )
     membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        Membership,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("employee"),
     )
     respondent = models.CharField(_("respondent"), max_length=200)
@@ -145,7 +172,11 @@ class Response(TenantModel):
     answers = models.JSONField(_("answers"), default=dict)
     language = models.CharField(_("language"), max_length=8, blank=True)
     complaint = models.ForeignKey(
-        Complaint, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Complaint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("case opened"),
     )
     # A date, not a time: a time could tell who answered an anonymous survey.
@@ -240,7 +271,11 @@ class DialogueGrade(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("manager")
     )
     graded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("graded by"),
     )
     client = models.ForeignKey(
@@ -299,12 +334,16 @@ class Tier(TenantModel):
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="tiers")
     name = models.CharField(_("name"), max_length=60)
     rank = models.PositiveSmallIntegerField(_("rank"), validators=[MinValueValidator(1), MaxValueValidator(20)])
-    min_turnover = models.DecimalField(_("minimum turnover"), max_digits=16, decimal_places=2, default=0,
-                                       validators=[MinValueValidator(0)])
+    min_turnover = models.DecimalField(
+        _("minimum turnover"), max_digits=16, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
     min_tenure_months = models.PositiveSmallIntegerField(_("minimum tenure, months"), default=0)
     min_class = models.CharField(_("minimum ABC class"), max_length=1, blank=True, choices=MinClass.choices)
     discount_percent = models.DecimalField(
-        _("discount, %"), max_digits=5, decimal_places=2, default=0,
+        _("discount, %"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     benefits = models.TextField(_("benefits"), blank=True)
@@ -327,8 +366,9 @@ class PointAccount(TenantModel):
 
     client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="point_account")
     balance = models.IntegerField(_("balance"), default=0)
-    tier = models.ForeignKey(Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                             verbose_name=_("tier"))
+    tier = models.ForeignKey(
+        Tier, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("tier")
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -354,12 +394,22 @@ class PointMovement(TenantModel):
     occurred_on = models.DateField(_("date"))
     # SET_NULL: a corrected settlement must not be blocked by the ledger; the movement stays.
     settlement = models.OneToOneField(
-        Settlement, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Settlement,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("settlement"),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:

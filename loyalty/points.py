@@ -35,9 +35,7 @@ class TierRule:
     min_class: str  # "", "C", "B" or "A": the class a client needs at least
 
 
-def tier_for(
-    *, turnover: Decimal, tenure_months: int, abc_class: str, rules: Sequence[TierRule]
-) -> object | None:
+def tier_for(*, turnover: Decimal, tenure_months: int, abc_class: str, rules: Sequence[TierRule]) -> object | None:
     """The key of the highest-ranked tier whose every rule the client meets, or None."""
     reached = None
     for rule in sorted(rules, key=lambda r: r.rank):

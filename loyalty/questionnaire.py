@@ -6,7 +6,7 @@ campaigns started afterwards.
 
 import copy
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -16,7 +16,7 @@ KINDS = ("nps", "csat", "ces", "enps", "product", "ideal_supplier", "ideal_servi
 MAX_TEXT = 2000
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(kind: str) -> dict:
     if kind not in KINDS:
         raise KeyError(kind)

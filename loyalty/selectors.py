@@ -18,8 +18,18 @@ from crm_portal.tenancy import Viewer, scoped
 from . import mailing, metrics, questionnaire, tasks
 from .models import Campaign, DialogueGrade, Invitation, MetricValue, PointAccount, PointMovement, Programme, Response
 
-TREND_METRICS = ("nps", "csat", "ces", "enps", "churn", "retention", "clv", "loyalty_index",
-                 "long_standing_share", "iqs")
+TREND_METRICS = (
+    "nps",
+    "csat",
+    "ces",
+    "enps",
+    "churn",
+    "retention",
+    "clv",
+    "loyalty_index",
+    "long_standing_share",
+    "iqs",
+)
 
 # Who may read each figure, wherever it is shown: cards, trends, slices, breakdowns, answer
 # splits, comments, panels and the pages of its own. IQS grades the managers and eNPS is the
@@ -69,11 +79,13 @@ def dimension_labels() -> dict[str, str]:
 def trends(viewer: Viewer, period_kind: str) -> dict:
     """{metric: {"x": [period starts], "y": [values], "n": [counts]}} for the whole organization,
     of the trend metrics the viewer's role may read."""
-    series: dict[str, dict] = {m: {"x": [], "y": [], "n": []} for m in TREND_METRICS
-                               if metric_visible(viewer.role, m)}
-    rows = scoped(viewer, MetricValue).filter(
-        period_kind=period_kind, dimension=MetricValue.Dimension.ALL, metric__in=list(series)
-    ).order_by("period_start").values_list("metric", "period_start", "value", "count")
+    series: dict[str, dict] = {m: {"x": [], "y": [], "n": []} for m in TREND_METRICS if metric_visible(viewer.role, m)}
+    rows = (
+        scoped(viewer, MetricValue)
+        .filter(period_kind=period_kind, dimension=MetricValue.Dimension.ALL, metric__in=list(series))
+        .order_by("period_start")
+        .values_list("metric", "period_start", "value", "count")
+    )
     for metric, start, value, count in rows:
         series[metric]["x"].append(start.isoformat())
         series[metric]["y"].append(value)
@@ -97,9 +109,17 @@ def latest_values(viewer: Viewer, period_kind: str, series: dict | None = None) 
         x, y, n = known[-1]
         previous = known[-2][1] if len(known) > 1 else None
         delta = None if previous is None else round(y - previous, 1)
-        cards.append({"metric": metric, "label": labels[metric], "value": y, "count": n,
-                      "period": datetime.date.fromisoformat(x), "delta": delta,
-                      "change": metrics.change_direction(metric, delta)})
+        cards.append(
+            {
+                "metric": metric,
+                "label": labels[metric],
+                "value": y,
+                "count": n,
+                "period": datetime.date.fromisoformat(x),
+                "delta": delta,
+                "change": metrics.change_direction(metric, delta),
+            }
+        )
     return cards
 
 
@@ -127,8 +147,8 @@ def breakdown(viewer: Viewer, period_kind: str, metric: str) -> dict:
     table: dict[str, list] = defaultdict(list)
     if latest is None:
         return {"period": None, "rows": {}}
-    for row in values.filter(period_start=latest).exclude(dimension=MetricValue.Dimension.ALL).order_by(
-        "dimension", "label"
+    for row in (
+        values.filter(period_start=latest).exclude(dimension=MetricValue.Dimension.ALL).order_by("dimension", "label")
     ):
         row.label = _slice_label(row.dimension, row.key, row.label)
         table[row.dimension].append(row)
@@ -142,8 +162,12 @@ def slice_trends(viewer: Viewer, period_kind: str, metric: str) -> dict:
     if not metric_visible(viewer.role, metric):
         return {}
     lines: dict[str, dict[str, dict]] = defaultdict(dict)
-    rows = scoped(viewer, MetricValue).filter(period_kind=period_kind, metric=metric).exclude(
-        dimension=MetricValue.Dimension.ALL).order_by("dimension", "label", "period_start")
+    rows = (
+        scoped(viewer, MetricValue)
+        .filter(period_kind=period_kind, metric=metric)
+        .exclude(dimension=MetricValue.Dimension.ALL)
+        .order_by("dimension", "label", "period_start")
+    )
     for dimension, key, label, start, value in rows.values_list("dimension", "key", "label", "period_start", "value"):
         line = lines[dimension].setdefault(_slice_label(dimension, key, label), {"x": [], "y": []})
         line["x"].append(start.isoformat())
@@ -171,21 +195,30 @@ def distribution(viewer: Viewer, metric: str, days: int = 365) -> dict | None:
         return None
     since = timezone.localdate() - datetime.timedelta(days=days)
     # Counted by the database in one query: the answers themselves are not fetched.
-    counts = _visible_responses(viewer).filter(metric=metric, answered_on__gt=since).aggregate(
-        promoters=Count("id", filter=Q(score__gte=metrics.PROMOTER_MIN)),
-        detractors=Count("id", filter=Q(score__lte=metrics.DETRACTOR_MAX)),
-        total=Count("id"),
+    counts = (
+        _visible_responses(viewer)
+        .filter(metric=metric, answered_on__gt=since)
+        .aggregate(
+            promoters=Count("id", filter=Q(score__gte=metrics.PROMOTER_MIN)),
+            detractors=Count("id", filter=Q(score__lte=metrics.DETRACTOR_MAX)),
+            total=Count("id"),
+        )
     )
     total = counts["total"]
-    split = {"promoters": counts["promoters"], "passives": total - counts["promoters"] - counts["detractors"],
-             "detractors": counts["detractors"]}
+    split = {
+        "promoters": counts["promoters"],
+        "passives": total - counts["promoters"] - counts["detractors"],
+        "detractors": counts["detractors"],
+    }
     value = round(100.0 * (split["promoters"] - split["detractors"]) / total, 1) if total else None
     return {**split, "total": total, "nps": value}
 
 
 def latest_comments(viewer: Viewer, limit: int = 10) -> QuerySet[Response]:
     return (
-        _visible_responses(viewer).exclude(comment="").select_related("campaign", "client")
+        _visible_responses(viewer)
+        .exclude(comment="")
+        .select_related("campaign", "client")
         .order_by("-answered_on", "-id")[:limit]
     )
 
@@ -195,8 +228,10 @@ def campaigns_with_rates(*, organization: Organization) -> list[Campaign]:
     campaigns = list(
         Campaign.objects.for_org(organization)
         .select_related("product", "filter_segment")
-        .annotate(sent=Count("invitations", distinct=True),
-                  answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True))
+        .annotate(
+            sent=Count("invitations", distinct=True),
+            answered=Count("invitations", filter=Q(invitations__answered_at__isnull=False), distinct=True),
+        )
         .order_by("-started_on", "-id")
     )
     for campaign in campaigns:
@@ -260,8 +295,13 @@ def links_without_email(campaign: Campaign) -> list[str]:
 
 
 def latest_send_job(campaign: Campaign) -> Job | None:
-    return (Job.objects.filter(organization_id=campaign.organization_id, kind=tasks.send_links_task.name,
-                               params__campaign_id=campaign.pk).order_by("-created_at", "-id").first())
+    return (
+        Job.objects.filter(
+            organization_id=campaign.organization_id, kind=tasks.send_links_task.name, params__campaign_id=campaign.pk
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def latest_job(*, organization: Organization, kind: str) -> Job | None:
@@ -309,8 +349,11 @@ def movements_of(account: PointAccount, limit: int) -> QuerySet[PointMovement]:
 
 
 def home_panel(viewer: Viewer) -> dict:
-    return {"cards": [c for c in latest_values(viewer, MetricValue.PeriodKind.MONTH)
-                      if c["metric"] in ("nps", "csat", "churn")]}
+    return {
+        "cards": [
+            c for c in latest_values(viewer, MetricValue.PeriodKind.MONTH) if c["metric"] in ("nps", "csat", "churn")
+        ]
+    }
 
 
 def client_card_panel(viewer: Viewer, client: Client) -> dict:
@@ -320,6 +363,8 @@ def client_card_panel(viewer: Viewer, client: Client) -> dict:
         "account": account,
         "programme": programme_of(organization=viewer.organization),
         "movements": movements_of(account, 5) if account else [],
-        "answers": _readable_responses(viewer).filter(client=client).select_related("campaign")
+        "answers": _readable_responses(viewer)
+        .filter(client=client)
+        .select_related("campaign")
         .order_by("-answered_on", "-id")[:5],
     }

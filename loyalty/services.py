@@ -78,7 +78,9 @@ def campaign_targets(campaign: Campaign) -> QuerySet:
 def _emails(client_ids: list[int]) -> dict[int, str]:
     emails: dict[int, str] = {}
     for client_id, email in (
-        ContactPerson.objects.filter(client_id__in=client_ids).exclude(email="").order_by("id")
+        ContactPerson.objects.filter(client_id__in=client_ids)
+        .exclude(email="")
+        .order_by("id")
         .values_list("client_id", "email")
     ):
         emails.setdefault(client_id, email)
@@ -93,18 +95,31 @@ def _invitations_create(campaign: Campaign) -> int:
     rows = []
     if campaign.is_employee_survey:
         for membership in targets:
-            rows.append(Invitation(
-                organization_id=campaign.organization_id, campaign=campaign, token=_new_token(),
-                membership=membership, respondent=membership.user.get_username(),
-                email=membership.user.email, expires_at=expires,
-            ))
+            rows.append(
+                Invitation(
+                    organization_id=campaign.organization_id,
+                    campaign=campaign,
+                    token=_new_token(),
+                    membership=membership,
+                    respondent=membership.user.get_username(),
+                    email=membership.user.email,
+                    expires_at=expires,
+                )
+            )
     else:
         emails = _emails([c.pk for c in targets])
         for client in targets:
-            rows.append(Invitation(
-                organization_id=campaign.organization_id, campaign=campaign, token=_new_token(),
-                client=client, respondent=client.name, email=emails.get(client.pk, ""), expires_at=expires,
-            ))
+            rows.append(
+                Invitation(
+                    organization_id=campaign.organization_id,
+                    campaign=campaign,
+                    token=_new_token(),
+                    client=client,
+                    respondent=client.name,
+                    email=emails.get(client.pk, ""),
+                    expires_at=expires,
+                )
+            )
     Invitation.objects.bulk_create(rows)
     return len(rows)
 
@@ -148,13 +163,25 @@ def campaign_start(
         raise ValidationError(_("An employee survey goes to every member: client filters do not apply."))
     started_on = started_on or timezone.localdate()
     campaign = Campaign(
-        organization=organization, kind=kind, name=(name or "").strip(),
+        organization=organization,
+        kind=kind,
+        name=(name or "").strip(),
         audience=Campaign.Audience.EMPLOYEES if employees else Campaign.Audience.CLIENTS,
-        trigger=trigger, questionnaire=questionnaire.load(kind) if kind in questionnaire.KINDS else {},
-        filter_segment=segment, filter_abc_class=abc_class or "", filter_lifecycle_state=lifecycle_state or "",
-        filter_manager=manager, product=product, valid_days=valid_days, reminder_after_days=reminder_after_days,
-        recurrence_months=recurrence_months, complaint=complaint, series=series, round_number=round_number,
-        created_by=user if user is not None and user.is_authenticated else None, started_on=started_on,
+        trigger=trigger,
+        questionnaire=questionnaire.load(kind) if kind in questionnaire.KINDS else {},
+        filter_segment=segment,
+        filter_abc_class=abc_class or "",
+        filter_lifecycle_state=lifecycle_state or "",
+        filter_manager=manager,
+        product=product,
+        valid_days=valid_days,
+        reminder_after_days=reminder_after_days,
+        recurrence_months=recurrence_months,
+        complaint=complaint,
+        series=series,
+        round_number=round_number,
+        created_by=user if user is not None and user.is_authenticated else None,
+        started_on=started_on,
         language=series.language if series is not None else translation.get_language() or settings.LANGUAGE_CODE,
         next_run_on=months_after(started_on, recurrence_months) if recurrence_months else None,
     )
@@ -185,15 +212,25 @@ def campaigns_repeat_due(*, organization: Organization, today: datetime.date | N
         previous.save(update_fields=["next_run_on"])
         try:
             with transaction.atomic():
-                started.append(campaign_start(
-                    organization=organization, kind=previous.kind, name=one_line(previous.name), started_on=today,
-                    segment=previous.filter_segment, abc_class=previous.filter_abc_class,
-                    lifecycle_state=previous.filter_lifecycle_state, manager=previous.filter_manager,
-                    product=previous.product, valid_days=previous.valid_days,
-                    reminder_after_days=previous.reminder_after_days,
-                    recurrence_months=previous.recurrence_months, trigger=Campaign.Trigger.RECURRENCE,
-                    series=previous.series or previous, round_number=previous.round_number + 1,
-                ))
+                started.append(
+                    campaign_start(
+                        organization=organization,
+                        kind=previous.kind,
+                        name=one_line(previous.name),
+                        started_on=today,
+                        segment=previous.filter_segment,
+                        abc_class=previous.filter_abc_class,
+                        lifecycle_state=previous.filter_lifecycle_state,
+                        manager=previous.filter_manager,
+                        product=previous.product,
+                        valid_days=previous.valid_days,
+                        reminder_after_days=previous.reminder_after_days,
+                        recurrence_months=previous.recurrence_months,
+                        trigger=Campaign.Trigger.RECURRENCE,
+                        series=previous.series or previous,
+                        round_number=previous.round_number + 1,
+                    )
+                )
         except ValidationError:
             # The filters no longer hold (nobody matches, the manager changed role): the series
             # pauses instead of failing every day.
@@ -212,7 +249,10 @@ def invitations_remind(*, campaign: Campaign, now: datetime.datetime | None = No
     if campaign.reminder_after_days == 0 or campaign.closed_at:
         return 0
     return Invitation.objects.filter(
-        campaign=campaign, answered_at__isnull=True, reminded_at__isnull=True, expires_at__gt=now,
+        campaign=campaign,
+        answered_at__isnull=True,
+        reminded_at__isnull=True,
+        expires_at__gt=now,
         created_at__lte=now - datetime.timedelta(days=campaign.reminder_after_days),
     ).update(reminded_at=now)
 
@@ -239,7 +279,7 @@ class LinkUnusable(Exception):
 
 
 def link_state(invitation: Invitation | None, now: datetime.datetime | None = None) -> str:
-    """"open", or why the link cannot take an answer: unknown, answered, expired, closed."""
+    """ "open", or why the link cannot take an answer: unknown, answered, expired, closed."""
     now = now or timezone.now()
     if invitation is None:
         return "unknown"
@@ -258,8 +298,12 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
 
     The link row is locked, so two submissions of the same link cannot both be recorded.
     """
-    invitation = invitation_by_token(token, Invitation.objects.select_for_update(of=("self",)).select_related(
-        "campaign", "client__organization", "client__manager"))
+    invitation = invitation_by_token(
+        token,
+        Invitation.objects.select_for_update(of=("self",)).select_related(
+            "campaign", "client__organization", "client__manager"
+        ),
+    )
     state = link_state(invitation)
     if state != "open":
         raise LinkUnusable(state)
@@ -272,10 +316,15 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
     # An anonymous answer carries neither its link nor its own date (it is counted in the period
     # the campaign started), and its link keeps only the day it was used: no time joins the two.
     response = Response(
-        organization_id=campaign.organization_id, campaign=campaign,
-        invitation=None if anonymous else invitation, client=invitation.client,
-        metric=main["metric"], score=answers[main["code"]], answers=answers,
-        comment=questionnaire.why_text(campaign.questionnaire, answers), language=language[:8],
+        organization_id=campaign.organization_id,
+        campaign=campaign,
+        invitation=None if anonymous else invitation,
+        client=invitation.client,
+        metric=main["metric"],
+        score=answers[main["code"]],
+        answers=answers,
+        comment=questionnaire.why_text(campaign.questionnaire, answers),
+        language=language[:8],
         answered_on=campaign.started_on if anonymous else timezone.localdate(),
     )
     # The related rows come with the locked link: only the answer's own fields need checking.
@@ -300,6 +349,7 @@ def low_score_subject(campaign_name: str, scores: str, *, language: str) -> str:
     the subject is in the language of the person who started the campaign (who also wrote its
     name); a campaign from before that was recorded falls back to LANGUAGE_CODE.
     """
+
     def subject(name: str) -> str:
         with translation.override(language or settings.LANGUAGE_CODE):
             return _("Low score in the survey “%(name)s”: %(scores)s") % {"name": name, "scores": scores}
@@ -321,9 +371,12 @@ def case_for_low_scores(response: Response) -> Complaint | None:
     # The main score alone ("5"), any other low item by its code ("delivery 3").
     scores = ", ".join(str(value) if code == main else f"{code} {value}" for code, value in low)
     return complaint_register(
-        organization=client.organization, client=client,
+        organization=client.organization,
+        client=client,
         subject=low_score_subject(one_line(response.campaign.name), scores, language=response.campaign.language),
-        description=response.comment, source=Complaint.Source.SURVEY, owner=client.manager,
+        description=response.comment,
+        source=Complaint.Source.SURVEY,
+        owner=client.manager,
     )
 
 
@@ -333,9 +386,13 @@ def complaint_followup_start(*, complaint: Complaint) -> Campaign | None:
     if Campaign.objects.filter(organization_id=complaint.organization_id, complaint=complaint).exists():
         return None
     return campaign_start(
-        organization=complaint.organization, kind=Campaign.Kind.CSAT,
+        organization=complaint.organization,
+        kind=Campaign.Kind.CSAT,
         name=_("After complaint: %(subject)s") % {"subject": one_line(complaint.subject)[:150]},
-        complaint=complaint, trigger=Campaign.Trigger.COMPLAINT, reminder_after_days=3, valid_days=14,
+        complaint=complaint,
+        trigger=Campaign.Trigger.COMPLAINT,
+        reminder_after_days=3,
+        valid_days=14,
     )
 
 
@@ -354,8 +411,13 @@ def scorecard_create(*, organization: Organization, name: str, criteria: list[tu
 @transaction.atomic
 def criterion_add(*, scorecard: Scorecard, text: str, weight: int) -> ScorecardCriterion:
     position = scorecard.criteria.count() + 1
-    criterion = ScorecardCriterion(organization_id=scorecard.organization_id, scorecard=scorecard,
-                                   text=(text or "").strip(), weight=weight, position=position)
+    criterion = ScorecardCriterion(
+        organization_id=scorecard.organization_id,
+        scorecard=scorecard,
+        text=(text or "").strip(),
+        weight=weight,
+        position=position,
+    )
     _save(criterion)
     return criterion
 
@@ -387,8 +449,14 @@ def dialogue_grade(
         raise ValidationError(_("Mark every criterion: %(items)s.") % {"items": "; ".join(missing)})
     snapshot = [{"criterion": c.text, "weight": c.weight, "mark": marks[c.pk]} for c in criteria]
     grade = DialogueGrade(
-        organization=organization, scorecard=scorecard, manager=manager, graded_by=graded_by, client=client,
-        graded_on=graded_on, marks=snapshot, note=note,
+        organization=organization,
+        scorecard=scorecard,
+        manager=manager,
+        graded_by=graded_by,
+        client=client,
+        graded_on=graded_on,
+        marks=snapshot,
+        note=note,
         iqs=metrics.iqs([(item["weight"], MARKS[item["mark"]]) for item in snapshot]),
     )
     _save(grade)
@@ -401,8 +469,13 @@ def dialogue_grade(
 
 def metrics_start(*, organization: Organization, period_kind: str, user=None) -> Job:
     """Queue the loyalty metrics of every period of one kind (months or quarters)."""
-    return job_enqueue(organization=organization, task=tasks.metrics_task, user=user,
-                       params={"period_kind": period_kind}, key=period_kind)
+    return job_enqueue(
+        organization=organization,
+        task=tasks.metrics_task,
+        user=user,
+        params={"period_kind": period_kind},
+        key=period_kind,
+    )
 
 
 def points_start(*, organization: Organization, user=None) -> Job:
@@ -412,8 +485,13 @@ def points_start(*, organization: Organization, user=None) -> Job:
 
 def send_links_start(*, campaign: Campaign, user=None) -> Job:
     """Queue the e-mails with the survey links of a campaign not sent yet."""
-    return job_enqueue(organization=campaign.organization, task=tasks.send_links_task, user=user,
-                       params={"campaign_id": campaign.pk}, key=f"campaign:{campaign.pk}")
+    return job_enqueue(
+        organization=campaign.organization,
+        task=tasks.send_links_task,
+        user=user,
+        params={"campaign_id": campaign.pk},
+        key=f"campaign:{campaign.pk}",
+    )
 
 
 def reminders_start(*, organization: Organization) -> Job:

@@ -38,9 +38,10 @@ def _count(key: str, limit: int, window: int) -> bool:
 
 def allow(request: HttpRequest, link_id: int | None = None) -> bool:
     """Count one request of the respondent's address, and of the personal link when it is known."""
-    allowed = _count(f"loyalty:survey:{client_address(request)}",
-                     *_limit("LOYALTY_SURVEY_THROTTLE", DEFAULT_LIMIT))
+    allowed = _count(f"loyalty:survey:{client_address(request)}", *_limit("LOYALTY_SURVEY_THROTTLE", DEFAULT_LIMIT))
     if link_id is not None:
-        allowed = _count(f"loyalty:survey:link:{link_id}",
-                         *_limit("LOYALTY_SURVEY_LINK_THROTTLE", DEFAULT_LINK_LIMIT)) and allowed
+        allowed = (
+            _count(f"loyalty:survey:link:{link_id}", *_limit("LOYALTY_SURVEY_LINK_THROTTLE", DEFAULT_LINK_LIMIT))
+            and allowed
+        )
     return allowed

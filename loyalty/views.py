@@ -57,25 +57,28 @@ def overview(request: HttpRequest) -> HttpResponse:
         metric = "nps"
     series = selectors.trends(viewer, period)
     cards = selectors.latest_values(viewer, period, series)
-    return render(request, "loyalty/overview.html", {
-        "period": period,
-        "periods": MetricValue.PeriodKind.choices,
-        "cards": cards,
-        "has_metrics": any(card["value"] is not None for card in cards),
-        "chart": {"series": series, "labels": labels,
-                  "slices": selectors.slice_trends(viewer, period, metric)},
-        "nps_split": selectors.distribution(viewer, "nps"),
-        "enps_split": selectors.distribution(viewer, "enps"),
-        "comments": selectors.latest_comments(viewer),
-        "breakdown_metric": metric,
-        "breakdown_label": labels[metric],
-        "breakdown": selectors.breakdown(viewer, period, metric),
-        "metric_choices": list(labels.items()),
-        "dimensions": selectors.dimension_labels(),
-        "run_form": MetricsRunForm(initial={"period_kind": period}),
-        "job": selectors.latest_job(organization=request.organization, kind=tasks.metrics_task.name),
-        "can_run": request.role in ANALYSTS,
-    })
+    return render(
+        request,
+        "loyalty/overview.html",
+        {
+            "period": period,
+            "periods": MetricValue.PeriodKind.choices,
+            "cards": cards,
+            "has_metrics": any(card["value"] is not None for card in cards),
+            "chart": {"series": series, "labels": labels, "slices": selectors.slice_trends(viewer, period, metric)},
+            "nps_split": selectors.distribution(viewer, "nps"),
+            "enps_split": selectors.distribution(viewer, "enps"),
+            "comments": selectors.latest_comments(viewer),
+            "breakdown_metric": metric,
+            "breakdown_label": labels[metric],
+            "breakdown": selectors.breakdown(viewer, period, metric),
+            "metric_choices": list(labels.items()),
+            "dimensions": selectors.dimension_labels(),
+            "run_form": MetricsRunForm(initial={"period_kind": period}),
+            "job": selectors.latest_job(organization=request.organization, kind=tasks.metrics_task.name),
+            "can_run": request.role in ANALYSTS,
+        },
+    )
 
 
 @roles_required(*ANALYSTS)
@@ -105,12 +108,19 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None, organization=request.organization)
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
-            campaign = services.campaign_start(organization=request.organization, user=request.user,
-                                               **form.cleaned_data)
+            campaign = services.campaign_start(
+                organization=request.organization, user=request.user, **form.cleaned_data
+            )
             links = campaign.invitations.count()
-            messages.success(request, ngettext("The campaign has started: %(n)s personal link was created.",
-                                               "The campaign has started: %(n)s personal links were created.",
-                                               links) % {"n": localize(links)})
+            messages.success(
+                request,
+                ngettext(
+                    "The campaign has started: %(n)s personal link was created.",
+                    "The campaign has started: %(n)s personal links were created.",
+                    links,
+                )
+                % {"n": localize(links)},
+            )
             return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
     return render(request, "loyalty/campaign_new.html", {"form": form})
 
@@ -124,18 +134,22 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     responses = campaign.responses.select_related("client", "complaint").order_by("-answered_on", "-id")[:50]
     main = questionnaire.main_question(campaign.questionnaire)
     no_email = selectors.links_without_email(campaign)
-    return render(request, "loyalty/campaign_detail.html", {
-        "campaign": campaign,
-        "summary": summary,
-        "invitations": invitations[:200],
-        "invitation_count": summary["sent"],
-        "responses": responses,
-        "question": questionnaire.localized(main["text"], get_language() or "en"),
-        "histogram": _histogram(summary),
-        "no_email_count": len(no_email),
-        "no_email": no_email[:NO_EMAIL_SHOWN],
-        "send_job": selectors.latest_send_job(campaign),
-    })
+    return render(
+        request,
+        "loyalty/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "summary": summary,
+            "invitations": invitations[:200],
+            "invitation_count": summary["sent"],
+            "responses": responses,
+            "question": questionnaire.localized(main["text"], get_language() or "en"),
+            "histogram": _histogram(summary),
+            "no_email_count": len(no_email),
+            "no_email": no_email[:NO_EMAIL_SHOWN],
+            "send_job": selectors.latest_send_job(campaign),
+        },
+    )
 
 
 def _histogram(summary: dict) -> dict:
@@ -186,9 +200,15 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def campaign_remind(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_for_org_or_404(request.viewer, Campaign, pk=campaign_id)
     count = services.invitations_remind(campaign=campaign)
-    messages.success(request, ngettext("%(n)s link is due for a reminder; export the non-respondents to send them.",
-                                       "%(n)s links are due for a reminder; export the non-respondents to send them.",
-                                       count) % {"n": localize(count)})
+    messages.success(
+        request,
+        ngettext(
+            "%(n)s link is due for a reminder; export the non-respondents to send them.",
+            "%(n)s links are due for a reminder; export the non-respondents to send them.",
+            count,
+        )
+        % {"n": localize(count)},
+    )
     return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
 
 
@@ -237,7 +257,8 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_by_token(token, Invitation.objects.select_related("campaign"))
     # Answers and token guesses count against the address; answers also against their link.
     if (request.method == "POST" or invitation is None) and not throttle.allow(
-            request, link_id=invitation.pk if invitation else None):
+        request, link_id=invitation.pk if invitation else None
+    ):
         return _link_page(request, "throttled")
     state = services.link_state(invitation)
     if state != "open":
@@ -252,13 +273,18 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
             return _link_page(request, unusable.reason, campaign)
         if response is not None:
             return redirect("loyalty:respond", token=token)
-    return render(request, "loyalty/respond.html", {
-        "campaign": campaign,
-        "title": questionnaire.localized(campaign.questionnaire.get("title"), language),
-        "intro": questionnaire.localized(campaign.questionnaire.get("intro"), language),
-        "questions": _questions(campaign, language, request.POST if request.method == "POST" else None, errors),
-        "has_errors": bool(errors),
-    }, status=400 if errors else 200)
+    return render(
+        request,
+        "loyalty/respond.html",
+        {
+            "campaign": campaign,
+            "title": questionnaire.localized(campaign.questionnaire.get("title"), language),
+            "intro": questionnaire.localized(campaign.questionnaire.get("intro"), language),
+            "questions": _questions(campaign, language, request.POST if request.method == "POST" else None, errors),
+            "has_errors": bool(errors),
+        },
+        status=400 if errors else 200,
+    )
 
 
 # IQS -----------------------------------------------------------------------------------------
@@ -274,12 +300,16 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
             with service_errors(form):
                 scorecard = services.scorecard_create(organization=request.organization, **form.cleaned_data)
                 return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
-    return render(request, "loyalty/scorecard_list.html", {
-        "scorecards": scoped(request.viewer, Scorecard).order_by("name"),
-        "form": form,
-        "iqs": selectors.iqs_by_manager(request.viewer),
-        "can_edit": request.role in HEADS,
-    })
+    return render(
+        request,
+        "loyalty/scorecard_list.html",
+        {
+            "scorecards": scoped(request.viewer, Scorecard).order_by("name"),
+            "form": form,
+            "iqs": selectors.iqs_by_manager(request.viewer),
+            "can_edit": request.role in HEADS,
+        },
+    )
 
 
 @roles_required(*selectors.METRIC_ROLES["iqs"])
@@ -317,30 +347,46 @@ def _dialogue_grade(request: HttpRequest, scorecard: Scorecard, choice: dict) ->
         data = form.cleaned_data
         with service_errors(form):
             grade = services.dialogue_grade(
-                scorecard=scorecard, manager=data["manager"], graded_by=request.user, graded_on=data["graded_on"],
-                marks=form.marks(), client=data["client"], note=data["note"])
+                scorecard=scorecard,
+                manager=data["manager"],
+                graded_by=request.user,
+                graded_on=data["graded_on"],
+                marks=form.marks(),
+                client=data["client"],
+                note=data["note"],
+            )
             messages.success(request, _("Dialogue graded: IQS %(iqs)s%%.") % {"iqs": grade.iqs})
             return redirect("loyalty:scorecard_detail", scorecard_id=scorecard.pk)
     return _scorecard_page(request, scorecard, choice, grade_form=form)
 
 
-def _scorecard_page(request: HttpRequest, scorecard: Scorecard, choice: dict, *,
-                    criterion_form: CriterionForm | None = None, grade_form: GradeForm | None = None) -> HttpResponse:
+def _scorecard_page(
+    request: HttpRequest,
+    scorecard: Scorecard,
+    choice: dict,
+    *,
+    criterion_form: CriterionForm | None = None,
+    grade_form: GradeForm | None = None,
+) -> HttpResponse:
     """The scorecard page; the form that was posted comes with its errors, the other one empty."""
     if criterion_form is None:
         criterion_form = CriterionForm(prefix=CRITERION)
     if grade_form is None:
         grade_form = GradeForm(scorecard=scorecard, prefix=GRADE, **choice)
-    return render(request, "loyalty/scorecard_detail.html", {
-        "scorecard": scorecard,
-        **choice,
-        "managers": grade_form.fields["manager"].queryset if request.role in HEADS else [],
-        "criteria": scorecard.criteria.all(),
-        "grades": scorecard.grades.select_related("manager", "client", "graded_by")[:50],
-        "criterion_form": criterion_form,
-        "grade_form": grade_form,
-        "can_edit": request.role in HEADS,
-    })
+    return render(
+        request,
+        "loyalty/scorecard_detail.html",
+        {
+            "scorecard": scorecard,
+            **choice,
+            "managers": grade_form.fields["manager"].queryset if request.role in HEADS else [],
+            "criteria": scorecard.criteria.all(),
+            "grades": scorecard.grades.select_related("manager", "client", "graded_by")[:50],
+            "criterion_form": criterion_form,
+            "grade_form": grade_form,
+            "can_edit": request.role in HEADS,
+        },
+    )
 
 
 def _client_choice(request: HttpRequest) -> dict:
@@ -390,8 +436,13 @@ def _tier_add(request: HttpRequest, current: Programme | None) -> HttpResponse:
     return _programme_page(request, current, tier_form=form)
 
 
-def _programme_page(request: HttpRequest, current: Programme | None, *, form: ProgrammeForm | None = None,
-                    tier_form: TierForm | None = None) -> HttpResponse:
+def _programme_page(
+    request: HttpRequest,
+    current: Programme | None,
+    *,
+    form: ProgrammeForm | None = None,
+    tier_form: TierForm | None = None,
+) -> HttpResponse:
     """The programme page; the form that was posted comes with its errors, the other one empty."""
     if form is None:
         form = ProgrammeForm(instance=current, prefix=PROGRAMME)
@@ -399,20 +450,25 @@ def _programme_page(request: HttpRequest, current: Programme | None, *, form: Pr
         tier_form = TierForm(prefix=TIER)
     search = (request.GET.get("q") or "").strip()[:100]
     page = Paginator(selectors.point_balances(request.viewer, search), ACCOUNTS_PER_PAGE).get_page(
-        request.GET.get("page"))
-    return render(request, "loyalty/programme.html", {
-        "programme": current,
-        "form": form,
-        "tier_form": tier_form,
-        "tiers": current.tiers.all() if current else [],
-        "accounts": page.object_list,
-        "page": page,
-        "search": search,
-        "query": urlencode({"q": search}) if search else "",
-        "account_count": page.paginator.count,
-        "job": selectors.latest_job(organization=request.organization, kind=tasks.points_task.name),
-        "can_edit": request.role in HEADS,
-    })
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "loyalty/programme.html",
+        {
+            "programme": current,
+            "form": form,
+            "tier_form": tier_form,
+            "tiers": current.tiers.all() if current else [],
+            "accounts": page.object_list,
+            "page": page,
+            "search": search,
+            "query": urlencode({"q": search}) if search else "",
+            "account_count": page.paginator.count,
+            "job": selectors.latest_job(organization=request.organization, kind=tasks.points_task.name),
+            "can_edit": request.role in HEADS,
+        },
+    )
 
 
 @roles_required(*HEADS)
@@ -440,14 +496,20 @@ def point_account(request: HttpRequest, point_account_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         points = form.cleaned_data["points"]
         with service_errors(form):
-            ledger.points_redeem(client=account.client, points=points, user=request.user,
-                                 note=form.cleaned_data["note"])
-            messages.success(request, ngettext("%(n)s point redeemed.", "%(n)s points redeemed.", points)
-                             % {"n": localize(points)})
+            ledger.points_redeem(
+                client=account.client, points=points, user=request.user, note=form.cleaned_data["note"]
+            )
+            messages.success(
+                request, ngettext("%(n)s point redeemed.", "%(n)s points redeemed.", points) % {"n": localize(points)}
+            )
             return redirect("loyalty:point_account", point_account_id=account.pk)
         account.refresh_from_db()
-    return render(request, "loyalty/point_account.html", {
-        "account": account,
-        "movements": selectors.movements_of(account, 200),
-        "form": form,
-    })
+    return render(
+        request,
+        "loyalty/point_account.html",
+        {
+            "account": account,
+            "movements": selectors.movements_of(account, 200),
+            "form": form,
+        },
+    )

@@ -29,10 +29,20 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     env_note = "SQLite file var/portal.sqlite3, folder broker var/broker"
     # -B runs the periodic schedule (daily recomputations) inside this single worker.
-    worker = start([
-        "-m", "celery", "-A", "crm_portal", "worker", "-B", "--loglevel=INFO", "--concurrency=2",
-        "--schedule", str(ROOT / "var" / "celerybeat-schedule"),
-    ])
+    worker = start(
+        [
+            "-m",
+            "celery",
+            "-A",
+            "crm_portal",
+            "worker",
+            "-B",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--schedule",
+            str(ROOT / "var" / "celerybeat-schedule"),
+        ]
+    )
     web = start(["manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"])
     time.sleep(2)
     print(

@@ -19,6 +19,13 @@ if [ $# -gt 0 ]; then
   exit $status
 fi
 
+# The tree keeps one style (rules in pyproject.toml): a lint failure stops here, before the long suite.
+if ! .venv/bin/ruff check . || ! .venv/bin/ruff format --check .; then
+  echo "make test: ruff found problems (run .venv/bin/ruff check --fix . and .venv/bin/ruff format .)"
+  exit 1
+fi
+echo "make test: ruff check and ruff format --check passed"
+
 status=0
 "${PYTEST[@]}" || status=$?
 echo "make test: the suite finished in $(( $(date +%s) - started )) s against ${DATABASE_URL%%:*} and ${CELERY_BROKER_URL%%:*}"

@@ -7,8 +7,12 @@ class SegmentationConfig(AppConfig):
     name = "segmentation"
     verbose_name = _("Segmentation")
     nav_items = [(_("ABC/XYZ"), "segmentation:index", ("analyst", "admin", "sales_head"))]
-    home_panels = [("segmentation/panels/home.html", ("analyst", "admin", "sales_head"), "segmentation.selectors.home_panel")]
-    client_card_panels = [("segmentation/panels/client_classes.html", None, "segmentation.selectors.client_classes_panel")]
+    home_panels = [
+        ("segmentation/panels/home.html", ("analyst", "admin", "sales_head"), "segmentation.selectors.home_panel")
+    ]
+    client_card_panels = [
+        ("segmentation/panels/client_classes.html", None, "segmentation.selectors.client_classes_panel")
+    ]
     job_kinds = {
         "segmentation.check": _("File check"),
         "segmentation.run_file": _("ABC/XYZ on a file"),

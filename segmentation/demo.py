@@ -58,5 +58,6 @@ def seed(*, organization, users: dict, size: str = "small", today: date, languag
         # Runs at month ends, so that every month of a run's window is complete.
         last_month_end = today.replace(day=1) - timedelta(days=1)
         for as_of in (months_before(last_month_end, 3), last_month_end):
-            services.run_on_base(organization=organization, params=DEFAULTS, as_of=month_end(as_of), months=12,
-                                 user=analyst)
+            services.run_on_base(
+                organization=organization, params=DEFAULTS, as_of=month_end(as_of), months=12, user=analyst
+            )

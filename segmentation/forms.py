@@ -22,7 +22,9 @@ LISTED_COLUMNS = 200
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("Excel (.xlsx) or .csv file"),
-        help_text=_("A row per client with a column per month, or a row per settlement: client, date, amount, product."),
+        help_text=_(
+            "A row per client with a column per month, or a row per settlement: client, date, amount, product."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
 
@@ -31,8 +33,10 @@ class UploadForm(forms.Form):
         if upload.size > settings.UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
                 _("The file is %(size)s MB; the limit is %(limit)s MB.")
-                % {"size": number_format(upload.size / 1048576, 1, force_grouping=True),
-                   "limit": number_format(settings.UPLOAD_MAX_BYTES / 1048576, 1, force_grouping=True)}
+                % {
+                    "size": number_format(upload.size / 1048576, 1, force_grouping=True),
+                    "limit": number_format(settings.UPLOAD_MAX_BYTES / 1048576, 1, force_grouping=True),
+                }
             )
         return upload
 
@@ -60,12 +64,20 @@ class ParamsForm(forms.Form):
 
 
 class FileParamsForm(ParamsForm):
-    start = forms.RegexField(label=_("Window from (month)"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False,
-                             help_text=_("2025-01; empty: the file's first month."),
-                             error_messages={"invalid": _("Write the month as 2025-01.")})
-    end = forms.RegexField(label=_("Window to (month)"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False,
-                           help_text=_("Empty: the file's last month."),
-                           error_messages={"invalid": _("Write the month as 2025-01.")})
+    start = forms.RegexField(
+        label=_("Window from (month)"),
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        help_text=_("2025-01; empty: the file's first month."),
+        error_messages={"invalid": _("Write the month as 2025-01.")},
+    )
+    end = forms.RegexField(
+        label=_("Window to (month)"),
+        regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+        required=False,
+        help_text=_("Empty: the file's last month."),
+        error_messages={"invalid": _("Write the month as 2025-01.")},
+    )
 
     def clean(self):
         data = super().clean()
@@ -81,7 +93,10 @@ class BaseRunForm(ParamsForm):
 
     @classmethod
     def initial_from(cls, current: SegmentationSettings, **kwargs):
-        return cls(initial=current.params() | {"measure": Measure.TURNOVER, "as_of": timezone.localdate(), "months": 12}, **kwargs)
+        return cls(
+            initial=current.params() | {"measure": Measure.TURNOVER, "as_of": timezone.localdate(), "months": 12},
+            **kwargs,
+        )
 
 
 class SettingsForm(forms.ModelForm):
@@ -106,16 +121,23 @@ class ColumnLetterField(forms.CharField):
 
     def __init__(self, *, width: int, **kwargs):
         self.width = width
-        kwargs.setdefault("help_text", _("The column's letter, A to %(last)s.") % {"last": column_letter(max(width - 1, 0))})
-        super().__init__(widget=forms.TextInput(attrs={"size": 8, "autocomplete": "off", "spellcheck": "false"}), **kwargs)
+        kwargs.setdefault(
+            "help_text", _("The column's letter, A to %(last)s.") % {"last": column_letter(max(width - 1, 0))}
+        )
+        super().__init__(
+            widget=forms.TextInput(attrs={"size": 8, "autocomplete": "off", "spellcheck": "false"}), **kwargs
+        )
 
     def prepare_value(self, value):
         return column_letter(value) if isinstance(value, int) else value
 
     def position(self, letters: str) -> int:
         if not re.fullmatch(r"[A-Z]{1,3}", letters) or column_index(letters) >= self.width:
-            raise forms.ValidationError(_("Write a column letter from A to %(last)s."), code="invalid",
-                                        params={"last": column_letter(max(self.width - 1, 0))})
+            raise forms.ValidationError(
+                _("Write a column letter from A to %(last)s."),
+                code="invalid",
+                params={"last": column_letter(max(self.width - 1, 0))},
+            )
         return column_index(letters)
 
     def to_python(self, value):
@@ -133,8 +155,10 @@ class ColumnRangesField(ColumnLetterField):
 
     def prepare_value(self, value):
         if isinstance(value, list):
-            return ", ".join(column_letter(a) if a == b else f"{column_letter(a)}:{column_letter(b)}"
-                             for a, b in column_ranges(value))
+            return ", ".join(
+                column_letter(a) if a == b else f"{column_letter(a)}:{column_letter(b)}"
+                for a, b in column_ranges(value)
+            )
         return value
 
     def to_python(self, value):
@@ -144,32 +168,48 @@ class ColumnRangesField(ColumnLetterField):
             first, _colon, last = part.partition(":")
             start, end = self.position(first), self.position(last or first)
             if start > end:
-                raise forms.ValidationError(_("The range %(range)s runs backwards: write it as %(fixed)s."), code="invalid",
-                                            params={"range": part, "fixed": f"{last}:{first}"})
+                raise forms.ValidationError(
+                    _("The range %(range)s runs backwards: write it as %(fixed)s."),
+                    code="invalid",
+                    params={"range": part, "fixed": f"{last}:{first}"},
+                )
             positions.update(range(start, end + 1))
         return sorted(positions)
 
 
 def months_summary(months: list[int]) -> str:
     """Month columns as a person reads them: "B–XFD (16,383 months)"."""
-    ranges = ", ".join(column_letter(a) if a == b else f"{column_letter(a)}–{column_letter(b)}" for a, b in column_ranges(months))
+    ranges = ", ".join(
+        column_letter(a) if a == b else f"{column_letter(a)}–{column_letter(b)}" for a, b in column_ranges(months)
+    )
     return ngettext("%(ranges)s (%(count)s month)", "%(ranges)s (%(count)s months)", len(months)) % {
-        "ranges": ranges, "count": number_format(len(months), 0, force_grouping=True)}
+        "ranges": ranges,
+        "count": number_format(len(months), 0, force_grouping=True),
+    }
 
 
 class MappingForm(forms.Form):
     sheet = forms.ChoiceField(label=_("Sheet"))
-    shape = forms.ChoiceField(label=_("Shape"), choices=[(WIDE, _("Wide: a row per client, a column per month")),
-                                                         (LONG, _("Long: a row per settlement"))])
+    shape = forms.ChoiceField(
+        label=_("Shape"),
+        choices=[(WIDE, _("Wide: a row per client, a column per month")), (LONG, _("Long: a row per settlement"))],
+    )
     client = forms.TypedChoiceField(label=_("Client column"), coerce=int)
     date = forms.TypedChoiceField(label=_("Date column (long)"), coerce=int, required=False, empty_value=None)
     amount = forms.TypedChoiceField(label=_("Amount column (long)"), coerce=int, required=False, empty_value=None)
-    margin = forms.TypedChoiceField(label=_("Margin column (long, optional)"), coerce=int, required=False, empty_value=None)
-    product = forms.TypedChoiceField(label=_("Product column (long, optional)"), coerce=int, required=False, empty_value=None)
-    months = forms.TypedMultipleChoiceField(label=_("Month columns (wide)"), coerce=int, required=False,
-                                            widget=forms.SelectMultiple(attrs={"size": 6}))
+    margin = forms.TypedChoiceField(
+        label=_("Margin column (long, optional)"), coerce=int, required=False, empty_value=None
+    )
+    product = forms.TypedChoiceField(
+        label=_("Product column (long, optional)"), coerce=int, required=False, empty_value=None
+    )
+    months = forms.TypedMultipleChoiceField(
+        label=_("Month columns (wide)"), coerce=int, required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+    )
     duplicates = forms.ChoiceField(
-        label=_("Rows that repeat an earlier row exactly (long)"), initial=KEEP, required=False,
+        label=_("Rows that repeat an earlier row exactly (long)"),
+        initial=KEEP,
+        required=False,
         choices=[(KEEP, _("Keep them: they are repeated purchases")), (DROP, _("Drop them: they were entered twice"))],
     )
 
@@ -197,7 +237,8 @@ class MappingForm(forms.Form):
         months = self.initial.get("months") or []
         if months:
             self.fields["months"].help_text = _("Letters and ranges, such as B:M, P. Chosen now: %(months)s.") % {
-                "months": months_summary(months)}
+                "months": months_summary(months)
+            }
 
     def clean(self):
         data = super().clean()
@@ -211,9 +252,15 @@ class MappingForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    match_by = forms.ChoiceField(label=_("Match clients by"), choices=[
-        ("external_id", _("External id")), ("tax_number", _("Tax number")), ("name", _("Exact name"))])
-    on_missing = forms.ChoiceField(label=_("Clients not in the register"), choices=[
-        ("create", _("Create them")), ("skip", _("Skip their rows")), ("update", _("Create them and update names"))])
-
-
+    match_by = forms.ChoiceField(
+        label=_("Match clients by"),
+        choices=[("external_id", _("External id")), ("tax_number", _("Tax number")), ("name", _("Exact name"))],
+    )
+    on_missing = forms.ChoiceField(
+        label=_("Clients not in the register"),
+        choices=[
+            ("create", _("Create them")),
+            ("skip", _("Skip their rows")),
+            ("update", _("Create them and update names")),
+        ],
+    )

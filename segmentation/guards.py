@@ -58,10 +58,26 @@ class Limits:
 
 
 # What a cell of a failed formula holds (and what an export writes for one); an error pasted as a value is the same.
-ERROR_VALUES = frozenset({
-    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!",
-    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", "#PYTHON!",
-})
+ERROR_VALUES = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "#PYTHON!",
+    }
+)
 
 
 class ErrorCells:
@@ -127,7 +143,8 @@ def check_file(path: str | Path, *, filename: str = "", limits: Limits | None = 
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise FileRefused(
-            _("The file is %(size)s MB; the limit is %(limit)s MB.") % {"size": _mb(size), "limit": _mb(limits.max_bytes)}
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": _mb(size), "limit": _mb(limits.max_bytes)}
         )
     if size == 0:
         raise FileRefused(_("The file is empty."))
@@ -136,8 +153,12 @@ def check_file(path: str | Path, *, filename: str = "", limits: Limits | None = 
     if head.startswith(OLE2_MAGIC):
         data = path.read_bytes()
         if ENCRYPTED_PACKAGE in data:
-            raise FileRefused(_("The workbook is password-protected. Remove the password, save it as .xlsx and upload it again."))
-        raise FileRefused(_("This is an old binary Excel file (.xls). Save it as .xlsx (Excel Workbook) and upload it again."))
+            raise FileRefused(
+                _("The workbook is password-protected. Remove the password, save it as .xlsx and upload it again.")
+            )
+        raise FileRefused(
+            _("This is an old binary Excel file (.xls). Save it as .xlsx (Excel Workbook) and upload it again.")
+        )
     if head.startswith(ZIP_MAGIC):
         return _check_xlsx(path, size, limits)
     if filename.endswith((".csv", ".txt")):
@@ -154,7 +175,8 @@ def _check_csv(path: Path, limits: Limits) -> Container:
             lines += chunk.count(b"\n")
     if lines > limits.max_rows:
         raise FileRefused(
-            _("The file has more than %(limit)s rows, the most a spreadsheet can hold.") % {"limit": number_format(limits.max_rows, 0, force_grouping=True)}
+            _("The file has more than %(limit)s rows, the most a spreadsheet can hold.")
+            % {"limit": number_format(limits.max_rows, 0, force_grouping=True)}
         )
     return Container(kind="csv", sheets=[SheetInfo(name="CSV")])
 
@@ -175,9 +197,13 @@ def _check_xlsx(path: Path, size: int, limits: Limits) -> Container:
         for entry in entries:
             name = entry.filename.replace("\\", "/")
             if name.startswith("/") or ".." in name.split("/") or re.match(r"^[A-Za-z]:", name):
-                raise FileRefused(_("The archive contains a path that leaves its folder (%(name)s).") % {"name": entry.filename[:100]})
+                raise FileRefused(
+                    _("The archive contains a path that leaves its folder (%(name)s).") % {"name": entry.filename[:100]}
+                )
             if entry.flag_bits & 0x1:
-                raise FileRefused(_("The workbook is password-protected. Remove the password, save it as .xlsx and upload it again."))
+                raise FileRefused(
+                    _("The workbook is password-protected. Remove the password, save it as .xlsx and upload it again.")
+                )
             declared += entry.file_size
         _check_unpacked(declared, size, limits)
         names = {entry.filename for entry in entries}
@@ -191,13 +217,16 @@ def _check_xlsx(path: Path, size: int, limits: Limits) -> Container:
                 _("Sheet “%(sheet)s” has more than %(limit)s rows, the most a spreadsheet can hold.")
                 % {"sheet": sheet.name, "limit": number_format(limits.max_rows, 0, force_grouping=True)}
             )
-    return Container(kind="xlsx", sheets=sheets, unpacked_bytes=unpacked, na_text=any(s.na_text for s in scans.values()))
+    return Container(
+        kind="xlsx", sheets=sheets, unpacked_bytes=unpacked, na_text=any(s.na_text for s in scans.values())
+    )
 
 
 def _check_unpacked(unpacked: int, size: int, limits: Limits) -> None:
     if unpacked > limits.max_unpacked_bytes:
         raise FileRefused(
-            _("The workbook unpacks to more than %(limit)s MB (a zip bomb?); it is refused.") % {"limit": _mb(limits.max_unpacked_bytes)}
+            _("The workbook unpacks to more than %(limit)s MB (a zip bomb?); it is refused.")
+            % {"limit": _mb(limits.max_unpacked_bytes)}
         )
     if unpacked > limits.max_ratio * size and unpacked > 1024 * 1024:
         raise FileRefused(
@@ -237,7 +266,9 @@ def _scan_parts(archive: zipfile.ZipFile, entries, size: int, limits: Limits):
                         token = match.group(0)
                         if token in (b"<!DOCTYPE", b"<!ENTITY"):
                             raise FileRefused(
-                                _("The workbook contains XML entity declarations (%(part)s), a known attack; it is refused.")
+                                _(
+                                    "The workbook contains XML entity declarations (%(part)s), a known attack; it is refused."
+                                )
                                 % {"part": entry.filename}
                             )
                         if token == b"<mergeCell ":
@@ -259,7 +290,9 @@ def _scan_parts(archive: zipfile.ZipFile, entries, size: int, limits: Limits):
         except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as error:
             if isinstance(error, RuntimeError) and "encrypted" not in str(error):
                 raise
-            raise FileRefused(_("The file is damaged: part %(part)s cannot be unpacked.") % {"part": entry.filename}) from None
+            raise FileRefused(
+                _("The file is damaged: part %(part)s cannot be unpacked.") % {"part": entry.filename}
+            ) from None
         scans[entry.filename] = scan
     return scans, total
 
@@ -268,7 +301,10 @@ def _parse_xml(archive: zipfile.ZipFile, name: str):
     try:
         return SafeET.fromstring(archive.read(name))
     except DefusedXmlException:
-        raise FileRefused(_("The workbook contains XML entity declarations (%(part)s), a known attack; it is refused.") % {"part": name}) from None
+        raise FileRefused(
+            _("The workbook contains XML entity declarations (%(part)s), a known attack; it is refused.")
+            % {"part": name}
+        ) from None
     except (SafeET.ParseError, KeyError):
         raise FileRefused(_("The file is damaged: %(part)s is not readable XML.") % {"part": name}) from None
 
@@ -353,5 +389,7 @@ def _read_cells(archive: zipfile.ZipFile, part: str, sheet: SheetInfo, *, recalc
                 value = VALUE_RE.search(inner) if ERROR_CELL in attributes else None
                 ref = REF_RE.search(attributes) if value else None
                 if ref:
-                    sheet.error_cells.add(int(ref.group(2)), _column_index(ref.group(1)), value.group(1).decode(errors="replace"))
-            buffer = buffer[max(end, len(buffer) - LONGEST_CELL):]
+                    sheet.error_cells.add(
+                        int(ref.group(2)), _column_index(ref.group(1)), value.group(1).decode(errors="replace")
+                    )
+            buffer = buffer[max(end, len(buffer) - LONGEST_CELL) :]

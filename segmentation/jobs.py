@@ -25,23 +25,35 @@ def dataset_check(job: Job, progress: ProgressCallback) -> dict:
 
 def run_file(job: Job, progress: ProgressCallback) -> dict:
     """Classify a checked file and keep its classes as a new run."""
-    run = services.run_on_file(dataset=_dataset(job), params=job.params["abcxyz"], job=job, user=job.created_by,
-                               progress=progress)
+    run = services.run_on_file(
+        dataset=_dataset(job), params=job.params["abcxyz"], job=job, user=job.created_by, progress=progress
+    )
     return services.run_result(run)
 
 
 def run_base(job: Job, progress: ProgressCallback) -> dict:
     """Classify the client base from its settlements; record each client's classes and history."""
     run, changed = services.run_on_base(
-        organization=job.organization, params=job.params["abcxyz"], as_of=date.fromisoformat(job.params["as_of"]),
-        months=int(job.params["months"]), job=job, user=job.created_by, progress=progress)
+        organization=job.organization,
+        params=job.params["abcxyz"],
+        as_of=date.fromisoformat(job.params["as_of"]),
+        months=int(job.params["months"]),
+        job=job,
+        user=job.created_by,
+        progress=progress,
+    )
     return services.run_result(run, changed=changed)
 
 
 def dataset_import(job: Job, progress: ProgressCallback) -> dict:
     """Import a checked file's settlements into the client register."""
     dataset = _dataset(job)
-    summary = services.dataset_import(dataset=dataset, match_by=job.params["match_by"],
-                                      on_missing=job.params["on_missing"], user=job.created_by, job=job,
-                                      progress=progress)
+    summary = services.dataset_import(
+        dataset=dataset,
+        match_by=job.params["match_by"],
+        on_missing=job.params["on_missing"],
+        user=job.created_by,
+        job=job,
+        progress=progress,
+    )
     return services.dataset_import_result(dataset, summary)

@@ -27,8 +27,12 @@ class Measure(models.TextChoices):
 class SegmentationSettings(TenantModel):
     """An organization's ABC/XYZ thresholds, minimum history and period."""
 
-    a = models.FloatField(_("A up to (share)"), default=0.5, validators=[MinValueValidator(0.01), MaxValueValidator(0.99)])
-    b = models.FloatField(_("B up to (share)"), default=0.8, validators=[MinValueValidator(0.02), MaxValueValidator(1.0)])
+    a = models.FloatField(
+        _("A up to (share)"), default=0.5, validators=[MinValueValidator(0.01), MaxValueValidator(0.99)]
+    )
+    b = models.FloatField(
+        _("B up to (share)"), default=0.8, validators=[MinValueValidator(0.02), MaxValueValidator(1.0)]
+    )
     x = models.FloatField(_("X up to (CV)"), default=0.10, validators=[MinValueValidator(0.0), MaxValueValidator(10.0)])
     y = models.FloatField(_("Y up to (CV)"), default=0.25, validators=[MinValueValidator(0.0), MaxValueValidator(10.0)])
     min_history = models.PositiveSmallIntegerField(
@@ -54,7 +58,14 @@ class SegmentationSettings(TenantModel):
             raise ValidationError(errors)
 
     def params(self) -> dict:
-        return {"a": self.a, "b": self.b, "x": self.x, "y": self.y, "min_history": self.min_history, "period": self.period}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "x": self.x,
+            "y": self.y,
+            "min_history": self.min_history,
+            "period": self.period,
+        }
 
 
 class Dataset(TenantModel):
@@ -87,7 +98,12 @@ class Dataset(TenantModel):
     import_result = models.JSONField(_("import result"), default=dict, blank=True)
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("uploaded by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
@@ -111,7 +127,9 @@ class Run(TenantModel):
         BASE = "base", _("Client base")
 
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, null=True, blank=True, related_name="runs", verbose_name=_("dataset"))
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, null=True, blank=True, related_name="runs", verbose_name=_("dataset")
+    )
     params = models.JSONField(_("parameters"), default=dict)
     as_of = models.DateField(_("as of"))
     periods = models.JSONField(_("periods"), default=list, blank=True)
@@ -119,7 +137,12 @@ class Run(TenantModel):
     total = models.FloatField(_("total"), default=0)
     job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("started by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -145,12 +168,17 @@ class ClientClass(TenantModel):
     """
 
     organization = models.ForeignKey(
-        "crm_portal.Organization", on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("organization")
+        "crm_portal.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("organization"),
     )
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="classes", db_index=False)
     client_key = models.CharField(_("client"), max_length=255)
-    client = models.ForeignKey("clients.Client", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                               db_index=False)
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     rank = models.PositiveIntegerField(_("rank"))
     total = models.FloatField(_("total"))
     share = models.FloatField(_("share"))
@@ -165,5 +193,7 @@ class ClientClass(TenantModel):
         ordering = ["rank"]
         indexes = [
             models.Index(fields=["run", "rank"], name="seg_class_run_rank"),
-            models.Index(fields=["client", "run"], name="seg_class_client_run", condition=models.Q(client__isnull=False)),
+            models.Index(
+                fields=["client", "run"], name="seg_class_client_run", condition=models.Q(client__isnull=False)
+            ),
         ]

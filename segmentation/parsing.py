@@ -37,18 +37,67 @@ KEEP, DROP = "keep", "drop"
 ROLE_WORDS = {
     "date": ("date", "дата", "period", "период", "month", "месяц", "day", "день"),
     "margin": ("margin", "маржа", "маржин", "profit", "прибыль"),
-    "amount": ("amount", "sum", "сумма", "выручка", "оборот", "revenue", "turnover", "sales", "продаж",
-               "value", "оплата", "payment"),
+    "amount": (
+        "amount",
+        "sum",
+        "сумма",
+        "выручка",
+        "оборот",
+        "revenue",
+        "turnover",
+        "sales",
+        "продаж",
+        "value",
+        "оплата",
+        "payment",
+    ),
     "product": ("product", "продукт", "товар", "номенклатура", "item", "услуга", "service"),
     "document": ("document", "документ", "invoice", "счет", "счёт", "накладная"),
-    "client": ("client", "customer", "клиент", "контрагент", "покупатель", "заказчик", "партнер",
-               "партнёр", "company", "компания", "организация", "name", "наименование", "id", "код", "инн"),
+    "client": (
+        "client",
+        "customer",
+        "клиент",
+        "контрагент",
+        "покупатель",
+        "заказчик",
+        "партнер",
+        "партнёр",
+        "company",
+        "компания",
+        "организация",
+        "name",
+        "наименование",
+        "id",
+        "код",
+        "инн",
+    ),
 }
 MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
-    "nov": 11, "dec": 12,
-    "янв": 1, "фев": 2, "мар": 3, "апр": 4, "май": 5, "мая": 5, "июн": 6, "июл": 7, "авг": 8, "сен": 9,
-    "окт": 10, "ноя": 11, "дек": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+    "янв": 1,
+    "фев": 2,
+    "мар": 3,
+    "апр": 4,
+    "май": 5,
+    "мая": 5,
+    "июн": 6,
+    "июл": 7,
+    "авг": 8,
+    "сен": 9,
+    "окт": 10,
+    "ноя": 11,
+    "дек": 12,
 }
 # The widest sheet Excel writes (column XFD); a .csv may not be wider.
 EXCEL_MAX_COLUMNS = 16_384
@@ -92,8 +141,12 @@ class Mapping:
     duplicates: str = KEEP
 
     def as_dict(self) -> dict:
-        return {"shape": self.shape, **{role: getattr(self, role) for role in ROLES}, "months": list(self.months),
-                "duplicates": self.duplicates}
+        return {
+            "shape": self.shape,
+            **{role: getattr(self, role) for role in ROLES},
+            "months": list(self.months),
+            "duplicates": self.duplicates,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> "Mapping":
@@ -119,8 +172,14 @@ class Problem:
     is_date: bool = False  # the value is a date (ISO), shown in the reader's format
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message, "position": self.position,
-                "date": self.is_date}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "position": self.position,
+            "date": self.is_date,
+        }
 
 
 @dataclass
@@ -232,13 +291,22 @@ def _read_csv(path: Path) -> Table:
     # wider than the first is refused by the reader).
     width = len(next(csv.reader([first_line], delimiter=delimiter), []))
     if width > EXCEL_MAX_COLUMNS:
-        raise FileRefused(_("The file has %(count)s columns; a spreadsheet holds at most %(limit)s.")
-                          % {"count": number_format(width, 0, force_grouping=True),
-                             "limit": number_format(EXCEL_MAX_COLUMNS, 0, force_grouping=True)})
+        raise FileRefused(
+            _("The file has %(count)s columns; a spreadsheet holds at most %(limit)s.")
+            % {
+                "count": number_format(width, 0, force_grouping=True),
+                "limit": number_format(EXCEL_MAX_COLUMNS, 0, force_grouping=True),
+            }
+        )
     try:
         frame = pd.read_csv(
-            io.StringIO(body), sep=delimiter, header=None, dtype=str, keep_default_na=False,
-            quoting=csv.QUOTE_MINIMAL, skip_blank_lines=False,
+            io.StringIO(body),
+            sep=delimiter,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            quoting=csv.QUOTE_MINIMAL,
+            skip_blank_lines=False,
         )
     except (pd.errors.ParserError, ValueError) as error:
         raise FileRefused(_("The .csv file cannot be read: %(error)s") % {"error": str(error)[:200]}) from None
@@ -317,7 +385,7 @@ def detect_mapping(header: list) -> Mapping:
 
 
 def _kind(column: pd.Series) -> str:
-    """"number", "date", "text" or "mixed" (object columns of Python values)."""
+    """ "number", "date", "text" or "mixed" (object columns of Python values)."""
     return _dtype_kind(column.dtype)
 
 
@@ -328,7 +396,7 @@ def _dtype_kind(dtype) -> str:
         return "number"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "date"
-    if pd.api.types.is_string_dtype(dtype) and dtype != object:
+    if pd.api.types.is_string_dtype(dtype) and dtype is not np.dtype(object):
         return "text"
     return "mixed"
 
@@ -357,7 +425,7 @@ def _blocks(positions: list, rows: int):
     (16,384 columns one by one take seconds), without copying a tall sheet whole."""
     step = max(1, BLOCK_CELLS // max(rows, 1))
     for start in range(0, len(positions), step):
-        yield positions[start:start + step]
+        yield positions[start : start + step]
 
 
 def _empty_rows(data: pd.DataFrame, kinds: list[str]) -> np.ndarray:
@@ -409,7 +477,9 @@ def _numbers(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return pd.Series(np.full(len(column), np.nan)), ~blank
     text = _texts(column).to_numpy(dtype=object)
     # "1 234,50" and "1234,5": spaces as thousands separators, a comma as the decimal mark.
-    cleaned = pd.Series(text, dtype="str").str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".", regex=False)
+    cleaned = (
+        pd.Series(text, dtype="str").str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".", regex=False)
+    )
     valid = cleaned.str.match(NUMBER_RE).fillna(False).to_numpy(dtype=bool)
     numbers = pd.Series(np.full(len(column), np.nan))
     if valid.any():
@@ -455,8 +525,10 @@ def _dates(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
         stamps = np.array([isinstance(v, (datetime, date)) for v in raw], dtype=bool)
         if stamps.any():
             result[stamps] = pd.to_datetime(pd.Series(raw[stamps]), errors="coerce").astype("datetime64[us]").to_numpy()
-        numbers = np.array([isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-                            for v in raw], dtype=bool)
+        numbers = np.array(
+            [isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) for v in raw],
+            dtype=bool,
+        )
         if numbers.any():
             result[numbers] = _serial_dates(raw[numbers].astype("float64"))
         texts = np.array([isinstance(v, str) for v in raw], dtype=bool)
@@ -513,8 +585,9 @@ class _Collector:
             empty = np.array([], dtype=np.int64)
             return empty, empty, empty
         indexes = np.concatenate([positions for positions, *_ in self.found])
-        columns = np.concatenate([np.full(len(positions), -1 if position is None else position)
-                                  for positions, position, *_ in self.found])
+        columns = np.concatenate(
+            [np.full(len(positions), -1 if position is None else position) for positions, position, *_ in self.found]
+        )
         entries = np.concatenate([np.full(len(found[0]), number) for number, found in enumerate(self.found)])
         order = np.lexsort((entries, columns, indexes))
         return indexes[order], columns[order], entries[order]
@@ -526,8 +599,16 @@ class _Collector:
         for index, entry in zip(indexes[: max(self.limit - len(listed), 0)], entries):
             _positions, position, message, values = self.found[entry]
             value, is_date = ("", False) if values is None else cell_display(values.iloc[index])
-            listed.append(Problem(int(self.table.row_numbers[index]), self.table.label(position) if position is not None else "",
-                                  value[:100], message, position, is_date))
+            listed.append(
+                Problem(
+                    int(self.table.row_numbers[index]),
+                    self.table.label(position) if position is not None else "",
+                    value[:100],
+                    message,
+                    position,
+                    is_date,
+                )
+            )
         return listed
 
     def reasons(self) -> dict[int, list[str]]:
@@ -547,8 +628,10 @@ class _Collector:
                 labels[position] = self.table.label(position) if position is not None else ""
             listed.append(f"{labels[position]}: {message}" if labels[position] else message)
         for index, count in more.items():
-            reasons[index].append(ngettext("and %(count)s more problem in this row", "and %(count)s more problems in this row",
-                                           count) % {"count": number_format(count, 0, force_grouping=True)})
+            reasons[index].append(
+                ngettext("and %(count)s more problem in this row", "and %(count)s more problems in this row", count)
+                % {"count": number_format(count, 0, force_grouping=True)}
+            )
         return reasons
 
 
@@ -573,21 +656,30 @@ def validate(
     if container.kind == "xlsx":
         for other in container.sheets:
             if other.hidden:
-                collect.file(_("Sheet “%(sheet)s” is hidden: show or delete it, so that nothing in the file goes unseen.") % {"sheet": other.name})
+                collect.file(
+                    _("Sheet “%(sheet)s” is hidden: show or delete it, so that nothing in the file goes unseen.")
+                    % {"sheet": other.name}
+                )
         if info.has_merged_cells:
-            collect.file(_("Sheet “%(sheet)s” has merged cells: unmerge them so that every row has its own values.") % {"sheet": info.name})
+            collect.file(
+                _("Sheet “%(sheet)s” has merged cells: unmerge them so that every row has its own values.")
+                % {"sheet": info.name}
+            )
         if info.untrusted_formula_count:
             count = info.untrusted_formula_count
             cells = ", ".join(info.untrusted_formulas) + (", …" if count > len(info.untrusted_formulas) else "")
-            collect.file(ngettext(
-                "Sheet “%(sheet)s”: the formula in cell %(cells)s has no computed value stored in the file (the program "
-                "that wrote it left the calculation to a spreadsheet). Open the workbook in Excel or LibreOffice and "
-                "save it, so that the values are computed, or save the cells as values.",
-                "Sheet “%(sheet)s”: the formulas in %(count)s cells (%(cells)s) have no computed values stored in the "
-                "file (the program that wrote it left the calculation to a spreadsheet). Open the workbook in Excel or "
-                "LibreOffice and save it, so that the values are computed, or save the cells as values.",
-                count,
-            ) % {"sheet": info.name, "cells": cells, "count": count})
+            collect.file(
+                ngettext(
+                    "Sheet “%(sheet)s”: the formula in cell %(cells)s has no computed value stored in the file (the program "
+                    "that wrote it left the calculation to a spreadsheet). Open the workbook in Excel or LibreOffice and "
+                    "save it, so that the values are computed, or save the cells as values.",
+                    "Sheet “%(sheet)s”: the formulas in %(count)s cells (%(cells)s) have no computed values stored in the "
+                    "file (the program that wrote it left the calculation to a spreadsheet). Open the workbook in Excel or "
+                    "LibreOffice and save it, so that the values are computed, or save the cells as values.",
+                    count,
+                )
+                % {"sheet": info.name, "cells": cells, "count": count}
+            )
     data = table.data
     kinds = [_dtype_kind(dtype) for dtype in data.dtypes]
     keep = ~_empty_rows(data, kinds)
@@ -626,7 +718,9 @@ def _error_cells(collect: _Collector, candidates: np.ndarray, column: pd.Series,
     if kind == "text":
         texts = column.str.strip()  # vectorised on the reader's text column
     elif kind == "mixed":
-        texts = pd.Series([v.strip() if isinstance(v, str) else None for v in column.to_numpy(dtype=object)], dtype=object)
+        texts = pd.Series(
+            [v.strip() if isinstance(v, str) else None for v in column.to_numpy(dtype=object)], dtype=object
+        )
     else:
         return
     errors = texts.isin(ERROR_VALUES).to_numpy(dtype=bool, na_value=False) & candidates
@@ -637,8 +731,9 @@ def _error_cells(collect: _Collector, candidates: np.ndarray, column: pd.Series,
         collect.add(errors & (found == error), position, _("error cell %(error)s") % {"error": error}, column)
 
 
-def _refuse(collect: _Collector, candidates: np.ndarray, codes: np.ndarray, position: int, values: pd.Series,
-            today: date) -> None:
+def _refuse(
+    collect: _Collector, candidates: np.ndarray, codes: np.ndarray, position: int, values: pd.Series, today: date
+) -> None:
     """Add the register's refusals (codes of `clients.settlement_rows`) of a column's candidate cells."""
     refused = candidates & (codes != settlement_rows.OK)
     for code in np.unique(codes[refused]):
@@ -656,10 +751,15 @@ def _validate_wide(table, mapping, collect, keep, client_text, today, kinds) -> 
     for position in mapping.months:
         period = parse_month(table.header[position]) if position < len(table.header) else None
         if period is None:
-            collect.file(_("The header is not a month (write it as 2025-01, янв 2025 or a date)."), table.label(position))
+            collect.file(
+                _("The header is not a month (write it as 2025-01, янв 2025 or a date)."), table.label(position)
+            )
         elif period in seen:
-            collect.file(_("The month appears twice in the header (also column %(other)s).") % {"other": table.label(seen[period])},
-                         table.label(position))
+            collect.file(
+                _("The month appears twice in the header (also column %(other)s).")
+                % {"other": table.label(seen[period])},
+                table.label(position),
+            )
         elif period > this_month:
             collect.file(_("The month lies in the future."), table.label(position))
         else:
@@ -672,7 +772,8 @@ def _validate_wide(table, mapping, collect, keep, client_text, today, kinds) -> 
             mask = np.zeros(len(data), dtype=bool)
             mask[index] = True
             collect.add(
-                mask, mapping.client,
+                mask,
+                mapping.client,
                 _("the client appears again (first in row %(row)s), so it would have two amounts in every month")
                 % {"row": first_row[client_text.iloc[index]]},
                 data[mapping.client],
@@ -710,7 +811,9 @@ def _validate_wide(table, mapping, collect, keep, client_text, today, kinds) -> 
     with np.errstate(invalid="ignore"):
         parsed.negative_count = int((keep[:, None] & (amounts < 0)).sum()) if len(data) else 0
     if collect.count == 0:
-        frame = pd.DataFrame(np.nan_to_num(amounts[keep]), index=pd.Index(client_text[keep].to_numpy(), name="client"), columns=periods)
+        frame = pd.DataFrame(
+            np.nan_to_num(amounts[keep]), index=pd.Index(client_text[keep].to_numpy(), name="client"), columns=periods
+        )
         frame = frame.reindex(columns=pd.period_range(min(periods), max(periods), freq="M"), fill_value=0.0)
         parsed.wide = frame
         parsed.wide_rows = table.row_numbers[keep]
@@ -725,7 +828,12 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
     dates, bad_date = _dates(data[mapping.date])
     blank_date = _blank(data[mapping.date])
     collect.add(keep & blank_date, mapping.date, _("the date is empty"), data[mapping.date])
-    collect.add(keep & bad_date & ~blank_date, mapping.date, _("not a date (write it as 2025-01-31 or 31.01.2025)"), data[mapping.date])
+    collect.add(
+        keep & bad_date & ~blank_date,
+        mapping.date,
+        _("not a date (write it as 2025-01-31 or 31.01.2025)"),
+        data[mapping.date],
+    )
     future = (dates > pd.Timestamp(today)).to_numpy()
     collect.add(keep & future, mapping.date, _("the date lies in the future"), data[mapping.date])
     amounts, bad_amount = _numbers(data[mapping.amount])
@@ -733,10 +841,22 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
     collect.add(keep & blank_amount, mapping.amount, _("the amount is empty"), data[mapping.amount])
     collect.add(keep & bad_amount, mapping.amount, _("not a number"), data[mapping.amount])
     # Every row is a settlement: the register's rules apply to the cells read above without a problem.
-    _refuse(collect, keep & ~blank_date & ~bad_date & ~future, settlement_rows.date_problems(dates.to_numpy(), today=today),
-            mapping.date, data[mapping.date], today)
-    _refuse(collect, keep & ~blank_amount & ~bad_amount, settlement_rows.amount_problems(amounts.to_numpy()),
-            mapping.amount, data[mapping.amount], today)
+    _refuse(
+        collect,
+        keep & ~blank_date & ~bad_date & ~future,
+        settlement_rows.date_problems(dates.to_numpy(), today=today),
+        mapping.date,
+        data[mapping.date],
+        today,
+    )
+    _refuse(
+        collect,
+        keep & ~blank_amount & ~bad_amount,
+        settlement_rows.amount_problems(amounts.to_numpy()),
+        mapping.amount,
+        data[mapping.amount],
+        today,
+    )
     with np.errstate(invalid="ignore"):
         parsed.negative_count = int((keep & (amounts.to_numpy() < 0)).sum())
     margins = None
@@ -744,8 +864,14 @@ def _validate_long(table, mapping, collect, keep, client_text, today) -> Parsed:
         margins, bad_margin = _numbers(data[mapping.margin])
         collect.add(keep & bad_margin, mapping.margin, _("not a number"), data[mapping.margin])
     if collect.count == 0:
-        frame = pd.DataFrame({"row": table.row_numbers[keep], "client": client_text[keep].reset_index(drop=True),
-                              "date": dates[keep].to_numpy(), "amount": amounts[keep].to_numpy()})
+        frame = pd.DataFrame(
+            {
+                "row": table.row_numbers[keep],
+                "client": client_text[keep].reset_index(drop=True),
+                "date": dates[keep].to_numpy(),
+                "amount": amounts[keep].to_numpy(),
+            }
+        )
         if margins is not None:
             frame["margin"] = np.nan_to_num(margins[keep].to_numpy())
         for role in ("product", "document"):
@@ -767,7 +893,9 @@ def _repeats(parsed: Parsed, frame: pd.DataFrame) -> np.ndarray:
     # Only rows whose date and amount occur more than once can repeat: one integer per row finds
     # those (a collision only adds a candidate), and the exact comparison runs on them alone.
     with np.errstate(over="ignore"):
-        key = (values["date"].to_numpy().view(np.int64) * np.int64(1_000_003)) ^ values["amount"].to_numpy().view(np.int64)
+        key = (values["date"].to_numpy().view(np.int64) * np.int64(1_000_003)) ^ values["amount"].to_numpy().view(
+            np.int64
+        )
     maybe = pd.Series(key).duplicated(keep=False).to_numpy()
     repeat = np.zeros(len(values), dtype=bool)
     if maybe.any():
@@ -780,8 +908,9 @@ def _repeats(parsed: Parsed, frame: pd.DataFrame) -> np.ndarray:
     return repeat
 
 
-def settlements_to_wide(settlements: pd.DataFrame, *, value: str = "amount", start: pd.Period | None = None,
-                        end: pd.Period | None = None) -> pd.DataFrame:
+def settlements_to_wide(
+    settlements: pd.DataFrame, *, value: str = "amount", start: pd.Period | None = None, end: pd.Period | None = None
+) -> pd.DataFrame:
     """Amounts (or margins) per client and month; the window is first to last month unless given."""
     # Months since 1970-01: the ordinal of a monthly pd.Period, without building Period objects.
     months = settlements["date"].to_numpy().astype("datetime64[M]").astype(np.int64)
@@ -790,11 +919,17 @@ def settlements_to_wide(settlements: pd.DataFrame, *, value: str = "amount", sta
     inside = (months >= first) & (months <= last)
     codes, uniques = pd.factorize(settlements["client"][inside], sort=False)
     width = last - first + 1
-    flat = np.bincount(codes * width + (months[inside] - first), weights=settlements[value].to_numpy()[inside],
-                       minlength=len(uniques) * width)
+    flat = np.bincount(
+        codes * width + (months[inside] - first),
+        weights=settlements[value].to_numpy()[inside],
+        minlength=len(uniques) * width,
+    )
     columns = pd.period_range(pd.Period(ordinal=first, freq="M"), periods=width, freq="M")
-    return pd.DataFrame(flat.reshape(len(uniques), width), index=pd.Index(np.asarray(uniques, dtype=object), name="client"),
-                        columns=columns)
+    return pd.DataFrame(
+        flat.reshape(len(uniques), width),
+        index=pd.Index(np.asarray(uniques, dtype=object), name="client"),
+        columns=columns,
+    )
 
 
 def to_quarters(wide: pd.DataFrame) -> pd.DataFrame:

@@ -53,8 +53,17 @@ class Params:
     end: str = ""  # the window's last month; empty: the data's last month
 
     def as_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "x": self.x, "y": self.y, "min_history": self.min_history, "period": self.period,
-                "measure": self.measure, "start": self.start, "end": self.end}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "x": self.x,
+            "y": self.y,
+            "min_history": self.min_history,
+            "period": self.period,
+            "measure": self.measure,
+            "start": self.start,
+            "end": self.end,
+        }
 
 
 @dataclass
@@ -98,7 +107,9 @@ def load(
     return Loaded(container, sheet, table, mapping, parsed, collected.reasons(), collected.count)
 
 
-def wide_of(parsed: Parsed, *, period: str = "month", measure: str = "turnover", start: str = "", end: str = "") -> pd.DataFrame:
+def wide_of(
+    parsed: Parsed, *, period: str = "month", measure: str = "turnover", start: str = "", end: str = ""
+) -> pd.DataFrame:
     """Amounts (or margins) per client and period of a valid file, over the window the analyst picked."""
     first = pd.Period(start, freq="M") if start else None
     last = pd.Period(end, freq="M") if end else None

@@ -61,7 +61,7 @@ def _shared_strings(archive: zipfile.ZipFile, wanted: set[int]) -> dict[int, str
     last = max(wanted)
     index = 0
     with archive.open("xl/sharedStrings.xml") as stream:
-        for event, element in SafeET.iterparse(stream, events=("end",)):
+        for _event, element in SafeET.iterparse(stream, events=("end",)):
             if element.tag == f"{NS}si":
                 if index in wanted:
                     found[index] = "".join(t.text or "" for t in element.iter(f"{NS}t"))
@@ -78,8 +78,9 @@ def read_header(path: str | Path, part: str) -> tuple[list, int, int]:
         row_xml = _first_row(archive, part)
         if row_xml is None:
             return [], 1, 0
-        row = SafeET.fromstring(row_xml.replace(b"<row", f'<row xmlns="{NS[1:-1]}"'.encode(), 1)
-                                if b"xmlns" not in row_xml else row_xml)
+        row = SafeET.fromstring(
+            row_xml.replace(b"<row", f'<row xmlns="{NS[1:-1]}"'.encode(), 1) if b"xmlns" not in row_xml else row_xml
+        )
         cells = []
         for cell in row.iter(f"{NS}c"):
             match = REF_RE.match(cell.get("r", ""))
@@ -142,8 +143,9 @@ def _put_na_texts(reader, sheet: str, header_row: int, data: pd.DataFrame) -> No
     numeric = [p for p in data.columns if pd.api.types.is_float_dtype(data[p]) and data[p].isna().any()]
     if not numeric:
         return
-    texts = reader.load_sheet(sheet, **_data_rows(header_row), schema_sample_rows=None, use_columns=numeric,
-                              dtypes="string").to_pandas()
+    texts = reader.load_sheet(
+        sheet, **_data_rows(header_row), schema_sample_rows=None, use_columns=numeric, dtypes="string"
+    ).to_pandas()
     for position, name in zip(numeric, texts.columns):
         na = data[position].isna().to_numpy() & texts[name].eq("#N/A").to_numpy(dtype=bool, na_value=False)
         if na.any():

@@ -17,7 +17,9 @@ SORTS = {"rank", "-rank", "total", "-total", "cv", "-cv", "client_key", "-client
 
 def settings_for(organization: Organization) -> SegmentationSettings:
     """The organization's settings, or the defaults (unsaved) when it has none yet."""
-    return SegmentationSettings.objects.filter(organization=organization).first() or SegmentationSettings(organization=organization)
+    return SegmentationSettings.objects.filter(organization=organization).first() or SegmentationSettings(
+        organization=organization
+    )
 
 
 def datasets_for(request: HttpRequest) -> QuerySet[Dataset]:
@@ -50,8 +52,16 @@ def run_matrix(run: Run, *, profiles: dict[int, dict] | None = None) -> dict:
             cell = cells.get((abc, xyz), {"count": 0, "total": 0})
             total = max(cell["total"] or 0, 0)
             code = f"{abc}{xyz or '-'}"
-            line.append({"code": code, "abc": abc, "xyz": xyz, "count": cell["count"],
-                         "share": (total / base) if base else 0, "profile": cell_profiles.get(code)})
+            line.append(
+                {
+                    "code": code,
+                    "abc": abc,
+                    "xyz": xyz,
+                    "count": cell["count"],
+                    "share": (total / base) if base else 0,
+                    "profile": cell_profiles.get(code),
+                }
+            )
         matrix.append({"abc": abc, "cells": line})
     return {"rows": matrix, "xyz": XYZ, "profiles": bool(cell_profiles)}
 
@@ -73,12 +83,22 @@ def run_client_profiles(run: Run) -> dict[int, dict]:
     from clients.models import Client, Settlement
 
     ids = list(run.classes.exclude(client=None).values_list("client_id", flat=True))
-    firsts = dict(Settlement.objects.filter(organization_id=run.organization_id, client_id__in=ids, date__lte=run.as_of)
-                  .values("client_id").annotate(first=Min("date")).values_list("client_id", "first"))
-    products = dict(Client.products.through.objects.filter(client_id__in=ids).values("client_id")
-                    .annotate(n=Count("product_id")).values_list("client_id", "n"))
-    return {pk: {"tenure": months_between(firsts[pk], run.as_of) if pk in firsts else None, "products": products.get(pk, 0)}
-            for pk in ids}
+    firsts = dict(
+        Settlement.objects.filter(organization_id=run.organization_id, client_id__in=ids, date__lte=run.as_of)
+        .values("client_id")
+        .annotate(first=Min("date"))
+        .values_list("client_id", "first")
+    )
+    products = dict(
+        Client.products.through.objects.filter(client_id__in=ids)
+        .values("client_id")
+        .annotate(n=Count("product_id"))
+        .values_list("client_id", "n")
+    )
+    return {
+        pk: {"tenure": months_between(firsts[pk], run.as_of) if pk in firsts else None, "products": products.get(pk, 0)}
+        for pk in ids
+    }
 
 
 def run_cell_profiles(run: Run, profiles: dict[int, dict] | None = None) -> dict[str, dict]:
@@ -122,15 +142,27 @@ def run_charts(run: Run, *, points: int = 400) -> dict:
     counts, edges = np.histogram(np.clip(cvs[cvs <= CV_CAP], 0, None), bins=bins, range=(0, CV_CAP))
     params = run.params
     return {
-        "pareto": {"x": [0.0] + [(int(i) + 1) / n for i in picks], "y": [0.0] + [float(ranked[i]) for i in picks],
-                   "a": params.get("a", 0.5), "b": params.get("b", 0.8)},
-        "cv": {"x": [round(float(e) + CV_BIN / 2, 3) for e in edges[:-1]], "y": [int(c) for c in counts],
-               "width": CV_BIN, "cap": CV_CAP, "overflow": int((cvs > CV_CAP).sum()),
-               "xline": params.get("x", 0.1), "yline": params.get("y", 0.25)},
+        "pareto": {
+            "x": [0.0] + [(int(i) + 1) / n for i in picks],
+            "y": [0.0] + [float(ranked[i]) for i in picks],
+            "a": params.get("a", 0.5),
+            "b": params.get("b", 0.8),
+        },
+        "cv": {
+            "x": [round(float(e) + CV_BIN / 2, 3) for e in edges[:-1]],
+            "y": [int(c) for c in counts],
+            "width": CV_BIN,
+            "cap": CV_CAP,
+            "overflow": int((cvs > CV_CAP).sum()),
+            "xline": params.get("x", 0.1),
+            "yline": params.get("y", 0.25),
+        },
     }
 
 
-def run_rows(run: Run, *, cell: str = "", abc: str = "", xyz: str = "", query: str = "", sort: str = "rank") -> QuerySet:
+def run_rows(
+    run: Run, *, cell: str = "", abc: str = "", xyz: str = "", query: str = "", sort: str = "rank"
+) -> QuerySet:
     rows = run.classes.select_related("client")
     if cell and len(cell) == 2 and cell[0] in ABC and cell[1] in (*XYZ, "-"):
         abc, xyz = cell[0], "" if cell[1] == "-" else cell[1]
@@ -154,19 +186,34 @@ def run_changes(run: Run, previous: Run | None, *, limit: int = 500) -> dict:
     before = dict((k, (a, x)) for k, a, x in previous.classes.values_list("client_key", "abc", "xyz"))
     changes = []
     moves: dict[str, int] = {}
-    for key, abc, xyz, total, name in run.classes.order_by("rank").values_list("client_key", "abc", "xyz", "total", "client__name"):
+    for key, abc, xyz, total, name in run.classes.order_by("rank").values_list(
+        "client_key", "abc", "xyz", "total", "client__name"
+    ):
         old = before.get(key)
         if old is None or old == (abc, xyz):
             continue
         move = f"{old[0]}{old[1] or '-'}→{abc}{xyz or '-'}"
         moves[move] = moves.get(move, 0) + 1
         if len(changes) < limit:
-            changes.append({"client": name or key, "before": f"{old[0]}{old[1] or '-'}", "after": f"{abc}{xyz or '-'}",
-                            "abc_move": old[0] != abc, "xyz_move": old[1] != xyz, "total": total})
+            changes.append(
+                {
+                    "client": name or key,
+                    "before": f"{old[0]}{old[1] or '-'}",
+                    "after": f"{abc}{xyz or '-'}",
+                    "abc_move": old[0] != abc,
+                    "xyz_move": old[1] != xyz,
+                    "total": total,
+                }
+            )
     count = sum(moves.values())
     new = len(set(run.classes.values_list("client_key", flat=True)) - set(before))
-    return {"previous": previous, "changes": changes, "count": count, "new": new,
-            "moves": sorted(moves.items(), key=lambda item: -item[1])[:12]}
+    return {
+        "previous": previous,
+        "changes": changes,
+        "count": count,
+        "new": new,
+        "moves": sorted(moves.items(), key=lambda item: -item[1])[:12],
+    }
 
 
 def client_classes_panel(viewer: Viewer, client: Client) -> dict:
@@ -182,5 +229,3 @@ def client_classes_panel(viewer: Viewer, client: Client) -> dict:
 def home_panel(viewer: Viewer) -> dict:
     run = runs_for(viewer).filter(source=Run.Source.BASE).first() or runs_for(viewer).first()
     return {"segmentation_run": run, "segmentation_matrix": run_matrix(run) if run else None}
-
-

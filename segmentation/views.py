@@ -27,13 +27,17 @@ READERS = (Role.ANALYST, Role.ADMIN, Role.SALES_HEAD)
 def index(request: HttpRequest) -> HttpResponse:
     current = selectors.settings_for(request.organization)
     can_write = request.role in ANALYSTS
-    return render(request, "segmentation/index.html", {
-        "upload_form": UploadForm() if can_write else None,
-        "base_form": BaseRunForm.initial_from(current) if can_write else None,
-        "datasets": selectors.datasets_for(request)[:50],
-        "runs": selectors.runs_for(request)[:50],
-        "can_write": can_write,
-    })
+    return render(
+        request,
+        "segmentation/index.html",
+        {
+            "upload_form": UploadForm() if can_write else None,
+            "base_form": BaseRunForm.initial_from(current) if can_write else None,
+            "datasets": selectors.datasets_for(request)[:50],
+            "runs": selectors.runs_for(request)[:50],
+            "can_write": can_write,
+        },
+    )
 
 
 @roles_required(*ANALYSTS)
@@ -45,14 +49,23 @@ def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         with service_errors(form):
-            dataset = services.dataset_create(organization=request.organization, upload=form.cleaned_data["file"],
-                                              user=request.user)
+            dataset = services.dataset_create(
+                organization=request.organization, upload=form.cleaned_data["file"], user=request.user
+            )
             return redirect("segmentation:dataset", dataset_id=dataset.pk)
     current = selectors.settings_for(request.organization)
-    return render(request, "segmentation/index.html", {
-        "upload_form": form, "base_form": BaseRunForm.initial_from(current), "can_write": True,
-        "datasets": selectors.datasets_for(request)[:50], "runs": selectors.runs_for(request)[:50],
-    }, status=400)
+    return render(
+        request,
+        "segmentation/index.html",
+        {
+            "upload_form": form,
+            "base_form": BaseRunForm.initial_from(current),
+            "can_write": True,
+            "datasets": selectors.datasets_for(request)[:50],
+            "runs": selectors.runs_for(request)[:50],
+        },
+        status=400,
+    )
 
 
 def _mapping_form(dataset: Dataset, data=None) -> MappingForm:
@@ -78,22 +91,33 @@ def dataset(request: HttpRequest, dataset_id: int) -> HttpResponse:
         mapping_form = _mapping_form(item, request.POST)
         if mapping_form.is_valid():
             data = mapping_form.cleaned_data
-            mapping = {"shape": data["shape"], "client": data["client"], "date": data.get("date"),
-                       "amount": data.get("amount"), "margin": data.get("margin"), "product": data.get("product"),
-                       "months": data.get("months") or [], "duplicates": data["duplicates"]}
+            mapping = {
+                "shape": data["shape"],
+                "client": data["client"],
+                "date": data.get("date"),
+                "amount": data.get("amount"),
+                "margin": data.get("margin"),
+                "product": data.get("product"),
+                "months": data.get("months") or [],
+                "duplicates": data["duplicates"],
+            }
             with service_errors(mapping_form):
                 services.dataset_mapping_set(dataset=item, sheet=data["sheet"], mapping=mapping, user=request.user)
                 return redirect("segmentation:dataset", dataset_id=item.pk)
     current = selectors.settings_for(request.organization)
-    return render(request, "segmentation/dataset.html", {
-        "dataset": item,
-        "job": item.job,
-        "mapping_form": mapping_form,
-        "params_form": FileParamsForm.initial_from(current),
-        "import_form": ImportForm(),
-        "runs": item.runs.order_by("-pk")[:20],
-        "preview_columns": _preview_columns(item),
-    })
+    return render(
+        request,
+        "segmentation/dataset.html",
+        {
+            "dataset": item,
+            "job": item.job,
+            "mapping_form": mapping_form,
+            "params_form": FileParamsForm.initial_from(current),
+            "import_form": ImportForm(),
+            "runs": item.runs.order_by("-pk")[:20],
+            "preview_columns": _preview_columns(item),
+        },
+    )
 
 
 @roles_required(*ANALYSTS)
@@ -143,8 +167,9 @@ def base_run(request: HttpRequest) -> HttpResponse:
         params = dict(form.cleaned_data)
         as_of, months = params.pop("as_of"), params.pop("months")
         with service_errors(form):
-            job = services.run_base_start(organization=request.organization, params=params, as_of=as_of,
-                                          months=months, user=request.user)
+            job = services.run_base_start(
+                organization=request.organization, params=params, as_of=as_of, months=months, user=request.user
+            )
             return redirect("segmentation:job", job_id=job.pk)
     return _job_refused(request, form, reverse("segmentation:index"))
 
@@ -159,29 +184,40 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
 def run(request: HttpRequest, run_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Run.objects.select_related("dataset"), pk=run_id)
     filters = {key: request.GET.get(key, "").strip() for key in ("cell", "abc", "xyz", "q", "sort")}
-    rows = selectors.run_rows(item, cell=filters["cell"], abc=filters["abc"], xyz=filters["xyz"], query=filters["q"],
-                              sort=filters["sort"] or "rank")
+    rows = selectors.run_rows(
+        item,
+        cell=filters["cell"],
+        abc=filters["abc"],
+        xyz=filters["xyz"],
+        query=filters["q"],
+        sort=filters["sort"] or "rank",
+    )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     profiles = selectors.run_client_profiles(item)
     for row in page:
         row.profile = profiles.get(row.client_id)
-        row.rich_ax = bool(row.profile and row.abc == "A" and row.xyz == "X"
-                           and row.profile["products"] >= selectors.RICH_PRODUCTS)
+        row.rich_ax = bool(
+            row.profile and row.abc == "A" and row.xyz == "X" and row.profile["products"] >= selectors.RICH_PRODUCTS
+        )
     previous = selectors.run_previous(item)
     query = request.GET.copy()
     query.pop("page", None)
     periods = {"month": pgettext("run periods", "months"), "quarter": pgettext("run periods", "quarters")}
-    return render(request, "segmentation/run.html", {
-        "run": item,
-        "period_label": periods.get(item.params.get("period"), item.params.get("period", "")),
-        "matrix": selectors.run_matrix(item, profiles=profiles),
-        "profiles": bool(profiles),
-        "charts": selectors.run_charts(item),
-        "page": page,
-        "filters": filters,
-        "query": query.urlencode(),
-        "comparison": selectors.run_changes(item, previous),
-    })
+    return render(
+        request,
+        "segmentation/run.html",
+        {
+            "run": item,
+            "period_label": periods.get(item.params.get("period"), item.params.get("period", "")),
+            "matrix": selectors.run_matrix(item, profiles=profiles),
+            "profiles": bool(profiles),
+            "charts": selectors.run_charts(item),
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "comparison": selectors.run_changes(item, previous),
+        },
+    )
 
 
 @roles_required(*READERS)

@@ -38,8 +38,10 @@ DEVELOPMENT_LABELS = {
 
 def monthly_totals(client: Client) -> list[dict]:
     return list(
-        client.settlements.annotate(month=TruncMonth("date")).values("month")
-        .annotate(total=Sum("amount"), count=Count("id")).order_by("-month")
+        client.settlements.annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(total=Sum("amount"), count=Count("id"))
+        .order_by("-month")
     )
 
 
@@ -61,7 +63,9 @@ def timeline(client: Client, *, settlements: list, class_changes: list, state_ch
 
     for c in client.contacts.select_related("author")[:n]:
         add(c.date, "contact", f"{c.get_kind_display()}: {c.summary}", who=c.author)
-    for e in DealEvent.objects.filter(deal__client=client).select_related("deal", "author").order_by("-date", "-id")[:n]:
+    for e in (
+        DealEvent.objects.filter(deal__client=client).select_related("deal", "author").order_by("-date", "-id")[:n]
+    ):
         stage = e.get_to_stage_display() or e.get_from_stage_display()
         add(e.date, "deal", f"{e.deal.title}: {e.get_kind_display()} ({stage})", e.deal, e.author)
     for d in DealDocument.objects.filter(deal__client=client).select_related("deal", "author")[:n]:
@@ -69,13 +73,31 @@ def timeline(client: Client, *, settlements: list, class_changes: list, state_ch
         add(d.date, "document", f"{d.deal.title}: {d.get_kind_display()}{number}", d.deal, d.author)
     for s in settlements:
         doc = f" · {s.document}" if s.document else ""
-        add(s.date, "settlement", f"{number_format(s.amount, 2, force_grouping=True)}{doc}" + (f" · {s.product.name}" if s.product else ""))
-    for step in ComplaintStep.objects.filter(complaint__client=client).select_related("complaint", "author").order_by("-created_at")[:n]:
-        add(step.created_at, "complaint", f"{step.complaint.subject}: {step.get_status_display()}", step.complaint, step.author)
+        add(
+            s.date,
+            "settlement",
+            f"{number_format(s.amount, 2, force_grouping=True)}{doc}" + (f" · {s.product.name}" if s.product else ""),
+        )
+    for step in (
+        ComplaintStep.objects.filter(complaint__client=client)
+        .select_related("complaint", "author")
+        .order_by("-created_at")[:n]
+    ):
+        add(
+            step.created_at,
+            "complaint",
+            f"{step.complaint.subject}: {step.get_status_display()}",
+            step.complaint,
+            step.author,
+        )
     for a in client.assessments.all()[:n]:
         add(a.date, "survey", ", ".join(f"{SatisfactionAssessment.ITEMS.get(k, k)} {v}" for k, v in a.scores.items()))
     for c in class_changes:
-        add(c.as_of, "class", f"{c.previous_abc or '—'}{c.previous_xyz} → {c.abc_class or '—'}{c.xyz_class} ({c.run_label})")
+        add(
+            c.as_of,
+            "class",
+            f"{c.previous_abc or '—'}{c.previous_xyz} → {c.abc_class or '—'}{c.xyz_class} ({c.run_label})",
+        )
     for s in state_changes:
         if s.previous_state:
             add(s.as_of, "state", f"{s.get_previous_state_display()} → {s.get_state_display()}")
@@ -104,12 +126,15 @@ def offer_rows(client: Client, targets: list[Product], in_use: set[int]) -> list
     rows = []
     for product in targets:
         offer = offers.get(product.pk)
-        rows.append({
-            "product": product,
-            "offer": offer,
-            "in_use": product.pk in in_use,
-            "next": product.pk not in in_use and (offer is None or offer.status in (Offer.Status.NOT_OFFERED, Offer.Status.OFFERED)),
-        })
+        rows.append(
+            {
+                "product": product,
+                "offer": offer,
+                "in_use": product.pk in in_use,
+                "next": product.pk not in in_use
+                and (offer is None or offer.status in (Offer.Status.NOT_OFFERED, Offer.Status.OFFERED)),
+            }
+        )
     return rows
 
 
@@ -146,9 +171,19 @@ AUDIT_ACTIONS = {
 # The log lists an entry's fields in this order, then the client's fields in the model's order:
 # PostgreSQL keeps no key order in a JSON object (jsonb sorts the keys), so the stored order cannot serve.
 AUDIT_FIELDS = {
-    "date": _("date"), "amount": _("amount"), "refund": _("refund or correction"), "document": _("document number"),
-    "kind": _("kind"), "due_date": _("due date"), "title": _("title"), "stage": _("stage"), "reason": _("reason"),
-    "next_contact_on": _("next contact"), "number": _("number"), "product": _("product"), "status": _("status"),
+    "date": _("date"),
+    "amount": _("amount"),
+    "refund": _("refund or correction"),
+    "document": _("document number"),
+    "kind": _("kind"),
+    "due_date": _("due date"),
+    "title": _("title"),
+    "stage": _("stage"),
+    "reason": _("reason"),
+    "next_contact_on": _("next contact"),
+    "number": _("number"),
+    "product": _("product"),
+    "status": _("status"),
     "note": _("note"),
 }
 

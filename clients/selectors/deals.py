@@ -33,8 +33,9 @@ class DealMoney:
 
 
 def deal_money(deal: Deal) -> DealMoney:
-    sums = deal.settlements.aggregate(received=Sum("amount", filter=Q(amount__gt=0)),
-                                      returned=Sum("amount", filter=Q(amount__lt=0)))
+    sums = deal.settlements.aggregate(
+        received=Sum("amount", filter=Q(amount__gt=0)), returned=Sum("amount", filter=Q(amount__lt=0))
+    )
     received, refunded = sums["received"] or Decimal(0), -(sums["returned"] or Decimal(0))
     return DealMoney(amount=deal.amount, paid=received - refunded, refunded=refunded)
 
@@ -76,18 +77,23 @@ def funnel(viewer: Viewer) -> list[dict]:
     rows = []
     for i, stage in enumerate(STAGE_ORDER):
         following = reached[STAGE_ORDER[i + 1]] if i + 1 < len(STAGE_ORDER) else won
-        rows.append({
-            "stage": stage,
-            "reached": reached[stage],
-            "refused": refused.get(stage, 0),
-            "next": following,
-            "conversion": (100.0 * following / reached[stage]) if reached[stage] else None,
-        })
+        rows.append(
+            {
+                "stage": stage,
+                "reached": reached[stage],
+                "refused": refused.get(stage, 0),
+                "next": following,
+                "conversion": (100.0 * following / reached[stage]) if reached[stage] else None,
+            }
+        )
     return rows
 
 
 def refusals_by_stage(viewer: Viewer) -> list[dict]:
     return list(
-        visible_rows(viewer, Deal).filter(status=Deal.Status.REFUSED)
-        .values("stage", "refusal_reason__name").annotate(n=Count("id")).order_by("stage", "-n")
+        visible_rows(viewer, Deal)
+        .filter(status=Deal.Status.REFUSED)
+        .values("stage", "refusal_reason__name")
+        .annotate(n=Count("id"))
+        .order_by("stage", "-n")
     )

@@ -17,9 +17,25 @@ from ..models import (
 )
 from .visibility import clients_visible_to
 
-KPI_SUMS = ["clients", "first_sale_n", "first_sale_sum", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum",
-            "sales_sum", "products", "lost", "restored", "potential", "first_contact", "converted", "contacts",
-            "complaints", "buyers"]
+KPI_SUMS = [
+    "clients",
+    "first_sale_n",
+    "first_sale_sum",
+    "repeat_n",
+    "repeat_sum",
+    "new_line_n",
+    "new_line_sum",
+    "sales_sum",
+    "products",
+    "lost",
+    "restored",
+    "potential",
+    "first_contact",
+    "converted",
+    "contacts",
+    "complaints",
+    "buyers",
+]
 
 
 # The KPIs of a period in one SQL statement: the rules of `kpis.client_kpis` (the pure reference,
@@ -139,8 +155,14 @@ def _sqlite_months_before(day: str | None, months: int) -> str | None:
     return lifecycle.months_before(datetime.date.fromisoformat(day), months).isoformat()
 
 
-def kpi_tables(*, organization: Organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date,
-               limit: int | None = None) -> dict:
+def kpi_tables(
+    *,
+    organization: Organization,
+    clients: QuerySet[Client],
+    start: datetime.date,
+    end: datetime.date,
+    limit: int | None = None,
+) -> dict:
     """The manager and client KPI tables of a period, for the given clients (section 3 of the domain).
 
     One query: the database does the counting (rules in `kpis.py`). `limit` caps the client rows
@@ -148,8 +170,10 @@ def kpi_tables(*, organization: Organization, clients: QuerySet[Client], start: 
     """
     period = organization.lifecycle_period_months
     visible, visible_params = (
-        clients.order_by().annotate(kpi_manager=F("manager__username"))
-        .values_list("pk", "kpi_manager", "name", "abc_class", "xyz_class").query.sql_with_params()
+        clients.order_by()
+        .annotate(kpi_manager=F("manager__username"))
+        .values_list("pk", "kpi_manager", "name", "abc_class", "xyz_class")
+        .query.sql_with_params()
     )
     # Complaints count by their local registration day: the period's bounds as instants, in the
     # form the database stores them (naive UTC text on SQLite), so the index on the column serves.
@@ -158,10 +182,14 @@ def kpi_tables(*, organization: Organization, clients: QuerySet[Client], start: 
         for day in (start, end + datetime.timedelta(days=1))
     )
     params = {
-        "org": organization.pk, "start": start, "end": end, "period": period,
+        "org": organization.pk,
+        "start": start,
+        "end": end,
+        "period": period,
         "lost_end": lifecycle.months_before(end, period),
         "lost_start": lifecycle.months_before(start - datetime.timedelta(days=1), period),
-        "created_from": created_from, "created_until": created_until,
+        "created_from": created_from,
+        "created_until": created_until,
     }
     # The visible clients' SQL has positional parameters: name them so both styles do not mix.
     for number, value in enumerate(visible_params):
@@ -171,12 +199,20 @@ def kpi_tables(*, organization: Organization, clients: QuerySet[Client], start: 
     for number, value in enumerate(ids_params):
         params[f"i{number}"] = value
     ids = ids % tuple(f"%(i{n})s" for n in range(len(ids_params)))
-    sums = ", ".join(f"CAST(SUM({c}) AS FLOAT) AS {c}" if c != "clients" else "CAST(COUNT(*) AS FLOAT) AS clients"
-                     for c in KPI_SUMS)
+    sums = ", ".join(
+        f"CAST(SUM({c}) AS FLOAT) AS {c}" if c != "clients" else "CAST(COUNT(*) AS FLOAT) AS clients" for c in KPI_SUMS
+    )
     client_values = ", ".join("CAST(1 AS FLOAT)" if c == "clients" else f"CAST(a.{c} AS FLOAT)" for c in KPI_SUMS)
     count_sums = ", ".join("CAST(COUNT(*) AS FLOAT)" if c == "clients" else "CAST(NULL AS FLOAT)" for c in KPI_SUMS)
-    sql = KPI_SQL.format(clients=visible, client_ids=ids, sums=sums, count_sums=count_sums, client_values=client_values,
-                         lost_by=LOST_BY_SQL[connection.vendor], limit="" if limit is None else f"LIMIT {int(limit)}")
+    sql = KPI_SQL.format(
+        clients=visible,
+        client_ids=ids,
+        sums=sums,
+        count_sums=count_sums,
+        client_values=client_values,
+        lost_by=LOST_BY_SQL[connection.vendor],
+        limit="" if limit is None else f"LIMIT {int(limit)}",
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The plan is large but its parts are cheap: compiling it (JIT) would cost more than running it.
@@ -195,8 +231,16 @@ def kpi_tables(*, organization: Organization, clients: QuerySet[Client], start: 
         elif kind == "count":
             active_count = int(row["clients"])
         else:
-            client_rows.append({"pk": row["id"], "name": row["name"], "manager": row["manager"], "klass": row["klass"],
-                                "class_changes": row["class_changes"], **{c: row[c] for c in KPI_SUMS}})
+            client_rows.append(
+                {
+                    "pk": row["id"],
+                    "name": row["name"],
+                    "manager": row["manager"],
+                    "klass": row["klass"],
+                    "class_changes": row["class_changes"],
+                    **{c: row[c] for c in KPI_SUMS},
+                }
+            )
     managers.sort(key=lambda m: m["manager"])
     grand = _kpi_ratios({c: sum(m[c] for m in managers) for c in KPI_SUMS})
     return {"managers": managers, "grand": grand, "clients": client_rows, "active_count": active_count}
@@ -216,8 +260,10 @@ def kpi_data_version(organization: Organization) -> tuple:
     parts = []
     for table in ("clients_settlement", "clients_contact", "clients_complaint", "clients_classchange"):
         parts.append(f"(SELECT COUNT(*) || '-' || COALESCE(MAX(id), 0) FROM {table} WHERE organization_id = %(org)s)")
-    parts.append("(SELECT COUNT(*) || '-' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM clients_client "
-                 "WHERE organization_id = %(org)s)")
+    parts.append(
+        "(SELECT COUNT(*) || '-' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM clients_client "
+        "WHERE organization_id = %(org)s)"
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), {"org": organization.pk})
         return tuple(cursor.fetchone()) + (organization.lifecycle_period_months,)
@@ -231,6 +277,8 @@ def kpi_tables_cached(viewer: Viewer, *, start: datetime.date, end: datetime.dat
     key = f"clients:kpi:{organization.pk}:{scope}:{start}:{end}:{limit}:{version}"
     data = cache.get(key)
     if data is None:
-        data = kpi_tables(organization=organization, clients=clients_visible_to(viewer), start=start, end=end, limit=limit)
+        data = kpi_tables(
+            organization=organization, clients=clients_visible_to(viewer), start=start, end=end, limit=limit
+        )
         cache.set(key, data, KPI_CACHE_SECONDS)
     return data

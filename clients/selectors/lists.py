@@ -79,9 +79,7 @@ def client_list(viewer: Viewer, wanted: ClientFilter) -> QuerySet[Client]:
     today = timezone.localdate()
     clients = clients_visible_to(viewer).select_related("manager", "segment")
     if wanted.q:
-        clients = clients.filter(
-            Q(name__icontains=wanted.q) | Q(external_id=wanted.q) | Q(tax_number=wanted.q)
-        )
+        clients = clients.filter(Q(name__icontains=wanted.q) | Q(external_id=wanted.q) | Q(tax_number=wanted.q))
     if wanted.manager:
         clients = clients.filter(manager_id=wanted.manager)
     if wanted.segment:
@@ -112,7 +110,7 @@ def attach_states(clients: list[Client], as_of: datetime.date | None, period: in
             client.state_shown = client.lifecycle_state
         return clients
     for start in range(0, len(clients), 5000):
-        chunk = clients[start:start + 5000]
+        chunk = clients[start : start + 5000]
         dates: dict[int, list] = {c.pk: [] for c in chunk}
         rows = Settlement.objects.filter(client_id__in=list(dates), date__lte=as_of).values_list("client_id", "date")
         for client_id, day in rows.order_by():
@@ -124,7 +122,9 @@ def attach_states(clients: list[Client], as_of: datetime.date | None, period: in
 
 def my_day(viewer: Viewer) -> dict:
     today = timezone.localdate()
-    points = scoped(viewer, ControlPoint).filter(done_at__isnull=True, due_date__lte=today).select_related("client", "deal")
+    points = (
+        scoped(viewer, ControlPoint).filter(done_at__isnull=True, due_date__lte=today).select_related("client", "deal")
+    )
     if viewer.role == Role.MANAGER:
         points = points.filter(Q(responsible=viewer.user) | Q(client__manager=viewer.user))
     else:

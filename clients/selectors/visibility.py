@@ -41,5 +41,7 @@ def can_edit(role: str | None) -> bool:
 
 def organization_managers(organization: Organization) -> QuerySet[AbstractBaseUser]:
     """Users who may be responsible for clients: the organization's managers and sales heads."""
-    ids = Membership.objects.filter(organization=organization, role__in=[Role.MANAGER, Role.SALES_HEAD]).values("user_id")
+    ids = Membership.objects.filter(organization=organization, role__in=[Role.MANAGER, Role.SALES_HEAD]).values(
+        "user_id"
+    )
     return get_user_model().objects.filter(pk__in=ids).order_by("username")

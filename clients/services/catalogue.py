@@ -31,20 +31,27 @@ def _named_entry_create(model, *, organization: Organization, name: str, taken: 
 
 @transaction.atomic
 def product_create(*, organization: Organization, name: str) -> Product:
-    return _named_entry_create(Product, organization=organization, name=name,
-                               taken=_("A product with this name already exists."))
+    return _named_entry_create(
+        Product, organization=organization, name=name, taken=_("A product with this name already exists.")
+    )
 
 
 @transaction.atomic
 def segment_create(*, organization: Organization, name: str, description: str = "") -> Segment:
-    return _named_entry_create(Segment, organization=organization, name=name, description=description,
-                               taken=_("A segment with this name already exists."))
+    return _named_entry_create(
+        Segment,
+        organization=organization,
+        name=name,
+        description=description,
+        taken=_("A segment with this name already exists."),
+    )
 
 
 @transaction.atomic
 def refusal_reason_create(*, organization: Organization, name: str) -> RefusalReason:
-    return _named_entry_create(RefusalReason, organization=organization, name=name,
-                               taken=_("This reason is already in the list."))
+    return _named_entry_create(
+        RefusalReason, organization=organization, name=name, taken=_("This reason is already in the list.")
+    )
 
 
 @transaction.atomic
@@ -63,13 +70,22 @@ def matrix_save(*, organization: Organization, cells: Iterable[tuple[int, int]])
 
 
 @transaction.atomic
-def offer_set(*, client: Client, product: Product, status: str, status_date: datetime.date | None = None,
-              next_step: str = "", next_step_on: datetime.date | None = None, user=None) -> Offer:
+def offer_set(
+    *,
+    client: Client,
+    product: Product,
+    status: str,
+    status_date: datetime.date | None = None,
+    next_step: str = "",
+    next_step_on: datetime.date | None = None,
+    user=None,
+) -> Offer:
     _check_same_org(client.organization, product=product)
     if status in (Offer.Status.OFFERED, Offer.Status.SIGNED) and status_date is None:
         raise ValidationError({"status_date": _("Give the date of the offer or of the contract.")})
-    offer, _created = Offer.objects.get_or_create(client=client, product=product,
-                                                  defaults={"organization_id": client.organization_id})
+    offer, _created = Offer.objects.get_or_create(
+        client=client, product=product, defaults={"organization_id": client.organization_id}
+    )
     offer.status, offer.status_date, offer.next_step, offer.next_step_on = status, status_date, next_step, next_step_on
     _save(offer)
     if status == Offer.Status.SIGNED:

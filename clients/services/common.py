@@ -16,9 +16,12 @@ BATCH = 5000
 
 def _audit(*, client: Client, user, action: str, changes: dict | None = None, deal: Deal | None = None) -> None:
     AuditEntry.objects.create(
-        organization_id=client.organization_id, client=client, deal=deal,
+        organization_id=client.organization_id,
+        client=client,
+        deal=deal,
         user=user if user is not None and user.is_authenticated else None,
-        action=action, changes=changes or {},
+        action=action,
+        changes=changes or {},
     )
 
 
@@ -39,4 +42,4 @@ def _save(obj) -> None:
 
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]

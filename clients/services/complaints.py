@@ -30,24 +30,46 @@ COMPLAINT_FLOW = [s.value for s in Complaint.Status]
 
 
 @transaction.atomic
-def complaint_register(*, organization: Organization, client: Client, subject: str, description: str = "",
-                       source: str = "manual", owner=None, author=None, assessment: SatisfactionAssessment | None = None
-                       ) -> Complaint:
+def complaint_register(
+    *,
+    organization: Organization,
+    client: Client,
+    subject: str,
+    description: str = "",
+    source: str = "manual",
+    owner=None,
+    author=None,
+    assessment: SatisfactionAssessment | None = None,
+) -> Complaint:
     if client.organization_id != organization.pk:
         raise ValidationError({"client": _("This client belongs to another organization.")})
     single_line_fields(subject=(subject or "").strip())  # it names the follow-up survey, an e-mail subject
-    complaint = Complaint(organization=organization, client=client, subject=(subject or "").strip()[:200],
-                          description=description, source=source, owner=owner or client.manager,
-                          author=_user_or_none(author), assessment=assessment)
+    complaint = Complaint(
+        organization=organization,
+        client=client,
+        subject=(subject or "").strip()[:200],
+        description=description,
+        source=source,
+        owner=owner or client.manager,
+        author=_user_or_none(author),
+        assessment=assessment,
+    )
     _save(complaint)
-    ComplaintStep.objects.create(organization=organization, complaint=complaint, status=complaint.status,
-                                 owner=complaint.owner, note=description[:2000], author=complaint.author)
+    ComplaintStep.objects.create(
+        organization=organization,
+        complaint=complaint,
+        status=complaint.status,
+        owner=complaint.owner,
+        note=description[:2000],
+        author=complaint.author,
+    )
     return complaint
 
 
 @transaction.atomic
-def complaint_advance(*, complaint: Complaint, user=None, owner=None, cause: str = "", actions: str = "",
-                      note: str = "") -> Complaint:
+def complaint_advance(
+    *, complaint: Complaint, user=None, owner=None, cause: str = "", actions: str = "", note: str = ""
+) -> Complaint:
     """Take a complaint to its next status; investigation needs a cause, removal and correction actions."""
     if complaint.status == Complaint.Status.CLOSED:
         raise ValidationError(_("This complaint is already closed."))
@@ -66,17 +88,29 @@ def complaint_advance(*, complaint: Complaint, user=None, owner=None, cause: str
     if new_status == Complaint.Status.CLOSED:
         complaint.closed_at = timezone.now()
     _save(complaint)
-    ComplaintStep.objects.create(organization_id=complaint.organization_id, complaint=complaint, status=new_status,
-                                 owner=complaint.owner, note="\n".join(x for x in (cause, actions, note) if x),
-                                 author=_user_or_none(user))
+    ComplaintStep.objects.create(
+        organization_id=complaint.organization_id,
+        complaint=complaint,
+        status=new_status,
+        owner=complaint.owner,
+        note="\n".join(x for x in (cause, actions, note) if x),
+        author=_user_or_none(user),
+    )
     if new_status == Complaint.Status.CLOSED:
         transaction.on_commit(lambda: complaint_closed.send(sender=Complaint, complaint=complaint))
     return complaint
 
 
 @transaction.atomic
-def assessment_create(*, client: Client, scores: Mapping[str, int], date: datetime.date, product: Product | None = None,
-                      comment: str = "", user=None) -> SatisfactionAssessment:
+def assessment_create(
+    *,
+    client: Client,
+    scores: Mapping[str, int],
+    date: datetime.date,
+    product: Product | None = None,
+    comment: str = "",
+    user=None,
+) -> SatisfactionAssessment:
     """Record a satisfaction assessment; any item scored 3 or lower opens a complaint case."""
     _check_same_org(client.organization, product=product)
     if not scores:
@@ -86,17 +120,32 @@ def assessment_create(*, client: Client, scores: Mapping[str, int], date: dateti
             raise ValidationError(_("Unknown item %(item)s.") % {"item": item})
         if not isinstance(score, int) or not 1 <= score <= 5:
             raise ValidationError(_("Scores go from 1 to 5."))
-    assessment = SatisfactionAssessment(organization_id=client.organization_id, client=client, product=product,
-                                        date=date, scores=dict(scores), comment=comment, author=_user_or_none(user))
+    assessment = SatisfactionAssessment(
+        organization_id=client.organization_id,
+        client=client,
+        product=product,
+        date=date,
+        scores=dict(scores),
+        comment=comment,
+        author=_user_or_none(user),
+    )
     _save(assessment)
     low = {item: score for item, score in scores.items() if score <= 3}
     if low:
         items = ", ".join(f"{SatisfactionAssessment.ITEMS[i]}: {s}" for i, s in low.items())
         complaint_register(
-            organization=client.organization, client=client,
+            organization=client.organization,
+            client=client,
             subject=_("Low satisfaction score (%(items)s)") % {"items": items},
-            description=comment, source=Complaint.Source.SATISFACTION, author=user, assessment=assessment,
+            description=comment,
+            source=Complaint.Source.SATISFACTION,
+            author=user,
+            assessment=assessment,
         )
-    ControlPoint.objects.filter(client=client, kind=ControlPoint.Kind.SURVEY, done_at__isnull=True,
-                                due_date__lte=date + datetime.timedelta(days=30)).update(done_at=timezone.now())
+    ControlPoint.objects.filter(
+        client=client,
+        kind=ControlPoint.Kind.SURVEY,
+        done_at__isnull=True,
+        due_date__lte=date + datetime.timedelta(days=30),
+    ).update(done_at=timezone.now())
     return assessment

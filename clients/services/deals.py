@@ -27,21 +27,51 @@ from .register import control_point_create
 from .settlements import settlement_create
 
 
-def _deal_event(deal: Deal, *, kind: str, user, date: datetime.date | None = None, note: str = "",
-                amount: Decimal | None = None, from_stage: str = "", to_stage: str = "") -> DealEvent:
-    event = DealEvent(organization_id=deal.organization_id, deal=deal, kind=kind, from_stage=from_stage,
-                      to_stage=to_stage, amount=amount, note=note[:300], date=date or timezone.localdate(),
-                      author=_user_or_none(user))
+def _deal_event(
+    deal: Deal,
+    *,
+    kind: str,
+    user,
+    date: datetime.date | None = None,
+    note: str = "",
+    amount: Decimal | None = None,
+    from_stage: str = "",
+    to_stage: str = "",
+) -> DealEvent:
+    event = DealEvent(
+        organization_id=deal.organization_id,
+        deal=deal,
+        kind=kind,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        amount=amount,
+        note=note[:300],
+        date=date or timezone.localdate(),
+        author=_user_or_none(user),
+    )
     _save(event)
     return event
 
 
 @transaction.atomic
-def deal_create(*, client: Client, title: str, product: Product | None = None, amount: Decimal | None = None,
-                user=None, manager=None) -> Deal:
+def deal_create(
+    *,
+    client: Client,
+    title: str,
+    product: Product | None = None,
+    amount: Decimal | None = None,
+    user=None,
+    manager=None,
+) -> Deal:
     _check_same_org(client.organization, product=product)
-    deal = Deal(organization_id=client.organization_id, client=client, title=title, product=product, amount=amount,
-                manager=manager or _user_or_none(user) or client.manager)
+    deal = Deal(
+        organization_id=client.organization_id,
+        client=client,
+        title=title,
+        product=product,
+        amount=amount,
+        manager=manager or _user_or_none(user) or client.manager,
+    )
     _save(deal)
     _deal_event(deal, kind=DealEvent.Kind.CREATED, user=user, to_stage=deal.stage)
     _audit(client=client, deal=deal, user=user, action="deal.created", changes={"title": title})
@@ -70,11 +100,17 @@ def _require_paid_or_deferred(deal: Deal) -> None:
     if money.paid_in_full:
         return
     if deal.amount is None:
-        raise ValidationError(_("The deal has no amount, so it cannot be paid in full: agree a deferred payment "
-                                "with its due date before the deal goes past payment or is won."))
+        raise ValidationError(
+            _(
+                "The deal has no amount, so it cannot be paid in full: agree a deferred payment "
+                "with its due date before the deal goes past payment or is won."
+            )
+        )
     raise ValidationError(
-        _("The client has paid %(paid)s of %(amount)s. Record the payment in full, or agree a deferred payment "
-          "with its due date, before the deal goes past payment or is won.")
+        _(
+            "The client has paid %(paid)s of %(amount)s. Record the payment in full, or agree a deferred payment "
+            "with its due date, before the deal goes past payment or is won."
+        )
         % {"paid": _money(money.paid), "amount": _money(deal.amount)}
     )
 
@@ -88,9 +124,16 @@ STAGE_DATES = {
 
 
 @transaction.atomic
-def deal_advance(*, deal: Deal, user=None, date: datetime.date | None = None, note: str = "",
-                 due_date: datetime.date | None = None, next_contact_on: datetime.date | None = None,
-                 amount: Decimal | None = None) -> Deal:
+def deal_advance(
+    *,
+    deal: Deal,
+    user=None,
+    date: datetime.date | None = None,
+    note: str = "",
+    due_date: datetime.date | None = None,
+    next_contact_on: datetime.date | None = None,
+    amount: Decimal | None = None,
+) -> Deal:
     """Move a deal to the next stage; closing needs the next contact date and wins the deal.
 
     `due_date` is the offer expiry (moving to offer), the invoice expiry (to payment) or the event
@@ -112,15 +155,26 @@ def deal_advance(*, deal: Deal, user=None, date: datetime.date | None = None, no
         deal.next_contact_on = next_contact_on
         _save(deal)
         _deal_event(deal, kind=DealEvent.Kind.CLOSED, user=user, date=date, note=note, from_stage=deal.stage)
-        control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.NEXT_CONTACT, due_date=next_contact_on)
+        control_point_create(
+            client=deal.client, deal=deal, kind=ControlPoint.Kind.NEXT_CONTACT, due_date=next_contact_on
+        )
         _close_points(deal)
-        _audit(client=deal.client, deal=deal, user=user, action="deal.won", changes={"next_contact_on": next_contact_on.isoformat()})
+        _audit(
+            client=deal.client,
+            deal=deal,
+            user=user,
+            action="deal.won",
+            changes={"next_contact_on": next_contact_on.isoformat()},
+        )
         return deal
     new_stage = STAGE_ORDER[index + 1]
     needed = STAGE_DATES.get(new_stage)
     if needed and due_date is None:
-        labels = {Stage.OFFER: _("Give the date the offer expires."), Stage.PAYMENT: _("Give the date the invoice expires."),
-                  Stage.EVENT: _("Give the date of the event.")}
+        labels = {
+            Stage.OFFER: _("Give the date the offer expires."),
+            Stage.PAYMENT: _("Give the date the invoice expires."),
+            Stage.EVENT: _("Give the date of the event."),
+        }
         raise ValidationError({"due_date": labels[new_stage]})
     if due_date is not None and due_date < date and new_stage != Stage.EVENT:
         raise ValidationError({"due_date": _("This date cannot be before the move itself.")})
@@ -145,9 +199,15 @@ def deal_advance(*, deal: Deal, user=None, date: datetime.date | None = None, no
     if needed:
         control_point_create(client=deal.client, deal=deal, kind=needed[1], due_date=due_date)
     if new_stage == Stage.CLOSING:
-        control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.SURVEY,
-                             due_date=date + datetime.timedelta(days=SURVEY_AFTER_EVENT_DAYS))
-    _deal_event(deal, kind=DealEvent.Kind.MOVED, user=user, date=date, note=note, from_stage=old_stage, to_stage=new_stage)
+        control_point_create(
+            client=deal.client,
+            deal=deal,
+            kind=ControlPoint.Kind.SURVEY,
+            due_date=date + datetime.timedelta(days=SURVEY_AFTER_EVENT_DAYS),
+        )
+    _deal_event(
+        deal, kind=DealEvent.Kind.MOVED, user=user, date=date, note=note, from_stage=old_stage, to_stage=new_stage
+    )
     _audit(client=deal.client, deal=deal, user=user, action="deal.moved", changes=changes)
     return deal
 
@@ -164,18 +224,31 @@ def _close_points(deal: Deal, *, refused: bool = False) -> None:
 
 
 @transaction.atomic
-def deal_document_add(*, deal: Deal, kind: str, date: datetime.date, number: str = "", note: str = "",
-                      user=None) -> DealDocument:
+def deal_document_add(
+    *, deal: Deal, kind: str, date: datetime.date, number: str = "", note: str = "", user=None
+) -> DealDocument:
     """Record a document of a deal; sending the minutes settles the client's open "minutes" points."""
-    document = DealDocument(organization_id=deal.organization_id, deal=deal, kind=kind, date=date, number=number,
-                            note=note, author=_user_or_none(user))
+    document = DealDocument(
+        organization_id=deal.organization_id,
+        deal=deal,
+        kind=kind,
+        date=date,
+        number=number,
+        note=note,
+        author=_user_or_none(user),
+    )
     _save(document)
     if kind == DealDocument.Kind.MINUTES:
         ControlPoint.objects.filter(client=deal.client, kind=ControlPoint.Kind.MINUTES, done_at__isnull=True).update(
             done_at=timezone.now()
         )
-    _audit(client=deal.client, deal=deal, user=user, action="deal.document",
-           changes={"kind": kind, "number": number, "date": date.isoformat()})
+    _audit(
+        client=deal.client,
+        deal=deal,
+        user=user,
+        action="deal.document",
+        changes={"kind": kind, "number": number, "date": date.isoformat()},
+    )
     return document
 
 
@@ -189,8 +262,16 @@ def deal_refuse(*, deal: Deal, reason: RefusalReason, user=None, note: str = "")
     deal.refusal_note = note[:300]
     _save(deal)
     _close_points(deal, refused=True)
-    _deal_event(deal, kind=DealEvent.Kind.REFUSED, user=user, note=f"{reason.name}. {note}".strip(), from_stage=deal.stage)
-    _audit(client=deal.client, deal=deal, user=user, action="deal.refused", changes={"stage": deal.stage, "reason": reason.name})
+    _deal_event(
+        deal, kind=DealEvent.Kind.REFUSED, user=user, note=f"{reason.name}. {note}".strip(), from_stage=deal.stage
+    )
+    _audit(
+        client=deal.client,
+        deal=deal,
+        user=user,
+        action="deal.refused",
+        changes={"stage": deal.stage, "reason": reason.name},
+    )
     return deal
 
 
@@ -230,22 +311,36 @@ def deal_deviation(*, deal: Deal, kind: str, user=None, date: datetime.date | No
         if deal_money(deal).paid_in_full:
             raise ValidationError(_("The deal is paid in full: there is nothing to defer."))
         deal.control_points.filter(kind=ControlPoint.Kind.INVOICE_EXPIRY, done_at__isnull=True).update(
-            done_at=timezone.now())
-        control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.INVOICE_EXPIRY, due_date=date,
-                             note=note)
+            done_at=timezone.now()
+        )
+        control_point_create(
+            client=deal.client, deal=deal, kind=ControlPoint.Kind.INVOICE_EXPIRY, due_date=date, note=note
+        )
         deal.payment_due_on = date
     else:
         raise ValidationError(_("Unknown kind of deviation."))
     _save(deal)
     _deal_event(deal, kind=kind, user=user, date=date or today, note=note)
-    _audit(client=deal.client, deal=deal, user=user, action=f"deal.{kind}",
-           changes={k: str(v) for k, v in {"date": date, "note": note}.items() if v})
+    _audit(
+        client=deal.client,
+        deal=deal,
+        user=user,
+        action=f"deal.{kind}",
+        changes={k: str(v) for k, v in {"date": date, "note": note}.items() if v},
+    )
     return deal
 
 
 @transaction.atomic
-def deal_payment_record(*, deal: Deal, amount: Decimal, date: datetime.date | None = None, refund: bool = False,
-                        document: str = "", user=None) -> Settlement:
+def deal_payment_record(
+    *,
+    deal: Deal,
+    amount: Decimal,
+    date: datetime.date | None = None,
+    refund: bool = False,
+    document: str = "",
+    user=None,
+) -> Settlement:
     """Record money the client paid for a deal, or a refund of it, as a settlement of the deal.
 
     Payments in parts add up; the deal is paid in full when they reach its amount, which settles
@@ -264,19 +359,40 @@ def deal_payment_record(*, deal: Deal, amount: Decimal, date: datetime.date | No
         raise ValidationError({"amount": _("Give the amount; it must be positive.")})
     money = deal_money(deal)
     if refund and amount > money.paid:
-        raise ValidationError({"amount": _("A refund cannot exceed what the client has paid (%(paid)s).")
-                               % {"paid": _money(money.paid)}})
+        raise ValidationError(
+            {"amount": _("A refund cannot exceed what the client has paid (%(paid)s).") % {"paid": _money(money.paid)}}
+        )
     if not refund and money.remaining is not None and amount > money.remaining:
-        raise ValidationError({"amount": _("Payments would exceed the deal amount: %(remaining)s remain to be paid.")
-                               % {"remaining": _money(money.remaining)}})
-    settlement = settlement_create(client=deal.client, deal=deal, date=date, amount=amount, product=deal.product,
-                                   document=document, refund=refund, user=user)
-    _deal_event(deal, kind=DealEvent.Kind.REFUND if refund else DealEvent.Kind.PART_PAYMENT, user=user, date=date,
-                amount=amount, note=document, from_stage=deal.stage)
+        raise ValidationError(
+            {
+                "amount": _("Payments would exceed the deal amount: %(remaining)s remain to be paid.")
+                % {"remaining": _money(money.remaining)}
+            }
+        )
+    settlement = settlement_create(
+        client=deal.client,
+        deal=deal,
+        date=date,
+        amount=amount,
+        product=deal.product,
+        document=document,
+        refund=refund,
+        user=user,
+    )
+    _deal_event(
+        deal,
+        kind=DealEvent.Kind.REFUND if refund else DealEvent.Kind.PART_PAYMENT,
+        user=user,
+        date=date,
+        amount=amount,
+        note=document,
+        from_stage=deal.stage,
+    )
     if deal_money(deal).paid_in_full:
         deal.payment_due_on = None
         deal.control_points.filter(kind=ControlPoint.Kind.INVOICE_EXPIRY, done_at__isnull=True).update(
-            done_at=timezone.now())
+            done_at=timezone.now()
+        )
     elif deal.status == Deal.Status.WON and deal.payment_due_on is None:
         deal.status = Deal.Status.OPEN
         _audit(client=deal.client, deal=deal, user=user, action="deal.reopened", changes={"amount": str(amount)})

@@ -21,10 +21,14 @@ from .common import BATCH, _chunks
 def state_flags(settlements, as_of: datetime.date, period: int):
     """Per client of the settlements: how many lie within (t-P, t], within (t-2P, t-P] and on or before t-2P."""
     one_back, two_back = lifecycle.window_bounds(as_of, period)
-    return settlements.filter(date__lte=as_of).values("client_id").annotate(
-        recent=Count("id", filter=Q(date__gt=one_back)),
-        previous=Count("id", filter=Q(date__gt=two_back, date__lte=one_back)),
-        older=Count("id", filter=Q(date__lte=two_back)),
+    return (
+        settlements.filter(date__lte=as_of)
+        .values("client_id")
+        .annotate(
+            recent=Count("id", filter=Q(date__gt=one_back)),
+            previous=Count("id", filter=Q(date__gt=two_back, date__lte=one_back)),
+            older=Count("id", filter=Q(date__lte=two_back)),
+        )
     )
 
 
@@ -49,8 +53,9 @@ def _apply_states(organization: Organization, new_states: dict[int, str], as_of:
         if state != old:
             moves.setdefault(state, []).append(pk)
             if pk not in fresh:
-                history.append(StateChange(organization=organization, client_id=pk, state=state, previous_state=old,
-                                           as_of=as_of))
+                history.append(
+                    StateChange(organization=organization, client_id=pk, state=state, previous_state=old, as_of=as_of)
+                )
     buying = sorted(pk for pk in fresh if new_states.get(pk, lifecycle.POTENTIAL) != lifecycle.POTENTIAL)
     for chunk in _chunks(buying, BATCH):
         dates: dict[int, list[datetime.date]] = {pk: [] for pk in chunk}
@@ -79,7 +84,9 @@ def lifecycle_recompute(*, organization: Organization, as_of: datetime.date | No
     period = organization.lifecycle_period_months
     flags = state_flags(Settlement.objects.filter(organization=organization), as_of, period)
     new_states = {
-        row["client_id"]: lifecycle.classify(recent=row["recent"] > 0, previous=row["previous"] > 0, older=row["older"] > 0)
+        row["client_id"]: lifecycle.classify(
+            recent=row["recent"] > 0, previous=row["previous"] > 0, older=row["older"] > 0
+        )
         for row in flags
     }
     result = _apply_states(organization, new_states, as_of)
@@ -97,14 +104,22 @@ def client_lifecycle_refresh(*, client: Client, as_of: datetime.date | None = No
     dates = list(client.settlements.values_list("date", flat=True))
     state = lifecycle.lifecycle_state(dates, as_of, period)
     if not StateChange.objects.filter(client=client).exists():
-        StateChange.objects.bulk_create([
-            StateChange(organization_id=client.organization_id, client=client, state=new, previous_state=previous,
-                        as_of=day)
-            for day, previous, new in lifecycle.state_history(dates, as_of, period)
-        ])
+        StateChange.objects.bulk_create(
+            [
+                StateChange(
+                    organization_id=client.organization_id, client=client, state=new, previous_state=previous, as_of=day
+                )
+                for day, previous, new in lifecycle.state_history(dates, as_of, period)
+            ]
+        )
     elif state != client.lifecycle_state:
-        StateChange.objects.create(organization_id=client.organization_id, client=client, state=state,
-                                   previous_state=client.lifecycle_state, as_of=as_of)
+        StateChange.objects.create(
+            organization_id=client.organization_id,
+            client=client,
+            state=state,
+            previous_state=client.lifecycle_state,
+            as_of=as_of,
+        )
     if state != client.lifecycle_state:
         Client.objects.filter(pk=client.pk).update(lifecycle_state=state)
         client.lifecycle_state = state
@@ -114,5 +129,10 @@ def client_lifecycle_refresh(*, client: Client, as_of: datetime.date | None = No
 def lifecycle_recompute_start(*, organization: Organization, user=None, as_of: datetime.date | None = None) -> Job:
     """Queue a lifecycle recompute (from a page, or from the nightly schedule); one at a time per date."""
     as_of = as_of or timezone.localdate()
-    return job_enqueue(organization=organization, task=tasks.lifecycle_recompute_task, user=user,
-                       params={"as_of": as_of.isoformat()}, key=as_of.isoformat())
+    return job_enqueue(
+        organization=organization,
+        task=tasks.lifecycle_recompute_task,
+        user=user,
+        params={"as_of": as_of.isoformat()},
+        key=as_of.isoformat(),
+    )

@@ -27,8 +27,19 @@ CONTACT_GAP_DAYS = 30
 
 
 CLIENT_FIELDS = [
-    "name", "kind", "external_id", "tax_number", "manager", "segment", "industry", "activity",
-    "has_branches", "staff_size", "main_customers", "year_founded", "comments",
+    "name",
+    "kind",
+    "external_id",
+    "tax_number",
+    "manager",
+    "segment",
+    "industry",
+    "activity",
+    "has_branches",
+    "staff_size",
+    "main_customers",
+    "year_founded",
+    "comments",
 ]
 
 
@@ -51,7 +62,8 @@ def client_create(*, organization: Organization, user=None, products: Iterable[P
     _check_unique_external_id(client)
     _save(client)
     products = list(products)
-    _check_same_org(organization, **{"products": p for p in products})
+    for product in products:  # every one of them, not only the last
+        _check_same_org(organization, products=product)
     client.products.set(products)
     _audit(client=client, user=user, action="client.created", changes={"name": client.name})
     return client
@@ -73,6 +85,8 @@ def client_update(*, client: Client, user=None, products: Iterable[Product] | No
     _save(client)
     if products is not None:
         products = list(products)
+        for product in products:
+            _check_same_org(client.organization, products=product)
         old_products = sorted(p.name for p in client.products.all())
         new_products = sorted(p.name for p in products)
         if old_products != new_products:
@@ -91,27 +105,50 @@ def clients_assign(*, organization: Organization, client_ids: Iterable[int], man
     ids = sorted(set(client_ids))
     if not ids:
         raise ValidationError(_("Tick the clients to assign."))
-    if not Membership.objects.filter(user=manager, organization=organization,
-                                     role__in=[Role.MANAGER, Role.SALES_HEAD]).exists():
+    if not Membership.objects.filter(
+        user=manager, organization=organization, role__in=[Role.MANAGER, Role.SALES_HEAD]
+    ).exists():
         raise ValidationError(_("Clients can only be given to a manager or a sales head of the organization."))
     clients = list(Client.objects.filter(organization=organization, pk__in=ids).select_related("manager"))
     if len(clients) != len(ids):
         raise ValidationError(_("Some of the ticked clients are not in this organization."))
     moved = [c for c in clients if c.manager_id != manager.pk]
     Client.objects.filter(pk__in=[c.pk for c in moved]).update(manager=manager, updated_at=timezone.now())
-    AuditEntry.objects.bulk_create([
-        AuditEntry(organization=organization, client=c, user=_user_or_none(user), action="client.assigned",
-                   changes={"manager": [c.manager.username if c.manager else "", manager.username]})
-        for c in moved
-    ])
+    AuditEntry.objects.bulk_create(
+        [
+            AuditEntry(
+                organization=organization,
+                client=c,
+                user=_user_or_none(user),
+                action="client.assigned",
+                changes={"manager": [c.manager.username if c.manager else "", manager.username]},
+            )
+            for c in moved
+        ]
+    )
     return len(moved)
 
 
 @transaction.atomic
-def contact_person_create(*, client: Client, name: str, position: str = "", phone: str = "", email: str = "",
-                          birthday: datetime.date | None = None, user=None) -> ContactPerson:
-    person = ContactPerson(organization_id=client.organization_id, client=client, name=name, position=position,
-                           phone=phone, email=email, birthday=birthday)
+def contact_person_create(
+    *,
+    client: Client,
+    name: str,
+    position: str = "",
+    phone: str = "",
+    email: str = "",
+    birthday: datetime.date | None = None,
+    user=None,
+) -> ContactPerson:
+    person = ContactPerson(
+        organization_id=client.organization_id,
+        client=client,
+        name=name,
+        position=position,
+        phone=phone,
+        email=email,
+        birthday=birthday,
+    )
     _save(person)
     _audit(client=client, user=user, action="person.added", changes={"name": name})
     return person
@@ -120,19 +157,32 @@ def contact_person_create(*, client: Client, name: str, position: str = "", phon
 @transaction.atomic
 def contact_create(*, client: Client, kind: str, date: datetime.date, summary: str, author=None) -> Contact:
     """Log a contact and move the client's 'longest pause between contacts' control point."""
-    contact = Contact(organization_id=client.organization_id, client=client, kind=kind, date=date,
-                      summary=summary, author=_user_or_none(author))
+    contact = Contact(
+        organization_id=client.organization_id,
+        client=client,
+        kind=kind,
+        date=date,
+        summary=summary,
+        author=_user_or_none(author),
+    )
     _save(contact)
     ControlPoint.objects.filter(client=client, kind=ControlPoint.Kind.CONTACT_GAP, done_at__isnull=True).update(
         done_at=timezone.now()
     )
-    control_point_create(client=client, kind=ControlPoint.Kind.CONTACT_GAP,
-                         due_date=date + datetime.timedelta(days=CONTACT_GAP_DAYS),
-                         responsible=client.manager)
+    control_point_create(
+        client=client,
+        kind=ControlPoint.Kind.CONTACT_GAP,
+        due_date=date + datetime.timedelta(days=CONTACT_GAP_DAYS),
+        responsible=client.manager,
+    )
     if kind == Contact.Kind.MEETING:
         # The minutes of a meeting go to the client the next working day.
-        control_point_create(client=client, kind=ControlPoint.Kind.MINUTES, due_date=_next_working_day(date),
-                             responsible=contact.author or client.manager)
+        control_point_create(
+            client=client,
+            kind=ControlPoint.Kind.MINUTES,
+            due_date=_next_working_day(date),
+            responsible=contact.author or client.manager,
+        )
     return contact
 
 
@@ -143,10 +193,18 @@ def _next_working_day(day: datetime.date) -> datetime.date:
     return day
 
 
-def control_point_create(*, client: Client, kind: str, due_date: datetime.date, deal: Deal | None = None,
-                         note: str = "", responsible=None) -> ControlPoint:
-    point = ControlPoint(organization_id=client.organization_id, client=client, deal=deal, kind=kind,
-                         due_date=due_date, note=note, responsible=responsible or client.manager)
+def control_point_create(
+    *, client: Client, kind: str, due_date: datetime.date, deal: Deal | None = None, note: str = "", responsible=None
+) -> ControlPoint:
+    point = ControlPoint(
+        organization_id=client.organization_id,
+        client=client,
+        deal=deal,
+        kind=kind,
+        due_date=due_date,
+        note=note,
+        responsible=responsible or client.manager,
+    )
     _save(point)
     return point
 
@@ -177,12 +235,15 @@ XYZ_VALUES = {"", "X", "Y", "Z"}
 
 
 @transaction.atomic
-def client_classes_record(*, organization: Organization, classes: Mapping[int, tuple[str, str]], run_label: str,
-                          as_of: datetime.date) -> int:
+def client_classes_record(
+    *, organization: Organization, classes: Mapping[int, tuple[str, str]], run_label: str, as_of: datetime.date
+) -> int:
     """Set ABC/XYZ classes of the given clients; write a history row for each that changed."""
     for pk, (abc, xyz) in classes.items():
         if abc not in ABC_VALUES or xyz not in XYZ_VALUES:
-            raise ValidationError(_("Client %(pk)s: unknown class %(abc)r/%(xyz)r.") % {"pk": pk, "abc": abc, "xyz": xyz})
+            raise ValidationError(
+                _("Client %(pk)s: unknown class %(abc)r/%(xyz)r.") % {"pk": pk, "abc": abc, "xyz": xyz}
+            )
     current = {}
     ids = sorted(classes)
     for chunk in _chunks(ids, BATCH):
@@ -192,8 +253,10 @@ def client_classes_record(*, organization: Organization, classes: Mapping[int, t
             current[pk] = (abc, xyz)
     unknown = set(ids) - set(current)
     if unknown:
-        raise ValidationError(_("These clients are not in the organization: %(ids)s.") % {
-            "ids": ", ".join(str(i) for i in sorted(unknown)[:20])})
+        raise ValidationError(
+            _("These clients are not in the organization: %(ids)s.")
+            % {"ids": ", ".join(str(i) for i in sorted(unknown)[:20])}
+        )
     changed = [pk for pk in ids if current[pk] != tuple(classes[pk])]
     # One UPDATE per pair of classes (at most 16): a bulk_update's CASE per client costs far more.
     by_pair: dict[tuple[str, str], list[int]] = {}
@@ -204,8 +267,16 @@ def client_classes_record(*, organization: Organization, classes: Mapping[int, t
             Client.objects.filter(pk__in=chunk).update(abc_class=abc, xyz_class=xyz)
     ClassChange.objects.bulk_create(
         [
-            ClassChange(organization=organization, client_id=pk, abc_class=classes[pk][0], xyz_class=classes[pk][1],
-                        previous_abc=current[pk][0], previous_xyz=current[pk][1], run_label=run_label[:120], as_of=as_of)
+            ClassChange(
+                organization=organization,
+                client_id=pk,
+                abc_class=classes[pk][0],
+                xyz_class=classes[pk][1],
+                previous_abc=current[pk][0],
+                previous_xyz=current[pk][1],
+                run_label=run_label[:120],
+                as_of=as_of,
+            )
             for pk in changed
         ],
         batch_size=BATCH,

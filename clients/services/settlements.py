@@ -39,8 +39,17 @@ def _sentence(text: str) -> str:
 
 
 @transaction.atomic
-def settlement_create(*, client: Client, date: datetime.date, amount: Decimal, product: Product | None = None,
-                      document: str = "", refund: bool = False, deal: Deal | None = None, user=None) -> Settlement:
+def settlement_create(
+    *,
+    client: Client,
+    date: datetime.date,
+    amount: Decimal,
+    product: Product | None = None,
+    document: str = "",
+    refund: bool = False,
+    deal: Deal | None = None,
+    user=None,
+) -> Settlement:
     """Enter a settlement by hand. A refund or correction is stored with a negative amount.
 
     A deal's payment names its deal (`deal_payment_record` checks it against the deal first).
@@ -55,12 +64,25 @@ def settlement_create(*, client: Client, date: datetime.date, amount: Decimal, p
     if amount == 0:
         raise ValidationError({"amount": _("The amount cannot be zero.")})
     if amount < 0 and not refund:
-        raise ValidationError({"amount": _("A negative amount is accepted only as a refund or correction: "
-                                           "tick “Refund or correction” and give the amount.")})
+        raise ValidationError(
+            {
+                "amount": _(
+                    "A negative amount is accepted only as a refund or correction: "
+                    "tick “Refund or correction” and give the amount."
+                )
+            }
+        )
     if refund:
         amount = -abs(amount)
-    settlement = Settlement(organization_id=client.organization_id, client=client, date=date, amount=amount,
-                            product=product, document=document, deal=deal)
+    settlement = Settlement(
+        organization_id=client.organization_id,
+        client=client,
+        date=date,
+        amount=amount,
+        product=product,
+        document=document,
+        deal=deal,
+    )
     _save(settlement)
     if product is not None:
         client.products.add(product)
@@ -72,13 +94,16 @@ def settlement_create(*, client: Client, date: datetime.date, amount: Decimal, p
     return settlement
 
 
-def settlement_row_message(code: int, *, today: datetime.date | None = None,
-                           key_length: int = settlement_rows.KEY_LENGTH) -> str:
+def settlement_row_message(
+    code: int, *, today: datetime.date | None = None, key_length: int = settlement_rows.KEY_LENGTH
+) -> str:
     """A settlement row's problem (a code of `settlement_rows`) in words: the file check and the import show it."""
     if code == settlement_rows.DATE_OUT_OF_RANGE:
         first, last = settlement_date_bounds(today)
         return _("the date must lie between %(first)s and %(last)s (not before 2000, at most a year ahead).") % {
-            "first": formats.date_format(first, "SHORT_DATE_FORMAT"), "last": formats.date_format(last, "SHORT_DATE_FORMAT")}
+            "first": formats.date_format(first, "SHORT_DATE_FORMAT"),
+            "last": formats.date_format(last, "SHORT_DATE_FORMAT"),
+        }
     if code == settlement_rows.CLIENT_TOO_LONG:
         return _("the client is longer than %(limit)s characters.") % {"limit": key_length}
     return {
@@ -94,8 +119,10 @@ def _as_dates(column) -> np.ndarray:
     """Dates of an import column as datetime64[D]; a value that is not a date (or a datetime) is NaT."""
     if pd.api.types.is_datetime64_any_dtype(column):
         return column.to_numpy().astype("datetime64[D]")
-    days = [value.date() if isinstance(value, datetime.datetime) else value if isinstance(value, datetime.date) else None
-            for value in column]
+    days = [
+        value.date() if isinstance(value, datetime.datetime) else value if isinstance(value, datetime.date) else None
+        for value in column
+    ]
     return np.array(days, dtype="datetime64[D]")
 
 
@@ -158,9 +185,13 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
         # A wide file's row holds several settlements: say each row's problem once, in file order.
         messages: dict[str, None] = {}
         for index in refused:
-            messages[_("Row %(row)s: %(message)s") % {
-                "row": int(numbers[index]),
-                "message": settlement_row_message(int(codes[index]), today=today, key_length=key_length)}] = None
+            messages[
+                _("Row %(row)s: %(message)s")
+                % {
+                    "row": int(numbers[index]),
+                    "message": settlement_row_message(int(codes[index]), today=today, key_length=key_length),
+                }
+            ] = None
             if len(messages) == MAX_ROW_PROBLEMS:
                 break
         raise ValidationError(list(messages))
@@ -178,10 +209,15 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
     wanted = set(keys)
     if lookup.count() <= len(wanted):
         # A register no larger than the file is read whole: one query instead of one parameter per key.
-        found = (row for row in lookup.values_list("pk", match_by, "name").iterator(chunk_size=BATCH) if row[1] in wanted)
+        found = (
+            row for row in lookup.values_list("pk", match_by, "name").iterator(chunk_size=BATCH) if row[1] in wanted
+        )
     else:
-        found = (row for chunk in _chunks(sorted(wanted), BATCH)
-                 for row in lookup.filter(**{f"{match_by}__in": chunk}).values_list("pk", match_by, "name"))
+        found = (
+            row
+            for chunk in _chunks(sorted(wanted), BATCH)
+            for row in lookup.filter(**{f"{match_by}__in": chunk}).values_list("pk", match_by, "name")
+        )
     ambiguous = set()
     for pk, key, name in found:
         if key in existing:
@@ -196,28 +232,36 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
     missing = sorted(wanted - set(existing))
     created = 0
     if missing and on_missing in ("create", "update"):
-        new_clients = pd.DataFrame({"organization_id": organization.pk,
-                                    "name": [file_names.get(key, key) for key in missing]})
+        new_clients = pd.DataFrame(
+            {"organization_id": organization.pk, "name": [file_names.get(key, key) for key in missing]}
+        )
         if match_by != "name":
             new_clients[match_by] = missing
         existing.update(zip(missing, bulk_insert(Client, new_clients, return_ids=True).tolist()))
         created = len(missing)
     if on_missing == "update" and file_names:
-        renames = {existing[key]: name for key, name in file_names.items()
-                   if existing.get(key) in names and names[existing[key]] != name}
-        Client.objects.bulk_update([Client(pk=pk, name=name) for pk, name in renames.items()], ["name"], batch_size=1000)
+        renames = {
+            existing[key]: name
+            for key, name in file_names.items()
+            if existing.get(key) in names and names[existing[key]] != name
+        }
+        Client.objects.bulk_update(
+            [Client(pk=pk, name=name) for pk, name in renames.items()], ["name"], batch_size=1000
+        )
     client_ids = np.array([existing.get(key, 0) for key in keys], dtype=np.int64)[key_at]
     # Written in the order of the index on (client, date), each client's day in file order: the
     # database then adds to its indexes and checks the clients row after row of the same client.
     order = np.lexsort((dates, client_ids))
     order = order[client_ids[order] != 0]  # 0 is no primary key: a client not in the register, not created
-    settlements = pd.DataFrame({
-        "organization_id": organization.pk,
-        "client_id": client_ids[order],
-        "date": dates[order],
-        # Whole cents below 10^14 divided by 100 print as the decimal itself: the column stores it exactly.
-        "amount": cents[order] / 100,
-    })
+    settlements = pd.DataFrame(
+        {
+            "organization_id": organization.pk,
+            "client_id": client_ids[order],
+            "date": dates[order],
+            # Whole cents below 10^14 divided by 100 print as the decimal itself: the column stores it exactly.
+            "amount": cents[order] / 100,
+        }
+    )
     if has_document:
         settlements["document"] = _texts(rows["document"], 64).array[order]
     if has_product:

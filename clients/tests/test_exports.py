@@ -24,8 +24,9 @@ def test_kpi_export_writes_counts_money_and_conversion_as_typed_cells(client_as,
     settle(buyer, "2026-03-10", "4663.31")
     prospect = make_client(org_a, "Prospect", manager=manager)
     Contact.objects.create(organization=org_a, client=prospect, kind="call", date=dt.date(2026, 1, 6), summary="x")
-    response = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:kpi"), {
-        "start": START.isoformat(), "end": END.isoformat(), "export": "xlsx"})
+    response = client_as(org_a, Role.SALES_HEAD).get(
+        reverse("clients:kpi"), {"start": START.isoformat(), "end": END.isoformat(), "export": "xlsx"}
+    )
     assert response["Content-Disposition"] == 'attachment; filename="kpi-2026-01-01-2026-03-31.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     managers = book["Managers"]
@@ -36,8 +37,10 @@ def test_kpi_export_writes_counts_money_and_conversion_as_typed_cells(client_as,
     assert (row["First contacts in the period"].value, row["First sales"].value) == (2, 1)
     assert type(row["First sales"].value) is int and row["First sales"].number_format == "#,##0"
     # The page says 50.0 (percent); the sheet holds the fraction under a percent format.
-    assert (row["Conversion first contact to purchase, %"].value,
-            row["Conversion first contact to purchase, %"].number_format) == (0.5, "0.0%")
+    assert (
+        row["Conversion first contact to purchase, %"].value,
+        row["Conversion first contact to purchase, %"].number_format,
+    ) == (0.5, "0.0%")
     assert (row["First sales, sum"].value, row["First sales, sum"].number_format) == (4663.31, "#,##0.00")
     assert (row["Repeat sales, sum"].value, row["Repeat sales, sum"].number_format) == (9326.62, "#,##0.00")
     clients = {row[0].value: row for row in book["Clients"].iter_rows(min_row=2)}

@@ -15,10 +15,14 @@ START, END = D("2026-01-01"), D("2026-03-31")
 @pytest.fixture
 def table():
     rows = [
-        (1, "2026-02-10", 100.0, 1), (1, "2026-02-10", 50.0, 2),  # first sale, two products the same day
-        (2, "2025-11-05", 10.0, 1), (2, "2026-01-15", 20.0, 1), (2, "2026-02-15", 30.0, 2),  # repeat, new line
+        (1, "2026-02-10", 100.0, 1),
+        (1, "2026-02-10", 50.0, 2),  # first sale, two products the same day
+        (2, "2025-11-05", 10.0, 1),
+        (2, "2026-01-15", 20.0, 1),
+        (2, "2026-02-15", 30.0, 2),  # repeat, new line
         (3, "2025-11-15", 70.0, 1),  # lost during the period
-        (4, "2025-06-01", 5.0, 3), (4, "2026-02-01", 6.0, 3),  # back after a pause: restored
+        (4, "2025-06-01", 5.0, 3),
+        (4, "2026-02-01", 6.0, 3),  # back after a pause: restored
         (6, "2026-04-02", 999.0, 1),  # after the period: ignored
     ]
     settlements = pd.DataFrame(
@@ -29,13 +33,19 @@ def table():
 
 
 def test_first_sale_counts_once_with_the_whole_first_day(table):
-    assert table.loc[1, ["first_sale_n", "first_sale_sum", "repeat_n", "new_line_n", "products"]].tolist() == [1, 150, 0, 0, 2]
+    assert table.loc[1, ["first_sale_n", "first_sale_sum", "repeat_n", "new_line_n", "products"]].tolist() == [
+        1,
+        150,
+        0,
+        0,
+        2,
+    ]
 
 
 def test_repeat_and_new_line(table):
-    assert table.loc[2, ["first_sale_n", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum", "sales_sum"]].tolist() == [
-        0, 1, 20, 1, 30, 50
-    ]
+    assert table.loc[
+        2, ["first_sale_n", "repeat_n", "repeat_sum", "new_line_n", "new_line_sum", "sales_sum"]
+    ].tolist() == [0, 1, 20, 1, 30, 50]
 
 
 def test_lost_and_restored(table):
@@ -53,7 +63,11 @@ def test_manager_totals(table):
     totals = manager_totals(table, pd.Series({1: "ann", 2: "ann", 3: "bob", 4: "bob", 5: "ann", 6: "bob"}))
     ann = totals.loc["ann"]
     assert (ann["clients"], ann["first_sale_sum"], ann["conversion"], ann["buyers"], ann["products_per_client"]) == (
-        3, 150, 50.0, 2, 2.0
+        3,
+        150,
+        50.0,
+        2,
+        2.0,
     )
     assert (totals.loc["bob", "lost"], totals.loc["bob", "restored"]) == (1, 1)
     assert pd.isna(totals.loc["bob", "conversion"])
@@ -61,7 +75,11 @@ def test_manager_totals(table):
 
 def test_states_at_follows_the_lifecycle_rules():
     rng = __import__("random").Random(3)
-    rows = [(c, D("2026-01-31") - dt.timedelta(days=rng.randint(0, 400))) for c in range(80) for _ in range(rng.randint(1, 4))]
+    rows = [
+        (c, D("2026-01-31") - dt.timedelta(days=rng.randint(0, 400)))
+        for c in range(80)
+        for _ in range(rng.randint(1, 4))
+    ]
     frame = pd.DataFrame(rows, columns=["client_id", "date"])
     for as_of in (D("2026-01-31"), D("2025-08-31"), D("2025-05-31")):
         states = states_at(frame, as_of, 3)
@@ -72,9 +90,15 @@ def test_states_at_follows_the_lifecycle_rules():
 
 def test_restored_boundary():
     # Bought on 2025-10-31; on 2026-01-30 (the day before the next purchase) t-P is 2025-10-30: not lost yet.
-    frame = pd.DataFrame([(1, D("2025-10-31"), 1.0, 1), (1, D("2026-01-31"), 1.0, 1),
-                          (2, D("2025-10-30"), 1.0, 1), (2, D("2026-01-31"), 1.0, 1)],
-                         columns=["client_id", "date", "amount", "product_id"])
+    frame = pd.DataFrame(
+        [
+            (1, D("2025-10-31"), 1.0, 1),
+            (1, D("2026-01-31"), 1.0, 1),
+            (2, D("2025-10-30"), 1.0, 1),
+            (2, D("2026-01-31"), 1.0, 1),
+        ],
+        columns=["client_id", "date", "amount", "product_id"],
+    )
     table = client_kpis(frame, pd.Series(dtype=object), [1, 2], START, END, period=3)
     assert table["restored"].to_dict() == {1: 0, 2: 1}
 
@@ -86,14 +110,23 @@ def test_no_settlements_at_all():
 
 
 def test_a_client_who_bought_before_its_first_logged_contact_is_not_a_first_contact():
-    frame = pd.DataFrame([(1, D("2025-06-01"), 10.0, 1), (1, D("2026-02-01"), 10.0, 1),  # a buyer, contacted in January
-                          (2, D("2026-02-01"), 10.0, 1),  # a prospect contacted in January who then bought
-                          (3, D("2026-01-10"), 10.0, 1)],  # bought first, contacted later the same period
-                         columns=["client_id", "date", "amount", "product_id"])
+    frame = pd.DataFrame(
+        [
+            (1, D("2025-06-01"), 10.0, 1),
+            (1, D("2026-02-01"), 10.0, 1),  # a buyer, contacted in January
+            (2, D("2026-02-01"), 10.0, 1),  # a prospect contacted in January who then bought
+            (3, D("2026-01-10"), 10.0, 1),
+        ],  # bought first, contacted later the same period
+        columns=["client_id", "date", "amount", "product_id"],
+    )
     contacts = pd.Series({1: D("2026-01-15"), 2: D("2026-01-15"), 3: D("2026-01-20"), 4: D("2026-03-01")}, dtype=object)
     table = client_kpis(frame, contacts, [1, 2, 3, 4], START, END, period=3)
     assert table["first_contact"].to_dict() == {1: 0, 2: 1, 3: 0, 4: 1}
     assert table["converted"].to_dict() == {1: 0, 2: 1, 3: 0, 4: 0}
     assert table["first_sale_n"].to_dict() == {1: 0, 2: 1, 3: 1, 4: 0}
     totals = manager_totals(table, pd.Series({1: "ann", 2: "ann", 3: "ann", 4: "ann"}))
-    assert (totals.loc["ann", "first_contact"], totals.loc["ann", "converted"], totals.loc["ann", "conversion"]) == (2, 1, 50.0)
+    assert (totals.loc["ann", "first_contact"], totals.loc["ann", "converted"], totals.loc["ann", "conversion"]) == (
+        2,
+        1,
+        50.0,
+    )

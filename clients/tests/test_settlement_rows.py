@@ -23,13 +23,34 @@ def test_dates_run_from_2000_to_a_year_after_today():
 
 def test_each_rule_has_its_code_and_a_negative_amount_is_a_refund():
     keys = ["A", "", "B" * 256, "C", "D", "E", "F", "G", "H", "I", "J", "K" * 255]
-    dates = days("2024-01-31", "2024-01-31", "2024-01-31", None, "1999-12-31", "2025-03-01", "2024-01-31",
-                 "2024-01-31", "2024-01-31", "2024-01-31", "2025-02-28", "2000-01-01")
+    dates = days(
+        "2024-01-31",
+        "2024-01-31",
+        "2024-01-31",
+        None,
+        "1999-12-31",
+        "2025-03-01",
+        "2024-01-31",
+        "2024-01-31",
+        "2024-01-31",
+        "2024-01-31",
+        "2025-02-28",
+        "2000-01-01",
+    )
     amounts = [10.0, 10.0, 10.0, 10.0, 10.0, 10.0, np.nan, np.inf, 1e12, 0.004, -3.0, -999_999_999_999.99]
     assert rules.check(keys, dates, amounts, today=TODAY).tolist() == [
-        rules.OK, rules.CLIENT_EMPTY, rules.CLIENT_TOO_LONG, rules.NOT_A_DATE, rules.DATE_OUT_OF_RANGE,
-        rules.DATE_OUT_OF_RANGE, rules.NOT_A_NUMBER, rules.NOT_A_NUMBER, rules.AMOUNT_TOO_LARGE, rules.AMOUNT_ZERO,
-        rules.OK, rules.OK,
+        rules.OK,
+        rules.CLIENT_EMPTY,
+        rules.CLIENT_TOO_LONG,
+        rules.NOT_A_DATE,
+        rules.DATE_OUT_OF_RANGE,
+        rules.DATE_OUT_OF_RANGE,
+        rules.NOT_A_NUMBER,
+        rules.NOT_A_NUMBER,
+        rules.AMOUNT_TOO_LARGE,
+        rules.AMOUNT_ZERO,
+        rules.OK,
+        rules.OK,
     ]
 
 
@@ -45,7 +66,7 @@ def test_the_key_length_is_the_matched_fields():
 def test_cents_are_the_decimal_amounts_the_register_stores():
     generator = random.Random(7)
     for _ in range(2000):
-        cents = generator.randint(-10**14 + 1, 10**14 - 1)
+        cents = generator.randint(-(10**14) + 1, 10**14 - 1)
         amount = float(Decimal(cents).scaleb(-2))
         assert rules.to_cents(np.array([amount]))[0] == cents
     assert rules.to_cents(np.array([0.004, 0.005, 0.006, -0.006, np.nan])).tolist()[:4] == [0.0, 0.0, 1.0, -1.0]
@@ -75,17 +96,54 @@ def test_the_vectorised_check_equals_the_rules_row_by_row_on_random_rows():
     for _ in range(20):
         size = 500
         keys = [generator.choice(["", " ", "k", "k" * 40, "k" * 64, "k" * 65]).strip() for _ in range(size)]
-        row_days = [generator.choice([None, dt.date(1999, 12, 31), dt.date(2000, 1, 1), TODAY, dt.date(2025, 2, 28),
-                                      dt.date(2025, 3, 1), dt.date(2010, 6, 15)]) for _ in range(size)]
-        amounts = [generator.choice([np.nan, np.inf, -np.inf, 0.0, 0.001, -0.004, 0.01, -250.5, 1e12 - 0.01, 1e12,
-                                     -1e15, generator.uniform(-1e6, 1e6)]) for _ in range(size)]
+        row_days = [
+            generator.choice(
+                [
+                    None,
+                    dt.date(1999, 12, 31),
+                    dt.date(2000, 1, 1),
+                    TODAY,
+                    dt.date(2025, 2, 28),
+                    dt.date(2025, 3, 1),
+                    dt.date(2010, 6, 15),
+                ]
+            )
+            for _ in range(size)
+        ]
+        amounts = [
+            generator.choice(
+                [
+                    np.nan,
+                    np.inf,
+                    -np.inf,
+                    0.0,
+                    0.001,
+                    -0.004,
+                    0.01,
+                    -250.5,
+                    1e12 - 0.01,
+                    1e12,
+                    -1e15,
+                    generator.uniform(-1e6, 1e6),
+                ]
+            )
+            for _ in range(size)
+        ]
         key_length = generator.choice([32, 64, 255])
-        codes = rules.check(keys, np.array(row_days, dtype="datetime64[D]"), np.array(amounts), today=TODAY,
-                            key_length=key_length)
+        codes = rules.check(
+            keys, np.array(row_days, dtype="datetime64[D]"), np.array(amounts), today=TODAY, key_length=key_length
+        )
         assert codes.tolist() == [reference(k, d, a, TODAY, key_length) for k, d, a in zip(keys, row_days, amounts)]
 
 
-@pytest.mark.parametrize("amount, code", [(-0.01, rules.OK), (0.005, rules.AMOUNT_ZERO), (999_999_999_999.994, rules.OK),
-                                          (999_999_999_999.996, rules.AMOUNT_TOO_LARGE)])
+@pytest.mark.parametrize(
+    "amount, code",
+    [
+        (-0.01, rules.OK),
+        (0.005, rules.AMOUNT_ZERO),
+        (999_999_999_999.994, rules.OK),
+        (999_999_999_999.996, rules.AMOUNT_TOO_LARGE),
+    ],
+)
 def test_amount_edges(amount, code):
     assert rules.amount_problems(np.array([amount])).tolist() == [code]

@@ -54,8 +54,13 @@ def test_manager_sees_only_own_clients(as_manager, manager, org_a, make_member):
     assert [c.name for c in page.context["page"]] == ["Own client"]
     assert as_manager.get(reverse("clients:card", kwargs={"client_id": own.pk})).status_code == 200
     assert as_manager.get(reverse("clients:card", kwargs={"client_id": other.pk})).status_code == 404
-    assert as_manager.post(reverse("clients:contact_add", kwargs={"client_id": other.pk}),
-                           {"kind": "call", "date": TODAY, "summary": "x"}).status_code == 404
+    assert (
+        as_manager.post(
+            reverse("clients:contact_add", kwargs={"client_id": other.pk}),
+            {"kind": "call", "date": TODAY, "summary": "x"},
+        ).status_code
+        == 404
+    )
     assert Contact.objects.count() == 0
 
 
@@ -77,9 +82,13 @@ def test_analyst_cannot_edit_clients(client_as, org_a):
 
 def test_manager_creates_a_client_that_is_theirs_and_audited(as_manager, manager, org_a, make_member):
     head = make_member(org_a, Role.SALES_HEAD)
-    response = as_manager.post(reverse("clients:create"), {"name": "  Fresh Foods  ", "kind": "company", "manager": head.pk})
+    response = as_manager.post(
+        reverse("clients:create"), {"name": "  Fresh Foods  ", "kind": "company", "manager": head.pk}
+    )
     created = Client.objects.get(organization=org_a)
-    assert response.status_code == 302 and response["Location"] == reverse("clients:card", kwargs={"client_id": created.pk})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "clients:card", kwargs={"client_id": created.pk}
+    )
     assert (created.name, created.manager) == ("Fresh Foods", manager)
     entry = AuditEntry.objects.get(client=created)
     assert (entry.user, entry.action, entry.changes) == (manager, "client.created", {"name": "Fresh Foods"})
@@ -88,7 +97,9 @@ def test_manager_creates_a_client_that_is_theirs_and_audited(as_manager, manager
 def test_client_edit_records_what_changed(client_as, org_a):
     c = make_client(org_a, "Before", industry="Retail")
     head = client_as(org_a, Role.SALES_HEAD)
-    head.post(reverse("clients:edit", kwargs={"client_id": c.pk}), {"name": "After", "kind": "company", "industry": "Retail"})
+    head.post(
+        reverse("clients:edit", kwargs={"client_id": c.pk}), {"name": "After", "kind": "company", "industry": "Retail"}
+    )
     entry = AuditEntry.objects.get(client=c, action="client.updated")
     assert entry.changes == {"name": ["Before", "After"]}
 
@@ -112,7 +123,9 @@ def test_client_form_rejects_bad_input_and_writes_nothing(client_as, org_a, data
 
 def test_segment_of_another_organization_is_refused(client_as, org_a, org_b):
     foreign = Segment.objects.create(organization=org_b, name="Foreign")
-    response = client_as(org_a, Role.ADMIN).post(reverse("clients:create"), {"name": "X", "kind": "company", "segment": foreign.pk})
+    response = client_as(org_a, Role.ADMIN).post(
+        reverse("clients:create"), {"name": "X", "kind": "company", "segment": foreign.pk}
+    )
     assert "Select a valid choice" in response.content.decode()
     assert Client.objects.count() == 0
 
@@ -120,19 +133,38 @@ def test_segment_of_another_organization_is_refused(client_as, org_a, org_b):
 @pytest.mark.parametrize(
     ("url_name", "data", "message", "model"),
     [
-        ("contact_add", {"kind": "call", "date": (TODAY + dt.timedelta(days=2)).isoformat(), "summary": "x"},
-         "A contact that has happened cannot be in the future.", Contact),
+        (
+            "contact_add",
+            {"kind": "call", "date": (TODAY + dt.timedelta(days=2)).isoformat(), "summary": "x"},
+            "A contact that has happened cannot be in the future.",
+            Contact,
+        ),
         ("contact_add", {"kind": "fax", "date": TODAY.isoformat(), "summary": "x"}, "Select a valid choice", Contact),
         ("settlement_add", {"date": TODAY.isoformat(), "amount": "0"}, "The amount cannot be zero.", Settlement),
-        ("settlement_add", {"date": "1900-01-01", "amount": "-5", "document": ""},
-         "The date must lie between 01/01/2000 and ", Settlement),
-        ("settlement_add", {"date": (TODAY + dt.timedelta(days=367)).isoformat(), "amount": "10"},
-         "(not before 2000, at most a year ahead).", Settlement),
-        ("settlement_add", {"date": TODAY.isoformat(), "amount": "-5"},
-         "A negative amount is accepted only as a refund or correction: tick “Refund or correction” and give the amount.",
-         Settlement),
-        ("settlement_add", {"date": TODAY.isoformat(), "amount": "0", "refund": "on"}, "The amount cannot be zero.",
-         Settlement),
+        (
+            "settlement_add",
+            {"date": "1900-01-01", "amount": "-5", "document": ""},
+            "The date must lie between 01/01/2000 and ",
+            Settlement,
+        ),
+        (
+            "settlement_add",
+            {"date": (TODAY + dt.timedelta(days=367)).isoformat(), "amount": "10"},
+            "(not before 2000, at most a year ahead).",
+            Settlement,
+        ),
+        (
+            "settlement_add",
+            {"date": TODAY.isoformat(), "amount": "-5"},
+            "A negative amount is accepted only as a refund or correction: tick “Refund or correction” and give the amount.",
+            Settlement,
+        ),
+        (
+            "settlement_add",
+            {"date": TODAY.isoformat(), "amount": "0", "refund": "on"},
+            "The amount cannot be zero.",
+            Settlement,
+        ),
         ("settlement_add", {"date": "31.02.2026", "amount": "10"}, "Enter a valid date.", Settlement),
         ("settlement_add", {"date": TODAY.isoformat(), "amount": "ten"}, "Enter a number.", Settlement),
         ("person_add", {"name": "Ann", "email": "not-an-email"}, "Enter a valid email address.", ContactPerson),
@@ -141,10 +173,18 @@ def test_segment_of_another_organization_is_refused(client_as, org_a, org_b):
         ("assessment_add", {"date": TODAY.isoformat()}, "Score at least one item from 1 to 5.", Complaint),
         ("assessment_add", {"date": TODAY.isoformat(), "score_delivery": "7"}, "Select a valid choice", Complaint),
         ("point_add", {"kind": "minutes"}, "This field is required.", ControlPoint),
-        ("point_add", {"kind": "minutes", "due_date": "1900-01-01"},
-         "The due date cannot be in the past: give today or a later day.", ControlPoint),
-        ("point_add", {"kind": "minutes", "due_date": (TODAY - dt.timedelta(days=1)).isoformat()},
-         "The due date cannot be in the past: give today or a later day.", ControlPoint),
+        (
+            "point_add",
+            {"kind": "minutes", "due_date": "1900-01-01"},
+            "The due date cannot be in the past: give today or a later day.",
+            ControlPoint,
+        ),
+        (
+            "point_add",
+            {"kind": "minutes", "due_date": (TODAY - dt.timedelta(days=1)).isoformat()},
+            "The due date cannot be in the past: give today or a later day.",
+            ControlPoint,
+        ),
     ],
 )
 def test_card_forms_reject_bad_input_and_write_nothing(client_as, org_a, url_name, data, message, model):
@@ -164,8 +204,10 @@ def test_settlement_form_refuses_absurd_input_in_russian(client_as, org_a):
     page = head.post(url, {"date": "1900-01-01", "amount": "-5"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert f"Дата должна быть между 01.01.2000 и {last} (не раньше 2000 года и не больше чем на год вперёд)." in page
     page = head.post(url, {"date": TODAY.isoformat(), "amount": "-5"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    assert ("Отрицательная сумма допустима только как возврат или корректировка: отметьте "
-            "«Возврат или корректировка» и укажите сумму.") in page
+    assert (
+        "Отрицательная сумма допустима только как возврат или корректировка: отметьте "
+        "«Возврат или корректировка» и укажите сумму."
+    ) in page
     assert Settlement.objects.count() == 0 and AuditEntry.objects.count() == 0
 
 
@@ -219,7 +261,9 @@ def test_deal_moves_with_control_points_and_refusal(client_as, org_a):
     response = head.post(url, {"due_date": TODAY.isoformat()})
     assert "This deal is finished; it cannot change any more." in response.content.decode()
     assert list(AuditEntry.objects.filter(deal=deal).order_by("id").values_list("action", flat=True)) == [
-        "deal.created", "deal.moved", "deal.refused"
+        "deal.created",
+        "deal.moved",
+        "deal.refused",
     ]
 
 
@@ -249,7 +293,11 @@ def test_funnel_conversion(client_as, org_a):
         if n == 3:
             services.deal_refuse(deal=deal, reason=reason)
     rows = {r["stage"]: r for r in client_as(org_a, Role.SALES_HEAD).get(reverse("clients:deals")).context["funnel"]}
-    assert (rows["presentation"]["reached"], rows["presentation"]["next"], rows["presentation"]["conversion"]) == (4, 3, 75.0)
+    assert (rows["presentation"]["reached"], rows["presentation"]["next"], rows["presentation"]["conversion"]) == (
+        4,
+        3,
+        75.0,
+    )
     assert (rows["offer"]["reached"], rows["offer"]["refused"], rows["offer"]["next"]) == (3, 1, 0)
 
 
@@ -262,8 +310,9 @@ def test_overdue_filter_and_my_day(as_manager, manager, org_a):
     page = as_manager.get(reverse("clients:list"), {"overdue": "on"})
     assert [c.name for c in page.context["page"]] == ["Late"]
     ContactPerson.objects.create(organization=org_a, client=late, name="Ann", birthday=TODAY.replace(year=1980))
-    ContactPerson.objects.create(organization=org_a, client=late, name="Bob",
-                                 birthday=(TODAY + dt.timedelta(days=10)).replace(year=1980))
+    ContactPerson.objects.create(
+        organization=org_a, client=late, name="Bob", birthday=(TODAY + dt.timedelta(days=10)).replace(year=1980)
+    )
     day = as_manager.get(reverse("clients:my_day")).context
     assert [p.client.name for p in day["overdue"]] == ["Late"]
     assert [p.client.name for p in day["today_points"]] == ["Fine"]
@@ -277,7 +326,8 @@ def test_a_meeting_plans_the_minutes_and_moves_the_contact_gap(org_a):
     services.contact_create(client=c, kind="meeting", date=monday + dt.timedelta(days=4), summary="visit")  # Friday
     open_points = ControlPoint.objects.filter(client=c, done_at__isnull=True).order_by("kind")
     assert [(p.kind, p.due_date) for p in open_points] == [
-        ("contact_gap", dt.date(2026, 4, 5)), ("minutes", dt.date(2026, 3, 9))
+        ("contact_gap", dt.date(2026, 4, 5)),
+        ("minutes", dt.date(2026, 3, 9)),
     ]
 
 
@@ -285,14 +335,20 @@ def test_complaint_advance_form_needs_a_cause(client_as, org_a):
     c = make_client(org_a, "C")
     complaint = services.complaint_register(organization=org_a, client=c, subject="S")
     services.complaint_advance(complaint=complaint)
-    response = client_as(org_a, Role.ADMIN).post(reverse("clients:complaint_advance", kwargs={"complaint_id": complaint.pk}), {})
+    response = client_as(org_a, Role.ADMIN).post(
+        reverse("clients:complaint_advance", kwargs={"complaint_id": complaint.pk}), {}
+    )
     assert "Write down the cause found before saying it is removed." in response.content.decode()
     complaint.refresh_from_db()
     assert complaint.status == "investigating"
     services.complaint_register(organization=org_a, client=c, subject="T", source="survey")
     listing = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:complaints"), {"status": "registered"})
     assert [x.subject for x in listing.context["page"]] == ["T"]
-    assert listing.context["sources"] == [("Registered by staff", 1), ("Low satisfaction score", 0), ("Survey answer", 1)]
+    assert listing.context["sources"] == [
+        ("Registered by staff", 1),
+        ("Low satisfaction score", 0),
+        ("Survey answer", 1),
+    ]
     assert listing.context["complaining_share"] == 100.0
 
 
@@ -300,7 +356,10 @@ def test_matrix_maturity_and_next_offers(client_as, org_a, org_b):
     segment = Segment.objects.create(organization=org_a, name="Cafes")
     beans, tea, cups = (Product.objects.create(organization=org_a, name=n) for n in ("Beans", "Tea", "Cups"))
     head = client_as(org_a, Role.SALES_HEAD)
-    head.post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{beans.pk}", f"{segment.pk}-{tea.pk}", f"{segment.pk}-{cups.pk}"]})
+    head.post(
+        reverse("clients:matrix"),
+        {"cell": [f"{segment.pk}-{beans.pk}", f"{segment.pk}-{tea.pk}", f"{segment.pk}-{cups.pk}"]},
+    )
     assert set(segment.target_products.all()) == {beans, tea, cups}
     assert client_as(org_a, Role.MANAGER).post(reverse("clients:matrix"), {"cell": []}).status_code == 403
     assert segment.target_products.count() == 3
@@ -311,7 +370,9 @@ def test_matrix_maturity_and_next_offers(client_as, org_a, org_b):
     c = make_client(org_a, "C", segment=segment)
     c.products.add(beans)
     head.post(reverse("clients:offer_edit", kwargs={"client_id": c.pk, "product_id": cups.pk}), {"status": "refused"})
-    response = head.post(reverse("clients:offer_edit", kwargs={"client_id": c.pk, "product_id": tea.pk}), {"status": "offered"})
+    response = head.post(
+        reverse("clients:offer_edit", kwargs={"client_id": c.pk, "product_id": tea.pk}), {"status": "offered"}
+    )
     assert "Give the date of the offer or of the contract." in response.content.decode()
     card = head.get(reverse("clients:card", kwargs={"client_id": c.pk})).context
     assert card["maturity"] == pytest.approx(1 / 3)
@@ -324,8 +385,9 @@ def test_a_broken_matrix_grid_saves_nothing_and_says_so(client_as, org_a, cells)
     tea = Product.objects.create(organization=org_a, name="Tea")
     segment.target_products.add(tea)
 
-    response = client_as(org_a, Role.SALES_HEAD).post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{tea.pk}", *cells]},
-                                                      follow=True)
+    response = client_as(org_a, Role.SALES_HEAD).post(
+        reverse("clients:matrix"), {"cell": [f"{segment.pk}-{tea.pk}", *cells]}, follow=True
+    )
 
     assert [str(m) for m in response.context["messages"]] == ["The grid was sent in a broken form; nothing was saved."]
     assert list(segment.target_products.all()) == [tea]
@@ -343,11 +405,13 @@ def test_a_matrix_naming_another_organizations_product_says_so(client_as, org_a,
     segment = Segment.objects.create(organization=org_a, name="Cafes")
     foreign = Product.objects.create(organization=org_b, name="Foreign")
 
-    response = client_as(org_a, Role.SALES_HEAD).post(reverse("clients:matrix"), {"cell": [f"{segment.pk}-{foreign.pk}"]},
-                                                      follow=True)
+    response = client_as(org_a, Role.SALES_HEAD).post(
+        reverse("clients:matrix"), {"cell": [f"{segment.pk}-{foreign.pk}"]}, follow=True
+    )
 
     assert [str(m) for m in response.context["messages"]] == [
-        "The grid names a segment or product that is not in this organization."]
+        "The grid names a segment or product that is not in this organization."
+    ]
     assert segment.target_products.count() == 0
 
 
@@ -389,7 +453,9 @@ def test_kpi_page_and_bad_period(client_as, org_a, org_b):
     head = client_as(org_a, Role.SALES_HEAD)
     bad = head.get(reverse("clients:kpi"), {"start": "2026-05-01", "end": "2026-01-01"})
     assert "The period must start before it ends." in bad.content.decode()
-    page = head.get(reverse("clients:kpi"), {"start": (TODAY - dt.timedelta(days=5)).isoformat(), "end": TODAY.isoformat()})
+    page = head.get(
+        reverse("clients:kpi"), {"start": (TODAY - dt.timedelta(days=5)).isoformat(), "end": TODAY.isoformat()}
+    )
     assert page.context["grand"]["first_sale_n"] == 1
     response = head.post(reverse("clients:kpi_export"), {"start": TODAY.isoformat(), "end": TODAY.isoformat()})
     job = Job.objects.get(kind="clients.kpi_export")
@@ -413,13 +479,21 @@ def test_kpi_export_of_a_manager_covers_only_their_clients(client_as, org_a, mak
     manager = make_member(org_a, Role.MANAGER)
     make_client(org_a, "Mine", manager=manager)
     make_client(org_a, "Not mine")
-    job = Job.objects.create(organization=org_a, kind="clients.kpi_export", language="ru",
-                             params={"start": "2026-01-01", "end": "2026-03-31", "user_id": manager.pk})
+    job = Job.objects.create(
+        organization=org_a,
+        kind="clients.kpi_export",
+        language="ru",
+        params={"start": "2026-01-01", "end": "2026-03-31", "user_id": manager.pk},
+    )
     run_job(job.pk, jobs.kpi_export_job)
     job.refresh_from_db()
     assert job.result["clients"] == 0 and job.status == "succeeded"
-    data = selectors.kpi_tables(organization=org_a, clients=selectors.clients_visible_to(Viewer(org_a, manager, Role.MANAGER)),
-                                start=dt.date(2026, 1, 1), end=dt.date(2026, 3, 31))
+    data = selectors.kpi_tables(
+        organization=org_a,
+        clients=selectors.clients_visible_to(Viewer(org_a, manager, Role.MANAGER)),
+        start=dt.date(2026, 1, 1),
+        end=dt.date(2026, 3, 31),
+    )
     assert data["grand"]["clients"] == 1
 
 
@@ -482,8 +556,9 @@ def test_deal_forms_reject_bad_input(client_as, org_a, org_b):
     foreign_reason = RefusalReason.objects.create(organization=org_b, name="Foreign")
     response = admin.post(reverse("clients:deal_refuse", kwargs={"deal_id": deal.pk}), {"reason": foreign_reason.pk})
     assert "Select a valid choice" in response.content.decode()
-    response = admin.post(reverse("clients:deal_payment_add", kwargs={"deal_id": deal.pk}),
-                          {"amount": "50", "date": TODAY.isoformat()})
+    response = admin.post(
+        reverse("clients:deal_payment_add", kwargs={"deal_id": deal.pk}), {"amount": "50", "date": TODAY.isoformat()}
+    )
     assert "Payments are recorded from the payment stage on." in response.content.decode()
     response = admin.post(reverse("clients:deal_deviation", kwargs={"deal_id": deal.pk}), {"kind": "teleport"})
     assert "Select a valid choice" in response.content.decode()
@@ -499,7 +574,12 @@ def test_catalogue_duplicates_are_refused(client_as, org_a):
     response = head.post(reverse("clients:catalogue_add"), {"catalogue": "planet", "name": "Mars"}, follow=True)
     assert "Unknown list." in response.content.decode()
     assert list(Product.objects.values_list("name", flat=True)) == ["Tea"]
-    assert client_as(org_a, Role.MANAGER).post(reverse("clients:catalogue_add"), {"catalogue": "product", "name": "X"}).status_code == 403
+    assert (
+        client_as(org_a, Role.MANAGER)
+        .post(reverse("clients:catalogue_add"), {"catalogue": "product", "name": "X"})
+        .status_code
+        == 403
+    )
 
 
 def test_deal_documents_and_minutes(client_as, org_a):
@@ -530,7 +610,10 @@ def test_head_assigns_clients_to_a_manager(client_as, org_a, org_b, make_member)
     url = reverse("clients:assign")
     for data, message in [
         ({"manager": manager.pk}, "Tick the clients to assign."),
-        ({"manager": manager.pk, "client": [a.pk, foreign.pk]}, "Some of the ticked clients are not in this organization."),
+        (
+            {"manager": manager.pk, "client": [a.pk, foreign.pk]},
+            "Some of the ticked clients are not in this organization.",
+        ),
         ({"manager": analyst.pk, "client": [a.pk]}, "Choose the manager to give the clients to."),
         ({"manager": manager.pk, "client": ["x"]}, "The list was sent in a broken form"),
     ]:
@@ -549,10 +632,14 @@ def test_card_state_history_follows_the_settlements(client_as, org_a):
     c = make_client(org_a, "C")
     settle(c, "2025-02-18"), settle(c, "2025-03-10")
     services.lifecycle_recompute(organization=org_a, as_of=dt.date(2025, 11, 24))
-    page = client_as(org_a, Role.ADMIN).get(reverse("clients:card", kwargs={"client_id": c.pk}), HTTP_ACCEPT_LANGUAGE="ru")
+    page = client_as(org_a, Role.ADMIN).get(
+        reverse("clients:card", kwargs={"client_id": c.pk}), HTTP_ACCEPT_LANGUAGE="ru"
+    )
     history = page.content.decode().split('id="state-history">')[1].split("</ul>")[0]
     assert [line.strip() for line in history.replace("</li>", "").split("<li>") if line.strip()] == [
-        "30.06.2025: Постоянный → Потерянный", "31.05.2025: Новый → Постоянный", "18.02.2025: Первая покупка: Новый",
+        "30.06.2025: Постоянный → Потерянный",
+        "31.05.2025: Новый → Постоянный",
+        "18.02.2025: Первая покупка: Новый",
     ]
 
 
@@ -565,12 +652,15 @@ def test_amounts_follow_the_language_on_the_card_and_the_kpis(client_as, org_a, 
     card = head.get(reverse("clients:card", kwargs={"client_id": c.pk}), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     months = card.split('id="month-totals">')[1].split("</table>")[0]
     assert f'<td class="text-end">{amount}</td>' in months
-    latest = card.split("id=\"month-totals\">")[1].split("</table>")[1]
+    latest = card.split('id="month-totals">')[1].split("</table>")[1]
     assert f'<td class="text-end">{amount}</td>' in latest
     assert f"<br>{amount} · INV-1</li>" in card  # the timeline
     assert f'<td class="text-end">{amount}</td></tr>' in card.split('id="deals"')[1].split("</table>")[0]
-    kpi = head.get(reverse("clients:kpi"), {"start": TODAY.replace(day=1).isoformat(), "end": TODAY.isoformat()},
-                   HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    kpi = head.get(
+        reverse("clients:kpi"),
+        {"start": TODAY.replace(day=1).isoformat(), "end": TODAY.isoformat()},
+        HTTP_ACCEPT_LANGUAGE=language,
+    ).content.decode()
     total = kpi.split("<tfoot>")[1].split("</tfoot>")[0]
     assert f'<td class="text-end">{amount}</td>' in total  # first sales, sum
     assert f'<td class="text-end">{amount}</td>' in kpi.split('id="kpi-clients"')[1]
@@ -597,13 +687,16 @@ def test_kpi_conversion_counts_prospects_only_and_is_explained(client_as, org_a,
     for c in (buyer, prospect):
         Contact.objects.create(organization=org_a, client=c, kind="call", date=start, summary="x")
     settle(prospect, TODAY)
-    page = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:kpi"), {"start": start.isoformat(), "end": TODAY.isoformat()},
-                                                 HTTP_ACCEPT_LANGUAGE="ru")
+    page = client_as(org_a, Role.SALES_HEAD).get(
+        reverse("clients:kpi"), {"start": start.isoformat(), "end": TODAY.isoformat()}, HTTP_ACCEPT_LANGUAGE="ru"
+    )
     row = page.context["managers"][0]
     assert (row["manager"], row["first_contact"], row["converted"], row["conversion"]) == (ann.username, 1, 1, 100.0)
     html = page.content.decode()
-    assert ('title="Доля первых контактов периода, после которых клиент сделал первую покупку до конца периода."'
-            in html.split('data-column="conversion"')[1].split(">")[0])
+    assert (
+        'title="Доля первых контактов периода, после которых клиент сделал первую покупку до конца периода."'
+        in html.split('data-column="conversion"')[1].split(">")[0]
+    )
     assert "<strong>Первые контакты</strong> — потенциальные клиенты" in html.split('id="kpi-definitions">')[1]
 
 
@@ -634,8 +727,9 @@ def test_kpi_sql_agrees_with_the_pure_reference(org_a, make_member, seed):
     data = selectors.kpi_tables(organization=org_a, clients=clients, start=start, end=end)
     frame = pd.DataFrame(rows, columns=["client_id", "date", "amount", "product_id"])
     frame["product_id"] = frame["product_id"].astype(float)
-    reference = kpis.client_kpis(frame, pd.Series(contacts, dtype=object), list(clients.values_list("pk", flat=True)),
-                                 start, end, 3)
+    reference = kpis.client_kpis(
+        frame, pd.Series(contacts, dtype=object), list(clients.values_list("pk", flat=True)), start, end, 3
+    )
     names = pd.Series({c.pk: c.manager.username if c.manager else "—" for c in clients.select_related("manager")})
     totals = kpis.manager_totals(reference, names)
     got = {m["manager"]: m for m in data["managers"]}
@@ -690,17 +784,31 @@ def test_kpi_download_without_dates_uses_the_default_quarter(client_as, org_a):
 def test_card_change_log_reads_like_sentences_in_both_languages(client_as, org_a):
     c = make_client(org_a, "C")
     head = client_as(org_a, Role.ADMIN)
-    head.post(reverse("clients:settlement_add", kwargs={"client_id": c.pk}),
-              {"date": "2026-01-05", "amount": "1234.5", "refund": "on", "document": ""})
-    head.post(reverse("clients:edit", kwargs={"client_id": c.pk}), {"name": "C", "kind": "person", "has_branches": "on"})
+    head.post(
+        reverse("clients:settlement_add", kwargs={"client_id": c.pk}),
+        {"date": "2026-01-05", "amount": "1234.5", "refund": "on", "document": ""},
+    )
+    head.post(
+        reverse("clients:edit", kwargs={"client_id": c.pk}), {"name": "C", "kind": "person", "has_branches": "on"}
+    )
     url = reverse("clients:card", kwargs={"client_id": c.pk})
     for language, expected in (
-        ("en", ["<strong>Client changed</strong> · kind: Company → Private person · has branches: no → yes",
+        (
+            "en",
+            [
+                "<strong>Client changed</strong> · kind: Company → Private person · has branches: no → yes",
                 "<strong>Settlement entered</strong> · date: 01/05/2026 · amount: -1,234.50 · refund or correction: yes "
-                "· document number: —"]),
-        ("ru", ["<strong>Клиент изменён</strong> · вид: Компания → Частное лицо · есть филиалы: нет → да",
+                "· document number: —",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "<strong>Клиент изменён</strong> · вид: Компания → Частное лицо · есть филиалы: нет → да",
                 "<strong>Внесён взаиморасчёт</strong> · дата: 05.01.2026 · сумма: -1\xa0234,50 · возврат или корректировка: да "
-                "· номер документа: —"]),
+                "· номер документа: —",
+            ],
+        ),
     ):
         html = head.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
         log = html.split('id="audit">')[1].split("</ul>")[0]
@@ -713,8 +821,9 @@ def _labels(page: str) -> dict[str, str]:
     """Each form field's label text, by field name."""
     import re
 
-    return {name: " ".join(text.split()) for name, text in
-            re.findall(r'<label[^>]*\bfor="id_(\w+)"[^>]*>([^<]*)', page)}
+    return {
+        name: " ".join(text.split()) for name, text in re.findall(r'<label[^>]*\bfor="id_(\w+)"[^>]*>([^<]*)', page)
+    }
 
 
 def _field_names(page: str) -> set[str]:
@@ -742,13 +851,24 @@ def test_card_forms_read_naturally_in_russian(client_as, org_a):
     assert _labels(page("create"))["name"] == "Название или ФИО"
     settlement = page("settlement_add")
     assert _labels(settlement) == {
-        "settlement_date": "Дата", "settlement_amount": "Сумма", "settlement_product": "Продукт",
-        "settlement_document": "Номер документа", "settlement_refund": "Возврат или корректировка"}
+        "settlement_date": "Дата",
+        "settlement_amount": "Сумма",
+        "settlement_product": "Продукт",
+        "settlement_document": "Номер документа",
+        "settlement_refund": "Возврат или корректировка",
+    }
     assert _field_names(settlement) == set(_labels(settlement))
     # The card opens its forms side by side: no field id is shared, so every label names its own field.
     seen: set[str] = set()
-    for name in ("contact_add", "settlement_add", "point_add", "person_add", "deal_add", "complaint_add",
-                 "assessment_add"):
+    for name in (
+        "contact_add",
+        "settlement_add",
+        "point_add",
+        "person_add",
+        "deal_add",
+        "complaint_add",
+        "assessment_add",
+    ):
         fields = _field_names(page(name))
         assert fields and not fields & seen, (name, fields & seen)
         seen |= fields
@@ -758,11 +878,17 @@ def test_deal_forms_label_every_field_in_russian(client_as, org_a):
     deal = services.deal_create(client=make_client(org_a, "C"), title="D", amount=Decimal("100"))
     for due in (TODAY, None, TODAY):
         services.deal_advance(deal=deal, due_date=due)
-    page = client_as(org_a, Role.ADMIN).get(reverse("clients:deal", kwargs={"deal_id": deal.pk}),
-                                            HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    page = (
+        client_as(org_a, Role.ADMIN)
+        .get(reverse("clients:deal", kwargs={"deal_id": deal.pk}), HTTP_ACCEPT_LANGUAGE="ru")
+        .content.decode()
+    )
     labels = _labels(page)
     assert _field_names(page) == set(labels)
     assert {name: text for name, text in labels.items() if name.startswith("payment_")} == {
-        "payment_amount": "Сумма", "payment_date": "Дата поступления",
-        "payment_document": "Номер платёжного документа", "payment_refund": "Возврат клиенту"}
+        "payment_amount": "Сумма",
+        "payment_date": "Дата поступления",
+        "payment_document": "Номер платёжного документа",
+        "payment_refund": "Возврат клиенту",
+    }
     assert "Согласована отсрочка оплаты" in page

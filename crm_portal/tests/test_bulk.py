@@ -25,11 +25,14 @@ def fields(obj, *, leave_out=()) -> dict:
 def test_a_bulk_client_equals_a_saved_one_field_by_field(org_a, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: NOW)
     saved = Client.objects.create(organization=org_a, name="Saved", external_id="S1")
-    ids = bulk.bulk_insert(Client, pd.DataFrame({"organization_id": [org_a.pk], "name": ["Bulk"], "external_id": ["B1"]}),
-                           return_ids=True)
+    ids = bulk.bulk_insert(
+        Client, pd.DataFrame({"organization_id": [org_a.pk], "name": ["Bulk"], "external_id": ["B1"]}), return_ids=True
+    )
     written = Client.objects.get(pk=ids[0])
     assert (written.name, written.external_id) == ("Bulk", "B1")
-    assert fields(written, leave_out={"id", "name", "external_id"}) == fields(saved, leave_out={"id", "name", "external_id"})
+    assert fields(written, leave_out={"id", "name", "external_id"}) == fields(
+        saved, leave_out={"id", "name", "external_id"}
+    )
     assert written.lifecycle_state == "potential" and written.kind == "company" and written.created_at == NOW
 
 
@@ -51,17 +54,32 @@ def test_values_arrive_exactly_amounts_dates_texts_and_nulls(org_a, monkeypatch)
     client = Client.objects.create(organization=org_a, name="C")
     tea = Product.objects.create(organization=org_a, name="Tea")
     rng = np.random.default_rng(7)
-    cents = np.concatenate([[1, -1, 99_999_999_999_999, -99_999_999_999_999, 30_010, 1_005],
-                            rng.integers(-10**13, 10**13, 30)])
-    documents = ['say "hi", then go', "", "line\nbreak", "back\\slash", "tab\there", "Ünïcødé ₽"] + [f"D{i}" for i in range(30)]
+    cents = np.concatenate(
+        [[1, -1, 99_999_999_999_999, -99_999_999_999_999, 30_010, 1_005], rng.integers(-(10**13), 10**13, 30)]
+    )
+    documents = ['say "hi", then go', "", "line\nbreak", "back\\slash", "tab\there", "Ünïcødé ₽"] + [
+        f"D{i}" for i in range(30)
+    ]
     days = pd.to_datetime("2024-01-31") + pd.to_timedelta(rng.integers(0, 400, len(cents)), unit="D")
     product_ids = np.where(np.arange(len(cents)) % 2 == 0, tea.pk, 0)
-    bulk.bulk_insert(Settlement, pd.DataFrame({
-        "organization_id": org_a.pk, "client_id": client.pk, "date": days.to_numpy(), "amount": cents / 100,
-        "product_id": pd.arrays.IntegerArray(product_ids, product_ids == 0), "document": documents,
-    }))
-    stored = list(Settlement.objects.filter(client=client).order_by("pk").values_list("amount", "date", "product_id",
-                                                                                     "document", "deal_id"))
+    bulk.bulk_insert(
+        Settlement,
+        pd.DataFrame(
+            {
+                "organization_id": org_a.pk,
+                "client_id": client.pk,
+                "date": days.to_numpy(),
+                "amount": cents / 100,
+                "product_id": pd.arrays.IntegerArray(product_ids, product_ids == 0),
+                "document": documents,
+            }
+        ),
+    )
+    stored = list(
+        Settlement.objects.filter(client=client)
+        .order_by("pk")
+        .values_list("amount", "date", "product_id", "document", "deal_id")
+    )
     assert stored == [
         (Decimal(int(c)).scaleb(-2), day.date(), tea.pk if p else None, text, None)
         for c, day, p, text in zip(cents, days, product_ids, documents)

@@ -80,8 +80,14 @@ def test_a_double_click_on_import_queues_one_job(client_as, org_a, tmp_path, set
 
 
 def test_a_message_for_a_job_alive_elsewhere_is_dropped(org_a):
-    job = Job.objects.create(organization=org_a, kind="demo.count", status=Job.Status.RUNNING, task_id="first",
-                             heartbeat_at=timezone.now(), attempts=1)
+    job = Job.objects.create(
+        organization=org_a,
+        kind="demo.count",
+        status=Job.Status.RUNNING,
+        task_id="first",
+        heartbeat_at=timezone.now(),
+        attempts=1,
+    )
     assert run_job(job.pk, lambda j, p: pytest.fail("must not run"), task_id="second") is None
     job.refresh_from_db()
     assert (job.status, job.task_id, job.attempts) == (Job.Status.RUNNING, "first", 1)
@@ -89,8 +95,14 @@ def test_a_message_for_a_job_alive_elsewhere_is_dropped(org_a):
 
 @override_settings(JOBS_STALE_SECONDS=60)
 def test_a_message_takes_a_job_whose_worker_stopped_beating(org_a):
-    job = Job.objects.create(organization=org_a, kind="demo.count", status=Job.Status.RUNNING, task_id="first",
-                             heartbeat_at=timezone.now() - timedelta(seconds=61), attempts=1)
+    job = Job.objects.create(
+        organization=org_a,
+        kind="demo.count",
+        status=Job.Status.RUNNING,
+        task_id="first",
+        heartbeat_at=timezone.now() - timedelta(seconds=61),
+        attempts=1,
+    )
     run_job(job.pk, lambda j, p: {"done": True}, task_id="second")
     job.refresh_from_db()
     assert (job.status, job.result, job.task_id, job.attempts) == (Job.Status.SUCCEEDED, {"done": True}, "second", 2)
@@ -110,11 +122,14 @@ def test_a_job_completed_with_its_effect_is_not_completed_again(org_a):
 
 # The sweeper ---------------------------------------------------------------------------------
 
+
 @override_settings(JOBS_RESEND_SECONDS=180)
 def test_the_sweeper_sends_again_a_queued_job_whose_message_the_broker_lost(org_a):
     now = timezone.now()
     lost = Job.objects.create(organization=org_a, kind="demo.count", task_id="lost", sent_at=now - timedelta(minutes=4))
-    recent = Job.objects.create(organization=org_a, kind="demo.count", task_id="recent", sent_at=now - timedelta(minutes=1))
+    recent = Job.objects.create(
+        organization=org_a, kind="demo.count", task_id="recent", sent_at=now - timedelta(minutes=1)
+    )
     # In these tests no message ever reaches the broker (nothing commits), so both are missing from it.
     assert jobs_sweep(now=now) == {"resent": 1, "recovered": 0, "failed": 0}
     lost.refresh_from_db()
@@ -126,10 +141,23 @@ def test_the_sweeper_sends_again_a_queued_job_whose_message_the_broker_lost(org_
 @override_settings(JOBS_STALE_SECONDS=120, JOBS_MAX_ATTEMPTS=3)
 def test_the_sweeper_runs_again_a_job_whose_worker_died(org_a):
     now = timezone.now()
-    dead = Job.objects.create(organization=org_a, kind="demo.count", status=Job.Status.RUNNING, task_id="m",
-                              progress=60, attempts=1, heartbeat_at=now - timedelta(seconds=121))
-    alive = Job.objects.create(organization=org_a, kind="demo.count", status=Job.Status.RUNNING, task_id="n",
-                               attempts=1, heartbeat_at=now - timedelta(seconds=30))
+    dead = Job.objects.create(
+        organization=org_a,
+        kind="demo.count",
+        status=Job.Status.RUNNING,
+        task_id="m",
+        progress=60,
+        attempts=1,
+        heartbeat_at=now - timedelta(seconds=121),
+    )
+    alive = Job.objects.create(
+        organization=org_a,
+        kind="demo.count",
+        status=Job.Status.RUNNING,
+        task_id="n",
+        attempts=1,
+        heartbeat_at=now - timedelta(seconds=30),
+    )
     assert jobs_sweep(now=now) == {"resent": 0, "recovered": 1, "failed": 0}
     dead.refresh_from_db()
     alive.refresh_from_db()
@@ -140,21 +168,30 @@ def test_the_sweeper_runs_again_a_job_whose_worker_died(org_a):
 @override_settings(JOBS_STALE_SECONDS=120, JOBS_MAX_ATTEMPTS=3)
 def test_the_sweeper_gives_up_on_a_job_that_lost_its_worker_three_times(client_as, org_a):
     now = timezone.now()
-    job = Job.objects.create(organization=org_a, kind="demo.count", status=Job.Status.RUNNING, task_id="m",
-                             attempts=3, heartbeat_at=now - timedelta(seconds=600))
+    job = Job.objects.create(
+        organization=org_a,
+        kind="demo.count",
+        status=Job.Status.RUNNING,
+        task_id="m",
+        attempts=3,
+        heartbeat_at=now - timedelta(seconds=600),
+    )
     assert jobs_sweep(now=now) == {"resent": 0, "recovered": 0, "failed": 1}
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.finished_at is not None
     assert job.error == (
         "The worker running this job stopped before it finished (attempts: 3). The job was stopped so that it does "
         "not block others; nothing it was doing was kept half-done. Start it again; if it stops again, tell "
-        "your administrator.")
+        "your administrator."
+    )
     web = client_as(org_a, Role.ADMIN)
     web.post(reverse("set_language"), {"language": "ru"})
     page = web.get(reverse("jobs:progress", args=[job.pk])).content.decode()
-    assert ("Обработчик, выполнявший задание, остановился до его завершения (попыток: 3). Задание остановлено, "
-            "чтобы не мешать другим; ничего недоделанного не сохранено. Запустите его снова; если оно снова "
-            "остановится, сообщите администратору.") in page
+    assert (
+        "Обработчик, выполнявший задание, остановился до его завершения (попыток: 3). Задание остановлено, "
+        "чтобы не мешать другим; ничего недоделанного не сохранено. Запустите его снова; если оно снова "
+        "остановится, сообщите администратору."
+    ) in page
 
 
 def test_every_app_declares_its_schedule_once_in_the_beat_schedule(settings):
@@ -177,8 +214,12 @@ def test_an_import_run_again_after_its_commit_writes_nothing_more(org_a, tmp_pat
     settings.MEDIA_ROOT = tmp_path
     dataset = make_dataset(org_a, workbook(wide_frame([("A-1", 10, 0, 10, 10), ("B-2", 5, 5, 5, 5)])))
     segmentation_services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
-    job = Job.objects.create(organization=org_a, kind="segmentation.import", status=Job.Status.RUNNING,
-                             params={"dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"})
+    job = Job.objects.create(
+        organization=org_a,
+        kind="segmentation.import",
+        status=Job.Status.RUNNING,
+        params={"dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"},
+    )
     first = segmentation_jobs.dataset_import(job, lambda *a: None)
     job.refresh_from_db()
     # The job's success was written in the import's own transaction.

@@ -32,7 +32,9 @@ class RedisServer:
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         client = redis.Redis(port=self.port)
         for _ in range(100):
             try:
@@ -53,8 +55,10 @@ class RedisServer:
 def broker(settings):
     port = urlparse(settings.CELERY_BROKER_URL).port
     if not settings.CELERY_BROKER_URL.startswith("redis://") or port in (None, 6379):
-        pytest.fail("The fault tests kill their broker: run them as scripts/test.sh does, with "
-                    "CELERY_BROKER_URL=redis://127.0.0.1:<a free port>/0")
+        pytest.fail(
+            "The fault tests kill their broker: run them as scripts/test.sh does, with "
+            "CELERY_BROKER_URL=redis://127.0.0.1:<a free port>/0"
+        )
     server = RedisServer(port)
     server.start()
     yield server
@@ -106,7 +110,8 @@ def test_jobs_queued_when_redis_lost_its_memory_all_run(broker, workers, org_a):
 
     finished = sweep_until_finished([job.pk for job in queued])
     assert [(job.status, job.result, job.attempts) for job in finished] == [
-        (Job.Status.SUCCEEDED, {"counted": 2}, 1)] * 5
+        (Job.Status.SUCCEEDED, {"counted": 2}, 1)
+    ] * 5
 
 
 def test_a_job_whose_whole_worker_was_killed_completes_in_another(broker, workers, org_a, wait_for):
@@ -164,13 +169,16 @@ def test_an_import_killed_at_every_step_is_written_exactly_once(broker, workers,
         mark = tmp_path / f"killed-{point.replace(':', '-')}"
         doomed = workers(MEDIA_ROOT=str(tmp_path), CRM_KILL_AT=point, CRM_KILL_MARK=str(mark))
         dataset, job = _import(organization, tmp_path)
-        wait_for(lambda: doomed.poll() is not None, timeout=60)
+        wait_for(lambda worker=doomed: worker.poll() is not None, timeout=60)
         assert mark.exists(), point
         recovering = workers(MEDIA_ROOT=str(tmp_path))
         [finished] = sweep_until_finished([job.pk])
         worker_stop(recovering)  # the next doomed worker must be the one that takes the next import
         dataset.refresh_from_db()
         assert (point, finished.status, dataset.status) == (point, Job.Status.SUCCEEDED, dataset.Status.IMPORTED)
-        assert (point, Settlement.objects.filter(organization=organization).count(),
-                Client.objects.filter(organization=organization).count()) == (point, 120, 40)
+        assert (
+            point,
+            Settlement.objects.filter(organization=organization).count(),
+            Client.objects.filter(organization=organization).count(),
+        ) == (point, 120, 40)
         assert finished.result["settlements_created"] == 120

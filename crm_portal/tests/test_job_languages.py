@@ -37,16 +37,22 @@ def english_afterwards(settings):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("ran_in", "read_in", "shown"), [
-    ("ru", "en", "Step 2 of 2"),
-    ("en", "ru", "Шаг 2 из 2"),
-])
+@pytest.mark.parametrize(
+    ("ran_in", "read_in", "shown"),
+    [
+        ("ru", "en", "Step 2 of 2"),
+        ("en", "ru", "Шаг 2 из 2"),
+    ],
+)
 def test_progress_of_the_real_service_reads_in_the_reader_s_language(org_a, make_member, ran_in, read_in, shown):
     job = Job.objects.create(organization=org_a, kind="demo.count", params={"steps": 2, "delay": 0})
     with translation.override(ran_in):
         run_job(job.pk, demo_count)
     job.refresh_from_db()
-    assert (job.message, job.texts["message"]) == ("Step 2 of 2", ["Step %(step)s of %(steps)s", {"step": 2, "steps": 2}])
+    assert (job.message, job.texts["message"]) == (
+        "Step 2 of 2",
+        ["Step %(step)s of %(steps)s", {"step": 2, "steps": 2}],
+    )
     page = progress_of(reader(org_a, make_member), job, read_in)
     assert f'<span class="job-message">{shown}</span>' in page
 
@@ -74,12 +80,16 @@ def test_numbers_in_a_message_are_written_the_reader_s_way(org_a):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("started_in", "read_in", "shown"), [
-    ("ru", "en", "The file has 1 problem(s); nothing was imported."),
-    ("en", "ru", "В файле ошибок: 1; ничего не импортировано."),
-])
-def test_the_error_of_a_failed_import_reads_in_the_reader_s_language(org_a, make_member, settings, tmp_path,
-                                                                       started_in, read_in, shown):
+@pytest.mark.parametrize(
+    ("started_in", "read_in", "shown"),
+    [
+        ("ru", "en", "The file has 1 problem(s); nothing was imported."),
+        ("en", "ru", "В файле ошибок: 1; ничего не импортировано."),
+    ],
+)
+def test_the_error_of_a_failed_import_reads_in_the_reader_s_language(
+    org_a, make_member, settings, tmp_path, started_in, read_in, shown
+):
     from segmentation import services
     from segmentation.models import Dataset
     from segmentation.tasks import dataset_import_task
@@ -87,13 +97,18 @@ def test_the_error_of_a_failed_import_reads_in_the_reader_s_language(org_a, make
 
     settings.MEDIA_ROOT = tmp_path
     dataset = Dataset(organization=org_a, token="broken-list", name="list.xlsx")
-    dataset.file.save("list.xlsx", ContentFile(workbook(wide_frame([("Alpha", 1, 2, 3, 4), ("Beta", 1, "x", 3, 4)]))),
-                      save=False)
+    dataset.file.save(
+        "list.xlsx", ContentFile(workbook(wide_frame([("Alpha", 1, 2, 3, 4), ("Beta", 1, "x", 3, 4)]))), save=False
+    )
     dataset.save()
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     # The import runs in the language of whoever started it, as its task does.
-    job = Job.objects.create(organization=org_a, kind="segmentation.import", language=started_in, params={
-        "dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"})
+    job = Job.objects.create(
+        organization=org_a,
+        kind="segmentation.import",
+        language=started_in,
+        params={"dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"},
+    )
     dataset_import_task(job.pk)
     job.refresh_from_db()
     assert (job.status, job.error) == (Job.Status.FAILED, "The file has 1 problem(s); nothing was imported.")
@@ -115,8 +130,9 @@ def test_an_unforeseen_error_is_shown_as_it_was_raised(org_a, make_member):
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_job_started_from_a_russian_page_reads_in_english_to_an_english_reader(org_a, make_member, celery_worker,
-                                                                                  wait_for):
+def test_a_job_started_from_a_russian_page_reads_in_english_to_an_english_reader(
+    org_a, make_member, celery_worker, wait_for
+):
     russian = reader(org_a, make_member, Role.ADMIN, language="ru")
     assert russian.post(reverse("jobs:demo_start"), {"steps": 3}).status_code == 302
     job = Job.objects.get()
@@ -126,12 +142,13 @@ def test_a_job_started_from_a_russian_page_reads_in_english_to_an_english_reader
     assert '<span class="job-message">Шаг 3 из 3</span>' in progress_of(russian, job, "ru")
 
 
-
 def _translated_now(node) -> bool:
     """`_("…")`, `gettext(…)` or `_("…") % {…}`: a text already in the language of the moment."""
     if isinstance(node, ast.BinOp):
         node = node.left
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"_", "gettext", "ngettext"}
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in {"_", "gettext", "ngettext"}
+    )
 
 
 def test_no_job_reports_progress_in_an_already_translated_message():
@@ -143,8 +160,13 @@ def test_no_job_reports_progress_in_an_already_translated_message():
             if "tests" in path.parts or "migrations" in path.parts:
                 continue
             for node in ast.walk(ast.parse(path.read_text())):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "progress"
-                        and len(node.args) > 1 and _translated_now(node.args[1])):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "progress"
+                    and len(node.args) > 1
+                    and _translated_now(node.args[1])
+                ):
                     offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
 
@@ -159,14 +181,22 @@ def test_an_import_refused_row_reads_as_a_sentence_with_the_file_s_row(org_a, ma
     settings.MEDIA_ROOT = tmp_path
     dataset = Dataset(organization=org_a, token="long-keys", name="list.xlsx")
     # Row 3 of the sheet holds a key that is fine as a name but longer than a tax number may be.
-    dataset.file.save("list.xlsx", ContentFile(workbook(wide_frame([("7701", 1, 2, 3, 4), ("7" * 40, 1, 2, 3, 4)]))),
-                      save=False)
+    dataset.file.save(
+        "list.xlsx", ContentFile(workbook(wide_frame([("7701", 1, 2, 3, 4), ("7" * 40, 1, 2, 3, 4)]))), save=False
+    )
     dataset.save()
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
-    job = Job.objects.create(organization=org_a, kind="segmentation.import", language="en", params={
-        "dataset": dataset.pk, "match_by": "tax_number", "on_missing": "create"})
+    job = Job.objects.create(
+        organization=org_a,
+        kind="segmentation.import",
+        language="en",
+        params={"dataset": dataset.pk, "match_by": "tax_number", "on_missing": "create"},
+    )
     dataset_import_task(job.pk)
     job.refresh_from_db()
     assert (job.status, job.error) == (Job.Status.FAILED, "Row 3: the client is longer than 32 characters.")
     page = progress_of(reader(org_a, make_member), job, "en")
-    assert '<div class="alert alert-danger mt-2 mb-0 job-error">Row 3: the client is longer than 32 characters.</div>' in page
+    assert (
+        '<div class="alert alert-danger mt-2 mb-0 job-error">Row 3: the client is longer than 32 characters.</div>'
+        in page
+    )

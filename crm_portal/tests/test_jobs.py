@@ -151,7 +151,9 @@ def test_queued_jobs_are_capped_per_organization(client_as, org_a, org_b):
         Job.objects.create(organization=org_a, kind="demo.count", status=status)
     Job.objects.create(organization=org_b, kind="demo.count")
     client = client_as(org_a, Role.ADMIN)
-    response = client.post(reverse("jobs:demo_start"), {"steps": 2}, HTTP_REFERER="http://testserver/jobs/", follow=True)
+    response = client.post(
+        reverse("jobs:demo_start"), {"steps": 2}, HTTP_REFERER="http://testserver/jobs/", follow=True
+    )
     assert response.redirect_chain == [("http://testserver/jobs/", 302)]
     assert (
         "Your organization already has 2 background jobs queued or running, the most allowed at once. "
@@ -198,8 +200,13 @@ def _links(html: str) -> list[str]:
 
 def test_each_person_sees_only_jobs_they_can_open(client, org_a, make_member):
     analyst, manager, admin = (make_member(org_a, role) for role in (Role.ANALYST, Role.MANAGER, Role.ADMIN))
-    theirs = Job.objects.create(organization=org_a, kind="segmentation.run_file", created_by=analyst,
-                                status=Job.Status.SUCCEEDED, result={"url": reverse("segmentation:index")})
+    theirs = Job.objects.create(
+        organization=org_a,
+        kind="segmentation.run_file",
+        created_by=analyst,
+        status=Job.Status.SUCCEEDED,
+        result={"url": reverse("segmentation:index")},
+    )
     mine = Job.objects.create(organization=org_a, kind="clients.lifecycle", created_by=manager)
     scheduled = Job.objects.create(organization=org_a, kind="loyalty.reminders")
     expected = {manager: [mine], analyst: [theirs], admin: [scheduled, mine, theirs]}

@@ -23,43 +23,54 @@ def figure(number: str, label: str) -> str:
     return f'<div class="stat-value">{number}</div><div class="small text-body-secondary">{label}</div>'
 
 
-@pytest.mark.parametrize(("count", "language", "number", "clients", "complaints"), [
-    (1, "en", "1", "client", "open complaint"),
-    (2, "en", "2", "clients", "open complaints"),
-    (21, "en", "21", "clients", "open complaints"),
-    (2002, "en", "2,002", "clients", "open complaints"),
-    (23570, "en", "23,570", "clients", "open complaints"),
-    (2, "ru", "2", "клиента", "открытые жалобы"),
-    (5, "ru", "5", "клиентов", "открытых жалоб"),
-    (21, "ru", "21", "клиент", "открытая жалоба"),
-    (2002, "ru", "2\xa0002", "клиента", "открытые жалобы"),
-    (23570, "ru", "23\xa0570", "клиентов", "открытых жалоб"),
-])
+@pytest.mark.parametrize(
+    ("count", "language", "number", "clients", "complaints"),
+    [
+        (1, "en", "1", "client", "open complaint"),
+        (2, "en", "2", "clients", "open complaints"),
+        (21, "en", "21", "clients", "open complaints"),
+        (2002, "en", "2,002", "clients", "open complaints"),
+        (23570, "en", "23,570", "clients", "open complaints"),
+        (2, "ru", "2", "клиента", "открытые жалобы"),
+        (5, "ru", "5", "клиентов", "открытых жалоб"),
+        (21, "ru", "21", "клиент", "открытая жалоба"),
+        (2002, "ru", "2\xa0002", "клиента", "открытые жалобы"),
+        (23570, "ru", "23\xa0570", "клиентов", "открытых жалоб"),
+    ],
+)
 def test_home_page_figures_agree_with_their_number(count, language, number, clients, complaints):
     with translation.override(language):
-        panel = render_to_string("clients/panels/home.html",
-                                 {"client_count": count, "overdue_count": count, "open_complaints": count})
+        panel = render_to_string(
+            "clients/panels/home.html", {"client_count": count, "overdue_count": count, "open_complaints": count}
+        )
     assert figure(number, clients) in panel
     assert figure(number, complaints) in panel
 
 
-@pytest.mark.parametrize(("language", "overdue"), [
-    ("ru", "просроченная контрольная точка"), ("en", "overdue control point")])
+@pytest.mark.parametrize(
+    ("language", "overdue"), [("ru", "просроченная контрольная точка"), ("en", "overdue control point")]
+)
 def test_one_overdue_control_point_is_singular(language, overdue):
     with translation.override(language):
-        panel = render_to_string("clients/panels/home.html", {"client_count": 0, "overdue_count": 1, "open_complaints": 0})
+        panel = render_to_string(
+            "clients/panels/home.html", {"client_count": 0, "overdue_count": 1, "open_complaints": 0}
+        )
     assert f'<div class="stat-value overdue">1</div><div class="small text-body-secondary">{overdue}</div>' in panel
 
 
-@pytest.mark.parametrize(("rows", "clients", "language", "text"), [
-    (23570, 2002, "ru", "23\xa0570 строк на листе «Sales».\n2\xa0002 клиента.</p>"),
-    (21, 5, "ru", "21 строка на листе «Sales».\n5 клиентов.</p>"),
-    (2, 21, "ru", "2 строки на листе «Sales».\n21 клиент.</p>"),
-    (23570, 2002, "en", "23,570 rows on sheet “Sales”.\n2,002 clients.</p>"),
-    (21, 1, "en", "21 rows on sheet “Sales”.\n1 client.</p>"),
-])
-def test_a_checked_file_counts_its_rows_and_clients(client_as, org_a, settings, tmp_path, rows, clients, language,
-                                                    text):
+@pytest.mark.parametrize(
+    ("rows", "clients", "language", "text"),
+    [
+        (23570, 2002, "ru", "23\xa0570 строк на листе «Sales».\n2\xa0002 клиента.</p>"),
+        (21, 5, "ru", "21 строка на листе «Sales».\n5 клиентов.</p>"),
+        (2, 21, "ru", "2 строки на листе «Sales».\n21 клиент.</p>"),
+        (23570, 2002, "en", "23,570 rows on sheet “Sales”.\n2,002 clients.</p>"),
+        (21, 1, "en", "21 rows on sheet “Sales”.\n1 client.</p>"),
+    ],
+)
+def test_a_checked_file_counts_its_rows_and_clients(
+    client_as, org_a, settings, tmp_path, rows, clients, language, text
+):
     from segmentation import services
     from segmentation.models import Dataset
     from segmentation.tests.helpers import wide_frame, workbook
@@ -71,20 +82,25 @@ def test_a_checked_file_counts_its_rows_and_clients(client_as, org_a, settings, 
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     Dataset.objects.filter(pk=dataset.pk).update(row_count=rows, client_count=clients)
     web = client_as(org_a, Role.ANALYST)
-    page = web.get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}),
-                   HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = web.get(
+        reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
     assert text in page
 
 
-@pytest.mark.parametrize(("language", "text"), [
-    ("ru", "Клиенты получают 21 балл за каждые 1\xa0000 оплаты; баллы сгорают через 2 месяца."),
-    ("en", "Clients earn 21 points per 1,000 paid; points lapse after 2 months."),
-])
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ru", "Клиенты получают 21 балл за каждые 1\xa0000 оплаты; баллы сгорают через 2 месяца."),
+        ("en", "Clients earn 21 points per 1,000 paid; points lapse after 2 months."),
+    ],
+)
 def test_the_programme_summary_agrees_with_its_numbers(client_as, org_a, language, text):
     from loyalty.models import Programme
 
-    Programme.objects.create(organization=org_a, name="Club", key_factor="prices", points_per_thousand=21,
-                             validity_months=2)
+    Programme.objects.create(
+        organization=org_a, name="Club", key_factor="prices", points_per_thousand=21, validity_months=2
+    )
     page = client_as(org_a, Role.ANALYST).get(reverse("loyalty:programme"), HTTP_ACCEPT_LANGUAGE=language)
     assert text in page.content.decode()
 
@@ -105,14 +121,17 @@ def test_ids_years_and_input_values_are_never_grouped(client_as, org_a, language
     assert 'id="job-progress-23570"' in detail and "#23570</h1>" in detail
 
 
-@pytest.mark.parametrize(("paid", "language", "message"), [
-    ("100", "en", "Only 1 point is available; 2 cannot be taken."),
-    ("200200", "en", "Only 2,002 points are available; 2,003 cannot be taken."),
-    ("200", "ru", "Доступно только 2 балла; списать 3 нельзя."),
-    ("500", "ru", "Доступно только 5 баллов; списать 6 нельзя."),
-    ("2100", "ru", "Доступен только 21 балл; списать 22 нельзя."),
-    ("200200", "ru", "Доступно только 2\xa0002 балла; списать 2\xa0003 нельзя."),
-])
+@pytest.mark.parametrize(
+    ("paid", "language", "message"),
+    [
+        ("100", "en", "Only 1 point is available; 2 cannot be taken."),
+        ("200200", "en", "Only 2,002 points are available; 2,003 cannot be taken."),
+        ("200", "ru", "Доступно только 2 балла; списать 3 нельзя."),
+        ("500", "ru", "Доступно только 5 баллов; списать 6 нельзя."),
+        ("2100", "ru", "Доступен только 21 балл; списать 22 нельзя."),
+        ("200200", "ru", "Доступно только 2\xa0002 балла; списать 2\xa0003 нельзя."),
+    ],
+)
 def test_a_refused_redemption_counts_the_points_available(org_a, paid, language, message):
     import datetime
 
@@ -122,8 +141,14 @@ def test_a_refused_redemption_counts_the_points_available(org_a, paid, language,
     from loyalty.tests.factories import make_client as make_loyalty_client
     from loyalty.tests.factories import pay
 
-    programme = ledger.programme_save(organization=org_a, name="Club", key_factor="prices", points_per_thousand=10,
-                                      validity_months=12, tier_window_months=12)
+    programme = ledger.programme_save(
+        organization=org_a,
+        name="Club",
+        key_factor="prices",
+        points_per_thousand=10,
+        validity_months=12,
+        tier_window_months=12,
+    )
     client = make_loyalty_client(org_a, "Alpha")
     ledger.points_earn(client=client, settlements=[pay(client, datetime.date(2026, 1, 5), paid)], programme=programme)
     with translation.override(language), pytest.raises(ValidationError) as refused:

@@ -1,7 +1,7 @@
 """Organization settings, members and invitations, as an administrator and an invitee use them."""
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
@@ -95,7 +95,10 @@ def test_admin_cannot_attach_another_organizations_admin(client_as, org_a, beta_
     assert "<td>beta-admin</td>" in page  # the pending invitation, as the administrator typed it
     invitation = MembershipInvitation.objects.get()
     assert (invitation.organization, invitation.invitee, invitation.role, invitation.status) == (
-        org_a, "beta-admin", Role.ADMIN, MembershipInvitation.Status.PENDING
+        org_a,
+        "beta-admin",
+        Role.ADMIN,
+        MembershipInvitation.Status.PENDING,
     )
 
 
@@ -127,9 +130,7 @@ def test_known_and_unknown_names_get_identical_answers(client_as, org_a, beta_ad
 
 
 @override_settings(PORTAL_BASE_URL="https://crm.example.com/")
-def test_an_address_gets_a_one_time_link_at_the_portal_s_address(
-    client_as, org_a, django_capture_on_commit_callbacks
-):
+def test_an_address_gets_a_one_time_link_at_the_portal_s_address(client_as, org_a, django_capture_on_commit_callbacks):
     client = client_as(org_a, Role.ADMIN)
     with django_capture_on_commit_callbacks(execute=True):
         _invite(client, "new.person@example.com", Role.ANALYST)
@@ -181,20 +182,22 @@ def test_declined_and_withdrawn_invitations_make_no_member(client, org_a, make_m
     withdrawn.refresh_from_db()
     assert withdrawn.status == MembershipInvitation.Status.REVOKED
     assert "data-invitation" not in client.get(reverse("home")).content.decode()
-    assert client.post(reverse("invitation_respond"), {"invitation": withdrawn.pk, "answer": "accept"}).status_code == 404
+    assert (
+        client.post(reverse("invitation_respond"), {"invitation": withdrawn.pk, "answer": "accept"}).status_code == 404
+    )
     assert not Membership.objects.filter(user=beta_admin, organization=org_a).exists()
 
 
 def test_an_expired_invitation_cannot_be_accepted(client, org_a, beta_admin):
-    old = _invitation(org_a, "beta-admin", now=datetime(2001, 1, 1, tzinfo=timezone.utc))
-    assert old.expires_at == datetime(2001, 1, 15, tzinfo=timezone.utc)
+    old = _invitation(org_a, "beta-admin", now=datetime(2001, 1, 1, tzinfo=UTC))
+    assert old.expires_at == datetime(2001, 1, 15, tzinfo=UTC)
     client.force_login(beta_admin)
     assert "data-invitation" not in client.get(reverse("home")).content.decode()
     assert client.post(reverse("invitation_respond"), {"invitation": old.pk, "answer": "accept"}).status_code == 404
     with pytest.raises(ValidationError):
-        services.invitation_accept(invitation=old, user=beta_admin, now=datetime(2001, 1, 15, tzinfo=timezone.utc))
+        services.invitation_accept(invitation=old, user=beta_admin, now=datetime(2001, 1, 15, tzinfo=UTC))
     membership = services.invitation_accept(
-        invitation=old, user=beta_admin, now=datetime(2001, 1, 14, 23, 59, tzinfo=timezone.utc)
+        invitation=old, user=beta_admin, now=datetime(2001, 1, 14, 23, 59, tzinfo=UTC)
     )
     assert membership.organization == org_a
 
@@ -205,7 +208,9 @@ def test_a_person_without_organization_answers_on_their_page(client, org_a, djan
     client.force_login(loner)
     page = client.get(reverse("no_organization")).content.decode()
     assert f'data-invitation="{invitation.pk}"' in page
-    response = client.post(reverse("invitation_respond"), {"invitation": invitation.pk, "answer": "accept"}, follow=True)
+    response = client.post(
+        reverse("invitation_respond"), {"invitation": invitation.pk, "answer": "accept"}, follow=True
+    )
     assert response.redirect_chain == [(reverse("home"), 302)]
     assert response.context["request"].membership.role == Role.MANAGER
 
@@ -248,7 +253,9 @@ def test_the_link_is_answered_by_a_signed_in_person_or_declined_by_anyone(client
     second = _link(_invitation(org_a, "someone@example.com"), token="u" * 43)
     client.logout()
     client.post(second, {"answer": "decline"})
-    assert MembershipInvitation.objects.get(invitee="someone@example.com").status == MembershipInvitation.Status.DECLINED
+    assert (
+        MembershipInvitation.objects.get(invitee="someone@example.com").status == MembershipInvitation.Status.DECLINED
+    )
 
 
 def client_for(user) -> Client:

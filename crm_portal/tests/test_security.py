@@ -45,7 +45,8 @@ def test_a_forged_forwarded_header_does_not_escape_the_lockout(django_user_model
     django_user_model.objects.create_user("victim", password="right-password-1")
     for n in range(5):
         response = Client(REMOTE_ADDR="10.1.1.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").post(
-            reverse("login"), {"username": "victim", "password": "wrong"})
+            reverse("login"), {"username": "victim", "password": "wrong"}
+        )
     assert response.status_code == 429
 
 
@@ -56,14 +57,17 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_lockout(django_user_mode
     proxy = {"REMOTE_ADDR": "10.0.0.2"}
     for _ in range(5):
         response = Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9").post(
-            reverse("login"), {"username": "victim", "password": "wrong"})
+            reverse("login"), {"username": "victim", "password": "wrong"}
+        )
     assert response.status_code == 429
     # Only the entry our proxy appended counts: the client's own first entry changes nothing.
     again = Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.8, 203.0.113.9").post(
-        reverse("login"), {"username": "victim", "password": "right-password-1"})
+        reverse("login"), {"username": "victim", "password": "right-password-1"}
+    )
     assert again.status_code == 429
     other = Client(**proxy, HTTP_X_FORWARDED_FOR="203.0.113.10").post(
-        reverse("login"), {"username": "victim", "password": "right-password-1"})
+        reverse("login"), {"username": "victim", "password": "right-password-1"}
+    )
     assert other.status_code == 302
 
 
@@ -82,9 +86,7 @@ def test_pages_send_a_strict_csp_and_reference_no_outside_host(client_as, org_a)
     client = client_as(org_a, Role.ADMIN)
     for name in ["home", "jobs:list", "org:settings", "login"]:
         response = client.get(reverse(name))
-        directives = dict(
-            part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
-        )
+        directives = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
         assert directives["default-src"] == "'self'"
         assert directives["script-src"] == "'self'"
         assert directives["object-src"] == "'none'"
@@ -136,19 +138,28 @@ def test_staff_admin_sees_only_their_organization(client, org_a, org_b, make_mem
 
 
 def _production_check(**extra: str) -> subprocess.CompletedProcess:
-    env = {
-        k: v for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "CRM_", "EMAIL_")) and k != "PORTAL_BASE_URL"
-    } | {
-        "DJANGO_SETTINGS_MODULE": "crm_portal.settings.production",
-        "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
-        "ALLOWED_HOSTS": "crm.example.com",
-        "DATABASE_URL": "postgres://crm:secret@db.example.com:5432/crm",
-        "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
-    } | extra
+    env = (
+        {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJANGO_", "CRM_", "EMAIL_")) and k != "PORTAL_BASE_URL"
+        }
+        | {
+            "DJANGO_SETTINGS_MODULE": "crm_portal.settings.production",
+            "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+            "ALLOWED_HOSTS": "crm.example.com",
+            "DATABASE_URL": "postgres://crm:secret@db.example.com:5432/crm",
+            "CELERY_BROKER_URL": "redis://redis.example.com:6379/0",
+        }
+        | extra
+    )
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -161,14 +172,21 @@ def test_production_with_mail_needs_the_portal_s_address():
     """Links in e-mails must not point at http://127.0.0.1:8000 once a mail server is set."""
     refused = _production_check(EMAIL_HOST="smtp.example.com")
     assert refused.returncode != 0
-    assert "PORTAL_BASE_URL (the portal's https:// address) must be set in production when EMAIL_HOST is set" in refused.stderr
+    assert (
+        "PORTAL_BASE_URL (the portal's https:// address) must be set in production when EMAIL_HOST is set"
+        in refused.stderr
+    )
     started = _production_check(EMAIL_HOST="smtp.example.com", PORTAL_BASE_URL="https://crm.example.com")
     assert started.returncode == 0, started.stdout + started.stderr
 
 
 def test_production_refuses_to_start_without_its_variables():
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
-    env |= {"DJANGO_SETTINGS_MODULE": "crm_portal.settings.production", "ALLOWED_HOSTS": "x", "CELERY_BROKER_URL": "redis://x"}
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "crm_portal.settings.production",
+        "ALLOWED_HOSTS": "x",
+        "CELERY_BROKER_URL": "redis://x",
+    }
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -32,10 +32,18 @@ def _texts(slug: str) -> dict[str, list[str]]:
         return list(model.objects.filter(organization=organization).values_list(field, flat=True))
 
     return {
-        "organization": [organization.name], "clients": names(Client), "segments": names(Segment),
-        "products": names(Product), "refusal reasons": names(RefusalReason), "tiers": names(Tier),
-        "programmes": names(Programme), "scorecards": names(Scorecard), "campaigns": names(Campaign),
-        "contacts": names(ContactPerson), "complaints": names(Complaint, "subject"), "deals": names(Deal, "title"),
+        "organization": [organization.name],
+        "clients": names(Client),
+        "segments": names(Segment),
+        "products": names(Product),
+        "refusal reasons": names(RefusalReason),
+        "tiers": names(Tier),
+        "programmes": names(Programme),
+        "scorecards": names(Scorecard),
+        "campaigns": names(Campaign),
+        "contacts": names(ContactPerson),
+        "complaints": names(Complaint, "subject"),
+        "deals": names(Deal, "title"),
         "positions": names(ContactPerson, "position"),
     }
 
@@ -62,11 +70,17 @@ def test_the_main_demo_organization_speaks_russian_and_the_second_english():
     for kind, texts in _texts("demo").items():
         assert texts and all(CYRILLIC.search(text) for text in texts), (kind, texts)
     assert sorted(_texts("demo")["segments"]) == [
-        "Гостиницы", "Интернет-магазины", "Офисы", "Рестораны и кафе", "Розничные сети"]
+        "Гостиницы",
+        "Интернет-магазины",
+        "Офисы",
+        "Рестораны и кафе",
+        "Розничные сети",
+    ]
     assert sorted(_texts("demo")["tiers"]) == ["Золотой", "Платиновый", "Серебряный"]
     # A case opened from a low survey score is worded in the organization's language.
-    assert Complaint.objects.filter(organization__slug="demo", source=Complaint.Source.SURVEY,
-                                    subject__startswith="Низкая оценка").exists()
+    assert Complaint.objects.filter(
+        organization__slug="demo", source=Complaint.Source.SURVEY, subject__startswith="Низкая оценка"
+    ).exists()
     for kind, texts in _texts("other").items():
         assert texts and not any(CYRILLIC.search(text) for text in texts), (kind, texts)
 
@@ -76,7 +90,12 @@ def test_the_demo_can_be_built_in_english():
     _seed(language="en")
     assert Organization.objects.get(slug="demo").name == "Aroma Trade"
     assert sorted(_texts("demo")["segments"]) == [
-        "Hotels", "Offices", "Online shops", "Restaurants and cafes", "Retail chains"]
+        "Hotels",
+        "Offices",
+        "Online shops",
+        "Restaurants and cafes",
+        "Retail chains",
+    ]
     for kind, texts in _texts("demo").items():
         assert not any(CYRILLIC.search(text) for text in texts), (kind, texts)
 

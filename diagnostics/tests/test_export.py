@@ -17,12 +17,19 @@ pytestmark = pytest.mark.django_db
 
 def test_export_reads_back_plus_minus_answers_as_typed_with_types_and_formats(client, org_a, make_member):
     manager = make_member(org_a, Role.MANAGER)
-    audit = services.assessment_start(organization=org_a, author=manager,
-                                      instrument=Instrument.objects.get(code="controllability"))
+    audit = services.assessment_start(
+        organization=org_a, author=manager, instrument=Instrument.objects.get(code="controllability")
+    )
     keys = [item["key"] for section in audit.version.definition["sections"] for item in section["items"]]
     for index, key in enumerate(keys):
-        services.answer_save(assessment=audit, user=manager, item_key=key, raw_value=("+", "+-", "-")[index % 3],
-                             comment="@note" if index == 0 else "", version_hash=audit.version.content_hash)
+        services.answer_save(
+            assessment=audit,
+            user=manager,
+            item_key=key,
+            raw_value=("+", "+-", "-")[index % 3],
+            comment="@note" if index == 0 else "",
+            version_hash=audit.version.content_hash,
+        )
     services.assessment_complete(assessment=audit, user=manager)
     audit.refresh_from_db()
     client.force_login(manager)

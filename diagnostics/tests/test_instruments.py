@@ -10,8 +10,16 @@ from diagnostics.scoring import score
 
 FILES = sorted(INSTRUMENTS_DIR.glob("*.yaml"))
 EXPECTED_ITEMS = {
-    "client_work": 18, "crm_strategy": 6, "mystery_shopper": 14, "controllability": 30, "service_level": 13,
-    "cx_understanding": 9, "goulding": 9, "mission_strategy": 4, "employee_survey": 4, "service_excellence": 20,
+    "client_work": 18,
+    "crm_strategy": 6,
+    "mystery_shopper": 14,
+    "controllability": 30,
+    "service_level": 13,
+    "cx_understanding": 9,
+    "goulding": 9,
+    "mission_strategy": 4,
+    "employee_survey": 4,
+    "service_excellence": 20,
 }
 
 
@@ -77,7 +85,11 @@ def test_instrument_scores_a_fully_answered_assessment(path):
 def test_controllability_audit_has_the_four_sections_and_answer_help():
     definition = parse((INSTRUMENTS_DIR / "04_controllability.yaml").read_text(encoding="utf-8"))
     assert [(s["key"], len(s["items"])) for s in definition["sections"]] == [
-        ("main", 14), ("marketing", 4), ("supporting", 4), ("parameters", 8)]
+        ("main", 14),
+        ("marketing", 4),
+        ("supporting", 4),
+        ("parameters", 8),
+    ]
     assert set(definition["answer_help"]) == {"+", "+-", "-"}
     assert {i["type"] for _, i in iter_items(definition)} == {"plus_minus"}
 

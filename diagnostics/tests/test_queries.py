@@ -24,30 +24,53 @@ PINNED = {"index": 8, "report": 9, "compare": 10, "fill": 7, "journey_map": 8, "
 
 
 def _completed(organization, user, value):
-    assessment = services.assessment_start(organization=organization, author=user,
-                                           instrument=Instrument.objects.get(code="controllability"))
+    assessment = services.assessment_start(
+        organization=organization, author=user, instrument=Instrument.objects.get(code="controllability")
+    )
     for section in assessment.version.definition["sections"]:
         for item in section["items"]:
-            services.answer_save(assessment=assessment, user=user, item_key=item["key"], raw_value=value, comment="c",
-                                 version_hash=assessment.version.content_hash)
+            services.answer_save(
+                assessment=assessment,
+                user=user,
+                item_key=item["key"],
+                raw_value=value,
+                comment="c",
+                version_hash=assessment.version.content_hash,
+            )
     return services.assessment_complete(assessment=assessment, user=user)
 
 
 def _grow(organization, user, journey_map, aida_map, step):
     """More rows of every kind the pages read."""
     older = _completed(organization, user, "+-" if step % 2 else "-")
-    services.action_create(assessment=older, item_key="funnel", title=f"Action {step}", owner=user,
-                           due_date=timezone.localdate() + datetime.timedelta(days=step), created_by=user)
-    services.assessment_start(organization=organization, author=user,
-                              instrument=Instrument.objects.get(code="goulding"))
+    services.action_create(
+        assessment=older,
+        item_key="funnel",
+        title=f"Action {step}",
+        owner=user,
+        due_date=timezone.localdate() + datetime.timedelta(days=step),
+        created_by=user,
+    )
+    services.assessment_start(
+        organization=organization, author=user, instrument=Instrument.objects.get(code="goulding")
+    )
     for index in range(4):
-        services.touchpoint_save(journey_map=journey_map, stage=["discovery", "purchase", "use", "repeat"][index],
-                                 name=f"Touchpoint {step}.{index}", channel="Web", client_action="Looks", emotion=1,
-                                 pains=f"Pain {step}.{index}\nAnother pain", owner="Sales", ideas="")
+        services.touchpoint_save(
+            journey_map=journey_map,
+            stage=["discovery", "purchase", "use", "repeat"][index],
+            name=f"Touchpoint {step}.{index}",
+            channel="Web",
+            client_action="Looks",
+            emotion=1,
+            pains=f"Pain {step}.{index}\nAnother pain",
+            owner="Sales",
+            ideas="",
+        )
     persona = services.aida_persona_add(aida_map=aida_map, name=f"Persona {step}")
     for stage in ("awareness", "interest", "loyalty"):
-        services.aida_action_add(aida_map=aida_map, persona=persona, stage=stage, description="Do", owner="Me",
-                                 channel="Web")
+        services.aida_action_add(
+            aida_map=aida_map, persona=persona, stage=stage, description="Do", owner="Me", channel="Web"
+        )
     services.journey_map_copy(journey_map=journey_map, user=user)
 
 
@@ -65,8 +88,9 @@ def test_every_page_runs_a_pinned_number_of_queries_whatever_the_data(client, or
     user = make_member(org_a, Role.SALES_HEAD)
     first = _completed(org_a, user, "-")
     latest = _completed(org_a, user, "+-")
-    draft = services.assessment_start(organization=org_a, author=user,
-                                      instrument=Instrument.objects.get(code="controllability"))
+    draft = services.assessment_start(
+        organization=org_a, author=user, instrument=Instrument.objects.get(code="controllability")
+    )
     journey_map = services.journey_map_create(organization=org_a, title="Path", persona="Buyer", user=user)
     aida_map = services.aida_map_create(organization=org_a, title="Funnel", personas=["Retail"], user=user)
     client.force_login(user)

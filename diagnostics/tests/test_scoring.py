@@ -34,14 +34,28 @@ def test_controllability_index_rejects_other_answers():
 @pytest.mark.parametrize(
     ("kind", "value", "points"),
     [
-        ("yes_partly_no", "yes", 1.0), ("yes_partly_no", "partly", 0.5), ("yes_partly_no", "no", 0.0),
-        ("plus_minus", "+", 1.0), ("plus_minus", "+-", 0.5), ("plus_minus", "-", 0.0),
-        ("pass_fail", "pass", 1.0), ("pass_fail", "fail", 0.0),
-        ("yes_no", "yes", 1.0), ("yes_no", "no", 0.0),
-        ("scale_0_10", 0, 0.0), ("scale_0_10", 10, 1.0), ("scale_0_10", 7, 0.7),
-        ("scale_1_5", 1, 0.0), ("scale_1_5", 5, 1.0), ("scale_1_5", 4, 0.75),
-        ("scale_1_7", 1, 0.0), ("scale_1_7", 7, 1.0), ("scale_1_7", 4, 0.5),
-        ("text", "anything", None), ("number", 12, None), ("yes_no", None, None),
+        ("yes_partly_no", "yes", 1.0),
+        ("yes_partly_no", "partly", 0.5),
+        ("yes_partly_no", "no", 0.0),
+        ("plus_minus", "+", 1.0),
+        ("plus_minus", "+-", 0.5),
+        ("plus_minus", "-", 0.0),
+        ("pass_fail", "pass", 1.0),
+        ("pass_fail", "fail", 0.0),
+        ("yes_no", "yes", 1.0),
+        ("yes_no", "no", 0.0),
+        ("scale_0_10", 0, 0.0),
+        ("scale_0_10", 10, 1.0),
+        ("scale_0_10", 7, 0.7),
+        ("scale_1_5", 1, 0.0),
+        ("scale_1_5", 5, 1.0),
+        ("scale_1_5", 4, 0.75),
+        ("scale_1_7", 1, 0.0),
+        ("scale_1_7", 7, 1.0),
+        ("scale_1_7", 4, 0.5),
+        ("text", "anything", None),
+        ("number", 12, None),
+        ("yes_no", None, None),
     ],
 )
 def test_points_per_answer_type(kind, value, points):
@@ -60,9 +74,16 @@ def test_single_choice_scores_only_with_points_and_multiple_never():
 @pytest.mark.parametrize(
     ("kind", "raw", "stored"),
     [
-        ("plus_minus", ["+-"], "+-"), ("yes_partly_no", "partly", "partly"), ("scale_0_10", ["0"], 0),
-        ("scale_1_7", "7", 7), ("number", "12,5", 12.5), ("number", "3", 3), ("text", "  ok  ", "ok"),
-        ("yes_no", [""], None), ("text", "", None), ("scale_1_5", [], None),
+        ("plus_minus", ["+-"], "+-"),
+        ("yes_partly_no", "partly", "partly"),
+        ("scale_0_10", ["0"], 0),
+        ("scale_1_7", "7", 7),
+        ("number", "12,5", 12.5),
+        ("number", "3", 3),
+        ("text", "  ok  ", "ok"),
+        ("yes_no", [""], None),
+        ("text", "", None),
+        ("scale_1_5", [], None),
     ],
 )
 def test_clean_answer_accepts_the_scale(kind, raw, stored):
@@ -72,10 +93,18 @@ def test_clean_answer_accepts_the_scale(kind, raw, stored):
 @pytest.mark.parametrize(
     ("kind", "raw", "reason"),
     [
-        ("plus_minus", "yes", "not_an_option"), ("plus_minus", "++", "not_an_option"), ("pass_fail", "+", "not_an_option"),
-        ("scale_0_10", "11", "out_of_scale"), ("scale_0_10", "-1", "out_of_scale"), ("scale_1_5", "0", "out_of_scale"),
-        ("scale_1_7", "8", "out_of_scale"), ("scale_1_5", "2.5", "out_of_scale"), ("number", "abc", "not_a_number"),
-        ("number", "nan", "not_a_number"), ("yes_no", ["yes", "no"], "one_value"), ("text", "x" * 4001, "too_long"),
+        ("plus_minus", "yes", "not_an_option"),
+        ("plus_minus", "++", "not_an_option"),
+        ("pass_fail", "+", "not_an_option"),
+        ("scale_0_10", "11", "out_of_scale"),
+        ("scale_0_10", "-1", "out_of_scale"),
+        ("scale_1_5", "0", "out_of_scale"),
+        ("scale_1_7", "8", "out_of_scale"),
+        ("scale_1_5", "2.5", "out_of_scale"),
+        ("number", "abc", "not_a_number"),
+        ("number", "nan", "not_a_number"),
+        ("yes_no", ["yes", "no"], "one_value"),
+        ("text", "x" * 4001, "too_long"),
     ],
 )
 def test_clean_answer_refuses_what_is_outside_the_scale(kind, raw, reason):
@@ -95,21 +124,35 @@ def _text(word):
 
 
 def definition(rule="mean", **scoring):
-    return check({
-        "code": "demo", "source": "002", "title": _text("T"), "description": _text("D"), "source_idea": _text("I"),
-        "scoring": {"rule": rule, **scoring},
-        "sections": [
-            {"key": "a", "title": _text("A"), "items": [
-                {"key": "a1", "type": "plus_minus", "text": _text("a1")},
-                {"key": "a2", "type": "plus_minus", "text": _text("a2")},
-            ]},
-            {"key": "b", "title": _text("B"), "items": [
-                {"key": "b1", "type": "yes_no", "text": _text("b1")},
-                {"key": "b2", "type": "scale_0_10", "text": _text("b2")},
-                {"key": "b3", "type": "text", "text": _text("b3")},
-            ]},
-        ],
-    })
+    return check(
+        {
+            "code": "demo",
+            "source": "002",
+            "title": _text("T"),
+            "description": _text("D"),
+            "source_idea": _text("I"),
+            "scoring": {"rule": rule, **scoring},
+            "sections": [
+                {
+                    "key": "a",
+                    "title": _text("A"),
+                    "items": [
+                        {"key": "a1", "type": "plus_minus", "text": _text("a1")},
+                        {"key": "a2", "type": "plus_minus", "text": _text("a2")},
+                    ],
+                },
+                {
+                    "key": "b",
+                    "title": _text("B"),
+                    "items": [
+                        {"key": "b1", "type": "yes_no", "text": _text("b1")},
+                        {"key": "b2", "type": "scale_0_10", "text": _text("b2")},
+                        {"key": "b3", "type": "text", "text": _text("b3")},
+                    ],
+                },
+            ],
+        }
+    )
 
 
 def test_score_per_section_and_overall_over_answered_items():

@@ -20,8 +20,14 @@ def _start(organization, author, code="controllability"):
 def _complete(assessment, author):
     for section in assessment.version.definition["sections"]:
         for item in section["items"]:
-            services.answer_save(assessment=assessment, user=author, item_key=item["key"], raw_value="+", comment="",
-                                 version_hash=assessment.version.content_hash)
+            services.answer_save(
+                assessment=assessment,
+                user=author,
+                item_key=item["key"],
+                raw_value="+",
+                comment="",
+                version_hash=assessment.version.content_hash,
+            )
     return services.assessment_complete(assessment=assessment, user=author)
 
 
@@ -79,8 +85,14 @@ def test_the_home_panel_counts_the_viewers_open_actions(org_a, make_member):
     owner, other = make_member(org_a, Role.SALES_HEAD), make_member(org_a, Role.MANAGER)
     assessment = _complete(_start(org_a, owner), owner)
     for title, who in (("Mine", owner), ("Theirs", other), ("Done", owner)):
-        action = services.action_create(assessment=assessment, item_key="funnel", title=title, owner=who,
-                                        due_date=timezone.localdate(), created_by=owner)
+        action = services.action_create(
+            assessment=assessment,
+            item_key="funnel",
+            title=title,
+            owner=who,
+            due_date=timezone.localdate(),
+            created_by=owner,
+        )
     services.action_set_status(action=action, status=Action.Status.DONE)
 
     panel = selectors.home_actions_panel(Viewer(org_a, owner, Role.SALES_HEAD))

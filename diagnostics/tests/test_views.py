@@ -14,7 +14,16 @@ from django.utils.html import escape
 from crm_portal.models import Role
 from diagnostics import services
 from diagnostics.loader import load
-from diagnostics.models import Action, AidaAction, AidaMap, Answer, Assessment, Instrument, InstrumentVersion, JourneyMap
+from diagnostics.models import (
+    Action,
+    AidaAction,
+    AidaMap,
+    Answer,
+    Assessment,
+    Instrument,
+    InstrumentVersion,
+    JourneyMap,
+)
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -27,21 +36,32 @@ def manager(org_a, make_member):
 
 @pytest.fixture
 def audit(manager, org_a):
-    return services.assessment_start(organization=org_a, author=manager,
-                                     instrument=Instrument.objects.get(code="controllability"))
+    return services.assessment_start(
+        organization=org_a, author=manager, instrument=Instrument.objects.get(code="controllability")
+    )
 
 
 def _answer(client, assessment, item, value, **extra):
-    data = {"item": item, "value": value, "comment": extra.pop("comment", ""),
-            "version": extra.pop("version", assessment.version.content_hash)}
+    data = {
+        "item": item,
+        "value": value,
+        "comment": extra.pop("comment", ""),
+        "version": extra.pop("version", assessment.version.content_hash),
+    }
     return client.post(reverse("diagnostics:answer", kwargs={"assessment_id": assessment.pk}), data, **extra, **HTMX)
 
 
 def _fill_all(assessment, user, value="+"):
     for section in assessment.version.definition["sections"]:
         for item in section["items"]:
-            services.answer_save(assessment=assessment, user=user, item_key=item["key"], raw_value=value,
-                                 comment="", version_hash=assessment.version.content_hash)
+            services.answer_save(
+                assessment=assessment,
+                user=user,
+                item_key=item["key"],
+                raw_value=value,
+                comment="",
+                version_hash=assessment.version.content_hash,
+            )
 
 
 def test_migration_loaded_every_instrument_once():
@@ -58,17 +78,25 @@ def test_start_and_autosave_an_answer_with_comment(client, manager, org_a):
     assert response.status_code == 200
     assert "Saved" in response.content.decode() and "1 of 30 answered" in response.content.decode()
     answer = Answer.objects.get()
-    assert (answer.item_key, answer.value, answer.comment, answer.organization) == ("funnel", "+-", "Only in Excel", org_a)
+    assert (answer.item_key, answer.value, answer.comment, answer.organization) == (
+        "funnel",
+        "+-",
+        "Only in Excel",
+        org_a,
+    )
     page = client.get(reverse("diagnostics:fill", kwargs={"assessment_id": assessment.pk})).content.decode()
     assert 'value="+-" id="funnel-2" autocomplete="off" checked' in page
     assert "Only in Excel" in page
 
 
-@pytest.mark.parametrize(("item", "value", "message"), [
-    ("funnel", "yes", "This answer is not one of the item&#x27;s options."),
-    ("funnel", "++", "This answer is not one of the item&#x27;s options."),
-    ("nonexistent", "+", "This question is not part of the questionnaire."),
-])
+@pytest.mark.parametrize(
+    ("item", "value", "message"),
+    [
+        ("funnel", "yes", "This answer is not one of the item&#x27;s options."),
+        ("funnel", "++", "This answer is not one of the item&#x27;s options."),
+        ("nonexistent", "+", "This question is not part of the questionnaire."),
+    ],
+)
 def test_answer_outside_the_scale_changes_nothing(client, manager, audit, item, value, message):
     client.force_login(manager)
     _answer(client, audit, "funnel", "+")
@@ -80,8 +108,9 @@ def test_answer_outside_the_scale_changes_nothing(client, manager, audit, item, 
 
 def test_scale_answer_outside_the_range_is_refused(client, org_a, make_member):
     user = make_member(org_a, Role.MANAGER)
-    survey = services.assessment_start(organization=org_a, author=user,
-                                       instrument=Instrument.objects.get(code="employee_survey"))
+    survey = services.assessment_start(
+        organization=org_a, author=user, instrument=Instrument.objects.get(code="employee_survey")
+    )
     client.force_login(user)
     response = _answer(client, survey, "recommend_workplace", "11")
     assert "The answer is outside the item&#x27;s scale." in response.content.decode()
@@ -95,8 +124,11 @@ def test_stale_form_after_the_instrument_changed_is_refused(client, manager, aud
     response = _answer(client, audit, "funnel", "+", version="0" * 64)
     assert "belongs to another version of the questionnaire" in response.content.decode()
     assert not Answer.objects.exists()
-    response = client.post(reverse("diagnostics:answer", kwargs={"assessment_id": audit.pk}),
-                           {"item": "funnel", "value": "+", "version": "stale"}, follow=True)
+    response = client.post(
+        reverse("diagnostics:answer", kwargs={"assessment_id": audit.pk}),
+        {"item": "funnel", "value": "+", "version": "stale"},
+        follow=True,
+    )
     assert "belongs to another version of the questionnaire" in response.content.decode()
     assert not Answer.objects.exists()
 
@@ -147,10 +179,22 @@ def test_managers_see_their_own_and_completed_heads_see_all(client, org_a, make_
 
 def test_report_heatmap_agenda_and_action_on_the_owners_list(client, org_a, manager, audit, make_member):
     _fill_all(audit, manager)
-    services.answer_save(assessment=audit, user=manager, item_key="complaints", raw_value="-", comment="",
-                         version_hash=audit.version.content_hash)
-    services.answer_save(assessment=audit, user=manager, item_key="funnel", raw_value="+-", comment="",
-                         version_hash=audit.version.content_hash)
+    services.answer_save(
+        assessment=audit,
+        user=manager,
+        item_key="complaints",
+        raw_value="-",
+        comment="",
+        version_hash=audit.version.content_hash,
+    )
+    services.answer_save(
+        assessment=audit,
+        user=manager,
+        item_key="funnel",
+        raw_value="+-",
+        comment="",
+        version_hash=audit.version.content_hash,
+    )
     services.assessment_complete(assessment=audit, user=manager)
     head = make_member(org_a, Role.SALES_HEAD)
     client.force_login(head)
@@ -160,8 +204,15 @@ def test_report_heatmap_agenda_and_action_on_the_owners_list(client, org_a, mana
     assert "plotly/plotly.min.js" in page
     due = datetime.date.today() + datetime.timedelta(days=14)
     url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
-    client.post(url, {"item_key": "complaints", "title": "One complaint procedure", "owner": manager.pk,
-                      "due_date": due.isoformat()})
+    client.post(
+        url,
+        {
+            "item_key": "complaints",
+            "title": "One complaint procedure",
+            "owner": manager.pk,
+            "due_date": due.isoformat(),
+        },
+    )
     action = Action.objects.get()
     assert (action.owner, action.due_date, action.item_key, action.created_by) == (manager, due, "complaints", head)
     client.force_login(manager)
@@ -174,31 +225,52 @@ def test_action_with_a_stranger_owner_or_no_date_writes_nothing(client, org_a, o
     stranger = make_member(org_b, Role.MANAGER)
     client.force_login(manager)
     url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
-    response = client.post(url, {"item_key": "funnel", "title": "X", "owner": stranger.pk, "due_date": "2030-01-01"},
-                           follow=True)
-    assert ("The action was not saved. Owner: select a valid choice. That choice is not one of the available "
-            "choices.") in response.content.decode()
-    response = client.post(url, {"item_key": "funnel", "title": "X", "owner": manager.pk, "due_date": "soon"},
-                           follow=True)
+    response = client.post(
+        url, {"item_key": "funnel", "title": "X", "owner": stranger.pk, "due_date": "2030-01-01"}, follow=True
+    )
+    assert (
+        "The action was not saved. Owner: select a valid choice. That choice is not one of the available choices."
+    ) in response.content.decode()
+    response = client.post(
+        url, {"item_key": "funnel", "title": "X", "owner": manager.pk, "due_date": "soon"}, follow=True
+    )
     assert "The action was not saved. Due date: enter a valid date." in response.content.decode()
     assert not Action.objects.exists()
 
 
-@pytest.mark.parametrize(("language", "date_only", "title_and_date"), [
-    ("en", "The action was not saved. Due date: this field is required.",
-     "The action was not saved. Action: this field is required. Due date: this field is required."),
-    ("ru", "Действие не сохранено. Срок: обязательное поле.",
-     "Действие не сохранено. Действие: обязательное поле. Срок: обязательное поле."),
-])
-def test_an_action_without_a_date_names_the_field_in_a_readable_sentence(client, manager, audit, language, date_only,
-                                                                         title_and_date):
+@pytest.mark.parametrize(
+    ("language", "date_only", "title_and_date"),
+    [
+        (
+            "en",
+            "The action was not saved. Due date: this field is required.",
+            "The action was not saved. Action: this field is required. Due date: this field is required.",
+        ),
+        (
+            "ru",
+            "Действие не сохранено. Срок: обязательное поле.",
+            "Действие не сохранено. Действие: обязательное поле. Срок: обязательное поле.",
+        ),
+    ],
+)
+def test_an_action_without_a_date_names_the_field_in_a_readable_sentence(
+    client, manager, audit, language, date_only, title_and_date
+):
     client.force_login(manager)
     url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
-    response = client.post(url, {"item_key": "funnel", "title": "Plan", "owner": manager.pk, "due_date": ""},
-                           follow=True, HTTP_ACCEPT_LANGUAGE=language)
+    response = client.post(
+        url,
+        {"item_key": "funnel", "title": "Plan", "owner": manager.pk, "due_date": ""},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
     assert f"\n    {date_only}\n" in response.content.decode()  # the whole message, nothing more
-    response = client.post(url, {"item_key": "funnel", "title": "", "owner": manager.pk, "due_date": ""},
-                           follow=True, HTTP_ACCEPT_LANGUAGE=language)
+    response = client.post(
+        url,
+        {"item_key": "funnel", "title": "", "owner": manager.pk, "due_date": ""},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
     assert title_and_date in response.content.decode()
     assert not Action.objects.exists()
 
@@ -207,14 +279,26 @@ def test_comparison_shows_what_improved_and_what_got_worse(client, org_a, manage
     instrument = Instrument.objects.get(code="goulding")
     first = services.assessment_start(organization=org_a, author=manager, instrument=instrument)
     _fill_all(first, manager, "no")
-    services.answer_save(assessment=first, user=manager, item_key="ambassadors", raw_value="yes", comment="",
-                         version_hash=first.version.content_hash)
+    services.answer_save(
+        assessment=first,
+        user=manager,
+        item_key="ambassadors",
+        raw_value="yes",
+        comment="",
+        version_hash=first.version.content_hash,
+    )
     services.assessment_complete(assessment=first, user=manager)
     second = services.assessment_start(organization=org_a, author=manager, instrument=instrument)
     _fill_all(second, manager, "no")
     for key in ("know_clients", "know_needs", "roles_known"):
-        services.answer_save(assessment=second, user=manager, item_key=key, raw_value="yes", comment="",
-                             version_hash=second.version.content_hash)
+        services.answer_save(
+            assessment=second,
+            user=manager,
+            item_key=key,
+            raw_value="yes",
+            comment="",
+            version_hash=second.version.content_hash,
+        )
     services.assessment_complete(assessment=second, user=manager)
     client.force_login(make_member(org_a, Role.SALES_HEAD))
     url = reverse("diagnostics:compare", kwargs={"assessment_id": second.pk})
@@ -223,15 +307,23 @@ def test_comparison_shows_what_improved_and_what_got_worse(client, org_a, manage
     assert "11.1% → 33.3% (+22.2)" in page
     assert client.get(url, {"with": "abc"}).status_code == 404
     russian = client.get(url, {"with": first.pk}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    assert ('<th>Раздел</th><th class="text-end">Было</th><th class="text-end">Стало</th>'
-            '<th class="text-end">Изменение</th>') in russian
+    assert (
+        '<th>Раздел</th><th class="text-end">Было</th><th class="text-end">Стало</th>'
+        '<th class="text-end">Изменение</th>'
+    ) in russian
     assert "Изменить" not in russian
 
 
 def test_export_neutralises_formula_like_text_and_keeps_numbers(client, manager, audit):
     _fill_all(audit, manager, "-")
-    services.answer_save(assessment=audit, user=manager, item_key="funnel", raw_value="+", comment="=HYPERLINK(1)",
-                         version_hash=audit.version.content_hash)
+    services.answer_save(
+        assessment=audit,
+        user=manager,
+        item_key="funnel",
+        raw_value="+",
+        comment="=HYPERLINK(1)",
+        version_hash=audit.version.content_hash,
+    )
     client.force_login(manager)
     response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": audit.pk}))
     book = openpyxl.load_workbook(io.BytesIO(response.content))
@@ -245,10 +337,17 @@ def test_export_neutralises_formula_like_text_and_keeps_numbers(client, manager,
 
 
 def test_print_view_shows_the_strategy_text(client, org_a, manager):
-    strategy = services.assessment_start(organization=org_a, author=manager,
-                                         instrument=Instrument.objects.get(code="mission_strategy"))
-    services.answer_save(assessment=strategy, user=manager, item_key="mission", raw_value="We keep shops supplied",
-                         comment="", version_hash=strategy.version.content_hash)
+    strategy = services.assessment_start(
+        organization=org_a, author=manager, instrument=Instrument.objects.get(code="mission_strategy")
+    )
+    services.answer_save(
+        assessment=strategy,
+        user=manager,
+        item_key="mission",
+        raw_value="We keep shops supplied",
+        comment="",
+        version_hash=strategy.version.content_hash,
+    )
     client.force_login(manager)
     page = client.get(reverse("diagnostics:print", kwargs={"assessment_id": strategy.pk})).content.decode()
     assert "We keep shops supplied" in page and 'id="mainnav"' not in page
@@ -256,7 +355,9 @@ def test_print_view_shows_the_strategy_text(client, org_a, manager):
 
 def test_russian_pages_show_russian_questions(client, manager, audit):
     client.force_login(manager)
-    page = client.get(reverse("diagnostics:fill", kwargs={"assessment_id": audit.pk}), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    page = client.get(
+        reverse("diagnostics:fill", kwargs={"assessment_id": audit.pk}), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
     assert "Воронка продаж." in page and "Основные характеристики" in page
     assert "The sales funnel." not in page
 
@@ -266,8 +367,14 @@ def test_journey_map_editor(client, org_a, manager):
     client.post(reverse("diagnostics:journey_maps"), {"title": "Wholesale", "persona": "Buyer"})
     journey_map = JourneyMap.objects.get()
     url = reverse("diagnostics:journey_map", kwargs={"journey_map_id": journey_map.pk})
-    base = {"stage": "discovery", "channel": "Web", "client_action": "Looks", "pains": "Slow site\nNo prices",
-            "owner": "Marketing", "ideas": ""}
+    base = {
+        "stage": "discovery",
+        "channel": "Web",
+        "client_action": "Looks",
+        "pains": "Slow site\nNo prices",
+        "owner": "Marketing",
+        "ideas": "",
+    }
     client.post(url, {**base, "name": "First", "emotion": "-1"})
     client.post(url, {**base, "name": "Second", "emotion": "2", "stage": "purchase", "pains": ""})
     response = client.post(url, {**base, "name": "Bad", "emotion": "3"})
@@ -292,9 +399,19 @@ def test_aida_editor_highlights_empty_cells_and_differences(client, org_a, manag
     aida_map = AidaMap.objects.get()
     retail, shops = aida_map.personas.order_by("id")
     url = reverse("diagnostics:aida_action_add", kwargs={"aida_map_id": aida_map.pk})
-    client.post(url, {"persona": retail.pk, "stage": "awareness", "description": "Trade fair", "owner": "Marketing",
-                      "channel": "Fair"})
-    response = client.post(url, {"persona": shops.pk, "stage": "nowhere", "description": "X", "owner": "Y", "channel": "Z"})
+    client.post(
+        url,
+        {
+            "persona": retail.pk,
+            "stage": "awareness",
+            "description": "Trade fair",
+            "owner": "Marketing",
+            "channel": "Fair",
+        },
+    )
+    response = client.post(
+        url, {"persona": shops.pk, "stage": "nowhere", "description": "X", "owner": "Y", "channel": "Z"}
+    )
     assert "Select a valid choice." in response.content.decode()
     assert AidaAction.objects.count() == 1
     page = client.get(reverse("diagnostics:aida_map", kwargs={"aida_map_id": aida_map.pk})).content.decode()
@@ -308,23 +425,45 @@ def test_aida_differences_name_personas_in_the_nominative_in_russian(client, org
     client.post(reverse("diagnostics:aida_maps"), {"title": "2027", "personas": "Владелец кофейни\nРозница"})
     aida_map = AidaMap.objects.get()
     owner = aida_map.personas.get(name="Владелец кофейни")
-    client.post(reverse("diagnostics:aida_action_add", kwargs={"aida_map_id": aida_map.pk}),
-                {"persona": owner.pk, "stage": "awareness", "description": "Ярмарка", "owner": "Маркетинг",
-                 "channel": "Ярмарка"})
-    page = client.get(reverse("diagnostics:aida_map", kwargs={"aida_map_id": aida_map.pk}),
-                      HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    client.post(
+        reverse("diagnostics:aida_action_add", kwargs={"aida_map_id": aida_map.pk}),
+        {
+            "persona": owner.pk,
+            "stage": "awareness",
+            "description": "Ярмарка",
+            "owner": "Маркетинг",
+            "channel": "Ярмарка",
+        },
+    )
+    page = client.get(
+        reverse("diagnostics:aida_map", kwargs={"aida_map_id": aida_map.pk}), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
     assert "работа ведётся: Владелец кофейни; не ведётся: Розница" in page
     assert "для Владелец" not in page
 
 
-@pytest.mark.parametrize("code", ["client_work", "crm_strategy", "mystery_shopper", "controllability", "service_level",
-                                  "cx_understanding", "goulding", "mission_strategy", "employee_survey",
-                                  "service_excellence"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "client_work",
+        "crm_strategy",
+        "mystery_shopper",
+        "controllability",
+        "service_level",
+        "cx_understanding",
+        "goulding",
+        "mission_strategy",
+        "employee_survey",
+        "service_excellence",
+    ],
+)
 def test_every_instrument_fills_reports_and_exports_in_both_languages(client, org_a, manager, code):
-    from diagnostics.demo import _value
     from diagnostics.definition import iter_items
+    from diagnostics.demo import _value
 
-    assessment = services.assessment_start(organization=org_a, author=manager, instrument=Instrument.objects.get(code=code))
+    assessment = services.assessment_start(
+        organization=org_a, author=manager, instrument=Instrument.objects.get(code=code)
+    )
     client.force_login(manager)
     for index, (_, item) in enumerate(iter_items(assessment.version.definition)):
         value = _value(item, index, later=True)
@@ -333,11 +472,14 @@ def test_every_instrument_fills_reports_and_exports_in_both_languages(client, or
     client.post(reverse("diagnostics:complete", kwargs={"assessment_id": assessment.pk}))
     assessment.refresh_from_db()
     assert assessment.is_completed
-    for language, title in (("en", assessment.version.definition["title"]["en"]),
-                            ("ru", assessment.version.definition["title"]["ru"])):
+    for language, title in (
+        ("en", assessment.version.definition["title"]["en"]),
+        ("ru", assessment.version.definition["title"]["ru"]),
+    ):
         for name in ("report", "print", "compare"):
-            response = client.get(reverse(f"diagnostics:{name}", kwargs={"assessment_id": assessment.pk}),
-                                  HTTP_ACCEPT_LANGUAGE=language)
+            response = client.get(
+                reverse(f"diagnostics:{name}", kwargs={"assessment_id": assessment.pk}), HTTP_ACCEPT_LANGUAGE=language
+            )
             assert response.status_code == 200 and escape(title) in response.content.decode(), (name, language)
     response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": assessment.pk}))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -381,8 +523,14 @@ def test_answer_meanings_are_shown_in_scale_order(client, manager, audit):
 
 
 def test_owner_marks_an_action_done_and_others_cannot(client, org_a, manager, audit, make_member):
-    action = services.action_create(assessment=audit, item_key="funnel", title="Build the funnel report",
-                                    owner=manager, due_date=datetime.date(2030, 1, 1), created_by=manager)
+    action = services.action_create(
+        assessment=audit,
+        item_key="funnel",
+        title="Build the funnel report",
+        owner=manager,
+        due_date=datetime.date(2030, 1, 1),
+        created_by=manager,
+    )
     colleague = make_member(org_a, Role.MANAGER)
     url = reverse("diagnostics:action_status", kwargs={"action_id": action.pk})
     client.force_login(colleague)
@@ -401,8 +549,10 @@ def test_owner_marks_an_action_done_and_others_cannot(client, org_a, manager, au
 def test_a_closing_tab_beacon_saves_quietly(client, manager, audit):
     client.force_login(manager)
     url = reverse("diagnostics:answer", kwargs={"assessment_id": audit.pk})
-    response = client.post(url, {"item": "funnel", "value": "-", "comment": "typed last", "beacon": "1",
-                                 "version": audit.version.content_hash})
+    response = client.post(
+        url,
+        {"item": "funnel", "value": "-", "comment": "typed last", "beacon": "1", "version": audit.version.content_hash},
+    )
     assert response.status_code == 204
     assert Answer.objects.get().comment == "typed last"
     page = client.get(reverse("diagnostics:fill", kwargs={"assessment_id": audit.pk})).content.decode()
@@ -415,26 +565,67 @@ def _every_type_instrument():
 
     items = [
         {"key": f"q_{kind}", "type": kind, "text": text(kind)}
-        for kind in ("yes_partly_no", "plus_minus", "pass_fail", "yes_no", "scale_0_10", "scale_1_5", "scale_1_7",
-                     "text", "number")
+        for kind in (
+            "yes_partly_no",
+            "plus_minus",
+            "pass_fail",
+            "yes_no",
+            "scale_0_10",
+            "scale_1_5",
+            "scale_1_7",
+            "text",
+            "number",
+        )
     ]
     options = [{"value": "a", "text": text("A"), "points": 1}, {"value": "b", "text": text("B"), "points": 0}]
     items.append({"key": "q_single", "type": "single", "text": text("single"), "options": options})
-    items.append({"key": "q_multiple", "type": "multiple", "text": text("multiple"),
-                  "options": [{"value": "x", "text": text("X")}, {"value": "y", "text": text("Y")}]})
-    definition = {"code": "every_type", "source": "test", "title": text("Every type"), "description": text("All"),
-                  "source_idea": text("Idea"), "scoring": {"rule": "mean"}, "chart": "bars",
-                  "sections": [{"key": "all", "title": text("All"), "items": items}]}
+    items.append(
+        {
+            "key": "q_multiple",
+            "type": "multiple",
+            "text": text("multiple"),
+            "options": [{"value": "x", "text": text("X")}, {"value": "y", "text": text("Y")}],
+        }
+    )
+    definition = {
+        "code": "every_type",
+        "source": "test",
+        "title": text("Every type"),
+        "description": text("All"),
+        "source_idea": text("Idea"),
+        "scoring": {"rule": "mean"},
+        "chart": "bars",
+        "sections": [{"key": "all", "title": text("All"), "items": items}],
+    }
     load(Instrument, InstrumentVersion, [definition])
     return Instrument.objects.get(code="every_type")
 
 
-GOOD = {"q_yes_partly_no": ["partly"], "q_plus_minus": ["+-"], "q_pass_fail": ["pass"], "q_yes_no": ["no"],
-        "q_scale_0_10": ["10"], "q_scale_1_5": ["1"], "q_scale_1_7": ["4"], "q_text": ["free words"],
-        "q_number": ["12.5"], "q_single": ["a"], "q_multiple": ["y", "x"]}
-BAD = {"q_yes_partly_no": ["maybe"], "q_plus_minus": ["+/-"], "q_pass_fail": ["yes"], "q_yes_no": ["+"],
-       "q_scale_0_10": ["10.5"], "q_scale_1_5": ["6"], "q_scale_1_7": ["0"], "q_number": ["twelve"],
-       "q_single": ["c"], "q_multiple": ["x", "z"]}
+GOOD = {
+    "q_yes_partly_no": ["partly"],
+    "q_plus_minus": ["+-"],
+    "q_pass_fail": ["pass"],
+    "q_yes_no": ["no"],
+    "q_scale_0_10": ["10"],
+    "q_scale_1_5": ["1"],
+    "q_scale_1_7": ["4"],
+    "q_text": ["free words"],
+    "q_number": ["12.5"],
+    "q_single": ["a"],
+    "q_multiple": ["y", "x"],
+}
+BAD = {
+    "q_yes_partly_no": ["maybe"],
+    "q_plus_minus": ["+/-"],
+    "q_pass_fail": ["yes"],
+    "q_yes_no": ["+"],
+    "q_scale_0_10": ["10.5"],
+    "q_scale_1_5": ["6"],
+    "q_scale_1_7": ["0"],
+    "q_number": ["twelve"],
+    "q_single": ["c"],
+    "q_multiple": ["x", "z"],
+}
 
 
 def test_every_answer_type_through_the_form(client, org_a, manager):
@@ -452,9 +643,19 @@ def test_every_answer_type_through_the_form(client, org_a, manager):
         response = client.post(url, {"item": key, "value": values, "version": assessment.version.content_hash}, **HTMX)
         assert "item-saved" in response.content.decode(), key
     stored = dict(Answer.objects.values_list("item_key", "value"))
-    assert stored == {"q_yes_partly_no": "partly", "q_plus_minus": "+-", "q_pass_fail": "pass", "q_yes_no": "no",
-                      "q_scale_0_10": 10, "q_scale_1_5": 1, "q_scale_1_7": 4, "q_text": "free words",
-                      "q_number": 12.5, "q_single": "a", "q_multiple": ["x", "y"]}
+    assert stored == {
+        "q_yes_partly_no": "partly",
+        "q_plus_minus": "+-",
+        "q_pass_fail": "pass",
+        "q_yes_no": "no",
+        "q_scale_0_10": 10,
+        "q_scale_1_5": 1,
+        "q_scale_1_7": 4,
+        "q_text": "free words",
+        "q_number": 12.5,
+        "q_single": "a",
+        "q_multiple": ["x", "y"],
+    }
     services.assessment_complete(assessment=assessment, user=manager)
     page = client.get(reverse("diagnostics:report", kwargs={"assessment_id": assessment.pk})).content.decode()
     # partly .5, +- .5, pass 1, no 0, 10/10 1, 1 of 1-5 0, 4 of 1-7 .5, single a 1: 4.5 / 8
@@ -467,10 +668,20 @@ def test_employee_survey_report_sums_up_every_completed_survey(client, org_a, ma
     for score, state, fix in ((10, 8, "Faster discounts"), (9, 6, "Fewer reports"), (3, 4, "Better chairs")):
         employee = make_member(org_a, Role.MANAGER)
         survey = services.assessment_start(organization=org_a, author=employee, instrument=instrument)
-        for key, value in (("recommend_workplace", str(score)), ("state_at_work", str(state)),
-                           ("process_convenience", "4"), ("one_fix", fix)):
-            services.answer_save(assessment=survey, user=employee, item_key=key, raw_value=value, comment="",
-                                 version_hash=survey.version.content_hash)
+        for key, value in (
+            ("recommend_workplace", str(score)),
+            ("state_at_work", str(state)),
+            ("process_convenience", "4"),
+            ("one_fix", fix),
+        ):
+            services.answer_save(
+                assessment=survey,
+                user=employee,
+                item_key=key,
+                raw_value=value,
+                comment="",
+                version_hash=survey.version.content_hash,
+            )
         services.assessment_complete(assessment=survey, user=employee)
     client.force_login(make_member(org_a, Role.SALES_HEAD))
     page = client.get(reverse("diagnostics:report", kwargs={"assessment_id": survey.pk})).content.decode()
@@ -481,14 +692,24 @@ def test_employee_survey_report_sums_up_every_completed_survey(client, org_a, ma
 
 
 def test_export_writes_scale_answers_as_numbers(client, org_a, manager):
-    survey = services.assessment_start(organization=org_a, author=manager,
-                                       instrument=Instrument.objects.get(code="employee_survey"))
+    survey = services.assessment_start(
+        organization=org_a, author=manager, instrument=Instrument.objects.get(code="employee_survey")
+    )
     for key, value in (("recommend_workplace", "9"), ("one_fix", "-faster approvals")):
-        services.answer_save(assessment=survey, user=manager, item_key=key, raw_value=value, comment="",
-                             version_hash=survey.version.content_hash)
+        services.answer_save(
+            assessment=survey,
+            user=manager,
+            item_key=key,
+            raw_value=value,
+            comment="",
+            version_hash=survey.version.content_hash,
+        )
     client.force_login(manager)
     response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": survey.pk}))
-    rows = {row[1]: row for row in openpyxl.load_workbook(io.BytesIO(response.content))["Answers"].iter_rows(values_only=True)}
+    rows = {
+        row[1]: row
+        for row in openpyxl.load_workbook(io.BytesIO(response.content))["Answers"].iter_rows(values_only=True)
+    }
     recommend = rows["How likely are you to recommend our company to a friend as a place to work?"]
     assert recommend[2] == 9 and recommend[3] == 0.9
     assert rows["If you could fix one thing at work, what would it be?"][2] == "-faster approvals"
@@ -505,27 +726,46 @@ def test_load_instruments_command_reports_versions_and_creates_none_for_unchange
     assert InstrumentVersion.objects.count() == 10
 
 
-@pytest.mark.parametrize(("language", "message"), [
-    ("en", "The action was not saved. Due date: choose today or a later day, not a day in the past."),
-    ("ru", "Действие не сохранено. Срок: выберите сегодняшний или более поздний день, а не прошедший."),
-])
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "The action was not saved. Due date: choose today or a later day, not a day in the past."),
+        ("ru", "Действие не сохранено. Срок: выберите сегодняшний или более поздний день, а не прошедший."),
+    ],
+)
 def test_an_action_due_in_the_past_is_refused_and_nothing_is_written(client, manager, audit, language, message):
     client.force_login(manager)
     url = reverse("diagnostics:action_create", kwargs={"assessment_id": audit.pk})
-    response = client.post(url, {"item_key": "funnel", "title": "Late", "owner": manager.pk, "due_date": "2020-01-01"},
-                           follow=True, HTTP_ACCEPT_LANGUAGE=language)
+    response = client.post(
+        url,
+        {"item_key": "funnel", "title": "Late", "owner": manager.pk, "due_date": "2020-01-01"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
     page = response.content.decode()
     assert message in page
     assert "Action planned" not in page and "Действие запланировано" not in page
     assert not Action.objects.exists()
     assert "Late" not in client.get(reverse("diagnostics:actions")).content.decode()
     with pytest.raises(ValidationError) as refused:
-        services.action_create(assessment=audit, item_key="funnel", title="Late", owner=manager,
-                               due_date=timezone.localdate() - datetime.timedelta(days=1), created_by=manager)
+        services.action_create(
+            assessment=audit,
+            item_key="funnel",
+            title="Late",
+            owner=manager,
+            due_date=timezone.localdate() - datetime.timedelta(days=1),
+            created_by=manager,
+        )
     assert refused.value.message_dict == {"due_date": ["Choose today or a later day, not a day in the past."]}
     assert not Action.objects.exists()
-    today = services.action_create(assessment=audit, item_key="funnel", title="Today", owner=manager,
-                                   due_date=timezone.localdate(), created_by=manager)
+    today = services.action_create(
+        assessment=audit,
+        item_key="funnel",
+        title="Today",
+        owner=manager,
+        due_date=timezone.localdate(),
+        created_by=manager,
+    )
     assert list(Action.objects.values_list("pk", flat=True)) == [today.pk]
 
 
@@ -537,27 +777,40 @@ def test_the_due_date_field_starts_at_today(client, org_a, manager, audit):
     assert f'name="due_date" min="{timezone.localdate().isoformat()}" required' in page
 
 
-@pytest.mark.parametrize(("language", "header"), [
-    ("en", "<th>Action</th><th>From the assessment</th><th>Due date</th><th>Status</th>"),
-    ("ru", "<th>Действие</th><th>Из оценки</th><th>Срок</th><th>Статус</th>"),
-])
+@pytest.mark.parametrize(
+    ("language", "header"),
+    [
+        ("en", "<th>Action</th><th>From the assessment</th><th>Due date</th><th>Status</th>"),
+        ("ru", "<th>Действие</th><th>Из оценки</th><th>Срок</th><th>Статус</th>"),
+    ],
+)
 def test_my_actions_name_the_source_column_clearly(client, manager, audit, language, header):
-    services.action_create(assessment=audit, item_key="funnel", title="Build the funnel report", owner=manager,
-                           due_date=timezone.localdate(), created_by=manager)
+    services.action_create(
+        assessment=audit,
+        item_key="funnel",
+        title="Build the funnel report",
+        owner=manager,
+        due_date=timezone.localdate(),
+        created_by=manager,
+    )
     client.force_login(manager)
     page = client.get(reverse("diagnostics:actions"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     assert f"<thead><tr>{header}<th></th></tr></thead>" in page
 
 
 SOURCES = {
-    "en": ("Source: a practical guide to diagnosing and developing companies.",
-           "Source: an article on the principles of working with clients.",
-           "Source: a book on managing a client base and a client department; an article on the principles of "
-           "working with clients."),
-    "ru": ("Источник: практическое руководство по диагностике и развитию компаний.",
-           "Источник: статья о принципах работы с клиентами.",
-           "Источник: книга об управлении клиентской базой и работе клиентского отдела; статья о принципах работы "
-           "с клиентами."),
+    "en": (
+        "Source: a practical guide to diagnosing and developing companies.",
+        "Source: an article on the principles of working with clients.",
+        "Source: a book on managing a client base and a client department; an article on the principles of "
+        "working with clients.",
+    ),
+    "ru": (
+        "Источник: практическое руководство по диагностике и развитию компаний.",
+        "Источник: статья о принципах работы с клиентами.",
+        "Источник: книга об управлении клиентской базой и работе клиентского отдела; статья о принципах работы "
+        "с клиентами.",
+    ),
 }
 
 
@@ -568,8 +821,9 @@ def test_instruments_name_their_source_in_words_never_a_seed_number(client, mana
     client.force_login(manager)
     guide, article, two = SOURCES[language]
     index = client.get(reverse("diagnostics:index"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
-    report = client.get(reverse("diagnostics:report", kwargs={"assessment_id": audit.pk}),
-                        HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    report = client.get(
+        reverse("diagnostics:report", kwargs={"assessment_id": audit.pk}), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
     assert guide in index and article in index and two in index
     assert article in report
     idea = Instrument.objects.get(code="controllability").latest_version().definition["source_idea"][language]
@@ -593,8 +847,10 @@ def test_every_source_of_every_instrument_is_described_in_both_languages():
         assert source_text("001") == "книга о стратегии CRM и о проверке клиентского сервиса"
     with translation.override("en"):
         assert source_text("003") == "a course on selling through customer service"
-        assert source_text("004, 002") == ("a book on managing a client base and a client department; "
-                                           "an article on the principles of working with clients")
+        assert source_text("004, 002") == (
+            "a book on managing a client base and a client department; "
+            "an article on the principles of working with clients"
+        )
     assert source_text("unknown") == ""
 
 
@@ -602,19 +858,23 @@ ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 @pytest.mark.parametrize(("language", "pattern"), [("en", "%m/%d/%Y"), ("ru", "%d.%m.%Y")])
-def test_pages_and_the_export_show_dates_in_the_readers_format_never_iso(client, org_a, manager, make_member,
-                                                                        language, pattern):
-    first = services.assessment_start(organization=org_a, author=manager,
-                                      instrument=Instrument.objects.get(code="controllability"))
+def test_pages_and_the_export_show_dates_in_the_readers_format_never_iso(
+    client, org_a, manager, make_member, language, pattern
+):
+    first = services.assessment_start(
+        organization=org_a, author=manager, instrument=Instrument.objects.get(code="controllability")
+    )
     _fill_all(first, manager, "-")
     services.assessment_complete(assessment=first, user=manager)
-    audit = services.assessment_start(organization=org_a, author=manager,
-                                      instrument=Instrument.objects.get(code="controllability"))
+    audit = services.assessment_start(
+        organization=org_a, author=manager, instrument=Instrument.objects.get(code="controllability")
+    )
     _fill_all(audit, manager, "+-")
     services.assessment_complete(assessment=audit, user=manager)
     due = timezone.localdate() + datetime.timedelta(days=9)
-    services.action_create(assessment=audit, item_key="funnel", title="Funnel report", owner=manager, due_date=due,
-                           created_by=manager)
+    services.action_create(
+        assessment=audit, item_key="funnel", title="Funnel report", owner=manager, due_date=due, created_by=manager
+    )
     services.assessment_start(organization=org_a, author=manager, instrument=Instrument.objects.get(code="goulding"))
     client.force_login(manager)
     done = timezone.localtime(audit.completed_at).date()
@@ -635,8 +895,9 @@ def test_pages_and_the_export_show_dates_in_the_readers_format_never_iso(client,
             assert done.strftime(pattern) in text, name
         if name in ("report", "print", "actions", "home"):
             assert due.strftime(pattern) in text, name
-    response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": audit.pk}),
-                          HTTP_ACCEPT_LANGUAGE=language)
+    response = client.get(
+        reverse("diagnostics:export", kwargs={"assessment_id": audit.pk}), HTTP_ACCEPT_LANGUAGE=language
+    )
     scores = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[1]
     cell = scores.cell(row=scores.max_row, column=1)
     assert cell.value == datetime.datetime.combine(done, datetime.time())
@@ -656,14 +917,17 @@ def test_refusals_without_a_form_on_the_page_come_back_as_messages(client, org_a
     response = client.post(answer_url, {"item": "funnel", "value": "-", "version": "old"}, follow=True)
     page = response.content.decode()
     assert "belongs to another version of the questionnaire" in page and "Answer saved." not in page
-    response = client.post(answer_url, {"item": "funnel", "value": "-", "version": audit.version.content_hash},
-                           follow=True)
+    response = client.post(
+        answer_url, {"item": "funnel", "value": "-", "version": audit.version.content_hash}, follow=True
+    )
     assert "Answer saved." in response.content.decode()
     assert Answer.objects.get().value == "-"
 
     journey_map = services.journey_map_create(organization=org_a, title="Path", persona="Buyer", user=manager)
-    first = services.touchpoint_save(journey_map=journey_map, stage="discovery", name="First", channel="Web",
-                                     client_action="Looks", emotion=0)
-    response = client.post(reverse("diagnostics:touchpoint_move", kwargs={"touchpoint_id": first.pk}),
-                           {"direction": "up"}, follow=True)
+    first = services.touchpoint_save(
+        journey_map=journey_map, stage="discovery", name="First", channel="Web", client_action="Looks", emotion=0
+    )
+    response = client.post(
+        reverse("diagnostics:touchpoint_move", kwargs={"touchpoint_id": first.pk}), {"direction": "up"}, follow=True
+    )
     assert "This touchpoint cannot move further." in response.content.decode()

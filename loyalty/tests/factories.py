@@ -6,12 +6,24 @@ from decimal import Decimal
 from clients.models import Client, Segment, Settlement
 
 
-def make_client(organization, name: str = "Client", *, manager=None, segment: Segment | None = None,
-                abc_class: str = "", lifecycle_state: str = "regular") -> Client:
-    return Client.objects.create(organization=organization, name=name, manager=manager, segment=segment,
-                                 abc_class=abc_class, lifecycle_state=lifecycle_state)
+def make_client(
+    organization,
+    name: str = "Client",
+    *,
+    manager=None,
+    segment: Segment | None = None,
+    abc_class: str = "",
+    lifecycle_state: str = "regular",
+) -> Client:
+    return Client.objects.create(
+        organization=organization,
+        name=name,
+        manager=manager,
+        segment=segment,
+        abc_class=abc_class,
+        lifecycle_state=lifecycle_state,
+    )
 
 
 def pay(client: Client, day: datetime.date, amount: str) -> Settlement:
-    return Settlement.objects.create(organization=client.organization, client=client, date=day,
-                                     amount=Decimal(amount))
+    return Settlement.objects.create(organization=client.organization, client=client, date=day, amount=Decimal(amount))

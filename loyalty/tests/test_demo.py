@@ -23,13 +23,16 @@ def test_small_demo_is_complete_and_idempotent():
     assert {m.__name__: m.objects.count() for m in MODELS} == counts
 
 
-@pytest.mark.parametrize("today, latest", [
-    (datetime.date(2026, 12, 1), datetime.date(2026, 11, 1)),  # a round's answers end on the 15th
-    (datetime.date(2024, 2, 29), datetime.date(2024, 2, 1)),
-    (datetime.date(2025, 12, 31), datetime.date(2025, 12, 1)),
-    (datetime.date(2026, 6, 15), datetime.date(2026, 5, 1)),  # the 15th itself is not before today
-    (datetime.date(2026, 6, 16), datetime.date(2026, 6, 1)),
-])
+@pytest.mark.parametrize(
+    "today, latest",
+    [
+        (datetime.date(2026, 12, 1), datetime.date(2026, 11, 1)),  # a round's answers end on the 15th
+        (datetime.date(2024, 2, 29), datetime.date(2024, 2, 1)),
+        (datetime.date(2025, 12, 31), datetime.date(2025, 12, 1)),
+        (datetime.date(2026, 6, 15), datetime.date(2026, 5, 1)),  # the 15th itself is not before today
+        (datetime.date(2026, 6, 16), datetime.date(2026, 6, 1)),
+    ],
+)
 def test_the_latest_round_starts_on_the_first_of_a_month_whose_answers_all_lie_before_today(today, latest):
     from loyalty import demo
 
@@ -37,8 +40,9 @@ def test_the_latest_round_starts_on_the_first_of_a_month_whose_answers_all_lie_b
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("today", [datetime.date(2026, 12, 1), datetime.date(2024, 2, 29),
-                                   datetime.date(2025, 12, 31)], ids=str)
+@pytest.mark.parametrize(
+    "today", [datetime.date(2026, 12, 1), datetime.date(2024, 2, 29), datetime.date(2025, 12, 31)], ids=str
+)
 def test_full_demo_nps_goes_to_every_managers_clients(org_a, make_member, today):
     """The demo NPS once went to demo-manager's clients only: the manager slice showed one manager.
 
@@ -57,8 +61,13 @@ def test_full_demo_nps_goes_to_every_managers_clients(org_a, make_member, today)
         client = make_client(org_a, f"Client {index:02d}", manager=first if index % 2 else second)
         for months in range(0, 24, 2):
             pay(client, today - datetime.timedelta(days=30 * months + index), "1000")
-    demo.seed(organization=org_a, users={"demo-manager": first, "m-two": second, "x-head": head}, size="full",
-              today=today, language="en")
+    demo.seed(
+        organization=org_a,
+        users={"demo-manager": first, "m-two": second, "x-head": head},
+        size="full",
+        today=today,
+        language="en",
+    )
     assert demo.recompute(organization=org_a, size="full", today=today, background=False) == []
 
     rounds = Campaign.objects.filter(organization=org_a, name=demo.full_mark("en")).order_by("started_on")
@@ -74,7 +83,12 @@ def test_full_demo_nps_goes_to_every_managers_clients(org_a, make_member, today)
     for response in cases:
         written, expected = response.complaint, services.case_for_low_scores(response)
         assert (written.subject, written.description, written.source, written.owner_id, written.client_id) == (
-            expected.subject, expected.description, expected.source, expected.owner_id, expected.client_id)
+            expected.subject,
+            expected.description,
+            expected.source,
+            expected.owner_id,
+            expected.client_id,
+        )
         assert [(s.status, s.note) for s in written.steps.all()] == [(s.status, s.note) for s in expected.steps.all()]
     assert not any(services.case_for_low_scores(r) for r in Response.objects.filter(campaign=latest, complaint=None))
     last_answers = Response.objects.filter(campaign=latest)
@@ -82,11 +96,15 @@ def test_full_demo_nps_goes_to_every_managers_clients(org_a, make_member, today)
     # The latest period holds the whole latest round; its manager slice covers both managers and
     # adds up to all the answers.
     for kind in ("month", "quarter"):
-        overall = MetricValue.objects.filter(organization=org_a, period_kind=kind, metric="nps",
-                                             dimension="all").order_by("-period_start").first()
+        overall = (
+            MetricValue.objects.filter(organization=org_a, period_kind=kind, metric="nps", dimension="all")
+            .order_by("-period_start")
+            .first()
+        )
         assert overall.period_start <= latest.started_on
         assert overall.count == last_answers.count()
-        by_manager = MetricValue.objects.filter(organization=org_a, period_kind=kind, metric="nps",
-                                                dimension="manager", period_start=overall.period_start)
+        by_manager = MetricValue.objects.filter(
+            organization=org_a, period_kind=kind, metric="nps", dimension="manager", period_start=overall.period_start
+        )
         assert sorted(by_manager.values_list("label", flat=True)) == ["demo-manager", "m-two"]
         assert sum(by_manager.values_list("count", flat=True)) == overall.count

@@ -21,25 +21,46 @@ D = datetime.date
 
 @pytest.fixture
 def programme(org_a):
-    programme = ledger.programme_save(organization=org_a, name="Club", key_factor=Programme.KeyFactor.PRICES,
-                                      points_per_thousand=10, validity_months=12, tier_window_months=12)
-    for rank, name, turnover, tenure, cls in [(1, "Silver", 0, 0, ""), (2, "Gold", 100_000, 12, "B"),
-                                              (3, "Platinum", 500_000, 24, "A")]:
-        ledger.tier_save(programme=programme, name=name, rank=rank, min_turnover=Decimal(turnover),
-                         min_tenure_months=tenure, min_class=cls, discount_percent=Decimal(rank * 2))
+    programme = ledger.programme_save(
+        organization=org_a,
+        name="Club",
+        key_factor=Programme.KeyFactor.PRICES,
+        points_per_thousand=10,
+        validity_months=12,
+        tier_window_months=12,
+    )
+    for rank, name, turnover, tenure, cls in [
+        (1, "Silver", 0, 0, ""),
+        (2, "Gold", 100_000, 12, "B"),
+        (3, "Platinum", 500_000, 24, "A"),
+    ]:
+        ledger.tier_save(
+            programme=programme,
+            name=name,
+            rank=rank,
+            min_turnover=Decimal(turnover),
+            min_tenure_months=tenure,
+            min_class=cls,
+            discount_percent=Decimal(rank * 2),
+        )
     return programme
 
 
 def test_settlements_earn_points_once(org_a, programme):
     client = make_client(org_a, "Alpha")
-    settlements = [pay(client, D(2026, 1, 5), "12999.99"), pay(client, D(2026, 2, 5), "99.90"),
-                   pay(client, D(2026, 3, 5), "30000")]
+    settlements = [
+        pay(client, D(2026, 1, 5), "12999.99"),
+        pay(client, D(2026, 2, 5), "99.90"),
+        pay(client, D(2026, 3, 5), "30000"),
+    ]
     assert ledger.points_earn(client=client, settlements=settlements, programme=programme) == 2  # 99.90 earns 0 points
     assert ledger.points_earn(client=client, settlements=settlements, programme=programme) == 0
     account = PointAccount.objects.get(client=client)
     assert account.balance == 129 + 300
     assert list(account.movements.order_by("occurred_on").values_list("points", "balance_after")) == [
-        (129, 129), (300, 429)]
+        (129, 129),
+        (300, 429),
+    ]
 
 
 def test_redeeming_more_than_the_balance_is_refused(org_a, programme):
@@ -63,8 +84,11 @@ def test_the_database_refuses_a_negative_balance(org_a, programme):
 
 def test_old_points_lapse_oldest_first(org_a, programme):
     client = make_client(org_a, "Alpha")
-    ledger.points_earn(client=client, programme=programme, settlements=[
-        pay(client, D(2025, 1, 10), "30000"), pay(client, D(2025, 11, 10), "20000")])
+    ledger.points_earn(
+        client=client,
+        programme=programme,
+        settlements=[pay(client, D(2025, 1, 10), "30000"), pay(client, D(2025, 11, 10), "20000")],
+    )
     ledger.points_redeem(client=client, points=100, on=D(2025, 12, 1))
     account = PointAccount.objects.get(client=client)
     # On 2026-02-01 points earned before 2025-02-01 lapse: 300 old, 100 of them already used -> 200.
@@ -99,21 +123,40 @@ def test_points_refresh_credits_expires_and_assigns(org_a, programme):
     account = PointAccount.objects.get(client=client)
     assert (account.balance, account.tier.name) == (6000, "Platinum")
     assert list(account.movements.order_by("id").values_list("kind", "points")) == [
-        ("earned", 500), ("earned", 6000), ("expired", -500)]
+        ("earned", 500),
+        ("earned", 6000),
+        ("expired", -500),
+    ]
     again = ledger.points_refresh(organization=org_a, today=D(2026, 1, 31))
     assert again == {"credited_settlements": 0, "expired_accounts": 0, "tier_changes": 0}
 
 
 def test_tier_form_refuses_a_duplicate_rank(client_as, org_a, programme):
     web = client_as(org_a, Role.SALES_HEAD)
-    page = web.post(reverse("loyalty:programme"), {"tier-name": "Diamond", "tier-rank": "2", "tier-min_turnover": "1",
-                                                   "tier-min_tenure_months": "0", "tier-min_class": "",
-                                                   "tier-discount_percent": "7"})
+    page = web.post(
+        reverse("loyalty:programme"),
+        {
+            "tier-name": "Diamond",
+            "tier-rank": "2",
+            "tier-min_turnover": "1",
+            "tier-min_tenure_months": "0",
+            "tier-min_class": "",
+            "tier-discount_percent": "7",
+        },
+    )
     assert "Another tier already has this rank." in page.content.decode()
     assert Tier.objects.count() == 3
-    page = web.post(reverse("loyalty:programme"), {"tier-name": "Diamond", "tier-rank": "4", "tier-min_turnover": "-5",
-                                                   "tier-min_tenure_months": "0", "tier-min_class": "",
-                                                   "tier-discount_percent": "120"})
+    page = web.post(
+        reverse("loyalty:programme"),
+        {
+            "tier-name": "Diamond",
+            "tier-rank": "4",
+            "tier-min_turnover": "-5",
+            "tier-min_tenure_months": "0",
+            "tier-min_class": "",
+            "tier-discount_percent": "120",
+        },
+    )
     assert page.status_code == 200 and Tier.objects.count() == 3
 
 
@@ -155,7 +198,11 @@ def test_the_points_job_runs_in_a_worker(client_as, org_a, programme, celery_wor
     assert web.post(reverse("loyalty:points_start")).status_code == 302
     job = wait_for(lambda: Job.objects.filter(kind="loyalty.points", status__in=Job.FINISHED).first(), timeout=60)
     assert job.status == "succeeded", job.error
-    assert job.result == {"credited_settlements": 2, "expired_accounts": 1, "tier_changes": 1,
-                          "url": reverse("loyalty:programme")}
+    assert job.result == {
+        "credited_settlements": 2,
+        "expired_accounts": 1,
+        "tier_changes": 1,
+        "url": reverse("loyalty:programme"),
+    }
     account = PointAccount.objects.get(client=client)
     assert (account.balance, account.tier.name) == (2500, "Gold")

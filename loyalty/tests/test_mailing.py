@@ -69,8 +69,9 @@ def test_links_go_once_to_the_first_contact_with_an_email_in_russian_and_english
     assert mailing.invitations_mail(campaign=campaign) == {"sent": 0, "no_email": 1, "failed": 0}
     assert len(mail.outbox) == 1
     # A contact with an e-mail added later: Gamma's link goes out on the next run, and only it.
-    ContactPerson.objects.create(organization=org_a, client=clients["gamma"], name="Galina",
-                                 email="galina@gamma.example")
+    ContactPerson.objects.create(
+        organization=org_a, client=clients["gamma"], name="Galina", email="galina@gamma.example"
+    )
     assert mailing.invitations_mail(campaign=campaign) == {"sent": 1, "no_email": 0, "failed": 0}
     assert [m.to for m in mail.outbox] == [["olga@alpha.example"], ["galina@gamma.example"]]
 
@@ -78,7 +79,8 @@ def test_links_go_once_to_the_first_contact_with_an_email_in_russian_and_english
 def test_closed_and_expired_links_are_not_sent(org_a, clients):
     campaign = start(org_a)
     Invitation.objects.filter(pk=link(campaign, "Alpha LLC").pk).update(
-        expires_at=timezone.now() - datetime.timedelta(minutes=1))
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
     assert mailing.invitations_mail(campaign=campaign) == {"sent": 1, "no_email": 1, "failed": 0}
     assert [m.to for m in mail.outbox] == [["boris@beta.example"]]
     closed = start(org_a)
@@ -115,12 +117,10 @@ def test_reminders_go_once_to_due_non_respondents_only(org_a, clients):
     mail.outbox.clear()
     # Six days old: not due yet.
     Invitation.objects.filter(campaign=campaign).update(created_at=timezone.now() - datetime.timedelta(days=6))
-    assert mailing.invitations_mail(campaign=campaign, kind=mailing.REMINDER) == {
-        "sent": 0, "no_email": 0, "failed": 0}
+    assert mailing.invitations_mail(campaign=campaign, kind=mailing.REMINDER) == {"sent": 0, "no_email": 0, "failed": 0}
     Invitation.objects.filter(campaign=campaign).update(created_at=timezone.now() - datetime.timedelta(days=7))
     services.response_submit(token=beta.token, data={"score": "10"})
-    assert mailing.invitations_mail(campaign=campaign, kind=mailing.REMINDER) == {
-        "sent": 1, "no_email": 1, "failed": 0}
+    assert mailing.invitations_mail(campaign=campaign, kind=mailing.REMINDER) == {"sent": 1, "no_email": 1, "failed": 0}
     [message] = mail.outbox
     assert message.to == ["olga@alpha.example"]
     assert message.subject == "Напоминание: опрос «Spring NPS» / Reminder: survey “Spring NPS”"
@@ -144,8 +144,7 @@ def test_the_daily_round_queues_one_reminder_job_that_emails_the_due_links(org_a
     Invitation.objects.filter(campaign=campaign).update(created_at=timezone.now() - datetime.timedelta(days=3))
     assert daily_task() == {"repeated": 0, "reminded": 3, "reminder_jobs": 1}
     job = Job.objects.get()
-    assert (job.organization, job.kind, job.kind_label) == (org_a, "loyalty.reminders",
-                                                            "Survey reminders by e-mail")
+    assert (job.organization, job.kind, job.kind_label) == (org_a, "loyalty.reminders", "Survey reminders by e-mail")
     result = jobs.reminders_job(job, lambda percent, message="": None)
     assert result == {"sent": 2, "no_email": 1, "failed": 0}
     assert sorted(m.to[0] for m in mail.outbox) == ["boris@beta.example", "olga@alpha.example"]
@@ -173,8 +172,7 @@ def test_employee_links_go_to_the_members_and_the_answers_stay_anonymous(org_a, 
     services.response_submit(token=alice_link.token, data={"score": "6", "wellbeing": "7"})
     Invitation.objects.filter(campaign=campaign).update(created_at=timezone.now() - datetime.timedelta(days=8))
     mail.outbox.clear()
-    assert mailing.invitations_mail(campaign=campaign, kind=mailing.REMINDER) == {
-        "sent": 1, "no_email": 1, "failed": 0}
+    assert mailing.invitations_mail(campaign=campaign, kind=mailing.REMINDER) == {"sent": 1, "no_email": 1, "failed": 0}
     assert [m.to for m in mail.outbox] == [["bob@alpha.example"]]
     # The answer is still not linked to anyone, and carries the campaign's start date only.
     response = Response.objects.get()
@@ -185,7 +183,8 @@ def test_employee_links_go_to_the_members_and_the_answers_stay_anonymous(org_a, 
 
 
 def test_the_campaign_page_sends_in_a_job_and_lists_the_links_without_email(
-        client_as, org_a, clients, django_capture_on_commit_callbacks):
+    client_as, org_a, clients, django_capture_on_commit_callbacks
+):
     campaign = start(org_a)
     web = client_as(org_a, Role.ANALYST)
     url = reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})
@@ -220,6 +219,8 @@ def test_only_campaign_roles_send_and_a_closed_campaign_sends_nothing(client_as,
     web = client_as(org_a, Role.SALES_HEAD)
     assert web.post(send).status_code == 302
     assert Job.objects.count() == 0
-    assert 'id="send-links"' not in web.get(
-        reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})).content.decode()
+    assert (
+        'id="send-links"'
+        not in web.get(reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})).content.decode()
+    )
     assert web.get(send).status_code == 405

@@ -16,15 +16,17 @@ D = datetime.date
 
 
 def value(org, metric, start, dimension="all", key="", period_kind="month"):
-    row = MetricValue.objects.get(organization=org, period_kind=period_kind, period_start=start, metric=metric,
-                                  dimension=dimension, key=key)
+    row = MetricValue.objects.get(
+        organization=org, period_kind=period_kind, period_start=start, metric=metric, dimension=dimension, key=key
+    )
     return row.value, row.count
 
 
 def answers(org, campaign, metric, scores, day, client=None):
     for score in scores:
-        Response.objects.create(organization=org, campaign=campaign, metric=metric, score=score, answers={},
-                                answered_on=day, client=client)
+        Response.objects.create(
+            organization=org, campaign=campaign, metric=metric, score=score, answers={}, answered_on=day, client=client
+        )
 
 
 @pytest.fixture
@@ -40,17 +42,28 @@ def base(org_a, make_member):
         pay(a, day, "100")
     pay(b, D(2025, 12, 20), "100")
     pay(c, D(2026, 3, 15), "300")
-    campaign = Campaign.objects.create(organization=org_a, name="NPS", kind="nps", audience="clients",
-                                       questionnaire={}, started_on=D(2026, 3, 1))
+    campaign = Campaign.objects.create(
+        organization=org_a, name="NPS", kind="nps", audience="clients", questionnaire={}, started_on=D(2026, 3, 1)
+    )
     answers(org_a, campaign, "nps", [10, 9, 3, 7], D(2026, 3, 20), client=a)
     answers(org_a, campaign, "csat", [5, 4, 2], D(2026, 3, 21), client=c)
     answers(org_a, campaign, "enps", [9, 9], D(2026, 3, 22))
     card = services.scorecard_create(organization=org_a, name="Call", criteria=[("Greets", 1), ("Asks", 3)])
     criteria = list(card.criteria.all())
-    services.dialogue_grade(scorecard=card, manager=manager, graded_by=None, graded_on=D(2026, 3, 3),
-                            marks={criteria[0].pk: "yes", criteria[1].pk: "partly"})  # (1 + 1.5) / 4 = 62.5
-    services.dialogue_grade(scorecard=card, manager=manager, graded_by=None, graded_on=D(2026, 3, 4),
-                            marks={criteria[0].pk: "no", criteria[1].pk: "yes"})  # 3 / 4 = 75
+    services.dialogue_grade(
+        scorecard=card,
+        manager=manager,
+        graded_by=None,
+        graded_on=D(2026, 3, 3),
+        marks={criteria[0].pk: "yes", criteria[1].pk: "partly"},
+    )  # (1 + 1.5) / 4 = 62.5
+    services.dialogue_grade(
+        scorecard=card,
+        manager=manager,
+        graded_by=None,
+        graded_on=D(2026, 3, 4),
+        marks={criteria[0].pk: "no", criteria[1].pk: "yes"},
+    )  # 3 / 4 = 75
     return {"a": a, "b": b, "c": c, "s1": s1, "s2": s2, "manager": manager}
 
 
@@ -103,8 +116,7 @@ def test_retention_of_the_demo_data_stays_within_0_and_100(org_a):
     for organization in Organization.objects.filter(slug__in=["demo", "other"]):
         for kind in ("month", "quarter"):
             metric_runs.metrics_compute(organization=organization, period_kind=kind)
-    values = list(MetricValue.objects.filter(metric="retention", value__isnull=False)
-                  .values_list("value", flat=True))
+    values = list(MetricValue.objects.filter(metric="retention", value__isnull=False).values_list("value", flat=True))
     assert values and max(values) <= 100.0 and min(values) >= 0.0
 
 
@@ -142,7 +154,10 @@ def test_period_bounds():
     assert metric_runs.period_bounds("month", D(2024, 2, 14)) == (D(2024, 2, 1), D(2024, 2, 29))
     assert metric_runs.period_bounds("quarter", D(2025, 11, 30)) == (D(2025, 10, 1), D(2025, 12, 31))
     assert metric_runs.periods("quarter", D(2025, 12, 1), D(2026, 4, 1)) == [
-        (D(2025, 10, 1), D(2025, 12, 31)), (D(2026, 1, 1), D(2026, 3, 31)), (D(2026, 4, 1), D(2026, 6, 30))]
+        (D(2025, 10, 1), D(2025, 12, 31)),
+        (D(2026, 1, 1), D(2026, 3, 31)),
+        (D(2026, 4, 1), D(2026, 6, 30)),
+    ]
 
 
 @pytest.mark.worker
@@ -250,15 +265,21 @@ def test_churn_and_retention_by_product_by_hand(org_a):
     assert value(org_a, "churn", D(2026, 2, 1), "product", str(coffee.pk)) == (0.0, 2)
     # Only churn and retention are sliced by product from the settlements.
     assert set(MetricValue.objects.filter(dimension="product").values_list("metric", flat=True)) == {
-        "churn", "retention"}
+        "churn",
+        "retention",
+    }
 
 
-@pytest.mark.parametrize("language,text", [
-    ("en", "Churn and retention by product count, for each product, only the client’s settlements of that "
-           "product"),
-    ("ru", "Отток и удержание по продуктам считаются для каждого продукта только по расчётам клиента за этот "
-           "продукт"),
-])
+@pytest.mark.parametrize(
+    "language,text",
+    [
+        ("en", "Churn and retention by product count, for each product, only the client’s settlements of that product"),
+        (
+            "ru",
+            "Отток и удержание по продуктам считаются для каждого продукта только по расчётам клиента за этот продукт",
+        ),
+    ],
+)
 @pytest.mark.django_db
 def test_the_overview_explains_the_product_slice_of_churn_and_retention(client_as, org_a, language, text):
     page = client_as(org_a, Role.ANALYST).get(reverse("loyalty:overview"), HTTP_ACCEPT_LANGUAGE=language)

@@ -83,14 +83,22 @@ def test_clv_hand_computed():
     # No forecast without retention: CLV is the history.
     assert metrics.clv(historic_value=1200, monthly_value=100, monthly_retention=0.0) == 1200
     # r = 0.5, no discount, 3 months: 100 * (0.5 + 0.25 + 0.125) = 87.5
-    assert metrics.clv(historic_value=0, monthly_value=100, monthly_retention=0.5, horizon_months=3,
-                       monthly_discount=0.0) == 87.5
+    assert (
+        metrics.clv(historic_value=0, monthly_value=100, monthly_retention=0.5, horizon_months=3, monthly_discount=0.0)
+        == 87.5
+    )
     # r = 1, d = 0, 12 months: the horizon caps it at 12 x 100
-    assert metrics.clv(historic_value=500, monthly_value=100, monthly_retention=1.0, horizon_months=12,
-                       monthly_discount=0.0) == 1700
+    assert (
+        metrics.clv(
+            historic_value=500, monthly_value=100, monthly_retention=1.0, horizon_months=12, monthly_discount=0.0
+        )
+        == 1700
+    )
     # r = 0.9, d = 0.1 -> factor 0.9 / 1.1; two months: 100 * (0.818181.. + 0.669421..) = 148.76
-    assert metrics.clv(historic_value=0, monthly_value=100, monthly_retention=0.9, horizon_months=2,
-                       monthly_discount=0.1) == 148.76
+    assert (
+        metrics.clv(historic_value=0, monthly_value=100, monthly_retention=0.9, horizon_months=2, monthly_discount=0.1)
+        == 148.76
+    )
     with pytest.raises(ValueError):
         metrics.clv(historic_value=0, monthly_value=1, monthly_retention=1.5)
 

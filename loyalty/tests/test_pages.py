@@ -56,8 +56,14 @@ def _count(web, url) -> int:
 def org_pages(org_a, make_member):
     manager = make_member(org_a, Role.MANAGER, username="mila")
     head = make_member(org_a, Role.SALES_HEAD, username="hugo")
-    programme = ledger.programme_save(organization=org_a, name="Club", key_factor="services",
-                                      points_per_thousand=10, validity_months=12, tier_window_months=12)
+    programme = ledger.programme_save(
+        organization=org_a,
+        name="Club",
+        key_factor="services",
+        points_per_thousand=10,
+        validity_months=12,
+        tier_window_months=12,
+    )
     scorecard = services.scorecard_create(organization=org_a, name="Call", criteria=[("Greets", 1), ("Asks", 2)])
     return {"org": org_a, "manager": manager, "head": head, "programme": programme, "scorecard": scorecard}
 
@@ -100,8 +106,7 @@ def test_page_query_counts_are_pinned_and_do_not_grow_with_the_data(client_as, o
     assert _measure(client_as, org_pages, bigger) == QUERIES
 
 
-def test_grading_lists_a_short_choice_of_clients_and_accepts_any_of_the_organization(client_as, org_pages,
-                                                                                    make_member):
+def test_grading_lists_a_short_choice_of_clients_and_accepts_any_of_the_organization(client_as, org_pages, make_member):
     org, manager, scorecard = org_pages["org"], org_pages["manager"], org_pages["scorecard"]
     other = make_member(org, Role.MANAGER, username="otto")
     _grow(org, manager, 60)
@@ -124,10 +129,16 @@ def test_grading_lists_a_short_choice_of_clients_and_accepts_any_of_the_organiza
     # A client outside the listed choice is still accepted.
     last = Client.objects.get(organization=org, name="Client 0059")
     criteria = list(scorecard.criteria.all())
-    response = web.post(url, {
-        "grade-manager": manager.pk, "grade-client": last.pk, "grade-graded_on": timezone.localdate().isoformat(),
-        "grade-note": "", **{f"grade-c{c.pk}": "yes" for c in criteria},
-    })
+    response = web.post(
+        url,
+        {
+            "grade-manager": manager.pk,
+            "grade-client": last.pk,
+            "grade-graded_on": timezone.localdate().isoformat(),
+            "grade-note": "",
+            **{f"grade-c{c.pk}": "yes" for c in criteria},
+        },
+    )
     assert response.status_code == 302
     assert DialogueGrade.objects.get().client == last
 
@@ -172,8 +183,9 @@ def test_loyalty_dates_use_the_short_localised_format(client_as, org_pages, lang
     org, manager = org_pages["org"], org_pages["manager"]
     _grow(org, manager, 2)
     started = datetime.date(2026, 3, 9)
-    campaign = services.campaign_start(organization=org, kind="nps", name="NPS", started_on=started,
-                                       recurrence_months=3)
+    campaign = services.campaign_start(
+        organization=org, kind="nps", name="NPS", started_on=started, recurrence_months=3
+    )
     invitation = campaign.invitations.order_by("id").first()
     services.response_submit(token=invitation.token, data={"score": "9", "why": "Good"})
     Response.objects.update(answered_on=datetime.date(2026, 3, 13))
@@ -202,5 +214,6 @@ def test_chart_pages_do_not_block_on_the_charting_library(client_as, org_pages):
     for url in (reverse("loyalty:overview"), reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})):
         page = web.get(url).content.decode()
         assert '<script src="/static/plotly/plotly.min.js"' not in page
-        assert ('<script src="/static/loyalty/charts.js" data-plotly="/static/plotly/plotly.min.js" defer></script>'
-                in page)
+        assert (
+            '<script src="/static/loyalty/charts.js" data-plotly="/static/plotly/plotly.min.js" defer></script>' in page
+        )

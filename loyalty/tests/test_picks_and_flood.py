@@ -47,8 +47,13 @@ def test_services_refuse_a_manager_who_is_an_analyst_here(org_a, people):
     scorecard = services.scorecard_create(organization=org_a, name="Call", criteria=[("Greets", 1)])
     criterion = scorecard.criteria.get()
     with pytest.raises(ValidationError) as refused:
-        services.dialogue_grade(scorecard=scorecard, manager=people["abe"], graded_by=people["hal"],
-                                graded_on=datetime.date(2026, 2, 3), marks={criterion.pk: "yes"})
+        services.dialogue_grade(
+            scorecard=scorecard,
+            manager=people["abe"],
+            graded_by=people["hal"],
+            graded_on=datetime.date(2026, 2, 3),
+            marks={criterion.pk: "yes"},
+        )
     assert refused.value.message_dict == {"manager": [message]}
     campaign = services.campaign_start(organization=org_a, kind="nps", name="NPS", manager=people["mia"])
     assert campaign.invitations.count() == 1

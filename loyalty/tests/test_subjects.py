@@ -45,8 +45,10 @@ def test_a_campaign_name_with_a_line_break_is_refused(client_as, org_a, alpha, n
         services.campaign_start(organization=org_a, kind="nps", name=name)
     assert refused.value.message_dict == {"name": [ONE_LINE]}
     web = client_as(org_a, Role.ANALYST)
-    page = web.post(reverse("loyalty:campaign_new"), {"name": name, "kind": "nps", "valid_days": "30",
-                                                      "reminder_after_days": "7", "recurrence_months": "0"})
+    page = web.post(
+        reverse("loyalty:campaign_new"),
+        {"name": name, "kind": "nps", "valid_days": "30", "reminder_after_days": "7", "recurrence_months": "0"},
+    )
     assert page.status_code == 200
     assert ONE_LINE in page.content.decode()
     assert Campaign.objects.count() == 0
@@ -57,8 +59,10 @@ def test_a_complaint_subject_with_a_line_break_is_refused(client_as, org_a, alph
         complaint_register(organization=org_a, client=alpha, subject="Late\ndelivery")
     assert refused.value.message_dict == {"subject": [ONE_LINE]}
     web = client_as(org_a, Role.SALES_HEAD)
-    page = web.post(reverse("clients:complaint_add", kwargs={"client_id": alpha.pk}),
-                    {"subject": "Late\ndelivery", "description": ""})
+    page = web.post(
+        reverse("clients:complaint_add", kwargs={"client_id": alpha.pk}),
+        {"subject": "Late\ndelivery", "description": ""},
+    )
     assert page.status_code == 200
     assert ONE_LINE in page.content.decode()
     assert Complaint.objects.count() == 0
@@ -92,8 +96,9 @@ def test_a_complaint_subject_saved_with_a_break_gives_a_one_line_follow_up(org_a
 
 
 def test_a_recurring_campaign_saved_with_a_break_still_repeats(org_a, alpha):
-    first = services.campaign_start(organization=org_a, kind="nps", name="Quarterly NPS", recurrence_months=3,
-                                    started_on=datetime.date(2026, 1, 15))
+    first = services.campaign_start(
+        organization=org_a, kind="nps", name="Quarterly NPS", recurrence_months=3, started_on=datetime.date(2026, 1, 15)
+    )
     Campaign.objects.filter(pk=first.pk).update(name="Quarterly\nNPS")
     [second] = services.campaigns_repeat_due(organization=org_a, today=datetime.date(2026, 4, 15))
     assert second.name == "Quarterly NPS"
@@ -124,8 +129,12 @@ def test_one_failing_campaign_does_not_stop_the_others(org_a, alpha, monkeypatch
 
 
 def test_one_campaign_that_cannot_repeat_does_not_stop_the_others(org_a, alpha, monkeypatch, caplog):
-    broken, fine = (services.campaign_start(organization=org_a, kind="nps", name=name, recurrence_months=3,
-                                            started_on=datetime.date(2026, 1, 15)) for name in ("Broken", "Fine"))
+    broken, fine = (
+        services.campaign_start(
+            organization=org_a, kind="nps", name=name, recurrence_months=3, started_on=datetime.date(2026, 1, 15)
+        )
+        for name in ("Broken", "Fine")
+    )
     original = services._invitations_create
 
     def invitations_create(campaign):

@@ -49,7 +49,9 @@ def test_campaign_creates_one_unguessable_link_per_target(org_a, clients, manage
     expires = links[0].expires_at - timezone.now()
     assert datetime.timedelta(days=29, hours=23) < expires <= datetime.timedelta(days=30)
     assert [i.respondent for i in start(org_a, manager=manager, lifecycle_state="regular").invitations.all()] == [
-        "Alpha LLC", "Beta LLC"]
+        "Alpha LLC",
+        "Beta LLC",
+    ]
     segment = Segment.objects.get(name="Offices")
     assert [i.respondent for i in start(org_a, segment=segment).invitations.all()] == ["Alpha LLC"]
 
@@ -75,8 +77,12 @@ def test_respondent_answers_once_then_sees_thanks(client, org_a, clients):
     second = client.post(url, {"score": "0", "why": "changed my mind"})
     assert "Thank you!" in second.content.decode()
     response = Response.objects.get()
-    assert (response.score, response.comment, response.metric, response.client) == (9, "Always on time", "nps",
-                                                                                      clients[0])
+    assert (response.score, response.comment, response.metric, response.client) == (
+        9,
+        "Always on time",
+        "nps",
+        clients[0],
+    )
     invitation.refresh_from_db()
     assert invitation.answered_at is not None
 
@@ -133,8 +139,10 @@ def test_employee_answers_are_anonymous(org_a, make_member, client):
     campaign = start(org_a, kind="enps")
     assert campaign.audience == "employees" and campaign.invitations.count() == 2
     invitation = campaign.invitations.first()
-    client.post(reverse("loyalty:respond", kwargs={"token": invitation.token}),
-                {"score": "6", "why": "Too many meetings", "wellbeing": "7", "one_fix": "Fewer meetings"})
+    client.post(
+        reverse("loyalty:respond", kwargs={"token": invitation.token}),
+        {"score": "6", "why": "Too many meetings", "wellbeing": "7", "one_fix": "Fewer meetings"},
+    )
     response = Response.objects.get()
     assert (response.invitation, response.client, response.metric, response.score) == (None, None, "enps", 6)
     assert response.answers == {"score": 6, "why": "Too many meetings", "wellbeing": 7, "one_fix": "Fewer meetings"}
@@ -145,14 +153,17 @@ def test_employee_answers_are_anonymous(org_a, make_member, client):
     assert (used.date(), used.hour, used.minute, used.second) == (timezone.localdate(), 0, 0, 0)
 
 
-@pytest.mark.parametrize("kind,data,opens", [
-    ("nps", {"score": "6"}, True),
-    ("nps", {"score": "7"}, False),
-    ("csat", {"score": "2"}, True),
-    ("csat", {"score": "3"}, False),
-    ("ideal_service", {"score": "5", "fixing": "3"}, True),
-    ("ideal_service", {"score": "4", "fixing": "4"}, False),
-])
+@pytest.mark.parametrize(
+    "kind,data,opens",
+    [
+        ("nps", {"score": "6"}, True),
+        ("nps", {"score": "7"}, False),
+        ("csat", {"score": "2"}, True),
+        ("csat", {"score": "3"}, False),
+        ("ideal_service", {"score": "5", "fixing": "3"}, True),
+        ("ideal_service", {"score": "4", "fixing": "4"}, False),
+    ],
+)
 def test_low_scores_open_a_case_for_the_clients_manager(org_a, clients, manager, kind, data, opens):
     invitation = start(org_a, kind=kind).invitations.get(client=clients[0])
     response, errors = services.response_submit(token=invitation.token, data={**data, "why": "Late again"})
@@ -182,12 +193,16 @@ def test_product_survey_goes_to_the_products_clients(org_a, clients):
 
 
 @pytest.mark.parametrize("respondent", ["ru", "en"])
-@pytest.mark.parametrize(("starter", "subject"), [
-    ("ru", "Низкая оценка в опросе «Квартальный NPS»: 5"),
-    ("en", "Low score in the survey “Квартальный NPS”: 5"),
-])
+@pytest.mark.parametrize(
+    ("starter", "subject"),
+    [
+        ("ru", "Низкая оценка в опросе «Квартальный NPS»: 5"),
+        ("en", "Low score in the survey “Квартальный NPS”: 5"),
+    ],
+)
 def test_a_low_score_case_subject_is_in_the_language_of_who_started_the_campaign(
-        client, org_a, clients, starter, subject, respondent):
+    client, org_a, clients, starter, subject, respondent
+):
     with translation.override(starter):
         campaign = services.campaign_start(organization=org_a, kind="nps", name="Квартальный NPS")
     invitation = campaign.invitations.get(client=clients[0])
@@ -200,8 +215,7 @@ def test_a_campaign_from_before_its_language_was_kept_writes_subjects_in_the_def
     with translation.override("ru"):
         campaign = services.campaign_start(organization=org_a, kind="nps", name="Spring NPS")
     Campaign.objects.filter(pk=campaign.pk).update(language="")
-    response, _ = services.response_submit(token=campaign.invitations.get(client=clients[0]).token,
-                                           data={"score": "2"})
+    response, _ = services.response_submit(token=campaign.invitations.get(client=clients[0]).token, data={"score": "2"})
     assert response.complaint.subject == "Low score in the survey “Spring NPS”: 2"
 
 
@@ -209,8 +223,7 @@ def test_a_long_campaign_name_still_fits_the_case_subject(org_a, clients):
     name = "Удовлетворённость " * 11  # 198 characters
     with translation.override("ru"):
         campaign = services.campaign_start(organization=org_a, kind="nps", name=name)
-    response, _ = services.response_submit(token=campaign.invitations.get(client=clients[0]).token,
-                                           data={"score": "0"})
+    response, _ = services.response_submit(token=campaign.invitations.get(client=clients[0]).token, data={"score": "0"})
     # 200 characters: the 28 of the sentence, the name cut to 171 and its ellipsis.
     assert response.complaint.subject == "Низкая оценка в опросе «" + name[:171].rstrip() + "…»: 0"
     assert len(response.complaint.subject) == 200
@@ -260,38 +273,50 @@ def test_recurring_campaign_starts_its_next_round_when_due(org_a, clients):
 
 
 def test_links_export_neutralises_formulas(client_as, org_a, clients):
-    clients[0].name = "=HYPERLINK(\"http://evil\")"
+    clients[0].name = '=HYPERLINK("http://evil")'
     clients[0].save()
     campaign = start(org_a)
     web = client_as(org_a, Role.ANALYST)
     url = reverse("loyalty:campaign_links", kwargs={"campaign_id": campaign.pk})
     rows = list(csv.reader(io.StringIO(web.get(url + "?format=csv").content.decode("utf-8-sig"))))
     assert rows[0] == ["Respondent", "E-mail", "Personal link", "Valid until", "Status", "Reminder due"]
-    assert [r[0] for r in rows[1:]] == ["'=HYPERLINK(\"http://evil\")", "Beta LLC", "Gamma LLC"]
+    assert [r[0] for r in rows[1:]] == ['\'=HYPERLINK("http://evil")', "Beta LLC", "Gamma LLC"]
     tokens = {i.respondent: i.token for i in campaign.invitations.all()}
     assert rows[2][2] == "http://testserver/loyalty/s/" + tokens["Beta LLC"] + "/"
     assert rows[2][4] == "waiting"
     book = openpyxl.load_workbook(io.BytesIO(web.get(url + "?format=xlsx").content))
     sheet = book.active
-    assert [c.value for c in sheet[2]][:1] == ["=HYPERLINK(\"http://evil\")"] and sheet["A2"].quotePrefix
+    assert [c.value for c in sheet[2]][:1] == ['=HYPERLINK("http://evil")'] and sheet["A2"].quotePrefix
     assert sheet.max_row == 4
     services.response_submit(token=tokens["Beta LLC"], data={"score": "8"})
     pending = list(csv.reader(io.StringIO(web.get(url + "?format=csv&pending=1").content.decode("utf-8-sig"))))
-    assert [r[0] for r in pending[1:]] == ["'=HYPERLINK(\"http://evil\")", "Gamma LLC"]
+    assert [r[0] for r in pending[1:]] == ['\'=HYPERLINK("http://evil")', "Gamma LLC"]
 
 
 def test_campaign_form_shows_errors_and_writes_nothing(client_as, org_a, clients):
     web = client_as(org_a, Role.ANALYST)
-    page = web.post(reverse("loyalty:campaign_new"), {"name": "Products", "kind": "product", "valid_days": "30",
-                                                      "reminder_after_days": "7", "recurrence_months": "0"})
+    page = web.post(
+        reverse("loyalty:campaign_new"),
+        {
+            "name": "Products",
+            "kind": "product",
+            "valid_days": "30",
+            "reminder_after_days": "7",
+            "recurrence_months": "0",
+        },
+    )
     assert page.status_code == 200
     assert "Choose the product the questionnaire asks about." in page.content.decode()
-    page = web.post(reverse("loyalty:campaign_new"), {"name": "NPS", "kind": "nps", "valid_days": "0",
-                                                      "reminder_after_days": "7", "recurrence_months": "5"})
+    page = web.post(
+        reverse("loyalty:campaign_new"),
+        {"name": "NPS", "kind": "nps", "valid_days": "0", "reminder_after_days": "7", "recurrence_months": "5"},
+    )
     assert "form-control is-invalid" in page.content.decode() or "invalid-feedback" in page.content.decode()
     assert Campaign.objects.count() == 0
-    ok = web.post(reverse("loyalty:campaign_new"), {"name": "NPS", "kind": "nps", "valid_days": "30",
-                                                    "reminder_after_days": "7", "recurrence_months": "3"})
+    ok = web.post(
+        reverse("loyalty:campaign_new"),
+        {"name": "NPS", "kind": "nps", "valid_days": "30", "reminder_after_days": "7", "recurrence_months": "3"},
+    )
     campaign = Campaign.objects.get()
     assert ok["Location"] == reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})
     assert campaign.invitations.count() == 3
@@ -307,7 +332,6 @@ def test_managers_do_not_run_campaigns(client_as, org_a):
 
 def test_daily_round_repeats_and_reminds_in_every_organization(org_a, clients):
     from clients.lifecycle import months_before
-
     from loyalty.tasks import daily_task
 
     today = timezone.localdate()
@@ -320,7 +344,9 @@ def test_daily_round_repeats_and_reminds_in_every_organization(org_a, clients):
     assert daily_task() == {"repeated": 0, "reminded": 0, "reminder_jobs": 0}
 
 
-@pytest.mark.parametrize("token", ["abc%00def", "x" * 300, "%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82", "'; DROP TABLE x; --"])
+@pytest.mark.parametrize(
+    "token", ["abc%00def", "x" * 300, "%D0%BF%D1%80%D0%B8%D0%B2%D0%B5%D1%82", "'; DROP TABLE x; --"]
+)
 def test_odd_tokens_answer_404_never_500(client, org_a, token):
     assert client.get(f"/loyalty/s/{token}/").status_code == 404
     assert client.post(f"/loyalty/s/{token}/", {"score": "5"}).status_code == 404
@@ -334,12 +360,14 @@ def test_a_comment_with_control_characters_is_stored_clean(client, org_a, client
     assert Response.objects.get().comment == "fine ok"
 
 
-@pytest.mark.parametrize("language,message", [
-    ("en", "Please shorten your answer to at most 2,000 characters."),
-    ("ru", "Пожалуйста, сократите ответ до 2\xa0000 символов."),
-])
-def test_a_comment_over_2000_characters_is_refused_and_nothing_is_written(client, org_a, clients, language,
-                                                                        message):
+@pytest.mark.parametrize(
+    "language,message",
+    [
+        ("en", "Please shorten your answer to at most 2,000 characters."),
+        ("ru", "Пожалуйста, сократите ответ до 2\xa0000 символов."),
+    ],
+)
+def test_a_comment_over_2000_characters_is_refused_and_nothing_is_written(client, org_a, clients, language, message):
     invitation = start(org_a).invitations.get(client=clients[0])
     url = reverse("loyalty:respond", kwargs={"token": invitation.token})
     page = client.post(url, {"score": "3", "why": "x" * 2001}, HTTP_ACCEPT_LANGUAGE=language)

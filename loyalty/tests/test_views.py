@@ -10,10 +10,21 @@ from loyalty.models import DialogueGrade, Programme, Scorecard, ScorecardCriteri
 
 pytestmark = pytest.mark.django_db
 
-PROGRAMME = {"programme-name": "Club", "programme-key_factor": "services", "programme-points_per_thousand": "10",
-             "programme-validity_months": "12", "programme-tier_window_months": "12"}
-TIER = {"tier-name": "Gold", "tier-rank": "1", "tier-min_turnover": "1000", "tier-min_tenure_months": "0",
-        "tier-min_class": "", "tier-discount_percent": "5"}
+PROGRAMME = {
+    "programme-name": "Club",
+    "programme-key_factor": "services",
+    "programme-points_per_thousand": "10",
+    "programme-validity_months": "12",
+    "programme-tier_window_months": "12",
+}
+TIER = {
+    "tier-name": "Gold",
+    "tier-rank": "1",
+    "tier-min_turnover": "1000",
+    "tier-min_tenure_months": "0",
+    "tier-min_class": "",
+    "tier-discount_percent": "5",
+}
 
 
 def _saved(web, url: str, data: dict) -> tuple[list, list[str]]:
@@ -41,12 +52,16 @@ def test_a_scorecard_takes_a_criterion_or_a_grade_by_the_prefix_of_the_fields(cl
     assert not blank.context["grade_form"].is_bound
 
     assert _saved(client, url, {"criterion-text": "Greets", "criterion-weight": "2"}) == (
-        [(url, 302)], ["Criterion added."])
+        [(url, 302)],
+        ["Criterion added."],
+    )
     criterion = ScorecardCriterion.objects.get(scorecard=scorecard)
     assert (criterion.text, criterion.weight) == ("Greets", 2)
 
     assert _saved(client, url, {**grade, f"grade-c{criterion.pk}": "yes"}) == (
-        [(url, 302)], ["Dialogue graded: IQS 100.0%."])
+        [(url, 302)],
+        ["Dialogue graded: IQS 100.0%."],
+    )
     assert DialogueGrade.objects.get().iqs == 100.0
 
 

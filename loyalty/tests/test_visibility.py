@@ -20,8 +20,17 @@ JANUARY, FEBRUARY = datetime.date(2026, 1, 1), datetime.date(2026, 2, 1)
 
 
 def _value(org, metric, start, value, dimension="all", key="", label=""):
-    MetricValue.objects.create(organization=org, period_kind="month", period_start=start, metric=metric,
-                               dimension=dimension, key=key, label=label, value=value, count=4)
+    MetricValue.objects.create(
+        organization=org,
+        period_kind="month",
+        period_start=start,
+        metric=metric,
+        dimension=dimension,
+        key=key,
+        label=label,
+        value=value,
+        count=4,
+    )
 
 
 @pytest.fixture
@@ -37,16 +46,25 @@ def figures(org_a, make_member):
     client = make_client(org_a, "Alpha LLC", manager=mila)
     nps = services.campaign_start(organization=org_a, kind="nps", name="Client NPS", started_on=FEBRUARY)
     services.response_submit(token=nps.invitations.get().token, data={"score": "9", "why": "Fast delivery"})
-    enps = Campaign.objects.create(organization=org_a, kind="enps", name="Team eNPS", audience="employees",
-                                   questionnaire={}, started_on=FEBRUARY)
-    Response.objects.create(organization=org_a, campaign=enps, metric="enps", score=2, answers={},
-                            comment="Too much overtime", answered_on=FEBRUARY)
+    enps = Campaign.objects.create(
+        organization=org_a, kind="enps", name="Team eNPS", audience="employees", questionnaire={}, started_on=FEBRUARY
+    )
+    Response.objects.create(
+        organization=org_a,
+        campaign=enps,
+        metric="enps",
+        score=2,
+        answers={},
+        comment="Too much overtime",
+        answered_on=FEBRUARY,
+    )
     return {"mila": mila, "otto": otto, "client": client}
 
 
 def _chart_data(page: str) -> dict:
-    return json.loads(re.search(r'<script id="loyalty-trends" type="application/json">(.*?)</script>',
-                                page, re.S).group(1))
+    return json.loads(
+        re.search(r'<script id="loyalty-trends" type="application/json">(.*?)</script>', page, re.S).group(1)
+    )
 
 
 @pytest.mark.parametrize("query", ["", "?metric=iqs", "?metric=enps"])
@@ -56,8 +74,16 @@ def test_a_manager_reads_no_iqs_or_enps_anywhere_on_the_overview(client, org_a, 
     assert response.status_code == 200
     page = response.content.decode()
     data = _chart_data(page)
-    assert sorted(data["series"]) == ["ces", "churn", "clv", "csat", "long_standing_share", "loyalty_index",
-                                      "nps", "retention"]
+    assert sorted(data["series"]) == [
+        "ces",
+        "churn",
+        "clv",
+        "csat",
+        "long_standing_share",
+        "loyalty_index",
+        "nps",
+        "retention",
+    ]
     assert "iqs" not in data["labels"] and "enps" not in data["labels"]
     # Whatever metric was asked for, the breakdown shows NPS: her own slice, not Otto's IQS.
     assert data["slices"] == {"manager": {"mila": {"x": ["2026-02-01"], "y": [33.3]}}}
@@ -86,8 +112,9 @@ def test_a_sales_head_reads_every_figure(client_as, org_a, figures):
 
 def test_every_figure_has_one_rule():
     """The IQS pages are guarded by the same rule as the IQS figure elsewhere."""
-    assert selectors.METRIC_ROLES["iqs"] == selectors.METRIC_ROLES["enps"] == (
-        Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
+    assert (
+        selectors.METRIC_ROLES["iqs"] == selectors.METRIC_ROLES["enps"] == (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
+    )
     assert set(selectors.METRIC_ROLES) <= set(selectors.TREND_METRICS)
 
 

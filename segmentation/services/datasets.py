@@ -60,8 +60,13 @@ def dataset_create(*, organization: Organization, upload: UploadedFile, user=Non
         except FileRefused as refused:
             raise ValidationError({"file": str(refused)}) from None
         upload.seek(0)
-        dataset = Dataset(organization=organization, token=secrets.token_hex(16), name=Path(upload.name).name[:255],
-                          size=upload.size, created_by=user if user and user.is_authenticated else None)
+        dataset = Dataset(
+            organization=organization,
+            token=secrets.token_hex(16),
+            name=Path(upload.name).name[:255],
+            size=upload.size,
+            created_by=user if user and user.is_authenticated else None,
+        )
         dataset.file.save(upload.name, upload, save=False)
         try:
             with transaction.atomic():
@@ -76,8 +81,9 @@ def dataset_create(*, organization: Organization, upload: UploadedFile, user=Non
 
 def _enqueue_check(dataset: Dataset, user) -> Job:
     # No key: a check queued after a new mapping must run even while the previous one does.
-    job = job_enqueue(organization=dataset.organization, task=tasks.dataset_check_task, user=user,
-                      params={"dataset": dataset.pk})
+    job = job_enqueue(
+        organization=dataset.organization, task=tasks.dataset_check_task, user=user, params={"dataset": dataset.pk}
+    )
     Dataset.objects.filter(pk=dataset.pk).update(job=job, status=Dataset.Status.CHECKING)
     dataset.job, dataset.status = job, Dataset.Status.CHECKING
     return job
@@ -104,8 +110,14 @@ def dataset_mapping_set(*, dataset: Dataset, sheet: str, mapping: dict, user=Non
 
 def _load(dataset: Dataset, progress: ProgressCallback) -> Loaded:
     mapping = Mapping.from_dict(dataset.mapping) if dataset.mapping.get("confirmed") else None
-    return load(dataset.file.path, filename=dataset.name, sheet=dataset.sheet, mapping=mapping,
-                today=timezone.localdate(), progress=progress)
+    return load(
+        dataset.file.path,
+        filename=dataset.name,
+        sheet=dataset.sheet,
+        mapping=mapping,
+        today=timezone.localdate(),
+        progress=progress,
+    )
 
 
 def _negative(value) -> bool:
@@ -124,7 +136,9 @@ def _preview(loaded: Loaded) -> list[dict]:
     """The first rows and the rows with problems, in the columns PREVIEW_COLUMNS describes; each cell with
     its column's position and its problem (if any)."""
     table = loaded.table
-    indexes = sorted(set(range(min(PREVIEW_ROWS, len(table.data)))) | set(sorted(loaded.reasons)[:PREVIEW_PROBLEM_ROWS]))
+    indexes = sorted(
+        set(range(min(PREVIEW_ROWS, len(table.data)))) | set(sorted(loaded.reasons)[:PREVIEW_PROBLEM_ROWS])
+    )
     shown = {int(table.row_numbers[index]) for index in indexes}
     cell_problems: dict[int, dict[int, str]] = {}
     for problem in loaded.parsed.problems:
@@ -146,8 +160,15 @@ def _preview(loaded: Loaded) -> list[dict]:
         cells = []
         for p in columns:
             text, is_date = cell_display(values[p][at])
-            cells.append({"column": p, "value": text[:PREVIEW_CHARS], "date": is_date, "problem": marks.get(p, ""),
-                          "negative": p in amount_columns and _negative(values[p][at])})
+            cells.append(
+                {
+                    "column": p,
+                    "value": text[:PREVIEW_CHARS],
+                    "date": is_date,
+                    "problem": marks.get(p, ""),
+                    "negative": p in amount_columns and _negative(values[p][at]),
+                }
+            )
         rows.append({"row": number, "cells": cells, "problem": "; ".join(loaded.reasons.get(index, []))})
     return rows
 
@@ -156,7 +177,8 @@ def dataset_mark_unreadable(*, dataset: Dataset, error: Exception) -> None:
     """A file the checks did not foresee must not stay "checking" for ever: say the check failed."""
     message = _("The file could not be checked: %(error)s") % {"error": error}
     Dataset.objects.filter(pk=dataset.pk).update(
-        status=Dataset.Status.INVALID, problem_count=1,
+        status=Dataset.Status.INVALID,
+        problem_count=1,
         problems=[{"row": None, "column": "", "value": "", "message": message, "position": None}],
     )
 
@@ -167,7 +189,10 @@ def dataset_inspect(*, dataset: Dataset, progress: ProgressCallback) -> dict:
         loaded = _load(dataset, progress)
     except FileRefused as refused:
         Dataset.objects.filter(pk=dataset.pk).update(
-            status=Dataset.Status.INVALID, problem_count=1, negative_count=0, duplicates={},
+            status=Dataset.Status.INVALID,
+            problem_count=1,
+            negative_count=0,
+            duplicates={},
             problems=[{"row": None, "column": "", "value": "", "message": str(refused), "position": None}],
         )
         return {"url": url, "problems": 1}

@@ -25,9 +25,13 @@ def dataset_import_start(*, dataset: Dataset, match_by: str, on_missing: str, us
         raise ValidationError(_("Only a file without problems, not imported yet, can be imported."))
     if match_by not in client_services.MATCH_FIELDS or on_missing not in client_services.ON_MISSING:
         raise ValidationError(_("Choose how clients are matched and what happens to clients not in the register."))
-    return job_enqueue(organization=dataset.organization, task=tasks.dataset_import_task, user=user,
-                       params={"dataset": dataset.pk, "match_by": match_by, "on_missing": on_missing},
-                       key=f"dataset:{dataset.pk}")
+    return job_enqueue(
+        organization=dataset.organization,
+        task=tasks.dataset_import_task,
+        user=user,
+        params={"dataset": dataset.pk, "match_by": match_by, "on_missing": on_missing},
+        key=f"dataset:{dataset.pk}",
+    )
 
 
 def settlement_rows(loaded: Loaded) -> pd.DataFrame:
@@ -40,16 +44,25 @@ def settlement_rows(loaded: Loaded) -> pd.DataFrame:
     values = wide.to_numpy()
     client_at, month_at = np.nonzero(to_cents(values))
     days = np.array([p.start_time.date() for p in wide.columns], dtype="datetime64[D]")
-    return pd.DataFrame({
-        "row": parsed.wide_rows[client_at],
-        "client": wide.index.to_numpy()[client_at],
-        "date": days[month_at],
-        "amount": values[client_at, month_at],
-    })
+    return pd.DataFrame(
+        {
+            "row": parsed.wide_rows[client_at],
+            "client": wide.index.to_numpy()[client_at],
+            "date": days[month_at],
+            "amount": values[client_at, month_at],
+        }
+    )
 
 
-def dataset_import(*, dataset: Dataset, match_by: str, on_missing: str, user=None, job: Job | None = None,
-                   progress: ProgressCallback = lambda *a: None) -> dict:
+def dataset_import(
+    *,
+    dataset: Dataset,
+    match_by: str,
+    on_missing: str,
+    user=None,
+    job: Job | None = None,
+    progress: ProgressCallback = lambda *a: None,
+) -> dict:
     """Import a valid file's settlements into the client register: all or nothing, and once.
 
     The settlements, the dataset marked imported and the job's success commit together; a
@@ -59,16 +72,21 @@ def dataset_import(*, dataset: Dataset, match_by: str, on_missing: str, user=Non
         return dataset.import_result
     loaded = _load(dataset, progress)
     if not loaded.parsed.ok:
-        raise ValidationError(gettext_lazy("The file has %(count)s problem(s); nothing was imported."),
-                              params={"count": loaded.problem_count})
+        raise ValidationError(
+            gettext_lazy("The file has %(count)s problem(s); nothing was imported."),
+            params={"count": loaded.problem_count},
+        )
     progress(60, gettext_noop("Importing into the client register"))
     with transaction.atomic():
         locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
         if locked.status == Dataset.Status.IMPORTED:
             return locked.import_result
         summary = client_services.settlements_import(
-            organization=dataset.organization, rows=settlement_rows(loaded), match_by=match_by,
-            on_missing=on_missing, user=user,
+            organization=dataset.organization,
+            rows=settlement_rows(loaded),
+            match_by=match_by,
+            on_missing=on_missing,
+            user=user,
         )
         Dataset.objects.filter(pk=dataset.pk).update(status=Dataset.Status.IMPORTED, import_result=summary)
         if job is not None:

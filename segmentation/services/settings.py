@@ -14,10 +14,21 @@ from ..pipeline import Params
 
 
 @transaction.atomic
-def segmentation_settings_update(*, organization: Organization, a: float, b: float, x: float, y: float,
-                                 min_history: int, period: str, measure: str) -> SegmentationSettings:
-    current = SegmentationSettings.objects.filter(organization=organization).first() or SegmentationSettings(organization=organization)
-    for field, value in {"a": a, "b": b, "x": x, "y": y, "min_history": min_history, "period": period, "measure": measure}.items():
+def segmentation_settings_update(
+    *, organization: Organization, a: float, b: float, x: float, y: float, min_history: int, period: str, measure: str
+) -> SegmentationSettings:
+    current = SegmentationSettings.objects.filter(organization=organization).first() or SegmentationSettings(
+        organization=organization
+    )
+    for field, value in {
+        "a": a,
+        "b": b,
+        "x": x,
+        "y": y,
+        "min_history": min_history,
+        "period": period,
+        "measure": measure,
+    }.items():
         setattr(current, field, value)
     current.full_clean()
     current.save()
@@ -26,9 +37,15 @@ def segmentation_settings_update(*, organization: Organization, a: float, b: flo
 
 def _params(values: dict) -> Params:
     params = Params(
-        a=float(values["a"]), b=float(values["b"]), x=float(values["x"]), y=float(values["y"]),
-        min_history=int(values["min_history"]), period=values.get("period", "month"),
-        measure=values.get("measure", "turnover"), start=values.get("start") or "", end=values.get("end") or "",
+        a=float(values["a"]),
+        b=float(values["b"]),
+        x=float(values["x"]),
+        y=float(values["y"]),
+        min_history=int(values["min_history"]),
+        period=values.get("period", "month"),
+        measure=values.get("measure", "turnover"),
+        start=values.get("start") or "",
+        end=values.get("end") or "",
     )
     for month in (params.start, params.end):
         if month and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):

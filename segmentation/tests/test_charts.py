@@ -19,11 +19,28 @@ PARAMS = {"a": 0.8, "b": 0.95, "x": 0.1, "y": 0.25, "min_history": 4, "period": 
 
 def make_run(org, classes: list[tuple[str, str, float | None]]) -> Run:
     """A run on the client base with one client per (abc, xyz, cv); xyz "" is "no XYZ class"."""
-    run = Run.objects.create(organization=org, source=Run.Source.BASE, params=PARAMS, as_of=datetime.date(2026, 3, 31),
-                             periods=["2025-04", "2026-03"], client_count=len(classes), total=100.0 * len(classes))
+    run = Run.objects.create(
+        organization=org,
+        source=Run.Source.BASE,
+        params=PARAMS,
+        as_of=datetime.date(2026, 3, 31),
+        periods=["2025-04", "2026-03"],
+        client_count=len(classes),
+        total=100.0 * len(classes),
+    )
     ClientClass.objects.bulk_create(
-        ClientClass(organization=org, run=run, client_key=f"c{rank}", rank=rank, total=100.0, share=0.01,
-                    cum_share=rank / len(classes), abc=abc, xyz=xyz, cv=cv)
+        ClientClass(
+            organization=org,
+            run=run,
+            client_key=f"c{rank}",
+            rank=rank,
+            total=100.0,
+            share=0.01,
+            cum_share=rank / len(classes),
+            abc=abc,
+            xyz=xyz,
+            cv=cv,
+        )
         for rank, (abc, xyz, cv) in enumerate(classes, start=1)
     )
     return run

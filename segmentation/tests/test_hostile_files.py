@@ -58,7 +58,10 @@ def test_zip_bomb_by_ratio(analyst):
 
 def test_unpacked_size_over_the_limit(analyst, settings):
     settings.SEGMENTATION_MAX_UNPACKED_BYTES = 4096
-    assert_refused(post(analyst, "large.xlsx", workbook(VALID)), "The workbook unpacks to more than 0.0 MB (a zip bomb?); it is refused.")
+    assert_refused(
+        post(analyst, "large.xlsx", workbook(VALID)),
+        "The workbook unpacks to more than 0.0 MB (a zip bomb?); it is refused.",
+    )
 
 
 def test_too_many_entries(analyst):
@@ -68,12 +71,16 @@ def test_too_many_entries(analyst):
 
 def test_path_that_leaves_the_folder(analyst):
     data = rezip(workbook(VALID), add={"../../etc/evil.xml": b"<x/>"})
-    assert_refused(post(analyst, "slip.xlsx", data), "The archive contains a path that leaves its folder (../../etc/evil.xml).")
+    assert_refused(
+        post(analyst, "slip.xlsx", data), "The archive contains a path that leaves its folder (../../etc/evil.xml)."
+    )
 
 
 def test_not_a_zip_at_all(analyst):
-    assert_refused(post(analyst, "fake.xlsx", b"<html>not a workbook</html>"),
-                   "This is not an .xlsx workbook (it is not a zip archive) nor a .csv file.")
+    assert_refused(
+        post(analyst, "fake.xlsx", b"<html>not a workbook</html>"),
+        "This is not an .xlsx workbook (it is not a zip archive) nor a .csv file.",
+    )
 
 
 def test_password_protected_workbook(analyst):
@@ -89,10 +96,14 @@ def test_old_binary_excel(analyst):
 def test_xml_entity_expansion(analyst):
     data = workbook(VALID)
     original = zipfile.ZipFile(io.BytesIO(data)).read("xl/workbook.xml").decode()
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
-            + original.split("?>", 1)[1])
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        + original.split("?>", 1)[1]
+    )
     response = post(analyst, "entities.xlsx", rezip(data, replace={"xl/workbook.xml": bomb.encode()}))
-    assert_refused(response, "The workbook contains XML entity declarations (xl/workbook.xml), a known attack; it is refused.")
+    assert_refused(
+        response, "The workbook contains XML entity declarations (xl/workbook.xml), a known attack; it is refused."
+    )
 
 
 def test_external_entity_in_a_sheet(analyst):

@@ -15,10 +15,12 @@ from segmentation.models import Dataset
 from .helpers import wide_frame, workbook
 
 PARAMS = {"a": 0.5, "b": 0.8, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"}
-FRAME = wide_frame([
-    ("Delta", 1000, 1500, 1500, 2000),  # total 6000 = 75 % of 8000; CV 353.55 / 1500 = 23.57 % -> A, Y
-    ("Gamma", 500, 500, 500, 500),      # 2000 = 25 %, cumulative 100 %; 75 % before it -> B; CV 0 -> X
-])
+FRAME = wide_frame(
+    [
+        ("Delta", 1000, 1500, 1500, 2000),  # total 6000 = 75 % of 8000; CV 353.55 / 1500 = 23.57 % -> A, Y
+        ("Gamma", 500, 500, 500, 500),  # 2000 = 25 %, cumulative 100 %; 75 % before it -> B; CV 0 -> X
+    ]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -41,17 +43,30 @@ def file_run(org):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, total, share, cum, cv, gamma_cv, matrix, params", [
-    ("en", "6,000.00", "75.0%", "75.0%", "23.6%", "0.0%", "75%",
-     "A below 50%, B below 80%; X up to 10%, Y up to 25%"),
-    ("ru", "6\xa0000,00", "75,0%", "75,0%", "23,6%", "0,0%", "75%",
-     "A ниже 50%, B ниже 80%; X до 10%, Y до 25%"),
-])
-def test_run_page_shows_amounts_shares_and_cvs_in_the_readers_format(client_as, org_a, language, total, share, cum, cv,
-                                                                      gamma_cv, matrix, params):
+@pytest.mark.parametrize(
+    "language, total, share, cum, cv, gamma_cv, matrix, params",
+    [
+        (
+            "en",
+            "6,000.00",
+            "75.0%",
+            "75.0%",
+            "23.6%",
+            "0.0%",
+            "75%",
+            "A below 50%, B below 80%; X up to 10%, Y up to 25%",
+        ),
+        ("ru", "6\xa0000,00", "75,0%", "75,0%", "23,6%", "0,0%", "75%", "A ниже 50%, B ниже 80%; X до 10%, Y до 25%"),
+    ],
+)
+def test_run_page_shows_amounts_shares_and_cvs_in_the_readers_format(
+    client_as, org_a, language, total, share, cum, cv, gamma_cv, matrix, params
+):
     run = file_run(org_a)
     web = client_as(org_a, Role.ANALYST)
-    page = web.get(reverse("segmentation:run", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = web.get(
+        reverse("segmentation:run", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
     assert f'<td class="text-end row-total">{total}</td>' in page
     assert f'<td class="text-end row-share">{share}</td><td class="text-end row-cum-share">{cum}</td>' in page
     assert f'<td class="text-end row-cv">{cv}</td>' in page
@@ -73,8 +88,11 @@ def test_client_card_panel_shows_share_and_cv_in_percent(client_as, org_a, langu
         settlement_create(client=client, date=date(2025, month, 10), amount=Decimal(amount))
         settlement_create(client=other, date=date(2025, month, 10), amount=Decimal(500))
     services.run_on_base(organization=org_a, params=PARAMS, as_of=date(2025, 4, 30), months=4)
-    page = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:card", kwargs={"client_id": client.pk}),
-                                                 HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = (
+        client_as(org_a, Role.SALES_HEAD)
+        .get(reverse("clients:card", kwargs={"client_id": client.pk}), HTTP_ACCEPT_LANGUAGE=language)
+        .content.decode()
+    )
     assert f'<td class="text-end">{share}</td><td class="text-end">{cv}</td>' in page
 
 
@@ -88,14 +106,19 @@ def read_export(response) -> list[tuple]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, header", [
-    ("en", ("Rank", "Client", "Total", "Share", "Cumulative share", "ABC", "CV", "XYZ")),
-    ("ru", ("Место", "Клиент", "Итого", "Доля", "Накопленная доля", "ABC", "CV", "XYZ")),
-])
+@pytest.mark.parametrize(
+    "language, header",
+    [
+        ("en", ("Rank", "Client", "Total", "Share", "Cumulative share", "ABC", "CV", "XYZ")),
+        ("ru", ("Место", "Клиент", "Итого", "Доля", "Накопленная доля", "ABC", "CV", "XYZ")),
+    ],
+)
 def test_export_has_headers_for_people_and_whole_ranks(client_as, org_a, language, header):
     run = file_run(org_a)
     web = client_as(org_a, Role.SALES_HEAD)
-    rows = read_export(web.get(reverse("segmentation:run_export", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language))
+    rows = read_export(
+        web.get(reverse("segmentation:run_export", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language)
+    )
     assert rows[0] == header
     assert [r[0] for r in rows[1:]] == [1, 2]
     assert all(type(r[0]) is int for r in rows[1:])
@@ -104,7 +127,9 @@ def test_export_has_headers_for_people_and_whole_ranks(client_as, org_a, languag
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, extra", [("en", ("Client id", "External id")), ("ru", ("ID клиента", "Внешний ID"))])
+@pytest.mark.parametrize(
+    "language, extra", [("en", ("Client id", "External id")), ("ru", ("ID клиента", "Внешний ID"))]
+)
 def test_export_of_a_base_run_names_the_id_columns(client_as, org_a, language, extra):
     from clients.services import client_create, settlement_create
 
@@ -112,8 +137,11 @@ def test_export_of_a_base_run_names_the_id_columns(client_as, org_a, language, e
     for month in range(1, 5):
         settlement_create(client=client, date=date(2025, month, 10), amount=Decimal(100))
     run, _ = services.run_on_base(organization=org_a, params=PARAMS, as_of=date(2025, 4, 30), months=4)
-    rows = read_export(client_as(org_a, Role.ANALYST).get(reverse("segmentation:run_export", kwargs={"run_id": run.pk}),
-                                                          HTTP_ACCEPT_LANGUAGE=language))
+    rows = read_export(
+        client_as(org_a, Role.ANALYST).get(
+            reverse("segmentation:run_export", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language
+        )
+    )
     assert rows[0][8:] == extra
     assert rows[1][0] == 1 and type(rows[1][0]) is int
     assert rows[1][8] == client.pk and type(rows[1][8]) is int
@@ -151,19 +179,29 @@ def test_rejected_rows_keep_file_order_numbers_dates_and_text_as_typed(client_as
     import pandas as pd
 
     day = datetime.datetime(2024, 2, 15)
-    frame = pd.DataFrame([
-        ["Alpha", day, 100.5], ["Beta", day, "=1+1"], ["Gamma", "31.02.2024", 7], ["Delta", day, "many"],
-    ], columns=["Client", "Date", "Amount"]).astype(object)
+    frame = pd.DataFrame(
+        [
+            ["Alpha", day, 100.5],
+            ["Beta", day, "=1+1"],
+            ["Gamma", "31.02.2024", 7],
+            ["Delta", day, "many"],
+        ],
+        columns=["Client", "Date", "Amount"],
+    ).astype(object)
     dataset = make_dataset(org_a, workbook(frame))
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
-    response = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset_rejected",
-                                                           kwargs={"dataset_id": dataset.pk}))
+    response = client_as(org_a, Role.ANALYST).get(
+        reverse("segmentation:dataset_rejected", kwargs={"dataset_id": dataset.pk})
+    )
     assert response["Content-Disposition"] == 'attachment; filename="list-rejected.xlsx"'
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.values)
     assert rows[0] == ("Row", "Client", "Date", "Amount", "Reason")
-    assert [row[:4] for row in rows[1:]] == [(3, "Beta", day, "=1+1"), (4, "Gamma", "31.02.2024", 7),
-                                             (5, "Delta", day, "many")]
+    assert [row[:4] for row in rows[1:]] == [
+        (3, "Beta", day, "=1+1"),
+        (4, "Gamma", "31.02.2024", 7),
+        (5, "Delta", day, "many"),
+    ]
     assert all(type(row[0]) is int for row in rows[1:])
     # The date column read as text (it mixes kinds) goes back as date cells in the reader's format.
     assert [sheet.cell(r, 3).number_format for r in (2, 4)] == ["mm/dd/yyyy", "mm/dd/yyyy"]
@@ -202,14 +240,23 @@ def test_the_upload_address_leads_a_person_back_to_the_form(client_as, org_a):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, note", [
-    ("en", "1 amount is negative. Negative amounts are accepted as refunds: they lower the client's turnover in their "
-           "month. A client whose total is zero or negative is class C, and one whose mean per period is zero or "
-           "negative gets no XYZ class."),
-    ("ru", "1 сумма отрицательна. Отрицательные суммы принимаются как возвраты: они уменьшают оборот клиента в своём "
-           "месяце. Клиент с нулевой или отрицательной суммой относится к классу C, а клиент с нулевым или "
-           "отрицательным средним за период не получает класса XYZ."),
-])
+@pytest.mark.parametrize(
+    "language, note",
+    [
+        (
+            "en",
+            "1 amount is negative. Negative amounts are accepted as refunds: they lower the client's turnover in their "
+            "month. A client whose total is zero or negative is class C, and one whose mean per period is zero or "
+            "negative gets no XYZ class.",
+        ),
+        (
+            "ru",
+            "1 сумма отрицательна. Отрицательные суммы принимаются как возвраты: они уменьшают оборот клиента в своём "
+            "месяце. Клиент с нулевой или отрицательной суммой относится к классу C, а клиент с нулевым или "
+            "отрицательным средним за период не получает класса XYZ.",
+        ),
+    ],
+)
 def test_a_negative_month_is_accepted_as_a_refund_and_the_preview_says_so(client_as, org_a, language, note):
     frame = wide_frame([("Delta", 1000, -100, 1500, 2000), ("Gamma", 500, 500, 500, 500)])
     dataset = make_dataset(org_a, workbook(frame))
@@ -220,44 +267,78 @@ def test_a_negative_month_is_accepted_as_a_refund_and_the_preview_says_so(client
     assert dataset.negative_count == 1
     marked = [(r["row"], i) for r in dataset.preview for i, c in enumerate(r["cells"]) if c["negative"]]
     assert marked == [(2, 2)]
-    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}),
-                                              HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = (
+        client_as(org_a, Role.ANALYST)
+        .get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}), HTTP_ACCEPT_LANGUAGE=language)
+        .content.decode()
+    )
     assert f'<div class="alert alert-info" id="negative-note">{note}</div>' in page
     assert page.count('class="table-warning cell-negative"') == 1
-    assert '<td class="table-warning cell-negative" title="' + ("Negative: a refund" if language == "en" else "Отрицательная сумма: возврат") + '">-100</td>' in page
+    assert (
+        '<td class="table-warning cell-negative" title="'
+        + ("Negative: a refund" if language == "en" else "Отрицательная сумма: возврат")
+        + '">-100</td>'
+        in page
+    )
     run = services.run_on_file(dataset=dataset, params=PARAMS)
-    assert list(run.classes.order_by("rank").values_list("client_key", "total")) == [("Delta", 4400.0), ("Gamma", 2000.0)]
+    assert list(run.classes.order_by("rank").values_list("client_key", "total")) == [
+        ("Delta", 4400.0),
+        ("Gamma", 2000.0),
+    ]
 
 
 @pytest.mark.django_db
 def test_a_negative_settlement_in_a_long_file_is_counted_as_a_refund(org_a):
     import pandas as pd
 
-    frame = pd.DataFrame([["Delta", "2025-01-10", 500], ["Delta", "2025-02-10", -200], ["Gamma", "2025-02-10", -50],
-                          ["Gamma", "2025-03-10", 300]], columns=["Client", "Date", "Amount"]).astype(object)
+    frame = pd.DataFrame(
+        [
+            ["Delta", "2025-01-10", 500],
+            ["Delta", "2025-02-10", -200],
+            ["Gamma", "2025-02-10", -50],
+            ["Gamma", "2025-03-10", 300],
+        ],
+        columns=["Client", "Date", "Amount"],
+    ).astype(object)
     dataset = make_dataset(org_a, workbook(frame))
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     dataset.refresh_from_db()
     assert (dataset.status, dataset.problem_count, dataset.negative_count) == (Dataset.Status.VALID, 0, 2)
-    assert [(r["row"], i) for r in dataset.preview for i, c in enumerate(r["cells"]) if c["negative"]] == [(3, 2), (4, 2)]
+    assert [(r["row"], i) for r in dataset.preview for i, c in enumerate(r["cells"]) if c["negative"]] == [
+        (3, 2),
+        (4, 2),
+    ]
 
 
 @pytest.mark.django_db
 def test_no_note_without_negative_amounts(client_as, org_a):
     dataset = make_dataset(org_a, workbook(FRAME))
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
-    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})).content.decode()
+    page = (
+        client_as(org_a, Role.ANALYST)
+        .get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}))
+        .content.decode()
+    )
     assert 'id="negative-note"' not in page and "cell-negative" not in page
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, period, label", [
-    ("en", "month", "(months)"), ("ru", "month", "(месяцы)"), ("en", "quarter", "(quarters)"), ("ru", "quarter", "(кварталы)"),
-])
+@pytest.mark.parametrize(
+    "language, period, label",
+    [
+        ("en", "month", "(months)"),
+        ("ru", "month", "(месяцы)"),
+        ("en", "quarter", "(quarters)"),
+        ("ru", "quarter", "(кварталы)"),
+    ],
+)
 def test_run_subtitle_names_the_period_in_the_readers_language(client_as, org_a, language, period, label):
     run = services.run_on_file(dataset=make_dataset(org_a, workbook(FRAME)), params=PARAMS | {"period": period})
-    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:run", kwargs={"run_id": run.pk}),
-                                              HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = (
+        client_as(org_a, Role.ANALYST)
+        .get(reverse("segmentation:run", kwargs={"run_id": run.pk}), HTTP_ACCEPT_LANGUAGE=language)
+        .content.decode()
+    )
     assert label in page
     assert "(month)" not in page and "(quarter)" not in page
 
@@ -296,7 +377,10 @@ def test_cells_of_a_base_run_show_tenure_and_products(org_a):
 
     run, rich, old, small = tenure_clients(org_a)
     assert selectors.run_client_profiles(run) == {
-        rich.pk: {"tenure": 5, "products": 3}, old.pk: {"tenure": 17, "products": 2}, small.pk: {"tenure": 3, "products": 1}}
+        rich.pk: {"tenure": 5, "products": 3},
+        old.pk: {"tenure": 17, "products": 2},
+        small.pk: {"tenure": 3, "products": 1},
+    }
     assert selectors.run_cell_profiles(run) == {
         "AX": {"tenure": 5.0, "products": 3.0, "rich": 1},
         "BX": {"tenure": 17.0, "products": 2.0, "rich": 0},
@@ -305,12 +389,25 @@ def test_cells_of_a_base_run_show_tenure_and_products(org_a):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, ax, bx, badge, row_badge", [
-    ("en", "5.0 mo</span> · <span class=\"cell-products\">3.0 prod.", "17.0 mo</span> · <span class=\"cell-products\">2.0 prod.",
-     "1 with 3+ products", "AX, 3 products"),
-    ("ru", "5,0 мес.</span> · <span class=\"cell-products\">3,0 прод.", "17,0 мес.</span> · <span class=\"cell-products\">2,0 прод.",
-     "1 с 3+ продуктами", "AX, продуктов: 3"),
-])
+@pytest.mark.parametrize(
+    "language, ax, bx, badge, row_badge",
+    [
+        (
+            "en",
+            '5.0 mo</span> · <span class="cell-products">3.0 prod.',
+            '17.0 mo</span> · <span class="cell-products">2.0 prod.',
+            "1 with 3+ products",
+            "AX, 3 products",
+        ),
+        (
+            "ru",
+            '5,0 мес.</span> · <span class="cell-products">3,0 прод.',
+            '17,0 мес.</span> · <span class="cell-products">2,0 прод.',
+            "1 с 3+ продуктами",
+            "AX, продуктов: 3",
+        ),
+    ],
+)
 def test_run_page_shows_tenure_products_and_marks_rich_ax_clients(client_as, org_a, language, ax, bx, badge, row_badge):
     run, rich, old, small = tenure_clients(org_a)
     web = client_as(org_a, Role.ANALYST)
@@ -327,5 +424,9 @@ def test_run_page_shows_tenure_products_and_marks_rich_ax_clients(client_as, org
 
 @pytest.mark.django_db
 def test_a_file_run_has_no_tenure(client_as, org_a):
-    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:run", kwargs={"run_id": file_run(org_a).pk})).content.decode()
+    page = (
+        client_as(org_a, Role.ANALYST)
+        .get(reverse("segmentation:run", kwargs={"run_id": file_run(org_a).pk}))
+        .content.decode()
+    )
     assert "cell-profile" not in page and "rich-ax" not in page and "profile-legend" not in page

@@ -16,11 +16,23 @@ from .helpers import wide_frame, workbook
 TODAY = date(2025, 6, 15)
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("2025-01", "2025-01"), ("2025/03", "2025-03"), ("01.2025", "2025-01"), ("янв 2025", "2025-01"),
-    ("Январь 2025", "2025-01"), ("май 2024", "2024-05"), ("Jan 2025", "2025-01"), ("February-25", "2025-02"),
-    ("2025-01-01", "2025-01"), ("31.12.2024", "2024-12"), (datetime(2025, 3, 1), "2025-03"), (45658.0, "2025-01"),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("2025-01", "2025-01"),
+        ("2025/03", "2025-03"),
+        ("01.2025", "2025-01"),
+        ("янв 2025", "2025-01"),
+        ("Январь 2025", "2025-01"),
+        ("май 2024", "2024-05"),
+        ("Jan 2025", "2025-01"),
+        ("February-25", "2025-02"),
+        ("2025-01-01", "2025-01"),
+        ("31.12.2024", "2024-12"),
+        (datetime(2025, 3, 1), "2025-03"),
+        (45658.0, "2025-01"),
+    ],
+)
 def test_month_headers(header, expected):
     assert str(parse_month(header)) == expected
 
@@ -53,19 +65,26 @@ def write(tmp_path, content: bytes, name="file.xlsx"):
 
 
 def test_wide_file_with_two_bad_rows(tmp_path):
-    frame = wide_frame([
-        ("ООО Ромашка", 100, 110, 90, 100),
-        ("ИП Петров", 10, "много", 0, 40),
-        ("", 5, 5, 5, 5),
-        ("ООО Ромашка", 1, 1, 1, 1),
-        ("Альфа", "1 234,50", "", 2, 3),
-    ])
+    frame = wide_frame(
+        [
+            ("ООО Ромашка", 100, 110, 90, 100),
+            ("ИП Петров", 10, "много", 0, 40),
+            ("", 5, 5, 5, 5),
+            ("ООО Ромашка", 1, 1, 1, 1),
+            ("Альфа", "1 234,50", "", 2, 3),
+        ]
+    )
     loaded = load(write(tmp_path, workbook(frame)), today=TODAY)
     problems = [(p.row, p.column, p.value, p.message) for p in loaded.parsed.problems]
     assert problems == [  # in file order, as the rows come
         (3, "C (2025-02)", "много", "not a number"),
         (4, "A (Клиент)", "", "the client is empty."),
-        (5, "A (Клиент)", "ООО Ромашка", "the client appears again (first in row 2), so it would have two amounts in every month"),
+        (
+            5,
+            "A (Клиент)",
+            "ООО Ромашка",
+            "the client appears again (first in row 2), so it would have two amounts in every month",
+        ),
     ]
     assert loaded.problem_count == 3
     assert not loaded.parsed.ok and loaded.parsed.wide is None
@@ -102,14 +121,16 @@ def long_frame(rows):
 
 
 def test_long_file_problems(tmp_path):
-    frame = long_frame([
-        ("Alpha", "2025-01-10", 100, "Tea"),
-        ("Beta", "31.02.2025", 50, ""),
-        ("Gamma", "2025-07-01", 10, ""),
-        ("", "2025-01-10", 10, ""),
-        ("Delta", "2025-03-01", "ten", ""),
-        ("Eps", "", 5, ""),
-    ])
+    frame = long_frame(
+        [
+            ("Alpha", "2025-01-10", 100, "Tea"),
+            ("Beta", "31.02.2025", 50, ""),
+            ("Gamma", "2025-07-01", 10, ""),
+            ("", "2025-01-10", 10, ""),
+            ("Delta", "2025-03-01", "ten", ""),
+            ("Eps", "", 5, ""),
+        ]
+    )
     loaded = load(write(tmp_path, workbook(frame)), today=TODAY)
     problems = sorted((p.row, p.column, p.message) for p in loaded.parsed.problems)
     assert problems == [
@@ -122,10 +143,14 @@ def test_long_file_problems(tmp_path):
 
 
 def test_valid_long_file_becomes_months(tmp_path):
-    frame = long_frame([
-        ("Alpha", "2025-01-10", 100, "Tea"), ("Alpha", "15.01.2025", 50, "Tea"),
-        ("Beta", "2025-03-31", 7, ""), ("Alpha", datetime(2025, 3, 2), 1, ""),
-    ])
+    frame = long_frame(
+        [
+            ("Alpha", "2025-01-10", 100, "Tea"),
+            ("Alpha", "15.01.2025", 50, "Tea"),
+            ("Beta", "2025-03-31", 7, ""),
+            ("Alpha", datetime(2025, 3, 2), 1, ""),
+        ]
+    )
     loaded = load(write(tmp_path, workbook(frame)), today=TODAY)
     assert loaded.parsed.ok
     wide = settlements_to_wide(loaded.parsed.settlements)
@@ -183,13 +208,21 @@ def test_command_classifies_a_file(tmp_path):
     sheet = openpyxl.load_workbook(out).active
     assert sheet["A2"].data_type == "s" and sheet["A2"].quotePrefix
     assert [sheet.cell(2, column).number_format for column in range(2, 8)] == [
-        "#,##0.00", "0.0%", "0.0%", "General", "0.0%", "General"]
+        "#,##0.00",
+        "0.0%",
+        "0.0%",
+        "General",
+        "0.0%",
+        "General",
+    ]
 
 
 def test_command_refuses_a_bad_file(tmp_path):
     frame = wide_frame([("A", 1, "x", 1, 1)])
     source = write(tmp_path, workbook(frame))
-    with pytest.raises(CommandError, match=r"1 problem\(s\); nothing classified.\n  row 2, C \(2025-02\): not a number \('x'\)"):
+    with pytest.raises(
+        CommandError, match=r"1 problem\(s\); nothing classified.\n  row 2, C \(2025-02\): not a number \('x'\)"
+    ):
         call_command("abcxyz", str(source), "--out", str(tmp_path / "r.xlsx"))
     assert not (tmp_path / "r.xlsx").exists()
 

@@ -53,21 +53,31 @@ def check(dataset: Dataset) -> Dataset:
 
 
 def import_job(dataset: Dataset, match_by: str = "external_id") -> Job:
-    return Job.objects.create(organization=dataset.organization, kind="segmentation.import",
-                              params={"dataset": dataset.pk, "match_by": match_by, "on_missing": "create"})
+    return Job.objects.create(
+        organization=dataset.organization,
+        kind="segmentation.import",
+        params={"dataset": dataset.pk, "match_by": match_by, "on_missing": "create"},
+    )
 
 
 @pytest.mark.django_db
 def test_a_wide_file_with_a_negative_month_imports_it_as_a_refund(org_a, today):
     existing = Client.objects.create(organization=org_a, name="Alpha", external_id="A-1")
-    dataset = check(make_dataset(org_a, workbook(wide_frame([("A-1", 100, -3, 50.5, 0), ("B-2", 10, 10, 10, 10)],
-                                                            months=MONTHS))))
+    dataset = check(
+        make_dataset(org_a, workbook(wide_frame([("A-1", 100, -3, 50.5, 0), ("B-2", 10, 10, 10, 10)], months=MONTHS)))
+    )
     assert (dataset.status, dataset.problem_count, dataset.negative_count) == (Dataset.Status.VALID, 0, 1)
     result = jobs.dataset_import(import_job(dataset), lambda *a: None)
     assert {k: result[k] for k in ("clients_created", "clients_matched", "settlements_created")} == {
-        "clients_created": 1, "clients_matched": 1, "settlements_created": 7}
+        "clients_created": 1,
+        "clients_matched": 1,
+        "settlements_created": 7,
+    }
     assert list(Settlement.objects.filter(client=existing).order_by("date").values_list("date", "amount")) == [
-        (date(2019, 1, 1), Decimal("100.00")), (date(2019, 2, 1), Decimal("-3.00")), (date(2019, 3, 1), Decimal("50.50"))]
+        (date(2019, 1, 1), Decimal("100.00")),
+        (date(2019, 2, 1), Decimal("-3.00")),
+        (date(2019, 3, 1), Decimal("50.50")),
+    ]
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.IMPORTED
 
@@ -113,36 +123,61 @@ def test_a_wide_files_months_before_2000_and_too_large_amounts_are_shown_where_t
         (2, "B (1999-12)", OUT_OF_RANGE),
         (3, "C (2000-01)", "the amount is too large: the register keeps amounts below a trillion."),
     ]
-    settlements = pd.DataFrame([("A", date(1999, 12, 1), 5.0, 2), ("A", date(2000, 1, 1), 5.0, 2),
-                                ("B", date(2000, 1, 1), 2e12, 3), ("C", date(2000, 1, 1), 7.0, 4)],
-                               columns=["client", "date", "amount", "row"])
+    settlements = pd.DataFrame(
+        [
+            ("A", date(1999, 12, 1), 5.0, 2),
+            ("A", date(2000, 1, 1), 5.0, 2),
+            ("B", date(2000, 1, 1), 2e12, 3),
+            ("C", date(2000, 1, 1), 7.0, 4),
+        ],
+        columns=["client", "date", "amount", "row"],
+    )
     with pytest.raises(ValidationError) as refused:
         settlements_import(organization=org_a, rows=settlements, match_by="name", on_missing="create")
     assert refused.value.messages == [
-        f"Row 2: {OUT_OF_RANGE}", "Row 3: the amount is too large: the register keeps amounts below a trillion."]
+        f"Row 2: {OUT_OF_RANGE}",
+        "Row 3: the amount is too large: the register keeps amounts below a trillion.",
+    ]
 
 
 @pytest.mark.django_db
 def test_a_valid_long_file_imports_every_row_with_refunds_negative(org_a, today):
-    frame = pd.DataFrame([row for row in LONG_ROWS if row[0] in ("Alpha", "Eps")] + [("Alpha", "2019-04-01", "1 234,56")],
-                         columns=["Client", "Date", "Amount"]).astype(object)
+    frame = pd.DataFrame(
+        [row for row in LONG_ROWS if row[0] in ("Alpha", "Eps")] + [("Alpha", "2019-04-01", "1 234,56")],
+        columns=["Client", "Date", "Amount"],
+    ).astype(object)
     dataset = check(make_dataset(org_a, workbook(frame)))
     assert (dataset.status, dataset.negative_count) == (Dataset.Status.VALID, 1)
     jobs.dataset_import(import_job(dataset, match_by="name"), lambda *a: None)
     assert sorted(Settlement.objects.values_list("client__name", "date", "amount")) == [
-        ("Alpha", date(2019, 1, 10), Decimal("100.00")), ("Alpha", date(2019, 4, 1), Decimal("1234.56")),
-        ("Eps", date(2019, 3, 10), Decimal("-40.00"))]
+        ("Alpha", date(2019, 1, 10), Decimal("100.00")),
+        ("Alpha", date(2019, 4, 1), Decimal("1234.56")),
+        ("Eps", date(2019, 3, 10), Decimal("-40.00")),
+    ]
 
 
 @pytest.mark.django_db
 def test_problem_rows_are_listed_in_file_order(client_as, org_a, today):
-    frame = wide_frame([("A", 1, 1, 1, 1), ("B", 1, 1, 1, "x"), ("C", 1, 1, "y", 1), ("D", 1, "z", 1, 1)], months=MONTHS)
+    frame = wide_frame(
+        [("A", 1, 1, 1, 1), ("B", 1, 1, 1, "x"), ("C", 1, 1, "y", 1), ("D", 1, "z", 1, 1)], months=MONTHS
+    )
     dataset = check(make_dataset(org_a, workbook(frame)))
-    assert [(p["row"], p["column"]) for p in dataset.problems] == [(3, "E (2019-04)"), (4, "D (2019-03)"), (5, "C (2019-02)")]
+    assert [(p["row"], p["column"]) for p in dataset.problems] == [
+        (3, "E (2019-04)"),
+        (4, "D (2019-03)"),
+        (5, "C (2019-02)"),
+    ]
     assert [r["row"] for r in dataset.preview if r["problem"]] == [3, 4, 5]
-    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})).content.decode()
-    assert page.index('<tr class="problem" data-row="3">') < page.index('<tr class="problem" data-row="4">') \
+    page = (
+        client_as(org_a, Role.ANALYST)
+        .get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}))
+        .content.decode()
+    )
+    assert (
+        page.index('<tr class="problem" data-row="3">')
+        < page.index('<tr class="problem" data-row="4">')
         < page.index('<tr class="problem" data-row="5">')
+    )
 
 
 def dated_workbook() -> bytes:
@@ -159,13 +194,22 @@ def dated_workbook() -> bytes:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, alpha, gamma", [("en", "02/15/2024", "07/01/2026"), ("ru", "15.02.2024", "01.07.2026")])
-def test_the_preview_and_the_problem_list_show_dates_in_the_readers_format(client_as, org_a, today, language, alpha,
-                                                                           gamma):
+@pytest.mark.parametrize(
+    "language, alpha, gamma", [("en", "02/15/2024", "07/01/2026"), ("ru", "15.02.2024", "01.07.2026")]
+)
+def test_the_preview_and_the_problem_list_show_dates_in_the_readers_format(
+    client_as, org_a, today, language, alpha, gamma
+):
     dataset = check(make_dataset(org_a, dated_workbook()))
-    assert [(p["row"], p["value"], p["date"]) for p in dataset.problems] == [(3, "31.02.2024", False), (4, "2026-07-01", True)]
-    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}),
-                                              HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert [(p["row"], p["value"], p["date"]) for p in dataset.problems] == [
+        (3, "31.02.2024", False),
+        (4, "2026-07-01", True),
+    ]
+    page = (
+        client_as(org_a, Role.ANALYST)
+        .get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk}), HTTP_ACCEPT_LANGUAGE=language)
+        .content.decode()
+    )
     assert f'<tr data-row="2"><th>2</th><td>Alpha</td><td>{alpha}</td>' in page
     assert f'<td class="table-danger cell-problem" title="the date lies in the future">{gamma}</td>' in page
     assert f"<td><code>{gamma}</code></td>" in page
@@ -196,15 +240,23 @@ def test_a_negative_month_goes_through_check_and_import_in_the_worker(client_as,
     web.post(reverse("segmentation:upload"), {"file": SimpleUploadedFile("refunds.xlsx", content)})
     dataset = Dataset.objects.get(organization=org_a)
     try:
-        dataset = wait_for(lambda: Dataset.objects.filter(pk=dataset.pk).exclude(status=Dataset.Status.CHECKING).first(),
-                           timeout=60)
+        dataset = wait_for(
+            lambda: Dataset.objects.filter(pk=dataset.pk).exclude(status=Dataset.Status.CHECKING).first(), timeout=60
+        )
         assert (dataset.status, dataset.negative_count) == (Dataset.Status.VALID, 1)
-        web.post(reverse("segmentation:dataset_import", kwargs={"dataset_id": dataset.pk}),
-                 {"match_by": "external_id", "on_missing": "create"})
-        job = wait_for(lambda: Job.objects.filter(kind="segmentation.import", status__in=Job.FINISHED).first(), timeout=60)
+        web.post(
+            reverse("segmentation:dataset_import", kwargs={"dataset_id": dataset.pk}),
+            {"match_by": "external_id", "on_missing": "create"},
+        )
+        job = wait_for(
+            lambda: Job.objects.filter(kind="segmentation.import", status__in=Job.FINISHED).first(), timeout=60
+        )
         assert job.status == Job.Status.SUCCEEDED, job.error
         assert list(Settlement.objects.filter(organization=org_a).order_by("date").values_list("date", "amount")) == [
-            (date(2019, 1, 1), Decimal("100.00")), (date(2019, 2, 1), Decimal("-3.00")), (date(2019, 3, 1), Decimal("50.00"))]
+            (date(2019, 1, 1), Decimal("100.00")),
+            (date(2019, 2, 1), Decimal("-3.00")),
+            (date(2019, 3, 1), Decimal("50.00")),
+        ]
     finally:
         dataset.file.delete(save=False)
         if dataset.rejected:

@@ -19,11 +19,13 @@ from segmentation.models import ClientClass, Dataset, Run
 from .helpers import wide_frame, workbook
 
 PARAMS = {"a": 0.5, "b": 0.8, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"}
-GOOD = wide_frame([
-    ("Alpha", 90, 110, 90, 110),   # total 400, CV 0.10 -> AX
-    ("Beta", 100, 100, 100, 100),  # 400, tie with Alpha, after it by id: 40% before it -> A, CV 0 -> X
-    ("Gamma", 0, 0, 100, 100),     # 200: 80% before it -> C; history of 2 periods -> no XYZ
-])
+GOOD = wide_frame(
+    [
+        ("Alpha", 90, 110, 90, 110),  # total 400, CV 0.10 -> AX
+        ("Beta", 100, 100, 100, 100),  # 400, tie with Alpha, after it by id: 40% before it -> A, CV 0 -> X
+        ("Gamma", 0, 0, 100, 100),  # 200: 80% before it -> C; history of 2 periods -> no XYZ
+    ]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +71,11 @@ def test_file_run_stores_every_class_exactly(org_a):
     dataset = make_dataset(org_a, workbook(GOOD))
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     run = services.run_on_file(dataset=dataset, params=PARAMS)
-    rows = list(run.classes.order_by("rank").values_list("rank", "client_key", "total", "share", "cum_share", "abc", "cv", "xyz"))
+    rows = list(
+        run.classes.order_by("rank").values_list(
+            "rank", "client_key", "total", "share", "cum_share", "abc", "cv", "xyz"
+        )
+    )
     assert rows == [
         (1, "Alpha", 400.0, 0.4, 0.4, "A", 0.1, "X"),
         (2, "Beta", 400.0, 0.4, 0.8, "A", 0.0, "X"),
@@ -143,8 +149,14 @@ def test_comparison_lists_class_moves(org_a):
     changes = selectors.run_changes(run2, run1)
     # With A below 30%, Beta (40% before it) drops to B.
     assert (changes["count"], changes["moves"], changes["new"]) == (1, [("AX→BX", 1)], 0)
-    assert changes["changes"][0] == {"client": "Beta", "before": "AX", "after": "BX", "abc_move": True,
-                                     "xyz_move": False, "total": 400.0}
+    assert changes["changes"][0] == {
+        "client": "Beta",
+        "before": "AX",
+        "after": "BX",
+        "abc_move": True,
+        "xyz_move": False,
+        "total": 400.0,
+    }
     run3 = services.run_on_file(dataset=first, params=PARAMS | {"x": 0.05, "y": 0.2})
     changes = selectors.run_changes(run3, run2)
     # Alpha's CV of 0.10 is now Y; Beta is A again.
@@ -157,13 +169,22 @@ def test_import_into_the_register_is_all_or_nothing(org_a):
     dataset = make_dataset(org_a, workbook(wide_frame([("A-1", 10, 0, 10, 10), ("B-2", 5, 5, 5, 5)])))
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     dataset.refresh_from_db()
-    job = Job.objects.create(organization=org_a, kind="segmentation.import",
-                             params={"dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"})
+    job = Job.objects.create(
+        organization=org_a,
+        kind="segmentation.import",
+        params={"dataset": dataset.pk, "match_by": "external_id", "on_missing": "create"},
+    )
     result = jobs.dataset_import(job, lambda *a: None)
     assert {k: result[k] for k in ("clients_created", "clients_matched", "settlements_created")} == {
-        "clients_created": 1, "clients_matched": 1, "settlements_created": 7}
+        "clients_created": 1,
+        "clients_matched": 1,
+        "settlements_created": 7,
+    }
     assert sorted(Settlement.objects.filter(client=existing).values_list("date", "amount")) == [
-        (date(2025, 1, 1), Decimal("10.00")), (date(2025, 3, 1), Decimal("10.00")), (date(2025, 4, 1), Decimal("10.00"))]
+        (date(2025, 1, 1), Decimal("10.00")),
+        (date(2025, 3, 1), Decimal("10.00")),
+        (date(2025, 4, 1), Decimal("10.00")),
+    ]
     dataset.refresh_from_db()
     assert dataset.status == Dataset.Status.IMPORTED
 
@@ -173,8 +194,11 @@ def test_import_failure_writes_nothing(org_a):
     dataset = make_dataset(org_a, workbook(wide_frame([("A-1", 10, 0, 10, 10)])))
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     dataset.refresh_from_db()
-    job = Job.objects.create(organization=org_a, kind="segmentation.import",
-                             params={"dataset": dataset.pk, "match_by": "nonsense", "on_missing": "create"})
+    job = Job.objects.create(
+        organization=org_a,
+        kind="segmentation.import",
+        params={"dataset": dataset.pk, "match_by": "nonsense", "on_missing": "create"},
+    )
     with pytest.raises(ValidationError):
         jobs.dataset_import(job, lambda *a: None)
     assert Client.objects.count() == 0 and Settlement.objects.count() == 0
@@ -207,7 +231,9 @@ def test_results_page_filters_a_cell_and_exports(client_as, org_a):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role, status", [(Role.ANALYST, 200), (Role.ADMIN, 200), (Role.SALES_HEAD, 200), (Role.MANAGER, 403)])
+@pytest.mark.parametrize(
+    "role, status", [(Role.ANALYST, 200), (Role.ADMIN, 200), (Role.SALES_HEAD, 200), (Role.MANAGER, 403)]
+)
 def test_who_sees_segmentation(client_as, org_a, role, status):
     assert client_as(org_a, role).get(reverse("segmentation:index")).status_code == status
 
@@ -222,8 +248,18 @@ def test_mapping_form_records_the_choice_and_checks_again(client_as, org_a):
     response = web.post(url, {"sheet": "Sales", "shape": "wide", "client": 0, "months": [1, 2, 3]})
     assert response.status_code == 302
     dataset.refresh_from_db()
-    assert dataset.mapping == {"shape": "wide", "client": 0, "date": None, "amount": None, "margin": None, "product": None,
-                               "document": None, "months": [1, 2, 3], "duplicates": "keep", "confirmed": True}
+    assert dataset.mapping == {
+        "shape": "wide",
+        "client": 0,
+        "date": None,
+        "amount": None,
+        "margin": None,
+        "product": None,
+        "document": None,
+        "months": [1, 2, 3],
+        "duplicates": "keep",
+        "confirmed": True,
+    }
     assert dataset.status == Dataset.Status.CHECKING and dataset.job.kind == "segmentation.check"
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     run = services.run_on_file(dataset=dataset, params=PARAMS | {"min_history": 3})
@@ -250,11 +286,22 @@ def test_base_run_without_settlements_says_so(client_as, org_a):
 def test_settings_are_the_organizations_defaults(client_as, org_a):
     web = client_as(org_a, Role.ADMIN)
     url = reverse("segmentation:settings")
-    refused = web.post(url, {"a": 0.6, "b": 0.5, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"})
+    refused = web.post(
+        url, {"a": 0.6, "b": 0.5, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"}
+    )
     assert "The B threshold must be above the A threshold." in refused.content.decode()
-    saved = web.post(url, {"a": 0.6, "b": 0.9, "x": 0.15, "y": 0.3, "min_history": 6, "period": "quarter", "measure": "margin"})
+    saved = web.post(
+        url, {"a": 0.6, "b": 0.9, "x": 0.15, "y": 0.3, "min_history": 6, "period": "quarter", "measure": "margin"}
+    )
     assert saved.status_code == 302
-    assert selectors.settings_for(org_a).params() == {"a": 0.6, "b": 0.9, "x": 0.15, "y": 0.3, "min_history": 6, "period": "quarter"}
+    assert selectors.settings_for(org_a).params() == {
+        "a": 0.6,
+        "b": 0.9,
+        "x": 0.15,
+        "y": 0.3,
+        "min_history": 6,
+        "period": "quarter",
+    }
     page = web.get(reverse("segmentation:index")).content.decode()
     assert 'name="min_history" value="6"' in page
 
@@ -290,16 +337,21 @@ def test_import_and_analyse_buttons_queue_jobs_only_for_a_valid_file(client_as, 
     web = client_as(org_a, Role.ANALYST)
     bad = make_dataset(org_a, workbook(wide_frame([("A", 1, "x", 1, 1)])))
     services.dataset_inspect(dataset=bad, progress=lambda *a: None)
-    refused = web.post(reverse("segmentation:dataset_import", kwargs={"dataset_id": bad.pk}),
-                       {"match_by": "name", "on_missing": "create"}, follow=True)
+    refused = web.post(
+        reverse("segmentation:dataset_import", kwargs={"dataset_id": bad.pk}),
+        {"match_by": "name", "on_missing": "create"},
+        follow=True,
+    )
     assert "Only a file without problems, not imported yet, can be imported." in refused.content.decode()
     refused = web.post(reverse("segmentation:dataset_analyse", kwargs={"dataset_id": bad.pk}), PARAMS, follow=True)
     assert "Only a file without problems can be classified." in refused.content.decode()
     assert Job.objects.filter(kind__in=["segmentation.import", "segmentation.run_file"]).count() == 0
     good = make_dataset(org_a, workbook(GOOD))
     services.dataset_inspect(dataset=good, progress=lambda *a: None)
-    response = web.post(reverse("segmentation:dataset_import", kwargs={"dataset_id": good.pk}),
-                        {"match_by": "name", "on_missing": "skip"})
+    response = web.post(
+        reverse("segmentation:dataset_import", kwargs={"dataset_id": good.pk}),
+        {"match_by": "name", "on_missing": "skip"},
+    )
     job = Job.objects.get(kind="segmentation.import")
     assert response["Location"] == reverse("segmentation:job", kwargs={"job_id": job.pk})
     assert job.params == {"dataset": good.pk, "match_by": "name", "on_missing": "skip"}
@@ -308,10 +360,15 @@ def test_import_and_analyse_buttons_queue_jobs_only_for_a_valid_file(client_as, 
 
 @pytest.mark.django_db
 def test_abc_by_margin_uses_the_margin_column(org_a):
-    frame = pd.DataFrame([
-        ("Alpha", "2025-01-10", 1000, 50), ("Alpha", "2025-02-10", 1000, 50),
-        ("Beta", "2025-01-10", 300, 200), ("Beta", "2025-02-10", 300, 200),
-    ], columns=["Клиент", "Дата", "Выручка", "Маржа"]).astype(object)
+    frame = pd.DataFrame(
+        [
+            ("Alpha", "2025-01-10", 1000, 50),
+            ("Alpha", "2025-02-10", 1000, 50),
+            ("Beta", "2025-01-10", 300, 200),
+            ("Beta", "2025-02-10", 300, 200),
+        ],
+        columns=["Клиент", "Дата", "Выручка", "Маржа"],
+    ).astype(object)
     dataset = make_dataset(org_a, workbook(frame))
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     dataset.refresh_from_db()
@@ -319,9 +376,13 @@ def test_abc_by_margin_uses_the_margin_column(org_a):
     by_turnover = services.run_on_file(dataset=dataset, params=PARAMS | {"min_history": 2})
     by_margin = services.run_on_file(dataset=dataset, params=PARAMS | {"min_history": 2, "measure": "margin"})
     assert list(by_turnover.classes.order_by("rank").values_list("client_key", "total", "abc")) == [
-        ("Alpha", 2000.0, "A"), ("Beta", 600.0, "B")]  # Beta starts at 76.9%
+        ("Alpha", 2000.0, "A"),
+        ("Beta", 600.0, "B"),
+    ]  # Beta starts at 76.9%
     assert list(by_margin.classes.order_by("rank").values_list("client_key", "total", "abc")) == [
-        ("Beta", 400.0, "A"), ("Alpha", 100.0, "C")]  # Alpha starts at 80%
+        ("Beta", 400.0, "A"),
+        ("Alpha", 100.0, "C"),
+    ]  # Alpha starts at 80%
     assert by_margin.params["measure"] == "margin"
 
 
@@ -333,25 +394,35 @@ def test_abc_by_margin_is_refused_without_a_margin_column(org_a):
         services.run_on_file(dataset=dataset, params=PARAMS | {"measure": "margin"})
     assert Run.objects.count() == 0
     with pytest.raises(ValidationError, match="ABC by margin needs a file with a margin column"):
-        services.run_base_start(organization=org_a, params=PARAMS | {"measure": "margin"}, as_of=date(2025, 6, 30), months=6)
+        services.run_base_start(
+            organization=org_a, params=PARAMS | {"measure": "margin"}, as_of=date(2025, 6, 30), months=6
+        )
 
 
 @pytest.mark.django_db
 def test_the_analyst_picks_the_window_of_a_file(org_a, client_as):
     dataset = make_dataset(org_a, workbook(GOOD))
-    run = services.run_on_file(dataset=dataset, params=PARAMS | {"start": "2025-02", "end": "2025-05", "min_history": 3})
+    run = services.run_on_file(
+        dataset=dataset, params=PARAMS | {"start": "2025-02", "end": "2025-05", "min_history": 3}
+    )
     assert run.periods == ["2025-02", "2025-03", "2025-04", "2025-05"]
     # Alpha over 110, 90, 110, 0: total 310; Gamma 0, 100, 100, 0 from its first month: 200.
     assert list(run.classes.order_by("rank").values_list("client_key", "total")) == [
-        ("Alpha", 310.0), ("Beta", 300.0), ("Gamma", 200.0)]
+        ("Alpha", 310.0),
+        ("Beta", 300.0),
+        ("Gamma", 200.0),
+    ]
     with pytest.raises(ValidationError, match="The window's first month comes after its last month."):
         services.run_on_file(dataset=dataset, params=PARAMS | {"start": "2025-05", "end": "2025-02"})
     with pytest.raises(ValidationError, match="Write the window's months as 2025-01."):
         services.run_on_file(dataset=dataset, params=PARAMS | {"start": "May 2025"})
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     web = client_as(org_a, Role.ANALYST)
-    page = web.post(reverse("segmentation:dataset_analyse", kwargs={"dataset_id": dataset.pk}),
-                    PARAMS | {"start": "2025-13"}, follow=True)
+    page = web.post(
+        reverse("segmentation:dataset_analyse", kwargs={"dataset_id": dataset.pk}),
+        PARAMS | {"start": "2025-13"},
+        follow=True,
+    )
     assert "Write the month as 2025-01." in page.content.decode()
 
 
@@ -360,7 +431,11 @@ def test_the_analyst_picks_the_window_of_a_file(org_a, client_as):
 def test_base_run_date_input_holds_an_iso_date_in_every_language(client_as, org_a, language):
     from django.utils import timezone
 
-    page = client_as(org_a, Role.ANALYST).get(reverse("segmentation:index"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = (
+        client_as(org_a, Role.ANALYST)
+        .get(reverse("segmentation:index"), HTTP_ACCEPT_LANGUAGE=language)
+        .content.decode()
+    )
     assert f'type="date" name="as_of" value="{timezone.localdate():%Y-%m-%d}"' in page
 
 
@@ -391,17 +466,30 @@ def base_wide_before(organization, as_of: date, months: int):
     end = pd.Period(as_of, freq="M")
     start = end - (months - 1)
     columns = pd.period_range(start, end, freq="M")
-    frame = pd.DataFrame(list(Settlement.objects.filter(organization=organization, date__lte=as_of)
-                              .values_list("client_id", "date", "amount")), columns=["client", "date", "amount"])
+    frame = pd.DataFrame(
+        list(
+            Settlement.objects.filter(organization=organization, date__lte=as_of).values_list(
+                "client_id", "date", "amount"
+            )
+        ),
+        columns=["client", "date", "amount"],
+    )
     clients = np.sort(frame["client"].unique()).astype(np.int64)
     dates = pd.to_datetime(frame["date"]).to_numpy()
     rows_at = np.searchsorted(clients, frame["client"].to_numpy())
     month_of = dates.astype("datetime64[M]").astype(np.int64)
     inside = month_of >= start.ordinal
-    flat = np.bincount(rows_at[inside] * len(columns) + (month_of[inside] - start.ordinal),
-                       weights=frame["amount"].astype("float64").to_numpy()[inside], minlength=len(clients) * len(columns))
-    wide = pd.DataFrame(flat.reshape(len(clients), len(columns)), index=pd.Index(clients, name="client"), columns=columns)
-    one_back, two_back = (np.datetime64(d) for d in lifecycle.window_bounds(as_of, organization.lifecycle_period_months))
+    flat = np.bincount(
+        rows_at[inside] * len(columns) + (month_of[inside] - start.ordinal),
+        weights=frame["amount"].astype("float64").to_numpy()[inside],
+        minlength=len(clients) * len(columns),
+    )
+    wide = pd.DataFrame(
+        flat.reshape(len(clients), len(columns)), index=pd.Index(clients, name="client"), columns=columns
+    )
+    one_back, two_back = (
+        np.datetime64(d) for d in lifecycle.window_bounds(as_of, organization.lifecycle_period_months)
+    )
     recent = np.bincount(rows_at, weights=dates > one_back, minlength=len(clients)) > 0
     previous = np.bincount(rows_at, weights=(dates > two_back) & (dates <= one_back), minlength=len(clients)) > 0
     older = np.bincount(rows_at, weights=dates <= two_back, minlength=len(clients)) > 0
@@ -427,10 +515,14 @@ def test_base_wide_summed_by_the_database_equals_the_sum_of_every_settlement(org
     who = rng.integers(0, 40, count) ** 2 // 40
     offsets = first[who] + rng.integers(0, last[who] - first[who] + 1)
     days = pd.Timestamp(2022, 6, 1) + pd.to_timedelta(offsets, unit="D")
-    Settlement.objects.bulk_create([
-        Settlement(organization=org_a, client=clients[int(c)], date=day.date(), amount=Decimal(int(cents)).scaleb(-2))
-        for c, day, cents in zip(who, days, rng.integers(-5_000, 900_000, count))
-    ])
+    Settlement.objects.bulk_create(
+        [
+            Settlement(
+                organization=org_a, client=clients[int(c)], date=day.date(), amount=Decimal(int(cents)).scaleb(-2)
+            )
+            for c, day, cents in zip(who, days, rng.integers(-5_000, 900_000, count))
+        ]
+    )
     as_of = [date(2025, 5, 31), date(2024, 2, 29), date(2025, 1, 15), date(2023, 12, 1)][seed]
     months = int(rng.integers(1, 30))
     wide, new_or_lost = services.base_wide(organization=org_a, as_of=as_of, months=months)

@@ -22,9 +22,9 @@ from .helpers import very_wide_workbook, wide_frame, workbook
 PARAMS = {"a": 0.5, "b": 0.8, "x": 0.1, "y": 0.25, "min_history": 4, "period": "month", "measure": "turnover"}
 NOTE = {
     "en": "Showing %s of 16,384 columns: the first ones, the ones chosen for the client, date and amount, and those "
-          "with a problem in the rows shown.",
+    "with a problem in the rows shown.",
     "ru": "Показано столбцов: %s из 16\xa0384 — первые, выбранные для клиента, даты и суммы, и те, где в показанных "
-          "строках есть ошибка.",
+    "строках есть ошибка.",
 }
 
 
@@ -50,8 +50,13 @@ def test_a_file_as_wide_as_excel_allows_gets_a_small_page_a_usable_form_and_its_
     assert dataset.mapping["months"] == list(range(1, 61))
     # The first 30 columns, and BH: the one column past them with a problem in the rows shown.
     assert [[cell["column"] for cell in row["cells"]] for row in dataset.preview] == [[*range(30), 59]] * 3
-    assert dataset.preview[1]["cells"][-1] == {"column": 59, "value": "many", "date": False, "problem": "not a number",
-                                               "negative": False}
+    assert dataset.preview[1]["cells"][-1] == {
+        "column": 59,
+        "value": "many",
+        "date": False,
+        "problem": "not a number",
+        "negative": False,
+    }
 
     web = client_as(org_a, Role.ANALYST)
     url = reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})
@@ -86,11 +91,23 @@ def test_a_file_as_wide_as_excel_allows_gets_a_small_page_a_usable_form_and_its_
     assert Job.objects.count() == jobs
 
     # The analyst leaves out the two last months (BH holds the bad cell) and checks again.
-    response = web.post(url, {"sheet": "Sales", "shape": "wide", "client": "a", "months": " b : bg ", "duplicates": "keep"})
+    response = web.post(
+        url, {"sheet": "Sales", "shape": "wide", "client": "a", "months": " b : bg ", "duplicates": "keep"}
+    )
     assert response.status_code == 302
     dataset.refresh_from_db()
-    assert dataset.mapping == {"shape": "wide", "client": 0, "date": None, "amount": None, "margin": None, "product": None,
-                               "document": None, "months": list(range(1, 59)), "duplicates": "keep", "confirmed": True}
+    assert dataset.mapping == {
+        "shape": "wide",
+        "client": 0,
+        "date": None,
+        "amount": None,
+        "margin": None,
+        "product": None,
+        "document": None,
+        "months": list(range(1, 59)),
+        "duplicates": "keep",
+        "confirmed": True,
+    }
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     dataset.refresh_from_db()
     assert (dataset.status, dataset.problem_count, dataset.client_count) == (Dataset.Status.VALID, 0, 3)
@@ -105,8 +122,9 @@ def test_a_file_as_wide_as_excel_allows_gets_a_small_page_a_usable_form_and_its_
 def test_the_mapping_form_lists_up_to_200_columns_and_takes_letters_beyond(columns, field):
     form = MappingForm(header=[f"h{i}" for i in range(columns)], sheets=["Sales"])
     assert type(form.fields["client"]).__name__ == field
-    assert type(form.fields["months"]).__name__ == field.replace("TypedChoiceField", "TypedMultipleChoiceField").replace(
-        "ColumnLetterField", "ColumnRangesField")
+    assert type(form.fields["months"]).__name__ == field.replace(
+        "TypedChoiceField", "TypedMultipleChoiceField"
+    ).replace("ColumnLetterField", "ColumnRangesField")
 
 
 def test_column_letters_and_ranges_become_positions_and_back():
@@ -126,7 +144,9 @@ def test_column_letters_and_ranges_become_positions_and_back():
         assert months_summary([1]) == "B (1 месяц)"
 
 
-@pytest.mark.parametrize("language, more", [("en", "and 5 more problems in this row"), ("ru", "и ещё 5 ошибок в этой строке")])
+@pytest.mark.parametrize(
+    "language, more", [("en", "and 5 more problems in this row"), ("ru", "и ещё 5 ошибок в этой строке")]
+)
 def test_a_rows_reasons_are_the_first_20_and_how_many_more(tmp_path, language, more):
     # 25 months of text: 25 problems in one row, whose reasons must fit one spreadsheet cell.
     months = [str(p) for p in pd.period_range("2023-01", periods=25, freq="M")]
@@ -169,6 +189,10 @@ def test_the_preview_shows_the_mapped_columns_wherever_they_are(org_a):
     services.dataset_inspect(dataset=dataset, progress=lambda *a: None)
     dataset.refresh_from_db()
     assert (dataset.status, dataset.mapping["client"], dataset.mapping["date"], dataset.mapping["amount"]) == (
-        Dataset.Status.VALID, 40, 0, 1)
+        Dataset.Status.VALID,
+        40,
+        0,
+        1,
+    )
     assert [cell["column"] for cell in dataset.preview[0]["cells"]] == [*range(30), 40]
     assert dataset.preview[0]["cells"][-1]["value"] == "Alpha"

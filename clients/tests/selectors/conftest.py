@@ -17,4 +17,3 @@ def register(org_a, org_b, make_member):
     }
     make_client(org_b, "Elsewhere", manager=ann)
     return {"ann": ann, "bob": bob, "clients": clients}
-

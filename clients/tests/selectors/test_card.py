@@ -24,4 +24,6 @@ def test_target_grid_marks_each_segments_target_products(org_a, org_b):
 
     assert [p.name for p in grid["products"]] == ["Beans", "Tea"]
     assert [(s.name, [(p.name, on) for p, on in cells]) for s, cells in grid["grid"]] == [
-        ("Cafes", [("Beans", False), ("Tea", True)]), ("Shops", [("Beans", False), ("Tea", False)])]
+        ("Cafes", [("Beans", False), ("Tea", True)]),
+        ("Shops", [("Beans", False), ("Tea", False)]),
+    ]

@@ -28,4 +28,10 @@ def test_the_deal_page_reads_its_money_and_the_stage_that_follows(org_a, registe
     assert (page["deal"], str(page["next_stage"]), closing["next_stage"]) == (new, "Commercial offer", None)
     assert (page["money"].paid, page["money"].refunded, page["money"].remaining) == (250, 50, 250)
     assert [value for value, _label in page["stage_names"]] == [
-        "presentation", "offer", "agreement", "payment", "event", "closing"]
+        "presentation",
+        "offer",
+        "agreement",
+        "payment",
+        "event",
+        "closing",
+    ]

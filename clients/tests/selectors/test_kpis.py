@@ -53,14 +53,39 @@ def test_kpi_page_and_its_download_show_the_period_numbers(client_as, org_a, mak
 
     assert page.status_code == 200
     grand = page.context["grand"]
-    assert {k: grand[k] for k in ("clients", "first_sale_n", "first_sale_sum", "repeat_n", "repeat_sum", "sales_sum",
-                                  "lost", "restored", "buyers")} == {
-        "clients": 3, "first_sale_n": 1, "first_sale_sum": 1000.5, "repeat_n": 1, "repeat_sum": 300,
-        "sales_sum": 1300.5, "lost": 1, "restored": 1, "buyers": 2}
+    assert {
+        k: grand[k]
+        for k in (
+            "clients",
+            "first_sale_n",
+            "first_sale_sum",
+            "repeat_n",
+            "repeat_sum",
+            "sales_sum",
+            "lost",
+            "restored",
+            "buyers",
+        )
+    } == {
+        "clients": 3,
+        "first_sale_n": 1,
+        "first_sale_sum": 1000.5,
+        "repeat_n": 1,
+        "repeat_sum": 300,
+        "sales_sum": 1300.5,
+        "lost": 1,
+        "restored": 1,
+        "buyers": 2,
+    }
     assert [(m["manager"], m["clients"], m["sales_sum"]) for m in page.context["managers"]] == [
-        ("ann", 2, 1300.5), ("—", 1, 0)]
+        ("ann", 2, 1300.5),
+        ("—", 1, 0),
+    ]
     assert [(c["name"], c["sales_sum"], c["restored"]) for c in page.context["clients_shown"]] == [
-        ("Alpha", 1000.5, 0), ("Beta", 300, 1), ("Gamma", 0, 0)]
+        ("Alpha", 1000.5, 0),
+        ("Beta", 300, 1),
+        ("Gamma", 0, 0),
+    ]
     assert page.context["active_count"] == 3
 
     download = head.get(reverse("clients:kpi"), {**period, "export": "xlsx"})
@@ -69,8 +94,14 @@ def test_kpi_page_and_its_download_show_the_period_numbers(client_as, org_a, mak
     book = openpyxl.load_workbook(io.BytesIO(download.content))
     header, *managers = list(book["Managers"].iter_rows(values_only=True))
     total = dict(zip(header, managers[-1]))
-    assert (total["Manager"], total["Clients"], total["First sales, sum"], total["Repeat sales, sum"],
-            total["Lost clients"], total["Restored clients"]) == ("Total", 3, 1000.5, 300, 1, 1)
+    assert (
+        total["Manager"],
+        total["Clients"],
+        total["First sales, sum"],
+        total["Repeat sales, sum"],
+        total["Lost clients"],
+        total["Restored clients"],
+    ) == ("Total", 3, 1000.5, 300, 1, 1)
     assert [row[0] for row in book["Clients"].iter_rows(values_only=True)][1:] == ["Alpha", "Beta", "Gamma"]
 
 
@@ -113,20 +144,27 @@ def test_restored_clients_follow_the_month_end_rule_of_the_lifecycle(org_a):
     assert {row["pk"]: row["restored"] for row in data["clients"]} == reference["restored"].to_dict()
 
 
-@pytest.mark.parametrize("registered, counted", [
-    ("2026-01-01 00:30", True),  # the period's first local minutes
-    ("2025-12-31 23:30", False),
-    ("2026-03-31 23:30", True),  # its last local minutes
-    ("2026-04-01 00:30", False),
-])
+@pytest.mark.parametrize(
+    "registered, counted",
+    [
+        ("2026-01-01 00:30", True),  # the period's first local minutes
+        ("2025-12-31 23:30", False),
+        ("2026-03-31 23:30", True),  # its last local minutes
+        ("2026-04-01 00:30", False),
+    ],
+)
 def test_complaints_count_on_the_local_day_they_were_registered(org_a, registered, counted):
     client = make_client(org_a, "Client")
     complaint = Complaint.objects.create(organization=org_a, client=client, subject="Late delivery")
     with timezone.override("Europe/Moscow"):  # UTC+3: each of these times is on another day in UTC
         local = timezone.make_aware(dt.datetime.fromisoformat(registered))
         Complaint.objects.filter(pk=complaint.pk).update(created_at=local)
-        data = selectors.kpi_tables(organization=org_a, clients=Client.objects.filter(organization=org_a),
-                                    start=D("2026-01-01"), end=D("2026-03-31"))
+        data = selectors.kpi_tables(
+            organization=org_a,
+            clients=Client.objects.filter(organization=org_a),
+            start=D("2026-01-01"),
+            end=D("2026-03-31"),
+        )
     assert data["grand"]["complaints"] == (1 if counted else 0)
 
 

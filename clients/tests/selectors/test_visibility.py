@@ -16,13 +16,16 @@ pytestmark = pytest.mark.django_db
 D = dt.date.fromisoformat
 
 
-@pytest.mark.parametrize("role, seen", [
-    (Role.MANAGER, ["Ann's"]),
-    (Role.SALES_HEAD, ["Ann's", "Bob's", "Nobody's"]),
-    (Role.ANALYST, ["Ann's", "Bob's", "Nobody's"]),
-    (Role.ADMIN, ["Ann's", "Bob's", "Nobody's"]),
-    (None, []),  # a person without a role here (a job's user who has left the organization)
-])
+@pytest.mark.parametrize(
+    "role, seen",
+    [
+        (Role.MANAGER, ["Ann's"]),
+        (Role.SALES_HEAD, ["Ann's", "Bob's", "Nobody's"]),
+        (Role.ANALYST, ["Ann's", "Bob's", "Nobody's"]),
+        (Role.ADMIN, ["Ann's", "Bob's", "Nobody's"]),
+        (None, []),  # a person without a role here (a job's user who has left the organization)
+    ],
+)
 def test_a_manager_sees_their_own_clients_every_other_role_all(org_a, register, role, seen):
     viewer = Viewer(org_a, register["ann"], role)
 
@@ -45,4 +48,7 @@ def test_rows_hanging_off_clients_follow_the_clients_visibility(org_a, register,
 
 def test_only_managers_heads_and_administrators_edit():
     assert [role for role in (*Role.values, None) if selectors.can_edit(role)] == [
-        Role.MANAGER, Role.SALES_HEAD, Role.ADMIN]
+        Role.MANAGER,
+        Role.SALES_HEAD,
+        Role.ADMIN,
+    ]

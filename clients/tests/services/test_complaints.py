@@ -36,7 +36,11 @@ def test_complaint_flow_to_closed_sends_the_signal(org_a, django_capture_on_comm
     assert complaint.status == Complaint.Status.CLOSED and complaint.closed_at is not None
     assert received == [complaint.pk]
     assert list(ComplaintStep.objects.filter(complaint=complaint).values_list("status", flat=True)) == [
-        "registered", "investigating", "cause_removed", "process_corrected", "closed"
+        "registered",
+        "investigating",
+        "cause_removed",
+        "process_corrected",
+        "closed",
     ]
 
 

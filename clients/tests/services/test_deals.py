@@ -20,8 +20,10 @@ from crm_portal.models import Role
 pytestmark = pytest.mark.django_db
 
 MILLION_TWO = Decimal("1200000")
-NOTHING_PAID = ("The client has paid 0.00 of 1,200,000.00. Record the payment in full, or agree a deferred payment "
-                "with its due date, before the deal goes past payment or is won.")
+NOTHING_PAID = (
+    "The client has paid 0.00 of 1,200,000.00. Record the payment in full, or agree a deferred payment "
+    "with its due date, before the deal goes past payment or is won."
+)
 
 
 @pytest.fixture
@@ -52,8 +54,11 @@ def to_won(deal: Deal, today) -> Deal:
 
 
 def open_invoice_points(deal: Deal) -> list[dt.date]:
-    return list(deal.control_points.filter(kind=ControlPoint.Kind.INVOICE_EXPIRY, done_at__isnull=True)
-                .values_list("due_date", flat=True))
+    return list(
+        deal.control_points.filter(kind=ControlPoint.Kind.INVOICE_EXPIRY, done_at__isnull=True).values_list(
+            "due_date", flat=True
+        )
+    )
 
 
 def test_nothing_paid_cannot_go_past_payment_nor_be_won(org_a, today):
@@ -78,16 +83,26 @@ def test_payment_in_two_halves_wins_after_the_second(org_a, today):
     to_won(deal, today)
     deal.refresh_from_db()
     assert (deal.stage, deal.status) == ("closing", "won")
-    assert list(Settlement.objects.filter(deal=deal).order_by("id").values_list(
-        "client_id", "date", "amount", "product__name", "document")) == [
+    assert list(
+        Settlement.objects.filter(deal=deal)
+        .order_by("id")
+        .values_list("client_id", "date", "amount", "product__name", "document")
+    ) == [
         (deal.client_id, today - dt.timedelta(days=1), half, "Coffee machines", "PP-1"),
         (deal.client_id, today, half, "Coffee machines", "PP-2"),
     ]
     money = deal_money(deal)
     assert (money.paid, money.refunded, money.remaining, money.paid_in_full) == (MILLION_TWO, 0, 0, True)
     assert list(deal.events.order_by("id").values_list("kind", "amount")) == [
-        ("created", None), ("moved", None), ("moved", None), ("moved", None),
-        ("part_payment", half), ("part_payment", half), ("moved", None), ("moved", None), ("closed", None),
+        ("created", None),
+        ("moved", None),
+        ("moved", None),
+        ("moved", None),
+        ("part_payment", half),
+        ("part_payment", half),
+        ("moved", None),
+        ("moved", None),
+        ("closed", None),
     ]
     deal.client.refresh_from_db()
     assert deal.client.lifecycle_state == "new"  # the payments are the client's first settlements
@@ -114,9 +129,15 @@ def test_refund_after_prepayment_takes_the_payment_back(org_a, today):
     services.deal_payment_record(deal=deal, amount=Decimal("200000"), date=today, refund=True)
     money = deal_money(deal)
     assert (money.paid, money.refunded, money.remaining, money.paid_in_full) == (
-        Decimal("1000000"), Decimal("200000"), Decimal("200000"), False)
+        Decimal("1000000"),
+        Decimal("200000"),
+        Decimal("200000"),
+        False,
+    )
     assert sorted(Settlement.objects.filter(deal=deal).values_list("amount", flat=True)) == [
-        Decimal("-200000"), MILLION_TWO]
+        Decimal("-200000"),
+        MILLION_TWO,
+    ]
     with pytest.raises(ValidationError, match=r"^\['The client has paid 1,000,000.00 of 1,200,000.00\. "):
         services.deal_advance(deal=deal, due_date=today + dt.timedelta(days=3), date=today)
     assert deal.events.filter(kind=DealEvent.Kind.REFUND).get().amount == Decimal("200000")
@@ -150,7 +171,8 @@ def test_deferral_with_a_due_date_wins_and_stays_watched_until_paid(org_a, today
     assert (deal.status, deal.payment_due_on) == ("won", due)
     points = deal.control_points.filter(kind=ControlPoint.Kind.INVOICE_EXPIRY)
     assert list(points.filter(due_date=due).values_list("done_at", "note", "client_id")) == [
-        (None, "Pays after the season", deal.client_id)]
+        (None, "Pays after the season", deal.client_id)
+    ]
     assert open_invoice_points(deal) == [due]  # the invoice's own date was replaced by the agreed one
     # The money comes after the deal is won: it is still recorded on the deal, and the point is settled.
     services.deal_payment_record(deal=deal, amount=MILLION_TWO, date=today)
@@ -186,8 +208,10 @@ def test_the_move_to_payment_needs_the_invoice_amount(org_a, today):
 def test_the_deal_page_refuses_the_move_and_shows_paid_and_remaining(client_as, org_a, today):
     deal = at_payment(org_a, today)
     head = client_as(org_a, Role.SALES_HEAD)
-    page = head.post(reverse("clients:deal_advance", kwargs={"deal_id": deal.pk}),
-                     {"due_date": (today + dt.timedelta(days=3)).isoformat()}).content.decode()
+    page = head.post(
+        reverse("clients:deal_advance", kwargs={"deal_id": deal.pk}),
+        {"due_date": (today + dt.timedelta(days=3)).isoformat()},
+    ).content.decode()
     assert NOTHING_PAID in page
     assert '<strong id="deal-paid">0.00</strong>' in page
     assert '<strong id="deal-remaining">1,200,000.00</strong>' in page
@@ -216,8 +240,10 @@ def test_a_deferral_sent_twice_makes_one_control_point(client_as, org_a, today):
     assert deal.events.filter(kind=DealEvent.Kind.DEFERRAL).count() == 1
     page = head.get(reverse("clients:deal", kwargs={"deal_id": deal.pk})).content.decode()
     assert f'<span id="deal-deferral">deferred payment due {due:%m/%d/%Y}</span>' in page
-    response = head.post(reverse("clients:deal_advance", kwargs={"deal_id": deal.pk}),
-                         {"due_date": (today + dt.timedelta(days=3)).isoformat()})
+    response = head.post(
+        reverse("clients:deal_advance", kwargs={"deal_id": deal.pk}),
+        {"due_date": (today + dt.timedelta(days=3)).isoformat()},
+    )
     assert response.status_code == 302
     deal.refresh_from_db()
     assert deal.stage == "event"

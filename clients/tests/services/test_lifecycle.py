@@ -25,19 +25,28 @@ def test_lifecycle_recompute_sets_every_state_and_history(org_a):
     settle(renewed, "2026-05-01"), settle(renewed, "2025-11-30")
     result = services.lifecycle_recompute(organization=org_a, as_of=as_of)
     states = dict(Client.objects.filter(organization=org_a).values_list("name", "lifecycle_state"))
-    assert states == {"potential": "potential", "new": "new", "regular": "regular", "lost": "lost", "renewed": "renewed"}
+    assert states == {
+        "potential": "potential",
+        "new": "new",
+        "regular": "regular",
+        "lost": "lost",
+        "renewed": "renewed",
+    }
     assert result["changed"] == 4
     assert result["states"] == {"potential": 1, "new": 1, "regular": 1, "lost": 1, "renewed": 1}
     # The first computation rebuilds a true history from the settlements, never "potential → X" today.
     assert not StateChange.objects.filter(previous_state="potential").exists()
-    assert list(StateChange.objects.filter(client=renewed).order_by("as_of").values_list("as_of", "previous_state", "state")) == [
+    assert list(
+        StateChange.objects.filter(client=renewed).order_by("as_of").values_list("as_of", "previous_state", "state")
+    ) == [
         (dt.date(2025, 11, 30), "", "new"),
         (dt.date(2026, 3, 31), "new", "lost"),
         (dt.date(2026, 5, 1), "lost", "regular"),
         (dt.date(2026, 5, 31), "regular", "renewed"),
     ]
     assert list(StateChange.objects.filter(client=lost).values_list("as_of", "previous_state", "state")) == [
-        (dt.date(2026, 5, 31), "new", "lost"), (dt.date(2026, 2, 28), "", "new"),
+        (dt.date(2026, 5, 31), "new", "lost"),
+        (dt.date(2026, 2, 28), "", "new"),
     ]
     assert services.lifecycle_recompute(organization=org_a, as_of=as_of)["changed"] == 0
     assert not StateChange.objects.filter(client=potential).exists()
@@ -45,7 +54,9 @@ def test_lifecycle_recompute_sets_every_state_and_history(org_a):
     later = dt.date(2026, 8, 31)
     assert services.lifecycle_recompute(organization=org_a, as_of=later)["history_rows"] == 4
     assert set(StateChange.objects.filter(as_of=later).values_list("client__name", "previous_state", "state")) == {
-        ("new", "new", "lost"), ("regular", "regular", "lost"), ("renewed", "renewed", "lost"),
+        ("new", "new", "lost"),
+        ("regular", "regular", "lost"),
+        ("renewed", "renewed", "lost"),
         ("lost", "lost", "renewed"),
     }
 
@@ -54,7 +65,9 @@ def test_first_settlement_by_hand_starts_a_true_history(org_a):
     c = make_client(org_a, "c")
     settle(c, "2025-01-10")
     services.settlement_create(client=c, date=dt.date.today(), amount=Decimal("10"))
-    history = list(StateChange.objects.filter(client=c).order_by("as_of").values_list("as_of", "previous_state", "state"))
+    history = list(
+        StateChange.objects.filter(client=c).order_by("as_of").values_list("as_of", "previous_state", "state")
+    )
     assert history[0] == (dt.date(2025, 1, 10), "", "new")
     assert history[1] == (dt.date(2025, 4, 30), "new", "lost")
     assert history[-1][1:] == ("lost", "renewed") and history[-1][0] == dt.date.today()

@@ -23,8 +23,11 @@ def frame(rows, columns=("client", "date", "amount")):
 def test_import_creates_missing_clients_and_products(org_a):
     make_client(org_a, "Old name", external_id="E1")
     rows = frame(
-        [("E1", dt.date(2026, 1, 5), 100.5, "Tea", "INV-1"), ("E2", dt.date(2026, 2, 5), 200, "", None),
-         ("E2", dt.date(2026, 3, 5), Decimal("300.10"), "Coffee", "")],
+        [
+            ("E1", dt.date(2026, 1, 5), 100.5, "Tea", "INV-1"),
+            ("E2", dt.date(2026, 2, 5), 200, "", None),
+            ("E2", dt.date(2026, 3, 5), Decimal("300.10"), "Coffee", ""),
+        ],
         ("client", "date", "amount", "product", "document"),
     )
     result = services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
@@ -47,8 +50,10 @@ def test_import_skip_leaves_unknown_clients_out(org_a):
 
 def test_import_update_renames_matched_clients(org_a):
     make_client(org_a, "Old", external_id="E1")
-    rows = frame([("E1", dt.date(2026, 1, 5), 1, "New name"), ("E9", dt.date(2026, 1, 5), 1, "Ninth")],
-                 ("client", "date", "amount", "name"))
+    rows = frame(
+        [("E1", dt.date(2026, 1, 5), 1, "New name"), ("E9", dt.date(2026, 1, 5), 1, "Ninth")],
+        ("client", "date", "amount", "name"),
+    )
     result = services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="update")
     assert result["clients_created"] == 1 and result["clients_matched"] == 1
     assert Client.objects.get(external_id="E1").name == "New name"
@@ -64,24 +69,42 @@ def test_import_by_name_matches_only_own_organization(org_a, org_b):
 
 
 def test_import_with_a_bad_row_writes_nothing(org_a):
-    rows = frame([("A", dt.date(2026, 1, 5), 10), ("B", "yesterday", 10), ("", dt.date(2026, 1, 5), 10), ("C", dt.date(2026, 1, 5), "ten")])
+    rows = frame(
+        [
+            ("A", dt.date(2026, 1, 5), 10),
+            ("B", "yesterday", 10),
+            ("", dt.date(2026, 1, 5), 10),
+            ("C", dt.date(2026, 1, 5), "ten"),
+        ]
+    )
     with pytest.raises(ValidationError) as error:
         services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
     assert error.value.messages == [
-        "Row 2: the date is not a date.", "Row 3: the client is empty.", "Row 4: the amount is not a number."
+        "Row 2: the date is not a date.",
+        "Row 3: the client is empty.",
+        "Row 4: the amount is not a number.",
     ]
     assert Client.objects.count() == 0 and Settlement.objects.count() == 0
 
 
 def test_import_refuses_absurd_dates_zero_amounts_and_keys_too_long_for_the_field(org_a):
     last = services.settlement_date_bounds()[1]
-    rows = frame([("A", dt.date(1900, 1, 1), 10, 2), ("B", dt.date(2026, 1, 5), 0.004, 3),
-                  ("C", dt.date(2026, 1, 5), 1e12, 4), ("D", last + dt.timedelta(days=1), 10, 5),
-                  ("E" * 65, dt.date(2026, 1, 5), 10, 6), ("F", dt.date(2000, 1, 1), -5, 7)],
-                 ("client", "date", "amount", "row"))
+    rows = frame(
+        [
+            ("A", dt.date(1900, 1, 1), 10, 2),
+            ("B", dt.date(2026, 1, 5), 0.004, 3),
+            ("C", dt.date(2026, 1, 5), 1e12, 4),
+            ("D", last + dt.timedelta(days=1), 10, 5),
+            ("E" * 65, dt.date(2026, 1, 5), 10, 6),
+            ("F", dt.date(2000, 1, 1), -5, 7),
+        ],
+        ("client", "date", "amount", "row"),
+    )
     with pytest.raises(ValidationError) as error:
         services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
-    between = f"the date must lie between 01/01/2000 and {last.strftime('%m/%d/%Y')} (not before 2000, at most a year ahead)."
+    between = (
+        f"the date must lie between 01/01/2000 and {last.strftime('%m/%d/%Y')} (not before 2000, at most a year ahead)."
+    )
     assert error.value.messages == [
         f"Row 2: {between}",
         "Row 3: the amount is zero.",
@@ -93,10 +116,15 @@ def test_import_refuses_absurd_dates_zero_amounts_and_keys_too_long_for_the_fiel
 
 
 def test_import_stores_negative_amounts_as_refunds(org_a):
-    rows = frame([("A", dt.date(2026, 1, 5), 10), ("A", dt.date(2026, 1, 6), Decimal("-4")), ("A", dt.date(2026, 1, 7), -3.005)])
+    rows = frame(
+        [("A", dt.date(2026, 1, 5), 10), ("A", dt.date(2026, 1, 6), Decimal("-4")), ("A", dt.date(2026, 1, 7), -3.005)]
+    )
     services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="create")
-    assert sorted(Settlement.objects.values_list("amount", flat=True)) == [Decimal("-4.00"), Decimal("-3.00"),
-                                                                           Decimal("10.00")]
+    assert sorted(Settlement.objects.values_list("amount", flat=True)) == [
+        Decimal("-4.00"),
+        Decimal("-3.00"),
+        Decimal("10.00"),
+    ]
 
 
 def test_import_rejects_unknown_options(org_a):
@@ -106,7 +134,9 @@ def test_import_rejects_unknown_options(org_a):
     with pytest.raises(ValidationError):
         services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="merge")
     with pytest.raises(ValidationError, match="Columns missing: amount"):
-        services.settlements_import(organization=org_a, rows=rows[["client", "date"]], match_by="name", on_missing="create")
+        services.settlements_import(
+            organization=org_a, rows=rows[["client", "date"]], match_by="name", on_missing="create"
+        )
 
 
 def test_import_refuses_ambiguous_names(org_a):
@@ -130,8 +160,9 @@ def test_an_imported_client_equals_one_created_by_hand(org_a, monkeypatch):
     now = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
     monkeypatch.setattr(timezone, "now", lambda: now)
     by_hand = services.client_create(organization=org_a, name="By hand", external_id="H1")
-    services.settlements_import(organization=org_a, rows=frame([("E1", dt.date(2026, 1, 5), 10)]),
-                                match_by="external_id", on_missing="create")
+    services.settlements_import(
+        organization=org_a, rows=frame([("E1", dt.date(2026, 1, 5), 10)]), match_by="external_id", on_missing="create"
+    )
     imported = Client.objects.get(external_id="E1")
     ignore = {"id", "name", "external_id"}
 
@@ -144,29 +175,47 @@ def test_an_imported_client_equals_one_created_by_hand(org_a, monkeypatch):
 
 def test_import_reads_optional_columns_as_trimmed_text(org_a):
     rows = frame(
-        [("E1", dt.date(2026, 1, 5), 1, "  Tea ", 7.5, "First"), ("E1", dt.date(2026, 1, 6), 2, None, None, "  "),
-         ("E1", dt.date(2026, 1, 7), 3, float("nan"), "   ", "Last"), ("E2", dt.date(2026, 1, 8), 4, 5, "N" * 70, "x" * 300)],
+        [
+            ("E1", dt.date(2026, 1, 5), 1, "  Tea ", 7.5, "First"),
+            ("E1", dt.date(2026, 1, 6), 2, None, None, "  "),
+            ("E1", dt.date(2026, 1, 7), 3, float("nan"), "   ", "Last"),
+            ("E2", dt.date(2026, 1, 8), 4, 5, "N" * 70, "x" * 300),
+        ],
         ("client", "date", "amount", "product", "document", "name"),
     )
     result = services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
     assert result == {"clients_created": 2, "clients_matched": 0, "rows_skipped": 0, "settlements_created": 4}
     # A key named twice keeps its last name; a blank name names nothing; texts are cut to their fields.
     assert dict(Client.objects.values_list("external_id", "name")) == {"E1": "Last", "E2": "x" * 255}
-    stored = Settlement.objects.order_by("date").values_list("client__external_id", "amount", "product__name", "document")
-    assert list(stored) == [("E1", Decimal("1.00"), "Tea", "7.5"), ("E1", Decimal("2.00"), None, ""),
-                            ("E1", Decimal("3.00"), None, ""), ("E2", Decimal("4.00"), "5", "N" * 64)]
+    stored = Settlement.objects.order_by("date").values_list(
+        "client__external_id", "amount", "product__name", "document"
+    )
+    assert list(stored) == [
+        ("E1", Decimal("1.00"), "Tea", "7.5"),
+        ("E1", Decimal("2.00"), None, ""),
+        ("E1", Decimal("3.00"), None, ""),
+        ("E2", Decimal("4.00"), "5", "N" * 64),
+    ]
 
 
 def test_import_adds_to_the_register_and_never_touches_existing_settlements(org_a):
     known = make_client(org_a, "Known", external_id="K1")
     old = settle(known, "2025-12-01", "55.55", document="OLD")
     before = list(Settlement.objects.values_list("pk", "client_id", "date", "amount", "document", "product_id"))
-    rows = frame([("K1", dt.date(2025, 12, 1), Decimal("55.55"), "OLD"), ("N1", dt.date(2026, 1, 2), 7, "")],
-                 ("client", "date", "amount", "document"))
+    rows = frame(
+        [("K1", dt.date(2025, 12, 1), Decimal("55.55"), "OLD"), ("N1", dt.date(2026, 1, 2), 7, "")],
+        ("client", "date", "amount", "document"),
+    )
     result = services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
     assert result == {"clients_created": 1, "clients_matched": 1, "rows_skipped": 0, "settlements_created": 2}
-    assert list(Settlement.objects.filter(pk=old.pk).values_list("pk", "client_id", "date", "amount", "document",
-                                                                   "product_id")) == before
+    assert (
+        list(
+            Settlement.objects.filter(pk=old.pk).values_list(
+                "pk", "client_id", "date", "amount", "document", "product_id"
+            )
+        )
+        == before
+    )
     assert Settlement.objects.filter(client=known).count() == 2
 
 
@@ -182,9 +231,12 @@ def test_import_that_fails_while_writing_leaves_no_client_behind(org_a, monkeypa
 
     monkeypatch.setattr(settlements, "bulk_insert", fail_on_settlements)
     with pytest.raises(RuntimeError):
-        services.settlements_import(organization=org_a, rows=frame([("New", dt.date(2026, 1, 5), 10, "Tea")],
-                                                                   ("client", "date", "amount", "product")),
-                                    match_by="name", on_missing="create")
+        services.settlements_import(
+            organization=org_a,
+            rows=frame([("New", dt.date(2026, 1, 5), 10, "Tea")], ("client", "date", "amount", "product")),
+            match_by="name",
+            on_missing="create",
+        )
     assert Client.objects.count() == 0 and Product.objects.count() == 0
 
 
@@ -193,10 +245,16 @@ def test_import_matches_and_refuses_ambiguous_keys_however_the_register_is_read(
     make_client(org_a, "Twin")
     make_client(org_a, "Twin")
     known = make_client(org_a, "Known")
-    rows = frame([("Known", dt.date(2026, 1, 5), 10)] + [(f"New {i}", dt.date(2026, 1, 5), 10) for i in range(other_keys)])
+    rows = frame(
+        [("Known", dt.date(2026, 1, 5), 10)] + [(f"New {i}", dt.date(2026, 1, 5), 10) for i in range(other_keys)]
+    )
     result = services.settlements_import(organization=org_a, rows=rows, match_by="name", on_missing="skip")
     assert result == {"clients_created": 0, "clients_matched": 1, "rows_skipped": other_keys, "settlements_created": 1}
     assert Settlement.objects.get().client == known
     with pytest.raises(ValidationError, match="Several clients share these keys, so the rows cannot be matched: Twin."):
-        services.settlements_import(organization=org_a, rows=pd.concat([rows, frame([("Twin", dt.date(2026, 1, 5), 1)])]),
-                                    match_by="name", on_missing="create")
+        services.settlements_import(
+            organization=org_a,
+            rows=pd.concat([rows, frame([("Twin", dt.date(2026, 1, 5), 1)])]),
+            match_by="name",
+            on_missing="create",
+        )

@@ -57,19 +57,31 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def add_arguments(self, parser):
+        parser.add_argument("--small", action="store_true", help="A small data set (for tests and quick looks).")
         parser.add_argument(
-            "--small", action="store_true", help="A small data set (for tests and quick looks)."
+            "--language",
+            choices=LANGUAGES,
+            default="ru",
+            help="The language of the main demo organization's data (default: ru).",
         )
-        parser.add_argument("--language", choices=LANGUAGES, default="ru",
-                            help="The language of the main demo organization's data (default: ru).")
-        parser.add_argument("--today", help="Build the data around this date (YYYY-MM-DD) instead of today; "
-                            "implies --no-worker.")
-        parser.add_argument("--no-worker", action="store_true",
-                            help="Compute the whole-base figures (points, metrics) here instead of queueing them "
-                                 "for the worker.")
+        parser.add_argument(
+            "--today", help="Build the data around this date (YYYY-MM-DD) instead of today; implies --no-worker."
+        )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Compute the whole-base figures (points, metrics) here instead of queueing them for the worker.",
+        )
 
-    def handle(self, *args, small: bool = False, language: str = "ru", today: str | None = None,
-               no_worker: bool = False, **options):
+    def handle(
+        self,
+        *args,
+        small: bool = False,
+        language: str = "ru",
+        today: str | None = None,
+        no_worker: bool = False,
+        **options,
+    ):
         try:
             day = datetime.date.fromisoformat(today) if today else timezone.localdate()
         except ValueError:
@@ -85,14 +97,17 @@ class Command(BaseCommand):
                 for label, demo in app_demos():
                     self.stdout.write(f"  {organization.slug}: {label} ({size})")
                     demo.seed(organization=organization, users=users, size=size, today=day, language=speaks)
-                for label, demo in app_demos():
+                for _label, demo in app_demos():
                     if hasattr(demo, "recompute"):
-                        queued += demo.recompute(organization=organization, size=size, today=day,
-                                                 background=not (today or no_worker))
+                        queued += demo.recompute(
+                            organization=organization, size=size, today=day, background=not (today or no_worker)
+                        )
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s."))
         if queued:
-            self.stdout.write(f"Queued for the worker: {', '.join(dict.fromkeys(queued))} (the figures appear "
-                              "within a minute of its start).")
+            self.stdout.write(
+                f"Queued for the worker: {', '.join(dict.fromkeys(queued))} (the figures appear "
+                "within a minute of its start)."
+            )
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
         for username, role in demo_logins().items():
             note = " in both demo organizations" if username == CONSULTANT else ""

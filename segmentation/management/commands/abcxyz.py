@@ -24,8 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--y", type=float, default=0.25)
         parser.add_argument("--min-history", type=int, default=4)
         parser.add_argument("--period", choices=["month", "quarter"], default="month")
-        parser.add_argument("--max-mb", type=float, default=None,
-                            help="Refuse files above this size (default: the web upload limit, UPLOAD_MAX_BYTES).")
+        parser.add_argument(
+            "--max-mb",
+            type=float,
+            default=None,
+            help="Refuse files above this size (default: the web upload limit, UPLOAD_MAX_BYTES).",
+        )
 
     def handle(self, *args, **options):
         started = time.perf_counter()
@@ -33,7 +37,11 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         verbose = options["verbosity"] > 1
-        progress = (lambda percent, message="": self.stderr.write(f"{percent:3d}% {message}")) if verbose else (lambda *a: None)
+        progress = (
+            (lambda percent, message="": self.stderr.write(f"{percent:3d}% {message}"))
+            if verbose
+            else (lambda *a: None)
+        )
         try:
             limits = Limits.from_settings()
             if options["max_mb"]:
@@ -48,8 +56,12 @@ class Command(BaseCommand):
                 lines.append(f"  {where}: {problem.message}" + (f" ({problem.value!r})" if problem.value else ""))
             raise CommandError("\n".join(lines))
         params = Params(
-            a=options["a"], b=options["b"], x=options["x"], y=options["y"],
-            min_history=options["min_history"], period=options["period"],
+            a=options["a"],
+            b=options["b"],
+            x=options["x"],
+            y=options["y"],
+            min_history=options["min_history"],
+            period=options["period"],
         )
         try:
             progress(60, "Classifying")
