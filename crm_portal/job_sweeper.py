@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from .celery import app
 from .jobs import JobMessage, _fail, job_send
 from .models import Job
 
@@ -37,8 +38,6 @@ GAVE_UP = gettext_noop(
 def messages_in_flight() -> set[str] | None:
     """Ids of the task messages the broker holds (waiting or delivered and not yet acknowledged),
     or None for a broker this cannot look into."""
-    from .celery import app
-
     with app.connection_for_read() as conn:
         driver = conn.transport.driver_type
         if driver == "redis":

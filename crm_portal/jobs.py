@@ -26,10 +26,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_noop, ngettext
 
+from .celery import app
 from .models import Job, Organization
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def _storable(value):
 class JobMessage(str):
     """A message reading as its English text that keeps its msgid and named parameters.
 
-    The job row stores both, so `job_text` can show the message in each reader's language.
+    The job row stores both, so `models.job_text` can show the message in each reader's language.
     """
 
     def __new__(cls, msgid, **params):
@@ -72,18 +73,6 @@ def _text(message) -> list:
     if isinstance(message, JobMessage):
         return [message.msgid, message.params]
     return [untranslated(message), {}]
-
-
-def job_text(text: list) -> str:
-    """A stored `[msgid, params]` in the active language, numbers written the reader's way."""
-    msgid, params = text
-    if not params:
-        return gettext(msgid)
-    shown = {key: formats.localize(value) for key, value in params.items()}
-    try:
-        return gettext(msgid) % shown
-    except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder: say it in English
-        return msgid % shown
 
 
 class JobTask(Task):
@@ -112,6 +101,17 @@ def job_task(kind: str, body: str) -> Task:
     @shared_task(base=JobTask, name=kind, bind=True)
     def task(self, job_id: int) -> None:
         run_job(job_id, import_string(body), task_id=self.request.id)
+
+    return task
+
+
+def scheduled_task(name: str, body: str) -> Task:
+    """A periodic task (named in an AppConfig's `schedules`): `body` is the dotted path of a
+    function of no arguments, imported when the task runs, like a job's body."""
+
+    @shared_task(name=name)
+    def task():
+        return import_string(body)()
 
     return task
 
@@ -184,8 +184,6 @@ def job_send(job: Job, *, only_if: Q | None = None) -> bool:
     With `only_if`, only while the row still matches it (the sweeper's guard against a worker
     taking the job meanwhile). Returns whether a message goes out.
     """
-    from .celery import app
-
     task_id, now = uuid.uuid4().hex, timezone.now()
     rows = Job.objects.filter(pk=job.pk)
     if only_if is not None:

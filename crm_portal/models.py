@@ -5,7 +5,21 @@ import hashlib
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+def job_text(text: list) -> str:
+    """A stored `[msgid, params]` in the active language, numbers written the reader's way."""
+    msgid, params = text
+    if not params:
+        return gettext(msgid)
+    shown = {key: formats.localize(value) for key, value in params.items()}
+    try:
+        return gettext(msgid) % shown
+    except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder: say it in English
+        return msgid % shown
 
 
 class Role(models.TextChoices):
@@ -207,13 +221,9 @@ class Job(TenantModel):
     @property
     def message_text(self) -> str:
         """The progress message in the reader's language."""
-        from .jobs import job_text
-
         return job_text(self.texts["message"]) if self.texts.get("message") else self.message
 
     @property
     def error_text(self) -> str:
         """The error in the reader's language where it is the portal's own text."""
-        from .jobs import job_text
-
         return " ".join(job_text(text) for text in self.texts["error"]) if self.texts.get("error") else self.error

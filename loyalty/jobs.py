@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from crm_portal.jobs import TRANSIENT_ERRORS, JobMessage, ProgressCallback
-from crm_portal.models import Job
+from crm_portal.models import Job, Organization
 
+from . import services
 from .ledger import points_refresh
-from .mailing import REMINDER, SENT, invitations_mail
+from .mailing import REMINDER, SENT, invitations_mail, reminders_due
 from .metric_runs import metrics_compute
 from .models import Campaign, MetricValue
 
@@ -68,4 +69,17 @@ def reminders_job(job: Job, progress: ProgressCallback) -> dict:
         )
     if failed_campaigns:
         totals["failed_campaigns"] = failed_campaigns
+    return totals
+
+
+def daily_round() -> dict:
+    """Repeat due recurring campaigns, mark reminders and queue the reminder e-mails, in every
+    organization (run daily); an organization with reminders to send gets one job for them."""
+    totals = {"repeated": 0, "reminded": 0, "reminder_jobs": 0}
+    for organization in Organization.objects.all():
+        for key, value in services.loyalty_daily(organization=organization).items():
+            totals[key] += value
+        if reminders_due(organization):
+            services.reminders_start(organization=organization)
+            totals["reminder_jobs"] += 1
     return totals

@@ -32,6 +32,7 @@ from .kpis import (  # noqa: F401
 )
 from .lifecycle import (  # noqa: F401
     client_lifecycle_refresh,
+    lifecycle_daily,
     lifecycle_recompute,
     lifecycle_recompute_start,
     state_flags,

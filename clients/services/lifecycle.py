@@ -136,3 +136,12 @@ def lifecycle_recompute_start(*, organization: Organization, user=None, as_of: d
         params={"as_of": as_of.isoformat()},
         key=as_of.isoformat(),
     )
+
+
+def lifecycle_daily() -> int:
+    """Queue today's recompute for every organization (the nightly round: `schedules` in clients/apps.py)."""
+    today = timezone.localdate()
+    organizations = list(Organization.objects.all())
+    for organization in organizations:
+        lifecycle_recompute_start(organization=organization, as_of=today)
+    return len(organizations)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_portal.models import Organization
+from crm_portal.models import Membership, Organization, Role
 
 from ..models import (
     AuditEntry,
@@ -100,7 +100,6 @@ def client_update(*, client: Client, user=None, products: Iterable[Product] | No
 @transaction.atomic
 def clients_assign(*, organization: Organization, client_ids: Iterable[int], manager, user=None) -> int:
     """Give clients to a manager (a sales head's job); every change is audited."""
-    from crm_portal.models import Membership, Role
 
     ids = sorted(set(client_ids))
     if not ids:
