@@ -12,30 +12,13 @@ from crm_portal.models import Organization, Role
 from crm_portal.tenancy import Viewer
 
 from .. import lifecycle
+from ..kpis import CLIENT_COLUMNS
 from ..models import (
     Client,
 )
 from .visibility import clients_visible_to
 
-KPI_SUMS = [
-    "clients",
-    "first_sale_n",
-    "first_sale_sum",
-    "repeat_n",
-    "repeat_sum",
-    "new_line_n",
-    "new_line_sum",
-    "sales_sum",
-    "products",
-    "lost",
-    "restored",
-    "potential",
-    "first_contact",
-    "converted",
-    "contacts",
-    "complaints",
-    "buyers",
-]
+KPI_SUMS = ["clients", *CLIENT_COLUMNS, "contacts", "complaints", "buyers"]
 
 
 # The KPIs of a period in one SQL statement: the rules of `kpis.client_kpis` (the pure reference,
