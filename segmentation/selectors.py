@@ -2,11 +2,10 @@
 
 import numpy as np
 from django.db.models import Count, Min, Q, QuerySet, Sum
-from django.http import HttpRequest
 
 from clients.models import Client
 from crm_portal.models import Organization
-from crm_portal.tenancy import Viewer, scoped
+from crm_portal.tenancy import Viewer
 
 from .models import ClientClass, Dataset, Run, SegmentationSettings
 
@@ -22,12 +21,12 @@ def settings_for(organization: Organization) -> SegmentationSettings:
     )
 
 
-def datasets_for(request: HttpRequest) -> QuerySet[Dataset]:
-    return scoped(request, Dataset).select_related("created_by", "job")
+def datasets_for(*, organization: Organization) -> QuerySet[Dataset]:
+    return Dataset.objects.filter(organization=organization).select_related("created_by", "job")
 
 
-def runs_for(request: HttpRequest) -> QuerySet[Run]:
-    return scoped(request, Run).select_related("dataset", "created_by")
+def runs_for(*, organization: Organization) -> QuerySet[Run]:
+    return Run.objects.filter(organization=organization).select_related("dataset", "created_by")
 
 
 def run_previous(run: Run) -> Run | None:
@@ -227,5 +226,6 @@ def client_classes_panel(viewer: Viewer, client: Client) -> dict:
 
 
 def home_panel(viewer: Viewer) -> dict:
-    run = runs_for(viewer).filter(source=Run.Source.BASE).first() or runs_for(viewer).first()
+    runs = runs_for(organization=viewer.organization)
+    run = runs.filter(source=Run.Source.BASE).first() or runs.first()
     return {"segmentation_run": run, "segmentation_matrix": run_matrix(run) if run else None}

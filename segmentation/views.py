@@ -33,8 +33,8 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "upload_form": UploadForm() if can_write else None,
             "base_form": BaseRunForm.initial_from(current) if can_write else None,
-            "datasets": selectors.datasets_for(request)[:50],
-            "runs": selectors.runs_for(request)[:50],
+            "datasets": selectors.datasets_for(organization=request.organization)[:50],
+            "runs": selectors.runs_for(organization=request.organization)[:50],
             "can_write": can_write,
         },
     )
@@ -61,8 +61,8 @@ def upload(request: HttpRequest) -> HttpResponse:
             "upload_form": form,
             "base_form": BaseRunForm.initial_from(current),
             "can_write": True,
-            "datasets": selectors.datasets_for(request)[:50],
-            "runs": selectors.runs_for(request)[:50],
+            "datasets": selectors.datasets_for(organization=request.organization)[:50],
+            "runs": selectors.runs_for(organization=request.organization)[:50],
         },
         status=400,
     )
