@@ -140,15 +140,16 @@ def _client_metrics(
         in_period = [a for d, a in fact.settlements if start <= d <= end]
         sales = sum(in_period, Decimal(0))
         first = dates[0]
+        up_to_end = [d for d in dates if d <= end]
         flags = {
             "start": state_start in ACTIVE,
             "end": state_end in ACTIVE,
             "lost": state_start in ACTIVE and state_end == lifecycle.LOST,
-            # Acquired in the period: active at its end but not at its start, i.e. new clients and
-            # clients won back ("renewed"); the rest of the active ones were kept from the start.
-            "acquired": state_end in ACTIVE and state_start not in ACTIVE,
+            "first_bought": start <= first <= end,
             "buyer": bool(in_period),
-            "repeat": bool(in_period) and first < start,
+            # The loyalty index: settlements on two different dates or more up to the period's end.
+            "bought": bool(up_to_end),
+            "repeat": len(set(up_to_end)) >= 2,
             "regular": state_end == lifecycle.REGULAR,
         }
         active_end[client_id] = flags["end"]
@@ -167,15 +168,15 @@ def _client_metrics(
         churn = metrics.churn_rate(start_n, int(t["lost"]))
         collector.put("churn", dimension, key, label, churn, start_n)
         collector.put(
-            "retention", dimension, key, label, metrics.retention_rate(start_n, end_n, int(t["acquired"])), start_n
+            "retention", dimension, key, label, metrics.retention_rate(start_n, end_n, int(t["first_bought"])), start_n
         )
         collector.put(
             "loyalty_index",
             dimension,
             key,
             label,
-            metrics.loyalty_index(int(t["repeat"]), int(t["buyer"])),
-            int(t["buyer"]),
+            metrics.loyalty_index(int(t["repeat"]), int(t["bought"])),
+            int(t["bought"]),
         )
         collector.put("regular_clients", dimension, key, label, float(t["regular"]), int(t["regular"]))
         # Refunds can make a slice's sales negative: then the share means nothing.
@@ -228,9 +229,8 @@ def _product_base_metrics(
     - clients of P at the end: active for P on the period's last day;
     - lost: active for P at the start and lost for P at the end (no settlement of P in the
       window before the end), even if the client still buys other products;
-    - acquired: active for P at the end but not at the start (first purchase of P, or P bought
-      again after a gap).
-    churn(P) = lost / at start; retention(P) = (at end - acquired) / at start; both are stored
+    - first bought: the client's first settlement of P lies in the period.
+    churn(P) = lost / at start; retention(P) = (at end - first bought) / at start; both are stored
     with "based on" = the clients of P at the start and are undefined (empty) when there are none.
     """
     before = start - datetime.timedelta(days=1)
@@ -241,11 +241,11 @@ def _product_base_metrics(
                 continue
             state_start = lifecycle.lifecycle_state(dates, before, lifecycle_months)
             state_end = lifecycle.lifecycle_state(dates, end, lifecycle_months)
-            t = tally.setdefault(key, {"label": label, "start": 0, "end": 0, "lost": 0, "acquired": 0})
+            t = tally.setdefault(key, {"label": label, "start": 0, "end": 0, "lost": 0, "first_bought": 0})
             t["start"] += state_start in ACTIVE
             t["end"] += state_end in ACTIVE
             t["lost"] += state_start in ACTIVE and state_end == lifecycle.LOST
-            t["acquired"] += state_end in ACTIVE and state_start not in ACTIVE
+            t["first_bought"] += start <= dates[0] <= end
     for key, t in tally.items():
         dimension = MetricValue.Dimension.PRODUCT
         collector.put("churn", dimension, key, t["label"], metrics.churn_rate(t["start"], t["lost"]), t["start"])
@@ -254,7 +254,7 @@ def _product_base_metrics(
             dimension,
             key,
             t["label"],
-            metrics.retention_rate(t["start"], t["end"], t["acquired"]),
+            metrics.retention_rate(t["start"], t["end"], t["first_bought"]),
             t["start"],
         )
 

@@ -1,8 +1,8 @@
 """The loyalty metrics of DOMAIN.md section 6, on plain numbers: no Django here.
 
-Every rate is returned in percent (0-100, NPS -100...100) rounded to one decimal, or None when
-it is undefined (no answers, no clients at the start of the period), so that a chart shows a
-gap instead of a made-up zero.
+Every rate is returned in percent (0-100, NPS -100...100), exact (pages and exports round for
+people), or None when it is undefined (no answers, no clients at the start of the period), so that
+a chart shows a gap instead of a made-up zero.
 """
 
 from collections.abc import Iterable, Sequence
@@ -16,7 +16,7 @@ CES_EASY_MIN = 5  # CES 1-7: 5, 6 and 7 count as easy
 def _percent(part: float, whole: float) -> float | None:
     if not whole:
         return None
-    return round(100.0 * part / whole, 1)
+    return 100.0 * part / whole
 
 
 def _checked(scores: Iterable[int], low: int, high: int) -> list[int]:
@@ -45,7 +45,7 @@ def nps(scores: Iterable[int]) -> float | None:
     total = sum(counts.values())
     if not total:
         return None
-    return round(100.0 * (counts["promoters"] - counts["detractors"]) / total, 1)
+    return 100.0 * (counts["promoters"] - counts["detractors"]) / total
 
 
 def csat(scores: Iterable[int]) -> float | None:
@@ -59,7 +59,7 @@ def ces(scores: Iterable[int]) -> tuple[float | None, float | None]:
     values = _checked(scores, 1, 7)
     if not values:
         return None, None
-    return round(sum(values) / len(values), 2), _percent(sum(1 for v in values if v >= CES_EASY_MIN), len(values))
+    return sum(values) / len(values), _percent(sum(1 for v in values if v >= CES_EASY_MIN), len(values))
 
 
 def churn_rate(at_start: int, lost: int) -> float | None:
@@ -69,26 +69,21 @@ def churn_rate(at_start: int, lost: int) -> float | None:
     return _percent(lost, at_start)
 
 
-def retention_rate(start: int, end: int, acquired: int) -> float | None:
-    """(clients at end - clients acquired in the period) / clients at start, in 0-100.
+def retention_rate(start: int, end: int, first_bought: int) -> float | None:
+    """(E - N) / S in percent: E clients active at the period's end, N clients whose first settlement
+    lies in the period, S clients active at its start.
 
-    `acquired` counts every client active at the end that was not active at the start: new
-    clients and clients won back during the period (lifecycle "renewed") alike. What remains,
-    end - acquired, are the clients kept from the start, so it never exceeds `start` and the
-    rate never exceeds 100 %. Counts that break this are refused rather than shown as 110 %.
+    A lost client won back is among E and not among N: it counts as retained (the standard CRR
+    formula), so retention is not 100 - churn and may exceed 100 % when many come back.
     """
-    if min(start, end, acquired) < 0 or acquired > end:
-        raise ValueError("counts must be non-negative and acquired clients cannot exceed the clients at the end")
-    if end - acquired > start:
-        raise ValueError(
-            "clients kept (at end - acquired) cannot exceed the clients at the start: "
-            "count won-back clients among the acquired"
-        )
-    return _percent(end - acquired, start)
+    if min(start, end, first_bought) < 0:
+        raise ValueError("counts must be non-negative")
+    return _percent(end - first_bought, start)
 
 
 def loyalty_index(repeat_clients: int, all_clients: int) -> float | None:
-    """Clients showing loyalty (buying again) / all clients considered."""
+    """Clients with settlements on at least two different dates up to the period's end / clients with
+    at least one settlement up to then."""
     if not 0 <= repeat_clients <= all_clients:
         raise ValueError("repeat clients must be between 0 and all clients")
     return _percent(repeat_clients, all_clients)
@@ -123,7 +118,7 @@ def clv(
         raise ValueError("discount, horizon and monthly value cannot be negative")
     factor = monthly_retention / (1.0 + monthly_discount)
     forecast = sum(monthly_value * factor**t for t in range(1, horizon_months + 1))
-    return round(historic_value + forecast, 2)
+    return historic_value + forecast
 
 
 def monthly_retention_from_churn(period_churn_percent: float | None, period_months: int) -> float:
@@ -131,7 +126,7 @@ def monthly_retention_from_churn(period_churn_percent: float | None, period_mont
     if period_churn_percent is None:
         return 0.0
     stay = max(0.0, 1.0 - period_churn_percent / 100.0)
-    return round(stay ** (1.0 / period_months), 6)
+    return stay ** (1.0 / period_months)
 
 
 def iqs(marks: Sequence[tuple[float, float]]) -> float | None:
@@ -164,4 +159,4 @@ def change_direction(metric: str, delta: float | None) -> str | None:
 
 def mean(values: Iterable[float]) -> float | None:
     items = list(values)
-    return round(sum(items) / len(items), 1) if items else None
+    return sum(items) / len(items) if items else None

@@ -42,6 +42,16 @@ METRIC_ROLES: dict[str, tuple[str, ...]] = {
 }
 
 
+def display_places(metric: str) -> int:
+    """Decimals a figure is shown with: two for the CES mean (a 1-7 scale), one for the rest."""
+    return 2 if metric == "ces" else 1
+
+
+def for_people(metric: str, value: float | None) -> float | None:
+    """A stored value rounded for reading: `loyalty.metrics` and the metric run keep them exact."""
+    return None if value is None else round(value, display_places(metric))
+
+
 def metric_visible(role: str | None, metric: str) -> bool:
     return role in METRIC_ROLES.get(metric, Role.values)
 
@@ -65,7 +75,7 @@ def _all_metric_labels() -> dict[str, str]:
         "churn": _("Churn rate, %"),
         "retention": _("Retention rate, %"),
         "clv": _("CLV, mean per active client"),
-        "loyalty_index": _("Loyalty index, % buying again"),
+        "loyalty_index": _("Loyalty index, % with purchases on two dates or more"),
         "regular_clients": _("Regular clients"),
         "long_standing_share": _("Sales from long-standing clients, %"),
         "iqs": _("IQS, %"),
@@ -78,7 +88,7 @@ def dimension_labels() -> dict[str, str]:
 
 def trends(viewer: Viewer, period_kind: str) -> dict:
     """{metric: {"x": [period starts], "y": [values], "n": [counts]}} for the whole organization,
-    of the trend metrics the viewer's role may read."""
+    of the trend metrics the viewer's role may read; values rounded for people (`for_people`)."""
     series: dict[str, dict] = {m: {"x": [], "y": [], "n": []} for m in TREND_METRICS if metric_visible(viewer.role, m)}
     rows = (
         scoped(viewer, MetricValue)
@@ -88,7 +98,7 @@ def trends(viewer: Viewer, period_kind: str) -> dict:
     )
     for metric, start, value, count in rows:
         series[metric]["x"].append(start.isoformat())
-        series[metric]["y"].append(value)
+        series[metric]["y"].append(for_people(metric, value))
         series[metric]["n"].append(count)
     return series
 
@@ -108,7 +118,7 @@ def latest_values(viewer: Viewer, period_kind: str, series: dict | None = None) 
             continue
         x, y, n = known[-1]
         previous = known[-2][1] if len(known) > 1 else None
-        delta = None if previous is None else round(y - previous, 1)
+        delta = None if previous is None else round(y - previous, display_places(metric))
         cards.append(
             {
                 "metric": metric,
@@ -158,7 +168,8 @@ def breakdown(viewer: Viewer, period_kind: str, metric: str) -> dict:
 
 
 def slice_trends(viewer: Viewer, period_kind: str, metric: str) -> dict:
-    """{dimension: {slice name: {"x": [...], "y": [...]}}}: one line per segment, class, manager, product."""
+    """{dimension: {slice name: {"x": [...], "y": [...]}}}: one line per segment, class, manager, product,
+    with values rounded for people (`for_people`)."""
     if not metric_visible(viewer.role, metric):
         return {}
     lines: dict[str, dict[str, dict]] = defaultdict(dict)
@@ -171,7 +182,7 @@ def slice_trends(viewer: Viewer, period_kind: str, metric: str) -> dict:
     for dimension, key, label, start, value in rows.values_list("dimension", "key", "label", "period_start", "value"):
         line = lines[dimension].setdefault(_slice_label(dimension, key, label), {"x": [], "y": []})
         line["x"].append(start.isoformat())
-        line["y"].append(value)
+        line["y"].append(for_people(metric, value))
     return dict(lines)
 
 

@@ -1,6 +1,7 @@
 """The metric run over a small hand-made client base, and the job that runs it in a real worker."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -75,23 +76,26 @@ def test_march_by_hand(org_a, base):
     # Start of March (as of 28 Feb): A and B active, C potential. End: A active, B lost, C new.
     assert value(org_a, "churn", march) == (50.0, 2)  # 1 lost of 2
     assert value(org_a, "retention", march) == (50.0, 2)  # (2 at end - 1 new) / 2
-    assert value(org_a, "loyalty_index", march) == (50.0, 2)  # A and C bought, only A before March
+    # A, B and C have a settlement up to 31 March; only A on two dates or more: 1 / 3
+    assert value(org_a, "loyalty_index", march) == (pytest.approx(100 / 3), 3)
     assert value(org_a, "long_standing_share", march) == (25.0, 2)  # A's 100 of 400 (A since Jan 2025)
     assert value(org_a, "regular_clients", march) == (1.0, 1)  # A
     assert value(org_a, "nps", march) == (25.0, 4)  # (2 promoters - 1 detractor) / 4
     assert value(org_a, "nps_promoters", march) == (2.0, 4)
-    assert value(org_a, "csat", march) == (66.7, 3)
+    assert value(org_a, "csat", march) == (pytest.approx(200 / 3), 3)  # 5 and 4 satisfied of 5, 4, 2: 2 / 3
     assert value(org_a, "enps", march) == (100.0, 2)
-    assert value(org_a, "iqs", march) == (68.8, 2)  # mean of 62.5 and 75 = 68.75
-    assert value(org_a, "iqs", march, "manager", str(base["manager"].pk)) == (68.8, 2)
+    assert value(org_a, "iqs", march) == (68.75, 2)  # mean of 62.5 and 75, exact
+    assert value(org_a, "iqs", march, "manager", str(base["manager"].pk)) == (68.75, 2)
     # CLV: monthly retention 0.5 (50 % churn in one month), discount 1 %: f = 0.5 / 1.01 and
     # sum of f^t over 36 months = 0.980392; A: 500 + 500/15 x 0.980392 = 532.68;
-    # C: 300 + 300 x 0.980392 = 594.12; mean 563.4.
-    assert value(org_a, "clv", march) == (563.4, 2)
+    # C: 300 + 300 x 0.980392 = 594.12; mean 563.40 (exact: the sum of f^t, unrounded).
+    f = 0.5 / 1.01
+    forecast = sum(f**t for t in range(1, 37))
+    assert value(org_a, "clv", march) == (pytest.approx((500 + 500 / 15 * forecast + 300 + 300 * forecast) / 2), 2)
 
 
 @pytest.mark.django_db
-def test_retention_counts_a_won_back_client_as_acquired(org_a, base):
+def test_retention_counts_a_won_back_client_as_retained(org_a, base):
     # D bought in June 2025, then nothing until March 2026: lost at the start of March (as of
     # 28 Feb, nothing since 28 Nov), renewed at its end (bought in March, and before 31 Aug).
     d = make_client(org_a, "D", abc_class="C")
@@ -99,25 +103,34 @@ def test_retention_counts_a_won_back_client_as_acquired(org_a, base):
     pay(d, D(2026, 3, 12), "100")
     metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
     march = D(2026, 3, 1)
-    # Start: A, B. End: A, C (new), D (won back). Acquired: C and D. (3 - 2) / 2 = 50 %
-    # (with only C counted as acquired it read (3 - 1) / 2 = 100 %).
-    assert value(org_a, "retention", march) == (50.0, 2)
-    assert value(org_a, "churn", march) == (50.0, 2)
-    assert value(org_a, "retention", march, "abc", "C") == (0.0, 1)  # B lost, D won back: 0 kept of 1
-    values = MetricValue.objects.filter(metric="retention", value__isnull=False).values_list("value", flat=True)
-    assert values and all(0.0 <= v <= 100.0 for v in values)
+    # S = A, B (2). E = A, C (new), D (won back) (3). N = C, the only first settlement in March
+    # (D's first was in June 2025): (3 - 1) / 2 = 100 % (counting D as acquired read 50 %).
+    assert value(org_a, "retention", march) == (100.0, 2)
+    assert value(org_a, "churn", march) == (50.0, 2)  # B lost of A, B
+    # Class C: S = B; E = D; N = 0: (1 - 0) / 1 = 100 % (was 0 %); churn: B lost of B = 100 %.
+    assert value(org_a, "retention", march, "abc", "C") == (100.0, 1)
+    assert value(org_a, "churn", march, "abc", "C") == (100.0, 1)
+    # No segment (D alone): nobody at the start, so no retention even though D is back.
+    assert value(org_a, "retention", march, "segment", "") == (None, 0)
+    # Loyalty index: A (5 dates) and D (2 dates) of A, B, C, D with a settlement by 31 March: 2 / 4.
+    assert value(org_a, "loyalty_index", march) == (50.0, 4)
 
 
 @pytest.mark.django_db
-def test_retention_of_the_demo_data_stays_within_0_and_100(org_a):
+def test_retention_of_the_demo_data_is_never_negative_and_churn_stays_within_0_and_100(org_a):
+    """Won-back clients count as retained, so retention may exceed 100 %; it is never negative
+    while every client whose first settlement lies in the period is still active at its end."""
     from django.core.management import call_command
 
     call_command("seed_demo", small=True, verbosity=0)
     for organization in Organization.objects.filter(slug__in=["demo", "other"]):
         for kind in ("month", "quarter"):
             metric_runs.metrics_compute(organization=organization, period_kind=kind)
-    values = list(MetricValue.objects.filter(metric="retention", value__isnull=False).values_list("value", flat=True))
-    assert values and max(values) <= 100.0 and min(values) >= 0.0
+    known = MetricValue.objects.filter(value__isnull=False)
+    retention = list(known.filter(metric="retention").values_list("value", flat=True))
+    churn = list(known.filter(metric="churn").values_list("value", flat=True))
+    assert retention and min(retention) >= 0.0
+    assert churn and min(churn) >= 0.0 and max(churn) <= 100.0
 
 
 @pytest.mark.django_db
@@ -129,7 +142,7 @@ def test_slices_and_a_slice_with_no_clients_at_start(org_a, base):
     assert value(org_a, "churn", march, "segment", s2) == (None, 0)  # C is new: nobody at the start
     assert value(org_a, "retention", march, "segment", s2) == (None, 0)
     assert value(org_a, "nps", march, "abc", "A") == (25.0, 4)
-    assert value(org_a, "csat", march, "abc", "B") == (66.7, 3)
+    assert value(org_a, "csat", march, "abc", "B") == (pytest.approx(200 / 3), 3)  # C's 5, 4, 2: 2 / 3
     assert value(org_a, "nps", march, "manager", str(base["manager"].pk)) == (25.0, 4)
     assert not MetricValue.objects.filter(metric="enps", dimension="segment").exists()
     row = MetricValue.objects.get(metric="churn", period_start=march, dimension="segment", key=s1)
@@ -242,17 +255,18 @@ def test_churn_and_retention_by_product_by_hand(org_a):
     buy(e, D(2026, 1, 20), tea)  # tea: new at the start and still new at the end: kept
     buy(f, D(2025, 12, 20), coffee)  # coffee: new at the start, lost at the end (nothing since 31 Dec)
     buy(f, D(2026, 3, 10), tea)  # tea: potential at the start, new at the end: acquired
-    buy(g, D(2025, 6, 10), coffee)  # coffee: lost at the start, renewed at the end: won back, acquired
+    buy(g, D(2025, 6, 10), coffee)  # coffee: lost at the start, renewed at the end: won back, retained
     buy(g, D(2026, 3, 12), coffee)
     buy(h, D(2026, 2, 1))  # no product: counts for the whole base only
     buy(h, D(2026, 4, 5), tea)  # after the period: not a tea client in March
     buy(i, D(2026, 3, 20), juice)  # juice: nobody at the start
     metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
     march = D(2026, 3, 1)
-    # Coffee: at the start E, F (2); at the end E, G (2); lost F; acquired G.
+    # Coffee: at the start E, F (2); at the end E, G (2); lost F; first coffee in March: nobody
+    # (G's first coffee was in June 2025: won back, so retained).
     assert value(org_a, "churn", march, "product", str(coffee.pk)) == (50.0, 2)  # 1 / 2
-    assert value(org_a, "retention", march, "product", str(coffee.pk)) == (50.0, 2)  # (2 - 1) / 2
-    # Tea: at the start E (1); at the end E, F (2); none lost; acquired F.
+    assert value(org_a, "retention", march, "product", str(coffee.pk)) == (100.0, 2)  # (2 - 0) / 2
+    # Tea: at the start E (1); at the end E, F (2); none lost; first tea in March: F.
     assert value(org_a, "churn", march, "product", str(tea.pk)) == (0.0, 1)  # 0 / 1
     assert value(org_a, "retention", march, "product", str(tea.pk)) == (100.0, 1)  # (2 - 1) / 1
     assert value(org_a, "churn", march, "product", str(juice.pk)) == (None, 0)
@@ -284,3 +298,44 @@ def test_churn_and_retention_by_product_by_hand(org_a):
 def test_the_overview_explains_the_product_slice_of_churn_and_retention(client_as, org_a, language, text):
     page = client_as(org_a, Role.ANALYST).get(reverse("loyalty:overview"), HTTP_ACCEPT_LANGUAGE=language)
     assert text in page.content.decode()
+
+
+def _card(html: str, metric: str) -> str:
+    """The figure shown on the overview card of `metric`."""
+    return re.search(rf'data-metric="{metric}".*?metric-value">([^<]*)<', html, re.S).group(1)
+
+
+@pytest.mark.django_db
+def test_the_overview_rounds_the_exact_values_for_people(client_as, org_a, base):
+    answers(org_a, Campaign.objects.get(name="NPS"), "ces", [5, 6, 6], D(2026, 3, 23), client=base["c"])
+    metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    march = D(2026, 3, 1)
+    # Stored exact: CSAT 2 of 3 satisfied, CES mean (5 + 6 + 6) / 3 = 17 / 3, loyalty index 1 of 3.
+    assert value(org_a, "csat", march) == (pytest.approx(200 / 3), 3)
+    assert value(org_a, "ces", march) == (pytest.approx(17 / 3), 3)
+    assert value(org_a, "loyalty_index", march) == (pytest.approx(100 / 3), 3)
+    web = client_as(org_a, Role.SALES_HEAD)
+    page = web.get(reverse("loyalty:overview") + "?metric=csat", HTTP_ACCEPT_LANGUAGE="en")
+    # Shown: one decimal, two for the CES mean; the charts' data too (their hover labels show it).
+    series = page.context["chart"]["series"]
+    assert (series["csat"]["y"][-1], series["ces"]["y"][-1], series["loyalty_index"]["y"][-1]) == (66.7, 5.67, 33.3)
+    assert page.context["chart"]["slices"]["abc"]["B"]["y"][-1] == 66.7
+    html = page.content.decode()
+    assert (_card(html, "csat"), _card(html, "ces"), _card(html, "loyalty_index")) == ("66.7", "5.67", "33.3")
+    assert '<tr><td>B</td><td class="text-end">66.7</td><td class="text-end">3</td></tr>' in html
+    # A slice without a value reads "—" (no clients of S2 at the start of March: no churn).
+    churn = web.get(reverse("loyalty:overview") + "?metric=churn", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<tr><td>S2</td><td class="text-end">—</td><td class="text-end">0</td></tr>' in churn
+
+
+@pytest.mark.django_db
+def test_the_campaign_page_rounds_nps_and_the_ces_mean(client_as, org_a, base):
+    web = client_as(org_a, Role.ANALYST)
+    for kind, scores, shown in (
+        ("nps", [9, 6, 5], "-33.3"),  # (1 promoter - 2 detractors) / 3 = -33.333...
+        ("ces", [7, 4, 5], "5.33"),  # (7 + 4 + 5) / 3 = 5.333...
+    ):
+        campaign = services.campaign_start(organization=org_a, kind=kind, name=f"{kind} survey")
+        answers(org_a, campaign, kind, scores, D(2026, 3, 20))
+        html = web.get(reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})).content.decode()
+        assert f'<div class="stat-value" id="stat-value">{shown}</div>' in html
