@@ -1,12 +1,14 @@
-"""Client list and client card speed on 100,000 clients and 2.4 million settlements (PostgreSQL).
+"""Client list, card and KPI speed on 100,000 clients and 2.4 million settlements (PostgreSQL), and
+the upkeep of the lifecycle history: its full rebuild and one back-dated settlement entered by hand.
 
 Usage (the database is built once with COPY and reused on later runs):
 
     DATABASE_URL=postgres://crm:crm-test@127.0.0.1:5432/crm_bench_clients \\
         .venv/bin/python bench/clients_pages.py [--clients 100000] [--months 24] [--rebuild]
+        [--only pages|kpi|history]
 
 Prints the median time of each page over several requests, as a sales head (all clients) and
-as a manager (their own share).
+as a manager (their own share); the median of 3 full rebuilds; the median of 15 settlements.
 """
 
 import argparse
@@ -17,6 +19,7 @@ import random
 import statistics
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +35,7 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 from django.test import Client as WebClient  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -178,9 +181,32 @@ def median_ms(web: WebClient, url: str, params: dict | None = None, repeat: int 
     return statistics.median(times)
 
 
+def measure_history(org: Organization) -> None:
+    """The full rebuild of every client's history (the nightly job), and one back-dated settlement
+    entered by hand (its client's history rewritten in the same transaction, then rolled back)."""
+    print("\nlifecycle history")
+    rebuilds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = services.lifecycle_recompute(organization=org)
+        rebuilds.append(time.perf_counter() - started)
+    print(f"  full rebuild, {result['history_rows']} changes, median of 3   {statistics.median(rebuilds):7.2f} s")
+    ids = list(Client.objects.filter(organization=org).values_list("pk", flat=True))
+    random.seed(2)
+    back_dated = datetime.date.today() - datetime.timedelta(days=200)
+    times = []
+    for pk in random.sample(ids, 15):
+        client = Client.objects.select_related("organization").get(pk=pk)
+        with transaction.atomic():
+            started = time.perf_counter()
+            services.settlement_create(client=client, date=back_dated, amount=Decimal("100"))
+            times.append((time.perf_counter() - started) * 1000)
+            transaction.set_rollback(True)
+    print(f"  one back-dated settlement, median of 15  {statistics.median(times):7.1f} ms (max {max(times):.1f})")
+
+
 def measure_kpi(org: Organization) -> None:
     """The KPI page (both tables) as a sales head (all clients), for the default quarter and for a year."""
-    setup_test_environment()
     web = WebClient()
     web.force_login(get_user_model().objects.get(username="bench-head"))
     today = datetime.date.today()
@@ -203,7 +229,6 @@ def measure_kpi(org: Organization) -> None:
 
 
 def measure(org: Organization) -> None:
-    setup_test_environment()
     User = get_user_model()
     head, manager = User.objects.get(username="bench-head"), User.objects.get(username="bench-manager-3")
     segment = Segment.objects.filter(organization=org).first()
@@ -260,7 +285,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--only", choices=["pages", "kpi"], help="measure only the list and card, or only the KPI page")
+    parser.add_argument("--only", choices=["pages", "kpi", "history"], help="measure one part only")
     args = parser.parse_args()
     ensure_database()
     call_command("migrate", verbosity=0)
@@ -271,10 +296,10 @@ def main() -> None:
         f"{Client.objects.filter(organization=org).count()} clients, "
         f"{Settlement.objects.filter(organization=org).count()} settlements"
     )
-    if args.only != "kpi":
-        measure(org)
-    if args.only != "pages":
-        measure_kpi(org)
+    setup_test_environment()
+    for part, measure_part in (("pages", measure), ("kpi", measure_kpi), ("history", measure_history)):
+        if args.only in (None, part):
+            measure_part(org)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 from django.contrib import admin
 
 from crm_portal.admin_scoping import TenantAdmin
+from crm_portal.models import Organization
 
-from . import models
+from . import models, services
 
 
 @admin.register(models.Client)
@@ -15,9 +16,52 @@ class ClientAdmin(TenantAdmin):
 
 @admin.register(models.Settlement)
 class SettlementAdmin(TenantAdmin):
+    """Corrections and deletions here rewrite the clients' lifecycle histories, as every write of settlements does."""
+
     list_display = ["client", "date", "amount", "product", "document", "deal"]
     raw_id_fields = ["client", "deal"]
     date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        moved_from = form.initial.get("client") if change else None
+        _rebuild(obj.organization, {obj.client_id, moved_from} - {None})
+
+    def delete_model(self, request, obj):
+        services.settlement_delete(settlement=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        touched = list(queryset.values_list("organization_id", "client_id").distinct())
+        super().delete_queryset(request, queryset)
+        for organization in Organization.objects.filter(pk__in={org for org, _c in touched}):
+            _rebuild(organization, {client for org, client in touched if org == organization.pk})
+
+
+def _rebuild(organization: Organization, client_ids: set[int]) -> None:
+    services.client_histories_rebuild(organization=organization, client_ids=sorted(client_ids))
+
+
+class DerivedAdmin(TenantAdmin):
+    """Rows derived from the settlements (services.client_histories_rebuild): read here, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.StateChange)
+class StateChangeAdmin(DerivedAdmin):
+    list_display = ["client", "as_of", "previous_state", "state", "until"]
+
+
+@admin.register(models.ClientMonth)
+class ClientMonthAdmin(DerivedAdmin):
+    list_display = ["client", "month", "turnover", "settlements", "state_end", "lost_on", "restored_on"]
 
 
 @admin.register(models.Deal)
@@ -41,7 +85,6 @@ for model in (
     models.ContactPerson,
     models.ClassChange,
     models.DealDocument,
-    models.StateChange,
     models.Contact,
     models.DealEvent,
     models.ControlPoint,

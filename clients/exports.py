@@ -42,7 +42,9 @@ KPI_HELP = {
     "repeat_sum": gettext_lazy("The amount of the repeat sales."),
     "new_line_n": gettext_lazy("First purchases of another product by a client who had bought before."),
     "new_line_sum": gettext_lazy("The amount of the first sales in new lines."),
-    "products_per_client": gettext_lazy("Different products bought in the period per buying client."),
+    "products_per_client": gettext_lazy(
+        "Product lines a buying client of the period has bought so far (up to the period's end), on average."
+    ),
     "lost": gettext_lazy("Clients who became lost during the period (no purchase within the lifecycle period)."),
     "restored": gettext_lazy("Clients who bought in the period after a pause that had made them lost."),
     "contacts": gettext_lazy("Contacts logged in the period."),

@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 
 from crm_portal.validators import single_line
 
-from .lifecycle import STATES
+from .lifecycle import STATES, month_end
 from .models import (
     ABC_CHOICES,
     XYZ_CHOICES,
@@ -368,6 +368,9 @@ class ClientFilterForm(OrgFormMixin, forms.Form):
 
 
 class PeriodForm(forms.Form):
+    """A period of whole months (the KPIs are counted from monthly facts): from the 1st of the first
+    date's month to the last day of the second's."""
+
     start = date_field(_("From"))
     end = date_field(_("To"))
 
@@ -382,6 +385,7 @@ class PeriodForm(forms.Form):
                 raise forms.ValidationError(_("The period must start before it ends."))
             if data["end"] - data["start"] > datetime.timedelta(days=3 * 366):
                 raise forms.ValidationError(_("Choose a period of at most three years."))
+            data["start"], data["end"] = data["start"].replace(day=1), month_end(data["end"])
         return data
 
 

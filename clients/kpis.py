@@ -6,8 +6,8 @@ test checks both agree on random data.
 Each settlement inside the period is one of: a *first sale* (on the client's very first
 settlement day), a *first sale in a new line* (the first of its client and product, later than the
 client's first day) or a *repeat sale* (its client and product were sold before). A client is
-*lost* in the period when it is lost at the end and was not lost the day before the start; it is
-*restored* when it buys in the period after a pause that had made it lost.
+*lost* in the period when its state turns lost within it, *restored* when it turns renewed within
+it (`lifecycle.state_history`, here in its numpy form).
 
 *First contacts* are prospects: clients whose first logged contact falls in the period and who had
 bought nothing before it; *converted* are those of them whose first purchase came on or after that
@@ -21,7 +21,8 @@ import datetime
 import numpy as np
 import pandas as pd
 
-from .lifecycle import LOST, NEW, POTENTIAL, REGULAR, RENEWED, months_before
+from .lifecycle import LOST, RENEWED
+from .lifecycle_bulk import state_histories
 
 CLIENT_COLUMNS = [
     "first_sale_n",
@@ -40,30 +41,6 @@ CLIENT_COLUMNS = [
 ]
 
 
-def states_at(settlements: pd.DataFrame, as_of: datetime.date, period: int) -> pd.Series:
-    """Lifecycle state per client_id on a date (clients without settlements are absent)."""
-    dates = pd.to_datetime(settlements["date"])
-    rows = settlements.assign(date=dates)[dates <= pd.Timestamp(as_of)]
-    one_back = pd.Timestamp(months_before(as_of, period))
-    two_back = pd.Timestamp(months_before(as_of, 2 * period))
-    flags = (
-        pd.DataFrame(
-            {
-                "client_id": rows["client_id"],
-                "recent": rows["date"] > one_back,
-                "previous": (rows["date"] > two_back) & (rows["date"] <= one_back),
-                "older": rows["date"] <= two_back,
-            }
-        )
-        .groupby("client_id")
-        .any()
-    )
-    recent, previous, older = flags["recent"], flags["previous"], flags["older"]
-    # The rules of lifecycle.classify, on whole columns at once.
-    states = np.select([~recent, previous, older], [LOST, REGULAR, RENEWED], default=NEW)
-    return pd.Series(states, index=flags.index, dtype=object)
-
-
 def client_kpis(
     settlements: pd.DataFrame,
     first_contacts: pd.Series,
@@ -71,8 +48,12 @@ def client_kpis(
     start: datetime.date,
     end: datetime.date,
     period: int,
+    today: datetime.date | None = None,
 ) -> pd.DataFrame:
     """One row per client id with the KPI columns for the period [start, end].
+
+    Lost and restored count the changes up to `today` only: a period still running has not lost
+    the clients it may lose before its end.
 
     settlements: columns client_id, date (datetime.date), amount (float), product_id (NaN allowed).
     first_contacts: the first logged contact date per client_id.
@@ -97,21 +78,18 @@ def client_kpis(
     # Several settlements on the first day are still one first sale.
     table["first_sale_n"] = (table["first_sale_n"] > 0).astype(float)
     table["sales_sum"] = table["first_sale_sum"] + table["repeat_sum"] + table["new_line_sum"]
-    table["products"] = table.index.map(now.groupby("client_id")["product_id"].nunique()).fillna(0)
+    # Products: the lines a buying client of the period has bought up to its end (its portfolio).
+    lines = s.groupby("client_id")["product_id"].nunique()
+    buying = table.index.isin(now["client_id"])
+    table["products"] = np.where(buying, table.index.map(lines).fillna(0), 0)
 
-    at_end = states_at(s, end, period)
-    before = states_at(s, start - datetime.timedelta(days=1), period)
-    end_state = at_end.reindex(table.index).fillna(POTENTIAL)
-    start_state = before.reindex(table.index).fillna(POTENTIAL)
-    table["lost"] = ((end_state == LOST) & (start_state != LOST)).astype(float)
-    table["potential"] = (end_state == POTENTIAL).astype(float)
-
-    previous = s.groupby("client_id")["date"].shift()
-    days = s[in_period & previous.notna()]
-    # Lost the day before the purchase: the previous one lies on or before (day - 1) - P months.
-    was_lost = previous[days.index] <= (days["date"] - pd.Timedelta(days=1)) - pd.DateOffset(months=period)
-    restored = set(days["client_id"][was_lost])
-    table["restored"] = table.index.isin(restored).astype(float)
+    # Lost and restored: the state turned lost, or renewed, within the period (the history of the rule).
+    history = state_histories(s["client_id"].to_numpy(), s["date"].to_numpy(), period)
+    last = end if today is None else min(end, today)
+    within = (history.day >= np.datetime64(start)) & (history.day <= np.datetime64(last))
+    for column, state in (("lost", LOST), ("restored", RENEWED)):
+        table[column] = table.index.isin(history.client[within & (history.state == state)]).astype(float)
+    table["potential"] = (~table.index.isin(s["client_id"])).astype(float)
 
     # Conversion from first contact to first purchase counts prospects only: clients first contacted
     # in the period who had bought nothing before that contact. A client who already bought

@@ -61,38 +61,51 @@ def month_end(day: datetime.date) -> datetime.date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
-def state_history(
-    dates: Iterable[datetime.date], as_of: datetime.date, period_months: int = 3
-) -> list[tuple[datetime.date, str, str]]:
-    """The true history of a client's state up to `as_of`, rebuilt from its settlement dates.
+def leaves_window(day: datetime.date, months: int) -> datetime.date:
+    """The first as-of date t whose window (t - `months`, t] no longer holds `day`: months_before(t) >= day."""
+    t = months_before(day, -months)
+    # `day` missing from the target month (31 May + 1 month): the window lets it go a few days later.
+    while months_before(t, months) < day:
+        t += datetime.timedelta(days=1)
+    return t
 
-    The state is taken on every settlement day, at every month end and on `as_of`; only the
-    changes are kept, as (day, previous state, state). The first entry is the first known state
-    (the first purchase makes the client new) with an empty previous state: before its first
-    settlement nothing says the client was in the register at all. No settlements: no history.
+
+Change = tuple[datetime.date, str, str]  # (the day the state changes, the state before, the state from that day)
+
+
+def state_history(dates: Iterable[datetime.date], period_months: int = 3) -> list[Change]:
+    """A client's whole history of states: every change of `lifecycle_state` and the exact day it happens.
+
+    The state can only change on a settlement day (it enters the window (t-P, t]) or on the day a
+    settlement leaves (t-P, t] or (t-2P, t-P]; see `leaves_window`), so the rule is asked on those
+    days alone. The first change is potential → new on the first settlement day; the last one (lost,
+    P months after the last settlement) may lie in the future: no later settlement, no later change.
+    No settlements: no history (the client stays potential).
     """
     if period_months < 1:
         raise ValueError("period_months must be at least 1")
-    days = sorted({day for day in dates if day <= as_of})
-    if not days:
-        return []
+    days = sorted(set(dates))
     points = set(days)
-    point = month_end(days[0])
-    while point < as_of:
-        points.add(point)
-        point = month_end(point + datetime.timedelta(days=1))
-    points.add(as_of)
+    for day in days:
+        points.add(leaves_window(day, period_months))
+        points.add(leaves_window(day, 2 * period_months))
 
     def count(limit: datetime.date) -> int:
         return bisect.bisect_right(days, limit)
 
-    history: list[tuple[datetime.date, str, str]] = []
-    current = ""
+    history: list[Change] = []
+    current = POTENTIAL
     for t in sorted(points):
         one_back, two_back = window_bounds(t, period_months)
         up_to_t, up_to_one, up_to_two = count(t), count(one_back), count(two_back)
         state = classify(recent=up_to_t > up_to_one, previous=up_to_one > up_to_two, older=up_to_two > 0)
-        if state != current and state != POTENTIAL:
+        if state != current:
             history.append((t, current, state))
             current = state
     return history
+
+
+def state_on(history: list[Change], day: datetime.date) -> str:
+    """The state on `day` from a history of `state_history`: the last change on or before it."""
+    at = bisect.bisect_right(history, day, key=lambda change: change[0])
+    return history[at - 1][2] if at else POTENTIAL

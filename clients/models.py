@@ -191,17 +191,61 @@ class ClassChange(TenantModel):
 
 
 class StateChange(TenantModel):
+    """A change of a client's lifecycle state, and the state it starts: from `as_of` until the next change.
+
+    Written only by `services.client_histories_rebuild`, from the settlements (a function of them,
+    not a log): the state of a client on a day is the one row with as_of <= day < until.
+    """
+
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="state_changes")
     state = models.CharField(_("state"), max_length=10, choices=LifecycleState.choices)
     previous_state = models.CharField(_("previous state"), max_length=10, choices=LifecycleState.choices, blank=True)
     as_of = models.DateField(_("as of"))
+    until = models.DateField(_("until"), null=True, blank=True)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("lifecycle change")
         verbose_name_plural = _("lifecycle changes")
         ordering = ["-as_of", "-id"]
-        indexes = [models.Index(fields=["client", "-as_of"])]
+        indexes = [
+            models.Index(fields=["client", "-as_of"]),
+            # The changes of a period (lost and restored clients) and the states on a day.
+            models.Index(fields=["organization", "state", "as_of"]),
+        ]
+
+
+class ClientMonth(TenantModel):
+    """What a client did in a month: its sales by kind, its lifecycle state at the month's end and
+    the changes within it (`facts.month_facts`). A row for each month with settlements or a change.
+
+    Written only by `services.client_histories_rebuild`, with the history, from the settlements;
+    the KPI tables read it instead of the settlements. The dimensions a sales head slices by
+    (manager, segment, ABC and XYZ class of the latest run) are the client's own, joined on read,
+    so they are never stale.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="months")
+    month = models.DateField(_("month"))
+    turnover = models.DecimalField(_("turnover"), max_digits=16, decimal_places=2)
+    settlements = models.IntegerField(_("settlements"))
+    days = models.IntegerField(_("settlement days"))
+    first_sale_n = models.SmallIntegerField(_("first sale"))
+    first_sale_sum = models.DecimalField(_("first sale, sum"), max_digits=16, decimal_places=2)
+    repeat_n = models.IntegerField(_("repeat sales"))
+    repeat_sum = models.DecimalField(_("repeat sales, sum"), max_digits=16, decimal_places=2)
+    new_line_n = models.IntegerField(_("sales in new lines"))
+    new_line_sum = models.DecimalField(_("sales in new lines, sum"), max_digits=16, decimal_places=2)
+    lines_total = models.IntegerField(_("product lines bought so far"))
+    state_end = models.CharField(_("state at the month's end"), max_length=10, choices=LifecycleState.choices)
+    lost_on = models.DateField(_("turned lost on"), null=True, blank=True)
+    restored_on = models.DateField(_("turned renewed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("client month")
+        verbose_name_plural = _("client months")
+        constraints = [models.UniqueConstraint(fields=["client", "month"], name="one_fact_row_per_client_month")]
+        indexes = [models.Index(fields=["organization", "month"])]
 
 
 class Contact(TenantModel):

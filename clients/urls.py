@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:client_id>/persons/add/", views.person_add, name="person_add"),
     path("<int:client_id>/contacts/add/", views.contact_add, name="contact_add"),
     path("<int:client_id>/settlements/add/", views.settlement_add, name="settlement_add"),
+    path("<int:client_id>/settlements/<int:settlement_id>/delete/", views.settlement_delete, name="settlement_delete"),
     path("<int:client_id>/deals/add/", views.deal_add, name="deal_add"),
     path("<int:client_id>/complaints/add/", views.complaint_add, name="complaint_add"),
     path("<int:client_id>/assessments/add/", views.assessment_add, name="assessment_add"),

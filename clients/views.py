@@ -60,12 +60,11 @@ def client_list(request: HttpRequest) -> HttpResponse:
     wanted = form.wanted()
     clients = selectors.client_list(request.viewer, wanted)
     states = dict(LifecycleState.choices)
-    period = request.organization.lifecycle_period_months
     if request.GET.get("export") == "xlsx" and not form.errors:
-        shown = selectors.attach_states(list(clients[:EXPORT_LIMIT]), wanted.as_of, period)
+        shown = selectors.attach_states(list(clients[:EXPORT_LIMIT]), wanted.as_of)
         return xlsx_response("clients.xlsx", [client_list_sheet(shown, states)])
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.attach_states(list(page.object_list), wanted.as_of, period)
+    page.object_list = selectors.attach_states(list(page.object_list), wanted.as_of)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -235,6 +234,19 @@ def settlement_add(request: HttpRequest, client_id: int) -> HttpResponse:
             services.settlement_create(client=client, user=request.user, **form.cleaned_data)
             return _card_saved(request, client, _("Settlement saved."), tab="settlements")
     return _card_form_page(request, client, form, title=_("Enter a settlement"), form_id="settlement-form")
+
+
+@roles_required(*EDITORS, Role.ANALYST)
+@require_POST
+def settlement_delete(request: HttpRequest, client_id: int, settlement_id: int) -> HttpResponse:
+    client = _client(request, client_id)
+    settlement = get_for_org_or_404(request, client.settlements.all(), pk=settlement_id)
+    try:
+        services.settlement_delete(settlement=settlement, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(f"{client_url(client)}#settlements")
+    return _card_saved(request, client, _("Settlement deleted."), tab="settlements")
 
 
 @roles_required(*EDITORS)

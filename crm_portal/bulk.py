@@ -1,4 +1,5 @@
-"""Write many rows into a model's table at once: COPY on PostgreSQL, batched inserts elsewhere.
+"""Write many rows into a model's table at once (COPY on PostgreSQL, batched inserts elsewhere), and
+read many rows at once (COPY out, read by Arrow).
 
 The rows come as a DataFrame whose columns are named as the table's columns (`client_id`, not
 `client`). COPY bypasses the model, so nothing would fill in a field the frame leaves out:
@@ -6,11 +7,14 @@ The rows come as a DataFrame whose columns are named as the table's columns (`cl
 time for `auto_now` and `auto_now_add`), and a row written here equals one written by `save()`.
 """
 
+import io
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 from django.db import connection, models
+from django.db.models import QuerySet
 from django.utils import timezone
 
 # Rows turned into CSV at a time within one COPY: the memory used stays the same however long the frame.
@@ -91,3 +95,32 @@ def _insert_in_batches(model: type[models.Model], rows: pd.DataFrame, return_ids
         created = model._base_manager.bulk_create([model(**record) for record in records])
         ids.extend(obj.pk for obj in created)
     return np.array(ids, dtype=np.int64) if return_ids else None
+
+
+def bulk_select(rows: QuerySet, *, dates: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The rows of a `values_list(...)` queryset as a DataFrame named by its fields; `dates` as datetime64.
+
+    On PostgreSQL the query is COPied out as CSV and read by Arrow (a million rows in about a
+    second instead of a million Python tuples); elsewhere a cursor reads it.
+    """
+    names = list(rows.query.values_select)
+    sql, params = rows.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+                data = b"".join(bytes(block) for block in copy)
+        if data:
+            frame = pa_csv.read_csv(
+                io.BytesIO(data),
+                read_options=pa_csv.ReadOptions(column_names=names),
+                convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in dates}),
+            ).to_pandas()
+        else:
+            frame = pd.DataFrame({name: [] for name in names})
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            frame = pd.DataFrame(cursor.fetchall(), columns=names)
+    for name in dates:
+        frame[name] = pd.to_datetime(frame[name])
+    return frame

@@ -24,11 +24,17 @@ from .deals import (  # noqa: F401
     funnel,
     refusals_by_stage,
 )
+from .history import (  # noqa: F401
+    changes_between,
+    client_states_on,
+    in_effect,
+    state_conditions,
+    states_on,
+)
 from .kpis import (  # noqa: F401
     KPI_CACHE_SECONDS,
     KPI_SQL,
     KPI_SUMS,
-    LOST_BY_SQL,
     kpi_data_version,
     kpi_tables,
     kpi_tables_cached,
@@ -43,7 +49,6 @@ from .lists import (  # noqa: F401
     home_panel,
     my_day,
     overdue_points,
-    state_conditions,
     upcoming_birthdays,
 )
 from .visibility import (  # noqa: F401

@@ -20,6 +20,7 @@ from ..models import (
     ControlPoint,
     DealDocument,
     DealEvent,
+    LifecycleState,
     Offer,
     Product,
     SatisfactionAssessment,
@@ -99,10 +100,10 @@ def timeline(client: Client, *, settlements: list, class_changes: list, state_ch
             f"{c.previous_abc or '—'}{c.previous_xyz} → {c.abc_class or '—'}{c.xyz_class} ({c.run_label})",
         )
     for s in state_changes:
-        if s.previous_state:
-            add(s.as_of, "state", f"{s.get_previous_state_display()} → {s.get_state_display()}")
-        else:
+        if s.previous_state == LifecycleState.POTENTIAL:
             add(s.as_of, "state", _("First purchase: %(state)s") % {"state": s.get_state_display()})
+        else:
+            add(s.as_of, "state", f"{s.get_previous_state_display()} → {s.get_state_display()}")
     items.sort(key=lambda item: item["date"], reverse=True)
     return items[: 3 * n]
 
@@ -253,7 +254,9 @@ def client_card(client: Client) -> dict:
     today = timezone.localdate()
     settlements = list(client.settlements.select_related("product")[:TIMELINE_LIMIT])
     class_history = list(client.class_changes.all()[:TIMELINE_LIMIT])
-    state_history = list(client.state_changes.all()[:TIMELINE_LIMIT])
+    state_history = list(client.state_changes.filter(as_of__lte=today)[:TIMELINE_LIMIT])
+    # The history runs ahead of today: the day the client will be lost if nothing else is bought.
+    state_next = client.state_changes.filter(as_of__gt=today).order_by("as_of").first()
     purchases = client.settlements.values_list("date", "product_id").order_by()
     return {
         "development": DEVELOPMENT_LABELS[development_stage(purchases)],
@@ -266,6 +269,7 @@ def client_card(client: Client) -> dict:
         "points": list(client.control_points.filter(done_at__isnull=True).select_related("deal")[:30]),
         "class_history": class_history,
         "state_history": state_history,
+        "state_next": state_next,
         "audit": audit_rows(client.audit_entries.select_related("user")[:15]),
         "timeline": timeline(client, settlements=settlements, class_changes=class_history, state_changes=state_history),
         "offers": offer_rows(client, targets, in_use),

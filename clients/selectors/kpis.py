@@ -21,53 +21,31 @@ from .visibility import clients_visible_to
 KPI_SUMS = ["clients", *CLIENT_COLUMNS, "contacts", "complaints", "buyers"]
 
 
-# The KPIs of a period in one SQL statement: the rules of `kpis.client_kpis` (the pure reference,
-# tested against this) on settlements, contacts and complaints, summed per manager in the database.
+# The KPIs of a period in one SQL statement over the month facts (`ClientMonth`, written with the
+# lifecycle history from the settlements; `facts.py` classifies each sale, `kpis.client_kpis` is the
+# pure reference tested against this), contacts and complaints, summed per manager in the database.
 # Only the rows shown come back: one per manager, the clients with the largest sales, one count.
-# One text for both databases (SQLite serves `make run`, PostgreSQL production): standard SQL only,
-# except the one per-row month shift, `{lost_by}` (see `LOST_BY_SQL`).
+# Standard SQL only: one text for SQLite (`make run`) and PostgreSQL (production).
 KPI_SQL = """
 WITH vc (id, manager, name, abc, xyz) AS ({clients}),
-h AS (
-    SELECT st.client_id, MIN(st.date) AS first_day, MAX(st.date) AS last_day,
-           MAX(st.date) FILTER (WHERE st.date < %(start)s) AS last_before
-    FROM clients_settlement st
-    WHERE st.organization_id = %(org)s AND st.date <= %(end)s AND st.client_id IN ({client_ids})
-    GROUP BY st.client_id
-),
-inp AS (
-    SELECT st.id, st.client_id, st.date, st.amount, st.product_id, COALESCE(st.product_id, -1) AS line,
-           ROW_NUMBER() OVER (PARTITION BY st.client_id, COALESCE(st.product_id, -1) ORDER BY st.date, st.id) AS line_rank,
-           LAG(st.date) OVER (PARTITION BY st.client_id ORDER BY st.date, st.id) AS prev_day
-    FROM clients_settlement st
-    WHERE st.organization_id = %(org)s AND st.date BETWEEN %(start)s AND %(end)s AND st.client_id IN ({client_ids})
-),
-lines_before AS (
-    SELECT DISTINCT st.client_id, COALESCE(st.product_id, -1) AS line
-    FROM clients_settlement st
-    WHERE st.organization_id = %(org)s AND st.date < %(start)s
-      AND (st.client_id, COALESCE(st.product_id, -1)) IN (SELECT client_id, line FROM inp WHERE line_rank = 1)
-),
-kinds AS (
-    SELECT inp.*, h.last_before, CASE WHEN inp.date = h.first_day THEN 'first'
-                                      WHEN inp.line_rank = 1 AND lb.client_id IS NULL THEN 'line'
-                                      ELSE 'repeat' END AS kind
-    FROM inp JOIN h ON h.client_id = inp.client_id
-    LEFT JOIN lines_before lb ON lb.client_id = inp.client_id AND lb.line = inp.line
-),
-pc AS (
+f AS (
     SELECT client_id,
-           CASE WHEN COUNT(*) FILTER (WHERE kind = 'first') > 0 THEN 1 ELSE 0 END AS first_sale_n,
-           COALESCE(SUM(amount) FILTER (WHERE kind = 'first'), 0) AS first_sale_sum,
-           COUNT(*) FILTER (WHERE kind = 'repeat') AS repeat_n,
-           COALESCE(SUM(amount) FILTER (WHERE kind = 'repeat'), 0) AS repeat_sum,
-           COUNT(*) FILTER (WHERE kind = 'line') AS new_line_n,
-           COALESCE(SUM(amount) FILTER (WHERE kind = 'line'), 0) AS new_line_sum,
-           SUM(amount) AS sales_sum,
-           COUNT(DISTINCT product_id) AS products,
-           -- Restored: the purchase before this one (or before the period) left the client lost the day before.
-           MAX(CASE WHEN COALESCE(prev_day, last_before) <= {lost_by} THEN 1 ELSE 0 END) AS restored
-    FROM kinds GROUP BY client_id
+           SUM(first_sale_n) AS first_sale_n, SUM(first_sale_sum) AS first_sale_sum,
+           SUM(repeat_n) AS repeat_n, SUM(repeat_sum) AS repeat_sum,
+           SUM(new_line_n) AS new_line_n, SUM(new_line_sum) AS new_line_sum,
+           SUM(turnover) AS sales_sum,
+           MAX(CASE WHEN settlements > 0 THEN lines_total ELSE 0 END) AS products,
+           -- Lost and restored: the state turned lost, or renewed, within the period (up to today).
+           MAX(CASE WHEN lost_on <= %(last)s THEN 1 ELSE 0 END) AS lost,
+           MAX(CASE WHEN restored_on <= %(last)s THEN 1 ELSE 0 END) AS restored
+    FROM clients_clientmonth
+    WHERE organization_id = %(org)s AND month BETWEEN %(start)s AND %(end)s AND client_id IN ({client_ids})
+    GROUP BY client_id
+),
+-- The first settlement day: the day of the change from potential in the history.
+h AS (
+    SELECT client_id, as_of AS first_day FROM clients_statechange
+    WHERE organization_id = %(org)s AND previous_state = 'potential' AND client_id IN ({client_ids})
 ),
 ct AS (
     SELECT client_id, MIN(date) AS first_contact,
@@ -82,21 +60,19 @@ cm AS (
 ),
 per_client AS (
     SELECT vc.id, COALESCE(vc.manager, '—') AS manager, vc.name, vc.abc, vc.xyz,
-           COALESCE(pc.first_sale_n, 0) AS first_sale_n, COALESCE(pc.first_sale_sum, 0) AS first_sale_sum,
-           COALESCE(pc.repeat_n, 0) AS repeat_n, COALESCE(pc.repeat_sum, 0) AS repeat_sum,
-           COALESCE(pc.new_line_n, 0) AS new_line_n, COALESCE(pc.new_line_sum, 0) AS new_line_sum,
-           COALESCE(pc.sales_sum, 0) AS sales_sum, COALESCE(pc.products, 0) AS products,
-           CASE WHEN h.last_day <= %(lost_end)s
-                 AND NOT COALESCE(h.last_before <= %(lost_start)s, FALSE) THEN 1 ELSE 0 END AS lost,
-           COALESCE(pc.restored, 0) AS restored,
-           CASE WHEN h.first_day IS NULL THEN 1 ELSE 0 END AS potential,
+           COALESCE(f.first_sale_n, 0) AS first_sale_n, COALESCE(f.first_sale_sum, 0) AS first_sale_sum,
+           COALESCE(f.repeat_n, 0) AS repeat_n, COALESCE(f.repeat_sum, 0) AS repeat_sum,
+           COALESCE(f.new_line_n, 0) AS new_line_n, COALESCE(f.new_line_sum, 0) AS new_line_sum,
+           COALESCE(f.sales_sum, 0) AS sales_sum, COALESCE(f.products, 0) AS products,
+           COALESCE(f.lost, 0) AS lost, COALESCE(f.restored, 0) AS restored,
+           CASE WHEN h.first_day IS NULL OR h.first_day > %(end)s THEN 1 ELSE 0 END AS potential,
            CASE WHEN ct.first_contact BETWEEN %(start)s AND %(end)s
                  AND (h.first_day IS NULL OR h.first_day >= ct.first_contact) THEN 1 ELSE 0 END AS first_contact,
            CASE WHEN ct.first_contact BETWEEN %(start)s AND %(end)s
-                 AND h.first_day >= ct.first_contact THEN 1 ELSE 0 END AS converted,
+                 AND h.first_day BETWEEN ct.first_contact AND %(end)s THEN 1 ELSE 0 END AS converted,
            COALESCE(ct.contacts, 0) AS contacts, COALESCE(cm.complaints, 0) AS complaints,
-           CASE WHEN COALESCE(pc.sales_sum, 0) <> 0 THEN 1 ELSE 0 END AS buyers
-    FROM vc LEFT JOIN h ON h.client_id = vc.id LEFT JOIN pc ON pc.client_id = vc.id
+           CASE WHEN COALESCE(f.sales_sum, 0) <> 0 THEN 1 ELSE 0 END AS buyers
+    FROM vc LEFT JOIN f ON f.client_id = vc.id LEFT JOIN h ON h.client_id = vc.id
     LEFT JOIN ct ON ct.client_id = vc.id LEFT JOIN cm ON cm.client_id = vc.id
 ),
 active AS (
@@ -121,23 +97,6 @@ ORDER BY row_kind, sales_sum DESC, name, id
 """
 
 
-# The latest purchase day that leaves a client lost on the day before `date`: `date` - 1 day - P
-# months, on the month's last day where that day does not exist. The one part the two databases
-# spell differently: PostgreSQL's interval arithmetic clamps as `lifecycle.months_before` does;
-# SQLite calls `lifecycle.months_before` itself (registered on the connection by `kpi_tables`).
-LOST_BY_SQL = {
-    "postgresql": "(date - 1) - make_interval(months => %(period)s)",
-    "sqlite": "months_before(date(date, '-1 day'), %(period)s)",
-}
-
-
-def _sqlite_months_before(day: str | None, months: int) -> str | None:
-    """`lifecycle.months_before` on the ISO text dates SQLite stores."""
-    if day is None:
-        return None
-    return lifecycle.months_before(datetime.date.fromisoformat(day), months).isoformat()
-
-
 def kpi_tables(
     *,
     organization: Organization,
@@ -150,8 +109,10 @@ def kpi_tables(
 
     One query: the database does the counting (rules in `kpis.py`). `limit` caps the client rows
     returned (the largest sales first); `active_count` says how many clients had activity.
+    The facts are monthly: the period is whole months (`forms.PeriodForm` widens a period to them).
     """
-    period = organization.lifecycle_period_months
+    if start.day != 1 or end != lifecycle.month_end(end):
+        raise ValueError("KPIs are counted by whole months: start on a 1st, end on a month's last day")
     visible, visible_params = (
         clients.order_by()
         .annotate(kpi_manager=F("manager__username"))
@@ -168,9 +129,7 @@ def kpi_tables(
         "org": organization.pk,
         "start": start,
         "end": end,
-        "period": period,
-        "lost_end": lifecycle.months_before(end, period),
-        "lost_start": lifecycle.months_before(start - datetime.timedelta(days=1), period),
+        "last": min(end, timezone.localdate()),
         "created_from": created_from,
         "created_until": created_until,
     }
@@ -193,7 +152,6 @@ def kpi_tables(
         sums=sums,
         count_sums=count_sums,
         client_values=client_values,
-        lost_by=LOST_BY_SQL[connection.vendor],
         limit="" if limit is None else f"LIMIT {int(limit)}",
     )
     with transaction.atomic(), connection.cursor() as cursor:
@@ -201,8 +159,6 @@ def kpi_tables(
             # The plan is large but its parts are cheap: compiling it (JIT) would cost more than running it.
             # Every join here is between large sets: hash joins, not one index probe per client.
             cursor.execute("SET LOCAL jit = off; SET LOCAL enable_nestloop = off")
-        else:
-            connection.connection.create_function("months_before", 2, _sqlite_months_before, deterministic=True)
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
@@ -241,7 +197,7 @@ KPI_CACHE_SECONDS = 3600
 def kpi_data_version(organization: Organization) -> tuple:
     """What the KPIs are computed from, in one cheap query: any new, deleted or changed row alters it."""
     parts = []
-    for table in ("clients_settlement", "clients_contact", "clients_complaint", "clients_classchange"):
+    for table in ("clients_clientmonth", "clients_contact", "clients_complaint", "clients_classchange"):
         parts.append(f"(SELECT COUNT(*) || '-' || COALESCE(MAX(id), 0) FROM {table} WHERE organization_id = %(org)s)")
     parts.append(
         "(SELECT COUNT(*) || '-' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM clients_client "
@@ -257,7 +213,8 @@ def kpi_tables_cached(viewer: Viewer, *, start: datetime.date, end: datetime.dat
     organization = viewer.organization
     scope = f"manager-{viewer.user.pk}" if viewer.role == Role.MANAGER else "all"
     version = hashlib.sha1(repr(kpi_data_version(organization)).encode()).hexdigest()
-    key = f"clients:kpi:{organization.pk}:{scope}:{start}:{end}:{limit}:{version}"
+    # Today in the key: a period still running loses clients day by day without new data.
+    key = f"clients:kpi:{organization.pk}:{scope}:{start}:{end}:{limit}:{version}:{timezone.localdate()}"
     data = cache.get(key)
     if data is None:
         data = kpi_tables(

@@ -9,45 +9,18 @@ from django.utils import timezone
 from crm_portal.models import Role
 from crm_portal.tenancy import Viewer, scoped
 
-from .. import lifecycle
 from ..models import (
     Client,
     Complaint,
     ContactPerson,
     ControlPoint,
-    Settlement,
 )
+from .history import client_states_on, state_conditions
 from .visibility import clients_visible_to, visible_rows
 
 
 def overdue_points(today: datetime.date) -> QuerySet[ControlPoint]:
     return ControlPoint.objects.filter(client=OuterRef("pk"), done_at__isnull=True, due_date__lt=today)
-
-
-def _settled(organization_id: int, low: datetime.date | None, high: datetime.date) -> Exists:
-    """A settlement of the client within (low, high] (low None: on or before high).
-
-    The organization filter lets PostgreSQL read the (organization, date, client) index alone.
-    """
-    rows = Settlement.objects.filter(organization_id=organization_id, client=OuterRef("pk"), date__lte=high)
-    if low is not None:
-        rows = rows.filter(date__gt=low)
-    return Exists(rows)
-
-
-def state_conditions(organization_id: int, as_of: datetime.date, period: int) -> dict[str, Q]:
-    """One SQL condition per lifecycle state as of a date; the same rules as `lifecycle.py`."""
-    one_back, two_back = lifecycle.window_bounds(as_of, period)
-    recent = _settled(organization_id, one_back, as_of)
-    previous = _settled(organization_id, two_back, one_back)
-    older = _settled(organization_id, None, two_back)
-    return {
-        lifecycle.POTENTIAL: ~Q(recent) & ~Q(previous) & ~Q(older),
-        lifecycle.LOST: ~Q(recent) & (Q(previous) | Q(older)),
-        lifecycle.NEW: Q(recent) & ~Q(previous) & ~Q(older),
-        lifecycle.RENEWED: Q(recent) & ~Q(previous) & Q(older),
-        lifecycle.REGULAR: Q(recent) & Q(previous),
-    }
 
 
 @dataclass
@@ -91,32 +64,24 @@ def client_list(viewer: Viewer, wanted: ClientFilter) -> QuerySet[Client]:
     if wanted.overdue:
         clients = clients.filter(Exists(overdue_points(today)))
     if wanted.state and wanted.as_of:
-        organization = viewer.organization
-        conditions = state_conditions(organization.pk, wanted.as_of, organization.lifecycle_period_months)
-        clients = clients.filter(conditions[wanted.state])
+        clients = clients.filter(state_conditions(wanted.as_of)[wanted.state])
     elif wanted.state:
         clients = clients.filter(lifecycle_state=wanted.state)
     clients = clients.annotate(has_overdue=Exists(overdue_points(today)))
     return clients.order_by(*SORTS.get(wanted.sort, SORTS["name"]))
 
 
-def attach_states(clients: list[Client], as_of: datetime.date | None, period: int) -> list[Client]:
-    """Set `state_shown` on each client: its stored state, or its state as of a date.
-
-    As-of states are computed for the rows shown only (one query per 5,000), with the pure rules.
-    """
+def attach_states(clients: list[Client], as_of: datetime.date | None) -> list[Client]:
+    """Set `state_shown` on each client: its stored state, or its state on a date (from its history)."""
     if as_of is None:
         for client in clients:
             client.state_shown = client.lifecycle_state
         return clients
     for start in range(0, len(clients), 5000):
         chunk = clients[start : start + 5000]
-        dates: dict[int, list] = {c.pk: [] for c in chunk}
-        rows = Settlement.objects.filter(client_id__in=list(dates), date__lte=as_of).values_list("client_id", "date")
-        for client_id, day in rows.order_by():
-            dates[client_id].append(day)
+        states = client_states_on([c.pk for c in chunk], as_of)
         for client in chunk:
-            client.state_shown = lifecycle.lifecycle_state(dates[client.pk], as_of, period)
+            client.state_shown = states[client.pk]
     return clients
 
 

@@ -31,11 +31,10 @@ from .kpis import (  # noqa: F401
     kpi_export_start,
 )
 from .lifecycle import (  # noqa: F401
-    client_lifecycle_refresh,
+    client_histories_rebuild,
     lifecycle_daily,
     lifecycle_recompute,
     lifecycle_recompute_start,
-    state_flags,
 )
 from .register import (  # noqa: F401
     ABC_VALUES,
@@ -58,6 +57,7 @@ from .settlements import (  # noqa: F401
     ON_MISSING,
     settlement_create,
     settlement_date_bounds,
+    settlement_delete,
     settlement_row_message,
     settlements_import,
 )

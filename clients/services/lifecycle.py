@@ -1,129 +1,117 @@
-"""Lifecycle states: recomputed for every client, or brought up to date for one."""
+"""Lifecycle states: each client's history rebuilt from its settlements, for some clients or all."""
 
 import datetime
 
+import numpy as np
+import pandas as pd
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
+from crm_portal.bulk import bulk_insert, bulk_select
 from crm_portal.jobs import job_enqueue
 from crm_portal.models import Job, Organization
 
-from .. import lifecycle, tasks
+from .. import facts, lifecycle, lifecycle_bulk, tasks
 from ..models import (
     Client,
+    ClientMonth,
     Settlement,
     StateChange,
 )
 from .common import BATCH, _chunks
 
 
-def state_flags(settlements, as_of: datetime.date, period: int):
-    """Per client of the settlements: how many lie within (t-P, t], within (t-2P, t-P] and on or before t-2P."""
-    one_back, two_back = lifecycle.window_bounds(as_of, period)
-    return (
-        settlements.filter(date__lte=as_of)
-        .values("client_id")
-        .annotate(
-            recent=Count("id", filter=Q(date__gt=one_back)),
-            previous=Count("id", filter=Q(date__gt=two_back, date__lte=one_back)),
-            older=Count("id", filter=Q(date__lte=two_back)),
-        )
-    )
+def _settlements(organization: Organization, client_ids: list[int] | None) -> pd.DataFrame:
+    """The settlements of the clients (all of the organization when None), in the order entered."""
+    rows = Settlement.objects.filter(organization=organization).order_by()
+    fields = ("id", "client_id", "date", "amount", "product_id")
+    if client_ids is None:
+        parts = [bulk_select(rows.values_list(*fields), dates=("date",))]
+    else:
+        parts = [
+            bulk_select(rows.filter(client_id__in=chunk).values_list(*fields), dates=("date",))
+            for chunk in _chunks(client_ids, BATCH)
+        ]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=fields)
+    # Amounts in whole cents: the facts' sums are exact.
+    cents = np.rint(frame["amount"].astype(float).to_numpy() * 100).astype(np.int64)
+    return frame.assign(amount=cents, product_id=frame["product_id"].astype(float)).sort_values("id", kind="stable")
 
 
-def _apply_states(organization: Organization, new_states: dict[int, str], as_of: datetime.date) -> dict:
-    """Store the states; write the history of the changes.
+def _delete_for(queryset, client_ids: list[int] | None) -> None:
+    if client_ids is None:
+        queryset.delete()
+        return
+    for chunk in _chunks(client_ids, BATCH):
+        queryset.filter(client_id__in=chunk).delete()
 
-    A client whose state has never been computed (no history yet: imported, seeded, created)
-    gets its true history rebuilt from its settlement dates instead of one "potential → X" row
-    dated today.
+
+def client_histories_rebuild(
+    *, organization: Organization, client_ids: list[int] | None = None, today: datetime.date | None = None
+) -> dict:
+    """Rewrite the lifecycle history and the month facts of the clients (every client when None)
+    from their settlements; bring their stored state to `today`.
+
+    The history is a function of the settlements (`lifecycle.state_history`, here in its numpy form):
+    each change on the exact day it happens, the last one possibly still ahead (the day a client
+    will be lost if it buys nothing more). Each change is stored with the day the next one starts
+    (`until`), so the state of any client on any date is one row. The month facts (`facts.month_facts`)
+    are the client's sales by kind and states per month. Running it twice writes the same rows.
     """
-    current = dict(Client.objects.filter(organization=organization).values_list("pk", "lifecycle_state"))
-    fresh = set(
-        Client.objects.filter(organization=organization)
-        .exclude(Exists(StateChange.objects.filter(client=OuterRef("pk"))))
-        .values_list("pk", flat=True)
+    today = today or timezone.localdate()
+    settlements = _settlements(organization, client_ids)
+    history = lifecycle_bulk.state_histories(
+        settlements["client_id"].to_numpy(), settlements["date"].to_numpy(), organization.lifecycle_period_months
     )
-    period = organization.lifecycle_period_months
-    moves: dict[str, list[int]] = {}
-    history = []
-    for pk, old in current.items():
-        state = new_states.get(pk, lifecycle.POTENTIAL)
-        if state != old:
-            moves.setdefault(state, []).append(pk)
-            if pk not in fresh:
-                history.append(
-                    StateChange(organization=organization, client_id=pk, state=state, previous_state=old, as_of=as_of)
-                )
-    buying = sorted(pk for pk in fresh if new_states.get(pk, lifecycle.POTENTIAL) != lifecycle.POTENTIAL)
-    for chunk in _chunks(buying, BATCH):
-        dates: dict[int, list[datetime.date]] = {pk: [] for pk in chunk}
-        rows = Settlement.objects.filter(organization=organization, client_id__in=chunk, date__lte=as_of)
-        for client_id, day in rows.values_list("client_id", "date").order_by().iterator(chunk_size=BATCH):
-            dates[client_id].append(day)
-        for pk in chunk:
-            history.extend(
-                StateChange(organization=organization, client_id=pk, state=state, previous_state=previous, as_of=day)
-                for day, previous, state in lifecycle.state_history(dates[pk], as_of, period)
-            )
-    for state, ids in moves.items():
-        for chunk in _chunks(ids, BATCH):
-            Client.objects.filter(pk__in=chunk).update(lifecycle_state=state)
-    StateChange.objects.bulk_create(history, batch_size=BATCH)
-    counts = {state: 0 for state in lifecycle.STATES}
-    for pk in current:
-        counts[new_states.get(pk, lifecycle.POTENTIAL)] += 1
-    return {"changed": sum(len(ids) for ids in moves.values()), "history_rows": len(history), "states": counts}
+    months = facts.month_facts(settlements, history)
+    same_client = np.append(history.client[1:] == history.client[:-1], False)
+    until = np.where(same_client, np.roll(history.day, -1), np.datetime64("NaT"))
+    _delete_for(StateChange.objects.filter(organization=organization), client_ids)
+    _delete_for(ClientMonth.objects.filter(organization=organization), client_ids)
+    bulk_insert(
+        StateChange,
+        pd.DataFrame(
+            {
+                "organization_id": organization.pk,
+                "client_id": history.client,
+                "state": history.state,
+                "previous_state": history.previous,
+                "as_of": history.day,
+                "until": until,
+            }
+        ),
+    )
+    for column in ("turnover", "first_sale_sum", "repeat_sum", "new_line_sum"):
+        # Whole cents below 10^14 divided by 100 print as the decimal itself: the column stores it exactly.
+        months[column] = months[column] / 100
+    bulk_insert(ClientMonth, months.assign(organization_id=organization.pk))
+    # The state on `today`: the last change on or before it; no change yet (or no settlement): potential.
+    started = history.day <= np.datetime64(today)
+    current = pd.Series(history.state[started], index=history.client[started]).groupby(level=0).last()
+    clients = Client.objects.filter(organization=organization)
+    states = {state: [] for state in lifecycle.STATES}
+    wanted = client_ids if client_ids is not None else list(clients.values_list("pk", flat=True))
+    for pk in wanted:
+        states[current.get(pk, lifecycle.POTENTIAL)].append(pk)
+    changed = 0
+    for state, pks in states.items():
+        for chunk in _chunks(pks, BATCH):
+            changed += clients.filter(pk__in=chunk).exclude(lifecycle_state=state).update(lifecycle_state=state)
+    return {
+        "changed": changed,
+        "history_rows": len(history.client),
+        "month_rows": len(months),
+        "states": {state: len(pks) for state, pks in states.items()},
+    }
 
 
 @transaction.atomic
 def lifecycle_recompute(*, organization: Organization, as_of: datetime.date | None = None) -> dict:
-    """Recompute every client's lifecycle state in one grouped query; record the changes."""
+    """Rebuild every client's state history and current state (nightly, and on demand): idempotent."""
     as_of = as_of or timezone.localdate()
-    period = organization.lifecycle_period_months
-    flags = state_flags(Settlement.objects.filter(organization=organization), as_of, period)
-    new_states = {
-        row["client_id"]: lifecycle.classify(
-            recent=row["recent"] > 0, previous=row["previous"] > 0, older=row["older"] > 0
-        )
-        for row in flags
-    }
-    result = _apply_states(organization, new_states, as_of)
+    result = client_histories_rebuild(organization=organization, today=as_of)
     result["as_of"] = as_of.isoformat()
     return result
-
-
-def client_lifecycle_refresh(*, client: Client, as_of: datetime.date | None = None) -> str:
-    """Bring one client's stored state up to date (after a settlement is entered by hand).
-
-    The first time, the client's whole history is rebuilt from its settlements (see `_apply_states`).
-    """
-    as_of = as_of or timezone.localdate()
-    period = client.organization.lifecycle_period_months
-    dates = list(client.settlements.values_list("date", flat=True))
-    state = lifecycle.lifecycle_state(dates, as_of, period)
-    if not StateChange.objects.filter(client=client).exists():
-        StateChange.objects.bulk_create(
-            [
-                StateChange(
-                    organization_id=client.organization_id, client=client, state=new, previous_state=previous, as_of=day
-                )
-                for day, previous, new in lifecycle.state_history(dates, as_of, period)
-            ]
-        )
-    elif state != client.lifecycle_state:
-        StateChange.objects.create(
-            organization_id=client.organization_id,
-            client=client,
-            state=state,
-            previous_state=client.lifecycle_state,
-            as_of=as_of,
-        )
-    if state != client.lifecycle_state:
-        Client.objects.filter(pk=client.pk).update(lifecycle_state=state)
-        client.lifecycle_state = state
-    return state
 
 
 def lifecycle_recompute_start(*, organization: Organization, user=None, as_of: datetime.date | None = None) -> Job:

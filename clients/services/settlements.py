@@ -21,7 +21,7 @@ from ..models import (
     Settlement,
 )
 from .common import BATCH, _audit, _check_same_org, _chunks, _save
-from .lifecycle import client_lifecycle_refresh
+from .lifecycle import client_histories_rebuild
 
 
 def settlement_date_bounds(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
@@ -90,8 +90,24 @@ def settlement_create(
     if refund:
         changes["refund"] = True
     _audit(client=client, user=user, action="settlement.added", changes=changes, deal=deal)
-    client_lifecycle_refresh(client=client)
+    client_histories_rebuild(organization=client.organization, client_ids=[client.pk])
+    client.refresh_from_db(fields=["lifecycle_state"])
     return settlement
+
+
+@transaction.atomic
+def settlement_delete(*, settlement: Settlement, user=None) -> None:
+    """Delete a settlement entered by mistake; its client's history and facts are rewritten.
+
+    A deal's payment is not deleted here: it is taken back by a refund, so the deal's money adds up.
+    """
+    if settlement.deal_id is not None:
+        raise ValidationError(_("This settlement is a deal's payment: record a refund on the deal instead."))
+    client = settlement.client
+    changes = {"date": settlement.date.isoformat(), "amount": str(settlement.amount), "document": settlement.document}
+    settlement.delete()
+    _audit(client=client, user=user, action="settlement.deleted", changes=changes)
+    client_histories_rebuild(organization=client.organization, client_ids=[client.pk])
 
 
 def settlement_row_message(
@@ -270,6 +286,8 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
         ids = np.array([product_ids.get(name, 0) for name in product_names], dtype=np.int64)[product_at]
         settlements["product_id"] = pd.arrays.IntegerArray(ids, ids == 0)
     bulk_insert(Settlement, settlements)
+    # Back-dated or not, the file rewrites its clients' histories and states before anything reads them.
+    client_histories_rebuild(organization=organization, client_ids=np.unique(client_ids[order]).tolist())
     return {
         "clients_created": created,
         "clients_matched": len(keys) - len(missing),

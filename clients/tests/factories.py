@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from clients.models import Client, Settlement
+from clients.services import client_histories_rebuild
 
 
 def make_client(org, name="Client", **fields) -> Client:
@@ -13,6 +14,9 @@ def make_client(org, name="Client", **fields) -> Client:
 def settle(client, day: str | dt.date, amount="100.00", **fields) -> Settlement:
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
-    return Settlement.objects.create(
+    settlement = Settlement.objects.create(
         organization_id=client.organization_id, client=client, date=day, amount=Decimal(amount), **fields
     )
+    # As every write of the register does: the client's history follows its settlements.
+    client_histories_rebuild(organization=client.organization, client_ids=[client.pk])
+    return settlement

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from clients.kpis import client_kpis, manager_totals, states_at
+from clients.kpis import client_kpis, manager_totals
 from clients.lifecycle import lifecycle_state
 
 D = dt.date.fromisoformat
@@ -73,34 +73,35 @@ def test_manager_totals(table):
     assert pd.isna(totals.loc["bob", "conversion"])
 
 
-def test_states_at_follows_the_lifecycle_rules():
-    rng = __import__("random").Random(3)
-    rows = [
-        (c, D("2026-01-31") - dt.timedelta(days=rng.randint(0, 400)))
-        for c in range(80)
-        for _ in range(rng.randint(1, 4))
-    ]
-    frame = pd.DataFrame(rows, columns=["client_id", "date"])
-    for as_of in (D("2026-01-31"), D("2025-08-31"), D("2025-05-31")):
-        states = states_at(frame, as_of, 3)
-        for client_id, group in frame.groupby("client_id"):
-            expected = lifecycle_state(list(group["date"]), as_of, 3)
-            assert states.get(client_id, "potential") == expected, (client_id, as_of)
+def test_a_pause_shorter_than_two_periods_is_lost_then_regular_not_restored():
+    """January and mid-May with P = 3: lost on 1 April, regular on 15 May (January lies in (t-2P, t-P])."""
+    frame = pd.DataFrame(
+        [(1, D("2026-01-01"), 1.0, 1), (1, D("2026-05-15"), 1.0, 1)],
+        columns=["client_id", "date", "amount", "product_id"],
+    )
+    table = client_kpis(frame, pd.Series(dtype=object), [1], D("2026-04-01"), D("2026-06-30"), period=3)
+    assert table.loc[1, ["lost", "restored"]].tolist() == [1, 0]
+    assert lifecycle_state(frame["date"], D("2026-05-15"), 3) == "regular"
 
 
-def test_restored_boundary():
-    # Bought on 2025-10-31; on 2026-01-30 (the day before the next purchase) t-P is 2025-10-30: not lost yet.
+def test_lost_and_restored_follow_the_state_changes_of_the_period():
     frame = pd.DataFrame(
         [
+            # 31 Oct stays within (t-P, t] until 31 Jan, the day of the next purchase: never lost.
             (1, D("2025-10-31"), 1.0, 1),
             (1, D("2026-01-31"), 1.0, 1),
+            # Lost on 30 Jan; on 31 Jan 30 Oct lies in (t-2P, t-P]: regular again, not renewed.
             (2, D("2025-10-30"), 1.0, 1),
             (2, D("2026-01-31"), 1.0, 1),
+            # Lost since 1 Sep; back on 31 Jan after a pause of two periods: renewed, restored.
+            (3, D("2025-06-01"), 1.0, 1),
+            (3, D("2026-01-31"), 1.0, 1),
         ],
         columns=["client_id", "date", "amount", "product_id"],
     )
-    table = client_kpis(frame, pd.Series(dtype=object), [1, 2], START, END, period=3)
-    assert table["restored"].to_dict() == {1: 0, 2: 1}
+    table = client_kpis(frame, pd.Series(dtype=object), [1, 2, 3], START, END, period=3)
+    assert table["lost"].to_dict() == {1: 0, 2: 1, 3: 0}
+    assert table["restored"].to_dict() == {1: 0, 2: 0, 3: 1}
 
 
 def test_no_settlements_at_all():

@@ -5,7 +5,18 @@ import random
 
 import pytest
 
-from clients.lifecycle import LOST, NEW, POTENTIAL, REGULAR, RENEWED, lifecycle_state, months_before, state_history
+from clients.lifecycle import (
+    LOST,
+    NEW,
+    POTENTIAL,
+    REGULAR,
+    RENEWED,
+    leaves_window,
+    lifecycle_state,
+    months_before,
+    state_history,
+    state_on,
+)
 
 D = dt.date.fromisoformat
 
@@ -100,37 +111,68 @@ def test_period_must_be_positive():
         lifecycle_state([T], T, period_months=0)
 
 
-def test_state_history_is_rebuilt_from_the_settlement_dates():
+def test_state_history_dates_each_change_on_the_day_it_happens():
     dates = [D("2025-02-18"), D("2025-03-10"), D("2025-06-20")]
-    assert state_history(dates, D("2026-11-24"), 3) == [
-        (D("2025-02-18"), "", "new"),
-        (D("2025-05-31"), "new", "regular"),
-        (D("2025-09-30"), "regular", "lost"),
+    assert state_history(dates, 3) == [
+        (D("2025-02-18"), "potential", "new"),
+        (D("2025-05-18"), "new", "regular"),  # 18 Feb leaves (t-P, t] for (t-2P, t-P]; 10 Mar is recent
+        (D("2025-06-10"), "regular", "lost"),  # 10 Mar leaves (t-P, t]: nothing recent
+        (D("2025-06-20"), "lost", "regular"),  # February and March lie in (t-2P, t-P]
+        (D("2025-09-10"), "regular", "renewed"),  # (t-2P, t-P] empties while 18 Feb is older: the rule's letter
+        (D("2025-09-20"), "renewed", "lost"),  # P months after the last settlement, not at a month end
+    ]
+
+
+def test_a_single_january_purchase_is_lost_on_the_same_day_of_april():
+    assert state_history([D("2026-01-15")], 3) == [
+        (D("2026-01-15"), "potential", "new"),
+        (D("2026-04-15"), "new", "lost"),
     ]
 
 
 def test_state_history_of_a_return_after_a_pause():
     dates = [D("2025-01-10"), D("2026-03-05")]
-    assert state_history(dates, D("2026-05-31"), 3) == [
-        (D("2025-01-10"), "", "new"),
-        (D("2025-04-30"), "new", "lost"),
+    assert state_history(dates, 3) == [
+        (D("2025-01-10"), "potential", "new"),
+        (D("2025-04-10"), "new", "lost"),
         (D("2026-03-05"), "lost", "renewed"),
+        (D("2026-06-05"), "renewed", "lost"),
     ]
 
 
-def test_state_history_ignores_later_settlements_and_needs_one():
-    assert state_history([], D("2026-01-31"), 3) == []
-    assert state_history([D("2026-02-01")], D("2026-01-31"), 3) == []
+def test_a_back_dated_purchase_keeps_the_client_regular():
+    """The issue's client: June, September and November with P = 3 is regular on 30 September."""
+    dates = [D("2026-06-10"), D("2026-09-01"), D("2026-11-28")]
+    history = state_history(dates, 3)
+    assert history == [
+        (D("2026-06-10"), "potential", "new"),
+        (D("2026-09-10"), "new", "regular"),  # 10 June leaves (t-P, t]; 1 September is recent
+        (D("2027-02-28"), "regular", "lost"),
+    ]
+    for day in (D("2026-09-30"), D("2026-10-15")):
+        assert state_on(history, day) == lifecycle_state(dates, day, 3)
 
 
-def test_state_history_agrees_with_the_rules_on_every_day():
+def test_no_settlements_no_history():
+    assert state_history([], 3) == []
+    assert state_on([], D("2026-01-31")) == POTENTIAL
+
+
+def test_leaves_window_on_short_months():
+    assert leaves_window(D("2025-11-30"), 3) == D("2026-03-01")  # 28 Feb is too early: Feb - 3 = 28 Nov
+    assert leaves_window(D("2026-01-31"), 1) == D("2026-03-01")
+    assert leaves_window(D("2026-03-15"), 3) == D("2026-06-15")
+
+
+def test_state_history_agrees_with_the_rule_on_every_day():
     rng = random.Random(7)
-    for _ in range(40):
-        dates = [D("2024-01-01") + dt.timedelta(days=rng.randint(0, 900)) for _ in range(rng.randint(1, 6))]
-        as_of = D("2026-06-30")
-        history = state_history(dates, as_of, 2)
-        assert history[-1][2] == lifecycle_state(dates, as_of, 2)
-        assert all(prev != new for _day, prev, new in history) and history[0][1] == ""
+    for _ in range(300):
+        period = rng.randint(1, 4)
+        dates = [D("2024-01-01") + dt.timedelta(days=rng.randint(0, 500)) for _ in range(rng.randint(1, 6))]
+        history = state_history(dates, period)
+        assert history[0][1] == POTENTIAL
         assert [h[1] for h in history[1:]] == [h[2] for h in history[:-1]]
-        for day, _prev, state in history:
-            assert lifecycle_state(dates, day, 2) == state
+        day = D("2023-12-25")
+        while day <= D("2025-10-31"):
+            assert state_on(history, day) == lifecycle_state(dates, day, period), (dates, period, day)
+            day += dt.timedelta(days=1)

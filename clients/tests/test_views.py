@@ -11,7 +11,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.urls import reverse
 
-from clients import forms, jobs, selectors, services
+from clients import forms, jobs, lifecycle, selectors, services
 from clients.lifecycle import lifecycle_state
 from clients.models import (
     AuditEntry,
@@ -26,7 +26,7 @@ from clients.models import (
     Segment,
     Settlement,
 )
-from clients.selectors import state_conditions
+from clients.selectors import attach_states, state_conditions
 from clients.tests.factories import make_client, settle
 from crm_portal.jobs import run_job
 from crm_portal.models import Job, Role
@@ -415,7 +415,7 @@ def test_a_matrix_naming_another_organizations_product_says_so(client_as, org_a,
     assert segment.target_products.count() == 0
 
 
-def test_as_of_states_in_sql_match_the_pure_rules(org_a):
+def test_as_of_states_from_the_history_match_the_pure_rule(org_a):
     rng = random.Random(7)
     base = dt.date(2025, 6, 30)
     clients = []
@@ -424,12 +424,13 @@ def test_as_of_states_in_sql_match_the_pure_rules(org_a):
         for _ in range(rng.randint(0, 4)):
             settle(c, base - dt.timedelta(days=rng.randint(-40, 400)))
         clients.append(c)
-    for as_of in (base, dt.date(2025, 5, 31), dt.date(2024, 12, 31)):
-        conditions = state_conditions(org_a.pk, as_of, 3)
+    for as_of in (base, dt.date(2025, 5, 31), dt.date(2024, 12, 31), dt.date(2025, 8, 9)):
+        conditions = state_conditions(as_of)
+        shown = {c.pk: c.state_shown for c in attach_states(list(clients), as_of)}
         for c in clients:
             dates = list(c.settlements.values_list("date", flat=True))
             matched = [s for s, q in conditions.items() if Client.objects.filter(q, pk=c.pk).exists()]
-            assert matched == [lifecycle_state(dates, as_of)], (c.name, dates, as_of)
+            assert matched == [lifecycle_state(dates, as_of)] == [shown[c.pk]], (c.name, dates, as_of)
 
 
 def test_list_as_of_filter_and_export(client_as, org_a):
@@ -513,7 +514,7 @@ LIST_QUERIES = 11
 KPI_COMPUTE = 4 if connection.vendor == "postgresql" else 3
 KPI_QUERIES = 8 + KPI_COMPUTE  # session, user, memberships..., the data version, then the computation
 KPI_QUERIES_LATER = 5  # the session's own reads are cached after the first page; the KPIs come from the cache
-CARD_QUERIES = 27
+CARD_QUERIES = 28
 
 
 @pytest.mark.parametrize("n", [5, 40])
@@ -631,16 +632,25 @@ def test_head_assigns_clients_to_a_manager(client_as, org_a, org_b, make_member)
 def test_card_state_history_follows_the_settlements(client_as, org_a):
     c = make_client(org_a, "C")
     settle(c, "2025-02-18"), settle(c, "2025-03-10")
-    services.lifecycle_recompute(organization=org_a, as_of=dt.date(2025, 11, 24))
     page = client_as(org_a, Role.ADMIN).get(
         reverse("clients:card", kwargs={"client_id": c.pk}), HTTP_ACCEPT_LANGUAGE="ru"
     )
     history = page.content.decode().split('id="state-history">')[1].split("</ul>")[0]
     assert [line.strip() for line in history.replace("</li>", "").split("<li>") if line.strip()] == [
-        "30.06.2025: Постоянный → Потерянный",
-        "31.05.2025: Новый → Постоянный",
+        "10.06.2025: Постоянный → Потерянный",  # 10 March - 3 months ago: the day itself, not a month end
+        "18.05.2025: Новый → Постоянный",
         "18.02.2025: Первая покупка: Новый",
     ]
+    assert 'id="state-next"' not in page.content.decode()
+
+
+def test_card_shows_the_change_ahead(client_as, org_a):
+    c = make_client(org_a, "C")
+    settle(c, TODAY)
+    page = client_as(org_a, Role.ADMIN).get(reverse("clients:card", kwargs={"client_id": c.pk}))
+    ahead = page.content.decode().split('id="state-next">')[1].split("</li>")[0]
+    day = lifecycle.leaves_window(TODAY, 3)
+    assert ahead == f"Ahead: Lost from {day:%m/%d/%Y}, if no settlement is recorded before."
 
 
 @pytest.mark.parametrize(("language", "amount"), [("ru", "304\xa0091,20"), ("en", "304,091.20")])
@@ -892,3 +902,24 @@ def test_deal_forms_label_every_field_in_russian(client_as, org_a):
         "payment_refund": "Возврат клиенту",
     }
     assert "Согласована отсрочка оплаты" in page
+
+
+def test_a_settlement_deleted_from_the_card_rewrites_the_history(client_as, org_a, org_b):
+    c = make_client(org_a, "C")
+    settle(c, "2025-01-10")
+    mistake = settle(c, "2025-03-01")
+    analyst = client_as(org_a, Role.ANALYST)
+    card = analyst.get(reverse("clients:card", kwargs={"client_id": c.pk})).content.decode()
+    url = reverse("clients:settlement_delete", kwargs={"client_id": c.pk, "settlement_id": mistake.pk})
+    assert f'action="{url}"' in card
+    response = analyst.post(url)
+    assert response.status_code == 302
+    assert not c.settlements.filter(pk=mistake.pk).exists()
+    assert list(c.state_changes.order_by("as_of").values_list("as_of", "state")) == [
+        (dt.date(2025, 1, 10), "new"),
+        (dt.date(2025, 4, 10), "lost"),
+    ]
+    other = settle(make_client(org_b, "Theirs"), "2025-01-10")
+    elsewhere = reverse("clients:settlement_delete", kwargs={"client_id": other.client_id, "settlement_id": other.pk})
+    assert analyst.post(elsewhere).status_code == 404
+    assert client_as(org_a, Role.MANAGER).post(url).status_code in (403, 404)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from clients import lifecycle
+from clients import selectors as client_selectors
 from clients import services as client_services
 from clients.models import Settlement
 from crm_portal.jobs import JobMessage, ProgressCallback, job_complete, job_enqueue
@@ -107,13 +108,8 @@ def base_wide(*, organization: Organization, as_of: date, months: int) -> tuple[
     start = end - (months - 1)
     columns = pd.period_range(start, end, freq="M")
     settlements = Settlement.objects.filter(organization=organization).order_by()
-    # Each client's lifecycle state on as_of, by the register's one rule and its grouped query.
-    states = {
-        row["client_id"]: lifecycle.classify(
-            recent=row["recent"] > 0, previous=row["previous"] > 0, older=row["older"] > 0
-        )
-        for row in client_services.state_flags(settlements, as_of, organization.lifecycle_period_months)
-    }
+    # Each client's lifecycle state on as_of, from the register's history (one row per client that has bought).
+    states = dict(client_selectors.states_on(organization.pk, as_of).values_list("client_id", "state"))
     clients = np.sort(np.fromiter(states, dtype=np.int64, count=len(states)))
     new_or_lost = np.array([states[pk] in (lifecycle.NEW, lifecycle.LOST) for pk in clients.tolist()], dtype=bool)
     # The database sums each client's month: one row per client and month of the window, never one per settlement.

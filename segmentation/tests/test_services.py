@@ -11,7 +11,7 @@ from django.db import connection
 from django.urls import reverse
 
 from clients.models import ClassChange, Client, Settlement
-from clients.services import client_create, settlement_create
+from clients.services import client_create, lifecycle_recompute, settlement_create
 from crm_portal.models import Job, Role
 from segmentation import jobs, selectors, services
 from segmentation.models import ClientClass, Dataset, Run
@@ -523,6 +523,7 @@ def test_base_wide_summed_by_the_database_equals_the_sum_of_every_settlement(org
             for c, day, cents in zip(who, days, rng.integers(-5_000, 900_000, count))
         ]
     )
+    lifecycle_recompute(organization=org_a)
     as_of = [date(2025, 5, 31), date(2024, 2, 29), date(2025, 1, 15), date(2023, 12, 1)][seed]
     months = int(rng.integers(1, 30))
     wide, new_or_lost = services.base_wide(organization=org_a, as_of=as_of, months=months)

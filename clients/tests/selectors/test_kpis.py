@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clients import kpis, selectors
-from clients.lifecycle import LOST, lifecycle_state
+from clients import kpis, lifecycle, selectors, services
+from clients.lifecycle import LOST
 from clients.models import Client, Complaint, Contact, Product
 from clients.tests.factories import make_client, settle
 from crm_portal.models import Role
@@ -107,24 +107,24 @@ def test_kpi_page_and_its_download_show_the_period_numbers(client_as, org_a, mak
 
 # (previous purchase, purchase in the period, restored?) with P = 3 months: restored when the
 # previous purchase lies on or before `months_before(purchase day - 1, 3)`, month ends clamped.
+# Two purchases around the month ends where t - P months is clamped (28/29 February, 30/31 days).
 RESTORED_CASES = [
-    ("2025-11-28", "2026-03-01", 1),  # 28 February - 3 months = 28 November
-    ("2025-11-29", "2026-03-01", 0),  # ... so a purchase on 29 November still counted on 28 February
-    ("2026-02-28", "2026-05-28", 0),  # 27 May - 3 months = 27 February
-    ("2026-02-28", "2026-05-29", 1),  # 28 May - 3 months = 28 February
-    ("2026-02-28", "2026-05-31", 1),  # 30 May - 3 months = 28 February (30 February does not exist)
-    ("2026-02-28", "2026-06-01", 1),  # 31 May - 3 months = 28 February
-    ("2026-03-02", "2026-06-01", 0),  # ... not 3 March (31 February rolled over)
-    ("2025-10-31", "2026-03-31", 1),
-    ("2025-12-31", "2026-03-31", 0),  # 30 March - 3 months = 30 December
-    ("2025-12-30", "2026-03-31", 1),
+    ("2025-11-28", "2026-03-01"),
+    ("2025-11-29", "2026-03-01"),
+    ("2026-02-28", "2026-05-28"),
+    ("2026-02-28", "2026-05-31"),
+    ("2026-03-02", "2026-06-01"),
+    ("2025-10-31", "2026-03-31"),
+    ("2025-12-31", "2026-03-31"),
+    ("2025-09-30", "2026-03-31"),
+    ("2025-08-31", "2026-05-31"),
 ]
 
 
-def test_restored_clients_follow_the_month_end_rule_of_the_lifecycle(org_a):
+def test_lost_and_restored_clients_are_the_state_changes_of_the_period(org_a):
     start, end = D("2026-03-01"), D("2026-06-30")
     rows = []
-    for n, (before, day, _restored) in enumerate(RESTORED_CASES):
+    for n, (before, day) in enumerate(RESTORED_CASES):
         client = make_client(org_a, f"Client {n}")
         for when in (before, day):
             settle(client, when, "10")
@@ -133,15 +133,22 @@ def test_restored_clients_follow_the_month_end_rule_of_the_lifecycle(org_a):
 
     data = selectors.kpi_tables(organization=org_a, clients=clients, start=start, end=end)
 
-    got = {row["name"]: row["restored"] for row in data["clients"]}
-    assert got == {f"Client {n}": restored for n, (_b, _d, restored) in enumerate(RESTORED_CASES)}
-    # The expectations are the lifecycle rule itself: lost on the day before the purchase...
-    for before, day, restored in RESTORED_CASES:
-        assert (lifecycle_state([D(before)], D(day) - dt.timedelta(days=1), 3) == LOST) == bool(restored), (before, day)
+    # The expectations are the lifecycle rule itself: the state turned lost, or renewed, within the period...
+    expected = {}
+    for n, (before, day) in enumerate(RESTORED_CASES):
+        changes = [(d, state) for d, _p, state in lifecycle.state_history([D(before), D(day)], 3) if start <= d <= end]
+        expected[f"Client {n}"] = (
+            int(any(s == LOST for _d, s in changes)),
+            int(any(s == "renewed" for _d, s in changes)),
+        )
+    assert {row["name"]: (row["lost"], row["restored"]) for row in data["clients"]} == expected
+    # The cases hold both answers of each count.
+    assert {lost for lost, _r in expected.values()} == {restored for _l, restored in expected.values()} == {0, 1}
     # ... and what the pure reference computes.
     frame = pd.DataFrame(rows, columns=["client_id", "date", "amount", "product_id"])
     reference = kpis.client_kpis(frame, pd.Series(dtype=object), [c.pk for c in clients], start, end, 3)
     assert {row["pk"]: row["restored"] for row in data["clients"]} == reference["restored"].to_dict()
+    assert {row["pk"]: row["lost"] for row in data["clients"]} == reference["lost"].to_dict()
 
 
 @pytest.mark.parametrize(
@@ -186,5 +193,5 @@ def test_kpi_data_version_changes_with_every_source_of_the_kpis(org_a, org_b):
     assert changed()
     Client.objects.filter(pk=client.pk).update(updated_at=timezone.now() + dt.timedelta(seconds=1))
     assert changed()
-    settlement.delete()
+    services.settlement_delete(settlement=settlement)
     assert changed()
