@@ -9,6 +9,14 @@ Usage (the database is built once with COPY and reused on later runs):
 
 Prints the median time of each page over several requests, as a sales head (all clients) and
 as a manager (their own share); the median of 3 full rebuilds; the median of 15 settlements.
+
+Measured 2026-12-02 on the 2-core machine (PostgreSQL 15, default settings, quiet machine):
+    KPI page computed from the month facts: quarter 2.9 s, 12 months 3.3 s (from the settlements
+        before: 6.7 s and 13.3 s); cached 0.6 s (the data-version query counts 1.9 M fact rows)
+    full rebuild of histories and month facts (300,000 changes, 1.9 M client-months): 41 s when
+        they are current (what the nightly run finds), 75 s from empty
+    one back-dated settlement entered (history and facts of its client rewritten): 66 ms
+    client list median 138 ms (head) / 108 ms (manager); card median 167 ms
 """
 
 import argparse

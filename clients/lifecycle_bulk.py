@@ -30,6 +30,17 @@ class Histories:
 
 def months_before(days: np.ndarray, months: int) -> np.ndarray:
     """`lifecycle.months_before` of each day (datetime64[D]); negative months count forward."""
+    if len(days) > 4096:
+        # Millions of days span a few thousand dates: compute each date once and look the rest up.
+        numbers = days.astype(np.int64)
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low < len(days) // 4:
+            table = _months_before(np.arange(low, high + 1).astype("datetime64[D]"), months)
+            return table[numbers - low]
+    return _months_before(days, months)
+
+
+def _months_before(days: np.ndarray, months: int) -> np.ndarray:
     month = days.astype("datetime64[M]")
     day_of_month = (days - month.astype("datetime64[D]")).astype(np.int64)
     target = month - months
@@ -48,6 +59,12 @@ def leaves_window(days: np.ndarray, months: int) -> np.ndarray:
     return t
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """np.unique by sorting: numpy's hashing unique is ten times slower on millions of int64."""
+    values = np.sort(values)
+    return values[np.append(True, values[1:] != values[:-1])] if len(values) else values
+
+
 def _keys(clients: np.ndarray, days: np.ndarray) -> np.ndarray:
     return clients.astype(np.int64) * BAND + (days.astype(np.int64) + _SHIFT)
 
@@ -57,10 +74,10 @@ def state_histories(clients: np.ndarray, days: np.ndarray, period_months: int) -
     if period_months < 1:
         raise ValueError("period_months must be at least 1")
     days = np.asarray(days, dtype="datetime64[D]")
-    keys = np.unique(_keys(np.asarray(clients, dtype=np.int64), days))
+    keys = _sorted_unique(_keys(np.asarray(clients, dtype=np.int64), days))
     client = keys // BAND
     day = (keys % BAND - _SHIFT).astype("datetime64[D]")
-    points = np.unique(
+    points = _sorted_unique(
         np.concatenate(
             [
                 keys,

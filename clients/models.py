@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from crm_portal.models import TenantModel
+from crm_portal.models import Organization, TenantModel
 
 USER = settings.AUTH_USER_MODEL
 
@@ -225,7 +225,21 @@ class ClientMonth(TenantModel):
     so they are never stale.
     """
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="months")
+    # Derived rows, rewritten whole with their client's history: no database-side foreign-key check
+    # per row (a full rebuild writes two million of them; the checks cost longer than the writing).
+    # Deleting a client or an organization still deletes its months (Django's cascade), and the
+    # unique (client, month) and (organization, month) indexes serve every read.
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organization"),
+        db_constraint=False,
+        db_index=False,
+    )
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="months", db_constraint=False, db_index=False
+    )
     month = models.DateField(_("month"))
     turnover = models.DecimalField(_("turnover"), max_digits=16, decimal_places=2)
     settlements = models.IntegerField(_("settlements"))

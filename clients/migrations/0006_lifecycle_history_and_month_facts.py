@@ -95,12 +95,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='clientmonth',
             name='client',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='months', to='clients.client'),
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='months', to='clients.client'),
         ),
         migrations.AddField(
             model_name='clientmonth',
             name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm_portal.organization', verbose_name='organization'),
+            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm_portal.organization', verbose_name='organization'),
         ),
         migrations.AddIndex(
             model_name='clientmonth',

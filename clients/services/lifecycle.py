@@ -7,7 +7,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from crm_portal.bulk import bulk_insert, bulk_select
+from crm_portal.bulk import bulk_replace, bulk_select
 from crm_portal.jobs import job_enqueue
 from crm_portal.models import Job, Organization
 
@@ -38,14 +38,6 @@ def _settlements(organization: Organization, client_ids: list[int] | None) -> pd
     return frame.assign(amount=cents, product_id=frame["product_id"].astype(float)).sort_values("id", kind="stable")
 
 
-def _delete_for(queryset, client_ids: list[int] | None) -> None:
-    if client_ids is None:
-        queryset.delete()
-        return
-    for chunk in _chunks(client_ids, BATCH):
-        queryset.filter(client_id__in=chunk).delete()
-
-
 def client_histories_rebuild(
     *, organization: Organization, client_ids: list[int] | None = None, today: datetime.date | None = None
 ) -> dict:
@@ -66,25 +58,31 @@ def client_histories_rebuild(
     months = facts.month_facts(settlements, history)
     same_client = np.append(history.client[1:] == history.client[:-1], False)
     until = np.where(same_client, np.roll(history.day, -1), np.datetime64("NaT"))
-    _delete_for(StateChange.objects.filter(organization=organization), client_ids)
-    _delete_for(ClientMonth.objects.filter(organization=organization), client_ids)
-    bulk_insert(
-        StateChange,
-        pd.DataFrame(
-            {
-                "organization_id": organization.pk,
-                "client_id": history.client,
-                "state": history.state,
-                "previous_state": history.previous,
-                "as_of": history.day,
-                "until": until,
-            }
-        ),
-    )
     for column in ("turnover", "first_sale_sum", "repeat_sum", "new_line_sum"):
         # Whole cents below 10^14 divided by 100 print as the decimal itself: the column stores it exactly.
         months[column] = months[column] / 100
-    bulk_insert(ClientMonth, months.assign(organization_id=organization.pk))
+    written = {}
+    for model, rows in (
+        (
+            StateChange,
+            pd.DataFrame(
+                {
+                    "client_id": history.client,
+                    "state": history.state,
+                    "previous_state": history.previous,
+                    "as_of": history.day,
+                    "until": until,
+                }
+            ),
+        ),
+        (ClientMonth, months),
+    ):
+        current = model.objects.filter(organization=organization)
+        parts = (
+            [current] if client_ids is None else [current.filter(client_id__in=c) for c in _chunks(client_ids, BATCH)]
+        )
+        # Only what changed is written: a nightly rebuild that finds nothing new writes nothing.
+        written[model._meta.model_name] = bulk_replace(model, parts, rows.assign(organization_id=organization.pk))
     # The state on `today`: the last change on or before it; no change yet (or no settlement): potential.
     started = history.day <= np.datetime64(today)
     current = pd.Series(history.state[started], index=history.client[started]).groupby(level=0).last()
@@ -101,6 +99,7 @@ def client_histories_rebuild(
         "changed": changed,
         "history_rows": len(history.client),
         "month_rows": len(months),
+        "written": written,
         "states": {state: len(pks) for state, pks in states.items()},
     }
 

@@ -128,3 +128,10 @@ def test_month_facts_of_one_client_by_hand():
             "restored_on": pd.NaT,
         },
     ]
+
+
+def test_no_settlements_no_facts():
+    empty = pd.DataFrame({"client_id": [], "date": pd.to_datetime([]), "amount": [], "product_id": []})
+    history = lifecycle_bulk.state_histories(np.array([], dtype=np.int64), np.array([], dtype="datetime64[D]"), 3)
+    months = facts.month_facts(empty, history)
+    assert months.empty and list(months.columns) == facts.COLUMNS

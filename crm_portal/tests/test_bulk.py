@@ -98,3 +98,56 @@ def test_postgresql_reserves_the_keys_in_one_statement_and_copies_the_rows(org_a
         ids = bulk.bulk_insert(Client, rows, return_ids=True)
     assert len(queries) == 1 and queries[0]["sql"].startswith("SELECT nextval(")
     assert Client.objects.filter(pk__in=ids.tolist()).count() == 5000
+
+
+@pytest.mark.databases
+def test_bulk_select_reads_values_and_days(org_a):
+    client = Client.objects.create(organization=org_a, name="C")
+    Settlement.objects.create(organization=org_a, client=client, date=dt.date(2026, 2, 28), amount=Decimal("12.34"))
+    frame = bulk.bulk_select(
+        Settlement.objects.values_list("client_id", "date", "amount", "product_id"), dates=("date",)
+    )
+    assert frame["client_id"].tolist() == [client.pk]
+    assert frame["date"].tolist() == [pd.Timestamp("2026-02-28")]
+    assert frame["amount"].astype(float).tolist() == [12.34]
+    assert frame["product_id"].isna().tolist() == [True]
+    empty = bulk.bulk_select(Settlement.objects.filter(pk=0).values_list("client_id", "date"), dates=("date",))
+    assert list(empty.columns) == ["client_id", "date"] and empty.empty
+
+
+@pytest.mark.databases
+def test_bulk_replace_writes_only_the_difference(org_a, monkeypatch):
+    from clients.models import StateChange
+
+    monkeypatch.setattr(bulk, "DIRECT_ROWS", 0)  # compare even these few rows
+    client = Client.objects.create(organization=org_a, name="C")
+
+    def rows(*changes):
+        return pd.DataFrame(
+            [
+                {
+                    "organization_id": org_a.pk,
+                    "client_id": client.pk,
+                    "previous_state": p,
+                    "state": s,
+                    "as_of": np.datetime64(day),
+                    "until": np.datetime64(until) if until else np.datetime64("NaT"),
+                }
+                for p, s, day, until in changes
+            ]
+        )
+
+    first = ("potential", "new", "2026-01-15", "2026-04-15")
+    lost = ("new", "lost", "2026-04-15", None)
+    current = [StateChange.objects.filter(organization=org_a)]
+    assert bulk.bulk_replace(StateChange, current, rows(first, lost)) == {"deleted": 0, "inserted": 2}
+    kept = StateChange.objects.get(state="new").pk
+    assert bulk.bulk_replace(StateChange, current, rows(first, lost)) == {"deleted": 0, "inserted": 0}
+    regular = ("new", "regular", "2026-03-01", None)
+    first = ("potential", "new", "2026-01-15", "2026-03-01")
+    assert bulk.bulk_replace(StateChange, current, rows(first, regular)) == {"deleted": 2, "inserted": 2}
+    assert list(StateChange.objects.order_by("as_of").values_list("as_of", "until", "state")) == [
+        (dt.date(2026, 1, 15), dt.date(2026, 3, 1), "new"),
+        (dt.date(2026, 3, 1), None, "regular"),
+    ]
+    assert not StateChange.objects.filter(pk=kept).exists()
