@@ -20,6 +20,9 @@ from ..models import (
 )
 from .common import BATCH, _chunks
 
+# Clients rewritten in one pass when a list is given (an import's): bounds the memory of a pass.
+REBUILD_CLIENTS = 10_000
+
 
 def _settlements(organization: Organization, client_ids: list[int] | None) -> pd.DataFrame:
     """The settlements of the clients (all of the organization when None), in the order entered."""
@@ -51,6 +54,22 @@ def client_histories_rebuild(
     are the client's sales by kind and states per month. Running it twice writes the same rows.
     """
     today = today or timezone.localdate()
+    if client_ids is not None and len(client_ids) > REBUILD_CLIENTS:
+        # An imported file's clients, a pass per slice: the memory used stays that of one slice.
+        parts = [
+            client_histories_rebuild(organization=organization, client_ids=chunk, today=today)
+            for chunk in _chunks(client_ids, REBUILD_CLIENTS)
+        ]
+        return {
+            "changed": sum(p["changed"] for p in parts),
+            "history_rows": sum(p["history_rows"] for p in parts),
+            "month_rows": sum(p["month_rows"] for p in parts),
+            "written": {
+                name: {count: sum(p["written"][name][count] for p in parts) for count in ("deleted", "inserted")}
+                for name in parts[0]["written"]
+            },
+            "states": {state: sum(p["states"][state] for p in parts) for state in lifecycle.STATES},
+        }
     settlements = _settlements(organization, client_ids)
     history = lifecycle_bulk.state_histories(
         settlements["client_id"].to_numpy(), settlements["date"].to_numpy(), organization.lifecycle_period_months

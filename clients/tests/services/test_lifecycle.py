@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from clients import lifecycle, selectors, services
 from clients.models import AuditEntry, Client, ClientMonth, Settlement, StateChange
+from clients.services import lifecycle as lifecycle_services
 from clients.tests.factories import make_client, settle
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +132,20 @@ def test_a_deal_payment_is_not_deleted_but_refunded(org_a):
     with pytest.raises(ValidationError, match="record a refund on the deal"):
         services.settlement_delete(settlement=payment)
     assert Settlement.objects.filter(pk=payment.pk).exists()
+
+
+def test_many_clients_are_rebuilt_in_slices_with_the_same_result(org_a, monkeypatch):
+    clients = [make_client(org_a, f"c{n}") for n in range(5)]
+    for n, c in enumerate(clients):
+        Settlement.objects.create(organization=org_a, client=c, date=dt.date(2026, 1, 1 + n), amount=Decimal("10"))
+    ids = [c.pk for c in clients]
+    whole = services.client_histories_rebuild(organization=org_a, client_ids=ids, today=dt.date(2026, 2, 1))
+    rows = sorted(StateChange.objects.values_list("client_id", "as_of", "state"))
+    StateChange.objects.all().delete()
+    ClientMonth.objects.all().delete()
+    monkeypatch.setattr(lifecycle_services, "REBUILD_CLIENTS", 2)
+    sliced = services.client_histories_rebuild(organization=org_a, client_ids=ids, today=dt.date(2026, 2, 1))
+    assert sorted(StateChange.objects.values_list("client_id", "as_of", "state")) == rows
+    assert sliced["states"] == whole["states"] == {**dict.fromkeys(lifecycle.STATES, 0), "new": 5}
+    assert (sliced["history_rows"], sliced["month_rows"]) == (whole["history_rows"], whole["month_rows"]) == (10, 10)
+    assert sliced["written"]["statechange"] == {"deleted": 0, "inserted": 10}
