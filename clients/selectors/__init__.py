@@ -25,7 +25,6 @@ from .deals import (  # noqa: F401
     refusals_by_stage,
 )
 from .history import (  # noqa: F401
-    changes_between,
     client_states_on,
     in_effect,
     state_conditions,

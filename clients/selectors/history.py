@@ -37,8 +37,3 @@ def client_states_on(client_ids: list[int], day: datetime.date) -> dict[int, str
     """The state of each client on `day`."""
     found = dict(StateChange.objects.filter(in_effect(day), client_id__in=client_ids).values_list("client_id", "state"))
     return {pk: found.get(pk, lifecycle.POTENTIAL) for pk in client_ids}
-
-
-def changes_between(organization_id: int, start: datetime.date, end: datetime.date) -> QuerySet[StateChange]:
-    """The changes that happen within [start, end]."""
-    return StateChange.objects.filter(organization_id=organization_id, as_of__gte=start, as_of__lte=end)
