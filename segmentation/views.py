@@ -85,7 +85,9 @@ def _preview_columns(dataset: Dataset) -> list[tuple[str, str]]:
 
 @roles_required(*ANALYSTS)
 def dataset(request: HttpRequest, dataset_id: int) -> HttpResponse:
-    item = get_for_org_or_404(request, Dataset, pk=dataset_id)
+    # One query for both: read apart, a check finishing in between shows "checking" with a finished
+    # job, which no longer polls, and the page would wait for ever.
+    item = get_for_org_or_404(request, Dataset.objects.select_related("job"), pk=dataset_id)
     mapping_form = _mapping_form(item)
     if request.method == "POST":
         mapping_form = _mapping_form(item, request.POST)

@@ -5,10 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from crm_portal.models import Role
+from crm_portal.models import Job, Role
 from segmentation import services
 from segmentation.models import Dataset
 
@@ -430,3 +431,28 @@ def test_a_file_run_has_no_tenure(client_as, org_a):
         .content.decode()
     )
     assert "cell-profile" not in page and "rich-ax" not in page and "profile-legend" not in page
+
+
+@pytest.mark.django_db
+def test_a_check_finishing_while_the_page_is_read_still_leads_to_its_result(client_as, org_a):
+    """The worker commits the check between the page's reads: the page must keep polling, not
+    show "checking" with a finished job that no longer polls (the analyst would wait for ever)."""
+    web = client_as(org_a, Role.ANALYST)
+    dataset = make_dataset(org_a, workbook(FRAME))
+    job = Job.objects.create(organization=org_a, kind="segmentation.check", status=Job.Status.RUNNING)
+    Dataset.objects.filter(pk=dataset.pk).update(job=job, status=Dataset.Status.CHECKING)
+    finished = []
+
+    def worker_commits_after_the_dataset_is_read(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not finished and sql.startswith('SELECT "segmentation_dataset"."id"'):
+            finished.append(True)
+            Dataset.objects.filter(pk=dataset.pk).update(status=Dataset.Status.VALID)
+            Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, progress=100)
+        return result
+
+    with connection.execute_wrapper(worker_commits_after_the_dataset_is_read):
+        page = web.get(reverse("segmentation:dataset", kwargs={"dataset_id": dataset.pk})).content.decode()
+    assert finished == [True]
+    assert 'data-status="checking"' in page
+    assert f'hx-get="{reverse("jobs:progress", args=[job.pk])}"' in page
