@@ -2,9 +2,10 @@
 
 Survey metrics (NPS, CSAT, CES, eNPS) come from the answers of the period; churn, retention,
 the loyalty index, regular clients, the share of long-standing clients' sales and CLV come from
-the settlements, through the lifecycle states of `clients.lifecycle`; IQS from graded dialogues.
-Survey metrics are sliced by the campaign's product; churn and retention by product come from
-each product's own settlements (see `_product_base_metrics`).
+each client's stored lifecycle history and month facts (`StateChange`, `ClientMonth`: the numbers
+the card, the client list and the KPI page read), so they always agree with them; IQS from graded
+dialogues. Survey metrics are sliced by the campaign's product; churn and retention by product
+come from each product's own settlements (see `_product_base_metrics`).
 Everything is computed first and written in one transaction, so a run that dies half-way
 leaves the previous figures untouched.
 """
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from clients import lifecycle
-from clients.models import Client, Settlement
+from clients.models import Client, ClientMonth, Settlement, StateChange
 from crm_portal.jobs import JobMessage, ProgressCallback
 from crm_portal.models import Organization
 
@@ -52,11 +53,21 @@ def periods(kind: str, first: datetime.date, last: datetime.date) -> list[tuple[
 
 
 @dataclass
+class MonthFact:
+    month: datetime.date  # the 1st
+    turnover: Decimal
+    settlements: int
+    days: int  # distinct settlement days
+
+
+@dataclass
 class ClientFacts:
     segment: tuple[str, str]
     abc: tuple[str, str]
     manager: tuple[str, str]
-    settlements: list[tuple[datetime.date, Decimal]] = field(default_factory=list)
+    # The stored lifecycle history, oldest first: (day, previous state, state).
+    history: list[lifecycle.Change] = field(default_factory=list)
+    months: list[MonthFact] = field(default_factory=list)  # oldest first
     # Settlement dates per product: {product id as text: (product name, [dates, oldest first])}.
     products: dict[str, tuple[str, list[datetime.date]]] = field(default_factory=dict)
 
@@ -65,6 +76,11 @@ class ClientFacts:
         yield MetricValue.Dimension.SEGMENT, self.segment
         yield MetricValue.Dimension.ABC, self.abc
         yield MetricValue.Dimension.MANAGER, self.manager
+
+    @property
+    def first_day(self) -> datetime.date | None:
+        """The first settlement day: the history starts with the change from potential on it."""
+        return self.history[0][0] if self.history else None
 
 
 def _client_facts(organization: Organization) -> dict[int, ClientFacts]:
@@ -76,15 +92,24 @@ def _client_facts(organization: Organization) -> dict[int, ClientFacts]:
             abc=(client.abc_class, client.abc_class or _("No class")),
             manager=(str(client.manager_id or ""), client.manager.get_username() if client.manager else _("Nobody")),
         )
-    for client_id, date, amount, product_id, product_name in (
-        Settlement.objects.filter(organization=organization)
-        .order_by("date")
-        .values_list("client_id", "date", "amount", "product_id", "product__name")
+    for client_id, day, previous, state in (
+        StateChange.objects.filter(organization=organization)
+        .order_by("client_id", "as_of")
+        .values_list("client_id", "as_of", "previous_state", "state")
     ):
-        fact = facts[client_id]
-        fact.settlements.append((date, amount))
-        if product_id is not None:
-            fact.products.setdefault(str(product_id), (product_name, []))[1].append(date)
+        facts[client_id].history.append((day, previous, state))
+    for client_id, *values in (
+        ClientMonth.objects.filter(organization=organization)
+        .order_by("client_id", "month")
+        .values_list("client_id", "month", "turnover", "settlements", "days")
+    ):
+        facts[client_id].months.append(MonthFact(*values))
+    for client_id, date, product_id, product_name in (
+        Settlement.objects.filter(organization=organization, product__isnull=False)
+        .order_by("date")
+        .values_list("client_id", "date", "product_id", "product__name")
+    ):
+        facts[client_id].products.setdefault(str(product_id), (product_name, []))[1].append(date)
     return facts
 
 
@@ -132,24 +157,23 @@ def _client_metrics(
     clv_values: dict[tuple[str, str], list[float]] = defaultdict(list)
     active_end: dict[int, bool] = {}
     for client_id, fact in facts.items():
-        dates = [d for d, _amount in fact.settlements]
-        if not dates or dates[0] > end:
+        first = fact.first_day
+        if first is None or first > end:
             continue
-        state_start = lifecycle.lifecycle_state(dates, before, lifecycle_months)
-        state_end = lifecycle.lifecycle_state(dates, end, lifecycle_months)
-        in_period = [a for d, a in fact.settlements if start <= d <= end]
-        sales = sum(in_period, Decimal(0))
-        first = dates[0]
-        up_to_end = [d for d in dates if d <= end]
+        state_start = lifecycle.state_on(fact.history, before)
+        state_end = lifecycle.state_on(fact.history, end)
+        # Periods are whole months (`periods`), so a month's facts lie wholly inside or outside one.
+        in_period = [m for m in fact.months if start <= m.month <= end]
+        sales = sum((m.turnover for m in in_period), Decimal(0))
         flags = {
             "start": state_start in ACTIVE,
             "end": state_end in ACTIVE,
             "lost": state_start in ACTIVE and state_end == lifecycle.LOST,
             "first_bought": start <= first <= end,
-            "buyer": bool(in_period),
+            "buyer": any(m.settlements for m in in_period),
             # The loyalty index: settlements on two different dates or more up to the period's end.
-            "bought": bool(up_to_end),
-            "repeat": len(set(up_to_end)) >= 2,
+            "bought": True,  # every client counted here bought by the end
+            "repeat": sum(m.days for m in fact.months if m.month <= end) >= 2,
             "regular": state_end == lifecycle.REGULAR,
         }
         active_end[client_id] = flags["end"]
@@ -195,9 +219,8 @@ def _client_metrics(
     for client_id, fact in facts.items():
         if not active_end.get(client_id):
             continue
-        history = [(d, a) for d, a in fact.settlements if d <= end]
-        historic = float(sum((a for _d, a in history), Decimal(0)))
-        months = max(1, _months_between(history[0][0], end) + 1)
+        historic = float(sum((m.turnover for m in fact.months if m.month <= end), Decimal(0)))
+        months = max(1, _months_between(fact.first_day, end) + 1)
         for dimension, (key, _label) in fact.slices():
             # A slice with no clients at its start has no churn of its own: use the overall one.
             retention = retention_by_slice.get((dimension, key), overall)
@@ -295,7 +318,7 @@ def metrics_compute(
         .select_related("manager")
         .order_by("graded_on")
     )
-    firsts = [f.settlements[0][0] for f in facts.values() if f.settlements]
+    firsts = [f.first_day for f in facts.values() if f.first_day]
     firsts += [r.answered_on for r in responses[:1]] + [g.graded_on for g in grades[:1]]
     if not firsts:
         return {"periods": 0, "values": 0}

@@ -1,9 +1,9 @@
 """Small builders for loyalty tests: clients with settlements, through the clients app's models."""
 
 import datetime
-from decimal import Decimal
 
 from clients.models import Client, Segment, Settlement
+from clients.tests.factories import settle
 
 
 def make_client(
@@ -26,4 +26,5 @@ def make_client(
 
 
 def pay(client: Client, day: datetime.date, amount: str) -> Settlement:
-    return Settlement.objects.create(organization=client.organization, client=client, date=day, amount=Decimal(amount))
+    """A settlement as the register records it: the client's history and month facts follow."""
+    return settle(client, day, amount)

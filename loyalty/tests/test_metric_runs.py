@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from clients.models import Segment
+from clients.tests.factories import settle
 from crm_portal.models import Job, Organization, Role
 from loyalty import metric_runs, services
 from loyalty.models import Campaign, DialogueGrade, MetricValue, Response
@@ -240,14 +241,14 @@ def test_churn_and_retention_by_product_by_hand(org_a):
     March 2026: the start is taken on 28 Feb (window 29 Nov - 28 Feb), the end on 31 March
     (window 1 Jan - 31 Mar, the window before it 1 Oct - 31 Dec).
     """
-    from clients.models import Product, Settlement
+    from clients.models import Product
 
     coffee = Product.objects.create(organization=org_a, name="Coffee")
     tea = Product.objects.create(organization=org_a, name="Tea")
     juice = Product.objects.create(organization=org_a, name="Juice")
 
     def buy(client, day, product=None):
-        Settlement.objects.create(organization=org_a, client=client, date=day, amount="100", product=product)
+        settle(client, day, "100", product=product)
 
     e, f, g, h, i = (make_client(org_a, name) for name in "EFGHI")
     buy(e, D(2025, 12, 10), coffee)  # coffee: new at the start, regular at the end: kept
