@@ -1,5 +1,7 @@
 """Pages of the client register. Thin: validate with a form, call a service or a selector, render."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
@@ -346,13 +348,28 @@ def point_done(request: HttpRequest, control_point_id: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Marked as done."))
-    back = request.POST.get("back")
-    return redirect("clients:my_day") if back == "day" else redirect(f"{client_url(point.client)}#points")
+    if request.POST.get("back") == "day":
+        return redirect(_day_url(request.POST.get("group", ""), request.POST.get("page", "")))
+    return redirect(f"{client_url(point.client)}#points")
+
+
+DAY_PAGE_SIZE = 25
+
+
+def _day_url(group: str, page: str) -> str:
+    """Back to the group and page of "my day" a point was done from (only known values)."""
+    query = {"group": group} if group in selectors.DAY_GROUPS else {}
+    if page.isdigit():
+        query["page"] = page
+    return reverse("clients:my_day") + (f"?{urlencode(query)}" if query else "")
 
 
 @roles_required(*EDITORS)
 def my_day(request: HttpRequest) -> HttpResponse:
-    return render(request, "clients/my_day.html", selectors.my_day(request.viewer))
+    context = selectors.my_day(request.viewer, group=request.GET.get("group", ""))
+    context["page"] = Paginator(context.pop("points"), DAY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context["query"] = urlencode({"group": context["group"]})
+    return render(request, "clients/my_day.html", context)
 
 
 # Deals -------------------------------------------------------------------------------------

@@ -55,9 +55,17 @@ def test_manager_works_a_client_from_creation_to_closed_complaint(page, login, s
     expect(page.locator("#points .point-overdue")).to_contain_text("Meeting minutes sent")
     page.goto("/clients/?q=Lakeside")
     expect(page.locator(f"#client-table tr[data-client='{client.pk}'] .overdue-flag")).to_be_visible()
+    # My day opens on the overdue points, oldest first: the manager pages to it and marks it done.
     page.goto("/clients/my-day/")
-    expect(page.locator("#overdue-points")).to_contain_text("Lakeside Roasters")
+    overdue = int(page.locator("#day-groups [data-group=overdue] .badge").inner_text())
+    line = page.locator("#overdue-points li", has_text="Lakeside Roasters")
+    while not line.count():
+        page.click("#overdue-points a[rel=next]")
     shot(page, "my-day")
+    line.locator("button", has_text="Done").click()
+    expect(page.locator(".alert-success")).to_contain_text("Marked as done.")
+    expect(page.locator("#day-groups [data-group=overdue] .badge")).to_have_text(str(overdue - 1))
+    expect(page.locator("#overdue-points")).not_to_contain_text("Lakeside Roasters")
 
     # A deal from presentation to closing.
     page.goto(f"/clients/{client.pk}/")

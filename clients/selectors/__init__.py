@@ -39,6 +39,7 @@ from .kpis import (  # noqa: F401
     kpi_tables_cached,
 )
 from .lists import (  # noqa: F401
+    DAY_GROUPS,
     SORTS,
     ClientFilter,
     attach_states,

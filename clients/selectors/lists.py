@@ -85,19 +85,39 @@ def attach_states(clients: list[Client], as_of: datetime.date | None) -> list[Cl
     return clients
 
 
-def my_day(viewer: Viewer) -> dict:
-    today = timezone.localdate()
-    points = (
-        scoped(viewer, ControlPoint).filter(done_at__isnull=True, due_date__lte=today).select_related("client", "deal")
-    )
+# The groups of "my day", in the order a manager works through them.
+DAY_GROUPS = ("overdue", "today", "week", "later")
+
+
+def day_group_bounds(today: datetime.date) -> dict[str, Q]:
+    """The condition on due dates of each group: before today, today, the rest of this week (to
+    Sunday), after it. On a Sunday "this week" is empty."""
+    sunday = today + datetime.timedelta(days=6 - today.weekday())
+    return {
+        "overdue": Q(due_date__lt=today),
+        "today": Q(due_date=today),
+        "week": Q(due_date__gt=today, due_date__lte=sunday),
+        "later": Q(due_date__gt=sunday),
+    }
+
+
+def my_day(viewer: Viewer, *, group: str = "", today: datetime.date | None = None) -> dict:
+    """The viewer's open control points by group, with each group's count, and the chosen group's
+    points (oldest due first) to page through: by default the first group with any."""
+    today = today or timezone.localdate()
+    points = scoped(viewer, ControlPoint).filter(done_at__isnull=True)
     if viewer.role == Role.MANAGER:
         points = points.filter(Q(responsible=viewer.user) | Q(client__manager=viewer.user))
     else:
         points = points.filter(responsible=viewer.user)
-    points = list(points.order_by("due_date", "id")[:300])
+    bounds = day_group_bounds(today)
+    counts = points.aggregate(**{key: Count("id", filter=condition) for key, condition in bounds.items()})
+    if group not in DAY_GROUPS:
+        group = next((key for key in DAY_GROUPS if counts[key]), "today")
     return {
-        "overdue": [p for p in points if p.due_date < today],
-        "today_points": [p for p in points if p.due_date == today],
+        "groups": [(key, counts[key]) for key in DAY_GROUPS],
+        "group": group,
+        "points": points.filter(bounds[group]).select_related("client", "deal").order_by("due_date", "id"),
         "birthdays": upcoming_birthdays(viewer, today),
         "today": today,
     }

@@ -220,10 +220,11 @@ def control_point_add(*, client: Client, kind: str, due_date: datetime.date, not
 
 @transaction.atomic
 def control_point_done(*, control_point: ControlPoint, user=None) -> ControlPoint:
-    if control_point.done_at is not None:
+    # One conditional write: of two clicks (or two tabs) only the first marks it done.
+    done_at = timezone.now()
+    if not ControlPoint.objects.filter(pk=control_point.pk, done_at__isnull=True).update(done_at=done_at):
         raise ValidationError(_("This control point is already done."))
-    control_point.done_at = timezone.now()
-    control_point.save(update_fields=["done_at"])
+    control_point.done_at = done_at
     return control_point
 
 

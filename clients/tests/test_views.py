@@ -314,8 +314,9 @@ def test_overdue_filter_and_my_day(as_manager, manager, org_a):
         organization=org_a, client=late, name="Bob", birthday=(TODAY + dt.timedelta(days=10)).replace(year=1980)
     )
     day = as_manager.get(reverse("clients:my_day")).context
-    assert [p.client.name for p in day["overdue"]] == ["Late"]
-    assert [p.client.name for p in day["today_points"]] == ["Fine"]
+    assert [p.client.name for p in day["page"]] == ["Late"]
+    today = as_manager.get(reverse("clients:my_day"), {"group": "today"}).context
+    assert [p.client.name for p in today["page"]] == ["Fine"]
     assert [p.name for p in day["birthdays"]] == ["Ann"]
 
 
@@ -923,3 +924,27 @@ def test_a_settlement_deleted_from_the_card_rewrites_the_history(client_as, org_
     elsewhere = reverse("clients:settlement_delete", kwargs={"client_id": other.client_id, "settlement_id": other.pk})
     assert analyst.post(elsewhere).status_code == 404
     assert client_as(org_a, Role.MANAGER).post(url).status_code in (403, 404)
+
+
+def test_my_day_pages_a_group_and_done_returns_to_the_same_page(as_manager, manager, org_a):
+    client = make_client(org_a, "Busy", manager=manager)
+    for n in range(30):
+        services.control_point_create(client=client, kind="care", due_date=TODAY - dt.timedelta(days=40 - n))
+    url = reverse("clients:my_day")
+    first = as_manager.get(url).context
+    assert first["group"] == "overdue" and dict(first["groups"])["overdue"] == 30
+    assert len(first["page"]) == 25
+    second = as_manager.get(url, {"group": "overdue", "page": "2"})
+    assert len(second.context["page"]) == 5
+    assert 'id="overdue-points"' in second.content.decode()
+    point = second.context["page"][0]
+    done = as_manager.post(
+        reverse("clients:point_done", args=[point.pk]), {"back": "day", "group": "overdue", "page": "2"}
+    )
+    assert done["Location"] == url + "?group=overdue&page=2"
+    # A second click on the same button does nothing more and says so.
+    again = as_manager.post(reverse("clients:point_done", args=[point.pk]), {"back": "day", "group": "nonsense"})
+    assert again["Location"] == url
+    messages = [str(m) for m in as_manager.get(url).context["messages"]]
+    assert messages == ["Marked as done.", "This control point is already done."]
+    assert dict(as_manager.get(url).context["groups"])["overdue"] == 29

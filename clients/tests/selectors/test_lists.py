@@ -60,3 +60,49 @@ def test_upcoming_birthdays_of_the_managers_clients_in_the_coming_week(org_a, re
 
     assert [p.name for p in ann] == ["Dan", "Eve"]  # the coming days in order, across the new year
     assert [p.name for p in head] == ["Dan", "Bob's Kim", "Eve"]
+
+
+def test_my_day_groups_points_by_when_they_are_due(org_a, org_b, register):
+    """Wednesday 2 December 2026: overdue before it, today, this week to Sunday 6 December, later after it."""
+    from clients.models import ControlPoint
+
+    ann = register["ann"]
+    clients = register["clients"]
+    dues = {
+        "late": D("2026-11-20"),
+        "yesterday": D("2026-12-01"),
+        "now": D("2026-12-02"),
+        "thursday": D("2026-12-03"),
+        "sunday": D("2026-12-06"),
+        "monday": D("2026-12-07"),
+    }
+    made = {
+        note: ControlPoint.objects.create(
+            organization=org_a, client=clients["Ann's"], kind="care", due_date=due, note=note
+        )
+        for note, due in dues.items()
+    }
+    ControlPoint.objects.create(
+        organization=org_a,
+        client=clients["Ann's"],
+        kind="care",
+        due_date=D("2026-11-30"),
+        done_at=dt.datetime.now(dt.UTC),
+    )  # done: in no group
+    ControlPoint.objects.create(organization=org_a, client=clients["Bob's"], kind="care", due_date=D("2026-12-01"))
+    viewer = Viewer(org_a, ann, Role.MANAGER)
+
+    day = selectors.my_day(viewer, today=D("2026-12-02"))
+    assert day["groups"] == [("overdue", 2), ("today", 1), ("week", 2), ("later", 1)]
+    assert day["group"] == "overdue"  # the first group with anything in it
+    assert [p.note for p in day["points"]] == ["late", "yesterday"]
+    assert [p.note for p in selectors.my_day(viewer, group="week", today=D("2026-12-02"))["points"]] == [
+        "thursday",
+        "sunday",
+    ]
+    # On a Sunday the week is over: what is due after it is later.
+    sunday = selectors.my_day(viewer, today=D("2026-12-06"))
+    assert sunday["groups"] == [("overdue", 4), ("today", 1), ("week", 0), ("later", 1)]
+    # With nothing overdue the day opens on today's points.
+    ControlPoint.objects.filter(pk__in=[made["late"].pk, made["yesterday"].pk]).delete()
+    assert selectors.my_day(viewer, today=D("2026-12-02"))["group"] == "today"
