@@ -28,7 +28,7 @@ from .models import (
     Segment,
     Stage,
 )
-from .selectors import ClientFilter
+from .selectors import ClientFilter, DealFilter
 from .services import CLIENT_FIELDS, settlement_date_bounds
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -162,6 +162,8 @@ class DealAdvanceForm(DealPageForm):
     """The move from the deal's stage: only the fields that move needs."""
 
     id_prefix = "advance"
+    # The stage the person saw: a second click (or a second tab) finds the deal moved and changes nothing.
+    from_stage = forms.ChoiceField(choices=Stage.choices, widget=forms.HiddenInput, required=False)
     due_date = date_field("", required=False)
     amount = forms.DecimalField(label=_("Invoice amount"), max_digits=14, decimal_places=2, required=False)
     next_contact_on = date_field(_("Next contact agreed for"), required=False)
@@ -169,6 +171,7 @@ class DealAdvanceForm(DealPageForm):
 
     def __init__(self, *args, deal: Deal, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["from_stage"].initial = deal.stage
         if deal.stage in DUE_DATE_LABELS:
             self.fields["due_date"].label = DUE_DATE_LABELS[deal.stage]
         else:
@@ -180,6 +183,42 @@ class DealAdvanceForm(DealPageForm):
             del self.fields["amount"]
         if deal.stage != Stage.CLOSING:
             del self.fields["next_contact_on"]
+
+    def clean_from_stage(self) -> str | None:
+        return self.cleaned_data["from_stage"] or None
+
+
+class DealBoardFilterForm(OrgFormMixin, forms.Form):
+    """The deal board's filter: a manager's clients, a segment, deals opened within dates."""
+
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=Client.objects.none(), required=False)
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False)
+    start = date_field(_("Opened from"), required=False)
+    end = date_field(_("Opened to"), required=False)
+
+    def __init__(self, *args, organization, managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scope(organization, segment=Segment.objects.all())
+        self.fields["manager"].queryset = managers
+        small_widgets(self)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("The period must start before it ends."))
+        return data
+
+    def wanted(self) -> DealFilter:
+        """The filter the board applies: the valid input, else none (an invalid one shows its errors)."""
+        if not (self.is_bound and self.is_valid()):
+            return DealFilter()
+        data = self.cleaned_data
+        return DealFilter(
+            manager=data["manager"].pk if data["manager"] else None,
+            segment=data["segment"].pk if data["segment"] else None,
+            start=data["start"],
+            end=data["end"],
+        )
 
 
 class DealRefuseForm(OrgFormMixin, DealPageForm):

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,6 @@ from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 from . import forms, selectors, services, tasks
 from .exports import KPI_HEADER, KPI_HELP, client_list_sheet, kpi_sheets
 from .models import (
-    STAGE_ORDER,
     Client,
     Complaint,
     ControlPoint,
@@ -377,17 +376,24 @@ def my_day(request: HttpRequest) -> HttpResponse:
 
 @roles_required()
 def deal_board(request: HttpRequest) -> HttpResponse:
-    context = selectors.deals_by_stage(request.viewer)
-    context.update(
-        {
-            "funnel": selectors.funnel(request.viewer),
-            "refusals": selectors.refusals_by_stage(request.viewer),
-            "stages": Stage,
-        }
+    form = forms.DealBoardFilterForm(
+        request.GET or None, organization=request.organization, managers=_managers(request)
     )
-    context["columns"] = [
-        (stage, Stage(stage).label, context["board"][stage], context["counts"].get(stage, 0)) for stage in STAGE_ORDER
-    ]
+    wanted = form.wanted()
+    columns = selectors.deals_by_stage(request.viewer, wanted)
+    if selectors.can_edit(request.role):
+        for column in columns:
+            for deal in column["deals"]:
+                deal.advance_form = forms.DealAdvanceForm(deal=deal, auto_id=f"id_board{deal.pk}_%s")
+    context = {
+        "form": form,
+        "columns": columns,
+        "query": request.GET.urlencode(),
+        "funnel": selectors.funnel(request.viewer, wanted),
+        "refusals": selectors.refusals_by_stage(request.viewer, wanted),
+        "stages": Stage,
+        "today": timezone.localdate(),
+    }
     return render(request, "clients/deal_board.html", context)
 
 
@@ -429,6 +435,11 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 def _deal_saved(request: HttpRequest, deal: Deal, success: str) -> HttpResponse:
     messages.success(request, success)
+    if request.POST.get("back") == "board":
+        # Back to the board as it was filtered; only the filter's own fields are carried over.
+        given = QueryDict(request.POST.get("board_query", ""))
+        kept = {key: given[key] for key in forms.DealBoardFilterForm.base_fields if given.get(key)}
+        return redirect(reverse("clients:deals") + (f"?{urlencode(kept)}" if kept else "") + f"#deal-{deal.pk}")
     return redirect("clients:deal", deal_id=deal.pk)
 
 

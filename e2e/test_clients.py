@@ -165,6 +165,23 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     page.goto("/clients/deals/")
     expect(page.locator("#funnel tr[data-stage=presentation]")).to_contain_text("Презентация")
     shot(page, "deals-ru")
+    # A deal moved on from the board: the offer's expiry is asked on its card; the board comes back
+    # with the deal in the next column and the column counts changed.
+    counts = {
+        stage: int(page.locator(f"#deal-board [data-stage={stage}] .column-count").inner_text())
+        for stage in ("presentation", "offer")
+    }
+    card = page.locator("#deal-board [data-stage=presentation] .deal-card").first
+    deal = card.get_attribute("data-deal")
+    card.locator("summary").click()
+    card.locator("input[name=due_date]").fill((datetime.date.today() + datetime.timedelta(days=10)).isoformat())
+    card.locator("button[type=submit]").click()
+    expect(page.locator(f"#deal-board [data-stage=offer] #deal-{deal}")).to_be_visible()
+    expect(page.locator(f"#deal-board [data-stage=offer] #deal-{deal} .next-step")).to_contain_text("Истекает КП")
+    expect(page.locator("#deal-board [data-stage=presentation] .column-count")).to_have_text(
+        str(counts["presentation"] - 1)
+    )
+    expect(page.locator("#deal-board [data-stage=offer] .column-count")).to_have_text(str(counts["offer"] + 1))
     page.set_viewport_size({"width": 1366, "height": 900})
     page.goto("/clients/kpi/")
     expect(page.locator("#kpi-managers tfoot")).to_contain_text("Итого")

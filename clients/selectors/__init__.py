@@ -17,7 +17,9 @@ from .card import (  # noqa: F401
     timeline,
 )
 from .deals import (  # noqa: F401
+    DealFilter,
     DealMoney,
+    board_deals,
     deal_money,
     deal_page,
     deals_by_stage,

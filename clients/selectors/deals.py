@@ -1,14 +1,16 @@
 """Deals: what is paid and owed, the board by stage, the funnel and refusals."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from crm_portal.tenancy import Viewer
 
 from ..models import (
     STAGE_ORDER,
+    ControlPoint,
     Deal,
     Stage,
 )
@@ -54,19 +56,71 @@ def deal_page(deal: Deal) -> dict:
     }
 
 
-def deals_by_stage(viewer: Viewer) -> dict:
-    deals = visible_rows(viewer, Deal).filter(status=Deal.Status.OPEN).select_related("client", "product")
-    board = {stage: [] for stage in STAGE_ORDER}
-    counts = dict(deals.values_list("stage").annotate(n=Count("id")))
-    for deal in deals.order_by("stage", "-updated_at")[:600]:
-        if len(board[deal.stage]) < 50:
-            board[deal.stage].append(deal)
-    return {"board": board, "counts": counts}
+@dataclass(frozen=True)
+class DealFilter:
+    """What the deal board shows: deals of a manager's clients, of a segment, opened within dates."""
+
+    manager: int | None = None
+    segment: int | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
 
 
-def funnel(viewer: Viewer) -> list[dict]:
-    """Deals that reached each stage, and the share that went on to the next one."""
+def board_deals(viewer: Viewer, wanted: DealFilter = DealFilter()) -> QuerySet[Deal]:
+    """The viewer's deals under the board's filter: the board, the funnel and the refusals read these."""
     deals = visible_rows(viewer, Deal)
+    if wanted.manager:
+        deals = deals.filter(client__manager_id=wanted.manager)
+    if wanted.segment:
+        deals = deals.filter(client__segment_id=wanted.segment)
+    if wanted.start:
+        deals = deals.filter(created_at__date__gte=wanted.start)
+    if wanted.end:
+        deals = deals.filter(created_at__date__lte=wanted.end)
+    return deals
+
+
+BOARD_CARDS = 50  # per column: the newest moved; the column's count and sum cover all
+
+
+def deals_by_stage(viewer: Viewer, wanted: DealFilter = DealFilter()) -> list[dict]:
+    """Open deals per stage in funnel order: each column's count, amount total and newest cards,
+    each card with its next step (the deal's earliest open control point)."""
+    deals = board_deals(viewer, wanted).filter(status=Deal.Status.OPEN)
+    totals = {row["stage"]: row for row in deals.values("stage").annotate(n=Count("id"), amount=Sum("amount"))}
+    open_points = ControlPoint.objects.filter(deal=OuterRef("pk"), done_at__isnull=True).order_by("due_date", "id")
+    cards = (
+        deals.select_related("client", "product")
+        .annotate(
+            next_kind=Subquery(open_points.values("kind")[:1]),
+            next_due=Subquery(open_points.values("due_date")[:1]),
+        )
+        .order_by("-updated_at", "-id")
+    )
+    columns = []
+    for stage in STAGE_ORDER:
+        total = totals.get(stage, {})
+        shown = list(cards.filter(stage=stage)[:BOARD_CARDS])
+        for deal in shown:
+            deal.next_label = ControlPoint.Kind(deal.next_kind).label if deal.next_kind else ""
+        columns.append(
+            {
+                "stage": stage,
+                "label": Stage(stage).label,
+                "deals": shown,
+                "count": total.get("n", 0),
+                "amount": total.get("amount") or Decimal(0),
+                "next_stage": Stage(STAGE_ORDER[STAGE_ORDER.index(stage) + 1]).label
+                if stage != STAGE_ORDER[-1]
+                else None,
+            }
+        )
+    return columns
+
+
+def funnel(viewer: Viewer, wanted: DealFilter = DealFilter()) -> list[dict]:
+    """Deals that reached each stage, and the share that went on to the next one."""
+    deals = board_deals(viewer, wanted)
     reached = {stage: 0 for stage in STAGE_ORDER}
     refused = dict(deals.filter(status=Deal.Status.REFUSED).values_list("stage").annotate(n=Count("id")))
     for stage, _status, n in deals.values_list("stage", "status").annotate(n=Count("id")):
@@ -89,9 +143,9 @@ def funnel(viewer: Viewer) -> list[dict]:
     return rows
 
 
-def refusals_by_stage(viewer: Viewer) -> list[dict]:
+def refusals_by_stage(viewer: Viewer, wanted: DealFilter = DealFilter()) -> list[dict]:
     return list(
-        visible_rows(viewer, Deal)
+        board_deals(viewer, wanted)
         .filter(status=Deal.Status.REFUSED)
         .values("stage", "refusal_reason__name")
         .annotate(n=Count("id"))

@@ -133,8 +133,12 @@ def deal_advance(
     due_date: datetime.date | None = None,
     next_contact_on: datetime.date | None = None,
     amount: Decimal | None = None,
+    from_stage: str | None = None,
 ) -> Deal:
     """Move a deal to the next stage; closing needs the next contact date and wins the deal.
+
+    With `from_stage` (the stage the person saw), a deal already moved on is left as it is: a
+    double click moves it once.
 
     `due_date` is the offer expiry (moving to offer), the invoice expiry (to payment) or the event
     date (to event); each becomes a control point. The move to payment issues the invoice: it needs
@@ -143,6 +147,11 @@ def deal_advance(
     """
     _lock(deal)
     _require_open(deal)
+    if from_stage is not None and deal.stage != from_stage:
+        raise ValidationError(
+            _("This deal has already moved on to “%(stage)s”; nothing was changed.")
+            % {"stage": deal.get_stage_display()}
+        )
     date = date or timezone.localdate()
     index = STAGE_ORDER.index(deal.stage)
     if deal.stage == Stage.CLOSING:

@@ -838,10 +838,11 @@ def _labels(page: str) -> dict[str, str]:
 
 
 def _field_names(page: str) -> set[str]:
-    """The fields' ids; each one once (a label's "for" names one field)."""
+    """The visible fields' ids; each one once (a label's "for" names one field)."""
     import re
 
-    names = re.findall(r'<(?:input|select|textarea)[^>]*\bid="id_(\w+)"', page)
+    fields = re.findall(r'<(?:input|select|textarea)[^>]*\bid="id_\w+"[^>]*>', page)
+    names = [re.search(r'\bid="id_(\w+)"', f).group(1) for f in fields if 'type="hidden"' not in f]
     assert len(names) == len(set(names)), names
     return set(names)
 
@@ -948,3 +949,26 @@ def test_my_day_pages_a_group_and_done_returns_to_the_same_page(as_manager, mana
     messages = [str(m) for m in as_manager.get(url).context["messages"]]
     assert messages == ["Marked as done.", "This control point is already done."]
     assert dict(as_manager.get(url).context["groups"])["overdue"] == 29
+
+
+def test_a_deal_moved_from_the_board_moves_once_and_the_board_keeps_its_filter(client_as, org_a):
+    c = make_client(org_a, "C")
+    deal = Deal.objects.create(organization=org_a, client=c, title="Supply", amount=Decimal("1000"))
+    head = client_as(org_a, Role.SALES_HEAD)
+    board = head.get(reverse("clients:deals"), {"start": "2020-01-01"}).content.decode()
+    assert f'id="id_board{deal.pk}_due_date"' in board  # the move's own field: when the offer expires
+    assert f'name="from_stage" value="presentation" id="id_board{deal.pk}_from_stage"' in board
+    move = {
+        "back": "board",
+        "board_query": "start=2020-01-01&page=7&next=https://elsewhere.example",
+        "from_stage": "presentation",
+        "due_date": (TODAY + dt.timedelta(days=7)).isoformat(),
+    }
+    url = reverse("clients:deal_advance", kwargs={"deal_id": deal.pk})
+    first = head.post(url, move)
+    assert first["Location"] == reverse("clients:deals") + f"?start=2020-01-01#deal-{deal.pk}"
+    second = head.post(url, move)  # the same button clicked again
+    assert "This deal has already moved on to “Commercial offer”; nothing was changed." in second.content.decode()
+    deal.refresh_from_db()
+    assert deal.stage == "offer"
+    assert list(deal.events.values_list("kind", flat=True)) == ["moved"]
