@@ -65,7 +65,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         shown = selectors.attach_states(list(clients[:EXPORT_LIMIT]), wanted.as_of)
         return xlsx_response("clients.xlsx", [client_list_sheet(shown, states)])
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.attach_states(list(page.object_list), wanted.as_of)
+    page.object_list = selectors.attach_work(selectors.attach_states(list(page.object_list), wanted.as_of))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -75,6 +75,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "today": timezone.localdate(),
             "wanted": wanted,
             "states": states,
             "can_edit": selectors.can_edit(request.role),

@@ -45,6 +45,7 @@ from .lists import (  # noqa: F401
     SORTS,
     ClientFilter,
     attach_states,
+    attach_work,
     client_list,
     complaint_counts,
     complaint_list,

@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from crm_portal.models import Role
@@ -14,6 +14,7 @@ from ..models import (
     Complaint,
     ContactPerson,
     ControlPoint,
+    Settlement,
 )
 from .history import client_states_on, state_conditions
 from .visibility import clients_visible_to, visible_rows
@@ -82,6 +83,24 @@ def attach_states(clients: list[Client], as_of: datetime.date | None) -> list[Cl
         states = client_states_on([c.pk for c in chunk], as_of)
         for client in chunk:
             client.state_shown = states[client.pk]
+    return clients
+
+
+def attach_work(clients: list[Client]) -> list[Client]:
+    """Set on each client of a page its last purchase day (`last_purchase`) and its next step: the
+    earliest open control point (`next_point`), in two queries for the whole page."""
+    ids = [c.pk for c in clients]
+    last = dict(
+        Settlement.objects.filter(client_id__in=ids, amount__gt=0)
+        .values("client_id")
+        .annotate(day=Max("date"))
+        .values_list("client_id", "day")
+    )
+    upcoming: dict[int, ControlPoint] = {}
+    for point in ControlPoint.objects.filter(client_id__in=ids, done_at__isnull=True).order_by("due_date", "id"):
+        upcoming.setdefault(point.client_id, point)
+    for client in clients:
+        client.last_purchase, client.next_point = last.get(client.pk), upcoming.get(client.pk)
     return clients
 
 

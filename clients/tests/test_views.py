@@ -510,7 +510,7 @@ def _bulk_client_base(org, manager, n=40):
     return c
 
 
-LIST_QUERIES = 11
+LIST_QUERIES = 13  # with the last purchases and next steps of the page, two queries
 # Computing the KPIs: savepoint, planner settings (PostgreSQL only), the one KPI query, release.
 KPI_COMPUTE = 4 if connection.vendor == "postgresql" else 3
 KPI_QUERIES = 8 + KPI_COMPUTE  # session, user, memberships..., the data version, then the computation
@@ -972,3 +972,20 @@ def test_a_deal_moved_from_the_board_moves_once_and_the_board_keeps_its_filter(c
     deal.refresh_from_db()
     assert deal.stage == "offer"
     assert list(deal.events.values_list("kind", flat=True)) == ["moved"]
+
+
+def test_the_client_list_shows_the_last_purchase_and_the_next_step(as_manager, manager, org_a):
+    busy = make_client(org_a, "Busy", manager=manager)
+    make_client(org_a, "Idle", manager=manager)
+    settle(busy, TODAY - dt.timedelta(days=40), "500")
+    settle(busy, TODAY - dt.timedelta(days=3), "-100")  # a refund is no purchase
+    settle(busy, TODAY - dt.timedelta(days=300), "900")
+    services.control_point_create(client=busy, kind="care", due_date=TODAY + dt.timedelta(days=9))
+    services.control_point_create(client=busy, kind="minutes", due_date=TODAY + dt.timedelta(days=2))
+    page = as_manager.get(reverse("clients:list")).context["page"]
+    rows = {c.name: c for c in page}
+    assert rows["Busy"].last_purchase == TODAY - dt.timedelta(days=40)
+    assert (rows["Busy"].next_point.kind, rows["Busy"].next_point.due_date) == ("minutes", TODAY + dt.timedelta(days=2))
+    assert (rows["Idle"].last_purchase, rows["Idle"].next_point) == (None, None)
+    html = as_manager.get(reverse("clients:list")).content.decode()
+    assert f"{TODAY + dt.timedelta(days=2):%m/%d/%Y} · Meeting minutes sent" in html
