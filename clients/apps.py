@@ -13,6 +13,7 @@ class ClientsConfig(AppConfig):
         (_("Deals"), "clients:deals", None),
         (_("Complaints"), "clients:complaints", None),
         (_("Ideal client"), "clients:matrix", None),
+        (_("Dashboard"), "clients:dashboard", ("sales_head", "analyst", "admin")),
         (_("Manager KPIs"), "clients:kpi", ("sales_head", "analyst", "admin")),
     ]
     home_panels = [

@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 
 from crm_portal.validators import single_line
 
-from .lifecycle import STATES, month_end
+from .lifecycle import STATES, month_end, months_before
 from .models import (
     ABC_CHOICES,
     XYZ_CHOICES,
@@ -420,17 +420,78 @@ class PeriodForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end"):
-            if data["start"] > data["end"]:
-                raise forms.ValidationError(_("The period must start before it ends."))
-            if data["end"] - data["start"] > datetime.timedelta(days=3 * 366):
-                raise forms.ValidationError(_("Choose a period of at most three years."))
-            data["start"], data["end"] = data["start"].replace(day=1), month_end(data["end"])
+            data["start"], data["end"] = self.whole_months(data["start"], data["end"])
         return data
 
+    @staticmethod
+    def whole_months(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
+        """From the 1st of the first date's month to the last day of the second's, at most three years."""
+        if start > end:
+            raise forms.ValidationError(_("The period must start before it ends."))
+        if end - start > datetime.timedelta(days=3 * 366):
+            raise forms.ValidationError(_("Choose a period of at most three years."))
+        return start.replace(day=1), month_end(end)
 
-def current_quarter(today: datetime.date) -> tuple[datetime.date, datetime.date]:
-    first_month = 3 * ((today.month - 1) // 3) + 1
-    start = datetime.date(today.year, first_month, 1)
-    end_month = first_month + 2
-    end = datetime.date(today.year + (end_month // 12), end_month % 12 + 1, 1) - datetime.timedelta(days=1)
-    return start, end
+
+class DashboardForm(OrgFormMixin, forms.Form):
+    """The dashboard's period (a preset, or whole months between two dates) and the clients it covers."""
+
+    PERIODS = [
+        ("month", _("This month")),
+        ("last_month", _("Last month")),
+        ("quarter", _("This quarter")),
+        ("last_quarter", _("Last quarter")),
+        ("year", _("This year")),
+        ("last_12", _("Last 12 months")),
+        ("custom", _("Between dates")),
+    ]
+    period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
+    start = date_field(_("From"), required=False)
+    end = date_field(_("To"), required=False)
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=Client.objects.none(), required=False)
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False)
+    abc = forms.ChoiceField(label="ABC", required=False, choices=[("", _("Any")), *ABC_CHOICES, ("-", _("None"))])
+    xyz = forms.ChoiceField(label="XYZ", required=False, choices=[("", _("Any")), *XYZ_CHOICES, ("-", _("None"))])
+
+    def __init__(self, *args, organization, managers, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.scope(organization, segment=Segment.objects.all())
+        self.fields["manager"].queryset = managers
+        small_widgets(self)
+
+    def clean(self):
+        data = super().clean()
+        period = data.get("period") or "quarter"
+        if period == "custom":
+            if not (data.get("start") and data.get("end")):
+                raise forms.ValidationError(_("Give both dates of the period."))
+            data["start"], data["end"] = PeriodForm.whole_months(data["start"], data["end"])
+        else:
+            data["start"], data["end"] = preset_period(period, self.today)
+        data["period"] = period
+        return data
+
+    def wanted(self) -> ClientFilter:
+        data = self.cleaned_data
+        return ClientFilter(
+            manager=data["manager"].pk if data["manager"] else None,
+            segment=data["segment"].pk if data["segment"] else None,
+            abc=data["abc"],
+            xyz=data["xyz"],
+        )
+
+
+def preset_period(name: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The whole months a preset names, as seen on `today`."""
+    this_month = today.replace(day=1)
+    quarter_start = this_month.replace(month=3 * ((today.month - 1) // 3) + 1)
+    first, months = {
+        "month": (this_month, 1),
+        "last_month": (months_before(this_month, 1), 1),
+        "quarter": (quarter_start, 3),
+        "last_quarter": (months_before(quarter_start, 3), 3),
+        "year": (this_month.replace(month=1), 12),
+        "last_12": (months_before(this_month, 11), 12),
+    }[name]
+    return first, month_end(months_before(first, -(months - 1)))

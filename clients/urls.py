@@ -35,6 +35,7 @@ urlpatterns = [
     path("complaints/<int:complaint_id>/advance/", views.complaint_advance, name="complaint_advance"),
     path("matrix/", views.matrix, name="matrix"),
     path("matrix/add/", views.catalogue_add, name="catalogue_add"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("kpi/", views.kpi, name="kpi"),
     path("kpi/export/", views.kpi_export, name="kpi_export"),
     path("kpi/export/<int:job_id>/", views.kpi_download, name="kpi_download"),

@@ -634,9 +634,47 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
 
 
 @roles_required(*HEADS, Role.ANALYST)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The sales head's page: a period against the one before and a year earlier, for the chosen clients."""
+    form = forms.DashboardForm(
+        request.GET or {"period": "quarter"},
+        organization=request.organization,
+        managers=_managers(request),
+        today=timezone.localdate(),
+    )
+    if not form.is_valid():
+        return render(request, "clients/dashboard.html", {"form": form})
+    data = form.cleaned_data
+    board = selectors.dashboard(request.viewer, start=data["start"], end=data["end"], wanted=form.wanted())
+    query = request.GET.copy()
+    query.pop("period", None)
+    for name in ("start", "end"):
+        query.pop(name, None)
+    return render(
+        request,
+        "clients/dashboard.html",
+        {
+            "form": form,
+            "start": data["start"],
+            "end": data["end"],
+            "labels": dict(KPI_HEADER) | {"sales_sum": _("Revenue"), "buyers": _("Buying clients")},
+            "states": dict(LifecycleState.choices),
+            "filter_query": query.urlencode(),
+            "figure_keys": selectors.FIGURES,
+            "chart": {
+                "months": [m["month"].isoformat() for m in board["months"]],
+                "revenue": [m["revenue"] for m in board["months"]],
+                "buyers": [m["buyers"] for m in board["months"]],
+            },
+            **board,
+        },
+    )
+
+
+@roles_required(*HEADS, Role.ANALYST)
 def kpi(request: HttpRequest) -> HttpResponse:
     """The KPI tables of a period (the current quarter unless dates are given); ?export=xlsx downloads them."""
-    start, end = forms.current_quarter(timezone.localdate())
+    start, end = forms.preset_period("quarter", timezone.localdate())
     params = request.GET.copy()
     # A missing date means the default quarter's, for the page and for the download alike.
     for name, default in (("start", start), ("end", end)):

@@ -183,6 +183,16 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     )
     expect(page.locator("#deal-board [data-stage=offer] .column-count")).to_have_text(str(counts["offer"] + 1))
     page.set_viewport_size({"width": 1366, "height": 900})
+    # The dashboard: this quarter's figures against the one before and a year earlier, the chart drawn.
+    page.goto("/clients/dashboard/")
+    expect(page.locator("#figures .figure")).to_have_count(8)
+    expect(page.locator("#figures [data-figure=sales_sum] h2")).to_have_text("Выручка")
+    expect(page.locator("#revenue-chart .main-svg").first).to_be_visible()
+    expect(page.locator("#lifecycle-now tr")).to_have_count(5)
+    page.select_option("#id_period", "last_12")
+    page.click("#dashboard-form button")
+    expect(page.locator("#dashboard-period")).to_contain_text("в сравнении с прошлым периодом")
+    shot(page, "dashboard-ru")
     page.goto("/clients/kpi/")
     expect(page.locator("#kpi-managers tfoot")).to_contain_text("Итого")
     # Every column of the manager table can be reached: it fits, or it scrolls with a scrollbar shown.

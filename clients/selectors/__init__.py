@@ -16,6 +16,12 @@ from .card import (  # noqa: F401
     target_products,
     timeline,
 )
+from .dashboard import (  # noqa: F401
+    FIGURES,
+    Figure,
+    comparison_periods,
+    dashboard,
+)
 from .deals import (  # noqa: F401
     DealFilter,
     DealMoney,

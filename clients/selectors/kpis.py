@@ -16,6 +16,7 @@ from ..kpis import CLIENT_COLUMNS
 from ..models import (
     Client,
 )
+from .lists import ClientFilter, client_list
 from .visibility import clients_visible_to
 
 KPI_SUMS = ["clients", *CLIENT_COLUMNS, "contacts", "complaints", "buyers"]
@@ -208,17 +209,24 @@ def kpi_data_version(organization: Organization) -> tuple:
         return tuple(cursor.fetchone()) + (organization.lifecycle_period_months,)
 
 
-def kpi_tables_cached(viewer: Viewer, *, start: datetime.date, end: datetime.date, limit: int | None) -> dict:
-    """`kpi_tables` for the viewer's visible clients, cached per period until the data changes."""
+def kpi_tables_cached(
+    viewer: Viewer,
+    *,
+    start: datetime.date,
+    end: datetime.date,
+    limit: int | None,
+    wanted: ClientFilter | None = None,
+) -> dict:
+    """`kpi_tables` for the viewer's visible clients (those of `wanted` only, if given), cached per
+    period until the data changes."""
     organization = viewer.organization
     scope = f"manager-{viewer.user.pk}" if viewer.role == Role.MANAGER else "all"
-    version = hashlib.sha1(repr(kpi_data_version(organization)).encode()).hexdigest()
+    version = hashlib.sha1(repr((kpi_data_version(organization), wanted)).encode()).hexdigest()
     # Today in the key: a period still running loses clients day by day without new data.
     key = f"clients:kpi:{organization.pk}:{scope}:{start}:{end}:{limit}:{version}:{timezone.localdate()}"
     data = cache.get(key)
     if data is None:
-        data = kpi_tables(
-            organization=organization, clients=clients_visible_to(viewer), start=start, end=end, limit=limit
-        )
+        clients = clients_visible_to(viewer) if wanted is None else client_list(viewer, wanted)
+        data = kpi_tables(organization=organization, clients=clients, start=start, end=end, limit=limit)
         cache.set(key, data, KPI_CACHE_SECONDS)
     return data

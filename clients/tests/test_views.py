@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from clients import forms, jobs, lifecycle, selectors, services
+from clients.forms import preset_period
 from clients.lifecycle import lifecycle_state
 from clients.models import (
     AuditEntry,
@@ -778,10 +779,10 @@ def test_kpi_page_query_count_is_pinned(client_as, org_a, make_member, django_as
 
 
 def test_kpi_download_without_dates_uses_the_default_quarter(client_as, org_a):
-    from clients.forms import current_quarter
+    from clients.forms import preset_period
 
     c = make_client(org_a, "C")
-    start, end = current_quarter(TODAY)
+    start, end = preset_period("quarter", TODAY)
     settle(c, TODAY, "12.50")
     response = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:kpi"), {"export": "xlsx"})
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -989,3 +990,23 @@ def test_the_client_list_shows_the_last_purchase_and_the_next_step(as_manager, m
     assert (rows["Idle"].last_purchase, rows["Idle"].next_point) == (None, None)
     html = as_manager.get(reverse("clients:list")).content.decode()
     assert f"{TODAY + dt.timedelta(days=2):%m/%d/%Y} · Meeting minutes sent" in html
+
+
+def test_the_dashboard_page_for_heads_with_its_period_and_filters(client_as, org_a):
+    head = client_as(org_a, Role.SALES_HEAD)
+    url = reverse("clients:dashboard")
+    page = head.get(url)
+    assert page.status_code == 200
+    start, end = preset_period("quarter", TODAY)
+    assert (page.context["start"], page.context["end"]) == (start, end)
+    html = page.content.decode()
+    assert html.count('class="card h-100 figure"') == len(selectors.FIGURES)
+    assert 'id="dashboard-chart"' in html
+    custom = head.get(url, {"period": "custom", "start": "2026-03-15", "end": "2026-05-02", "abc": "A"})
+    assert (custom.context["start"], custom.context["end"]) == (dt.date(2026, 3, 1), dt.date(2026, 5, 31))
+    assert "abc=A" in custom.context["filter_query"] and "period" not in custom.context["filter_query"]
+    broken = head.get(url, {"period": "custom", "start": "2026-05-02"})
+    assert broken.status_code == 200 and "Give both dates of the period." in broken.content.decode()
+    backwards = head.get(url, {"period": "custom", "start": "2026-05-02", "end": "2026-03-01"})
+    assert "The period must start before it ends." in backwards.content.decode()
+    assert client_as(org_a, Role.MANAGER).get(url).status_code == 403

@@ -25,6 +25,7 @@ def test_no_script_draws_a_chart_around_the_escaping_helper():
     assert direct == ["static/js/portal.js"]
     users = sorted(str(path.relative_to(ROOT)) for path in scripts if "Portal.plot(" in path.read_text())
     assert users == [
+        "clients/static/clients/dashboard.js",
         "diagnostics/static/diagnostics/charts.js",
         "loyalty/static/loyalty/charts.js",
         "segmentation/static/segmentation/charts.js",

@@ -1,0 +1,130 @@
+"""The sales head's dashboard: a period's figures next to the period before and the same period a
+year earlier, the lifecycle now, revenue and buying clients by month, the managers side by side.
+
+The period figures are the KPI totals (`kpis.kpi_tables`, over the month facts): the dashboard and
+the KPI page cannot disagree.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, Sum
+
+from crm_portal.tenancy import Viewer
+
+from ..lifecycle import STATES, month_end, months_before
+from ..models import ClientMonth
+from .kpis import kpi_tables_cached
+from .lists import ClientFilter, client_list
+
+# The figures compared, in the order shown, each with whether growth is good for the business.
+FIGURES = (
+    ("sales_sum", True),
+    ("buyers", True),
+    ("first_sale_n", True),
+    ("repeat_n", True),
+    ("new_line_n", True),
+    ("restored", True),
+    ("lost", False),
+    ("complaints", False),
+)
+
+CHART_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    value: float
+    previous: float
+    year_ago: float
+    good_when_up: bool
+
+    @staticmethod
+    def _change(value: float, base: float) -> float | None:
+        return None if not base else 100.0 * (value - base) / abs(base)
+
+    @property
+    def change_previous(self) -> float | None:
+        """Change against the period before, in percent (None when that was zero)."""
+        return self._change(self.value, self.previous)
+
+    @property
+    def change_year(self) -> float | None:
+        return self._change(self.value, self.year_ago)
+
+    def tone(self, base: float) -> str:
+        """Whether the move from `base` helps the business: "good", "bad", or "" when there is none."""
+        if self.value == base:
+            return ""
+        return "good" if (self.value > base) == self.good_when_up else "bad"
+
+    @property
+    def tone_previous(self) -> str:
+        return self.tone(self.previous)
+
+    @property
+    def tone_year(self) -> str:
+        return self.tone(self.year_ago)
+
+
+def whole_months(start: datetime.date, end: datetime.date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def comparison_periods(start: datetime.date, end: datetime.date) -> dict[str, tuple[datetime.date, datetime.date]]:
+    """The period (whole months), the as many months before it, and the same months a year earlier."""
+    months = whole_months(start, end)
+    return {
+        "now": (start, end),
+        "previous": (months_before(start, months), start - datetime.timedelta(days=1)),
+        "year_ago": (months_before(start, 12), month_end(months_before(end, 12))),
+    }
+
+
+def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wanted: ClientFilter) -> dict:
+    """Everything the dashboard shows for the viewer's clients under `wanted`, for a whole-month period."""
+    periods = comparison_periods(start, end)
+    totals = {
+        name: kpi_tables_cached(viewer, start=first, end=last, limit=0, wanted=wanted)
+        for name, (first, last) in periods.items()
+    }
+    figures = [
+        Figure(
+            key=key,
+            value=totals["now"]["grand"][key],
+            previous=totals["previous"]["grand"][key],
+            year_ago=totals["year_ago"]["grand"][key],
+            good_when_up=good_when_up,
+        )
+        for key, good_when_up in FIGURES
+    ]
+    clients = client_list(viewer, wanted)
+    by_state = dict(clients.order_by().values_list("lifecycle_state").annotate(n=Count("id")))
+    return {
+        "periods": periods,
+        "figures": figures,
+        "managers": totals["now"]["managers"],
+        "grand": totals["now"]["grand"],
+        "lifecycle_now": [(state, by_state.get(state, 0)) for state in STATES],
+        "months": revenue_by_month(viewer, clients, end=end),
+    }
+
+
+def revenue_by_month(viewer: Viewer, clients, *, end: datetime.date) -> list[dict]:
+    """Revenue and buying clients in each of the CHART_MONTHS months up to `end` (empty months as zero)."""
+    first = months_before(end, CHART_MONTHS - 1).replace(day=1)
+    rows = {
+        row["month"]: row
+        for row in ClientMonth.objects.filter(
+            organization=viewer.organization, month__range=(first, end), client__in=clients.order_by().values("pk")
+        )
+        .values("month")
+        .annotate(revenue=Sum("turnover"), buyers=Count("id", filter=Q(settlements__gt=0)))
+    }
+    months = []
+    for n in range(CHART_MONTHS):
+        month = months_before(end, CHART_MONTHS - 1 - n).replace(day=1)
+        row = rows.get(month, {})
+        months.append({"month": month, "revenue": float(row.get("revenue") or 0), "buyers": row.get("buyers", 0)})
+    return months

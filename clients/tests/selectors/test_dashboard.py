@@ -1,0 +1,93 @@
+"""The dashboard's reads: the periods compared, the direction of a change, the figures and the months.
+
+Called with a `Viewer` or plain arguments, never a request; `make test` runs them on SQLite too.
+"""
+
+import datetime as dt
+
+import pytest
+
+from clients import selectors
+from clients.forms import preset_period
+from clients.selectors.dashboard import Figure
+from clients.tests.factories import settle
+from crm_portal.models import Role
+from crm_portal.tenancy import Viewer
+
+D = dt.date.fromisoformat
+
+
+@pytest.mark.parametrize(
+    "name, today, period",
+    [
+        ("month", "2026-12-02", ("2026-12-01", "2026-12-31")),
+        ("last_month", "2026-01-15", ("2025-12-01", "2025-12-31")),
+        ("quarter", "2026-12-02", ("2026-10-01", "2026-12-31")),
+        ("last_quarter", "2026-02-28", ("2025-10-01", "2025-12-31")),
+        ("year", "2026-12-02", ("2026-01-01", "2026-12-31")),
+        ("last_12", "2028-02-29", ("2027-03-01", "2028-02-29")),
+    ],
+)
+def test_preset_periods_are_whole_months(name, today, period):
+    assert preset_period(name, D(today)) == (D(period[0]), D(period[1]))
+
+
+def test_a_period_is_compared_with_as_many_months_before_and_the_same_months_a_year_earlier():
+    assert selectors.comparison_periods(D("2026-10-01"), D("2026-12-31")) == {
+        "now": (D("2026-10-01"), D("2026-12-31")),
+        "previous": (D("2026-07-01"), D("2026-09-30")),
+        "year_ago": (D("2025-10-01"), D("2025-12-31")),
+    }
+    # February of a leap year: a year earlier ends on 28 February.
+    assert selectors.comparison_periods(D("2028-02-01"), D("2028-02-29"))["year_ago"] == (
+        D("2027-02-01"),
+        D("2027-02-28"),
+    )
+
+
+def test_a_change_is_good_or_bad_by_what_the_figure_means():
+    revenue = Figure("sales_sum", value=150, previous=100, year_ago=200, good_when_up=True)
+    assert (revenue.change_previous, revenue.tone_previous) == (50.0, "good")
+    assert (revenue.change_year, revenue.tone_year) == (-25.0, "bad")
+    lost = Figure("lost", value=3, previous=4, year_ago=0, good_when_up=False)
+    assert (lost.change_previous, lost.tone_previous) == (-25.0, "good")
+    assert (lost.change_year, lost.tone_year) == (None, "bad")  # from none to some: no percentage
+    flat = Figure("buyers", value=7, previous=7, year_ago=7, good_when_up=True)
+    assert (flat.change_previous, flat.tone_previous) == (0.0, "")
+
+
+@pytest.mark.django_db
+def test_the_dashboard_counts_the_chosen_clients_by_period_and_by_month(org_a, register):
+    anns, bobs = register["clients"]["Ann's"], register["clients"]["Bob's"]
+    settle(anns, "2025-11-10", "100")  # a year before: Ann's first sale
+    settle(anns, "2026-08-05", "40")  # the quarter before: a repeat sale
+    settle(anns, "2026-11-03", "250.50")  # the quarter: a repeat sale
+    settle(bobs, "2026-10-20", "1000")  # the quarter: Bob's first sale
+    head = Viewer(org_a, register["bob"], Role.SALES_HEAD)
+    start, end = D("2026-10-01"), D("2026-12-31")
+
+    board = selectors.dashboard(head, start=start, end=end, wanted=selectors.ClientFilter())
+    figures = {f.key: (f.value, f.previous, f.year_ago) for f in board["figures"]}
+    assert figures["sales_sum"] == (1250.5, 40.0, 100.0)
+    assert figures["buyers"] == (2, 1, 1)
+    assert figures["first_sale_n"] == (1, 0, 1)
+    assert figures["repeat_n"] == (1, 1, 0)
+    # The twelve months up to the period's end: January to December 2026.
+    assert [(m["month"], m["revenue"], m["buyers"]) for m in board["months"] if m["buyers"]] == [
+        (D("2026-08-01"), 40.0, 1),
+        (D("2026-10-01"), 1000.0, 1),
+        (D("2026-11-01"), 250.5, 1),
+    ]
+    assert [m["month"] for m in board["months"]][::11] == [D("2026-01-01"), D("2026-12-01")]
+    # The KPI page reads the same totals for the same clients and period.
+    kpi = selectors.kpi_tables_cached(head, start=start, end=end, limit=0)
+    assert kpi["grand"]["sales_sum"] == 1250.5 and kpi["grand"]["buyers"] == 2
+    # Only Ann's clients: every figure and month follows the filter.
+    only_ann = selectors.dashboard(
+        head, start=start, end=end, wanted=selectors.ClientFilter(manager=register["ann"].pk)
+    )
+    assert {f.key: f.value for f in only_ann["figures"]}["sales_sum"] == 250.5
+    assert sum(m["revenue"] for m in only_ann["months"]) == 290.5
+    assert [(m["manager"], m["clients"]) for m in only_ann["managers"]] == [("ann", 1)]
+    anns.refresh_from_db()  # her state today depends on today's date: the one stored is counted
+    assert [(state, n) for state, n in only_ann["lifecycle_now"] if n] == [(anns.lifecycle_state, 1)]
