@@ -234,6 +234,17 @@ def measure_kpi(org: Organization) -> None:
             cold.append((time.perf_counter() - started) * 1000)
         print(f"  kpi, {label + ', computed':<32} {statistics.median(cold):7.1f} ms")
         print(f"  kpi, {label + ', cached':<32} {median_ms(web, reverse('clients:kpi'), params, repeat=5):7.1f} ms")
+    print("\nDashboard, sales head (all clients): the period, the one before and a year earlier")
+    for label, params in (("this quarter", {"period": "quarter"}), ("last 12 months", {"period": "last_12"})):
+        cold = []
+        for _ in range(3):
+            cache.clear()
+            started = time.perf_counter()
+            assert web.get(reverse("clients:dashboard"), params).status_code == 200
+            cold.append((time.perf_counter() - started) * 1000)
+        print(f"  dashboard, {label + ', computed':<26} {statistics.median(cold):7.1f} ms")
+        cached = median_ms(web, reverse("clients:dashboard"), params, repeat=5)
+        print(f"  dashboard, {label + ', cached':<26} {cached:7.1f} ms")
 
 
 def measure(org: Organization) -> None:

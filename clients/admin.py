@@ -64,6 +64,11 @@ class ClientMonthAdmin(DerivedAdmin):
     list_display = ["client", "month", "turnover", "settlements", "state_end", "lost_on", "restored_on"]
 
 
+@admin.register(models.FactsWrite)
+class FactsWriteAdmin(DerivedAdmin):
+    list_display = ["id", "organization"]
+
+
 @admin.register(models.Deal)
 class DealAdmin(TenantAdmin):
     list_display = ["title", "client", "stage", "status", "amount", "updated_at"]

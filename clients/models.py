@@ -123,6 +123,7 @@ class Client(TenantModel):
             models.Index(fields=["organization", "lifecycle_state"]),
             models.Index(fields=["organization", "tax_number"]),
             models.Index(fields=["organization", "-created_at", "-id"]),
+            models.Index(fields=["organization", "updated_at"]),
         ]
 
     def __str__(self) -> str:
@@ -260,6 +261,22 @@ class ClientMonth(TenantModel):
         verbose_name_plural = _("client months")
         constraints = [models.UniqueConstraint(fields=["client", "month"], name="one_fact_row_per_client_month")]
         indexes = [models.Index(fields=["organization", "month"])]
+
+
+class FactsWrite(TenantModel):
+    """A mark that some client's history or month facts changed (written with them, in their
+    transaction): how many marks an organization has and its newest one tell readers that cache
+    what is computed from the facts (the KPIs) whether the facts changed, without counting them.
+
+    Only inserted, so writers never wait for one another; the nightly recompute keeps the newest.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization"), db_index=False
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "id"])]
 
 
 class Contact(TenantModel):

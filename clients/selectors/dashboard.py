@@ -8,13 +8,14 @@ the KPI page cannot disagree.
 import datetime
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, Q, Sum
 
 from crm_portal.tenancy import Viewer
 
 from ..lifecycle import STATES, month_end, months_before
 from ..models import ClientMonth
-from .kpis import kpi_tables_cached
+from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables_cached
 from .lists import ClientFilter, client_list
 
 # The figures compared, in the order shown, each with whether growth is good for the business.
@@ -85,8 +86,9 @@ def comparison_periods(start: datetime.date, end: datetime.date) -> dict[str, tu
 def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wanted: ClientFilter) -> dict:
     """Everything the dashboard shows for the viewer's clients under `wanted`, for a whole-month period."""
     periods = comparison_periods(start, end)
+    version = kpi_data_version(viewer.organization)  # read once for all the cached parts
     totals = {
-        name: kpi_tables_cached(viewer, start=first, end=last, limit=0, wanted=wanted)
+        name: kpi_tables_cached(viewer, start=first, end=last, limit=0, wanted=wanted, version=version)
         for name, (first, last) in periods.items()
     }
     figures = [
@@ -107,11 +109,15 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
         "managers": totals["now"]["managers"],
         "grand": totals["now"]["grand"],
         "lifecycle_now": [(state, by_state.get(state, 0)) for state in STATES],
-        "months": revenue_by_month(viewer, clients, end=end),
+        "months": cache.get_or_set(
+            kpi_cache_key(viewer, "months", end, wanted, version=version),
+            lambda: revenue_by_month(viewer, clients, end),
+            KPI_CACHE_SECONDS,
+        ),
     }
 
 
-def revenue_by_month(viewer: Viewer, clients, *, end: datetime.date) -> list[dict]:
+def revenue_by_month(viewer: Viewer, clients, end: datetime.date) -> list[dict]:
     """Revenue and buying clients in each of the CHART_MONTHS months up to `end` (empty months as zero)."""
     first = months_before(end, CHART_MONTHS - 1).replace(day=1)
     rows = {

@@ -197,8 +197,9 @@ KPI_CACHE_SECONDS = 3600
 
 def kpi_data_version(organization: Organization) -> tuple:
     """What the KPIs are computed from, in one cheap query: any new, deleted or changed row alters it."""
+    # The month facts are marked on each change (FactsWrite): counting them would take longer than the KPIs.
     parts = []
-    for table in ("clients_clientmonth", "clients_contact", "clients_complaint", "clients_classchange"):
+    for table in ("clients_factswrite", "clients_contact", "clients_complaint", "clients_classchange"):
         parts.append(f"(SELECT COUNT(*) || '-' || COALESCE(MAX(id), 0) FROM {table} WHERE organization_id = %(org)s)")
     parts.append(
         "(SELECT COUNT(*) || '-' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM clients_client "
@@ -216,17 +217,23 @@ def kpi_tables_cached(
     end: datetime.date,
     limit: int | None,
     wanted: ClientFilter | None = None,
+    version: tuple | None = None,
 ) -> dict:
     """`kpi_tables` for the viewer's visible clients (those of `wanted` only, if given), cached per
-    period until the data changes."""
+    period until the data changes (`version`: `kpi_data_version`, read here unless given)."""
     organization = viewer.organization
+    clients = clients_visible_to(viewer) if wanted is None else client_list(viewer, wanted)
+    return cache.get_or_set(
+        kpi_cache_key(viewer, "kpi", start, end, limit, wanted, version=version),
+        lambda: kpi_tables(organization=organization, clients=clients, start=start, end=end, limit=limit),
+        KPI_CACHE_SECONDS,
+    )
+
+
+def kpi_cache_key(viewer: Viewer, *parts, version: tuple | None = None) -> str:
+    """A cache key for what is computed from the KPI data for this viewer: it changes with the data,
+    with today (a period still running loses clients day by day without new data) and with `parts`."""
+    version = version if version is not None else kpi_data_version(viewer.organization)
     scope = f"manager-{viewer.user.pk}" if viewer.role == Role.MANAGER else "all"
-    version = hashlib.sha1(repr((kpi_data_version(organization), wanted)).encode()).hexdigest()
-    # Today in the key: a period still running loses clients day by day without new data.
-    key = f"clients:kpi:{organization.pk}:{scope}:{start}:{end}:{limit}:{version}:{timezone.localdate()}"
-    data = cache.get(key)
-    if data is None:
-        clients = clients_visible_to(viewer) if wanted is None else client_list(viewer, wanted)
-        data = kpi_tables(organization=organization, clients=clients, start=start, end=end, limit=limit)
-        cache.set(key, data, KPI_CACHE_SECONDS)
-    return data
+    digest = hashlib.sha1(repr((version, parts)).encode()).hexdigest()
+    return f"clients:kpi:{viewer.organization.pk}:{scope}:{digest}:{timezone.localdate()}"

@@ -15,6 +15,7 @@ from .. import facts, lifecycle, lifecycle_bulk, tasks
 from ..models import (
     Client,
     ClientMonth,
+    FactsWrite,
     Settlement,
     StateChange,
 )
@@ -114,6 +115,8 @@ def client_histories_rebuild(
     for state, pks in states.items():
         for chunk in _chunks(pks, BATCH):
             changed += clients.filter(pk__in=chunk).exclude(lifecycle_state=state).update(lifecycle_state=state)
+    if changed or any(w["deleted"] or w["inserted"] for w in written.values()):
+        FactsWrite.objects.create(organization=organization)
     return {
         "changed": changed,
         "history_rows": len(history.client),
@@ -128,6 +131,9 @@ def lifecycle_recompute(*, organization: Organization, as_of: datetime.date | No
     """Rebuild every client's state history and current state (nightly, and on demand): idempotent."""
     as_of = as_of or timezone.localdate()
     result = client_histories_rebuild(organization=organization, today=as_of)
+    marks = FactsWrite.objects.filter(organization=organization)
+    newest = marks.order_by("-id").values_list("id", flat=True).first()
+    marks.filter(id__lt=newest or 0).delete()  # the newest mark is all readers need
     result["as_of"] = as_of.isoformat()
     return result
 
