@@ -1010,3 +1010,14 @@ def test_the_dashboard_page_for_heads_with_its_period_and_filters(client_as, org
     backwards = head.get(url, {"period": "custom", "start": "2026-05-02", "end": "2026-03-01"})
     assert "The period must start before it ends." in backwards.content.decode()
     assert client_as(org_a, Role.MANAGER).get(url).status_code == 403
+
+
+def test_a_wrong_board_filter_says_what_is_wrong_and_shows_every_deal(client_as, org_a):
+    Deal.objects.create(organization=org_a, client=make_client(org_a, "C"), title="Supply")
+    page = client_as(org_a, Role.SALES_HEAD).get(reverse("clients:deals"), {"start": "2026-05-02", "end": "2026-03-01"})
+    assert page.status_code == 200
+    assert (
+        '<div class="col-12 text-danger small" id="board-filter-error">The period must start before it ends.</div>'
+        in (page.content.decode())
+    )
+    assert [c["count"] for c in page.context["columns"]][0] == 1
