@@ -64,6 +64,11 @@ class ClientMonthAdmin(DerivedAdmin):
     list_display = ["client", "month", "turnover", "settlements", "state_end", "lost_on", "restored_on"]
 
 
+@admin.register(models.RevenuePlan)
+class RevenuePlanAdmin(TenantAdmin):
+    list_display = ["manager", "month", "amount", "updated_at"]
+
+
 @admin.register(models.FactsWrite)
 class FactsWriteAdmin(DerivedAdmin):
     list_display = ["id", "organization"]

@@ -482,6 +482,20 @@ class DashboardForm(OrgFormMixin, forms.Form):
         )
 
 
+class RevenuePlanForm(forms.Form):
+    """A manager's revenue plan for a month (any day of it)."""
+
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=Client.objects.none())
+    month = date_field(_("Month"))
+    amount = forms.DecimalField(label=_("Planned revenue"), max_digits=14, decimal_places=2, min_value=0)
+
+    def __init__(self, *args, managers, **kwargs):
+        kwargs.setdefault("auto_id", "id_plan_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = managers
+        small_widgets(self)
+
+
 def preset_period(name: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The whole months a preset names, as seen on `today`."""
     this_month = today.replace(day=1)

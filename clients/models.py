@@ -263,6 +263,23 @@ class ClientMonth(TenantModel):
         indexes = [models.Index(fields=["organization", "month"])]
 
 
+class RevenuePlan(TenantModel):
+    """The revenue a sales head plans for a manager's clients in a month; a period's plan is the
+    sum of its months'. Compared with the fact (the KPI revenue) on the dashboard."""
+
+    manager = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+", verbose_name=_("manager"))
+    month = models.DateField(_("month"))  # its 1st
+    amount = models.DecimalField(_("planned revenue"), max_digits=14, decimal_places=2)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("revenue plan")
+        verbose_name_plural = _("revenue plans")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "manager", "month"], name="one_plan_per_manager_month")
+        ]
+
+
 class FactsWrite(TenantModel):
     """A mark that some client's history or month facts changed (written with them, in their
     transaction): how many marks an organization has and its newest one tell readers that cache

@@ -437,11 +437,15 @@ def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
 def _deal_saved(request: HttpRequest, deal: Deal, success: str) -> HttpResponse:
     messages.success(request, success)
     if request.POST.get("back") == "board":
-        # Back to the board as it was filtered; only the filter's own fields are carried over.
-        given = QueryDict(request.POST.get("board_query", ""))
-        kept = {key: given[key] for key in forms.DealBoardFilterForm.base_fields if given.get(key)}
-        return redirect(reverse("clients:deals") + (f"?{urlencode(kept)}" if kept else "") + f"#deal-{deal.pk}")
+        return _back("clients:deals", forms.DealBoardFilterForm, request.POST.get("board_query", ""), f"deal-{deal.pk}")
     return redirect("clients:deal", deal_id=deal.pk)
+
+
+def _back(url_name: str, filter_form: type[Form], query: str, anchor: str) -> HttpResponse:
+    """Back to a filtered page as it was: only the filter form's own fields are carried over."""
+    given = QueryDict(query)
+    kept = {key: given[key] for key in filter_form.base_fields if given.get(key)}
+    return redirect(reverse(url_name) + (f"?{urlencode(kept)}" if kept else "") + f"#{anchor}")
 
 
 def _deal_refused(request: HttpRequest, deal: Deal, **form) -> HttpResponse:
@@ -642,6 +646,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         managers=_managers(request),
         today=timezone.localdate(),
     )
+    plan_form = forms.RevenuePlanForm(managers=_managers(request)) if request.role in HEADS else None
     if not form.is_valid():
         return render(request, "clients/dashboard.html", {"form": form})
     data = form.cleaned_data
@@ -660,6 +665,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "labels": dict(KPI_HEADER) | {"sales_sum": _("Revenue"), "buyers": _("Buying clients")},
             "states": dict(LifecycleState.choices),
             "filter_query": query.urlencode(),
+            "dashboard_query": request.GET.urlencode(),
+            "plan_form": plan_form,
             "figure_keys": selectors.FIGURES,
             "chart": {
                 "months": [m["month"].isoformat() for m in board["months"]],
@@ -669,6 +676,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             **board,
         },
     )
+
+
+@roles_required(*HEADS)
+@require_POST
+def plan_set(request: HttpRequest) -> HttpResponse:
+    """Set a manager's monthly revenue plan from the dashboard, and go back to it as it was."""
+    form = forms.RevenuePlanForm(request.POST, managers=_managers(request))
+    if form.is_valid():
+        with service_errors(form):
+            services.revenue_plan_set(organization=request.organization, **form.cleaned_data)
+            messages.success(request, _("Plan saved."))
+    if form.errors:
+        messages.error(request, error_text(form))
+    return _back("clients:dashboard", forms.DashboardForm, request.POST.get("dashboard_query", ""), "plans")
 
 
 @roles_required(*HEADS, Role.ANALYST)

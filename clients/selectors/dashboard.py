@@ -7,6 +7,7 @@ the KPI page cannot disagree.
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
@@ -14,7 +15,7 @@ from django.db.models import Count, Q, Sum
 from crm_portal.tenancy import Viewer
 
 from ..lifecycle import STATES, month_end, months_before
-from ..models import ClientMonth
+from ..models import ClientMonth, RevenuePlan
 from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables_cached
 from .lists import ClientFilter, client_list
 
@@ -103,10 +104,25 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
     ]
     clients = client_list(viewer, wanted)
     by_state = dict(clients.order_by().values_list("lifecycle_state").annotate(n=Count("id")))
+    # A plan covers all of a manager's clients: compared only when no other filter narrows them.
+    plans = plans_of(viewer, start, end) if not (wanted.segment or wanted.abc or wanted.xyz) else None
+    managers = [
+        row | {"plan": plans.get(row["manager"]) if plans is not None else None} for row in totals["now"]["managers"]
+    ]
+    for row in managers:
+        row["fulfilment"] = (100.0 * row["sales_sum"] / float(row["plan"])) if row["plan"] else None
+    planned = [row for row in managers if row["plan"]]
+    plan_total, fact_total = sum(float(row["plan"]) for row in planned), sum(row["sales_sum"] for row in planned)
     return {
         "periods": periods,
         "figures": figures,
-        "managers": totals["now"]["managers"],
+        "plan": {
+            "compared": plans is not None,
+            "plan": plan_total,
+            "fact": fact_total,
+            "fulfilment": (100.0 * fact_total / plan_total) if plan_total else None,
+        },
+        "managers": managers,
         "grand": totals["now"]["grand"],
         "lifecycle_now": [(state, by_state.get(state, 0)) for state in STATES],
         "months": cache.get_or_set(
@@ -115,6 +131,16 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
             KPI_CACHE_SECONDS,
         ),
     }
+
+
+def plans_of(viewer: Viewer, start: datetime.date, end: datetime.date) -> dict[str, Decimal]:
+    """Each manager's revenue plan for the period (the sum of its months'), by user name as the KPIs name them."""
+    return dict(
+        RevenuePlan.objects.filter(organization=viewer.organization, month__range=(start, end))
+        .values("manager__username")
+        .annotate(total=Sum("amount"))
+        .values_list("manager__username", "total")
+    )
 
 
 def revenue_by_month(viewer: Viewer, clients, end: datetime.date) -> list[dict]:

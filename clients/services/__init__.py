@@ -36,6 +36,9 @@ from .lifecycle import (  # noqa: F401
     lifecycle_recompute,
     lifecycle_recompute_start,
 )
+from .plans import (  # noqa: F401
+    revenue_plan_set,
+)
 from .register import (  # noqa: F401
     ABC_VALUES,
     CLIENT_FIELDS,

@@ -1021,3 +1021,23 @@ def test_a_wrong_board_filter_says_what_is_wrong_and_shows_every_deal(client_as,
         in (page.content.decode())
     )
     assert [c["count"] for c in page.context["columns"]][0] == 1
+
+
+def test_a_sales_head_sets_a_plan_from_the_dashboard_once_however_often_they_click(client_as, org_a, make_member):
+    from clients.models import RevenuePlan
+
+    ann = make_member(org_a, Role.MANAGER, username="ann")
+    head = client_as(org_a, Role.SALES_HEAD)
+    url = reverse("clients:plan_set")
+    posted = {"manager": ann.pk, "month": "2026-11-17", "amount": "250000", "dashboard_query": "period=year&evil=1"}
+    for _click in range(2):
+        response = head.post(url, posted)
+        assert response["Location"] == reverse("clients:dashboard") + "?period=year#plans"
+    assert list(RevenuePlan.objects.values_list("manager__username", "month", "amount")) == [
+        ("ann", dt.date(2026, 11, 1), Decimal("250000.00"))
+    ]
+    head.post(url, posted | {"amount": "-5"})
+    messages = [str(m) for m in head.get(reverse("clients:dashboard")).context["messages"]]
+    assert messages == ["Plan saved.", "Plan saved.", "Ensure this value is greater than or equal to 0."]
+    assert RevenuePlan.objects.get().amount == Decimal("250000.00")
+    assert client_as(org_a, Role.ANALYST).post(url, posted).status_code == 403

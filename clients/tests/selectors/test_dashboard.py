@@ -4,6 +4,7 @@ Called with a `Viewer` or plain arguments, never a request; `make test` runs the
 """
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -91,3 +92,50 @@ def test_the_dashboard_counts_the_chosen_clients_by_period_and_by_month(org_a, r
     assert [(m["manager"], m["clients"]) for m in only_ann["managers"]] == [("ann", 1)]
     anns.refresh_from_db()  # her state today depends on today's date: the one stored is counted
     assert [(state, n) for state, n in only_ann["lifecycle_now"] if n] == [(anns.lifecycle_state, 1)]
+
+
+@pytest.mark.django_db
+def test_plans_are_summed_over_the_period_and_compared_with_each_managers_revenue(org_a, register):
+    from clients import services
+
+    ann, bob = register["ann"], register["bob"]
+    settle(register["clients"]["Ann's"], "2026-10-20", "1500")
+    settle(register["clients"]["Bob's"], "2026-11-02", "400")
+    for month, amount in (("2026-10-15", "1000"), ("2026-11-01", "1000"), ("2026-09-01", "9999")):
+        services.revenue_plan_set(organization=org_a, manager=ann, month=D(month), amount=Decimal(amount))
+    services.revenue_plan_set(organization=org_a, manager=ann, month=D("2026-12-31"), amount=Decimal("500"))
+    services.revenue_plan_set(organization=org_a, manager=ann, month=D("2026-12-01"), amount=Decimal("1000"))
+    head = Viewer(org_a, bob, Role.SALES_HEAD)
+
+    board = selectors.dashboard(head, start=D("2026-10-01"), end=D("2026-12-31"), wanted=selectors.ClientFilter())
+    rows = {row["manager"]: row for row in board["managers"]}
+    assert (rows["ann"]["plan"], rows["ann"]["fulfilment"]) == (Decimal("3000"), 50.0)  # September is outside
+    assert (rows["bob"]["plan"], rows["bob"]["fulfilment"]) == (None, None)
+    assert board["plan"] == {"compared": True, "plan": 3000.0, "fact": 1500.0, "fulfilment": 50.0}
+    narrowed = selectors.dashboard(
+        head, start=D("2026-10-01"), end=D("2026-12-31"), wanted=selectors.ClientFilter(abc="A")
+    )
+    assert narrowed["plan"]["compared"] is False
+    assert all(row["plan"] is None for row in narrowed["managers"])
+
+
+@pytest.mark.django_db
+def test_a_plan_is_set_for_a_manager_of_the_organization_and_never_negative(org_a, org_b, register, make_member):
+    from django.core.exceptions import ValidationError
+
+    from clients import services
+    from clients.models import RevenuePlan
+
+    stranger = make_member(org_b, Role.MANAGER, username="stranger")
+    analyst = make_member(org_a, Role.ANALYST, username="analyst")
+    for manager, amount, field in (
+        (stranger, "10", "manager"),
+        (analyst, "10", "manager"),
+        (register["ann"], "-1", "amount"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            services.revenue_plan_set(
+                organization=org_a, manager=manager, month=D("2026-10-01"), amount=Decimal(amount)
+            )
+        assert list(refused.value.message_dict) == [field]
+    assert not RevenuePlan.objects.exists()
