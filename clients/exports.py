@@ -159,3 +159,62 @@ def client_list_sheet(clients: Iterable, states: dict) -> Sheet:
         _("Overdue points"),
     ]
     return Sheet(_("Clients"), [Column(header, Kind.TEXT) for header in headers], rows)
+
+
+# The dashboard's figures: the KPI columns and the two it adds.
+FIGURE_LABELS = dict(KPI_HEADER) | {
+    "sales_sum": gettext_lazy("Revenue"),
+    "buyers": gettext_lazy("Buying clients"),
+}
+FIGURE_KINDS = KPI_KINDS | {"sales_sum": Kind.MONEY, "buyers": Kind.INTEGER}
+
+
+def dashboard_sheets(board: dict) -> list[Sheet]:
+    """The dashboard's tables: the figures against the period before and a year earlier, the
+    managers side by side (with their plans when compared), revenue and buying clients by month."""
+
+    def share(value: float | None) -> float | None:
+        return None if value is None else value / 100
+
+    figures = [
+        [str(FIGURE_LABELS[f.key]), f.value, f.previous, share(f.change_previous), f.year_ago, share(f.change_year)]
+        for f in board["figures"]
+    ]
+    keys = [f.key for f in board["figures"]]
+    plans = board["plan"]["compared"]
+    manager_columns = [Column(_("Manager"), Kind.TEXT), Column(_("Clients"), Kind.INTEGER)]
+    manager_columns += [Column(str(FIGURE_LABELS[k]), FIGURE_KINDS[k]) for k in keys]
+    if plans:
+        manager_columns += [Column(_("Revenue plan"), Kind.MONEY), Column(_("Plan fulfilled"), Kind.SHARE)]
+    managers = []
+    for row in [*board["managers"], {"manager": _("Total"), **board["grand"], **_plan_total(board["plan"])}]:
+        values = [row["manager"], row["clients"], *[row[k] for k in keys]]
+        managers.append(values + ([row["plan"], share(row["fulfilment"])] if plans else []))
+    return [
+        Sheet(
+            _("Figures"),
+            [
+                Column(_("Figure"), Kind.TEXT),
+                Column(_("Value"), Kind.NUMBER),
+                Column(_("Period before"), Kind.NUMBER),
+                Column(_("Change against it"), Kind.SHARE),
+                Column(_("A year earlier"), Kind.NUMBER),
+                Column(_("Change over the year"), Kind.SHARE),
+            ],
+            figures,
+        ),
+        Sheet(_("Managers"), manager_columns, managers),
+        Sheet(
+            _("Months"),
+            [
+                Column(_("Month"), Kind.DATE),
+                Column(_("Revenue"), Kind.MONEY),
+                Column(_("Buying clients"), Kind.INTEGER),
+            ],
+            [[m["month"], m["revenue"], m["buyers"]] for m in board["months"]],
+        ),
+    ]
+
+
+def _plan_total(plan: dict) -> dict:
+    return {"plan": plan["plan"] or None, "fulfilment": plan["fulfilment"]}

@@ -23,7 +23,7 @@ from crm_portal.spreadsheets import stored_xlsx_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import forms, selectors, services, tasks
-from .exports import KPI_HEADER, KPI_HELP, client_list_sheet, kpi_sheets
+from .exports import FIGURE_LABELS, KPI_HEADER, KPI_HELP, client_list_sheet, dashboard_sheets, kpi_sheets
 from .models import (
     Client,
     Complaint,
@@ -651,6 +651,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "clients/dashboard.html", {"form": form})
     data = form.cleaned_data
     board = selectors.dashboard(request.viewer, start=data["start"], end=data["end"], wanted=form.wanted())
+    if request.GET.get("export") == "xlsx":
+        return xlsx_response(f"dashboard-{data['start']}-{data['end']}.xlsx", dashboard_sheets(board))
     query = request.GET.copy()
     query.pop("period", None)
     for name in ("start", "end"):
@@ -662,7 +664,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "form": form,
             "start": data["start"],
             "end": data["end"],
-            "labels": dict(KPI_HEADER) | {"sales_sum": _("Revenue"), "buyers": _("Buying clients")},
+            "labels": FIGURE_LABELS,
             "states": dict(LifecycleState.choices),
             "filter_query": query.urlencode(),
             "dashboard_query": request.GET.urlencode(),

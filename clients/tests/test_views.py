@@ -1041,3 +1041,33 @@ def test_a_sales_head_sets_a_plan_from_the_dashboard_once_however_often_they_cli
     assert messages == ["Plan saved.", "Plan saved.", "Ensure this value is greater than or equal to 0."]
     assert RevenuePlan.objects.get().amount == Decimal("250000.00")
     assert client_as(org_a, Role.ANALYST).post(url, posted).status_code == 403
+
+
+def test_the_dashboard_exports_its_tables(client_as, org_a, make_member):
+    from python_calamine import CalamineWorkbook
+
+    ann = make_member(org_a, Role.MANAGER, username="ann")
+    settle(make_client(org_a, "A", manager=ann), "2026-11-10", "1234.50")
+    services.revenue_plan_set(organization=org_a, manager=ann, month=dt.date(2026, 11, 1), amount=Decimal("2469"))
+    response = client_as(org_a, Role.SALES_HEAD).get(
+        reverse("clients:dashboard"), {"period": "custom", "start": "2026-10-01", "end": "2026-12-31", "export": "xlsx"}
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="dashboard-2026-10-01-2026-12-31.xlsx"'
+    book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
+    assert book.sheet_names == ["Figures", "Managers", "Months"]
+    figures = book.get_sheet_by_name("Figures").to_python()
+    assert figures[0] == [
+        "Figure",
+        "Value",
+        "Period before",
+        "Change against it",
+        "A year earlier",
+        "Change over the year",
+    ]
+    assert figures[1][:3] == ["Revenue", 1234.5, 0.0] and figures[1][3] == ""
+    managers = book.get_sheet_by_name("Managers").to_python()
+    assert managers[0][-2:] == ["Revenue plan", "Plan fulfilled"]
+    assert managers[1][:3] == ["ann", 1.0, 1234.5] and managers[1][-2:] == [2469.0, 0.5]
+    assert managers[-1][0] == "Total" and managers[-1][-1] == 0.5
+    months = book.get_sheet_by_name("Months").to_python()
+    assert len(months) == 13 and months[-2][1:] == [1234.5, 1.0]

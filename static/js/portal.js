@@ -29,6 +29,11 @@
   window.Portal.plot = function (target, traces, layout, config) {
     return window.Plotly.newPlot(target, chartText(traces), chartText(layout || {}), config);
   };
+  // A button with data-print prints the page (the dashboard: A4 landscape, see clients.css).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (button) { window.print(); }
+  });
   // A form with data-confirm asks before it submits (removing a member, deleting).
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
