@@ -11,11 +11,13 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from crm_portal.tenancy import Viewer
 
 from ..lifecycle import STATES, month_end, months_before
-from ..models import ClientMonth, RevenuePlan
+from ..models import ClientMonth, ControlPoint, RevenuePlan, Stage
+from .deals import DealFilter, funnel
 from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables_cached
 from .lists import ClientFilter, client_list
 
@@ -111,6 +113,7 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
     ]
     for row in managers:
         row["fulfilment"] = (100.0 * row["sales_sum"] / float(row["plan"])) if row["plan"] else None
+    deals = DealFilter(manager=wanted.manager, segment=wanted.segment, start=start, end=end)
     planned = [row for row in managers if row["plan"]]
     plan_total, fact_total = sum(float(row["plan"]) for row in planned), sum(row["sales_sum"] for row in planned)
     return {
@@ -125,12 +128,29 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
         "managers": managers,
         "grand": totals["now"]["grand"],
         "lifecycle_now": [(state, by_state.get(state, 0)) for state in STATES],
+        "funnel": [row | {"label": Stage(row["stage"]).label} for row in funnel(viewer, deals)],
+        "overdue": overdue_by_manager(viewer, clients),
         "months": cache.get_or_set(
             kpi_cache_key(viewer, "months", end, wanted, version=version),
             lambda: revenue_by_month(viewer, clients, end),
             KPI_CACHE_SECONDS,
         ),
     }
+
+
+def overdue_by_manager(viewer: Viewer, clients) -> list[dict]:
+    """Open control points past their due date, per manager of the clients, the most first."""
+    return list(
+        ControlPoint.objects.filter(
+            organization=viewer.organization,
+            done_at__isnull=True,
+            due_date__lt=timezone.localdate(),
+            client__in=clients.order_by().values("pk"),
+        )
+        .values("client__manager_id", "client__manager__username")
+        .annotate(n=Count("id"))
+        .order_by("-n", "client__manager__username")
+    )
 
 
 def plans_of(viewer: Viewer, start: datetime.date, end: datetime.date) -> dict[str, Decimal]:

@@ -139,3 +139,35 @@ def test_a_plan_is_set_for_a_manager_of_the_organization_and_never_negative(org_
             )
         assert list(refused.value.message_dict) == [field]
     assert not RevenuePlan.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_funnel_of_the_periods_deals_and_overdue_points_per_manager(org_a, register):
+    from clients.models import ControlPoint, Deal
+
+    anns, bobs = register["clients"]["Ann's"], register["clients"]["Bob's"]
+    today = dt.date.today()
+
+    def deal(client, stage, opened):
+        made = Deal.objects.create(organization=org_a, client=client, title=stage, stage=stage)
+        Deal.objects.filter(pk=made.pk).update(created_at=dt.datetime.fromisoformat(f"{opened}T12:00:00+00:00"))
+
+    deal(anns, "offer", "2026-10-05")
+    deal(bobs, "presentation", "2026-11-05")
+    deal(bobs, "agreement", "2026-06-05")  # opened before the period
+    for client, days in ((anns, 3), (bobs, 1), (bobs, 2), (bobs, -1)):
+        ControlPoint.objects.create(
+            organization=org_a, client=client, kind="care", due_date=today - dt.timedelta(days=days)
+        )
+    head = Viewer(org_a, register["bob"], Role.SALES_HEAD)
+
+    board = selectors.dashboard(head, start=D("2026-10-01"), end=D("2026-12-31"), wanted=selectors.ClientFilter())
+    funnel = {row["stage"]: (str(row["label"]), row["reached"], row["next"]) for row in board["funnel"]}
+    assert funnel["presentation"] == ("Presentation", 2, 1)
+    assert funnel["offer"] == ("Commercial offer", 1, 0)
+    assert [(r["client__manager__username"], r["n"]) for r in board["overdue"]] == [("bob", 2), ("ann", 1)]
+    only_ann = selectors.dashboard(
+        head, start=D("2026-10-01"), end=D("2026-12-31"), wanted=selectors.ClientFilter(manager=register["ann"].pk)
+    )
+    assert {row["stage"]: row["reached"] for row in only_ann["funnel"]}["presentation"] == 1
+    assert [(r["client__manager__username"], r["n"]) for r in only_ann["overdue"]] == [("ann", 1)]
