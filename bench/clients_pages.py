@@ -11,12 +11,15 @@ Prints the median time of each page over several requests, as a sales head (all 
 as a manager (their own share); the median of 3 full rebuilds; the median of 15 settlements.
 
 Measured 2026-12-02 on the 2-core machine (PostgreSQL 15, default settings, quiet machine):
-    KPI page computed from the month facts: quarter 2.9 s, 12 months 3.3 s (from the settlements
-        before: 6.7 s and 13.3 s); cached 0.6 s (the data-version query counts 1.9 M fact rows)
+    KPI page computed from the month facts: quarter 1.9 s, 12 months 3.0 s (from the settlements
+        before: 6.7 s and 13.3 s); cached 0.2 s (the data version from FactsWrite marks; counting
+        the 1.9 M fact rows took 0.6 s)
+    dashboard (three periods' KPIs, the months, lifecycle now): 6.5-7.0 s computed, 0.12-0.19 s cached
     full rebuild of histories and month facts (300,000 changes, 1.9 M client-months): 41 s when
         they are current (what the nightly run finds), 75 s from empty
     one back-dated settlement entered (history and facts of its client rewritten): 66 ms
-    client list median 138 ms (head) / 108 ms (manager); card median 167 ms
+    client list median 122 ms (head) / 91 ms (manager), with last purchase and next step;
+        card median 107 ms (head) / 98 ms (manager)
 """
 
 import argparse
