@@ -669,6 +669,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filter_query": query.urlencode(),
             "dashboard_query": request.GET.urlencode(),
             "plan_form": plan_form,
+            "panels": panels_for(request, "dashboard_panels"),
             "figure_keys": selectors.FIGURES,
             "chart": {
                 "months": [m["month"].isoformat() for m in board["months"]],

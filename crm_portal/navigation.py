@@ -47,7 +47,8 @@ def nav_for(request: HttpRequest) -> list[dict]:
 
 
 def panels_for(request: HttpRequest, attribute: str, *args) -> list[str]:
-    """Render every app's panels listed under `attribute` (`home_panels`, `client_card_panels`).
+    """Render every app's panels listed under `attribute` (`home_panels`, `client_card_panels`,
+    `dashboard_panels`).
 
     Each entry is (template, roles or None, dotted path of a selector (viewer, *args) -> context
     or None); entries whose roles exclude the request's role are skipped. The selector gets

@@ -24,6 +24,8 @@ class LoyaltyConfig(AppConfig):
     client_card_panels = [
         ("loyalty/panels/client_card.html", None, "loyalty.selectors.client_card_panel"),
     ]
+    # On the sales head's dashboard: the newest month of every trend metric and its change.
+    dashboard_panels = [("loyalty/panels/dashboard.html", None, "loyalty.selectors.dashboard_panel")]
 
     def ready(self) -> None:
         from clients.models import Complaint

@@ -367,6 +367,10 @@ def home_panel(viewer: Viewer) -> dict:
     }
 
 
+def dashboard_panel(viewer: Viewer) -> dict:
+    return {"cards": latest_values(viewer, MetricValue.PeriodKind.MONTH)}
+
+
 def client_card_panel(viewer: Viewer, client: Client) -> dict:
     account = scoped(viewer, PointAccount).filter(client=client).select_related("tier").first()
     return {

@@ -10,6 +10,8 @@ class SegmentationConfig(AppConfig):
     home_panels = [
         ("segmentation/panels/home.html", ("analyst", "admin", "sales_head"), "segmentation.selectors.home_panel")
     ]
+    # On the sales head's dashboard: the latest base run's matrix and how many clients moved since the one before.
+    dashboard_panels = [("segmentation/panels/dashboard.html", None, "segmentation.selectors.dashboard_panel")]
     client_card_panels = [
         ("segmentation/panels/client_classes.html", None, "segmentation.selectors.client_classes_panel")
     ]

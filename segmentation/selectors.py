@@ -229,3 +229,15 @@ def home_panel(viewer: Viewer) -> dict:
     runs = runs_for(organization=viewer.organization)
     run = runs.filter(source=Run.Source.BASE).first() or runs.first()
     return {"segmentation_run": run, "segmentation_matrix": run_matrix(run) if run else None}
+
+
+def dashboard_panel(viewer: Viewer) -> dict:
+    """The latest run on the client base, its matrix and the moves between classes since the run before."""
+    run = runs_for(organization=viewer.organization).filter(source=Run.Source.BASE).first()
+    if run is None:
+        return {"segmentation_run": None}
+    return {
+        "segmentation_run": run,
+        "segmentation_matrix": run_matrix(run),
+        "segmentation_changes": run_changes(run, run_previous(run), limit=0),
+    }

@@ -1002,6 +1002,9 @@ def test_the_dashboard_page_for_heads_with_its_period_and_filters(client_as, org
     html = page.content.decode()
     assert html.count('class="card h-100 figure"') == len(selectors.FIGURES)
     assert 'id="dashboard-chart"' in html
+    # The other apps' panels: loyalty's newest month of each trend metric, segmentation's matrix.
+    assert 'id="dashboard-loyalty"' in html and 'data-metric="nps"' in html and 'data-metric="churn"' in html
+    assert 'id="dashboard-segmentation"' in html and "No ABC/XYZ run yet." in html
     custom = head.get(url, {"period": "custom", "start": "2026-03-15", "end": "2026-05-02", "abc": "A"})
     assert (custom.context["start"], custom.context["end"]) == (dt.date(2026, 3, 1), dt.date(2026, 5, 31))
     assert "abc=A" in custom.context["filter_query"] and "period" not in custom.context["filter_query"]

@@ -535,3 +535,28 @@ def test_base_wide_summed_by_the_database_equals_the_sum_of_every_settlement(org
     classes = abc_xyz(wide, min_history=2)[["abc", "xyz"]]
     pd.testing.assert_frame_equal(classes, abc_xyz(wide_before, min_history=2)[["abc", "xyz"]])
     assert set(classes["xyz"]) - {""} and set(classes["abc"]) == {"A", "B", "C"}
+
+
+@pytest.mark.django_db
+def test_the_dashboard_panel_shows_the_latest_base_run_and_the_moves_since_the_one_before(org_a, org_b):
+    from crm_portal.models import Role
+    from crm_portal.tenancy import Viewer
+
+    viewer = Viewer(org_a, None, Role.SALES_HEAD)
+    assert selectors.dashboard_panel(viewer) == {"segmentation_run": None}
+    months = [date(2025, m, 10) for m in range(1, 7)]
+    make_client(org_a, "Big", "E1", {d: 100 for d in months})
+    make_client(org_a, "Small", "E2", {months[0]: 10, months[5]: 30})
+    first, _ = services.run_on_base(organization=org_a, params=PARAMS, as_of=date(2025, 6, 30), months=6)
+    services.run_on_file(dataset=make_dataset(org_a, workbook(GOOD)), params=PARAMS)  # a file's run is not the base's
+    panel = selectors.dashboard_panel(viewer)
+    assert panel["segmentation_run"] == first and panel["segmentation_changes"]["previous"] is None
+    # Small's share grows past the A boundary: it moves from C to A.
+    second, _ = services.run_on_base(
+        organization=org_a, params=PARAMS | {"a": 0.95, "b": 0.99}, as_of=date(2025, 6, 30), months=6
+    )
+    panel = selectors.dashboard_panel(viewer)
+    assert panel["segmentation_run"] == second
+    assert (panel["segmentation_changes"]["previous"], panel["segmentation_changes"]["count"]) == (first, 1)
+    assert panel["segmentation_changes"]["moves"] == [("CZ→AZ", 1)]
+    assert selectors.dashboard_panel(Viewer(org_b, None, Role.SALES_HEAD)) == {"segmentation_run": None}
