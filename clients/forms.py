@@ -28,7 +28,7 @@ from .models import (
     Segment,
     Stage,
 )
-from .selectors import ClientFilter, DealFilter
+from .selectors import PERIOD_EVENTS, ClientFilter, DealFilter
 from .services import CLIENT_FIELDS, settlement_date_bounds
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -381,6 +381,12 @@ class ClientFilterForm(OrgFormMixin, forms.Form):
     overdue = forms.BooleanField(label=_("Overdue points only"), required=False)
     as_of = date_field(_("States as of"), required=False)
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
+    # Set by a dashboard figure's link, not in the filter bar: kept while the other filters change.
+    event = forms.ChoiceField(
+        required=False, choices=[("", "")] + [(e, e) for e in PERIOD_EVENTS], widget=forms.HiddenInput
+    )
+    event_start = forms.DateField(required=False, widget=forms.HiddenInput)
+    event_end = forms.DateField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, organization, managers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -403,6 +409,9 @@ class ClientFilterForm(OrgFormMixin, forms.Form):
             overdue=data["overdue"],
             as_of=data["as_of"],
             sort=data["sort"] or "name",
+            event=data["event"],
+            event_start=data["event_start"],
+            event_end=data["event_end"],
         )
 
 

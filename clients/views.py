@@ -68,6 +68,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
     page.object_list = selectors.attach_work(selectors.attach_states(list(page.object_list), wanted.as_of))
     query = request.GET.copy()
     query.pop("page", None)
+    without_event = query.copy()
+    for name in ("event", "event_start", "event_end"):
+        without_event.pop(name, None)
     return render(
         request,
         "clients/client_list.html",
@@ -75,6 +78,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "query_without_event": without_event.urlencode(),
             "today": timezone.localdate(),
             "wanted": wanted,
             "states": states,

@@ -201,6 +201,11 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     expect(page.locator("#id_period")).to_have_value("last_12")
     expect(page.locator("#dashboard-managers tr[data-manager=demo-manager] .fulfilment")).to_contain_text("%")
     shot(page, "dashboard-ru")
+    # Every figure with clients behind it opens them: as many as it says.
+    lost = page.locator("#figures [data-figure=lost] .figure-value").inner_text().replace("\u00a0", "")
+    page.click("#figures [data-figure=lost] .figure-value a")
+    expect(page.locator("#event-note")).to_contain_text("стали потерянными")
+    expect(page.locator("#client-count")).to_have_text(lost)
     page.goto("/clients/kpi/")
     expect(page.locator("#kpi-managers tfoot")).to_contain_text("Итого")
     # Every column of the manager table can be reached: it fits, or it scrolls with a scrollbar shown.

@@ -48,6 +48,7 @@ from .kpis import (  # noqa: F401
 )
 from .lists import (  # noqa: F401
     DAY_GROUPS,
+    PERIOD_EVENTS,
     SORTS,
     ClientFilter,
     attach_states,

@@ -21,6 +21,9 @@ from .deals import DealFilter, funnel
 from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables_cached
 from .lists import ClientFilter, client_list
 
+# The figures a list of clients stands behind: the event of `lists.period_event` each one counts.
+FIGURE_EVENTS = {"buyers": "bought", "first_sale_n": "first_sale", "lost": "lost", "restored": "restored"}
+
 # The figures compared, in the order shown, each with whether growth is good for the business.
 FIGURES = (
     ("sales_sum", True),
@@ -43,6 +46,11 @@ class Figure:
     previous: float
     year_ago: float
     good_when_up: bool
+
+    @property
+    def event(self) -> str:
+        """The client-list event behind the figure ("" when no list stands behind it)."""
+        return FIGURE_EVENTS.get(self.key, "")
 
     @staticmethod
     def _change(value: float, base: float) -> float | None:

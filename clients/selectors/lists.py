@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from crm_portal.models import Role
@@ -11,6 +11,7 @@ from crm_portal.tenancy import Viewer, scoped
 
 from ..models import (
     Client,
+    ClientMonth,
     Complaint,
     ContactPerson,
     ControlPoint,
@@ -35,6 +36,10 @@ class ClientFilter:
     overdue: bool = False
     as_of: datetime.date | None = None
     sort: str = "name"
+    # What the client did within [event_start, event_end] (a dashboard figure drilled into): PERIOD_EVENTS.
+    event: str = ""
+    event_start: datetime.date | None = None
+    event_end: datetime.date | None = None
 
 
 SORTS = {
@@ -64,12 +69,36 @@ def client_list(viewer: Viewer, wanted: ClientFilter) -> QuerySet[Client]:
         clients = clients.filter(xyz_class="" if wanted.xyz == "-" else wanted.xyz)
     if wanted.overdue:
         clients = clients.filter(Exists(overdue_points(today)))
+    if wanted.event in PERIOD_EVENTS and wanted.event_start and wanted.event_end:
+        clients = clients.filter(
+            period_event(wanted.event, wanted.event_start, wanted.event_end, today, viewer.organization.pk)
+        )
     if wanted.state and wanted.as_of:
         clients = clients.filter(state_conditions(wanted.as_of)[wanted.state])
     elif wanted.state:
         clients = clients.filter(lifecycle_state=wanted.state)
     clients = clients.annotate(has_overdue=Exists(overdue_points(today)))
     return clients.order_by(*SORTS.get(wanted.sort, SORTS["name"]))
+
+
+# What a client did in a period, as the KPI totals count it (`kpis.KPI_SQL`, over the same month facts):
+# bought (its sales of the period do not net to zero), made its first purchase, turned lost, was restored.
+PERIOD_EVENTS = ("bought", "first_sale", "lost", "restored")
+
+
+def period_event(event: str, start: datetime.date, end: datetime.date, today: datetime.date, organization_id: int) -> Q:
+    """The condition on clients that did `event` within whole months [start, end]; lost and restored
+    count up to today, as the KPIs do."""
+    months = ClientMonth.objects.filter(organization_id=organization_id, month__range=(start, end))
+    if event == "bought":
+        return Q(pk__in=months.values("client").annotate(total=Sum("turnover")).exclude(total=0).values("client"))
+    last = min(end, today)
+    condition = {
+        "first_sale": Q(first_sale_n__gt=0),
+        "lost": Q(lost_on__lte=last),
+        "restored": Q(restored_on__lte=last),
+    }
+    return Q(Exists(months.filter(condition[event], client=OuterRef("pk"))))
 
 
 def attach_states(clients: list[Client], as_of: datetime.date | None) -> list[Client]:

@@ -1074,3 +1074,19 @@ def test_the_dashboard_exports_its_tables(client_as, org_a, make_member):
     assert managers[-1][0] == "Total" and managers[-1][-1] == 0.5
     months = book.get_sheet_by_name("Months").to_python()
     assert len(months) == 13 and months[-2][1:] == [1234.5, 1.0]
+
+
+def test_a_drilled_list_says_what_it_shows_and_keeps_it_while_filtering(client_as, org_a):
+    bought = make_client(org_a, "Bought")
+    make_client(org_a, "Idle")
+    settle(bought, "2026-05-10", "100")
+    head = client_as(org_a, Role.SALES_HEAD)
+    drilled = {"event": "bought", "event_start": "2026-04-01", "event_end": "2026-06-30"}
+    page = head.get(reverse("clients:list"), drilled | {"sort": "-name"})
+    assert [c.name for c in page.context["page"]] == ["Bought"]
+    html = page.content.decode()
+    assert "Clients who bought between 04/01/2026 and 06/30/2026." in html
+    assert '<a href="?sort=-name">Show them all</a>' in html
+    assert '<input type="hidden" name="event" value="bought"' in html  # kept when the filter bar is used
+    everyone = head.get(reverse("clients:list"), {"sort": "-name"})
+    assert [c.name for c in everyone.context["page"]] == ["Idle", "Bought"]

@@ -171,3 +171,36 @@ def test_the_dashboard_shows_the_funnel_of_the_periods_deals_and_overdue_points_
     )
     assert {row["stage"]: row["reached"] for row in only_ann["funnel"]}["presentation"] == 1
     assert [(r["client__manager__username"], r["n"]) for r in only_ann["overdue"]] == [("ann", 1)]
+
+
+@pytest.mark.django_db
+def test_each_figure_with_a_list_behind_it_counts_exactly_the_clients_of_that_list(org_a, register, make_member):
+    """Drilling into a dashboard figure: the client list for its event and period has as many clients."""
+    import random
+
+    from clients.tests.factories import make_client
+
+    rng = random.Random(7)
+    managers = [register["ann"], register["bob"]]
+    for n in range(40):
+        client = make_client(org_a, f"C{n}", manager=rng.choice(managers), abc_class=rng.choice("ABC"))
+        for _k in range(rng.randint(0, 5)):
+            day = D("2025-06-01") + dt.timedelta(days=rng.randint(0, 560))
+            settle(client, day, rng.choice(["100", "250", "-100", "0"]))
+    head = Viewer(org_a, register["bob"], Role.SALES_HEAD)
+    start, end = D("2026-04-01"), D("2026-09-30")
+    for wanted in (selectors.ClientFilter(), selectors.ClientFilter(manager=register["ann"].pk, abc="B")):
+        figures = {f.key: f for f in selectors.dashboard(head, start=start, end=end, wanted=wanted)["figures"]}
+        for key, event in (
+            ("buyers", "bought"),
+            ("first_sale_n", "first_sale"),
+            ("lost", "lost"),
+            ("restored", "restored"),
+        ):
+            assert figures[key].event == event
+            listed = selectors.client_list(
+                head,
+                selectors.ClientFilter(**{**wanted.__dict__, "event": event, "event_start": start, "event_end": end}),
+            )
+            assert listed.count() == figures[key].value, (wanted, key)
+            assert figures[key].value > 0 or wanted.manager  # the whole base has clients of each kind
