@@ -19,7 +19,7 @@ from ..lifecycle import STATES, month_end, months_before
 from ..models import ClientMonth, ControlPoint, RevenuePlan, Stage
 from .deals import DealFilter, funnel
 from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables_cached
-from .lists import ClientFilter, client_list
+from .lists import ClientFilter, client_list, complaint_counts
 
 # The figures a list of clients stands behind: the event of `lists.period_event` each one counts.
 FIGURE_EVENTS = {"buyers": "bought", "first_sale_n": "first_sale", "lost": "lost", "restored": "restored"}
@@ -138,6 +138,7 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
         "lifecycle_now": [(state, by_state.get(state, 0)) for state in STATES],
         "funnel": [row | {"label": Stage(row["stage"]).label} for row in funnel(viewer, deals)],
         "overdue": overdue_by_manager(viewer, clients),
+        "complaints": complaint_counts(viewer, clients=clients, start=start, end=end),
         "months": cache.get_or_set(
             kpi_cache_key(viewer, "months", end, wanted, version=version),
             lambda: revenue_by_month(viewer, clients, end),

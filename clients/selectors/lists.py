@@ -1,6 +1,7 @@
 """Lists of clients, of the day's work and of complaints, with their filters and counts; the home panel."""
 
 import datetime
+import statistics
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
@@ -191,17 +192,33 @@ def complaint_list(viewer: Viewer, status: str = "") -> QuerySet[Complaint]:
     return rows
 
 
-def complaint_counts(viewer: Viewer) -> dict:
-    """The complaints list's figures: how many by status and by source, and the share of clients who complained."""
-    complaints = visible_rows(viewer, Complaint)
+def complaint_counts(
+    viewer: Viewer,
+    *,
+    clients: QuerySet[Client] | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> dict:
+    """Complaints by status and by source, the share of clients who complained and the median days
+    from registration to closing: of every visible complaint, or of those of `clients` registered
+    within [start, end] (the dashboard's)."""
+    clients = clients if clients is not None else clients_visible_to(viewer)
+    complaints = visible_rows(viewer, Complaint).filter(client__in=clients.order_by().values("pk"))
+    if start and end:
+        complaints = complaints.filter(created_at__date__range=(start, end))
     by_status = dict(complaints.values_list("status").annotate(n=Count("id")))
     by_source = dict(complaints.values_list("source").annotate(n=Count("id")))
-    clients = clients_visible_to(viewer).count()
+    count = clients.count()
+    durations = sorted(
+        (closed - created).total_seconds() / 86400
+        for created, closed in complaints.filter(closed_at__isnull=False).values_list("created_at", "closed_at")
+    )
     return {
         "statuses": [(value, label, by_status.get(value, 0)) for value, label in Complaint.Status.choices],
         "sources": [(label, by_source.get(value, 0)) for value, label in Complaint.Source.choices],
         "total": sum(by_status.values()),
-        "complaining_share": (100.0 * complaints.values("client").distinct().count() / clients) if clients else None,
+        "complaining_share": (100.0 * complaints.values("client").distinct().count() / count) if count else None,
+        "median_days_to_close": statistics.median(durations) if durations else None,
     }
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from clients import selectors
-from clients.models import Complaint, ContactPerson
+from clients.models import Client, Complaint, ContactPerson
 from crm_portal.models import Role
 from crm_portal.tenancy import Viewer
 
@@ -106,3 +106,35 @@ def test_my_day_groups_points_by_when_they_are_due(org_a, org_b, register):
     # With nothing overdue the day opens on today's points.
     ControlPoint.objects.filter(pk__in=[made["late"].pk, made["yesterday"].pk]).delete()
     assert selectors.my_day(viewer, today=D("2026-12-02"))["group"] == "today"
+
+
+def test_complaints_of_a_period_and_of_chosen_clients_with_the_median_days_to_close(org_a, register):
+    from django.utils import timezone
+
+    clients = register["clients"]
+    tz = timezone.get_current_timezone()
+
+    def complaint(client, registered, closed=None):
+        made = Complaint.objects.create(organization=org_a, client=client, subject="x")
+        at = dt.datetime.fromisoformat(registered).replace(tzinfo=tz)
+        Complaint.objects.filter(pk=made.pk).update(
+            created_at=at,
+            closed_at=None if closed is None else at + dt.timedelta(days=closed),
+            status="closed" if closed is not None else "registered",
+        )
+
+    complaint(clients["Ann's"], "2026-10-01T00:30:00", closed=2)  # just inside the period, local time
+    complaint(clients["Ann's"], "2026-10-15T12:00:00", closed=5)
+    complaint(clients["Bob's"], "2026-11-01T12:00:00", closed=9)
+    complaint(clients["Bob's"], "2026-11-02T12:00:00")
+    complaint(clients["Bob's"], "2026-09-30T23:30:00", closed=1)  # the day before
+    head = Viewer(org_a, register["bob"], Role.SALES_HEAD)
+    period = {"start": D("2026-10-01"), "end": D("2026-12-31")}
+
+    counts = selectors.complaint_counts(head, **period)
+    assert (counts["total"], counts["median_days_to_close"]) == (4, 5.0)
+    assert dict((value, n) for value, _label, n in counts["statuses"])["closed"] == 3
+    assert counts["complaining_share"] == pytest.approx(200 / 3)  # Ann's and Bob's of three clients
+    anns = selectors.complaint_counts(head, clients=Client.objects.filter(pk=clients["Ann's"].pk), **period)
+    assert (anns["total"], anns["median_days_to_close"], anns["complaining_share"]) == (2, 3.5, 100.0)
+    assert selectors.complaint_counts(head)["total"] == 5
