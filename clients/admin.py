@@ -69,6 +69,11 @@ class RevenuePlanAdmin(TenantAdmin):
     list_display = ["manager", "month", "amount", "updated_at"]
 
 
+@admin.register(models.DigestSubscription)
+class DigestSubscriptionAdmin(TenantAdmin):
+    list_display = ["user", "language", "week_sent", "created_at"]
+
+
 @admin.register(models.FactsWrite)
 class FactsWriteAdmin(DerivedAdmin):
     list_display = ["id", "organization"]

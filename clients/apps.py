@@ -24,4 +24,8 @@ class ClientsConfig(AppConfig):
         "clients.kpi_export": _("Manager KPIs to Excel"),
     }
     # Every night the states move on by themselves: a client with no purchase becomes lost.
-    schedules = {"clients.lifecycle_daily": crontab(hour=3, minute=0)}
+    # Every Monday morning the weekly digest goes to its subscribers.
+    schedules = {
+        "clients.lifecycle_daily": crontab(hour=3, minute=0),
+        "clients.digest_weekly": crontab(day_of_week="mon", hour=7, minute=0),
+    }

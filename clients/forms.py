@@ -9,7 +9,7 @@ from django.utils.translation import pgettext_lazy
 
 from crm_portal.validators import single_line
 
-from .lifecycle import STATES, month_end, months_before
+from .lifecycle import STATES, month_end
 from .models import (
     ABC_CHOICES,
     XYZ_CHOICES,
@@ -28,7 +28,7 @@ from .models import (
     Segment,
     Stage,
 )
-from .selectors import PERIOD_EVENTS, ClientFilter, DealFilter
+from .selectors import PERIOD_EVENTS, ClientFilter, DealFilter, preset_period
 from .services import CLIENT_FIELDS, settlement_date_bounds
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -503,18 +503,3 @@ class RevenuePlanForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = managers
         small_widgets(self)
-
-
-def preset_period(name: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """The whole months a preset names, as seen on `today`."""
-    this_month = today.replace(day=1)
-    quarter_start = this_month.replace(month=3 * ((today.month - 1) // 3) + 1)
-    first, months = {
-        "month": (this_month, 1),
-        "last_month": (months_before(this_month, 1), 1),
-        "quarter": (quarter_start, 3),
-        "last_quarter": (months_before(quarter_start, 3), 3),
-        "year": (this_month.replace(month=1), 12),
-        "last_12": (months_before(this_month, 11), 12),
-    }[name]
-    return first, month_end(months_before(first, -(months - 1)))

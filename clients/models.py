@@ -280,6 +280,22 @@ class RevenuePlan(TenantModel):
         ]
 
 
+class DigestSubscription(TenantModel):
+    """A sales head's (or admin's, analyst's) wish to get the weekly digest by e-mail, in the
+    language they subscribed in. `week_sent` (the Monday of the last week sent) makes each week's
+    digest go out once, however often the weekly round runs."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+", verbose_name=_("user"))
+    language = models.CharField(_("language"), max_length=10)
+    week_sent = models.DateField(_("last week sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("subscribed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("weekly digest subscription")
+        verbose_name_plural = _("weekly digest subscriptions")
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_digest_per_user")]
+
+
 class FactsWrite(TenantModel):
     """A mark that some client's history or month facts changed (written with them, in their
     transaction): how many marks an organization has and its newest one tell readers that cache

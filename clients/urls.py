@@ -37,6 +37,7 @@ urlpatterns = [
     path("matrix/add/", views.catalogue_add, name="catalogue_add"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/plan/", views.plan_set, name="plan_set"),
+    path("dashboard/digest/", views.digest_subscribe, name="digest_subscribe"),
     path("kpi/", views.kpi, name="kpi"),
     path("kpi/export/", views.kpi_export, name="kpi_export"),
     path("kpi/export/<int:job_id>/", views.kpi_download, name="kpi_download"),

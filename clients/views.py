@@ -674,6 +674,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "dashboard_query": request.GET.urlencode(),
             "plan_form": plan_form,
             "panels": panels_for(request, "dashboard_panels"),
+            "subscribed": selectors.digest_subscribed(request.viewer),
             "figure_keys": selectors.FIGURES,
             "chart": {
                 "months": [m["month"].isoformat() for m in board["months"]],
@@ -683,6 +684,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             **board,
         },
     )
+
+
+@roles_required(*services.DIGEST_ROLES)
+@require_POST
+def digest_subscribe(request: HttpRequest) -> HttpResponse:
+    """Subscribe to the weekly digest by e-mail (in the page's language), or unsubscribe."""
+    subscribed = request.POST.get("subscribed") == "1"
+    try:
+        services.digest_subscribe(organization=request.organization, user=request.user, subscribed=subscribed)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("You will get the digest every Monday morning.") if subscribed else _("You will get no more digests."),
+        )
+    return _back("clients:dashboard", forms.DashboardForm, request.POST.get("dashboard_query", ""), "digest")
 
 
 @roles_required(*HEADS)
@@ -702,7 +720,7 @@ def plan_set(request: HttpRequest) -> HttpResponse:
 @roles_required(*HEADS, Role.ANALYST)
 def kpi(request: HttpRequest) -> HttpResponse:
     """The KPI tables of a period (the current quarter unless dates are given); ?export=xlsx downloads them."""
-    start, end = forms.preset_period("quarter", timezone.localdate())
+    start, end = selectors.preset_period("quarter", timezone.localdate())
     params = request.GET.copy()
     # A missing date means the default quarter's, for the page and for the download alike.
     for name, default in (("start", start), ("end", end)):

@@ -5,6 +5,7 @@ edits the base template or another app's views; all are filtered by the request'
 """
 
 from django.apps import apps
+from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -61,3 +62,8 @@ def panels_for(request: HttpRequest, attribute: str, *args) -> list[str]:
                 context = import_string(context_path)(request.viewer, *args) if context_path else {}
                 panels.append(render_to_string(template, context, request=request))
     return panels
+
+
+def portal_url(path: str) -> str:
+    """An absolute address in the portal for a message (a task has no request to take the host from)."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_noop
 from clients.models import ContactPerson
 from crm_portal.jobs import JobMessage, ProgressCallback
 from crm_portal.models import Organization
+from crm_portal.navigation import portal_url
 from crm_portal.validators import one_line
 
 from .models import Campaign, Invitation
@@ -40,13 +41,8 @@ BATCH = 200
 SENT, REMINDER = "sent_at", "reminder_sent_at"
 
 
-def base_url() -> str:
-    """The portal's address for links in messages (a task has no request to take it from)."""
-    return settings.PORTAL_BASE_URL.rstrip("/")
-
-
 def link_url(invitation: Invitation) -> str:
-    return base_url() + reverse("loyalty:respond", kwargs={"token": invitation.token})
+    return portal_url(reverse("loyalty:respond", kwargs={"token": invitation.token}))
 
 
 def recipients(invitations: Iterable[Invitation]) -> dict[int, str]:

@@ -21,6 +21,8 @@ from .dashboard import (  # noqa: F401
     Figure,
     comparison_periods,
     dashboard,
+    digest_subscribed,
+    preset_period,
 )
 from .deals import (  # noqa: F401
     DealFilter,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from crm_portal.tenancy import Viewer
 
 from ..lifecycle import STATES, month_end, months_before
-from ..models import ClientMonth, ControlPoint, RevenuePlan, Stage
+from ..models import ClientMonth, ControlPoint, DigestSubscription, RevenuePlan, Stage
 from .deals import DealFilter, funnel
 from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables_cached
 from .lists import ClientFilter, client_list, complaint_counts
@@ -78,6 +78,21 @@ class Figure:
     @property
     def tone_year(self) -> str:
         return self.tone(self.year_ago)
+
+
+def preset_period(name: str, today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The whole months a preset names, as seen on `today`."""
+    this_month = today.replace(day=1)
+    quarter_start = this_month.replace(month=3 * ((today.month - 1) // 3) + 1)
+    first, months = {
+        "month": (this_month, 1),
+        "last_month": (months_before(this_month, 1), 1),
+        "quarter": (quarter_start, 3),
+        "last_quarter": (months_before(quarter_start, 3), 3),
+        "year": (this_month.replace(month=1), 12),
+        "last_12": (months_before(this_month, 11), 12),
+    }[name]
+    return first, month_end(months_before(first, -(months - 1)))
 
 
 def whole_months(start: datetime.date, end: datetime.date) -> int:
@@ -189,3 +204,7 @@ def revenue_by_month(viewer: Viewer, clients, end: datetime.date) -> list[dict]:
         row = rows.get(month, {})
         months.append({"month": month, "revenue": float(row.get("revenue") or 0), "buyers": row.get("buyers", 0)})
     return months
+
+
+def digest_subscribed(viewer: Viewer) -> bool:
+    return DigestSubscription.objects.filter(organization=viewer.organization, user=viewer.user).exists()

@@ -27,6 +27,11 @@ from .deals import (  # noqa: F401
     deal_payment_record,
     deal_refuse,
 )
+from .digest import (  # noqa: F401
+    DIGEST_ROLES,
+    digest_subscribe,
+    digest_weekly,
+)
 from .kpis import (  # noqa: F401
     kpi_export_start,
 )

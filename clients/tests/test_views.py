@@ -12,7 +12,6 @@ from django.http import QueryDict
 from django.urls import reverse
 
 from clients import forms, jobs, lifecycle, selectors, services
-from clients.forms import preset_period
 from clients.lifecycle import lifecycle_state
 from clients.models import (
     AuditEntry,
@@ -27,7 +26,7 @@ from clients.models import (
     Segment,
     Settlement,
 )
-from clients.selectors import attach_states, state_conditions
+from clients.selectors import attach_states, preset_period, state_conditions
 from clients.tests.factories import make_client, settle
 from crm_portal.jobs import run_job
 from crm_portal.models import Job, Role
@@ -779,7 +778,7 @@ def test_kpi_page_query_count_is_pinned(client_as, org_a, make_member, django_as
 
 
 def test_kpi_download_without_dates_uses_the_default_quarter(client_as, org_a):
-    from clients.forms import preset_period
+    from clients.selectors import preset_period
 
     c = make_client(org_a, "C")
     start, end = preset_period("quarter", TODAY)
@@ -1090,3 +1089,24 @@ def test_a_drilled_list_says_what_it_shows_and_keeps_it_while_filtering(client_a
     assert '<input type="hidden" name="event" value="bought"' in html  # kept when the filter bar is used
     everyone = head.get(reverse("clients:list"), {"sort": "-name"})
     assert [c.name for c in everyone.context["page"]] == ["Idle", "Bought"]
+
+
+def test_subscribing_to_the_digest_from_the_dashboard(client_as, org_a):
+    from clients.models import DigestSubscription
+
+    head = client_as(org_a, Role.SALES_HEAD)
+    user = DigestSubscription._meta.get_field("user").related_model.objects.get(memberships__organization=org_a)
+    url = reverse("clients:digest_subscribe")
+    refused = head.post(url, {"subscribed": "1", "dashboard_query": "period=year"})
+    assert refused["Location"] == reverse("clients:dashboard") + "?period=year#digest"
+    assert not DigestSubscription.objects.exists()  # no e-mail address yet
+    user.email = "head@example.com"
+    user.save()
+    head.post(url, {"subscribed": "1"}, HTTP_ACCEPT_LANGUAGE="ru")
+    head.post(url, {"subscribed": "1"}, HTTP_ACCEPT_LANGUAGE="ru")  # twice: still one subscription
+    assert list(DigestSubscription.objects.values_list("user__email", "language")) == [("head@example.com", "ru")]
+    page = head.get(reverse("clients:dashboard")).content.decode()
+    assert 'name="subscribed" value="0"' in page and "Unsubscribe" in page
+    head.post(url, {"subscribed": "0"})
+    assert not DigestSubscription.objects.exists()
+    assert client_as(org_a, Role.MANAGER).post(url, {"subscribed": "1"}).status_code == 403

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from clients import selectors
-from clients.forms import preset_period
+from clients.selectors import preset_period
 from clients.selectors.dashboard import Figure
 from clients.tests.factories import settle
 from crm_portal.models import Role
