@@ -184,11 +184,13 @@ def dashboard_sheets(board: dict) -> list[Sheet]:
     plans = board["plan"]["compared"]
     manager_columns = [Column(_("Manager"), Kind.TEXT), Column(_("Clients"), Kind.INTEGER)]
     manager_columns += [Column(str(FIGURE_LABELS[k]), FIGURE_KINDS[k]) for k in keys]
+    manager_columns.append(Column(_("Overdue points"), Kind.INTEGER))
     if plans:
         manager_columns += [Column(_("Revenue plan"), Kind.MONEY), Column(_("Plan fulfilled"), Kind.SHARE)]
     managers = []
-    for row in [*board["managers"], {"manager": _("Total"), **board["grand"], **_plan_total(board["plan"])}]:
-        values = [row["manager"], row["clients"], *[row[k] for k in keys]]
+    total = {"manager": _("Total"), **board["grand"], **_plan_total(board["plan"]), "overdue": board["overdue_total"]}
+    for row in [*board["managers"], total]:
+        values = [row["manager"], row["clients"], *[row[k] for k in keys], row["overdue"]]
         managers.append(values + ([row["plan"], share(row["fulfilment"])] if plans else []))
     return [
         Sheet(
@@ -204,6 +206,21 @@ def dashboard_sheets(board: dict) -> list[Sheet]:
             figures,
         ),
         Sheet(_("Managers"), manager_columns, managers),
+        Sheet(
+            _("Funnel"),
+            [
+                Column(_("Stage"), Kind.TEXT),
+                Column(_("Reached"), Kind.INTEGER),
+                Column(_("Refused here"), Kind.INTEGER),
+                Column(_("Went on"), Kind.INTEGER),
+                Column(_("Conversion"), Kind.SHARE),
+                Column(_("Median days"), Kind.NUMBER),
+            ],
+            [
+                [str(r["label"]), r["reached"], r["refused"], r["next"], share(r["conversion"]), r["median_days"]]
+                for r in board["funnel"]
+            ],
+        ),
         Sheet(
             _("Months"),
             [

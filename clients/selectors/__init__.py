@@ -28,6 +28,7 @@ from .deals import (  # noqa: F401
     DealFilter,
     DealMoney,
     board_deals,
+    days_in_stage,
     deal_money,
     deal_page,
     deals_by_stage,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from crm_portal.tenancy import Viewer
 
 from ..lifecycle import STATES, month_end, months_before
-from ..models import ClientMonth, ControlPoint, DigestSubscription, RevenuePlan, Stage
+from ..models import ClientMonth, ControlPoint, DigestSubscription, RevenuePlan
 from .deals import DealFilter, funnel
 from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables_cached
 from .lists import ClientFilter, client_list, complaint_counts
@@ -131,8 +131,15 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
     by_state = dict(clients.order_by().values_list("lifecycle_state").annotate(n=Count("id")))
     # A plan covers all of a manager's clients: compared only when no other filter narrows them.
     plans = plans_of(viewer, start, end) if not (wanted.segment or wanted.abc or wanted.xyz) else None
+    overdue = overdue_by_manager(viewer, clients)
+    overdue_of = {row["client__manager__username"] or "—": row["n"] for row in overdue}  # "—": as the KPIs name nobody
     managers = [
-        row | {"plan": plans.get(row["manager"]) if plans is not None else None} for row in totals["now"]["managers"]
+        row
+        | {
+            "plan": plans.get(row["manager"]) if plans is not None else None,
+            "overdue": overdue_of.get(row["manager"], 0),
+        }
+        for row in totals["now"]["managers"]
     ]
     for row in managers:
         row["fulfilment"] = (100.0 * row["sales_sum"] / float(row["plan"])) if row["plan"] else None
@@ -151,8 +158,9 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
         "managers": managers,
         "grand": totals["now"]["grand"],
         "lifecycle_now": [(state, by_state.get(state, 0)) for state in STATES],
-        "funnel": [row | {"label": Stage(row["stage"]).label} for row in funnel(viewer, deals)],
-        "overdue": overdue_by_manager(viewer, clients),
+        "funnel": funnel(viewer, deals),
+        "overdue": overdue,
+        "overdue_total": sum(row["n"] for row in overdue),
         "complaints": complaint_counts(viewer, clients=clients, start=start, end=end),
         "months": cache.get_or_set(
             kpi_cache_key(viewer, "months", end, wanted, version=version),

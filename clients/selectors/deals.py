@@ -1,6 +1,7 @@
 """Deals: what is paid and owed, the board by stage, the funnel and refusals."""
 
 import datetime
+import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from ..models import (
     STAGE_ORDER,
     ControlPoint,
     Deal,
+    DealEvent,
     Stage,
 )
 from .visibility import visible_rows
@@ -128,19 +130,43 @@ def funnel(viewer: Viewer, wanted: DealFilter = DealFilter()) -> list[dict]:
         for earlier in STAGE_ORDER[: last + 1]:
             reached[earlier] += n
     won = deals.filter(status=Deal.Status.WON).count()
+    days = days_in_stage(deals)
     rows = []
     for i, stage in enumerate(STAGE_ORDER):
         following = reached[STAGE_ORDER[i + 1]] if i + 1 < len(STAGE_ORDER) else won
         rows.append(
             {
                 "stage": stage,
+                "label": Stage(stage).label,
                 "reached": reached[stage],
                 "refused": refused.get(stage, 0),
                 "next": following,
                 "conversion": (100.0 * following / reached[stage]) if reached[stage] else None,
+                "median_days": statistics.median(days[stage]) if days[stage] else None,
             }
         )
     return rows
+
+
+# The events by which a deal enters a stage (to_stage) or leaves it (from_stage).
+STAGE_EVENTS = (DealEvent.Kind.CREATED, DealEvent.Kind.MOVED, DealEvent.Kind.CLOSED, DealEvent.Kind.REFUSED)
+
+
+def days_in_stage(deals: QuerySet[Deal]) -> dict[str, list[int]]:
+    """For each stage, the days each of the deals spent in it, from entering to leaving it (moved on,
+    closed or refused there); a deal still in a stage is not counted for it."""
+    entered: dict[tuple[int, str], datetime.date] = {}
+    days: dict[str, list[int]] = {stage: [] for stage in STAGE_ORDER}
+    for deal_id, left, came, day in (
+        DealEvent.objects.filter(deal__in=deals.order_by().values("pk"), kind__in=STAGE_EVENTS)
+        .order_by("deal_id", "date", "id")
+        .values_list("deal_id", "from_stage", "to_stage", "date")
+    ):
+        if left and (deal_id, left) in entered:
+            days[left].append((day - entered.pop((deal_id, left))).days)
+        if came:
+            entered[(deal_id, came)] = day
+    return days
 
 
 def refusals_by_stage(viewer: Viewer, wanted: DealFilter = DealFilter()) -> list[dict]:

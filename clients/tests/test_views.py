@@ -1056,7 +1056,7 @@ def test_the_dashboard_exports_its_tables(client_as, org_a, make_member):
     )
     assert response["Content-Disposition"] == 'attachment; filename="dashboard-2026-10-01-2026-12-31.xlsx"'
     book = CalamineWorkbook.from_filelike(io.BytesIO(response.content))
-    assert book.sheet_names == ["Figures", "Managers", "Months"]
+    assert book.sheet_names == ["Figures", "Managers", "Funnel", "Months"]
     figures = book.get_sheet_by_name("Figures").to_python()
     assert figures[0] == [
         "Figure",
@@ -1071,6 +1071,17 @@ def test_the_dashboard_exports_its_tables(client_as, org_a, make_member):
     assert managers[0][-2:] == ["Revenue plan", "Plan fulfilled"]
     assert managers[1][:3] == ["ann", 1.0, 1234.5] and managers[1][-2:] == [2469.0, 0.5]
     assert managers[-1][0] == "Total" and managers[-1][-1] == 0.5
+    assert managers[0][-3] == "Overdue points" and managers[1][-3] == 0.0
+    funnel = book.get_sheet_by_name("Funnel").to_python()
+    assert funnel[0] == ["Stage", "Reached", "Refused here", "Went on", "Conversion", "Median days"]
+    assert [row[0] for row in funnel[1:]] == [
+        "Presentation",
+        "Commercial offer",
+        "Agreement",
+        "Payment",
+        "Event",
+        "Closing",
+    ]
     months = book.get_sheet_by_name("Months").to_python()
     assert len(months) == 13 and months[-2][1:] == [1234.5, 1.0]
 

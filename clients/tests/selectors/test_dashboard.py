@@ -166,6 +166,8 @@ def test_the_dashboard_shows_the_funnel_of_the_periods_deals_and_overdue_points_
     assert funnel["presentation"] == ("Presentation", 2, 1)
     assert funnel["offer"] == ("Commercial offer", 1, 0)
     assert [(r["client__manager__username"], r["n"]) for r in board["overdue"]] == [("bob", 2), ("ann", 1)]
+    assert board["overdue_total"] == 3
+    assert {m["manager"]: m["overdue"] for m in board["managers"]} == {"ann": 1, "bob": 2, "—": 0}
     only_ann = selectors.dashboard(
         head, start=D("2026-10-01"), end=D("2026-12-31"), wanted=selectors.ClientFilter(manager=register["ann"].pk)
     )

@@ -83,3 +83,35 @@ def test_the_board_counts_sums_and_shows_the_next_step_under_its_filter(org_a, r
         row["stage"]: row["reached"] for row in selectors.funnel(head, selectors.DealFilter(segment=wholesale.pk))
     }
     assert (funnel["presentation"], funnel["offer"], funnel["closing"]) == (2, 2, 1)
+
+
+def test_the_funnel_gives_the_median_days_a_deal_stays_in_each_stage(org_a, register):
+    from clients.models import DealEvent
+    from crm_portal.models import Role
+    from crm_portal.tenancy import Viewer
+
+    client = register["clients"]["Ann's"]
+
+    def deal_with(*events):
+        deal = Deal.objects.create(organization=org_a, client=client, title="D", stage=events[-1][2] or events[-1][1])
+        for kind, left, came, day in events:
+            DealEvent.objects.create(
+                organization=org_a, deal=deal, kind=kind, from_stage=left, to_stage=came, date=D(day)
+            )
+        return deal
+
+    deal_with(("created", "", "presentation", "2026-03-01"), ("moved", "presentation", "offer", "2026-03-04"))
+    deal_with(
+        ("created", "", "presentation", "2026-03-01"),
+        ("retry", "", "", "2026-03-05"),  # not a move: the deal stays
+        ("moved", "presentation", "offer", "2026-03-11"),
+        ("refused", "offer", "", "2026-03-31"),
+    )
+    deal_with(("created", "", "presentation", "2026-03-02"))  # still there: not counted
+    rows = {r["stage"]: r for r in selectors.funnel(Viewer(org_a, register["bob"], Role.SALES_HEAD))}
+    assert selectors.days_in_stage(Deal.objects.all())["presentation"] == [3, 10]
+    assert (rows["presentation"]["median_days"], rows["offer"]["median_days"], rows["agreement"]["median_days"]) == (
+        6.5,
+        20,
+        None,
+    )
