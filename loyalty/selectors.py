@@ -367,8 +367,26 @@ def home_panel(viewer: Viewer) -> dict:
     }
 
 
+# The loyalty figures compared per manager on the dashboard.
+MANAGER_METRICS = ("nps", "csat", "ces", "churn", "retention", "iqs")
+
+
 def dashboard_panel(viewer: Viewer) -> dict:
-    return {"cards": latest_values(viewer, MetricValue.PeriodKind.MONTH)}
+    """The newest month of every trend metric, and per manager the newest month of MANAGER_METRICS."""
+    metrics_shown = [m for m in MANAGER_METRICS if metric_visible(viewer.role, m)]
+    per_manager: dict[str, dict] = {}
+    periods = {}
+    for metric in metrics_shown:
+        table = breakdown(viewer, MetricValue.PeriodKind.MONTH, metric)
+        periods[metric] = table["period"]
+        for row in table["rows"].get(MetricValue.Dimension.MANAGER, []):
+            per_manager.setdefault(row.label, {})[metric] = for_people(metric, row.value)
+    labels = _all_metric_labels()
+    return {
+        "cards": latest_values(viewer, MetricValue.PeriodKind.MONTH),
+        "manager_metrics": [(m, labels[m], periods[m]) for m in metrics_shown],
+        "managers": sorted(per_manager.items(), key=lambda item: item[0].casefold()),
+    }
 
 
 def client_card_panel(viewer: Viewer, client: Client) -> dict:

@@ -340,3 +340,25 @@ def test_the_campaign_page_rounds_nps_and_the_ces_mean(client_as, org_a, base):
         answers(org_a, campaign, kind, scores, D(2026, 3, 20))
         html = web.get(reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})).content.decode()
         assert f'<div class="stat-value" id="stat-value">{shown}</div>' in html
+
+
+@pytest.mark.django_db
+def test_the_dashboard_panel_compares_the_managers_newest_month(org_a, base):
+    from crm_portal.tenancy import Viewer
+    from loyalty import selectors
+
+    metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    head = Viewer(org_a, base["manager"], Role.SALES_HEAD)
+    panel = selectors.dashboard_panel(head)
+    assert [(metric, period) for metric, _label, period in panel["manager_metrics"]] == [
+        ("nps", D(2026, 3, 1)),
+        ("csat", D(2026, 3, 1)),
+        ("ces", None),  # no CES answers at all
+        ("churn", D(2026, 3, 1)),
+        ("retention", D(2026, 3, 1)),
+        ("iqs", D(2026, 3, 1)),
+    ]
+    managers = dict(panel["managers"])
+    # boris manages A: NPS of A's answers (25), IQS of his graded dialogues (68.75); A was kept in March.
+    assert managers["boris"] == {"nps": 25.0, "iqs": 68.8, "churn": 0.0, "retention": 100.0}
+    assert {c["metric"] for c in panel["cards"]} >= {"nps", "csat", "churn", "retention"}
