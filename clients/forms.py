@@ -387,10 +387,11 @@ class ClientFilterForm(OrgFormMixin, forms.Form):
     )
     event_start = forms.DateField(required=False, widget=forms.HiddenInput)
     event_end = forms.DateField(required=False, widget=forms.HiddenInput)
+    product = forms.ModelChoiceField(queryset=Product.objects.none(), required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, organization, managers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.scope(organization, segment=Segment.objects.all())
+        self.scope(organization, segment=Segment.objects.all(), product=Product.objects.all())
         self.fields["manager"].queryset = managers
         small_widgets(self)
 
@@ -412,6 +413,7 @@ class ClientFilterForm(OrgFormMixin, forms.Form):
             event=data["event"],
             event_start=data["event_start"],
             event_end=data["event_end"],
+            product=data["product"].pk if data["product"] else None,
         )
 
 
@@ -459,13 +461,14 @@ class DashboardForm(OrgFormMixin, forms.Form):
     end = date_field(_("To"), required=False)
     manager = forms.ModelChoiceField(label=_("Manager"), queryset=Client.objects.none(), required=False)
     segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False)
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.none(), required=False)
     abc = forms.ChoiceField(label="ABC", required=False, choices=[("", _("Any")), *ABC_CHOICES, ("-", _("None"))])
     xyz = forms.ChoiceField(label="XYZ", required=False, choices=[("", _("Any")), *XYZ_CHOICES, ("-", _("None"))])
 
     def __init__(self, *args, organization, managers, today: datetime.date, **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today
-        self.scope(organization, segment=Segment.objects.all())
+        self.scope(organization, segment=Segment.objects.all(), product=Product.objects.all())
         self.fields["manager"].queryset = managers
         small_widgets(self)
 
@@ -486,6 +489,7 @@ class DashboardForm(OrgFormMixin, forms.Form):
         return ClientFilter(
             manager=data["manager"].pk if data["manager"] else None,
             segment=data["segment"].pk if data["segment"] else None,
+            product=data["product"].pk if data["product"] else None,
             abc=data["abc"],
             xyz=data["xyz"],
         )

@@ -130,7 +130,7 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
     clients = client_list(viewer, wanted)
     by_state = dict(clients.order_by().values_list("lifecycle_state").annotate(n=Count("id")))
     # A plan covers all of a manager's clients: compared only when no other filter narrows them.
-    plans = plans_of(viewer, start, end) if not (wanted.segment or wanted.abc or wanted.xyz) else None
+    plans = plans_of(viewer, start, end) if not (wanted.segment or wanted.product or wanted.abc or wanted.xyz) else None
     overdue = overdue_by_manager(viewer, clients)
     overdue_of = {row["client__manager__username"] or "—": row["n"] for row in overdue}  # "—": as the KPIs name nobody
     managers = [
@@ -143,7 +143,7 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
     ]
     for row in managers:
         row["fulfilment"] = (100.0 * row["sales_sum"] / float(row["plan"])) if row["plan"] else None
-    deals = DealFilter(manager=wanted.manager, segment=wanted.segment, start=start, end=end)
+    deals = DealFilter(manager=wanted.manager, segment=wanted.segment, product=wanted.product, start=start, end=end)
     planned = [row for row in managers if row["plan"]]
     plan_total, fact_total = sum(float(row["plan"]) for row in planned), sum(row["sales_sum"] for row in planned)
     return {

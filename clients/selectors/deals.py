@@ -64,6 +64,7 @@ class DealFilter:
 
     manager: int | None = None
     segment: int | None = None
+    product: int | None = None
     start: datetime.date | None = None
     end: datetime.date | None = None
 
@@ -75,6 +76,8 @@ def board_deals(viewer: Viewer, wanted: DealFilter = DealFilter()) -> QuerySet[D
         deals = deals.filter(client__manager_id=wanted.manager)
     if wanted.segment:
         deals = deals.filter(client__segment_id=wanted.segment)
+    if wanted.product:
+        deals = deals.filter(product_id=wanted.product)
     if wanted.start:
         deals = deals.filter(created_at__date__gte=wanted.start)
     if wanted.end:

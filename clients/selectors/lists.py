@@ -32,6 +32,7 @@ class ClientFilter:
     state: str = ""
     manager: int | None = None
     segment: int | None = None
+    product: int | None = None  # clients who use the product or have bought it
     abc: str = ""
     xyz: str = ""
     overdue: bool = False
@@ -64,6 +65,12 @@ def client_list(viewer: Viewer, wanted: ClientFilter) -> QuerySet[Client]:
         clients = clients.filter(manager_id=wanted.manager)
     if wanted.segment:
         clients = clients.filter(segment_id=wanted.segment)
+    if wanted.product:
+        bought = Settlement.objects.filter(client=OuterRef("pk"), product_id=wanted.product)
+        clients = clients.filter(
+            Q(Exists(bought))
+            | Q(Exists(Client.products.through.objects.filter(client=OuterRef("pk"), product_id=wanted.product)))
+        )
     if wanted.abc:
         clients = clients.filter(abc_class="" if wanted.abc == "-" else wanted.abc)
     if wanted.xyz:

@@ -206,3 +206,24 @@ def test_each_figure_with_a_list_behind_it_counts_exactly_the_clients_of_that_li
             )
             assert listed.count() == figures[key].value, (wanted, key)
             assert figures[key].value > 0 or wanted.manager  # the whole base has clients of each kind
+
+
+@pytest.mark.django_db
+def test_the_product_filter_keeps_the_clients_who_use_or_bought_the_product(org_a, register):
+    from clients.models import Deal, Product
+
+    coffee = Product.objects.create(organization=org_a, name="Coffee")
+    anns, bobs, nobodys = (register["clients"][name] for name in ("Ann's", "Bob's", "Nobody's"))
+    settle(anns, "2026-10-05", "100", product=coffee)
+    settle(bobs, "2026-10-06", "300")  # bought something else
+    nobodys.products.add(coffee)  # uses it, bought nothing yet
+    Deal.objects.create(organization=org_a, client=bobs, title="Tea", stage="offer")
+    Deal.objects.create(organization=org_a, client=bobs, title="Coffee", stage="offer", product=coffee)
+    head = Viewer(org_a, register["bob"], Role.SALES_HEAD)
+    wanted = selectors.ClientFilter(product=coffee.pk)
+
+    assert sorted(c.name for c in selectors.client_list(head, wanted)) == ["Ann's", "Nobody's"]
+    board = selectors.dashboard(head, start=D("2026-10-01"), end=D("2026-12-31"), wanted=wanted)
+    assert {f.key: f.value for f in board["figures"]}["sales_sum"] == 100
+    assert {row["stage"]: row["reached"] for row in board["funnel"]}["offer"] == 1  # the coffee deal only
+    assert board["plan"]["compared"] is False
