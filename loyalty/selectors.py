@@ -382,10 +382,17 @@ def dashboard_panel(viewer: Viewer) -> dict:
         for row in table["rows"].get(MetricValue.Dimension.MANAGER, []):
             per_manager.setdefault(row.label, {})[metric] = for_people(metric, row.value)
     labels = _all_metric_labels()
+    series = trends(viewer, MetricValue.PeriodKind.MONTH)
     return {
-        "cards": latest_values(viewer, MetricValue.PeriodKind.MONTH),
+        "cards": latest_values(viewer, MetricValue.PeriodKind.MONTH, series),
+        # The overview's trend charts (loyalty/charts.js reads #loyalty-trends), without its slices.
+        "chart": {"series": series, "labels": metric_labels(viewer.role), "slices": {}},
         "manager_metrics": [(m, labels[m], periods[m]) for m in metrics_shown],
-        "managers": sorted(per_manager.items(), key=lambda item: item[0].casefold()),
+        # (manager, [(metric, value or None) in the order of manager_metrics]), by name.
+        "managers": [
+            (name, [(m, values.get(m)) for m in metrics_shown])
+            for name, values in sorted(per_manager.items(), key=lambda item: item[0].casefold())
+        ],
     }
 
 

@@ -360,5 +360,13 @@ def test_the_dashboard_panel_compares_the_managers_newest_month(org_a, base):
     ]
     managers = dict(panel["managers"])
     # boris manages A: NPS of A's answers (25), IQS of his graded dialogues (68.75); A was kept in March.
-    assert managers["boris"] == {"nps": 25.0, "iqs": 68.8, "churn": 0.0, "retention": 100.0}
+    assert managers["boris"] == [
+        ("nps", 25.0),
+        ("csat", None),  # C answered the CSAT survey, and C is nobody's
+        ("ces", None),
+        ("churn", 0.0),
+        ("retention", 100.0),
+        ("iqs", 68.8),
+    ]
+    assert panel["chart"]["series"]["nps"]["y"][-1] == 25.0  # the trend chart's newest point
     assert {c["metric"] for c in panel["cards"]} >= {"nps", "csat", "churn", "retention"}
