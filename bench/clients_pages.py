@@ -14,7 +14,8 @@ Measured 2026-12-02 on the 2-core machine (PostgreSQL 15, default settings, quie
     KPI page computed from the month facts: quarter 1.9 s, 12 months 3.0 s (from the settlements
         before: 6.7 s and 13.3 s); cached 0.2 s (the data version from FactsWrite marks; counting
         the 1.9 M fact rows took 0.6 s)
-    dashboard (three periods' KPIs, the months, lifecycle now): 6.5-7.0 s computed, 0.12-0.19 s cached
+    dashboard (three periods' KPIs, the months, lifecycle now, funnel, complaints, overdue points,
+        the loyalty and segmentation panels): 6.3-7.3 s computed, 0.29-0.36 s cached
     full rebuild of histories and month facts (300,000 changes, 1.9 M client-months): 41 s when
         they are current (what the nightly run finds), 75 s from empty
     one back-dated settlement entered (history and facts of its client rewritten): 66 ms
