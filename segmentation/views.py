@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
@@ -179,6 +180,10 @@ def base_run(request: HttpRequest) -> HttpResponse:
 @roles_required(*ANALYSTS)
 def job(request: HttpRequest, job_id: int) -> HttpResponse:
     item = get_for_org_or_404(request, Job, pk=job_id)
+    url = item.result.get("url") if item.status == Job.Status.SUCCEEDED else None
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        # Finished before the page was drawn: the page would not poll, so nothing would follow the result.
+        return redirect(url)
     return render(request, "segmentation/job.html", {"job": item})
 
 

@@ -456,3 +456,21 @@ def test_a_check_finishing_while_the_page_is_read_still_leads_to_its_result(clie
     assert finished == [True]
     assert 'data-status="checking"' in page
     assert f'hx-get="{reverse("jobs:progress", args=[job.pk])}"' in page
+
+
+@pytest.mark.django_db
+def test_the_job_page_of_a_finished_run_opens_the_run(client_as, org_a):
+    """A quick run may finish before its page is drawn: that page would not poll, so it opens the result."""
+    web = client_as(org_a, Role.ANALYST)
+    job = Job.objects.create(organization=org_a, kind="segmentation.run_base", status=Job.Status.RUNNING)
+    url = reverse("segmentation:job", kwargs={"job_id": job.pk})
+    running = web.get(url)
+    assert running.status_code == 200
+    assert f'hx-get="{reverse("jobs:progress", args=[job.pk])}"' in running.content.decode()
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, result={"url": "/segmentation/runs/7/"})
+    assert web.get(url)["Location"] == "/segmentation/runs/7/"
+    # Only an address of the portal's own is followed.
+    Job.objects.filter(pk=job.pk).update(result={"url": "https://elsewhere.example/"})
+    assert web.get(url).status_code == 200
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, result={"url": "/segmentation/runs/7/"})
+    assert web.get(url).status_code == 200
