@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from crm_portal.models import Organization, TenantModel
+from crm_portal.models import BulkTenantModel, Organization, TenantModel
 
 USER = settings.AUTH_USER_MODEL
 
@@ -148,17 +148,34 @@ class ContactPerson(TenantModel):
         return self.name
 
 
-class Settlement(TenantModel):
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="settlements", verbose_name=_("client"))
+class Settlement(BulkTenantModel):
+    # An import writes a million of these at once: each index and each per-row foreign-key check
+    # costs about as long as writing the rows. So no index the composite ones below already give
+    # (client), and products and deals indexed only where a row has one.
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="settlements", verbose_name=_("client"), db_index=False
+    )
     date = models.DateField(_("date"))
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     product = models.ForeignKey(
-        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("product")
+        Product,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
+        db_index=False,
     )
     document = models.CharField(_("document number"), max_length=64, blank=True)
     # A payment for a deal (or its refund) is a settlement of the deal: one money table for everything.
     deal = models.ForeignKey(
-        "Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="settlements", verbose_name=_("deal")
+        "Deal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="settlements",
+        verbose_name=_("deal"),
+        db_index=False,
     )
 
     class Meta:
@@ -168,6 +185,8 @@ class Settlement(TenantModel):
         indexes = [
             models.Index(fields=["client", "date"]),
             models.Index(fields=["organization", "date", "client"]),
+            models.Index(fields=["product"], condition=Q(product__isnull=False), name="settlement_product"),
+            models.Index(fields=["deal"], condition=Q(deal__isnull=False), name="settlement_deal"),
         ]
 
     def __str__(self) -> str:
@@ -191,14 +210,17 @@ class ClassChange(TenantModel):
         indexes = [models.Index(fields=["client", "-as_of"])]
 
 
-class StateChange(TenantModel):
+class StateChange(BulkTenantModel):
     """A change of a client's lifecycle state, and the state it starts: from `as_of` until the next change.
 
     Written only by `services.client_histories_rebuild`, from the settlements (a function of them,
     not a log): the state of a client on a day is the one row with as_of <= day < until.
     """
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="state_changes")
+    # Derived rows like the month facts (see ClientMonth): no per-row check of the client either.
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="state_changes", db_constraint=False, db_index=False
+    )
     state = models.CharField(_("state"), max_length=10, choices=LifecycleState.choices)
     previous_state = models.CharField(_("previous state"), max_length=10, choices=LifecycleState.choices, blank=True)
     as_of = models.DateField(_("as of"))
@@ -216,7 +238,7 @@ class StateChange(TenantModel):
         ]
 
 
-class ClientMonth(TenantModel):
+class ClientMonth(BulkTenantModel):
     """What a client did in a month: its sales by kind, its lifecycle state at the month's end and
     the changes within it (`facts.month_facts`). A row for each month with settlements or a change.
 
@@ -228,16 +250,8 @@ class ClientMonth(TenantModel):
 
     # Derived rows, rewritten whole with their client's history: no database-side foreign-key check
     # per row (a full rebuild writes two million of them; the checks cost longer than the writing).
-    # Deleting a client or an organization still deletes its months (Django's cascade), and the
-    # unique (client, month) and (organization, month) indexes serve every read.
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("organization"),
-        db_constraint=False,
-        db_index=False,
-    )
+    # Deleting a client still deletes its months (Django's cascade), and the unique (client, month)
+    # and (organization, month) indexes serve every read.
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="months", db_constraint=False, db_index=False
     )

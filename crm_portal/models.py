@@ -85,6 +85,25 @@ class TenantModel(models.Model):
         abstract = True
 
 
+class BulkTenantModel(TenantModel):
+    """A tenant row written a million at a time (settlements, the facts derived from them): its
+    organization is neither checked by the database row by row (the checks would cost as long as
+    the writing; the organization is its client's, and Django's cascade still deletes the rows of an
+    organization) nor indexed alone (its composite indexes lead with it)."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organization"),
+        db_constraint=False,
+        db_index=False,
+    )
+
+    class Meta:
+        abstract = True
+
+
 class MembershipInvitation(TenantModel):
     """An offer of a role in the organization; the membership exists only once the person accepts.
 

@@ -7,7 +7,7 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
-from crm_portal.bulk import bulk_replace, bulk_select
+from crm_portal.bulk import bulk_insert, bulk_replace, bulk_select
 from crm_portal.jobs import job_enqueue
 from crm_portal.models import Job, Organization
 
@@ -43,7 +43,11 @@ def _settlements(organization: Organization, client_ids: list[int] | None) -> pd
 
 
 def client_histories_rebuild(
-    *, organization: Organization, client_ids: list[int] | None = None, today: datetime.date | None = None
+    *,
+    organization: Organization,
+    client_ids: list[int] | None = None,
+    today: datetime.date | None = None,
+    new_settlements: pd.DataFrame | None = None,
 ) -> dict:
     """Rewrite the lifecycle history and the month facts of the clients (every client when None)
     from their settlements; bring their stored state to `today`.
@@ -53,12 +57,24 @@ def client_histories_rebuild(
     will be lost if it buys nothing more). Each change is stored with the day the next one starts
     (`until`), so the state of any client on any date is one row. The month facts (`facts.month_facts`)
     are the client's sales by kind and states per month. Running it twice writes the same rows.
+
+    `new_settlements`: the caller has just created the clients `client_ids` and holds all their
+    settlements (an import: client_id, date, amount in cents, product_id or NaN, in the order
+    written). Nothing is read back, and since such clients have no stored history yet, their rows
+    are inserted without comparing.
     """
     today = today or timezone.localdate()
     if client_ids is not None and len(client_ids) > REBUILD_CLIENTS:
         # An imported file's clients, a pass per slice: the memory used stays that of one slice.
         parts = [
-            client_histories_rebuild(organization=organization, client_ids=chunk, today=today)
+            client_histories_rebuild(
+                organization=organization,
+                client_ids=chunk,
+                today=today,
+                new_settlements=None
+                if new_settlements is None
+                else new_settlements[new_settlements["client_id"].isin(chunk)],
+            )
             for chunk in _chunks(client_ids, REBUILD_CLIENTS)
         ]
         return {
@@ -71,7 +87,7 @@ def client_histories_rebuild(
             },
             "states": {state: sum(p["states"][state] for p in parts) for state in lifecycle.STATES},
         }
-    settlements = _settlements(organization, client_ids)
+    settlements = _settlements(organization, client_ids) if new_settlements is None else new_settlements
     history = lifecycle_bulk.state_histories(
         settlements["client_id"].to_numpy(), settlements["date"].to_numpy(), organization.lifecycle_period_months
     )
@@ -97,12 +113,17 @@ def client_histories_rebuild(
         ),
         (ClientMonth, months),
     ):
+        rows = rows.assign(organization_id=organization.pk)
+        if new_settlements is not None:
+            bulk_insert(model, rows)
+            written[model._meta.model_name] = {"deleted": 0, "inserted": len(rows)}
+            continue
         current = model.objects.filter(organization=organization)
         parts = (
             [current] if client_ids is None else [current.filter(client_id__in=c) for c in _chunks(client_ids, BATCH)]
         )
         # Only what changed is written: a nightly rebuild that finds nothing new writes nothing.
-        written[model._meta.model_name] = bulk_replace(model, parts, rows.assign(organization_id=organization.pk))
+        written[model._meta.model_name] = bulk_replace(model, parts, rows)
     # The state on `today`: the last change on or before it; no change yet (or no settlement): potential.
     started = history.day <= np.datetime64(today)
     current = pd.Series(history.state[started], index=history.client[started]).groupby(level=0).last()

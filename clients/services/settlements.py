@@ -247,13 +247,15 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
         )
     missing = sorted(wanted - set(existing))
     created = 0
+    new_ids = np.array([], dtype=np.int64)
     if missing and on_missing in ("create", "update"):
         new_clients = pd.DataFrame(
             {"organization_id": organization.pk, "name": [file_names.get(key, key) for key in missing]}
         )
         if match_by != "name":
             new_clients[match_by] = missing
-        existing.update(zip(missing, bulk_insert(Client, new_clients, return_ids=True).tolist()))
+        new_ids = bulk_insert(Client, new_clients, return_ids=True)
+        existing.update(zip(missing, new_ids.tolist()))
         created = len(missing)
     if on_missing == "update" and file_names:
         renames = {
@@ -287,7 +289,27 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
         settlements["product_id"] = pd.arrays.IntegerArray(ids, ids == 0)
     bulk_insert(Settlement, settlements)
     # Back-dated or not, the file rewrites its clients' histories and states before anything reads them.
-    client_histories_rebuild(organization=organization, client_ids=np.unique(client_ids[order]).tolist())
+    written = np.unique(settlements["client_id"].to_numpy())
+    fresh = np.isin(written, new_ids)
+    if not fresh.all():
+        client_histories_rebuild(organization=organization, client_ids=written[~fresh].tolist())
+    if fresh.any():
+        # The clients created here have no settlement but the file's: their histories come from it.
+        mine = np.isin(settlements["client_id"].to_numpy(), new_ids)
+        client_histories_rebuild(
+            organization=organization,
+            client_ids=written[fresh].tolist(),
+            new_settlements=pd.DataFrame(
+                {
+                    "client_id": settlements["client_id"].to_numpy()[mine],
+                    "date": settlements["date"].to_numpy()[mine],
+                    "amount": cents[order][mine],
+                    "product_id": settlements["product_id"].to_numpy(dtype=float, na_value=np.nan)[mine]
+                    if has_product
+                    else np.nan,
+                }
+            ),
+        )
     return {
         "clients_created": created,
         "clients_matched": len(keys) - len(missing),
