@@ -14,6 +14,7 @@ from .models import (
     ABC_CHOICES,
     XYZ_CHOICES,
     Client,
+    Complaint,
     Contact,
     ContactPerson,
     ControlPoint,
@@ -195,10 +196,13 @@ class DealBoardFilterForm(OrgFormMixin, forms.Form):
     segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.none(), required=False)
     start = date_field(_("Opened from"), required=False)
     end = date_field(_("Opened to"), required=False)
+    # Set by a dashboard's product filter and by a funnel row's link, not in the filter bar.
+    product = forms.ModelChoiceField(queryset=Product.objects.none(), required=False, widget=forms.HiddenInput)
+    reached = forms.ChoiceField(required=False, choices=[("", ""), *Stage.choices], widget=forms.HiddenInput)
 
     def __init__(self, *args, organization, managers, **kwargs):
         super().__init__(*args, **kwargs)
-        self.scope(organization, segment=Segment.objects.all())
+        self.scope(organization, segment=Segment.objects.all(), product=Product.objects.all())
         self.fields["manager"].queryset = managers
         small_widgets(self)
 
@@ -216,9 +220,27 @@ class DealBoardFilterForm(OrgFormMixin, forms.Form):
         return DealFilter(
             manager=data["manager"].pk if data["manager"] else None,
             segment=data["segment"].pk if data["segment"] else None,
+            product=data["product"].pk if data["product"] else None,
             start=data["start"],
             end=data["end"],
+            reached=data["reached"],
         )
+
+
+class ComplaintListForm(forms.Form):
+    """The complaint list's status tab, and the registration period a dashboard count was read for."""
+
+    status = forms.ChoiceField(required=False, choices=[("", ""), *Complaint.Status.choices])
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("start")) != bool(data.get("end")) or (
+            data.get("start") and data.get("end") and data["start"] > data["end"]
+        ):
+            raise forms.ValidationError(_("The period must start before it ends."))
+        return data
 
 
 class DealRefuseForm(OrgFormMixin, DealPageForm):

@@ -1,5 +1,6 @@
 """Pages of the client register. Thin: validate with a form, call a service or a selector, render."""
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -24,6 +25,7 @@ from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
 from . import forms, selectors, services, tasks
 from .exports import FIGURE_LABELS, KPI_HEADER, KPI_HELP, client_list_sheet, dashboard_sheets, kpi_sheets
+from .lifecycle import month_end
 from .models import (
     Client,
     Complaint,
@@ -385,20 +387,34 @@ def deal_board(request: HttpRequest) -> HttpResponse:
         request.GET or None, organization=request.organization, managers=_managers(request)
     )
     wanted = form.wanted()
-    columns = selectors.deals_by_stage(request.viewer, wanted)
+    # A funnel row drilled into lists the deals that reached its stage; the funnel stays the whole one.
+    board = replace(wanted, reached="")
+    deals_query = request.GET.copy()
+    for name in ("reached", "page"):
+        deals_query.pop(name, None)
+    context = {
+        "form": form,
+        "query": request.GET.urlencode(),
+        "deals_query": deals_query.urlencode(),
+        "funnel": selectors.funnel(request.viewer, board),
+        "refusals": selectors.refusals_by_stage(request.viewer, board),
+        "stages": Stage,
+        "today": timezone.localdate(),
+    }
+    if wanted.reached:
+        rows = selectors.board_deals(request.viewer, wanted).select_related("client").order_by("-created_at", "-id")
+        context["reached"] = Stage(wanted.reached).label
+        context["page"] = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        page_query = request.GET.copy()
+        page_query.pop("page", None)
+        context["page_query"] = page_query.urlencode()
+        return render(request, "clients/deal_board.html", context)
+    columns = selectors.deals_by_stage(request.viewer, board)
     if selectors.can_edit(request.role):
         for column in columns:
             for deal in column["deals"]:
                 deal.advance_form = forms.DealAdvanceForm(deal=deal, auto_id=f"id_board{deal.pk}_%s")
-    context = {
-        "form": form,
-        "columns": columns,
-        "query": request.GET.urlencode(),
-        "funnel": selectors.funnel(request.viewer, wanted),
-        "refusals": selectors.refusals_by_stage(request.viewer, wanted),
-        "stages": Stage,
-        "today": timezone.localdate(),
-    }
+    context["columns"] = columns
     return render(request, "clients/deal_board.html", context)
 
 
@@ -523,18 +539,35 @@ def deal_payment_add(request: HttpRequest, deal_id: int) -> HttpResponse:
 
 @roles_required()
 def complaint_list(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    if status not in Complaint.Status.values:
-        status = ""
-    page = Paginator(selectors.complaint_list(request.viewer, status), PAGE_SIZE).get_page(request.GET.get("page"))
+    """Every visible complaint by status; from a dashboard, those of its clients and period."""
+    form = forms.ComplaintListForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {"status": "", "start": None, "end": None}
+    # The dashboard's client filter (manager, segment, product, classes) travels with its link.
+    wanted = forms.ClientFilterForm(
+        request.GET, organization=request.organization, managers=_managers(request)
+    ).wanted()
+    narrowed = any((wanted.manager, wanted.segment, wanted.product, wanted.abc, wanted.xyz))
+    clients = selectors.client_list(request.viewer, wanted) if narrowed else None
+    scope = {"clients": clients, "start": data["start"], "end": data["end"]}
+    rows = selectors.complaint_list(request.viewer, data["status"], **scope)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    tab = request.GET.copy()
+    for name in ("status", "page"):
+        tab.pop(name, None)
+    query = tab.copy()
+    if data["status"]:
+        query["status"] = data["status"]
     return render(
         request,
         "clients/complaint_list.html",
         {
             "page": page,
-            "status": status,
-            "query": f"status={status}" if status else "",
-            **selectors.complaint_counts(request.viewer),
+            "status": data["status"],
+            "tab_query": tab.urlencode(),
+            "query": query.urlencode(),
+            "period": (data["start"], data["end"]) if data["start"] else None,
+            "narrowed": narrowed,
+            **selectors.complaint_counts(request.viewer, **scope),
         },
     )
 
@@ -658,9 +691,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.GET.get("export") == "xlsx":
         return xlsx_response(f"dashboard-{data['start']}-{data['end']}.xlsx", dashboard_sheets(board))
     query = request.GET.copy()
-    query.pop("period", None)
-    for name in ("start", "end"):
+    for name in ("period", "start", "end", "export"):
         query.pop(name, None)
+    # Each number opens the rows behind it: the same filter, and the period (or the chart's month).
+    filter_query = query.urlencode()
+    period = query.copy()
+    period.update({"start": data["start"].isoformat(), "end": data["end"].isoformat()})
+    month_lists = [
+        f"{reverse('clients:list')}?"
+        + urlencode({"event": "bought", "event_start": m["month"], "event_end": month_end(m["month"])})
+        + (f"&{filter_query}" if filter_query else "")
+        for m in board["months"]
+    ]
     return render(
         request,
         "clients/dashboard.html",
@@ -670,7 +712,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "end": data["end"],
             "labels": FIGURE_LABELS,
             "states": dict(LifecycleState.choices),
-            "filter_query": query.urlencode(),
+            "filter_query": filter_query,
+            "deals_query": period.urlencode(),
+            "complaints_url": f"{reverse('clients:complaints')}?{period.urlencode()}",
             "dashboard_query": request.GET.urlencode(),
             "plan_form": plan_form,
             "panels": panels_for(request, "dashboard_panels"),
@@ -680,6 +724,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "months": [m["month"].isoformat() for m in board["months"]],
                 "revenue": [m["revenue"] for m in board["months"]],
                 "buyers": [m["buyers"] for m in board["months"]],
+                "links": month_lists,
             },
             **board,
         },

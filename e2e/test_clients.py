@@ -1,6 +1,7 @@
 """A manager's day in the client register, in a real browser."""
 
 import datetime
+import json
 import re
 from decimal import Decimal
 
@@ -206,6 +207,26 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     page.click("#figures [data-figure=lost] .figure-value a")
     expect(page.locator("#event-note")).to_contain_text("стали потерянными")
     expect(page.locator("#client-count")).to_have_text(lost)
+    # So do a funnel stage (its deals), the complaints (as many rows) and a month of the chart (its buyers).
+    page.go_back()
+    reached = page.locator("#dashboard-funnel tr[data-stage=presentation] .reached a")
+    count = reached.inner_text().replace("\u00a0", "")
+    reached.click()
+    expect(page.locator("#reached-deals h2")).to_contain_text("Презентация")
+    expect(page.locator("#reached-deals h2 .badge")).to_have_text(count)
+    shot(page, "funnel-drill-ru")
+    page.go_back()
+    complaints = page.locator("#complaints-total").inner_text()
+    page.click("#complaints-total")
+    expect(page.locator("#complaint-scope")).to_contain_text("Жалобы, зарегистрированные")
+    expect(page.locator("#complaint-tabs .nav-link.active")).to_contain_text(f"({complaints})")
+    page.go_back()
+    chart = json.loads(page.locator("#dashboard-chart").text_content())
+    month = max(range(len(chart["months"])), key=lambda i: chart["revenue"][i])
+    bar = page.locator("#revenue-chart .bars .point path").nth(month).bounding_box()
+    page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] - 3)
+    expect(page.locator("#event-note")).to_contain_text("покупавшие")
+    expect(page.locator("#client-count")).to_have_text(str(chart["buyers"][month]))
     page.goto("/clients/kpi/")
     expect(page.locator("#kpi-managers tfoot")).to_contain_text("Итого")
     # Every column of the manager table can be reached: it fits, or it scrolls with a scrollbar shown.

@@ -22,7 +22,15 @@ from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables
 from .lists import ClientFilter, client_list, complaint_counts
 
 # The figures a list of clients stands behind: the event of `lists.period_event` each one counts.
-FIGURE_EVENTS = {"buyers": "bought", "first_sale_n": "first_sale", "lost": "lost", "restored": "restored"}
+FIGURE_EVENTS = {
+    "sales_sum": "bought",
+    "buyers": "bought",
+    "first_sale_n": "first_sale",
+    "repeat_n": "repeat_sale",
+    "new_line_n": "new_line",
+    "lost": "lost",
+    "restored": "restored",
+}
 
 # The figures compared, in the order shown, each with whether growth is good for the business.
 FIGURES = (
@@ -204,7 +212,8 @@ def revenue_by_month(viewer: Viewer, clients, end: datetime.date) -> list[dict]:
             organization=viewer.organization, month__range=(first, end), client__in=clients.order_by().values("pk")
         )
         .values("month")
-        .annotate(revenue=Sum("turnover"), buyers=Count("id", filter=Q(settlements__gt=0)))
+        # Buying clients as the KPIs count them: their month's sales do not net to zero.
+        .annotate(revenue=Sum("turnover"), buyers=Count("id", filter=~Q(turnover=0)))
     }
     months = []
     for n in range(CHART_MONTHS):

@@ -67,6 +67,8 @@ class DealFilter:
     product: int | None = None
     start: datetime.date | None = None
     end: datetime.date | None = None
+    # A funnel row drilled into: the deals that reached this stage, whatever their status now.
+    reached: str = ""
 
 
 def board_deals(viewer: Viewer, wanted: DealFilter = DealFilter()) -> QuerySet[Deal]:
@@ -82,6 +84,8 @@ def board_deals(viewer: Viewer, wanted: DealFilter = DealFilter()) -> QuerySet[D
         deals = deals.filter(created_at__date__gte=wanted.start)
     if wanted.end:
         deals = deals.filter(created_at__date__lte=wanted.end)
+    if wanted.reached in STAGE_ORDER:
+        deals = deals.filter(stage__in=STAGE_ORDER[STAGE_ORDER.index(wanted.reached) :])
     return deals
 
 

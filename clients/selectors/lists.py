@@ -90,8 +90,9 @@ def client_list(viewer: Viewer, wanted: ClientFilter) -> QuerySet[Client]:
 
 
 # What a client did in a period, as the KPI totals count it (`kpis.KPI_SQL`, over the same month facts):
-# bought (its sales of the period do not net to zero), made its first purchase, turned lost, was restored.
-PERIOD_EVENTS = ("bought", "first_sale", "lost", "restored")
+# bought (its sales of the period do not net to zero), made its first purchase, bought again (a repeat
+# sale), bought a product line for the first time (a new line), turned lost, was restored.
+PERIOD_EVENTS = ("bought", "first_sale", "repeat_sale", "new_line", "lost", "restored")
 
 
 def period_event(event: str, start: datetime.date, end: datetime.date, today: datetime.date, organization_id: int) -> Q:
@@ -103,6 +104,8 @@ def period_event(event: str, start: datetime.date, end: datetime.date, today: da
     last = min(end, today)
     condition = {
         "first_sale": Q(first_sale_n__gt=0),
+        "repeat_sale": Q(repeat_n__gt=0),
+        "new_line": Q(new_line_n__gt=0),
         "lost": Q(lost_on__lte=last),
         "restored": Q(restored_on__lte=last),
     }
@@ -192,8 +195,21 @@ def upcoming_birthdays(viewer: Viewer, today: datetime.date, days: int = 7) -> l
     return sorted(people[:100], key=lambda p: order[(p.birthday.month, p.birthday.day)])
 
 
-def complaint_list(viewer: Viewer, status: str = "") -> QuerySet[Complaint]:
+def complaint_list(
+    viewer: Viewer,
+    status: str = "",
+    *,
+    clients: QuerySet[Client] | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> QuerySet[Complaint]:
+    """The visible complaints, newest first; of `clients` only, registered within [start, end] if given
+    (the complaints a dashboard count stands for: `complaint_counts` reads the same rows)."""
     rows = visible_rows(viewer, Complaint).select_related("client", "owner")
+    if clients is not None:
+        rows = rows.filter(client__in=clients.order_by().values("pk"))
+    if start and end:
+        rows = rows.filter(created_at__date__range=(start, end))
     if status:
         rows = rows.filter(status=status)
     return rows
@@ -210,9 +226,7 @@ def complaint_counts(
     from registration to closing: of every visible complaint, or of those of `clients` registered
     within [start, end] (the dashboard's)."""
     clients = clients if clients is not None else clients_visible_to(viewer)
-    complaints = visible_rows(viewer, Complaint).filter(client__in=clients.order_by().values("pk"))
-    if start and end:
-        complaints = complaints.filter(created_at__date__range=(start, end))
+    complaints = complaint_list(viewer, clients=clients, start=start, end=end).order_by()
     by_status = dict(complaints.values_list("status").annotate(n=Count("id")))
     by_source = dict(complaints.values_list("source").annotate(n=Count("id")))
     count = clients.count()

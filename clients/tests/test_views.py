@@ -1121,3 +1121,56 @@ def test_subscribing_to_the_digest_from_the_dashboard(client_as, org_a):
     head.post(url, {"subscribed": "0"})
     assert not DigestSubscription.objects.exists()
     assert client_as(org_a, Role.MANAGER).post(url, {"subscribed": "1"}).status_code == 403
+
+
+def test_every_dashboard_number_opens_the_rows_behind_it(client_as, org_a, make_member):
+    """Followed as a sales head would: a complaint count, a complaint status, a funnel stage and a
+    month of the chart each open a list with exactly as many rows, under the dashboard's filter."""
+    from urllib.parse import urlsplit
+
+    from clients.models import Complaint
+
+    ann, bob = make_member(org_a, Role.MANAGER, username="ann"), make_member(org_a, Role.MANAGER, username="bob")
+    start, end = preset_period("last_quarter", TODAY)
+    rng = random.Random(3)
+    for n in range(12):
+        client = make_client(org_a, f"C{n}", manager=ann if n % 2 else bob)
+        for _k in range(rng.randint(1, 4)):
+            settle(client, start + dt.timedelta(days=rng.randint(0, (end - start).days)), rng.choice(["100", "-40"]))
+        for status in rng.sample(["registered", "investigating", "closed"], rng.randint(0, 2)):
+            complaint = Complaint.objects.create(organization=org_a, client=client, subject="Late", status=status)
+            registered = start + dt.timedelta(days=rng.randint(-20, (end - start).days))  # some before the period
+            Complaint.objects.filter(pk=complaint.pk).update(
+                created_at=dt.datetime.combine(registered, dt.time(12), tzinfo=dt.UTC)
+            )
+        deal = Deal.objects.create(
+            organization=org_a, client=client, title="Supply", stage=rng.choice(["presentation", "offer", "payment"])
+        )
+        Deal.objects.filter(pk=deal.pk).update(created_at=dt.datetime.combine(start, dt.time(12), tzinfo=dt.UTC))
+    head = client_as(org_a, Role.SALES_HEAD)
+
+    def rows_behind(href):
+        url = urlsplit(href.replace("&amp;", "&"))
+        page = head.get(url.path, QueryDict(url.query))
+        assert page.status_code == 200
+        return page.context["page"].paginator.count
+
+    for wanted in ({}, {"manager": ann.pk}):
+        page = head.get(reverse("clients:dashboard"), {"period": "custom", "start": start, "end": end, **wanted})
+        # The page's own context (the loyalty panel, drawn first, has a "chart" of its own).
+        dashboard = next(context for context in page.context if "complaints_url" in context)
+        figures = {f.key: f.value for f in dashboard["figures"]}
+        assert rows_behind(dashboard["complaints_url"]) == figures["complaints"] == dashboard["complaints"]["total"]
+        for status, _label, n in dashboard["complaints"]["statuses"]:
+            assert rows_behind(f"{dashboard['complaints_url']}&status={status}") == n, (wanted, status)
+        assert sum(n for _s, _l, n in dashboard["complaints"]["statuses"]) > 0
+        for row in dashboard["funnel"]:
+            href = f"{reverse('clients:deals')}?{dashboard['deals_query']}&reached={row['stage']}"
+            assert rows_behind(href) == row["reached"], (wanted, row["stage"])
+        assert dashboard["funnel"][0]["reached"] == (6 if wanted else 12)
+        months = dict(zip(dashboard["chart"]["links"], dashboard["chart"]["buyers"], strict=True))
+        for href, buyers in months.items():
+            assert rows_behind(href) == buyers
+        assert sum(months.values()) > 0
+    html = head.get(reverse("clients:dashboard"), {"period": "custom", "start": start, "end": end}).content.decode()
+    assert 'id="complaints-total"' in html and "reached=payment" in html

@@ -1,4 +1,5 @@
-// The dashboard's chart: revenue (bars) and buying clients (line) by month, from json_script data.
+// The dashboard's chart: revenue (bars) and buying clients (line) by month, from json_script data;
+// a click on a month opens its buying clients.
 (function () {
   "use strict";
   var source = document.getElementById("dashboard-chart");
@@ -15,9 +16,16 @@
     legend: { orientation: "h", y: -0.2 },
     separators: document.documentElement.lang === "ru" ? ",\u00a0" : ".,"
   };
-  Portal.plot("revenue-chart", [
+  var drawn = Portal.plot("revenue-chart", [
     { x: data.months, y: data.revenue, type: "bar", name: labels.revenue, marker: { color: "#0d6efd" } },
     { x: data.months, y: data.buyers, type: "scatter", mode: "lines+markers", name: labels.buyers, yaxis: "y2",
       line: { color: "#fd7e14" } }
   ], layout, { displayModeBar: false, responsive: true });
+  // A month's bar or point opens the clients who bought in it (data.links, one per month).
+  drawn.then(function (chart) {
+    chart.on("plotly_click", function (event) {
+      var point = event.points && event.points[0];
+      if (point && data.links[point.pointIndex]) { window.location.assign(data.links[point.pointIndex]); }
+    });
+  });
 })();

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import Sum
 
 from clients import selectors
 from clients.selectors import preset_period
@@ -206,6 +207,64 @@ def test_each_figure_with_a_list_behind_it_counts_exactly_the_clients_of_that_li
             )
             assert listed.count() == figures[key].value, (wanted, key)
             assert figures[key].value > 0 or wanted.manager  # the whole base has clients of each kind
+
+
+@pytest.mark.django_db
+def test_each_sales_figure_opens_exactly_the_clients_whose_sales_make_it_up(org_a, register):
+    """Revenue, repeat sales and sales in new lines count sales, not clients: their lists hold every
+    client that adds to the figure and no other (each listed client's share is non-zero, the shares
+    add up to the figure)."""
+    import random
+
+    from clients.models import ClientMonth, Product
+    from clients.tests.factories import make_client
+
+    rng = random.Random(11)
+    products = [None, *(Product.objects.create(organization=org_a, name=name) for name in ("Tea", "Coffee"))]
+    for n in range(40):
+        client = make_client(org_a, f"C{n}", manager=rng.choice([register["ann"], register["bob"]]))
+        for _k in range(rng.randint(0, 6)):
+            day = D("2025-06-01") + dt.timedelta(days=rng.randint(0, 560))
+            settle(client, day, rng.choice(["100", "250", "-100", "0"]), product=rng.choice(products))
+    head = Viewer(org_a, register["bob"], Role.SALES_HEAD)
+    start, end = D("2026-04-01"), D("2026-09-30")
+    for wanted in (selectors.ClientFilter(), selectors.ClientFilter(manager=register["ann"].pk)):
+        figures = {f.key: f for f in selectors.dashboard(head, start=start, end=end, wanted=wanted)["figures"]}
+        for key, event, column in (
+            ("sales_sum", "bought", "turnover"),
+            ("repeat_n", "repeat_sale", "repeat_n"),
+            ("new_line_n", "new_line", "new_line_n"),
+        ):
+            assert figures[key].event == event
+            listed = selectors.client_list(
+                head,
+                selectors.ClientFilter(**{**wanted.__dict__, "event": event, "event_start": start, "event_end": end}),
+            )
+            shares = {pk: 0 for pk in listed.values_list("pk", flat=True)} | {
+                row["client"]: row["share"]
+                for row in ClientMonth.objects.filter(client__in=listed, month__range=(start, end))
+                .values("client")
+                .annotate(share=Sum(column))
+            }
+            assert all(share != 0 for share in shares.values()), (wanted, key)
+            assert float(sum(shares.values())) == figures[key].value, (wanted, key)
+            assert shares or wanted.manager  # the whole base has clients of each kind
+
+
+@pytest.mark.django_db
+def test_the_chart_counts_buying_clients_as_the_figures_do(org_a, register):
+    """A client whose month nets to zero (a sale and its refund) bought nothing that month."""
+    from clients.tests.factories import make_client
+
+    refunded, buyer = make_client(org_a, "Refunded"), make_client(org_a, "Buyer")
+    settle(refunded, "2026-10-05", "100")
+    settle(refunded, "2026-10-09", "-100")
+    settle(buyer, "2026-10-07", "40")
+    head = Viewer(org_a, register["bob"], Role.SALES_HEAD)
+    board = selectors.dashboard(head, start=D("2026-10-01"), end=D("2026-10-31"), wanted=selectors.ClientFilter())
+    october = [m for m in board["months"] if m["month"] == D("2026-10-01")]
+    assert october == [{"month": D("2026-10-01"), "revenue": 40.0, "buyers": 1}]
+    assert {f.key: f.value for f in board["figures"]}["buyers"] == 1
 
 
 @pytest.mark.django_db
