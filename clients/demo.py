@@ -400,6 +400,8 @@ def seed(*, organization, users: dict, size: str = "small", today: datetime.date
     with transaction.atomic():
         demo_clients.delete()
         _build(organization, users, size, random.Random(f"{organization.slug}-{size}"), today, language)
+        # The morning round has run: each manager hears of the points that became overdue.
+        services.control_points_overdue_notify(today)
 
 
 def _managers(organization, users: dict, size: str) -> list:

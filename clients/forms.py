@@ -227,6 +227,16 @@ class DealBoardFilterForm(OrgFormMixin, forms.Form):
         )
 
 
+class PointAssignForm(forms.Form):
+    """Whom a control point is given to: a manager or a sales head of the organization."""
+
+    responsible = forms.ModelChoiceField(label=_("Give to"), queryset=Client.objects.none())
+
+    def __init__(self, *args, managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["responsible"].queryset = managers
+
+
 class ComplaintListForm(forms.Form):
     """The complaint list's status tab, and the registration period a dashboard count was read for."""
 

@@ -493,6 +493,10 @@ class ControlPoint(TenantModel):
     responsible = models.ForeignKey(
         USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("responsible")
     )
+    # Who gave the point to its responsible colleague (`services.control_point_assign`): they track it.
+    assigned_by = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("given by")
+    )
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:client_id>/points/add/", views.point_add, name="point_add"),
     path("<int:client_id>/offers/<int:product_id>/", views.offer_edit, name="offer_edit"),
     path("points/<int:control_point_id>/done/", views.point_done, name="point_done"),
+    path("points/<int:control_point_id>/give/", views.point_assign, name="point_assign"),
     path("my-day/", views.my_day, name="my_day"),
     path("deals/", views.deal_board, name="deals"),
     path("deals/<int:deal_id>/", views.deal_detail, name="deal"),

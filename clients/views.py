@@ -364,7 +364,7 @@ DAY_PAGE_SIZE = 25
 
 def _day_url(group: str, page: str) -> str:
     """Back to the group and page of "my day" a point was done from (only known values)."""
-    query = {"group": group} if group in selectors.DAY_GROUPS else {}
+    query = {"group": group} if group in (*selectors.DAY_GROUPS, selectors.GIVEN) else {}
     if page.isdigit():
         query["page"] = page
     return reverse("clients:my_day") + (f"?{urlencode(query)}" if query else "")
@@ -375,7 +375,27 @@ def my_day(request: HttpRequest) -> HttpResponse:
     context = selectors.my_day(request.viewer, group=request.GET.get("group", ""))
     context["page"] = Paginator(context.pop("points"), DAY_PAGE_SIZE).get_page(request.GET.get("page"))
     context["query"] = urlencode({"group": context["group"]})
+    context["colleagues"] = list(_managers(request))
     return render(request, "clients/my_day.html", context)
+
+
+@roles_required(*EDITORS)
+@require_POST
+def point_assign(request: HttpRequest, control_point_id: int) -> HttpResponse:
+    """Give a point to a colleague, from "my day"; back to the same group and page."""
+    point = get_for_org_or_404(request, selectors.visible_rows(request.viewer, ControlPoint), pk=control_point_id)
+    form = forms.PointAssignForm(request.POST, managers=_managers(request))
+    if not form.is_valid():
+        messages.error(request, error_text(form))
+    else:
+        responsible = form.cleaned_data["responsible"]
+        try:
+            services.control_point_assign(control_point=point, responsible=responsible, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Given to %(who)s.") % {"who": responsible.get_username()})
+    return redirect(_day_url(request.POST.get("group", ""), request.POST.get("page", "")))
 
 
 # Deals -------------------------------------------------------------------------------------

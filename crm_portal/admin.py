@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .admin_scoping import TenantAdmin
-from .models import Job, Membership, MembershipInvitation, Organization
+from .models import Job, Membership, MembershipInvitation, Notification, NotificationEmail, Organization
 
 
 @admin.register(Organization)
@@ -36,3 +36,18 @@ class JobAdmin(TenantAdmin):
     list_display = ["id", "kind", "status", "progress", "created_by", "created_at", "finished_at"]
     list_filter = ["status", "kind"]
     readonly_fields = ["created_at", "started_at", "finished_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(TenantAdmin):
+    list_display = ["user", "kind", "text", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "text"]
+    raw_id_fields = ["user", "actor"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(NotificationEmail)
+class NotificationEmailAdmin(TenantAdmin):
+    list_display = ["user", "organization", "language", "created_at"]
+    raw_id_fields = ["user"]

@@ -14,7 +14,11 @@ class CrmPortalConfig(AppConfig):
     # Job kind -> the name a person reads on the jobs pages.
     job_kinds = {"demo.count": _("Test job")}
     # Periodic task name -> when it runs (seconds or a crontab); every app declares its own so.
-    schedules = {"crm_portal.jobs_sweep": settings.JOBS_SWEEP_SECONDS}
+    # Notifications go by e-mail, to those who chose it, within NOTIFICATIONS_EMAIL_SECONDS.
+    schedules = {
+        "crm_portal.jobs_sweep": settings.JOBS_SWEEP_SECONDS,
+        "crm_portal.notifications_email": settings.NOTIFICATIONS_EMAIL_SECONDS,
+    }
     # (template, roles or None, dotted path of a function request -> context, or None)
     home_panels = [
         ("crm_portal/panels/role.html", None, "crm_portal.selectors.home_role_panel"),

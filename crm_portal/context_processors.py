@@ -1,11 +1,15 @@
 from django.http import HttpRequest
 
 from .navigation import nav_for
-from .selectors import memberships_of
+from .selectors import memberships_of, notifications_unread
 
 
 def portal(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or getattr(request, "organization", None) is None:
-        return {"nav": [], "my_memberships": []}
-    return {"nav": nav_for(request), "my_memberships": memberships_of(user)}
+        return {"nav": [], "my_memberships": [], "notifications_unread": None}
+    return {
+        "nav": nav_for(request),
+        "my_memberships": memberships_of(user),
+        "notifications_unread": notifications_unread(request.organization, user),
+    }

@@ -246,3 +246,52 @@ class Job(TenantModel):
     def error_text(self) -> str:
         """The error in the reader's language where it is the portal's own text."""
         return " ".join(job_text(text) for text in self.texts["error"]) if self.texts.get("error") else self.error
+
+
+class Notification(TenantModel):
+    """Something a person should know about their work, under the bell in the header (and by e-mail
+    for those who chose it): a point given to them, a complaint or a low score on their client, their
+    point overdue. One per person, kind and subject (`key`): told twice, a person hears it once."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("Given to you")
+        COMPLAINT = "complaint", _("A complaint about your client")
+        LOW_SCORE = "low_score", _("A low score from your client")
+        OVERDUE = "overdue", _("Your control point is overdue")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    key = models.CharField(_("subject key"), max_length=64)
+    # What it is about, as the portal names it (a client, a point): data, shown as it is in any language.
+    text = models.CharField(_("about"), max_length=300)
+    url = models.CharField(_("link"), max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user", "kind", "key"], name="one_notification_per_subject")
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "user"], condition=models.Q(read_at__isnull=True), name="notification_unread"
+            )
+        ]
+
+
+class NotificationEmail(TenantModel):
+    """A person's choice to get their notifications by e-mail as well, in the language they chose it in."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(_("language"), max_length=10)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_email_choice_per_person")]

@@ -1,11 +1,11 @@
-"""Reads of the core: memberships, invitations, jobs and what the home page shows."""
+"""Reads of the core: memberships, invitations, jobs, notifications and what the home page shows."""
 
 from datetime import datetime
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from .models import Job, Membership, MembershipInvitation, Organization, Role
+from .models import Job, Membership, MembershipInvitation, Notification, NotificationEmail, Organization, Role
 from .tenancy import Viewer, scoped
 
 
@@ -66,3 +66,16 @@ def home_role_panel(viewer: Viewer) -> dict:
 
 def home_jobs_panel(viewer: Viewer) -> dict:
     return {"jobs": jobs_for(viewer, limit=5)}
+
+
+def notifications_of(viewer: Viewer) -> QuerySet[Notification]:
+    """The viewer's own notifications in the organization, newest first."""
+    return Notification.objects.filter(organization=viewer.organization, user=viewer.user)
+
+
+def notifications_unread(organization: Organization, user: AbstractBaseUser) -> int:
+    return Notification.objects.filter(organization=organization, user=user, read_at__isnull=True).count()
+
+
+def notification_email_chosen(viewer: Viewer) -> bool:
+    return NotificationEmail.objects.filter(organization=viewer.organization, user=viewer.user).exists()

@@ -1,7 +1,8 @@
-"""Writes of the core: organization settings, invitations and memberships, the demo job's work."""
+"""Writes of the core: organization settings, invitations and memberships, notifications, the demo job's work."""
 
 import logging
 import secrets
+import smtplib
 import time
 from datetime import datetime, timedelta
 
@@ -14,14 +15,24 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from .jobs import JobMessage, ProgressCallback
-from .models import Job, Membership, MembershipInvitation, Organization, Role
+from .models import (
+    Job,
+    Membership,
+    MembershipInvitation,
+    Notification,
+    NotificationEmail,
+    Organization,
+    Role,
+)
+from .navigation import portal_url
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -218,3 +229,132 @@ def demo_count(job: Job, progress: ProgressCallback) -> dict:
             round(step * 100 / steps), JobMessage(gettext_noop("Step %(step)s of %(steps)s"), step=step, steps=steps)
         )
     return {"counted": steps}
+
+
+def notify(*, organization: Organization, users, kind: str, key: str, text: str, url: str, actor=None) -> int:
+    """Tell the people `users` (users or ids; None skipped) about `key`: see `notify_many`."""
+    return notify_many(
+        organization=organization,
+        kind=kind,
+        items=[(getattr(user, "pk", user), key, text, url) for user in users if user is not None],
+        actor=actor,
+    )
+
+
+def notify_many(*, organization: Organization, kind: str, items, actor=None) -> int:
+    """Tell each person of `items` (user id, key, text, url) about their key: never the actor, who
+    knows already, never someone who is no longer a member, and nobody twice about the same key
+    (a second click, a round run again). Returns how many were told for the first time.
+
+    Called inside the writer's transaction, so a change that is rolled back tells nobody."""
+    actor_id = getattr(actor, "pk", actor)
+    items = {(user_id, key): (text, url) for user_id, key, text, url in items if user_id != actor_id}
+    members = set(
+        Membership.objects.filter(
+            organization=organization, user_id__in={user_id for user_id, _key in items}
+        ).values_list("user_id", flat=True)
+    )
+    told = set(
+        Notification.objects.filter(
+            organization=organization, kind=kind, key__in={key for _user, key in items}
+        ).values_list("user_id", "key")
+    )
+    new = sorted(item for item in items if item[0] in members and item not in told)
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                organization=organization,
+                user_id=user_id,
+                kind=kind,
+                key=key,
+                text=items[(user_id, key)][0][:300],
+                url=items[(user_id, key)][1],
+                actor_id=actor_id,
+            )
+            for user_id, key in new
+        ],
+        ignore_conflicts=True,  # told by a concurrent writer in between: once is enough
+        batch_size=1000,
+    )
+    return len(new)
+
+
+def notifications_read(*, organization: Organization, user, notification: Notification | None = None) -> int:
+    """Mark the person's unread notifications (or one of them) read; returns how many changed."""
+    unread = Notification.objects.filter(organization=organization, user=user, read_at__isnull=True)
+    if notification is not None:
+        unread = unread.filter(pk=notification.pk)
+    return unread.update(read_at=timezone.now())
+
+
+def email_subscription_set(model, *, organization: Organization, user, enabled: bool):
+    """Subscribe the person to the e-mails `model` stands for (a row per person and organization
+    with its `language`), in the active language; or unsubscribe them. An address is needed."""
+    if not enabled:
+        model.objects.filter(organization=organization, user=user).delete()
+        return None
+    if not user.email:
+        raise ValidationError(_("Your account has no e-mail address: ask an administrator to add one first."))
+    subscription, _created = model.objects.update_or_create(
+        organization=organization, user=user, defaults={"language": translation.get_language() or "en"}
+    )
+    return subscription
+
+
+def notification_email_set(*, organization: Organization, user, enabled: bool) -> NotificationEmail | None:
+    """Send the person their notifications by e-mail too, or stop it."""
+    return email_subscription_set(NotificationEmail, organization=organization, user=user, enabled=enabled)
+
+
+# An e-mail tells what is new since the choice was made, and nothing older than a day.
+NOTIFICATION_EMAIL_WINDOW = timedelta(days=1)
+NOTIFICATIONS_PER_EMAIL = 50
+
+
+def notifications_email() -> int:
+    """E-mail each person who chose it their unread notifications not yet e-mailed (the round every
+    few minutes: `schedules` in crm_portal/apps.py); returns how many e-mails went out.
+
+    Each batch is claimed (its `emailed_at` set to this round's own stamp in one conditional update)
+    before it is sent and released if sending fails: a notification is e-mailed once at most, and a
+    round that dies after the claim leaves it unsent rather than sent twice."""
+    sent = 0
+    since = timezone.now() - NOTIFICATION_EMAIL_WINDOW
+    for choice in NotificationEmail.objects.select_related("organization", "user"):
+        if not choice.user.email:
+            continue
+        pending = Notification.objects.filter(
+            organization=choice.organization_id,
+            user=choice.user_id,
+            read_at__isnull=True,
+            emailed_at__isnull=True,
+            created_at__gte=max(since, choice.created_at),
+        )
+        ids = list(pending.order_by("created_at", "id").values_list("pk", flat=True)[:NOTIFICATIONS_PER_EMAIL])
+        if not ids:
+            continue
+        stamp = timezone.now()
+        Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).update(emailed_at=stamp)
+        claimed = list(Notification.objects.filter(pk__in=ids, emailed_at=stamp).order_by("created_at", "id"))
+        if not claimed:
+            continue  # another round took them
+        try:
+            with translation.override(choice.language):
+                context = {
+                    "organization": choice.organization,
+                    "notifications": [(n, portal_url(n.url)) for n in claimed],
+                    "all_url": portal_url(reverse("notifications:list")),
+                }
+                send_mail(
+                    _("%(count)s new in %(organization)s")
+                    % {"count": len(claimed), "organization": choice.organization.name},
+                    render_to_string("notifications/email.txt", context),
+                    None,
+                    [choice.user.email],
+                )
+        except (smtplib.SMTPException, OSError):
+            logger.exception("notification e-mail to user %s failed", choice.user_id)
+            Notification.objects.filter(pk__in=[n.pk for n in claimed], emailed_at=stamp).update(emailed_at=None)
+            continue
+        sent += 1
+    return sent

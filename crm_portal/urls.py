@@ -32,6 +32,16 @@ job_patterns = (
     "jobs",
 )
 
+notification_patterns = (
+    [
+        path("", views.notification_list, name="list"),
+        path("read/", views.notifications_read_all, name="read_all"),
+        path("email/", views.notification_email, name="email"),
+        path("<int:notification_id>/", views.notification_open, name="open"),
+    ],
+    "notifications",
+)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("no-organization/", views.no_organization, name="no_organization"),
@@ -46,6 +56,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("organization/", include(org_patterns)),
     path("jobs/", include(job_patterns)),
+    path("notifications/", include(notification_patterns)),
     path("clients/", include("clients.urls")),
     path("segmentation/", include("segmentation.urls")),
     path("loyalty/", include("loyalty.urls")),

@@ -1,10 +1,11 @@
-"""Views of the core: home, organization switch and settings, invitations, members, jobs."""
+"""Views of the core: home, organization switch and settings, invitations, members, jobs, notifications."""
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +25,8 @@ from .selectors import (
     invitation_by_token,
     invitations_for_user,
     jobs_for,
+    notification_email_chosen,
+    notifications_of,
     organization_invitations,
     organization_members,
 )
@@ -273,3 +276,50 @@ def demo_job_start(request: HttpRequest) -> HttpResponse:
         params={"steps": form.cleaned_data["steps"]},
     )
     return redirect("jobs:detail", job_id=job.pk)
+
+
+NOTIFICATIONS_PAGE = 25
+
+
+@roles_required()
+def notification_list(request: HttpRequest) -> HttpResponse:
+    """The person's notifications, newest first, unread ones marked; opening one marks it read."""
+    page = Paginator(notifications_of(request.viewer), NOTIFICATIONS_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/list.html",
+        {"page": page, "query": "", "emailed": notification_email_chosen(request.viewer)},
+    )
+
+
+@roles_required()
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Mark one of the person's own notifications read and go to what it is about."""
+    notification = get_for_org_or_404(request, notifications_of(request.viewer), pk=notification_id)
+    services.notifications_read(organization=request.organization, user=request.user, notification=notification)
+    if url_has_allowed_host_and_scheme(notification.url, allowed_hosts=None):  # a path inside the portal only
+        return redirect(notification.url)
+    return redirect("notifications:list")
+
+
+@roles_required()
+@require_POST
+def notifications_read_all(request: HttpRequest) -> HttpResponse:
+    services.notifications_read(organization=request.organization, user=request.user)
+    return redirect("notifications:list")
+
+
+@roles_required()
+@require_POST
+def notification_email(request: HttpRequest) -> HttpResponse:
+    enabled = request.POST.get("enabled") == "1"
+    try:
+        services.notification_email_set(organization=request.organization, user=request.user, enabled=enabled)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Your notifications will come by e-mail as well.") if enabled else _("No more notification e-mails."),
+        )
+    return redirect("notifications:list")

@@ -51,6 +51,7 @@ from .kpis import (  # noqa: F401
 )
 from .lists import (  # noqa: F401
     DAY_GROUPS,
+    GIVEN,
     PERIOD_EVENTS,
     SORTS,
     ClientFilter,

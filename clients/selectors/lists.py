@@ -146,6 +146,8 @@ def attach_work(clients: list[Client]) -> list[Client]:
 
 # The groups of "my day", in the order a manager works through them.
 DAY_GROUPS = ("overdue", "today", "week", "later")
+# The tab of points given to colleagues (`services.control_point_assign`), tracked by the giver.
+GIVEN = "given"
 
 
 def day_group_bounds(today: datetime.date) -> dict[str, Q]:
@@ -164,19 +166,28 @@ def my_day(viewer: Viewer, *, group: str = "", today: datetime.date | None = Non
     """The viewer's open control points by group, with each group's count, and the chosen group's
     points (oldest due first) to page through: by default the first group with any."""
     today = today or timezone.localdate()
-    points = scoped(viewer, ControlPoint).filter(done_at__isnull=True)
+    open_points = scoped(viewer, ControlPoint).filter(done_at__isnull=True)
+    # Mine: given to me, or of my clients with nobody else responsible. Given: what I gave to a
+    # colleague, or (a manager) my clients' points a colleague is responsible for.
     if viewer.role == Role.MANAGER:
-        points = points.filter(Q(responsible=viewer.user) | Q(client__manager=viewer.user))
+        points = open_points.filter(
+            Q(responsible=viewer.user) | Q(client__manager=viewer.user, responsible__isnull=True)
+        )
+        given = open_points.filter(Q(assigned_by=viewer.user) | Q(client__manager=viewer.user))
     else:
-        points = points.filter(responsible=viewer.user)
+        points = open_points.filter(responsible=viewer.user)
+        given = open_points.filter(assigned_by=viewer.user)
+    given = given.filter(responsible__isnull=False).exclude(responsible=viewer.user)
     bounds = day_group_bounds(today)
     counts = points.aggregate(**{key: Count("id", filter=condition) for key, condition in bounds.items()})
-    if group not in DAY_GROUPS:
+    if group not in (*DAY_GROUPS, GIVEN):
         group = next((key for key in DAY_GROUPS if counts[key]), "today")
+    shown = given if group == GIVEN else points.filter(bounds[group])
     return {
         "groups": [(key, counts[key]) for key in DAY_GROUPS],
+        "given_count": given.count(),
         "group": group,
-        "points": points.filter(bounds[group]).select_related("client", "deal").order_by("due_date", "id"),
+        "points": shown.select_related("client", "deal", "responsible").order_by("due_date", "id"),
         "birthdays": upcoming_birthdays(viewer, today),
         "today": today,
     }

@@ -56,8 +56,10 @@ from .register import (  # noqa: F401
     contact_create,
     contact_person_create,
     control_point_add,
+    control_point_assign,
     control_point_create,
     control_point_done,
+    control_points_overdue_notify,
 )
 from .settlements import (  # noqa: F401
     MATCH_FIELDS,

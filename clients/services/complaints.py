@@ -5,10 +5,12 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_portal.models import Organization
+from crm_portal.models import Notification, Organization
+from crm_portal.services import notify
 from crm_portal.validators import single_line_fields
 
 from ..models import (
@@ -62,6 +64,17 @@ def complaint_register(
         owner=complaint.owner,
         note=description[:2000],
         author=complaint.author,
+    )
+    # The client's manager and the case's owner hear of it (a low score is told as such).
+    scored = complaint.source in (Complaint.Source.SATISFACTION, Complaint.Source.SURVEY)
+    notify(
+        organization=organization,
+        users=[client.manager_id, complaint.owner_id],
+        kind=Notification.Kind.LOW_SCORE if scored else Notification.Kind.COMPLAINT,
+        key=f"complaint:{complaint.pk}",
+        text=client.name,
+        url=reverse("clients:complaint", args=[complaint.pk]),
+        actor=complaint.author,
     )
     return complaint
 

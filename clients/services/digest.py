@@ -10,7 +10,6 @@ import datetime
 import logging
 import smtplib
 
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from crm_portal.models import Membership, Organization, Role
 from crm_portal.navigation import portal_url
+from crm_portal.services import email_subscription_set
 from crm_portal.tenancy import Viewer
 
 from .. import selectors
@@ -35,15 +35,7 @@ OVERDUE_SHOWN = 10
 
 def digest_subscribe(*, organization: Organization, user, subscribed: bool) -> DigestSubscription | None:
     """Subscribe the user to the weekly digest (in the active language), or unsubscribe them."""
-    if not subscribed:
-        DigestSubscription.objects.filter(organization=organization, user=user).delete()
-        return None
-    if not user.email:
-        raise ValidationError(_("Your account has no e-mail address: ask an administrator to add one first."))
-    subscription, _created = DigestSubscription.objects.update_or_create(
-        organization=organization, user=user, defaults={"language": translation.get_language() or "en"}
-    )
-    return subscription
+    return email_subscription_set(DigestSubscription, organization=organization, user=user, enabled=subscribed)
 
 
 def digest_weekly(today: datetime.date | None = None) -> int:

@@ -5,10 +5,12 @@ from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm_portal.models import Membership, Organization, Role
+from crm_portal.models import Membership, Notification, Organization, Role
+from crm_portal.services import notify, notify_many
 
 from ..models import (
     AuditEntry,
@@ -216,6 +218,79 @@ def control_point_add(*, client: Client, kind: str, due_date: datetime.date, not
     point = control_point_create(client=client, kind=kind, due_date=due_date, note=note)
     _audit(client=client, user=user, action="point.added", changes={"kind": kind, "due_date": due_date.isoformat()})
     return point
+
+
+@transaction.atomic
+def control_point_assign(*, control_point: ControlPoint, responsible, user) -> ControlPoint:
+    """Give an open point to a colleague who works with clients (a manager or a sales head): it moves
+    to their "my day" and they are told; the giver keeps tracking it. Giving it to the one who has
+    it already changes nothing (a second click)."""
+    if not Membership.objects.filter(
+        organization=control_point.organization_id, user=responsible, role__in=(Role.MANAGER, Role.SALES_HEAD)
+    ).exists():
+        raise ValidationError({"responsible": _("Give it to a manager or a sales head of the organization.")})
+    moved = (
+        ControlPoint.objects.filter(pk=control_point.pk, done_at__isnull=True)
+        .exclude(responsible=responsible)
+        .update(responsible=responsible, assigned_by=_user_or_none(user))
+    )
+    control_point.refresh_from_db()
+    if control_point.done_at is not None:
+        raise ValidationError(_("This control point is already done."))
+    if moved:
+        client = control_point.client
+        notify(
+            organization=client.organization,
+            users=[responsible],
+            kind=Notification.Kind.ASSIGNED,
+            key=f"point:{control_point.pk}",
+            text=client.name,
+            url=reverse("clients:my_day"),
+            actor=_user_or_none(user),
+        )
+        _audit(
+            client=client,
+            user=user,
+            action="point.given",
+            changes={"kind": control_point.kind, "responsible": responsible.get_username()},
+        )
+    return control_point
+
+
+# Overdue points are told about for this many days after their due date (a new round does not
+# flood a person with points forgotten long ago).
+OVERDUE_TOLD_DAYS = 30
+
+
+def control_points_overdue_notify(today: datetime.date | None = None) -> int:
+    """Tell each responsible person (or the client's manager) about their points that became
+    overdue (the daily round: `schedules` in clients/apps.py); returns how many were told."""
+    today = today or timezone.localdate()
+    points = (
+        ControlPoint.objects.filter(
+            done_at__isnull=True,
+            due_date__lt=today,
+            due_date__gte=today - datetime.timedelta(days=OVERDUE_TOLD_DAYS),
+        )
+        .order_by("organization_id", "id")
+        .values_list("organization_id", "pk", "responsible_id", "client__manager_id", "client__name")
+    )
+    told = 0
+    organizations = {o.pk: o for o in Organization.objects.filter(pk__in=points.values("organization_id"))}
+    rows = list(points)
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        for organization_id in sorted({row[0] for row in chunk}):
+            told += notify_many(
+                organization=organizations[organization_id],
+                kind=Notification.Kind.OVERDUE,
+                items=[
+                    (responsible or manager, f"point:{pk}", name, reverse("clients:my_day") + "?group=overdue")
+                    for org, pk, responsible, manager, name in chunk
+                    if org == organization_id and (responsible or manager)
+                ],
+            )
+    return told
 
 
 @transaction.atomic

@@ -222,6 +222,8 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # up to JOBS_MAX_ATTEMPTS takes; a job queued for JOBS_RESEND_SECONDS whose message the broker no
 # longer holds is sent again.
 JOBS_SWEEP_SECONDS = int(os.environ.get("JOBS_SWEEP_SECONDS", "60"))
+# How often the notifications of the people who chose e-mail are sent (crm_portal.services.notifications_email).
+NOTIFICATIONS_EMAIL_SECONDS = int(os.environ.get("NOTIFICATIONS_EMAIL_SECONDS", "300"))
 JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JOBS_HEARTBEAT_SECONDS", "15"))
 JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "120"))
 JOBS_RESEND_SECONDS = int(os.environ.get("JOBS_RESEND_SECONDS", "180"))

@@ -199,11 +199,16 @@ def test_every_app_declares_its_schedule_once_in_the_beat_schedule(settings):
 
     assert settings.CELERY_BEAT_SCHEDULE == {
         "crm_portal.jobs_sweep": {"task": "crm_portal.jobs_sweep", "schedule": settings.JOBS_SWEEP_SECONDS},
+        "crm_portal.notifications_email": {
+            "task": "crm_portal.notifications_email",
+            "schedule": settings.NOTIFICATIONS_EMAIL_SECONDS,
+        },
         "clients.lifecycle_daily": {"task": "clients.lifecycle_daily", "schedule": crontab(hour=3, minute=0)},
         "clients.digest_weekly": {
             "task": "clients.digest_weekly",
             "schedule": crontab(day_of_week="mon", hour=7, minute=0),
         },
+        "clients.points_overdue": {"task": "clients.points_overdue", "schedule": crontab(hour=6, minute=30)},
         "loyalty.daily": {"task": "loyalty.daily", "schedule": crontab(hour=6, minute=15)},
     }
 

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from crm_portal.models import Membership, Organization, Role
+from crm_portal import services
+from crm_portal.models import Membership, Notification, Organization, Role
 from crm_portal.urlwalk import NON_OBJECT_PARAMETERS, is_tenant_model, iter_routes, model_for_parameter
 
 
@@ -32,8 +33,9 @@ def test_every_object_parameter_names_a_model():
             )
 
 
-def _kwargs_for(route, organization: Organization) -> dict | None:
-    """Ids of one consistent set of the organization's objects for the route's parameters."""
+def _kwargs_for(route, organization: Organization, user=None) -> dict | None:
+    """Ids of one consistent set of the organization's objects for the route's parameters; of a
+    row private to one person (a notification), the `user`'s own."""
     if any(p in NON_OBJECT_PARAMETERS for p in route.parameters):
         return None
     kwargs = {}
@@ -44,7 +46,10 @@ def _kwargs_for(route, organization: Organization) -> dict | None:
         if not is_tenant_model(model):
             obj = model._default_manager.order_by("pk").first()
         else:
-            obj = model._default_manager.filter(organization=organization).order_by("pk").first()
+            rows = model._default_manager.filter(organization=organization)
+            if user is not None and any(f.name == "user" for f in model._meta.fields):
+                rows = rows.filter(user=user)
+            obj = rows.order_by("pk").first()
         assert obj is not None, f"seed_demo must create a {model.__name__} in {organization.slug}"
         kwargs[parameter] = obj.pk
         # Parent objects in the same URL (client_id of a contact_id) come from the child itself.
@@ -92,9 +97,13 @@ def test_own_objects_are_found(client, make_member):
     """
     call_command("seed_demo", small=True, verbosity=0)
     own = Organization.objects.get(slug="demo")
-    client.force_login(make_member(own, Role.ADMIN, username="walker-own-admin"))
+    walker = make_member(own, Role.ADMIN, username="walker-own-admin")
+    client.force_login(walker)
+    services.notify(
+        organization=own, users=[walker], kind=Notification.Kind.ASSIGNED, key="walk", text="A client", url="/"
+    )
     for route in object_routes():
-        kwargs = _kwargs_for(route, own)
+        kwargs = _kwargs_for(route, own, walker)
         if kwargs is None:
             continue
         url = reverse(route.name, kwargs=kwargs)

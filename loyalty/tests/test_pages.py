@@ -19,15 +19,15 @@ from .factories import make_client, pay
 
 pytestmark = pytest.mark.django_db
 
-# Pinned query counts (session, user, membership and the page's own reads). A change here
+# Pinned query counts (session, user, membership, the bell's count and the page's own reads). A change here
 # means a page started to read more: check that the new query does not grow with the data.
 QUERIES = {
-    ("overview", Role.SALES_HEAD): 12,
-    ("overview", Role.MANAGER): 11,
-    ("campaign", Role.ANALYST): 12,
-    ("scorecard", Role.SALES_HEAD): 13,
-    ("programme", Role.SALES_HEAD): 9,
-    ("programme", Role.MANAGER): 9,
+    ("overview", Role.SALES_HEAD): 13,
+    ("overview", Role.MANAGER): 12,
+    ("campaign", Role.ANALYST): 13,
+    ("scorecard", Role.SALES_HEAD): 14,
+    ("programme", Role.SALES_HEAD): 10,
+    ("programme", Role.MANAGER): 10,
 }
 
 
