@@ -23,7 +23,7 @@ SCALES: dict[str, tuple[int, int]] = {"scale_0_10": (0, 10), "scale_1_5": (1, 5)
 OPTION_TYPES = ("single", "multiple")
 FREE_TYPES = ("text", "number")
 ANSWER_TYPES = (*CHOICES, *SCALES, *OPTION_TYPES, *FREE_TYPES)
-RULES = ("mean", "count", "scenario", "enps", "text")
+RULES = ("mean", "share_of_yes", "count", "scenario", "enps", "text")
 CHARTS = ("bars", "radar", "heatmap", "none")
 
 
@@ -121,6 +121,13 @@ def check(definition: dict) -> dict:
             problems.append(f"scoring.{rule_item}: no item {wanted!r}")
     if scoring.get("rule") in ("scenario", "enps") and not scoring.get("item"):
         problems.append("scoring.item: the rule needs the key of its item")
+    if scoring.get("rule") == "share_of_yes":
+        for s_index, section in enumerate(sections):
+            for i_index, item in enumerate(section.get("items") or []):
+                if isinstance(item, dict) and item.get("type") not in ("yes_partly_no", "text"):
+                    problems.append(
+                        f"sections[{s_index}].items[{i_index}].type: the share of yes scores yes_partly_no only"
+                    )
     if problems:
         raise DefinitionError(problems)
     definition.setdefault("chart", "bars")

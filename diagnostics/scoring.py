@@ -3,7 +3,8 @@
 Pure Python (no Django import). Points lie between 0 and 1: a choice answer has fixed points
 ("+" = 1, "+-" = 0.5, "-" = 0; yes / partly / no alike), a scale answer is placed on 0..1,
 free answers are not scored. Unanswered items (None) are left out, never counted as zero; a
-score over no answers at all is NaN.
+score over no answers at all is NaN. An instrument scored by the share of "yes" (the rule
+`share_of_yes`, the client-work diagnostic) counts "partly" as a gap, not as half a yes.
 """
 
 import math
@@ -13,6 +14,20 @@ from .definition import CHOICES, SCALES, items_by_key, iter_items
 
 NAN = float("nan")
 PLUS_MINUS = CHOICES["plus_minus"]
+YES_PARTLY_NO = CHOICES["yes_partly_no"]
+
+
+def share_of_yes(answers) -> float:
+    """Percent of "yes" among the answered "yes" / "partly" / "no" ("partly" is a gap, not half a
+    yes: DOMAIN.md section 2); None is skipped; no answers gives NaN."""
+    answered = []
+    for answer in answers:
+        if answer is None:
+            continue
+        if answer not in YES_PARTLY_NO:
+            raise ValueError(f"not a yes / partly / no answer: {answer!r}")
+        answered.append(answer == "yes")
+    return 100.0 * sum(answered) / len(answered) if answered else NAN
 
 
 def controllability_index(answers) -> float:
@@ -72,12 +87,16 @@ def score(definition: dict, answers: dict) -> dict:
     Returns {"overall", "sections": [...], "answered", "total", "agenda", "result"}; the
     agenda lists every answered choice item below full points ("-", "+-", "no", "partly", "fail").
     """
+    by_share_of_yes = definition["scoring"]["rule"] == "share_of_yes"
     sections = []
     all_points: list[float] = []
+    all_yes_partly_no: list = []
     agenda = []
     answered = total = 0
     for section in definition["sections"]:
         points = []
+        yes_partly_no = [answers.get(item["key"]) for item in section["items"] if item["type"] == "yes_partly_no"]
+        all_yes_partly_no.extend(yes_partly_no)
         section_answered = 0
         for item in section["items"]:
             value = answers.get(item["key"])
@@ -94,14 +113,14 @@ def score(definition: dict, answers: dict) -> dict:
         sections.append(
             {
                 "key": section["key"],
-                "score": percent(points),
+                "score": share_of_yes(yes_partly_no) if by_share_of_yes else percent(points),
                 "answered": section_answered,
                 "total": len(section["items"]),
                 "scored": sum(1 for item in section["items"] if is_scored(item)),
             }
         )
     return {
-        "overall": percent(all_points),
+        "overall": share_of_yes(all_yes_partly_no) if by_share_of_yes else percent(all_points),
         "sections": sections,
         "answered": answered,
         "total": total,

@@ -10,7 +10,7 @@ from diagnostics.scoring import score
 
 FILES = sorted(INSTRUMENTS_DIR.glob("*.yaml"))
 EXPECTED_ITEMS = {
-    "client_work": 18,
+    "client_work": 22,
     "crm_strategy": 6,
     "mystery_shopper": 14,
     "controllability": 30,
@@ -91,6 +91,9 @@ def test_controllability_audit_has_the_four_sections_and_answer_help():
         ("parameters", 8),
     ]
     assert set(definition["answer_help"]) == {"+", "+-", "-"}
+    # The source's two examples of "+-": lost deals without their reason, complaints without one procedure.
+    assert "lost deals are known, but not why" in definition["answer_help"]["+-"]["en"]
+    assert "without one complaint procedure" in definition["answer_help"]["+-"]["en"]
     assert {i["type"] for _, i in iter_items(definition)} == {"plus_minus"}
 
 
@@ -105,3 +108,56 @@ def test_an_unknown_answer_type_is_refused():
     text = (INSTRUMENTS_DIR / "07_goulding.yaml").read_text(encoding="utf-8")
     with pytest.raises(DefinitionError, match="type: one of"):
         parse(text.replace("type: yes_no", "type: maybe", 1))
+
+
+def test_the_client_work_diagnostic_asks_what_its_source_asks_and_scores_the_share_of_yes():
+    """Seed 000, questions 15-31, each asked (17, 18, 19 and 23 as items of their own)."""
+    definition = parse((INSTRUMENTS_DIR / "01_client_work.yaml").read_text(encoding="utf-8"))
+    assert [(s["key"], [i["key"] for i in s["items"]]) for s in definition["sections"]] == [
+        (
+            "journey",
+            [
+                "cjm_used",
+                "satisfaction_whole_journey",
+                "measurement_frequency",
+                "aida_per_persona",
+                "aida_differs_per_persona",
+            ],
+        ),
+        (
+            "contacts",
+            [
+                "contact_channels",
+                "message_content",
+                "feedback_channels",
+                "feedback_frequency",
+                "social_reviews",
+                "complaints_easy",
+            ],
+        ),
+        ("data", ["data_fresh", "crm_cards", "card_structure", "data_decisions"]),
+        ("sales", ["funnel_conversion", "cross_up_sell", "clients_per_period"]),
+        ("staff", ["written_requirements", "explain_value", "communication_standards", "manager_authority"]),
+    ]
+    assert definition["scoring"] == {"rule": "share_of_yes"}
+    every = [key for _, item in iter_items(definition) for key in [item["key"]]]
+    # Every answer "partly": nothing is a full yes, so the score is 0 %, not 50 %.
+    partly = score(definition, dict.fromkeys(every, "partly"))
+    assert partly["overall"] == 0.0 and {s["score"] for s in partly["sections"]} == {0.0}
+    assert len(partly["agenda"]) == 22
+    # Journey: 2 yes, 1 partly, 1 no, 1 unanswered -> 2 of 4; overall 2 yes of 4 answered.
+    some = {
+        "cjm_used": "yes",
+        "satisfaction_whole_journey": "yes",
+        "measurement_frequency": "partly",
+        "aida_per_persona": "no",
+    }
+    result = score(definition, some)
+    assert result["sections"][0]["score"] == 50.0 and result["overall"] == 50.0
+    assert math.isnan(result["sections"][1]["score"])
+
+
+def test_a_share_of_yes_instrument_takes_yes_partly_no_items_only():
+    text = (INSTRUMENTS_DIR / "01_client_work.yaml").read_text(encoding="utf-8")
+    with pytest.raises(DefinitionError, match="the share of yes scores yes_partly_no only"):
+        parse(text.replace("type: yes_partly_no", "type: scale_0_10", 1))

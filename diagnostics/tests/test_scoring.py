@@ -5,7 +5,7 @@ import math
 import pytest
 
 from diagnostics.definition import check, clean_answer
-from diagnostics.scoring import compare, controllability_index, enps, item_points, score
+from diagnostics.scoring import compare, controllability_index, enps, item_points, score, share_of_yes
 
 
 def test_controllability_index_means_in_percent():
@@ -29,6 +29,25 @@ def test_controllability_index_of_nothing_is_nan():
 def test_controllability_index_rejects_other_answers():
     with pytest.raises(ValueError):
         controllability_index(["+", "yes"])
+
+
+@pytest.mark.parametrize(
+    ("answers", "share"),
+    [
+        (["partly"] * 6, 0.0),  # "partly" is a gap, not half a yes
+        (["yes", "partly", "no", "yes"], 50.0),
+        (["yes", None, None], 100.0),  # unanswered items are left out, not counted as "no"
+        (["no", "yes", "yes"], 200 / 3),
+    ],
+)
+def test_share_of_yes_counts_only_full_yes_among_the_answered(answers, share):
+    assert share_of_yes(answers) == share
+
+
+def test_share_of_yes_of_nothing_is_nan_and_other_answers_are_refused():
+    assert math.isnan(share_of_yes([])) and math.isnan(share_of_yes([None]))
+    with pytest.raises(ValueError):
+        share_of_yes(["yes", "+"])
 
 
 @pytest.mark.parametrize(
