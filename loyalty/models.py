@@ -18,7 +18,8 @@ class Campaign(TenantModel):
         CES = "ces", _("CES: ease of dealing with us")
         ENPS = "enps", _("eNPS: employees")
         PRODUCT = "product", _("Satisfaction with a product")
-        IDEAL_SUPPLIER = "ideal_supplier", _("The ideal supplier")
+        IDEAL_SUPPLIER = "ideal_supplier", _("The ideal supplier (full)")
+        IDEAL_SUPPLIER_SHORT = "ideal_supplier_short", _("The ideal supplier in three questions")
         IDEAL_SERVICE = "ideal_service", _("The ideal service")
 
     class Audience(models.TextChoices):

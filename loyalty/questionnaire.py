@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 FOLDER = Path(__file__).resolve().parent / "questionnaires"
-KINDS = ("nps", "csat", "ces", "enps", "product", "ideal_supplier", "ideal_service")
+KINDS = ("nps", "csat", "ces", "enps", "product", "ideal_supplier", "ideal_supplier_short", "ideal_service")
 MAX_TEXT = 2000
 
 

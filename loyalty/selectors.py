@@ -69,6 +69,7 @@ def _all_metric_labels() -> dict[str, str]:
     return {
         "nps": _("NPS"),
         "enps": _("eNPS"),
+        # xgettext:no-python-format
         "csat": _("CSAT, % satisfied"),
         "ces": _("CES, mean of 1-7"),
         "ces_easy": _("CES, % answering 5-7"),
