@@ -155,3 +155,28 @@ def test_the_0_to_10_scale_fits_one_row_on_a_phone_with_its_labels_at_the_ends(n
     expect(phone.locator("#score-10")).to_be_checked()
     shot(phone, f"scale-{width}")
     assert phone.errors == []
+
+
+def test_a_manager_holds_the_win_over_interview_on_a_potential_clients_card(new_page, login, shot):
+    from clients.models import Client
+
+    page = new_page(locale="ru-RU")
+    login(page, "demo-manager")
+    prospect = Client.objects.filter(
+        organization__slug="demo", lifecycle_state="potential", manager__username="demo-manager"
+    ).first()
+    assert prospect is not None, "the demo gives demo-manager a potential client"
+    page.goto(f"/clients/{prospect.pk}/")
+    page.locator("#interview-details summary").click()
+    form = page.locator("#interview-form")
+    expect(form).to_contain_text("Что для вас главное при выборе поставщика?")
+    form.locator("#id_interview_main_criterion").fill("Поставки точно в срок")
+    form.locator("#id_interview_minimum_service").fill("Ответ на заявку в течение часа")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text("Беседа записана.")
+    interview = page.locator("#interviews li[data-interview]").first
+    interview.locator("summary").click()
+    expect(interview).to_contain_text("Поставки точно в срок")
+    expect(interview).to_contain_text("Какой минимальный уровень обслуживания для вас ещё допустим?")
+    shot(page, "interview-ru")
+    assert page.errors == []

@@ -5,6 +5,7 @@ from crm_portal.admin_scoping import TenantAdmin
 from .models import (
     Campaign,
     DialogueGrade,
+    Interview,
     Invitation,
     MetricValue,
     PointAccount,
@@ -60,3 +61,10 @@ class PointAccountAdmin(TenantAdmin):
 
 for model in (Scorecard, ScorecardCriterion, DialogueGrade, Programme, Tier):
     admin.site.register(model, TenantAdmin)
+
+
+@admin.register(Interview)
+class InterviewAdmin(TenantAdmin):
+    list_display = ["client", "kind", "held_on", "author", "created_at"]
+    list_filter = ["kind"]
+    raw_id_fields = ["client", "author"]

@@ -9,6 +9,7 @@ from clients.models import Client, LifecycleState, Product, Segment
 from clients.selectors import organization_managers
 from crm_portal.validators import single_line
 
+from . import questionnaire
 from .models import Campaign, MetricValue, Programme, Tier
 from .services import MARKS
 
@@ -120,6 +121,25 @@ class GradeForm(forms.Form):
         if value > timezone.localdate():
             raise forms.ValidationError(_("A dialogue cannot be graded before it happens."))
         return value
+
+
+class InterviewForm(forms.Form):
+    """An interview guide's questions, each answer written down as the client gave it, and the day."""
+
+    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args, guide: dict, language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_on"].initial = timezone.localdate()
+        for question in guide["questions"]:
+            self.fields[question["code"]] = forms.CharField(
+                label=questionnaire.localized(question["text"], language),
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+
+    def answers(self) -> dict[str, str]:
+        return {code: value for code, value in self.cleaned_data.items() if code != "held_on"}
 
 
 class ProgrammeForm(forms.ModelForm):

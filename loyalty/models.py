@@ -193,6 +193,33 @@ class Response(TenantModel):
         return f"{self.campaign}: {self.score}"
 
 
+class Interview(TenantModel):
+    """A conversation a manager held with a client by one of the interview guides (winning a client
+    from a competitor), with the answers written down; it keeps a copy of the guide it was held by."""
+
+    class Kind(models.TextChoices):
+        WIN_OVER = "win_over", _("Winning a client from a competitor")
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+", verbose_name=_("client"))
+    kind = models.CharField(_("guide"), max_length=20, choices=Kind.choices)
+    questionnaire = models.JSONField(_("questions"), default=dict)
+    answers = models.JSONField(_("answers"), default=dict)
+    held_on = models.DateField(_("held on"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("interview")
+        verbose_name_plural = _("interviews")
+        ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["client", "-held_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.held_on}"
+
+
 class MetricValue(TenantModel):
     """One metric for one period and one slice (all, a segment, a class, a manager, a product)."""
 

@@ -1,7 +1,9 @@
-"""Survey questionnaires as data: the YAML files under `questionnaires/`, checked answers, low scores.
+"""Questionnaires as data: the YAML files under `questionnaires/`, checked answers, low scores.
 
-No Django here. A campaign keeps a copy of its questionnaire, so editing a file changes only
-campaigns started afterwards.
+Surveys (KINDS) are answered by clients or staff through a campaign and have one scored question;
+interview guides (INTERVIEW_KINDS) are asked by a manager, who records the answers on the
+client's card, and score nothing. No Django here. A campaign or an interview keeps a copy of its
+questionnaire, so editing a file changes only those started afterwards.
 """
 
 import copy
@@ -13,17 +15,20 @@ import yaml
 
 FOLDER = Path(__file__).resolve().parent / "questionnaires"
 KINDS = ("nps", "csat", "ces", "enps", "product", "ideal_supplier", "ideal_supplier_short", "ideal_service")
+INTERVIEW_KINDS = ("win_over",)
 MAX_TEXT = 2000
 
 
 @cache
 def _load(kind: str) -> dict:
-    if kind not in KINDS:
+    if kind not in KINDS + INTERVIEW_KINDS:
         raise KeyError(kind)
     with open(FOLDER / f"{kind}.yaml", encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
-    if data.get("kind") != kind or not any(q.get("metric") for q in data["questions"]):
-        raise ValueError(f"{kind}.yaml must name its kind and have one scored question")
+    if data.get("kind") != kind:
+        raise ValueError(f"{kind}.yaml must name its kind")
+    if kind in KINDS and not any(q.get("metric") for q in data["questions"]):
+        raise ValueError(f"{kind}.yaml is a survey: it needs one scored question")
     return data
 
 
@@ -32,9 +37,9 @@ def load(kind: str) -> dict:
     return copy.deepcopy(_load(kind))
 
 
-def main_question(questionnaire: Mapping) -> dict:
-    """The scored question (the one with a `metric`)."""
-    return next(q for q in questionnaire["questions"] if q.get("metric"))
+def main_question(questionnaire: Mapping) -> dict | None:
+    """The scored question (the one with a `metric`); an interview guide has none."""
+    return next((q for q in questionnaire["questions"] if q.get("metric")), None)
 
 
 def localized(texts: Mapping | None, language: str) -> str:
@@ -46,7 +51,8 @@ def localized(texts: Mapping | None, language: str) -> str:
 def check_answers(questionnaire: Mapping, data: Mapping[str, str]) -> tuple[dict, dict]:
     """(answers, errors): answers by question code; errors by code, as message keys.
 
-    The scored question is required; other questions are optional. A scale answer must be a
+    The scored question is required; other questions are optional (of an interview guide, at
+    least one answer is needed: else the error "empty" under the key ""). A scale answer must be a
     whole number within the scale, a choice one of its options, a text at most MAX_TEXT
     characters ("too_long" otherwise).
     """
@@ -83,6 +89,8 @@ def check_answers(questionnaire: Mapping, data: Mapping[str, str]) -> tuple[dict
                 errors[code] = "too_long"
                 continue
             answers[code] = text
+    if main is None and not answers and not errors:
+        errors[""] = "empty"
     return answers, errors
 
 

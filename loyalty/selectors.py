@@ -9,14 +9,26 @@ from collections import Counter, defaultdict
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from clients.models import Client
+from clients.selectors import EDITOR_ROLES
 from crm_portal.models import Job, Organization, Role
 from crm_portal.tenancy import Viewer, scoped
 
 from . import mailing, metrics, questionnaire, tasks
-from .models import Campaign, DialogueGrade, Invitation, MetricValue, PointAccount, PointMovement, Programme, Response
+from .models import (
+    Campaign,
+    DialogueGrade,
+    Interview,
+    Invitation,
+    MetricValue,
+    PointAccount,
+    PointMovement,
+    Programme,
+    Response,
+)
 
 TREND_METRICS = (
     "nps",
@@ -399,8 +411,24 @@ def dashboard_panel(viewer: Viewer) -> dict:
 
 def client_card_panel(viewer: Viewer, client: Client) -> dict:
     account = scoped(viewer, PointAccount).filter(client=client).select_related("tier").first()
+    language = get_language() or "en"
+    guide = questionnaire.load(questionnaire.INTERVIEW_KINDS[0])
     return {
         "client": client,
+        "can_interview": viewer.role in EDITOR_ROLES,
+        "interview_intro": questionnaire.localized(guide["intro"], language),
+        "interviews": [
+            {
+                "interview": interview,
+                # Each interview read by the questions it was held with (its own copy of the guide).
+                "answers": [
+                    (questionnaire.localized(q["text"], language), interview.answers[q["code"]])
+                    for q in interview.questionnaire["questions"]
+                    if interview.answers.get(q["code"])
+                ],
+            }
+            for interview in scoped(viewer, Interview).filter(client=client).select_related("author")[:5]
+        ],
         "account": account,
         "programme": programme_of(organization=viewer.organization),
         "movements": movements_of(account, 5) if account else [],

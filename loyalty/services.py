@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
@@ -22,7 +22,7 @@ from crm_portal.models import Job, Membership, Organization
 from crm_portal.validators import one_line, single_line_fields
 
 from . import metrics, questionnaire, tasks
-from .models import Campaign, DialogueGrade, Invitation, Response, Scorecard, ScorecardCriterion
+from .models import Campaign, DialogueGrade, Interview, Invitation, Response, Scorecard, ScorecardCriterion
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +336,44 @@ def response_submit(*, token: str, data: Mapping[str, str], language: str = "") 
     invitation.answered_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now
     invitation.save(update_fields=["answered_at"])
     return response, {}
+
+
+@transaction.atomic
+def interview_record(
+    *, client: Client, kind: str, data: Mapping[str, str], held_on: datetime.date, user=None
+) -> Interview:
+    """Record what the client answered in an interview a manager held by one of the guides (winning
+    a client from a competitor): all or nothing, with a copy of the guide. The same interview sent
+    twice (a double click) is recorded once."""
+    if kind not in questionnaire.INTERVIEW_KINDS:
+        raise ValidationError(_("Unknown interview guide."))
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": _("An interview cannot be held in the future.")})
+    guide = questionnaire.load(kind)
+    answers, errors = questionnaire.check_answers(guide, data)
+    if errors:
+        raise ValidationError(
+            {
+                code or NON_FIELD_ERRORS: _("Write down at least one answer.")
+                if problem == "empty"
+                else _("Shorten this answer to at most %(limit)s characters.") % {"limit": questionnaire.MAX_TEXT}
+                for code, problem in errors.items()
+            }
+        )
+    Client.objects.select_for_update().filter(pk=client.pk).first()  # one recording per client at a time
+    same = Interview.objects.filter(client=client, kind=kind, held_on=held_on, author=user).order_by("-id")
+    for earlier in same[:5]:
+        if earlier.answers == answers:
+            return earlier
+    return Interview.objects.create(
+        organization_id=client.organization_id,
+        client=client,
+        kind=kind,
+        questionnaire=guide,
+        answers=answers,
+        held_on=held_on,
+        author=user,
+    )
 
 
 SUBJECT_MAX = Complaint._meta.get_field("subject").max_length

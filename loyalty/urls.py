@@ -16,6 +16,7 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/remind/", views.campaign_remind, name="campaign_remind"),
     path("campaigns/<int:campaign_id>/close/", views.campaign_close, name="campaign_close"),
     path("s/<str:token>/", views.respond, name="respond"),
+    path("clients/<int:client_id>/interviews/add/", views.interview_add, name="interview_add"),
     path("iqs/", views.scorecard_list, name="scorecard_list"),
     path("iqs/<int:scorecard_id>/", views.scorecard_detail, name="scorecard_detail"),
     path("programme/", views.programme, name="programme"),

@@ -12,7 +12,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clients.selectors import organization_managers
+from clients.selectors import EDITOR_ROLES, clients_visible_to, organization_managers
 from crm_portal.formtools import service_errors
 from crm_portal.models import Role
 from crm_portal.spreadsheets import csv_response, xlsx_response
@@ -23,6 +23,7 @@ from .forms import (
     CampaignForm,
     CriterionForm,
     GradeForm,
+    InterviewForm,
     MetricsRunForm,
     ProgrammeForm,
     RedeemForm,
@@ -513,3 +514,31 @@ def point_account(request: HttpRequest, point_account_id: int) -> HttpResponse:
             "form": form,
         },
     )
+
+
+# Interviews on the client card ----------------------------------------------------------------
+
+
+@roles_required(*EDITOR_ROLES)
+def interview_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The win-over interview's guide on a client's card (a fragment for htmx); its answers saved."""
+    client = get_for_org_or_404(request, clients_visible_to(request.viewer), pk=client_id)
+    kind = questionnaire.INTERVIEW_KINDS[0]
+    guide = questionnaire.load(kind)
+    form = InterviewForm(request.POST or None, guide=guide, language=get_language())
+    form.auto_id = "id_interview_%s"
+    if form.is_bound and form.is_valid():
+        with service_errors(form):
+            services.interview_record(
+                client=client,
+                kind=kind,
+                data=form.answers(),
+                held_on=form.cleaned_data["held_on"],
+                user=request.user,
+            )
+            messages.success(request, _("Interview recorded."))
+            return redirect(reverse("clients:card", kwargs={"client_id": client.pk}) + "#panel-client-loyalty")
+    # The card's own small-form templates: the fragment on the card, the page after a refused POST.
+    template = "clients/partials/card_form_body.html" if request.htmx else "clients/card_form.html"
+    title = questionnaire.localized(guide["title"], get_language())
+    return render(request, template, {"form": form, "client": client, "title": title, "form_id": "interview-form"})
