@@ -11,8 +11,8 @@ from diagnostics.scoring import score
 FILES = sorted(INSTRUMENTS_DIR.glob("*.yaml"))
 EXPECTED_ITEMS = {
     "client_work": 22,
-    "crm_strategy": 6,
-    "mystery_shopper": 14,
+    "crm_strategy": 5,
+    "mystery_shopper": 15,
     "controllability": 30,
     "service_level": 13,
     "cx_understanding": 9,
@@ -161,3 +161,41 @@ def test_a_share_of_yes_instrument_takes_yes_partly_no_items_only():
     text = (INSTRUMENTS_DIR / "01_client_work.yaml").read_text(encoding="utf-8")
     with pytest.raises(DefinitionError, match="the share of yes scores yes_partly_no only"):
         parse(text.replace("type: yes_partly_no", "type: scale_0_10", 1))
+
+
+def test_crm_readiness_has_the_sources_scenarios_needs_and_checks():
+    """Seed 001: four crisis triggers sharing the crisis need; development and status with theirs."""
+    definition = parse((INSTRUMENTS_DIR / "02_crm_strategy.yaml").read_text(encoding="utf-8"))
+    scenario = definition["sections"][0]["items"][0]
+    options = {o["value"]: o["need"]["en"] for o in scenario["options"]}
+    assert list(options) == [
+        "crisis_manager_left",
+        "crisis_low_qualification",
+        "crisis_competition",
+        "crisis_debts",
+        "development",
+        "status",
+    ]
+    assert {options[v] for v in options if v.startswith("crisis")} == {
+        "Control over the information and systematic work of the staff."
+    }
+    assert options["development"].startswith("Automation of routine work, control of efficiency")
+    assert options["status"].startswith("Meeting the conditions set from outside")
+    assert [i["key"] for i in definition["sections"][1]["items"]] == [
+        "staff_over_ten",
+        "excel_email_not_enough",
+        "main_indicators",
+        "no_chaos_automated",
+    ]
+
+
+def test_the_mystery_shopper_follows_the_sources_blocks():
+    definition = parse((INSTRUMENTS_DIR / "03_mystery_shopper.yaml").read_text(encoding="utf-8"))
+    assert [(s["key"], [i["key"] for i in s["items"]]) for s in definition["sections"]] == [
+        ("greeting", ["introduced"]),
+        ("etiquette", ["polite", "business_etiquette", "informative"]),
+        ("needs", ["asked_questions", "helps_not_pushes"]),
+        ("presentation", ["client_benefits", "knows_product", "clear", "knows_usp", "too_expensive"]),
+        ("difficult", ["controls_emotions", "constructive", "composure"]),
+        ("provocation", ["nerves_test"]),
+    ]
