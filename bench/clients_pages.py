@@ -18,7 +18,11 @@ Measured 2026-12-02 on the 2-core machine (PostgreSQL 15, default settings, quie
         the loyalty and segmentation panels): 6.3-7.3 s computed, 0.29-0.36 s cached
     full rebuild of histories and month facts (300,000 changes, 1.9 M client-months): 41 s when
         they are current (what the nightly run finds), 75 s from empty
+        2026-12-02, after the lifecycle changes lost their per-row foreign-key checks and their
+        single-column indexes: 37.7 s current (median of 3), 55.4 s from empty (1 run, the month
+        facts and changes deleted first; the other core busy with the test suite)
     one back-dated settlement entered (history and facts of its client rewritten): 66 ms
+        (2026-12-02: 61 ms)
     client list median 122 ms (head) / 91 ms (manager), with last purchase and next step;
         card median 107 ms (head) / 98 ms (manager)
 """

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class CrmPortalConfig(AppConfig):
     name = "crm_portal"
-    verbose_name = _("Portal core")
+    verbose_name = _("Portal")
     # (label, url name, roles allowed or None for everyone)
     nav_items = [
         (_("Jobs"), "jobs:list", None),

@@ -29,7 +29,7 @@ from .models import Job
 logger = logging.getLogger(__name__)
 
 GAVE_UP = gettext_noop(
-    "The worker running this job stopped before it finished (attempts: %(attempts)s). The job was "
+    "The server running this job stopped before it finished (attempts: %(attempts)s). The job was "
     "stopped so that it does not block others; nothing it was doing was kept half-done. Start it "
     "again; if it stops again, tell your administrator."
 )

@@ -40,7 +40,7 @@ ProgressCallback = Callable[[int, str], None]
 # A lost database connection is worth another try; any other error is the job's own failure.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
-WAITING = gettext_noop("Waiting for a worker")
+WAITING = gettext_noop("In the queue: it starts as soon as the server is free")
 
 
 def untranslated(message) -> str:

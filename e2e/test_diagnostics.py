@@ -84,7 +84,7 @@ def test_manager_fills_audit_in_russian_resumes_completes_and_plans_an_action(ne
     assert action.owner.username == "demo-manager" and action.due_date.isoformat() == due
     page.goto("/diagnostics/actions/")
     expect(page.locator("#my-actions")).to_contain_text("Описать процедуру")
-    expect(page.locator("#my-actions thead th").nth(1)).to_have_text("Из оценки")
+    expect(page.locator("#my-actions thead th").nth(1)).to_have_text("Из диагностики")
     expect(page.locator("#my-actions")).to_contain_text(
         (datetime.date.today() + datetime.timedelta(days=21)).strftime("%d.%m.%Y")
     )

@@ -89,7 +89,7 @@ def test_russian_phone_gets_russian_questions_and_wrong_links_are_clear(new_page
     expect(phone.locator("legend").first).to_contain_text("Насколько вероятно, что вы посоветуете нас")
     phone.click("#respond-submit")  # nothing chosen
     expect(phone.locator("#respond-errors")).to_be_visible()
-    expect(phone.locator(".question-error").first).to_have_text("Пожалуйста, выберите оценку.")
+    expect(phone.locator(".question-error").first).to_have_text("Пожалуйста, выберите балл.")
     shot(phone, "respondent-ru-error")
     response = phone.goto("/loyalty/s/not-a-real-token/")
     assert response.status == 404

@@ -180,7 +180,7 @@ def test_the_sweeper_gives_up_on_a_job_that_lost_its_worker_three_times(client_a
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.finished_at is not None
     assert job.error == (
-        "The worker running this job stopped before it finished (attempts: 3). The job was stopped so that it does "
+        "The server running this job stopped before it finished (attempts: 3). The job was stopped so that it does "
         "not block others; nothing it was doing was kept half-done. Start it again; if it stops again, tell "
         "your administrator."
     )
@@ -188,7 +188,7 @@ def test_the_sweeper_gives_up_on_a_job_that_lost_its_worker_three_times(client_a
     web.post(reverse("set_language"), {"language": "ru"})
     page = web.get(reverse("jobs:progress", args=[job.pk])).content.decode()
     assert (
-        "Обработчик, выполнявший задание, остановился до его завершения (попыток: 3). Задание остановлено, "
+        "Сервер, выполнявший задание, остановился до его завершения (попыток: 3). Задание остановлено, "
         "чтобы не мешать другим; ничего недоделанного не сохранено. Запустите его снова; если оно снова "
         "остановится, сообщите администратору."
     ) in page

@@ -61,10 +61,14 @@ def test_progress_of_the_real_service_reads_in_the_reader_s_language(org_a, make
 def test_a_queued_job_waits_in_the_reader_s_language(org_a, make_member):
     with translation.override("ru"):
         job = job_enqueue(organization=org_a, task=demo_count_task, params={"steps": 1})
-    assert '<span class="job-message">Waiting for a worker</span>' in progress_of(reader(org_a, make_member), job, "en")
+    assert '<span class="job-message">In the queue: it starts as soon as the server is free</span>' in progress_of(
+        reader(org_a, make_member), job, "en"
+    )
     with translation.override("en"):
         job = job_enqueue(organization=org_a, task=demo_count_task, params={"steps": 1})
-    assert '<span class="job-message">Ожидает обработчика</span>' in progress_of(reader(org_a, make_member), job, "ru")
+    assert '<span class="job-message">В очереди: начнётся, как только сервер освободится</span>' in progress_of(
+        reader(org_a, make_member), job, "ru"
+    )
 
 
 @pytest.mark.django_db

@@ -79,7 +79,7 @@ def test_the_main_demo_organization_speaks_russian_and_the_second_english():
     assert sorted(_texts("demo")["tiers"]) == ["Золотой", "Платиновый", "Серебряный"]
     # A case opened from a low survey score is worded in the organization's language.
     assert Complaint.objects.filter(
-        organization__slug="demo", source=Complaint.Source.SURVEY, subject__startswith="Низкая оценка"
+        organization__slug="demo", source=Complaint.Source.SURVEY, subject__startswith="Низкий балл"
     ).exists()
     for kind, texts in _texts("other").items():
         assert texts and not any(CYRILLIC.search(text) for text in texts), (kind, texts)

@@ -36,7 +36,7 @@ def test_export_reads_back_plus_minus_answers_as_typed_with_types_and_formats(cl
     response = client.get(reverse("diagnostics:export", kwargs={"assessment_id": audit.pk}), HTTP_ACCEPT_LANGUAGE="ru")
     assert response["Content-Disposition"] == f'attachment; filename="controllability-{audit.pk}.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["Ответы", "Оценки", "План улучшений"]
+    assert book.sheetnames == ["Ответы", "Результаты", "План улучшений"]
     answers = book.worksheets[0]
     cells = [answers.cell(row, 3) for row in range(2, len(keys) + 2)]
     assert [cell.value for cell in cells] == [("+", "+-", "-")[index % 3] for index in range(len(keys))]

@@ -781,7 +781,7 @@ def test_the_due_date_field_starts_at_today(client, org_a, manager, audit):
     ("language", "header"),
     [
         ("en", "<th>Action</th><th>From the assessment</th><th>Due date</th><th>Status</th>"),
-        ("ru", "<th>Действие</th><th>Из оценки</th><th>Срок</th><th>Статус</th>"),
+        ("ru", "<th>Действие</th><th>Из диагностики</th><th>Срок</th><th>Статус</th>"),
     ],
 )
 def test_my_actions_name_the_source_column_clearly(client, manager, audit, language, header):

@@ -291,7 +291,7 @@ def test_churn_and_retention_by_product_by_hand(org_a):
         ("en", "Churn and retention by product count, for each product, only the client’s settlements of that product"),
         (
             "ru",
-            "Отток и удержание по продуктам считаются для каждого продукта только по расчётам клиента за этот продукт",
+            "Отток и удержание по продуктам считаются для каждого продукта только по взаиморасчётам клиента за этот продукт",
         ),
     ],
 )

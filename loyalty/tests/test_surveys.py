@@ -196,7 +196,7 @@ def test_product_survey_goes_to_the_products_clients(org_a, clients):
 @pytest.mark.parametrize(
     ("starter", "subject"),
     [
-        ("ru", "Низкая оценка в опросе «Квартальный NPS»: 5"),
+        ("ru", "Низкий балл в опросе «Квартальный NPS»: 5"),
         ("en", "Low score in the survey “Квартальный NPS”: 5"),
     ],
 )
@@ -224,8 +224,8 @@ def test_a_long_campaign_name_still_fits_the_case_subject(org_a, clients):
     with translation.override("ru"):
         campaign = services.campaign_start(organization=org_a, kind="nps", name=name)
     response, _ = services.response_submit(token=campaign.invitations.get(client=clients[0]).token, data={"score": "0"})
-    # 200 characters: the 28 of the sentence, the name cut to 171 and its ellipsis.
-    assert response.complaint.subject == "Низкая оценка в опросе «" + name[:171].rstrip() + "…»: 0"
+    # 200 characters: the 26 of the sentence, the name cut to 173 and its ellipsis.
+    assert response.complaint.subject == "Низкий балл в опросе «" + name[:173].rstrip() + "…»: 0"
     assert len(response.complaint.subject) == 200
 
 

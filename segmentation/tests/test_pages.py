@@ -129,7 +129,7 @@ def test_export_has_headers_for_people_and_whole_ranks(client_as, org_a, languag
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "language, extra", [("en", ("Client id", "External id")), ("ru", ("ID клиента", "Внешний ID"))]
+    "language, extra", [("en", ("Client id", "External id")), ("ru", ("ID клиента", "Внешний код"))]
 )
 def test_export_of_a_base_run_names_the_id_columns(client_as, org_a, language, extra):
     from clients.services import client_create, settlement_create
