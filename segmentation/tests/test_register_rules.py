@@ -243,7 +243,7 @@ def test_a_negative_month_goes_through_check_and_import_in_the_worker(client_as,
         dataset = wait_for(
             lambda: Dataset.objects.filter(pk=dataset.pk).exclude(status=Dataset.Status.CHECKING).first(), timeout=60
         )
-        assert (dataset.status, dataset.negative_count) == (Dataset.Status.VALID, 1)
+        assert (dataset.status, dataset.negative_count) == (Dataset.Status.VALID, 1), dataset.problems
         web.post(
             reverse("segmentation:dataset_import", kwargs={"dataset_id": dataset.pk}),
             {"match_by": "external_id", "on_missing": "create"},

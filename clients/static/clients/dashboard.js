@@ -27,5 +27,6 @@
       var point = event.points && event.points[0];
       if (point && data.links[point.pointIndex]) { window.location.assign(data.links[point.pointIndex]); }
     });
+    chart.setAttribute("data-links", "ready");  // the months can be clicked from now on
   });
 })();
