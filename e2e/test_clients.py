@@ -223,8 +223,10 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
     page.go_back()
     chart = json.loads(page.locator("#dashboard-chart").text_content())
     month = max(range(len(chart["months"])), key=lambda i: chart["revenue"][i])
-    # Drawn anew after going back: click once the chart is drawn and its months are links.
+    # Drawn anew after going back: click once the chart is drawn and its months are links, and
+    # in view (going back restores the scroll position of the complaints panel further down).
     expect(page.locator("#revenue-chart[data-links=ready]")).to_be_attached()
+    page.locator("#revenue-chart").scroll_into_view_if_needed()
     bar = page.locator("#revenue-chart .bars .point path").nth(month).bounding_box()
     page.mouse.click(bar["x"] + bar["width"] / 2, bar["y"] + bar["height"] - 3)
     expect(page.locator("#event-note")).to_contain_text("покупавшие")
