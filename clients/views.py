@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from crm_portal.formtools import error_text, service_errors
-from crm_portal.models import Job, Role
+from crm_portal.models import HEADS_AND_ANALYSTS, Job, Role
 from crm_portal.navigation import panels_for
 from crm_portal.spreadsheets import stored_xlsx_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
@@ -85,14 +85,14 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "wanted": wanted,
             "states": states,
             "can_edit": selectors.can_edit(request.role),
-            "can_recompute": request.role in (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN),
+            "can_recompute": request.role in HEADS_AND_ANALYSTS,
             "can_assign": request.role in HEADS,
             "managers": _managers(request) if request.role in HEADS else [],
         },
     )
 
 
-@roles_required(Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
+@roles_required(*HEADS_AND_ANALYSTS)
 @require_POST
 def lifecycle_recompute(request: HttpRequest) -> HttpResponse:
     """Queue a recompute of every client's lifecycle state as of today; show the job's progress."""

@@ -29,6 +29,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+# Who reads the whole organization's figures and runs its surveys and jobs; managers see their own.
+HEADS_AND_ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
+
+
 class Organization(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("short name"), max_length=60, unique=True)

@@ -23,7 +23,7 @@ SCALES: dict[str, tuple[int, int]] = {"scale_0_10": (0, 10), "scale_1_5": (1, 5)
 OPTION_TYPES = ("single", "multiple")
 FREE_TYPES = ("text", "number")
 ANSWER_TYPES = (*CHOICES, *SCALES, *OPTION_TYPES, *FREE_TYPES)
-RULES = ("mean", "share_of_yes", "count", "scenario", "enps", "text")
+RULES = ("mean", "share_of_yes", "count", "scenario", "text")
 CHARTS = ("bars", "radar", "heatmap", "none")
 
 
@@ -119,7 +119,7 @@ def check(definition: dict) -> dict:
         wanted = scoring.get(rule_item)
         if wanted is not None and wanted not in keys:
             problems.append(f"scoring.{rule_item}: no item {wanted!r}")
-    if scoring.get("rule") in ("scenario", "enps") and not scoring.get("item"):
+    if scoring.get("rule") == "scenario" and not scoring.get("item"):
         problems.append("scoring.item: the rule needs the key of its item")
     if scoring.get("rule") == "share_of_yes":
         for s_index, section in enumerate(sections):

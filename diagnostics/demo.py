@@ -19,7 +19,6 @@ FULL_INSTRUMENTS = [
     "cx_understanding",
     "service_excellence",
     "crm_strategy",
-    "employee_survey",
     "mission_strategy",
 ]
 TEXTS = {

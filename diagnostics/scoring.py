@@ -71,16 +71,6 @@ def percent(points: list[float]) -> float:
     return fmean(points) * 100 if points else NAN
 
 
-def enps(scores) -> float:
-    """% promoters (9-10) - % detractors (0-6) of 0-10 answers; None skipped; NaN if none."""
-    answered = [s for s in scores if s is not None]
-    if not answered:
-        return NAN
-    promoters = sum(1 for s in answered if s >= 9)
-    detractors = sum(1 for s in answered if s <= 6)
-    return (promoters - detractors) * 100 / len(answered)
-
-
 def score(definition: dict, answers: dict) -> dict:
     """Scores of one assessment: `answers` maps item keys to stored values (missing = None).
 
@@ -138,9 +128,6 @@ def _rule_result(definition: dict, answers: dict) -> dict:
         return {"rule": rule, "count": full, "of": len(items)}
     if rule == "scenario":
         return {"rule": rule, "item": scoring["item"], "value": answers.get(scoring["item"])}
-    if rule == "enps":
-        value = answers.get(scoring["item"])
-        return {"rule": rule, "enps": enps([value])}
     return {"rule": rule}
 
 

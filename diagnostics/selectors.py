@@ -1,7 +1,5 @@
 """Reads of diagnostics: visible assessments, report and comparison data, actions, maps."""
 
-from statistics import fmean
-
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
@@ -9,12 +7,11 @@ from crm_portal.models import Membership, Organization, Role
 from crm_portal.tenancy import Viewer, scoped
 
 from . import labels, scoring
-from .definition import SCALES, items_by_key, iter_items
+from .definition import items_by_key
 from .models import (
     Action,
     AidaAction,
     AidaMap,
-    Answer,
     Assessment,
     Instrument,
     InstrumentVersion,
@@ -142,8 +139,6 @@ def _rule_text(definition: dict, result: dict) -> dict:
             if option["value"] == result["value"]:
                 return {"scenario": labels.text(option["text"]), "need": labels.text(option.get("need"))}
         return {}
-    if result["rule"] == "enps":
-        return {"enps": labels.number(result["enps"])}
     if result["rule"] == "count":
         return {"count": result["count"], "of": result["of"]}
     return {}
@@ -226,40 +221,6 @@ def report(assessment: Assessment, values: dict | None = None, comments: dict | 
         "agenda": agenda,
         "result": _rule_text(definition, score["result"]),
         "chart": chart_data(definition, score, values),
-    }
-
-
-def survey_summary(assessment: Assessment) -> dict:
-    """eNPS, the mean of every scale item and every free answer over the organization's completed surveys."""
-    definition = assessment.version.definition
-    surveys = Assessment.objects.filter(
-        organization=assessment.organization,
-        status=Assessment.Status.COMPLETED,
-        version__instrument=assessment.version.instrument,
-    )
-    answers: dict[str, list] = {}
-    for key, value in Answer.objects.filter(assessment__in=surveys, value__isnull=False).values_list(
-        "item_key", "value"
-    ):
-        answers.setdefault(key, []).append(value)
-    means, themes = [], []
-    for _, item in iter_items(definition):
-        values = answers.get(item["key"], [])
-        if item["type"] in SCALES and values:
-            means.append(
-                {
-                    "text": labels.text(item["text"]),
-                    "mean": round(fmean(values), 1),
-                    "scale": "-".join(map(str, SCALES[item["type"]])),
-                }
-            )
-        elif item["type"] == "text":
-            themes.extend(str(v) for v in values)
-    return {
-        "respondents": surveys.count(),
-        "enps": labels.number(scoring.enps(answers.get(definition["scoring"]["item"], []))),
-        "means": means,
-        "themes": themes,
     }
 
 

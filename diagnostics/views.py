@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_portal.formtools import service_errors
+from crm_portal.models import HEADS_AND_ANALYSTS
 from crm_portal.spreadsheets import xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, roles_required, scoped
 
@@ -66,6 +67,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "diagnostics/index.html",
         {
             "instruments": selectors.instruments_overview(),
+            "may_survey_staff": request.viewer.role in HEADS_AND_ANALYSTS,
             "drafts": assessments.filter(status=Assessment.Status.DRAFT),
             "completed": assessments.filter(status=Assessment.Status.COMPLETED).order_by("-completed_at", "-id"),
         },
@@ -182,9 +184,6 @@ def assessment_report(request: HttpRequest, assessment_id: int) -> HttpResponse:
             "users": selectors.organization_users(request.organization) if may_plan else [],
             "today": timezone.localdate(),
             "progress": selectors.progress_of(assessment, values),
-            "survey": selectors.survey_summary(assessment)
-            if assessment.version.definition["scoring"]["rule"] == "enps"
-            else None,
         },
     )
 

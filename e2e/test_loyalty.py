@@ -180,3 +180,40 @@ def test_a_manager_holds_the_win_over_interview_on_a_potential_clients_card(new_
     expect(interview).to_contain_text("Какой минимальный уровень обслуживания для вас ещё допустим?")
     shot(page, "interview-ru")
     assert page.errors == []
+
+
+def test_the_head_runs_the_anonymous_staff_survey_from_the_diagnostics_catalogue(new_page, login, shot):
+    page = new_page(locale="ru-RU")
+    login(page, "demo-head")
+    page.goto("/diagnostics/")
+    page.locator("#employee-survey a").click()
+    expect(page.locator("#id_kind")).to_have_value("enps")
+    page.fill("#id_name", "Опрос команды, декабрь")
+    page.click("#campaign-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Опрос команды, декабрь")
+    campaign = Invitation.objects.filter(campaign__name="Опрос команды, декабрь").latest("id").campaign
+    assert campaign.audience == "employees"
+
+    phone = new_page(locale="ru-RU", phone=True)
+    for invitation, (score, wellbeing, processes, fix) in zip(
+        campaign.invitations.order_by("id"), ((9, 8, 3, "Согласовывать скидки быстрее"), (4, 5, 6, "")), strict=False
+    ):
+        phone.goto(f"/loyalty/s/{invitation.token}/")
+        for code, value in (("score", score), ("wellbeing", wellbeing), ("processes", processes)):
+            phone.click(f"label[for={code}-{value}]")
+        if fix:
+            phone.fill("#one_fix-text", fix)
+        phone.click("#respond-submit")
+        expect(phone.locator("#respond-state")).to_have_attribute("data-state", "answered")
+    assert phone.errors == []
+
+    page.reload()
+    expect(page.locator("#stat-value")).to_have_text("0")  # one promoter, one detractor
+    expect(page.locator("#campaign-stats")).to_contain_text("eNPS")
+    questions = page.locator("#campaign-questions")
+    expect(questions.locator("dd[data-code=wellbeing] .question-mean")).to_have_text("6,5")
+    expect(questions.locator("dd[data-code=processes] .question-mean")).to_have_text("4,5")
+    expect(questions.locator("dd[data-code=one_fix]")).to_contain_text("Согласовывать скидки быстрее")
+    expect(page.locator("#campaign-answers")).not_to_contain_text("demo-")
+    shot(page, "staff-survey-ru")
+    assert page.errors == []

@@ -7,7 +7,8 @@ questionnaire, so editing a file changes only those started afterwards.
 """
 
 import copy
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -103,6 +104,39 @@ def low_scores(questionnaire: Mapping, answers: Mapping) -> list[tuple[str, int]
         if limit is not None and isinstance(value, int) and value <= limit:
             low.append((question["code"], value))
     return low
+
+
+def question_results(questionnaire: Mapping, answer_sets: Iterable[Mapping], language: str, texts_shown: int) -> list:
+    """What the respondents said to each question besides the scored one and its "why".
+
+    Scales give their answer count and exact mean, choices a count per option, free texts the
+    first `texts_shown` answers in the order given (newest first, as the caller reads them) and
+    their count.
+    """
+    main = main_question(questionnaire)
+    questions = [q for q in questionnaire["questions"] if q is not main and not q.get("why")]
+    collected: dict[str, list] = {q["code"]: [] for q in questions}
+    for answers in answer_sets:
+        for code, values in collected.items():
+            if answers.get(code) not in (None, ""):
+                values.append(answers[code])
+    results = []
+    for question in questions:
+        values = collected[question["code"]]
+        result = {"code": question["code"], "type": question["type"], "text": localized(question["text"], language)}
+        result["count"] = len(values)
+        if question["type"] == "scale":
+            result["scale"] = (question["min"], question["max"])
+            result["mean"] = sum(values) / len(values) if values else None
+        elif question["type"] == "choice":
+            counts = Counter(values)
+            result["options"] = [
+                (localized(option, language), counts[option["value"]]) for option in question["options"]
+            ]
+        else:
+            result["texts"] = values[:texts_shown]
+        results.append(result)
+    return results
 
 
 def why_text(questionnaire: Mapping, answers: Mapping) -> str:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client
 from clients.selectors import EDITOR_ROLES
-from crm_portal.models import Job, Organization, Role
+from crm_portal.models import HEADS_AND_ANALYSTS, Job, Organization, Role
 from crm_portal.tenancy import Viewer, scoped
 
 from . import mailing, metrics, questionnaire, tasks
@@ -47,7 +47,6 @@ TREND_METRICS = (
 # splits, comments, panels and the pages of its own. IQS grades the managers and eNPS is the
 # employees' own voice, so neither is for managers (as the IQS and survey pages are not); every
 # other figure is for every role. Views, selectors and charts all ask `metric_visible`.
-HEADS_AND_ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
 METRIC_ROLES: dict[str, tuple[str, ...]] = {
     "iqs": HEADS_AND_ANALYSTS,
     "enps": HEADS_AND_ANALYSTS,
@@ -306,6 +305,15 @@ def campaign_summary(campaign: Campaign) -> dict:
     else:
         summary["value"] = metrics.ces(scores)[0]
     return summary
+
+
+TEXTS_SHOWN = 20
+
+
+def question_results(campaign: Campaign, language: str) -> list[dict]:
+    """Each further question's results over the whole campaign (newest texts first), in one query."""
+    answer_sets = campaign.responses.order_by("-answered_on", "-id").values_list("answers", flat=True)
+    return questionnaire.question_results(campaign.questionnaire, answer_sets.iterator(), language, TEXTS_SHOWN)
 
 
 def links_without_email(campaign: Campaign) -> list[str]:

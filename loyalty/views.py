@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from clients.selectors import EDITOR_ROLES, clients_visible_to, organization_managers
 from crm_portal.formtools import service_errors
-from crm_portal.models import Role
+from crm_portal.models import HEADS_AND_ANALYSTS, Role
 from crm_portal.spreadsheets import csv_response, xlsx_response
 from crm_portal.tenancy import get_for_org_or_404, public_view, roles_required, scoped
 
@@ -32,7 +32,6 @@ from .forms import (
 )
 from .models import Campaign, Invitation, MetricValue, Programme, Scorecard, Tier
 
-ANALYSTS = (Role.SALES_HEAD, Role.ANALYST, Role.ADMIN)
 HEADS = (Role.SALES_HEAD, Role.ADMIN)
 ACCOUNTS_PER_PAGE = 50
 NO_EMAIL_SHOWN = 50
@@ -77,12 +76,12 @@ def overview(request: HttpRequest) -> HttpResponse:
             "dimensions": selectors.dimension_labels(),
             "run_form": MetricsRunForm(initial={"period_kind": period}),
             "job": selectors.latest_job(organization=request.organization, kind=tasks.metrics_task.name),
-            "can_run": request.role in ANALYSTS,
+            "can_run": request.role in HEADS_AND_ANALYSTS,
         },
     )
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 @require_POST
 def metrics_start(request: HttpRequest) -> HttpResponse:
     form = MetricsRunForm(request.POST)
@@ -98,15 +97,18 @@ def metrics_start(request: HttpRequest) -> HttpResponse:
 # Campaigns -----------------------------------------------------------------------------------
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = selectors.campaigns_with_rates(organization=request.organization)
     return render(request, "loyalty/campaign_list.html", {"campaigns": campaigns})
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 def campaign_new(request: HttpRequest) -> HttpResponse:
-    form = CampaignForm(request.POST or None, organization=request.organization)
+    # ?kind= preselects the questionnaire: the diagnostics catalogue sends staff surveys here.
+    form = CampaignForm(
+        request.POST or None, organization=request.organization, initial={"kind": request.GET.get("kind")}
+    )
     if request.method == "POST" and form.is_valid():
         with service_errors(form):
             campaign = services.campaign_start(
@@ -126,7 +128,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     return render(request, "loyalty/campaign_new.html", {"form": form})
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaigns = Campaign.objects.select_related("product", "filter_segment", "filter_manager")
     campaign = get_for_org_or_404(request.viewer, campaigns, pk=campaign_id)
@@ -145,6 +147,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "invitation_count": summary["sent"],
             "responses": responses,
             "question": questionnaire.localized(main["text"], get_language() or "en"),
+            "questions": selectors.question_results(campaign, get_language() or "en"),
             "histogram": _histogram(summary),
             "no_email_count": len(no_email),
             "no_email": no_email[:NO_EMAIL_SHOWN],
@@ -168,7 +171,7 @@ def _histogram(summary: dict) -> dict:
     return {"x": x, "y": summary["histogram"], "colors": colors}
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 def campaign_links(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The personal links as .xlsx or .csv for a mailing; `pending=1` keeps only non-respondents."""
     campaign = get_for_org_or_404(request.viewer, Campaign, pk=campaign_id)
@@ -179,7 +182,7 @@ def campaign_links(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return xlsx_response(f"campaign-{campaign.pk}-links.xlsx", [sheet])
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 @require_POST
 def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """E-mail the links not sent yet, in a background job (a campaign can have thousands)."""
@@ -196,7 +199,7 @@ def campaign_send(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 @require_POST
 def campaign_remind(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_for_org_or_404(request.viewer, Campaign, pk=campaign_id)
@@ -213,7 +216,7 @@ def campaign_remind(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return redirect("loyalty:campaign_detail", campaign_id=campaign.pk)
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 @require_POST
 def campaign_close(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_for_org_or_404(request.viewer, Campaign, pk=campaign_id)
@@ -480,7 +483,7 @@ def tier_delete(request: HttpRequest, tier_id: int) -> HttpResponse:
     return redirect("loyalty:programme")
 
 
-@roles_required(*ANALYSTS)
+@roles_required(*HEADS_AND_ANALYSTS)
 @require_POST
 def points_start(request: HttpRequest) -> HttpResponse:
     if selectors.programme_of(organization=request.organization) is None:

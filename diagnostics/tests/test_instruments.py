@@ -18,7 +18,6 @@ EXPECTED_ITEMS = {
     "cx_understanding": 9,
     "goulding": 9,
     "mission_strategy": 4,
-    "employee_survey": 4,
     "service_excellence": 20,
 }
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from diagnostics.definition import check, clean_answer
-from diagnostics.scoring import compare, controllability_index, enps, item_points, score, share_of_yes
+from diagnostics.scoring import compare, controllability_index, item_points, score, share_of_yes
 
 
 def test_controllability_index_means_in_percent():
@@ -200,13 +200,6 @@ def test_score_all_partly_gives_fifty_and_every_item_on_the_agenda():
 def test_count_rule_counts_full_answers():
     result = score(definition("count"), {"a1": "+", "a2": "+-", "b1": "yes"})
     assert result["result"] == {"rule": "count", "count": 2, "of": 3}
-
-
-def test_enps():
-    assert enps([10, 9, 8, 6, None]) == 25.0
-    assert enps([0]) == -100.0
-    assert math.isnan(enps([None]))
-    assert score(definition("enps", item="b2"), {"b2": 9})["result"] == {"rule": "enps", "enps": 100.0}
 
 
 def test_compare_across_versions_matches_by_key():

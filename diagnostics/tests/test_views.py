@@ -65,8 +65,21 @@ def _fill_all(assessment, user, value="+"):
 
 
 def test_migration_loaded_every_instrument_once():
-    assert Instrument.objects.count() == 10
-    assert InstrumentVersion.objects.filter(number=1).count() == 10
+    assert Instrument.objects.count() == 9
+    assert InstrumentVersion.objects.filter(number=1).count() == 9
+
+
+@pytest.mark.parametrize(("role", "offered"), [(Role.SALES_HEAD, True), (Role.ANALYST, True), (Role.MANAGER, False)])
+def test_the_employee_survey_is_no_signed_assessment_but_an_anonymous_survey(client, org_a, make_member, role, offered):
+    assert not Instrument.objects.filter(code="employee_survey").exists()
+    client.force_login(make_member(org_a, role))
+    page = client.get(reverse("diagnostics:index")).content.decode()
+    row = page[page.index('<tr id="employee-survey">') : page.index("</tr>", page.index('id="employee-survey"'))]
+    link = f'href="{reverse("loyalty:campaign_new")}?kind=enps"'
+    assert (link in row) is offered
+    if offered:
+        form = client.get(reverse("loyalty:campaign_new") + "?kind=enps").content.decode()
+        assert '<option value="enps" selected>' in form
 
 
 def test_start_and_autosave_an_answer_with_comment(client, manager, org_a):
@@ -108,14 +121,12 @@ def test_answer_outside_the_scale_changes_nothing(client, manager, audit, item, 
 
 def test_scale_answer_outside_the_range_is_refused(client, org_a, make_member):
     user = make_member(org_a, Role.MANAGER)
-    survey = services.assessment_start(
-        organization=org_a, author=user, instrument=Instrument.objects.get(code="employee_survey")
-    )
+    survey = services.assessment_start(organization=org_a, author=user, instrument=_every_type_instrument())
     client.force_login(user)
-    response = _answer(client, survey, "recommend_workplace", "11")
+    response = _answer(client, survey, "q_scale_0_10", "11")
     assert "The answer is outside the item&#x27;s scale." in response.content.decode()
     assert not Answer.objects.exists()
-    _answer(client, survey, "recommend_workplace", "10")
+    _answer(client, survey, "q_scale_0_10", "10")
     assert Answer.objects.get().value == 10
 
 
@@ -453,7 +464,6 @@ def test_aida_differences_name_personas_in_the_nominative_in_russian(client, org
         "cx_understanding",
         "goulding",
         "mission_strategy",
-        "employee_survey",
         "service_excellence",
     ],
 )
@@ -663,39 +673,9 @@ def test_every_answer_type_through_the_form(client, org_a, manager):
     assert "X, Y" in page
 
 
-def test_employee_survey_report_sums_up_every_completed_survey(client, org_a, make_member):
-    instrument = Instrument.objects.get(code="employee_survey")
-    for score, state, fix in ((10, 8, "Faster discounts"), (9, 6, "Fewer reports"), (3, 4, "Better chairs")):
-        employee = make_member(org_a, Role.MANAGER)
-        survey = services.assessment_start(organization=org_a, author=employee, instrument=instrument)
-        for key, value in (
-            ("recommend_workplace", str(score)),
-            ("state_at_work", str(state)),
-            ("process_convenience", "4"),
-            ("one_fix", fix),
-        ):
-            services.answer_save(
-                assessment=survey,
-                user=employee,
-                item_key=key,
-                raw_value=value,
-                comment="",
-                version_hash=survey.version.content_hash,
-            )
-        services.assessment_complete(assessment=survey, user=employee)
-    client.force_login(make_member(org_a, Role.SALES_HEAD))
-    page = client.get(reverse("diagnostics:report", kwargs={"assessment_id": survey.pk})).content.decode()
-    assert "3 respondents" in page
-    assert '<strong id="survey-enps">33.3</strong>' in page
-    assert "average <strong>6.0</strong> (0-10)" in page
-    assert "<li>Faster discounts</li>" in page and "<li>Better chairs</li>" in page
-
-
 def test_export_writes_scale_answers_as_numbers(client, org_a, manager):
-    survey = services.assessment_start(
-        organization=org_a, author=manager, instrument=Instrument.objects.get(code="employee_survey")
-    )
-    for key, value in (("recommend_workplace", "9"), ("one_fix", "-faster approvals")):
+    survey = services.assessment_start(organization=org_a, author=manager, instrument=_every_type_instrument())
+    for key, value in (("q_scale_0_10", "9"), ("q_text", "-faster approvals")):
         services.answer_save(
             assessment=survey,
             user=manager,
@@ -710,9 +690,8 @@ def test_export_writes_scale_answers_as_numbers(client, org_a, manager):
         row[1]: row
         for row in openpyxl.load_workbook(io.BytesIO(response.content))["Answers"].iter_rows(values_only=True)
     }
-    recommend = rows["How likely are you to recommend our company to a friend as a place to work?"]
-    assert recommend[2] == 9 and recommend[3] == 0.9
-    assert rows["If you could fix one thing at work, what would it be?"][2] == "-faster approvals"
+    assert rows["scale_0_10"][2] == 9 and rows["scale_0_10"][3] == 0.9
+    assert rows["text"][2] == "-faster approvals"
 
 
 def test_load_instruments_command_reports_versions_and_creates_none_for_unchanged_files():
@@ -721,9 +700,9 @@ def test_load_instruments_command_reports_versions_and_creates_none_for_unchange
     out = io.StringIO()
     call_command("load_instruments", stdout=out)
     lines = out.getvalue().splitlines()
-    assert len(lines) == 10 and "controllability: v1" in lines
+    assert len(lines) == 9 and "controllability: v1" in lines
     assert "(new)" not in out.getvalue()
-    assert InstrumentVersion.objects.count() == 10
+    assert InstrumentVersion.objects.count() == 9
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,44 @@ def test_the_ideal_supplier_has_a_short_and_a_full_version():
     ]
 
 
+def test_the_employee_survey_is_one_anonymous_instrument_on_the_sources_zero_to_ten_scale():
+    data = questionnaire.load("enps")
+    assert data["audience"] == "employees"
+    assert codes("enps") == [
+        ("score", "scale"),  # recommend us as a place to work: eNPS
+        ("why", "text"),
+        ("wellbeing", "scale"),  # how one feels at work overall
+        ("processes", "scale"),  # how convenient the work processes are
+        ("one_fix", "text"),
+    ]
+    assert {(q["min"], q["max"]) for q in data["questions"] if q["type"] == "scale"} == {(0, 10)}
+    assert questionnaire.main_question(data)["metric"] == "enps"
+
+
+def test_question_results_give_exact_means_option_counts_and_the_newest_texts():
+    data = questionnaire.load("ideal_service")
+    answer_sets = [
+        {"score": 9, "response_speed": 5, "accuracy": "never", "range": "More sizes", "why": "Fast"},
+        {"score": 3, "response_speed": 4, "accuracy": "more", "range": ""},
+        {"score": 7, "response_speed": 4, "accuracy": "never", "range": "Cheaper boxes"},
+        {"score": 8, "range": "Eco paper"},
+    ]
+    results = {r["code"]: r for r in questionnaire.question_results(data, answer_sets, "en", texts_shown=2)}
+    assert "score" not in results and "why" not in results  # shown with the scored question
+    assert (results["response_speed"]["count"], results["response_speed"]["mean"]) == (3, 13 / 3)
+    assert results["response_speed"]["scale"] == (1, 5)
+    assert results["accuracy"]["options"] == [
+        ("It has not happened", 2),
+        ("Less often than with other suppliers", 0),
+        ("About as often as with other suppliers", 0),
+        ("More often than with other suppliers", 1),
+    ]
+    assert (results["range"]["count"], results["range"]["texts"]) == (3, ["More sizes", "Cheaper boxes"])
+    assert (results["driver"]["count"], results["driver"]["mean"]) == (0, None)
+    russian = {r["code"]: r for r in questionnaire.question_results(data, answer_sets, "ru", texts_shown=2)}
+    assert russian["accuracy"]["options"][0] == ("Такого не было", 2)
+
+
 @pytest.mark.parametrize("kind", questionnaire.KINDS)
 def test_every_question_is_asked_in_both_languages(kind):
     data = questionnaire.load(kind)

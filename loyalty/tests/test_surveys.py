@@ -153,6 +153,29 @@ def test_employee_answers_are_anonymous(org_a, make_member, client):
     assert (used.date(), used.hour, used.minute, used.second) == (timezone.localdate(), 0, 0, 0)
 
 
+def test_the_staff_survey_page_sums_up_each_question_and_names_nobody(client_as, org_a, make_member, client):
+    members = [make_member(org_a, Role.MANAGER, username=f"employee{i}") for i in range(3)]
+    campaign = start(org_a, kind="enps")
+    answers = [
+        {"score": "10", "wellbeing": "8", "processes": "4", "one_fix": "Faster discount approval"},
+        {"score": "9", "wellbeing": "6", "processes": "5"},
+        {"score": "3", "wellbeing": "4", "processes": "3", "one_fix": "Fewer reports"},
+    ]
+    for invitation, data in zip(campaign.invitations.order_by("id"), answers, strict=False):
+        client.post(reverse("loyalty:respond", kwargs={"token": invitation.token}), data)
+    page = client_as(org_a, Role.SALES_HEAD).get(
+        reverse("loyalty:campaign_detail", kwargs={"campaign_id": campaign.pk})
+    )
+    html = page.content.decode()
+    assert '<div class="stat-value" id="stat-value">33.3</div>' in html  # (2 promoters - 1 detractor) / 3
+    questions = html[html.index('id="campaign-questions"') : html.index("</dl>")]
+    assert '<strong class="question-mean">6.0</strong>' in questions  # how one feels: (8 + 6 + 4) / 3
+    assert '<strong class="question-mean">4.0</strong>' in questions  # the processes, on the same 0-10 scale
+    assert "<li>Faster discount approval</li>" in questions and "<li>Fewer reports</li>" in questions
+    answered = html[html.index('id="campaign-answers"') : html.index("</ul>", html.index('id="campaign-answers"'))]
+    assert not any(member.username in answered for member in members)
+
+
 @pytest.mark.parametrize(
     "kind,data,opens",
     [
