@@ -7,6 +7,8 @@ rule, a chart kind and sections of items, each item with a key and an answer typ
 import hashlib
 import json
 from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
 
 import yaml
 
@@ -25,6 +27,15 @@ FREE_TYPES = ("text", "number")
 ANSWER_TYPES = (*CHOICES, *SCALES, *OPTION_TYPES, *FREE_TYPES)
 RULES = ("mean", "share_of_yes", "count", "scenario", "text")
 CHARTS = ("bars", "radar", "heatmap", "none")
+
+
+ADVICE_FILE = Path(__file__).resolve().parent / "advice.yaml"
+
+
+@cache
+def advice() -> dict[str, dict]:
+    """The recommendations a section may name (`advice: key`): {key: {"title": text, "text": text}}."""
+    return yaml.safe_load(ADVICE_FILE.read_text(encoding="utf-8"))
 
 
 class DefinitionError(ValueError):
@@ -48,6 +59,23 @@ def _check_text(value, where: str, problems: list[str]) -> None:
         problems.append(f"{where}: unknown languages {sorted(extra)}")
 
 
+def _check_levels(levels, problems: list[str]) -> None:
+    """Optional levels of the overall score: the first from 0, each later one from a higher score."""
+    if levels is None:
+        return
+    if not isinstance(levels, list) or not levels:
+        problems.append("levels: a list of {from: score, text: {en, ru}}")
+        return
+    starts = [level.get("from") if isinstance(level, dict) else None for level in levels]
+    if not all(isinstance(start, int | float) and 0 <= start <= 100 for start in starts):
+        problems.append("levels: every level needs `from`, a score from 0 to 100")
+        return
+    if starts[0] != 0 or any(later <= earlier for earlier, later in zip(starts, starts[1:])):
+        problems.append("levels: the first starts at 0 and each later one at a higher score")
+    for index, level in enumerate(levels):
+        _check_text(level.get("text"), f"levels[{index}].text", problems)
+
+
 def check(definition: dict) -> dict:
     """Return the definition if it is complete and consistent, else raise DefinitionError."""
     problems: list[str] = []
@@ -67,6 +95,7 @@ def check(definition: dict) -> dict:
         problems.append(f"chart: one of {', '.join(CHARTS)}")
     for value, text in (definition.get("answer_help") or {}).items():
         _check_text(text, f"answer_help.{value}", problems)
+    _check_levels(definition.get("levels"), problems)
     sections = definition.get("sections")
     if not isinstance(sections, list) or not sections:
         problems.append("sections: at least one section is required")
@@ -80,6 +109,8 @@ def check(definition: dict) -> dict:
         if not section.get("key"):
             problems.append(f"{where}.key is required")
         _check_text(section.get("title"), f"{where}.title", problems)
+        if section.get("advice") is not None and section["advice"] not in advice():
+            problems.append(f"{where}.advice: one of {', '.join(advice())}")
         items = section.get("items")
         if not isinstance(items, list) or not items:
             problems.append(f"{where}: at least one item is required")

@@ -20,6 +20,7 @@ FULL_INSTRUMENTS = [
     "service_excellence",
     "crm_strategy",
     "mission_strategy",
+    "customer_orientation",
 ]
 TEXTS = {
     "ru": {

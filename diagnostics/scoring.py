@@ -13,6 +13,8 @@ from statistics import fmean
 from .definition import CHOICES, SCALES, items_by_key, iter_items
 
 NAN = float("nan")
+# A section scoring under this share of its points is a weak area: the report shows its advice.
+WEAK_BELOW = 75.0
 PLUS_MINUS = CHOICES["plus_minus"]
 YES_PARTLY_NO = CHOICES["yes_partly_no"]
 
@@ -71,10 +73,27 @@ def percent(points: list[float]) -> float:
     return fmean(points) * 100 if points else NAN
 
 
+def level(levels: list[dict] | None, overall: float) -> int | None:
+    """The index of the highest level whose `from` the overall score reaches; None without either."""
+    if not levels or math.isnan(overall):
+        return None
+    return max(index for index, step in enumerate(levels) if overall >= step["from"])
+
+
+def advice_for(definition: dict, section_scores: list[float]) -> list[tuple[str, list[str]]]:
+    """(advice key, keys of its weak sections) in section order: the advice of every section with a
+    score under WEAK_BELOW; unscored sections are not weak."""
+    weak: dict[str, list[str]] = {}
+    for section, value in zip(definition["sections"], section_scores, strict=True):
+        if section.get("advice") and not math.isnan(value) and value < WEAK_BELOW:
+            weak.setdefault(section["advice"], []).append(section["key"])
+    return list(weak.items())
+
+
 def score(definition: dict, answers: dict) -> dict:
     """Scores of one assessment: `answers` maps item keys to stored values (missing = None).
 
-    Returns {"overall", "sections": [...], "answered", "total", "agenda", "result"}; the
+    Returns {"overall", "level", "advice", "sections": [...], "answered", "total", "agenda", "result"}; the
     agenda lists every answered choice item below full points ("-", "+-", "no", "partly", "fail").
     """
     by_share_of_yes = definition["scoring"]["rule"] == "share_of_yes"
@@ -109,8 +128,11 @@ def score(definition: dict, answers: dict) -> dict:
                 "scored": sum(1 for item in section["items"] if is_scored(item)),
             }
         )
+    overall = share_of_yes(all_yes_partly_no) if by_share_of_yes else percent(all_points)
     return {
-        "overall": share_of_yes(all_yes_partly_no) if by_share_of_yes else percent(all_points),
+        "overall": overall,
+        "level": level(definition.get("levels"), overall),
+        "advice": advice_for(definition, [section["score"] for section in sections]),
         "sections": sections,
         "answered": answered,
         "total": total,

@@ -7,7 +7,7 @@ from crm_portal.models import Membership, Organization, Role
 from crm_portal.tenancy import Viewer, scoped
 
 from . import labels, scoring
-from .definition import items_by_key
+from .definition import advice, items_by_key
 from .models import (
     Action,
     AidaAction,
@@ -215,6 +215,17 @@ def report(assessment: Assessment, values: dict | None = None, comments: dict | 
         "source_idea": labels.text(definition["source_idea"]),
         "rule": definition["scoring"]["rule"],
         "overall": labels.number(score["overall"]),
+        "level": None if score["level"] is None else labels.text(definition["levels"][score["level"]]["text"]),
+        "weak_below": labels.number(scoring.WEAK_BELOW),
+        "advice": [
+            {
+                "key": key,
+                "title": labels.text(advice()[key]["title"]),
+                "text": labels.text(advice()[key]["text"]),
+                "sections": [section_titles[section] for section in weak],
+            }
+            for key, weak in score["advice"]
+        ],
         "answered": score["answered"],
         "total": score["total"],
         "sections": sections,

@@ -181,3 +181,32 @@ def test_journey_map_and_aida_editors(page, login, shot):
     expect(cell).not_to_have_class(re.compile("aida-empty"))
     expect(page.locator("#cycle-differences")).not_to_contain_text("Interest")
     shot(page, "aida")
+
+
+def test_a_head_takes_the_customer_orientation_self_test_and_reads_the_advice_in_russian(new_page, login, shot):
+    page = new_page(locale="ru-RU")
+    _accept_dialogs(page)
+    login(page, "demo-head")
+    page.goto("/diagnostics/")
+    page.locator("tr[data-code=customer_orientation] .start-button").click()
+    expect(page.locator("h1")).to_have_text("Тест на клиентоориентированность")
+    forms = page.locator("form.item-form")
+    expect(forms).to_have_count(16)
+    no = {6, 7, 13, 14, 15}  # the journey's first two, all three metrics
+    for index in range(16):
+        form = forms.nth(index)
+        form.locator("label[data-value='no']" if index in no else "label[data-value='yes']").click()
+        expect(form.locator(".item-saved")).to_be_visible()
+    page.click("#complete-button")
+    expect(page).to_have_url(re.compile(r"/report/$"))
+    expect(page.locator("#overall-score")).to_have_text("68,8%")  # 11 of 16
+    expect(page.locator("#level")).to_have_text("Развивающийся: основа есть, системы пока нет")
+    advice = page.locator("#advice [data-advice]")
+    expect(advice).to_have_count(2)
+    expect(advice.nth(0)).to_contain_text("Постройте путь клиента и сотрудника и изучите его")
+    expect(advice.nth(1)).to_contain_text("Измеряйте комплексно")
+    expect(advice.nth(1)).to_contain_text("Меньше 75%: Метрики вместе")
+    page.locator("#chart").scroll_into_view_if_needed()
+    expect(page.locator("#chart .main-svg").first).to_be_attached()
+    shot(page, "self-test-report-ru")
+    assert page.errors == []

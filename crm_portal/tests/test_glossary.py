@@ -13,7 +13,7 @@ CATALOGUES = [
     ROOT / "locale" / "ru" / "LC_MESSAGES" / "django.po",
     *sorted(ROOT.glob("*/locale/ru/LC_MESSAGES/django.po")),
 ]
-CONTENT = sorted((ROOT / "diagnostics" / "instruments").glob("*.yaml")) + sorted(
+CONTENT = sorted((ROOT / "diagnostics").glob("**/*.yaml")) + sorted(
     (ROOT / "loyalty" / "questionnaires").glob("*.yaml")
 )
 

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from diagnostics import definition as definition_module
 from diagnostics.definition import CHOICES, SCALES, DefinitionError, iter_items, parse
 from diagnostics.loader import INSTRUMENTS_DIR, read_all
 from diagnostics.scoring import score
@@ -19,6 +20,7 @@ EXPECTED_ITEMS = {
     "goulding": 9,
     "mission_strategy": 4,
     "service_excellence": 20,
+    "customer_orientation": 16,
 }
 
 
@@ -198,3 +200,49 @@ def test_the_mystery_shopper_follows_the_sources_blocks():
         ("difficult", ["controls_emotions", "constructive", "composure"]),
         ("provocation", ["nerves_test"]),
     ]
+
+
+def test_the_customer_orientation_self_test_has_a_section_per_recommendation_levels_and_advice():
+    definition = parse((INSTRUMENTS_DIR / "11_customer_orientation.yaml").read_text(encoding="utf-8"))
+    assert [(s["key"], s["advice"], [i["key"] for i in s["items"]]) for s in definition["sections"]] == [
+        ("expectations", "expectations", ["ask_expectations", "know_why_valued", "promise_kept"]),
+        ("more", "more", ["initiative", "planned_extra", "recommended"]),
+        ("journeys", "journeys", ["walked_path", "hard_steps", "staff_loyalty"]),
+        ("mission", "mission", ["mission_known", "standards", "head_involved", "every_department"]),
+        ("metrics", "metrics", ["acquisition_and_value", "several_metrics", "competitors"]),
+    ]
+    assert definition["scoring"] == {"rule": "mean"}
+    assert {i["type"] for _, i in iter_items(definition)} == {"yes_no"}
+    assert [level["from"] for level in definition["levels"]] == [0, 50, 80]
+    # 10 of 16 yes: 62.5 %, the middle level; weak (under 75 %): a little more (2 of 3), the journey
+    # (1 of 3) and metrics (0 of 3); expectations and the mission (all yes) are not.
+    answers = {item["key"]: "yes" for _, item in iter_items(definition)}
+    answers.update(hard_steps="no", staff_loyalty="no", acquisition_and_value="no", several_metrics="no")
+    answers.update(competitors="no", initiative="no")
+    result = score(definition, answers)
+    assert (result["overall"], result["level"]) == (62.5, 1)
+    assert result["advice"] == [("more", ["more"]), ("journeys", ["journeys"]), ("metrics", ["metrics"])]
+
+
+def test_the_five_recommendations_are_written_in_both_languages():
+    advice = definition_module.advice()
+    assert set(advice) == {"expectations", "more", "journeys", "mission", "metrics"}
+    for entry in advice.values():
+        for text in (entry["title"], entry["text"]):
+            assert text["en"].strip() and text["ru"].strip()
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("    advice: metrics\n", "    advice: luck\n"), "sections[4].advice: one of expectations, more"),
+        (("  - from: 0\n", "  - from: 10\n"), "levels: the first starts at 0 and each later one at a higher score"),
+        (("  - from: 80\n", "  - from: 40\n"), "levels: the first starts at 0 and each later one at a higher score"),
+        (("  - from: 50\n", "  - from: half\n"), "levels: every level needs `from`, a score from 0 to 100"),
+    ],
+)
+def test_an_unknown_advice_or_unordered_levels_are_refused(change, problem):
+    text = (INSTRUMENTS_DIR / "11_customer_orientation.yaml").read_text(encoding="utf-8")
+    with pytest.raises(DefinitionError) as error:
+        parse(text.replace(*change))
+    assert any(p.startswith(problem) for p in error.value.problems), error.value.problems

@@ -212,3 +212,28 @@ def test_compare_across_versions_matches_by_key():
     assert result["sections"][0]["before"] == 50.0
     assert result["sections"][0]["after"] == pytest.approx(250 / 3)
     assert result["overall"]["delta"] == pytest.approx(62.5 - 100 / 3)
+
+
+LEVELS = [{"from": 0}, {"from": 50}, {"from": 80}]
+
+
+@pytest.mark.parametrize(("overall", "expected"), [(0.0, 0), (49.9, 0), (50.0, 1), (79.99, 1), (80.0, 2), (100.0, 2)])
+def test_level_is_the_highest_one_the_score_reaches(overall, expected):
+    from diagnostics.scoring import level
+
+    assert level(LEVELS, overall) == expected
+
+
+def test_no_level_without_levels_or_without_a_score():
+    from diagnostics.scoring import level
+
+    assert level(None, 90.0) is None and level(LEVELS, float("nan")) is None
+
+
+def test_advice_is_given_once_for_the_sections_under_75_and_never_for_unscored_ones():
+    from diagnostics.scoring import advice_for
+
+    shape = {"sections": [{"key": "a", "advice": "x"}, {"key": "b", "advice": "y"}, {"key": "c", "advice": "x"}]}
+    shape["sections"].append({"key": "d"})
+    assert advice_for(shape, [74.9, 75.0, 0.0, 10.0]) == [("x", ["a", "c"])]
+    assert advice_for(shape, [float("nan"), 50.0, 100.0, 0.0]) == [("y", ["b"])]

@@ -65,8 +65,8 @@ def _fill_all(assessment, user, value="+"):
 
 
 def test_migration_loaded_every_instrument_once():
-    assert Instrument.objects.count() == 9
-    assert InstrumentVersion.objects.filter(number=1).count() == 9
+    assert Instrument.objects.count() == 10
+    assert InstrumentVersion.objects.filter(number=1).count() == 10
 
 
 @pytest.mark.parametrize(("role", "offered"), [(Role.SALES_HEAD, True), (Role.ANALYST, True), (Role.MANAGER, False)])
@@ -465,6 +465,7 @@ def test_aida_differences_name_personas_in_the_nominative_in_russian(client, org
         "goulding",
         "mission_strategy",
         "service_excellence",
+        "customer_orientation",
     ],
 )
 def test_every_instrument_fills_reports_and_exports_in_both_languages(client, org_a, manager, code):
@@ -700,9 +701,9 @@ def test_load_instruments_command_reports_versions_and_creates_none_for_unchange
     out = io.StringIO()
     call_command("load_instruments", stdout=out)
     lines = out.getvalue().splitlines()
-    assert len(lines) == 9 and "controllability: v1" in lines
+    assert len(lines) == 10 and "controllability: v1" in lines
     assert "(new)" not in out.getvalue()
-    assert InstrumentVersion.objects.count() == 9
+    assert InstrumentVersion.objects.count() == 10
 
 
 @pytest.mark.parametrize(
@@ -910,3 +911,33 @@ def test_refusals_without_a_form_on_the_page_come_back_as_messages(client, org_a
         reverse("diagnostics:touchpoint_move", kwargs={"touchpoint_id": first.pk}), {"direction": "up"}, follow=True
     )
     assert "This touchpoint cannot move further." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("code", "no", "level", "advice"),
+    [
+        # 13 of 16 yes (81.2 %): the top level; only the journey (1 of 3) is weak.
+        (
+            "customer_orientation",
+            ("hard_steps", "staff_loyalty", "every_department"),
+            "Customer-oriented",
+            ["journeys"],
+        ),
+        # The CX-understanding checklist of the same source: its weak "function" block gets the same advice.
+        ("cx_understanding", ("return_recommend",), None, ["expectations"]),
+    ],
+)
+def test_a_report_gives_the_advice_of_its_weak_areas(client, org_a, manager, code, no, level, advice):
+    assessment = services.assessment_start(
+        organization=org_a, author=manager, instrument=Instrument.objects.get(code=code)
+    )
+    _fill_all(assessment, manager, value="yes")
+    Answer.objects.filter(assessment=assessment, item_key__in=no).update(value="no")
+    client.force_login(manager)
+    for name in ("diagnostics:report", "diagnostics:print"):
+        page = client.get(reverse(name, kwargs={"assessment_id": assessment.pk})).content.decode()
+        assert re.findall(r'data-advice="(\w+)"', page) == advice
+        assert ('id="level"' in page) is (level is not None)
+        if level:
+            assert f'<div class="small fw-semibold" id="level">{level}: service is managed as a system</div>' in page
+    assert "Scored below 75%: " in page
