@@ -24,10 +24,12 @@ class ClientsConfig(AppConfig):
         "clients.kpi_export": _("Manager KPIs to Excel"),
     }
     # Every night the states move on by themselves: a client with no purchase becomes lost.
-    # Every Monday morning the weekly digest goes to its subscribers. Every morning people hear of
-    # their control points that became overdue.
+    # Every Monday morning the weekly digest goes to its subscribers. Every morning the managers get
+    # greeting points for the coming week's birthdays and holidays, then people hear of their
+    # control points that became overdue.
     schedules = {
         "clients.lifecycle_daily": crontab(hour=3, minute=0),
         "clients.digest_weekly": crontab(day_of_week="mon", hour=7, minute=0),
+        "clients.care_points": crontab(hour=6, minute=0),
         "clients.points_overdue": crontab(hour=6, minute=30),
     }

@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from crm_portal.models import Membership, Role
+from crm_portal.models import Holiday, Membership, Role
 
 from . import services
 from .lifecycle import months_before
@@ -89,7 +89,6 @@ TEXTS = {
             "Договорились о дегустации",
             "Уточнили сроки доставки",
         ],
-        "birthday": "Поздравить с днём рождения",
         "deal": "Договор поставки № %(n)s",
         "retry": "Лицо, принимающее решения, было в отъезде",
         "clarification": "Клиент попросил другие объёмы",
@@ -124,7 +123,6 @@ TEXTS = {
             "Agreed a tasting",
             "Asked about delivery times",
         ],
-        "birthday": "Birthday greeting",
         "deal": "Supply contract %(n)s",
         "retry": "Decision maker was away",
         "clarification": "Client asked for other volumes",
@@ -400,8 +398,26 @@ def seed(*, organization, users: dict, size: str = "small", today: datetime.date
     with transaction.atomic():
         demo_clients.delete()
         _build(organization, users, size, random.Random(f"{organization.slug}-{size}"), today, language)
-        # The morning round has run: each manager hears of the points that became overdue.
+        _holidays(organization, today, language)
+        # The morning rounds have run: greeting points for the coming week, then each manager hears
+        # of the points that became overdue.
+        services.care_points_create(today, organization)
         services.control_points_overdue_notify(today)
+
+
+HOLIDAYS = {
+    "ru": [(1, 1, "Новый год"), (2, 23, "День защитника Отечества"), (3, 8, "Международный женский день")],
+    "en": [(1, 1, "New Year"), (3, 8, "International Women's Day"), (12, 25, "Christmas")],
+}
+ANNIVERSARY = {"ru": "День рождения нашей компании", "en": "Our company's anniversary"}
+
+
+def _holidays(organization, today: datetime.date, language: str) -> None:
+    """The usual greeting days and the company's own, which falls in three days (so the demo shows its points)."""
+    anniversary = today + datetime.timedelta(days=3)
+    days = [*HOLIDAYS[language], (anniversary.month, anniversary.day, ANNIVERSARY[language])]
+    for month, day, name in days:
+        Holiday.objects.get_or_create(organization=organization, month=month, day=day, defaults={"name": name})
 
 
 def _managers(organization, users: dict, size: str) -> list:
@@ -575,7 +591,7 @@ def _people_and_contacts(organization, clients, rng, today, size, language) -> N
         for n in range(rng.randint(1, 2)):
             birthday = datetime.date(rng.randint(1960, 1998), rng.randint(1, 12), rng.randint(1, 28))
             if index % 11 == 0 and n == 0:
-                # The greeting points below are for these people's birthdays, which fall this week.
+                # Birthdays within this week: the care round gives their managers greeting points.
                 soon = today + datetime.timedelta(days=index % 5)
                 birthday = datetime.date(1984, soon.month, soon.day)  # a leap year: 29 February exists
             people.append(
@@ -610,17 +626,6 @@ def _people_and_contacts(organization, clients, rng, today, size, language) -> N
                     client=client,
                     kind=ControlPoint.Kind.CONTACT_GAP,
                     due_date=today - datetime.timedelta(days=rng.randint(1, 20)),
-                    responsible=client.manager,
-                )
-            )
-        if index % 11 == 0:
-            points.append(
-                ControlPoint(
-                    organization=organization,
-                    client=client,
-                    kind=ControlPoint.Kind.CARE,
-                    due_date=today,
-                    note=texts["birthday"],
                     responsible=client.manager,
                 )
             )

@@ -482,6 +482,8 @@ class ControlPoint(TenantModel):
         CONTACT_GAP = "contact_gap", _("Longest allowed pause between contacts")
         NEXT_CONTACT = "next_contact", _("Agreed next contact")
         CARE = "care", _("Care: greeting or invitation")
+        BIRTHDAY = "birthday", _("Birthday greeting")
+        HOLIDAY = "holiday", _("Holiday greeting")
 
     client = models.ForeignKey(
         Client, on_delete=models.CASCADE, related_name="control_points", verbose_name=_("client")
@@ -499,11 +501,17 @@ class ControlPoint(TenantModel):
     )
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What a point made by the care round greets ("birthday:<person>:<year>", "holiday:<holiday>:<year>"):
+    # unique per client, so a second round (or two at once) adds nothing.
+    occasion = models.CharField(max_length=40, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("control point")
         verbose_name_plural = _("control points")
         ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "occasion"], condition=~Q(occasion=""), name="cp_occasion_once")
+        ]
         indexes = [
             models.Index(fields=["client", "due_date"], condition=Q(done_at__isnull=True), name="cp_open_client"),
             models.Index(

@@ -1,18 +1,24 @@
 from django.contrib import admin
 
 from .admin_scoping import TenantAdmin
-from .models import Job, Membership, MembershipInvitation, Notification, NotificationEmail, Organization
+from .models import Holiday, Job, Membership, MembershipInvitation, Notification, NotificationEmail, Organization
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "lifecycle_period_months", "created_at"]
+    list_display = ["name", "slug", "lifecycle_period_months", "contact_gap_days", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
         rows = super().get_queryset(request)
         return rows if request.user.is_superuser else rows.filter(pk=getattr(request.organization, "pk", None))
+
+
+@admin.register(Holiday)
+class HolidayAdmin(TenantAdmin):
+    list_display = ["name", "day", "month", "organization"]
+    list_filter = ["month"]
 
 
 @admin.register(Membership)

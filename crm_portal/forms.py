@@ -1,13 +1,21 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Organization, Role
+from .models import Holiday, Organization, Role
 
 
 class OrganizationSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["name", "lifecycle_period_months"]
+        fields = ["name", "lifecycle_period_months", "contact_gap_days"]
+
+
+class HolidayForm(forms.ModelForm):
+    prefix = "holiday"
+
+    class Meta:
+        model = Holiday
+        fields = ["name", "day", "month"]
 
 
 class InvitationForm(forms.Form):

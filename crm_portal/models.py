@@ -1,11 +1,14 @@
 """Organizations, memberships with roles, and background jobs: the core every app stands on."""
 
+import datetime
 import hashlib
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import formats
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +44,12 @@ class Organization(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
         help_text=_("Ideally the average interval between a client's purchases."),
+    )
+    contact_gap_days = models.PositiveSmallIntegerField(
+        _("longest pause between contacts, days"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("When a client has had no contact for this long, its manager has a control point due."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -87,6 +96,44 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Holiday(TenantModel):
+    """A day in the year the organization greets every client on (New Year, its own anniversary):
+    the morning round gives each client's manager a greeting point a week ahead."""
+
+    name = models.CharField(_("name"), max_length=100)
+    month = models.PositiveSmallIntegerField(
+        _("month"), choices=list(MONTHS.items()), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    day = models.PositiveSmallIntegerField(_("day"), validators=[MinValueValidator(1), MaxValueValidator(31)])
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["month", "day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "day"],
+                name="one_holiday_a_day",
+                violation_error_message=_("There is already a holiday on this day."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def in_leap_year(self) -> datetime.date:
+        """The day in a leap year (every holiday exists there): for showing it as "3 December"."""
+        return datetime.date(2000, self.month, self.day)
+
+    def clean(self) -> None:
+        if self.month not in range(1, 13) or self.day not in range(1, 32):
+            return  # the fields' own validators name the problem
+        try:
+            self.in_leap_year()
+        except ValueError:
+            raise ValidationError({"day": _("This month has no such day.")}) from None
 
 
 class BulkTenantModel(TenantModel):

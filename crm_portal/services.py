@@ -24,6 +24,7 @@ from django.utils.translation import gettext_noop
 
 from .jobs import JobMessage, ProgressCallback
 from .models import (
+    Holiday,
     Job,
     Membership,
     MembershipInvitation,
@@ -39,12 +40,28 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def organization_update(*, organization: Organization, name: str, lifecycle_period_months: int) -> Organization:
+def organization_update(
+    *, organization: Organization, name: str, lifecycle_period_months: int, contact_gap_days: int
+) -> Organization:
     organization.name = name
     organization.lifecycle_period_months = lifecycle_period_months
+    organization.contact_gap_days = contact_gap_days
     organization.full_clean()
     organization.save()
     return organization
+
+
+def holiday_add(*, organization: Organization, name: str, month: int, day: int) -> Holiday:
+    """A yearly greeting day; one per date (a second click finds the day taken and adds nothing)."""
+    holiday = Holiday(organization=organization, name=name, month=month, day=day)
+    holiday.full_clean()
+    holiday.save()
+    return holiday
+
+
+def holiday_delete(*, holiday: Holiday) -> None:
+    """Greeting points already made for it stay: they are the managers' own to do or drop."""
+    holiday.delete()
 
 
 INVITATION_VALID_FOR = timedelta(days=14)

@@ -11,6 +11,8 @@ org_patterns = (
         path("", views.organization_settings, name="settings"),
         path("switch/", views.organization_switch, name="switch"),
         path("members/add/", views.member_add, name="member_add"),
+        path("holidays/add/", views.holiday_add, name="holiday_add"),
+        path("holidays/<int:holiday_id>/delete/", views.holiday_delete, name="holiday_delete"),
         path("members/<int:membership_id>/role/", views.member_role, name="member_role"),
         path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
         path(

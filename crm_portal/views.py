@@ -16,10 +16,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import DemoJobForm, InvitationAnswerForm, InvitationForm, MembershipRoleForm, OrganizationSettingsForm
+from .forms import (
+    DemoJobForm,
+    HolidayForm,
+    InvitationAnswerForm,
+    InvitationForm,
+    MembershipRoleForm,
+    OrganizationSettingsForm,
+)
 from .formtools import error_text, service_errors
 from .jobs import job_enqueue
-from .models import Job, Membership, MembershipInvitation, Role
+from .models import Holiday, Job, Membership, MembershipInvitation, Role
 from .navigation import panels_for
 from .selectors import (
     invitation_by_token,
@@ -81,22 +88,53 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         with service_errors(form):
             services.organization_update(
-                organization=organization, name=data["name"], lifecycle_period_months=data["lifecycle_period_months"]
+                organization=organization,
+                name=data["name"],
+                lifecycle_period_months=data["lifecycle_period_months"],
+                contact_gap_days=data["contact_gap_days"],
             )
             messages.success(request, _("Settings saved."))
             return redirect("org:settings")
         organization.refresh_from_db()
+    return _settings_page(request, form=form)
+
+
+def _settings_page(request: HttpRequest, *, form=None, holiday_form=None) -> HttpResponse:
+    organization = request.organization
     return render(
         request,
         "crm_portal/organization_settings.html",
         {
-            "form": form,
+            "form": form or OrganizationSettingsForm(instance=organization),
+            "holiday_form": holiday_form or HolidayForm(),
+            "holidays": Holiday.objects.for_org(organization),
             "members": organization_members(organization),
             "invitations": organization_invitations(organization),
             "now": timezone.now(),
             "roles": Role.choices,
         },
     )
+
+
+@roles_required(Role.ADMIN)
+@require_POST
+def holiday_add(request: HttpRequest) -> HttpResponse:
+    form = HolidayForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            holiday = services.holiday_add(organization=request.organization, **form.cleaned_data)
+            when = date_format(holiday.in_leap_year(), "j E")
+            messages.success(request, _("Holiday added: %(holiday)s, %(date)s.") % {"holiday": holiday, "date": when})
+            return redirect(reverse("org:settings") + "#holidays")
+    return _settings_page(request, holiday_form=form)
+
+
+@roles_required(Role.ADMIN)
+@require_POST
+def holiday_delete(request: HttpRequest, holiday_id: int) -> HttpResponse:
+    services.holiday_delete(holiday=get_for_org_or_404(request, Holiday, pk=holiday_id))
+    messages.success(request, _("Holiday removed."))
+    return redirect(reverse("org:settings") + "#holidays")
 
 
 @roles_required(Role.ADMIN)

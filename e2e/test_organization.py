@@ -79,3 +79,49 @@ def test_sales_head_sees_own_jobs_and_no_test_job_button(new_page, login, shot):
         shot(page, f"jobs-{locale}")
         assert re.search(r"/jobs/$", page.url)
         assert page.errors == []
+
+
+def test_the_admin_sets_the_contact_pause_and_a_holiday_and_managers_get_greeting_points(new_page, login, shot):
+    import datetime
+
+    from django.utils import timezone
+
+    from clients import services as client_services
+    from crm_portal.models import Holiday
+
+    organization = Organization.objects.get(slug="demo")
+    today = timezone.localdate()
+    taken = set(Holiday.objects.filter(organization=organization).values_list("month", "day"))
+    day = next(d for d in (today + datetime.timedelta(days=n) for n in range(1, 7)) if (d.month, d.day) not in taken)
+    admin = new_page(locale="ru-RU")
+    login(admin, "demo-admin")
+    admin.goto("/organization/")
+    admin.fill("#id_contact_gap_days", "21")
+    admin.click("#org-settings-form button[type=submit]")
+    expect(admin.locator(".alert-success")).to_contain_text("Настройки сохранены.")
+    holiday = admin.locator("#holiday-form")
+    holiday.locator("#id_holiday-name").fill("День клиента")
+    holiday.locator("#id_holiday-day").fill("31")
+    holiday.locator("#id_holiday-month").select_option("2")
+    holiday.locator("button[type=submit]").click()
+    expect(admin.locator("#holiday-form")).to_contain_text("В этом месяце нет такого дня.")
+    holiday = admin.locator("#holiday-form")
+    holiday.locator("#id_holiday-day").fill(str(day.day))
+    holiday.locator("#id_holiday-month").select_option(str(day.month))
+    holiday.locator("button[type=submit]").click()
+    expect(admin.locator(".alert-success")).to_contain_text("Праздник добавлен")
+    expect(admin.locator(f"#holiday-list [data-holiday='{day.month}-{day.day}']")).to_contain_text("День клиента")
+    shot(admin, "holidays-ru")
+    assert admin.errors == []
+    organization.refresh_from_db()
+    assert organization.contact_gap_days == 21
+
+    assert client_services.care_points_create(today, organization) > 0  # the morning round
+    manager = new_page(locale="ru-RU")
+    login(manager, "demo-manager")
+    sunday = today + datetime.timedelta(days=6 - today.weekday())
+    manager.goto(f"/clients/my-day/?group={'week' if day <= sunday else 'later'}")
+    greeting = manager.locator("#point-list li[data-point]", has_text="День клиента").first
+    expect(greeting).to_contain_text("Поздравление с праздником")
+    shot(manager, "greeting-points-ru")
+    assert manager.errors == []

@@ -18,6 +18,7 @@ from ..models import (
     ControlPoint,
     Settlement,
 )
+from ..occasions import coming_days, falls_within
 from .history import client_states_on, state_conditions
 from .visibility import clients_visible_to, visible_rows
 
@@ -193,17 +194,14 @@ def my_day(viewer: Viewer, *, group: str = "", today: datetime.date | None = Non
     }
 
 
-def upcoming_birthdays(viewer: Viewer, today: datetime.date, days: int = 7) -> list[ContactPerson]:
+def upcoming_birthdays(viewer: Viewer, today: datetime.date) -> list[ContactPerson]:
     """Contact persons of the visible clients whose birthday falls within the next week: a reason to greet."""
-    dates = [today + datetime.timedelta(days=n) for n in range(days)]
-    when = Q()
-    for day in dates:
-        when |= Q(birthday__month=day.month, birthday__day=day.day)
-    people = scoped(viewer, ContactPerson).filter(when).select_related("client")
+    coming = coming_days(today)
+    people = scoped(viewer, ContactPerson).filter(falls_within(coming, "birthday__month", "birthday__day"))
     if viewer.role == Role.MANAGER:
         people = people.filter(client__manager=viewer.user)
-    order = {(d.month, d.day): n for n, d in enumerate(dates)}
-    return sorted(people[:100], key=lambda p: order[(p.birthday.month, p.birthday.day)])
+    people = people.select_related("client")[:100]
+    return sorted(people, key=lambda p: (coming[(p.birthday.month, p.birthday.day)], p.name, p.pk))
 
 
 def complaint_list(

@@ -1,5 +1,8 @@
 """Every write of the client register. Each raises ValidationError with a readable message."""
 
+from .care import (  # noqa: F401
+    care_points_create,
+)
 from .catalogue import (  # noqa: F401
     matrix_save,
     offer_set,
@@ -47,7 +50,6 @@ from .plans import (  # noqa: F401
 from .register import (  # noqa: F401
     ABC_VALUES,
     CLIENT_FIELDS,
-    CONTACT_GAP_DAYS,
     XYZ_VALUES,
     client_classes_record,
     client_create,

@@ -24,10 +24,6 @@ from ..models import (
 )
 from .common import BATCH, _audit, _check_same_org, _chunks, _save, _user_or_none
 
-# The longest pause between two contacts with a client before a control point falls due.
-CONTACT_GAP_DAYS = 30
-
-
 CLIENT_FIELDS = [
     "name",
     "kind",
@@ -173,7 +169,7 @@ def contact_create(*, client: Client, kind: str, date: datetime.date, summary: s
     control_point_create(
         client=client,
         kind=ControlPoint.Kind.CONTACT_GAP,
-        due_date=date + datetime.timedelta(days=CONTACT_GAP_DAYS),
+        due_date=date + datetime.timedelta(days=client.organization.contact_gap_days),
         responsible=client.manager,
     )
     if kind == Contact.Kind.MEETING:

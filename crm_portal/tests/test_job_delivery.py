@@ -208,6 +208,7 @@ def test_every_app_declares_its_schedule_once_in_the_beat_schedule(settings):
             "task": "clients.digest_weekly",
             "schedule": crontab(day_of_week="mon", hour=7, minute=0),
         },
+        "clients.care_points": {"task": "clients.care_points", "schedule": crontab(hour=6, minute=0)},
         "clients.points_overdue": {"task": "clients.points_overdue", "schedule": crontab(hour=6, minute=30)},
         "loyalty.daily": {"task": "loyalty.daily", "schedule": crontab(hour=6, minute=15)},
     }

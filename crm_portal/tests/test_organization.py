@@ -10,25 +10,59 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from crm_portal import services
-from crm_portal.models import Membership, MembershipInvitation, Organization, Role
+from crm_portal.models import Holiday, Membership, MembershipInvitation, Organization, Role
 
 
 def test_admin_changes_settings(client_as, org_a):
     client = client_as(org_a, Role.ADMIN)
-    response = client.post(reverse("org:settings"), {"name": "Alpha Group", "lifecycle_period_months": 6})
+    data = {"name": "Alpha Group", "lifecycle_period_months": 6, "contact_gap_days": 45}
+    response = client.post(reverse("org:settings"), data)
     assert response.status_code == 302
     org_a.refresh_from_db()
-    assert (org_a.name, org_a.lifecycle_period_months) == ("Alpha Group", 6)
+    assert (org_a.name, org_a.lifecycle_period_months, org_a.contact_gap_days) == ("Alpha Group", 6, 45)
 
 
-@pytest.mark.parametrize("period", ["0", "25", "three", ""])
-def test_bad_period_is_refused_and_nothing_changes(client_as, org_a, period):
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("lifecycle_period_months", "0"),
+        ("lifecycle_period_months", "25"),
+        ("lifecycle_period_months", "three"),
+        ("lifecycle_period_months", ""),
+        ("contact_gap_days", "0"),
+        ("contact_gap_days", "366"),
+        ("contact_gap_days", ""),
+    ],
+)
+def test_bad_settings_are_refused_and_nothing_changes(client_as, org_a, field, value):
     client = client_as(org_a, Role.ADMIN)
-    response = client.post(reverse("org:settings"), {"name": "Changed", "lifecycle_period_months": period})
+    data = {"name": "Changed", "lifecycle_period_months": 6, "contact_gap_days": 10, field: value}
+    response = client.post(reverse("org:settings"), data)
     assert response.status_code == 200
-    assert response.context["form"].errors["lifecycle_period_months"]
+    assert response.context["form"].errors[field]
     org_a.refresh_from_db()
-    assert (org_a.name, org_a.lifecycle_period_months) == ("Alpha Trade", 3)
+    assert (org_a.name, org_a.lifecycle_period_months, org_a.contact_gap_days) == ("Alpha Trade", 3, 30)
+
+
+def test_admin_adds_and_removes_holidays_and_a_bad_date_is_named(client_as, org_a, org_b):
+    client = client_as(org_a, Role.ADMIN)
+    add = reverse("org:holiday_add")
+    response = client.post(add, {"holiday-name": "New Year", "holiday-day": "1", "holiday-month": "1"})
+    assert (response.status_code, response["Location"]) == (302, reverse("org:settings") + "#holidays")
+    wrong = client.post(add, {"holiday-name": "Odd", "holiday-day": "31", "holiday-month": "4"})
+    assert wrong.context["holiday_form"].errors == {"day": ["This month has no such day."]}
+    twice = client.post(add, {"holiday-name": "Again", "holiday-day": "1", "holiday-month": "1"})
+    assert twice.context["holiday_form"].errors == {"__all__": ["There is already a holiday on this day."]}
+    assert list(Holiday.objects.values_list("organization__slug", "name")) == [("alpha", "New Year")]
+    page = client.get(reverse("org:settings")).content.decode()
+    assert (
+        '<li class="list-group-item d-flex justify-content-between align-items-center px-0" data-holiday="1-1">' in page
+    )
+    foreign = Holiday.objects.create(organization=org_b, name="Theirs", month=5, day=5)
+    assert client.post(reverse("org:holiday_delete", kwargs={"holiday_id": foreign.pk})).status_code == 404
+    own = Holiday.objects.get(organization=org_a)
+    client.post(reverse("org:holiday_delete", kwargs={"holiday_id": own.pk}))
+    assert list(Holiday.objects.values_list("name", flat=True)) == ["Theirs"]
 
 
 def test_last_admin_cannot_step_down(client_as, org_a):
