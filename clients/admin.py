@@ -97,6 +97,7 @@ for model in (
     models.Segment,
     models.Product,
     models.RefusalReason,
+    models.ComplaintKind,
     models.ContactPerson,
     models.ClassChange,
     models.DealDocument,

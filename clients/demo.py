@@ -31,6 +31,7 @@ from .models import (
     AuditEntry,
     Client,
     Complaint,
+    ComplaintKind,
     ComplaintStep,
     Contact,
     ContactPerson,
@@ -100,6 +101,8 @@ TEXTS = {
             "Грубость курьера",
             "Сломалась кофемашина",
         ],
+        # The kind of each complaint subject above, in the same order.
+        "complaint_kinds": ["Доставка", "Упаковка", "Документы", "Поведение сотрудников", "Качество товара"],
         "complaint_text": "Клиент позвонил с жалобой.",
         "cause": "Ошибка планирования",
         "actions": "Исправили график доставки",
@@ -128,6 +131,7 @@ TEXTS = {
         "clarification": "Client asked for other volumes",
         "deferral": "Pays after the sales season",
         "complaints": ["Late delivery", "Damaged package", "Wrong invoice", "Rude courier", "Machine broke down"],
+        "complaint_kinds": ["Delivery", "Packaging", "Documents", "Staff behaviour", "Product quality"],
         "complaint_text": "The client called to complain.",
         "cause": "Planning mistake",
         "actions": "Fixed the delivery schedule",
@@ -837,6 +841,10 @@ def _deals(organization, clients, targets, reasons, rng, today, size, texts) -> 
 def _complaints(organization, clients, head, rng, today, size, texts) -> None:
     """Complaints at every step of the flow, as `services.complaint_advance` takes them; then assessments."""
     flow = services.COMPLAINT_FLOW
+    kinds = [
+        ComplaintKind.objects.get_or_create(organization=organization, name=name)[0]
+        for name in texts["complaint_kinds"]
+    ]
     complaints, steps = [], []
     for n in range(5 if size == "small" else 200):
         client = clients[(n * 13 + 3) % len(clients)]
@@ -844,6 +852,7 @@ def _complaints(organization, clients, head, rng, today, size, texts) -> None:
             organization=organization,
             client=client,
             subject=texts["complaints"][n % 5],
+            kind=None if n % 7 == 6 else kinds[n % 5],  # a few are not classified yet
             description=texts["complaint_text"],
             owner=client.manager,
             author=client.manager,

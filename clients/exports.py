@@ -82,7 +82,8 @@ def _kpi_values(row: dict) -> list:
 
 
 def kpi_sheets(data: dict) -> list[Sheet]:
-    """The two KPI tables (per manager with a total row, per client) as spreadsheet sheets."""
+    """The KPI tables (per manager with a total row, per client, complaints by kind and manager) as
+    spreadsheet sheets."""
     kpi_columns = [Column(str(label), KPI_KINDS[key]) for key, label in KPI_HEADER]
     managers = [[m["manager"], m["clients"], *_kpi_values(m)] for m in data["managers"]]
     managers.append([_("Total"), data["grand"]["clients"], *_kpi_values(data["grand"])])
@@ -126,7 +127,23 @@ def kpi_sheets(data: dict) -> list[Sheet]:
             ],
             clients,
         ),
+        _complaint_kinds_sheet(data["complaint_kinds"]),
     ]
+
+
+def _complaint_kinds_sheet(table: dict) -> Sheet:
+    kinds = table["kinds"]
+    rows = [[m["manager"], *m["counts"], m["total"]] for m in table["managers"]]
+    rows.append([_("Total"), *[n for _value, _name, n in kinds], table["total"]])
+    return Sheet(
+        _("Complaints by kind"),
+        [
+            Column(_("Manager"), Kind.TEXT),
+            *[Column(name, Kind.INTEGER) for _value, name, _n in kinds],
+            Column(_("Total"), Kind.INTEGER),
+        ],
+        rows,
+    )
 
 
 def client_list_sheet(clients: Iterable, states: dict) -> Sheet:

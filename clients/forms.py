@@ -15,6 +15,7 @@ from .models import (
     XYZ_CHOICES,
     Client,
     Complaint,
+    ComplaintKind,
     Contact,
     ContactPerson,
     ControlPoint,
@@ -238,9 +239,10 @@ class PointAssignForm(forms.Form):
 
 
 class ComplaintListForm(forms.Form):
-    """The complaint list's status tab, and the registration period a dashboard count was read for."""
+    """The complaint list's status tab and kind, and the registration period a dashboard count was read for."""
 
     status = forms.ChoiceField(required=False, choices=[("", ""), *Complaint.Status.choices])
+    kind = forms.CharField(required=False, max_length=20)  # a kind's id, or "none" for the unclassified
     start = forms.DateField(required=False)
     end = forms.DateField(required=False)
 
@@ -303,25 +305,39 @@ class ControlPointForm(forms.Form):
         self.fields["due_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
-class ComplaintForm(forms.Form):
+def _complaint_kind_field() -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=pgettext_lazy("complaint", "Kind"),
+        queryset=ComplaintKind.objects.none(),
+        required=False,
+        empty_label=_("not classified yet"),
+        help_text=_("The list is kept on the Ideal client page, with the other lists."),
+    )
+
+
+class ComplaintForm(OrgFormMixin, forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=200, validators=[single_line])
+    kind = _complaint_kind_field()
     description = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=Client.objects.none(), required=False)
 
-    def __init__(self, *args, managers, **kwargs):
+    def __init__(self, *args, managers, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = managers
+        self.scope(organization, kind=ComplaintKind.objects.all())
 
 
-class ComplaintAdvanceForm(forms.Form):
+class ComplaintAdvanceForm(OrgFormMixin, forms.Form):
+    kind = _complaint_kind_field()
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=Client.objects.none(), required=False)
     cause = forms.CharField(label=_("Cause"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     actions = forms.CharField(label=_("Actions taken"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     note = forms.CharField(label=_("Note"), max_length=1000, required=False)
 
-    def __init__(self, *args, managers, **kwargs):
+    def __init__(self, *args, managers, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = managers
+        self.scope(organization, kind=ComplaintKind.objects.all())
 
 
 SCORE_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(1, 6)]

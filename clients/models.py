@@ -67,6 +67,21 @@ class RefusalReason(TenantModel):
         return self.name
 
 
+class ComplaintKind(TenantModel):
+    """What a complaint is about (delivery, quality, documents...): the organization's own list."""
+
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("complaint kind")
+        verbose_name_plural = _("complaint kinds")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="complaint_kind_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Client(TenantModel):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
@@ -570,6 +585,14 @@ class Complaint(TenantModel):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="complaints", verbose_name=_("client"))
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    kind = models.ForeignKey(
+        ComplaintKind,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="complaints",
+        verbose_name=pgettext_lazy("complaint", "kind"),
+    )
     source = models.CharField(_("source"), max_length=15, choices=Source.choices, default=Source.MANUAL)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.REGISTERED)
     owner = models.ForeignKey(

@@ -29,6 +29,7 @@ from .lifecycle import month_end
 from .models import (
     Client,
     Complaint,
+    ComplaintKind,
     ControlPoint,
     Deal,
     LifecycleState,
@@ -271,7 +272,9 @@ def deal_add(request: HttpRequest, client_id: int) -> HttpResponse:
 @roles_required(*EDITORS)
 def complaint_add(request: HttpRequest, client_id: int) -> HttpResponse:
     client = _client(request, client_id)
-    form = _card_form(request, forms.ComplaintForm, "complaint-form", managers=_managers(request))
+    form = _card_form(
+        request, forms.ComplaintForm, "complaint-form", managers=_managers(request), organization=request.organization
+    )
     if form.is_bound and form.is_valid():
         with service_errors(form):
             services.complaint_register(
@@ -561,14 +564,14 @@ def deal_payment_add(request: HttpRequest, deal_id: int) -> HttpResponse:
 def complaint_list(request: HttpRequest) -> HttpResponse:
     """Every visible complaint by status; from a dashboard, those of its clients and period."""
     form = forms.ComplaintListForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {"status": "", "start": None, "end": None}
+    data = form.cleaned_data if form.is_valid() else {"status": "", "kind": "", "start": None, "end": None}
     # The dashboard's client filter (manager, segment, product, classes) travels with its link.
     wanted = forms.ClientFilterForm(
         request.GET, organization=request.organization, managers=_managers(request)
     ).wanted()
     narrowed = any((wanted.manager, wanted.segment, wanted.product, wanted.abc, wanted.xyz))
     clients = selectors.client_list(request.viewer, wanted) if narrowed else None
-    scope = {"clients": clients, "start": data["start"], "end": data["end"]}
+    scope = {"clients": clients, "start": data["start"], "end": data["end"], "kind": data["kind"]}
     rows = selectors.complaint_list(request.viewer, data["status"], **scope)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     tab = request.GET.copy()
@@ -577,13 +580,17 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
     query = tab.copy()
     if data["status"]:
         query["status"] = data["status"]
+    kind_tab = tab.copy()  # the kind links keep the period and clients, start over on status and page
+    kind_tab.pop("kind", None)
     return render(
         request,
         "clients/complaint_list.html",
         {
             "page": page,
             "status": data["status"],
+            "kind": data["kind"],
             "tab_query": tab.urlencode(),
+            "kind_query": kind_tab.urlencode(),
             "query": query.urlencode(),
             "period": (data["start"], data["end"]) if data["start"] else None,
             "narrowed": narrowed,
@@ -608,7 +615,11 @@ def _complaint_page(request: HttpRequest, complaint: Complaint, form=None) -> Ht
             "complaint": complaint,
             "steps": complaint.steps.select_related("owner", "author"),
             "form": form
-            or forms.ComplaintAdvanceForm(managers=_managers(request), initial={"owner": complaint.owner_id}),
+            or forms.ComplaintAdvanceForm(
+                managers=_managers(request),
+                organization=request.organization,
+                initial={"owner": complaint.owner_id, "kind": complaint.kind_id},
+            ),
             "next_status": Complaint.Status(flow[index + 1]).label if index + 1 < len(flow) else None,
             "flow": [(s, Complaint.Status(s).label, i <= index) for i, s in enumerate(flow)],
             "can_edit": selectors.can_edit(request.role),
@@ -625,7 +636,7 @@ def complaint_detail(request: HttpRequest, complaint_id: int) -> HttpResponse:
 @require_POST
 def complaint_advance(request: HttpRequest, complaint_id: int) -> HttpResponse:
     complaint = _complaint(request, complaint_id)
-    form = forms.ComplaintAdvanceForm(request.POST, managers=_managers(request))
+    form = forms.ComplaintAdvanceForm(request.POST, managers=_managers(request), organization=request.organization)
     if form.is_valid():
         with service_errors(form):
             services.complaint_advance(complaint=complaint, user=request.user, **form.cleaned_data)
@@ -653,6 +664,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
             "editable": editable,
             "name_form": forms.NameForm(),
             "reasons": scoped(request, RefusalReason),
+            "complaint_kinds": scoped(request, ComplaintKind),
         },
     )
 
@@ -677,6 +689,7 @@ def catalogue_add(request: HttpRequest) -> HttpResponse:
         "product": services.product_create,
         "segment": services.segment_create,
         "reason": services.refusal_reason_create,
+        "complaint_kind": services.complaint_kind_create,
     }
     form = forms.NameForm(request.POST)
     if kind not in creators:

@@ -243,6 +243,14 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
         box = header.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (title, box)
     shot(page, "kpi-ru")
+    # Incoming complaints by kind and manager: a kind opens its complaints of the period.
+    kinds = page.locator("#kpi-complaint-kinds")
+    expect(kinds.locator("tfoot")).to_contain_text("Итого")
+    kind = kinds.locator("thead th[data-kind] a").first
+    name, total = kind.inner_text(), kinds.locator("tfoot td").nth(1).inner_text()
+    kind.click()
+    expect(page.locator("#complaint-kinds strong")).to_have_text(f"{name} {total}")
+    expect(page.locator("#complaint-table tbody tr")).to_have_count(int(total))
     page.goto("/clients/")
     # The filter bar at 1366 px: two rows, no label cut or covered, the sort choice readable.
     label = page.locator("#client-filter label[for=id_overdue]")

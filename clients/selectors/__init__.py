@@ -52,6 +52,7 @@ from .kpis import (  # noqa: F401
 from .lists import (  # noqa: F401
     DAY_GROUPS,
     GIVEN,
+    NO_KIND,
     PERIOD_EVENTS,
     SORTS,
     ClientFilter,

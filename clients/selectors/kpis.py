@@ -5,7 +5,7 @@ import hashlib
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from crm_portal.models import Organization, Role
@@ -15,8 +15,9 @@ from .. import lifecycle
 from ..kpis import CLIENT_COLUMNS
 from ..models import (
     Client,
+    Complaint,
 )
-from .lists import ClientFilter, client_list
+from .lists import NO_KIND, ClientFilter, client_list, kind_counts
 from .visibility import clients_visible_to
 
 KPI_SUMS = ["clients", *CLIENT_COLUMNS, "contacts", "complaints", "buyers"]
@@ -183,7 +184,42 @@ def kpi_tables(
             )
     managers.sort(key=lambda m: m["manager"])
     grand = _kpi_ratios({c: sum(m[c] for m in managers) for c in KPI_SUMS})
-    return {"managers": managers, "grand": grand, "clients": client_rows, "active_count": active_count}
+    return {
+        "managers": managers,
+        "grand": grand,
+        "clients": client_rows,
+        "active_count": active_count,
+        "complaint_kinds": complaint_kinds_table(organization=organization, clients=clients, start=start, end=end),
+    }
+
+
+def complaint_kinds_table(
+    *, organization: Organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date
+) -> dict:
+    """Incoming complaints of the period by kind, per manager of the complaining clients: the same
+    complaints as the KPI column (registered on a local day within [start, end])."""
+    complaints = Complaint.objects.filter(
+        organization=organization,
+        client__in=clients.order_by().values("pk"),
+        created_at__date__range=(start, end),
+    )
+    rows = (
+        complaints.order_by().values_list("client__manager__username", "kind_id", "kind__name").annotate(n=Count("id"))
+    )
+    totals: dict[tuple, int] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for manager, kind_id, name, n in rows:
+        totals[kind_id, name] = totals.get((kind_id, name), 0) + n
+        counts.setdefault(manager or "—", {})[str(kind_id) if kind_id is not None else NO_KIND] = n
+    kinds = kind_counts((kind_id, name, n) for (kind_id, name), n in totals.items())
+    return {
+        "kinds": kinds,
+        "managers": [
+            {"manager": manager, "counts": [row.get(k) or 0 for k, _name, _n in kinds], "total": sum(row.values())}
+            for manager, row in sorted(counts.items())
+        ],
+        "total": sum(n for _k, _name, n in kinds),
+    }
 
 
 def _kpi_ratios(row: dict) -> dict:

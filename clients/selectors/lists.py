@@ -2,10 +2,12 @@
 
 import datetime
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm_portal.models import Role
 from crm_portal.tenancy import Viewer, scoped
@@ -211,17 +213,42 @@ def complaint_list(
     clients: QuerySet[Client] | None = None,
     start: datetime.date | None = None,
     end: datetime.date | None = None,
+    kind: str = "",
 ) -> QuerySet[Complaint]:
-    """The visible complaints, newest first; of `clients` only, registered within [start, end] if given
-    (the complaints a dashboard count stands for: `complaint_counts` reads the same rows)."""
-    rows = visible_rows(viewer, Complaint).select_related("client", "owner")
+    """The visible complaints, newest first; of `clients` only, registered within [start, end] and of
+    one `kind` (a kind's id, or NO_KIND) if given (the complaints a dashboard or KPI count stands
+    for: `complaint_counts` and `complaint_kinds_table` read the same rows)."""
+    rows = visible_rows(viewer, Complaint).select_related("client", "owner", "kind")
     if clients is not None:
         rows = rows.filter(client__in=clients.order_by().values("pk"))
     if start and end:
         rows = rows.filter(created_at__date__range=(start, end))
+    if kind == NO_KIND:
+        rows = rows.filter(kind__isnull=True)
+    elif kind.isdigit():
+        rows = rows.filter(kind_id=int(kind))
+    elif kind:
+        rows = rows.none()
     if status:
         rows = rows.filter(status=status)
     return rows
+
+
+# The `kind` of the complaints not classified yet.
+NO_KIND = "none"
+
+
+def complaint_kind_counts(complaints: QuerySet[Complaint]) -> list[tuple[str, str, int]]:
+    """(kind parameter, name, count) of these complaints, most frequent first, the unclassified last."""
+    return kind_counts(complaints.order_by().values_list("kind_id", "kind__name").annotate(n=Count("id")))
+
+
+def kind_counts(counts: Iterable[tuple[int | None, str | None, int]]) -> list[tuple[str, str, int]]:
+    """`complaint_kind_counts` of (kind id, name, count) rows, one row per kind."""
+    counts = list(counts)
+    named = sorted(((str(pk), name, n) for pk, name, n in counts if pk is not None), key=lambda k: (-k[2], k[1]))
+    unclassified = sum(n for pk, _name, n in counts if pk is None)
+    return named + ([(NO_KIND, str(_("not classified yet")), unclassified)] if unclassified else [])
 
 
 def complaint_counts(
@@ -230,12 +257,15 @@ def complaint_counts(
     clients: QuerySet[Client] | None = None,
     start: datetime.date | None = None,
     end: datetime.date | None = None,
+    kind: str = "",
 ) -> dict:
     """Complaints by status and by source, the share of clients who complained and the median days
     from registration to closing: of every visible complaint, or of those of `clients` registered
-    within [start, end] (the dashboard's)."""
+    within [start, end] (the dashboard's), of one `kind` if given; and the counts by kind, whatever
+    `kind` is chosen."""
     clients = clients if clients is not None else clients_visible_to(viewer)
-    complaints = complaint_list(viewer, clients=clients, start=start, end=end).order_by()
+    every_kind = complaint_list(viewer, clients=clients, start=start, end=end).order_by()
+    complaints = complaint_list(viewer, clients=clients, start=start, end=end, kind=kind).order_by()
     by_status = dict(complaints.values_list("status").annotate(n=Count("id")))
     by_source = dict(complaints.values_list("source").annotate(n=Count("id")))
     count = clients.count()
@@ -246,6 +276,7 @@ def complaint_counts(
     return {
         "statuses": [(value, label, by_status.get(value, 0)) for value, label in Complaint.Status.choices],
         "sources": [(label, by_source.get(value, 0)) for value, label in Complaint.Source.choices],
+        "kinds": complaint_kind_counts(every_kind),
         "total": sum(by_status.values()),
         "complaining_share": (100.0 * complaints.values("client").distinct().count() / count) if count else None,
         "median_days_to_close": statistics.median(durations) if durations else None,

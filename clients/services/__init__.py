@@ -4,6 +4,7 @@ from .care import (  # noqa: F401
     care_points_create,
 )
 from .catalogue import (  # noqa: F401
+    complaint_kind_create,
     matrix_save,
     offer_set,
     product_create,

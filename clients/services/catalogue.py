@@ -11,6 +11,7 @@ from crm_portal.models import Organization
 
 from ..models import (
     Client,
+    ComplaintKind,
     Offer,
     Product,
     RefusalReason,
@@ -51,6 +52,13 @@ def segment_create(*, organization: Organization, name: str, description: str = 
 def refusal_reason_create(*, organization: Organization, name: str) -> RefusalReason:
     return _named_entry_create(
         RefusalReason, organization=organization, name=name, taken=_("This reason is already in the list.")
+    )
+
+
+@transaction.atomic
+def complaint_kind_create(*, organization: Organization, name: str) -> ComplaintKind:
+    return _named_entry_create(
+        ComplaintKind, organization=organization, name=name, taken=_("This kind is already in the list.")
     )
 
 

@@ -16,6 +16,7 @@ from crm_portal.validators import single_line_fields
 from ..models import (
     Client,
     Complaint,
+    ComplaintKind,
     ComplaintStep,
     ControlPoint,
     Product,
@@ -38,6 +39,7 @@ def complaint_register(
     client: Client,
     subject: str,
     description: str = "",
+    kind: ComplaintKind | None = None,
     source: str = "manual",
     owner=None,
     author=None,
@@ -45,12 +47,14 @@ def complaint_register(
 ) -> Complaint:
     if client.organization_id != organization.pk:
         raise ValidationError({"client": _("This client belongs to another organization.")})
+    _check_same_org(organization, kind=kind)
     single_line_fields(subject=(subject or "").strip())  # it names the follow-up survey, an e-mail subject
     complaint = Complaint(
         organization=organization,
         client=client,
         subject=(subject or "").strip()[:200],
         description=description,
+        kind=kind,
         source=source,
         owner=owner or client.manager,
         author=_user_or_none(author),
@@ -81,11 +85,22 @@ def complaint_register(
 
 @transaction.atomic
 def complaint_advance(
-    *, complaint: Complaint, user=None, owner=None, cause: str = "", actions: str = "", note: str = ""
+    *,
+    complaint: Complaint,
+    user=None,
+    owner=None,
+    kind: ComplaintKind | None = None,
+    cause: str = "",
+    actions: str = "",
+    note: str = "",
 ) -> Complaint:
-    """Take a complaint to its next status; investigation needs a cause, removal and correction actions."""
+    """Take a complaint to its next status; investigation needs a cause, removal and correction actions.
+    The kind, when given, classifies it (often only once the cause is known)."""
     if complaint.status == Complaint.Status.CLOSED:
         raise ValidationError(_("This complaint is already closed."))
+    if kind is not None:
+        _check_same_org(complaint.organization, kind=kind)
+        complaint.kind = kind
     new_status = COMPLAINT_FLOW[COMPLAINT_FLOW.index(complaint.status) + 1]
     if cause:
         complaint.cause = cause
