@@ -268,6 +268,8 @@ class DealRefuseForm(OrgFormMixin, DealPageForm):
 DEVIATIONS = [
     (DealEvent.Kind.RETRY, DealEvent.Kind.RETRY.label),
     (DealEvent.Kind.CLARIFICATION, DealEvent.Kind.CLARIFICATION.label),
+    (DealEvent.Kind.SIGNATURES, DealEvent.Kind.SIGNATURES.label),
+    (DealEvent.Kind.PREPARATION, DealEvent.Kind.PREPARATION.label),
     (DealEvent.Kind.DEFERRAL, DealEvent.Kind.DEFERRAL.label),
 ]
 
@@ -275,8 +277,20 @@ DEVIATIONS = [
 class DealDeviationForm(DealPageForm):
     id_prefix = "deviation"
     kind = forms.ChoiceField(label=_("What happened"), choices=DEVIATIONS)
-    date = date_field(_("Date: retry, amended offer due or deferred payment due"), required=False)
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    date = date_field(_("Date: retry, amended offer, signatures, phase or deferred payment due"), required=False)
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=300,
+        required=False,
+        help_text=_("Who signs, or the name of the preparation phase."),
+    )
+
+
+class DealCaseForm(DealPageForm):
+    id_prefix = "case"
+    note = forms.CharField(
+        label=_("What is the client unhappy about?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class DealPaymentForm(DealPageForm):

@@ -437,6 +437,9 @@ class DealEvent(TenantModel):
         PART_PAYMENT = "part_payment", _("Payment received")
         REFUND = "refund", _("Refund after prepayment")
         DEFERRAL = "deferral", _("Deferred payment agreed")
+        SIGNATURES = "signatures", _("Several people sign")
+        PREPARATION = "preparation", _("Preparation phase")
+        UNHAPPY = "unhappy", _("Client unhappy after the event")
         CLOSED = "closed", _("Closed, next contact agreed")
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="events")
@@ -497,6 +500,8 @@ class ControlPoint(TenantModel):
         CONTACT_GAP = "contact_gap", _("Longest allowed pause between contacts")
         NEXT_CONTACT = "next_contact", _("Agreed next contact")
         CARE = "care", _("Care: greeting or invitation")
+        SIGNATURES = "signatures", _("Signatures collected")
+        PREPARATION = "preparation", _("Preparation phase done")
         BIRTHDAY = "birthday", _("Birthday greeting")
         HOLIDAY = "holiday", _("Holiday greeting")
 
@@ -581,6 +586,7 @@ class Complaint(TenantModel):
         MANUAL = "manual", _("Registered by staff")
         SATISFACTION = "satisfaction", _("Low satisfaction score")
         SURVEY = "survey", _("Survey answer")
+        AFTER_EVENT = "after_event", _("Unhappy after a deal's event")
 
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="complaints", verbose_name=_("client"))
     subject = models.CharField(_("subject"), max_length=200)
@@ -603,6 +609,10 @@ class Complaint(TenantModel):
     author = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     assessment = models.ForeignKey(
         SatisfactionAssessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints"
+    )
+    # The deal whose event left the client unhappy (`services.deal_case_open`).
+    deal = models.ForeignKey(
+        "Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="complaints", verbose_name=_("deal")
     )
     created_at = models.DateTimeField(_("registered"), auto_now_add=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)

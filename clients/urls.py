@@ -30,6 +30,7 @@ urlpatterns = [
     path("deals/<int:deal_id>/refuse/", views.deal_refuse, name="deal_refuse"),
     path("deals/<int:deal_id>/deviation/", views.deal_deviation, name="deal_deviation"),
     path("deals/<int:deal_id>/payments/add/", views.deal_payment_add, name="deal_payment_add"),
+    path("deals/<int:deal_id>/case/", views.deal_case, name="deal_case"),
     path("deals/<int:deal_id>/documents/add/", views.deal_document_add, name="deal_document_add"),
     path("complaints/", views.complaint_list, name="complaints"),
     path("complaints/<int:complaint_id>/", views.complaint_detail, name="complaint"),

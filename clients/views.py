@@ -457,6 +457,8 @@ def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
             shown.update({"advance_form", "refuse_form", "deviation_form"})
         if takes_payments:
             shown.add("payment_form")
+        if deal.status == Deal.Status.WON or deal.stage == Stage.CLOSING:
+            shown.add("case_form")
     context = {
         **selectors.deal_page(deal),
         "advance_form": forms_given.get("advance_form") or forms.DealAdvanceForm(deal=deal),
@@ -464,6 +466,7 @@ def _deal_page(request: HttpRequest, deal: Deal, **forms_given) -> HttpResponse:
         "deviation_form": forms_given.get("deviation_form") or forms.DealDeviationForm(),
         "document_form": forms_given.get("document_form") or forms.DealDocumentForm(),
         "payment_form": forms_given.get("payment_form") or forms.DealPaymentForm(),
+        "case_form": forms_given.get("case_form") or forms.DealCaseForm(),
         "takes_payments": takes_payments,
         "can_edit": can_edit,
         # The refusal of a form the page no longer shows (the deal moved on, or was finished meanwhile).
@@ -543,6 +546,19 @@ def deal_deviation(request: HttpRequest, deal_id: int) -> HttpResponse:
             services.deal_deviation(deal=deal, user=request.user, **form.cleaned_data)
             return _deal_saved(request, deal, _("Recorded."))
     return _deal_refused(request, deal, deviation_form=form)
+
+
+@roles_required(*EDITORS)
+@require_POST
+def deal_case(request: HttpRequest, deal_id: int) -> HttpResponse:
+    deal = _deal(request, deal_id)
+    form = forms.DealCaseForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            case = services.deal_case_open(deal=deal, user=request.user, **form.cleaned_data)
+            messages.success(request, _("A case is open: %(subject)s.") % {"subject": case.subject})
+            return redirect("clients:complaint", complaint_id=case.pk)
+    return _deal_refused(request, deal, case_form=form)
 
 
 @roles_required(*EDITORS)

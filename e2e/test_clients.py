@@ -325,3 +325,27 @@ def test_card_forms_and_deal_payments_read_naturally_in_russian(new_page, login,
     expect(page.locator("#deal-points")).to_contain_text("Истекает счёт")
     shot(page, "deal-deferral-ru")
     assert page.errors == []
+
+
+def test_a_manager_opens_a_case_when_the_client_is_unhappy_after_the_event(new_page, login, shot):
+    from clients.models import Deal
+
+    deal = Deal.objects.filter(
+        client__organization__slug="demo", status=Deal.Status.WON, client__manager__username="demo-manager"
+    ).first()
+    assert deal is not None, "the demo has won deals of demo-manager"
+    page = new_page(locale="ru-RU")
+    login(page, "demo-manager")
+    page.goto(f"/clients/deals/{deal.pk}/")
+    cases = page.locator("#deal-cases")
+    cases.locator("summary").click()
+    cases.locator("textarea[name=note]").fill("Машины шумнее, чем обещали")
+    shot(page, "deal-unhappy-ru")
+    cases.locator("button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text("Жалоба зарегистрирована: Недоволен после мероприятия")
+    expect(page.locator("#complaint-deal")).to_have_text(deal.title)
+    page.locator("#complaint-deal").click()
+    expect(page.locator("#deal-cases li a")).to_contain_text("Недоволен после мероприятия")
+    expect(page.locator("#deal-history")).to_contain_text("Клиент недоволен после мероприятия")
+    shot(page, "deal-case-ru")
+    assert page.errors == []

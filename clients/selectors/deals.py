@@ -52,6 +52,9 @@ def deal_page(deal: Deal) -> dict:
         "events": deal.events.select_related("author").order_by("-created_at", "-id"),
         "points": deal.control_points.order_by("due_date"),
         "documents": deal.documents.select_related("author"),
+        "cases": deal.complaints.order_by("-created_at", "-id"),
+        "event_passed": deal.status == Deal.Status.WON
+        or (deal.status == Deal.Status.OPEN and deal.stage == Stage.CLOSING),
         "money": deal_money(deal),
         "next_stage": Stage(STAGE_ORDER[following]).label if following < len(STAGE_ORDER) else None,
         "stage_names": [(s, Stage(s).label) for s in STAGE_ORDER],

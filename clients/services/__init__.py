@@ -24,7 +24,9 @@ from .complaints import (  # noqa: F401
 from .deals import (  # noqa: F401
     PAYING_STAGES,
     STAGE_DATES,
+    STAGE_POINTS,
     deal_advance,
+    deal_case_open,
     deal_create,
     deal_deviation,
     deal_document_add,

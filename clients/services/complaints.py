@@ -19,6 +19,7 @@ from ..models import (
     ComplaintKind,
     ComplaintStep,
     ControlPoint,
+    Deal,
     Product,
     SatisfactionAssessment,
 )
@@ -44,6 +45,7 @@ def complaint_register(
     owner=None,
     author=None,
     assessment: SatisfactionAssessment | None = None,
+    deal: Deal | None = None,
 ) -> Complaint:
     if client.organization_id != organization.pk:
         raise ValidationError({"client": _("This client belongs to another organization.")})
@@ -59,6 +61,7 @@ def complaint_register(
         owner=owner or client.manager,
         author=_user_or_none(author),
         assessment=assessment,
+        deal=deal,
     )
     _save(complaint)
     ComplaintStep.objects.create(

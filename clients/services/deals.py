@@ -7,10 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..models import (
     STAGE_ORDER,
     Client,
+    Complaint,
     ControlPoint,
     Deal,
     DealDocument,
@@ -22,7 +24,7 @@ from ..models import (
 )
 from ..selectors import deal_money
 from .common import _audit, _check_same_org, _save, _user_or_none
-from .complaints import SURVEY_AFTER_EVENT_DAYS
+from .complaints import SURVEY_AFTER_EVENT_DAYS, complaint_register
 from .register import control_point_create
 from .settlements import settlement_create
 
@@ -222,13 +224,16 @@ def deal_advance(
 
 
 def _close_points(deal: Deal, *, refused: bool = False) -> None:
-    """Settle the deal's open points; the survey and the next contact lie ahead.
+    """Settle the deal's open points; the survey and the next contact lie ahead, and so do the
+    preparation phases of an event still to come.
 
     An agreed deferred payment stays watched (its invoice-expiry point) until it is paid, unless the deal is refused.
     """
     keep = [ControlPoint.Kind.SURVEY, ControlPoint.Kind.NEXT_CONTACT]
     if deal.payment_due_on is not None and not refused:
         keep.append(ControlPoint.Kind.INVOICE_EXPIRY)
+    if deal.stage == Stage.EVENT and not refused:
+        keep.append(ControlPoint.Kind.PREPARATION)  # phases planned at payment lead up to the event
     deal.control_points.filter(done_at__isnull=True).exclude(kind__in=keep).update(done_at=timezone.now())
 
 
@@ -290,10 +295,13 @@ PAYING_STAGES = (Stage.PAYMENT, Stage.EVENT, Stage.CLOSING)
 
 @transaction.atomic
 def deal_deviation(*, deal: Deal, kind: str, user=None, date: datetime.date | None = None, note: str = "") -> Deal:
-    """Record a real-life deviation: retry of a declined presentation, offer clarification, deferred payment.
+    """Record a real-life deviation: retry of a declined presentation, offer clarification, several
+    people signing the agreement, a preparation phase before the event, deferred payment.
 
     A deferred payment is agreed with its due date, which becomes the deal's invoice-expiry control
     point (the invoice's earlier one is replaced); the same agreement sent twice changes nothing.
+    Signatures and preparation phases are control points of their stage (a move on settles them);
+    the same one sent twice stands once.
     """
     _lock(deal)
     _require_open(deal)
@@ -310,6 +318,20 @@ def deal_deviation(*, deal: Deal, kind: str, user=None, date: datetime.date | No
         if date is None:
             raise ValidationError({"date": _("Give the date the amended offer is due.")})
         control_point_create(client=deal.client, deal=deal, kind=ControlPoint.Kind.AMENDMENT, due_date=date, note=note)
+    elif kind in STAGE_POINTS:
+        stages, point_kind, missing = STAGE_POINTS[kind]
+        if deal.stage not in stages:
+            raise ValidationError(
+                _("This is recorded at the stage: %(stages)s.")
+                % {"stages": ", ".join(str(Stage(s).label) for s in stages)}
+            )
+        if date is None or date < today:
+            raise ValidationError({"date": missing})
+        if kind == DealEvent.Kind.PREPARATION and not note.strip():
+            raise ValidationError({"note": _("Name the phase, for example: samples approved, equipment ordered.")})
+        if deal.control_points.filter(kind=point_kind, due_date=date, note=note, done_at__isnull=True).exists():
+            return deal  # the same one sent twice (a double submit): it stands once
+        control_point_create(client=deal.client, deal=deal, kind=point_kind, due_date=date, note=note)
     elif kind == DealEvent.Kind.DEFERRAL:
         if deal.stage not in PAYING_STAGES:
             raise ValidationError(_("A deferred payment is agreed from the payment stage on."))
@@ -338,6 +360,48 @@ def deal_deviation(*, deal: Deal, kind: str, user=None, date: datetime.date | No
         changes={k: str(v) for k, v in {"date": date, "note": note}.items() if v},
     )
     return deal
+
+
+# Deviations that put a control point on their stage: (stages, point kind, message without a date).
+STAGE_POINTS = {
+    DealEvent.Kind.SIGNATURES: (
+        (Stage.AGREEMENT,),
+        ControlPoint.Kind.SIGNATURES,
+        gettext_lazy("Give the date every signature is due; it cannot be in the past."),
+    ),
+    DealEvent.Kind.PREPARATION: (
+        (Stage.PAYMENT, Stage.EVENT),
+        ControlPoint.Kind.PREPARATION,
+        gettext_lazy("Give the date the phase is due; it cannot be in the past."),
+    ),
+}
+
+
+@transaction.atomic
+def deal_case_open(*, deal: Deal, note: str, user=None) -> Complaint:
+    """The client is unhappy after the event: open a case (a complaint) from the deal, owned by the
+    client's manager. Only once the event has taken place (the closing stage, or a won deal); while
+    that case is open, asking again returns it (a double click opens one case)."""
+    _lock(deal)
+    if deal.status == Deal.Status.REFUSED or (deal.status == Deal.Status.OPEN and deal.stage != Stage.CLOSING):
+        raise ValidationError(_("A case after the event is opened once the event has taken place."))
+    if not note.strip():
+        raise ValidationError({"note": _("Say what the client is unhappy about.")})
+    open_case = deal.complaints.exclude(status=Complaint.Status.CLOSED).filter(source=Complaint.Source.AFTER_EVENT)
+    if case := open_case.first():
+        return case
+    case = complaint_register(
+        organization=deal.client.organization,
+        client=deal.client,
+        subject=_("Unhappy after the event: %(deal)s") % {"deal": deal.title},
+        description=note,
+        source=Complaint.Source.AFTER_EVENT,
+        author=user,
+        deal=deal,
+    )
+    _deal_event(deal, kind=DealEvent.Kind.UNHAPPY, user=user, date=timezone.localdate(), note=note[:300])
+    _audit(client=deal.client, deal=deal, user=user, action="deal.unhappy", changes={"complaint": case.pk})
+    return case
 
 
 @transaction.atomic

@@ -349,6 +349,7 @@ def test_complaint_advance_form_needs_a_cause(client_as, org_a):
         ("Registered by staff", 1),
         ("Low satisfaction score", 0),
         ("Survey answer", 1),
+        ("Unhappy after a deal's event", 0),
     ]
     assert listing.context["complaining_share"] == 100.0
 

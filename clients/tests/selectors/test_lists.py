@@ -33,9 +33,19 @@ def test_complaint_counts_by_status_and_source_and_the_share_of_clients_who_comp
         ("investigating", 1),
         ("cause_removed", 0),
     ]
-    assert head["sources"] == [("Registered by staff", 1), ("Low satisfaction score", 1), ("Survey answer", 1)]
+    assert head["sources"] == [
+        ("Registered by staff", 1),
+        ("Low satisfaction score", 1),
+        ("Survey answer", 1),
+        ("Unhappy after a deal's event", 0),
+    ]
     assert ann["total"] == 2 and ann["complaining_share"] == 100.0
-    assert ann["sources"] == [("Registered by staff", 1), ("Low satisfaction score", 0), ("Survey answer", 1)]
+    assert ann["sources"] == [
+        ("Registered by staff", 1),
+        ("Low satisfaction score", 0),
+        ("Survey answer", 1),
+        ("Unhappy after a deal's event", 0),
+    ]
 
 
 def test_complaint_counts_without_a_visible_client_give_no_share(org_a, make_member):

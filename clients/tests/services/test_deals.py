@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from clients import services
-from clients.models import AuditEntry, ControlPoint, Deal, DealEvent, Product, Settlement
+from clients.models import AuditEntry, Client, ControlPoint, Deal, DealEvent, Product, Settlement
 from clients.selectors import deal_money
 from clients.tests.factories import make_client
 from crm_portal.models import Role
@@ -248,3 +248,81 @@ def test_a_deferral_sent_twice_makes_one_control_point(client_as, org_a, today):
     deal.refresh_from_db()
     assert deal.stage == "event"
     assert open_invoice_points(deal) == [due]
+
+
+def test_several_signers_put_a_signatures_point_on_the_agreement_once(client_as, org_a, today):
+    deal = services.deal_create(client=make_client(org_a, "Cafe"), title="Machines")
+    services.deal_advance(deal=deal, due_date=today + dt.timedelta(days=10), date=today)
+    with pytest.raises(ValidationError) as early:
+        services.deal_deviation(deal=deal, kind="signatures", date=today + dt.timedelta(days=4))
+    assert early.value.messages == ["This is recorded at the stage: Agreement."]
+    services.deal_advance(deal=deal, date=today)
+    with pytest.raises(ValidationError) as past:
+        services.deal_deviation(deal=deal, kind="signatures", date=today - dt.timedelta(days=1))
+    assert past.value.message_dict == {"date": ["Give the date every signature is due; it cannot be in the past."]}
+    url = reverse("clients:deal_deviation", kwargs={"deal_id": deal.pk})
+    head = client_as(org_a, Role.SALES_HEAD)
+    data = {"kind": "signatures", "date": (today + dt.timedelta(days=4)).isoformat(), "note": "Director, accountant"}
+    for _n in range(2):  # a double click
+        assert head.post(url, data).status_code == 302
+    signatures = deal.control_points.get(kind=ControlPoint.Kind.SIGNATURES)
+    assert (signatures.due_date, signatures.note, signatures.done_at) == (
+        today + dt.timedelta(days=4),
+        "Director, accountant",
+        None,
+    )
+    assert deal.events.filter(kind=DealEvent.Kind.SIGNATURES).count() == 1
+    page = head.get(reverse("clients:deal", kwargs={"deal_id": deal.pk})).content.decode()
+    assert (
+        f'<li data-kind="signatures"> Signatures collected · {today + dt.timedelta(days=4):%m/%d/%Y} · Director, accountant</li>'
+        in page
+    )
+    services.deal_advance(deal=deal, date=today, amount=MILLION_TWO, due_date=today + dt.timedelta(days=5))
+    signatures.refresh_from_db()
+    assert signatures.done_at is not None  # signed: the move on settles it
+
+
+def test_preparation_phases_are_named_and_lead_up_to_the_event(org_a, today):
+    deal = at_payment(org_a, today)
+    with pytest.raises(ValidationError) as unnamed:
+        services.deal_deviation(deal=deal, kind="preparation", date=today + dt.timedelta(days=2))
+    assert unnamed.value.message_dict == {"note": ["Name the phase, for example: samples approved, equipment ordered."]}
+    services.deal_deviation(deal=deal, kind="preparation", date=today + dt.timedelta(days=2), note="Samples approved")
+    services.deal_payment_record(deal=deal, amount=MILLION_TWO, date=today)
+    services.deal_advance(deal=deal, due_date=today + dt.timedelta(days=3), date=today)
+    services.deal_deviation(deal=deal, kind="preparation", date=today + dt.timedelta(days=3), note="Machines delivered")
+    phases = deal.control_points.filter(kind=ControlPoint.Kind.PREPARATION, done_at__isnull=True)
+    assert sorted(phases.values_list("note", flat=True)) == ["Machines delivered", "Samples approved"]
+    services.deal_advance(deal=deal, date=today)  # the event took place
+    assert not phases.exists()
+
+
+def test_a_client_unhappy_after_the_event_gets_one_case_from_the_deal(client_as, org_a, make_member, today):
+    deal = at_payment(org_a, today)
+    with pytest.raises(ValidationError) as too_early:
+        services.deal_case_open(deal=deal, note="Too early")
+    assert too_early.value.messages == ["A case after the event is opened once the event has taken place."]
+    anna = make_member(org_a, Role.MANAGER, username="anna")
+    Client.objects.filter(pk=deal.client_id).update(manager=anna)
+    deal.client.refresh_from_db()
+    services.deal_payment_record(deal=deal, amount=MILLION_TWO, date=today)
+    to_won(deal, today)
+    assert deal.status == Deal.Status.WON
+    head = client_as(org_a, Role.SALES_HEAD)
+    url = reverse("clients:deal_case", kwargs={"deal_id": deal.pk})
+    empty = head.post(url, {"note": " "})
+    assert "This field is required." in empty.content.decode()
+    first = head.post(url, {"note": "The machines are louder than promised"})
+    second = head.post(url, {"note": "The machines are louder than promised"})  # a double click
+    case = deal.complaints.get()
+    assert first["Location"] == second["Location"] == reverse("clients:complaint", kwargs={"complaint_id": case.pk})
+    assert (case.subject, case.source, case.owner, case.description, case.status) == (
+        "Unhappy after the event: Machines",
+        "after_event",
+        anna,
+        "The machines are louder than promised",
+        "registered",
+    )
+    assert deal.events.filter(kind=DealEvent.Kind.UNHAPPY).count() == 1
+    page = head.get(first["Location"]).content.decode()
+    assert f'<a href="{reverse("clients:deal", kwargs={"deal_id": deal.pk})}" id="complaint-deal">Machines</a>' in page
