@@ -98,6 +98,7 @@ for model in (
     models.Product,
     models.RefusalReason,
     models.ComplaintKind,
+    models.MarketingSpend,
     models.ContactPerson,
     models.ClassChange,
     models.DealDocument,

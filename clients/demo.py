@@ -29,6 +29,7 @@ from .lifecycle import months_before
 from .models import (
     STAGE_ORDER,
     AuditEntry,
+    Channel,
     Client,
     Complaint,
     ComplaintKind,
@@ -39,6 +40,7 @@ from .models import (
     Deal,
     DealDocument,
     DealEvent,
+    MarketingSpend,
     Offer,
     Product,
     RefusalReason,
@@ -424,6 +426,34 @@ def _holidays(organization, today: datetime.date, language: str) -> None:
         Holiday.objects.get_or_create(organization=organization, month=month, day=day, defaults={"name": name})
 
 
+# How the demo clients came: a quarter on recommendation, a few with no channel recorded.
+DEMO_CHANNELS = [
+    Channel.RECOMMENDATION,
+    Channel.WEBSITE,
+    Channel.EXHIBITION,
+    Channel.RECOMMENDATION,
+    Channel.ADVERTISING,
+    Channel.WEBSITE,
+    "",
+    Channel.OUTREACH,
+]
+# Monthly spending per paid channel over the demo's two years.
+DEMO_SPEND = {Channel.WEBSITE: 40000, Channel.ADVERTISING: 65000, Channel.EXHIBITION: 120000, Channel.OUTREACH: 15000}
+
+
+def _marketing_spend(organization, today: datetime.date) -> None:
+    first = months_before(today, 23).replace(day=1)
+    # A demo seeded again keeps what it entered before.
+    MarketingSpend.objects.bulk_create(
+        [
+            MarketingSpend(organization=organization, channel=channel, month=_add_months(first, n), amount=amount)
+            for n in range(24)
+            for channel, amount in DEMO_SPEND.items()
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def _managers(organization, users: dict, size: str) -> list:
     managers = [u for name, u in users.items() if name.endswith("-manager")]
     if size == "full":
@@ -520,9 +550,11 @@ def _build(organization, users: dict, size: str, rng: random.Random, today: date
                 staff_size=rng.choice([5, 12, 40, 120, 600]),
                 main_customers=rng.choice(Client.Customers.values),
                 year_founded=rng.randint(1992, 2024),
+                channel=DEMO_CHANNELS[i % len(DEMO_CHANNELS)],  # by position: the random draws stay as they were
             )
         )
     Client.objects.bulk_create(clients, batch_size=2000)
+    _marketing_spend(organization, today)
     # Before the states and classes are stored: saving the card writes every field of the client.
     services.client_update(client=clients[0], user=head, comments=texts["comments"])
 

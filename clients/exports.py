@@ -128,7 +128,35 @@ def kpi_sheets(data: dict) -> list[Sheet]:
             clients,
         ),
         _complaint_kinds_sheet(data["complaint_kinds"]),
+        Sheet(
+            _("Sales per product"),
+            [
+                Column(_("Product"), Kind.TEXT),
+                Column(_("Sales"), Kind.MONEY),
+                Column(_("Settlements"), Kind.INTEGER),
+                Column(_("Clients"), Kind.INTEGER),
+            ],
+            [[p["name"] or _("No product"), p["sum"], p["settlements"], p["clients"]] for p in data["products"]],
+        ),
+        _channels_sheet(data["channels"]),
     ]
+
+
+def _channels_sheet(table: dict) -> Sheet:
+    rows = [[c["label"], c["spent"], c["new"], c["cost_per_new"], c["revenue"], c["buyers"]] for c in table["rows"]]
+    rows.append([_("Total"), table["spent"], table["new"], table["cost_per_new"], table["revenue"], None])
+    return Sheet(
+        _("Marketing efficiency"),
+        [
+            Column(_("Acquisition channel"), Kind.TEXT),
+            Column(_("Spent"), Kind.MONEY),
+            Column(_("New clients"), Kind.INTEGER),
+            Column(_("Cost per new client"), Kind.MONEY),
+            Column(_("Revenue"), Kind.MONEY),
+            Column(_("Buying clients"), Kind.INTEGER),
+        ],
+        rows,
+    )
 
 
 def _complaint_kinds_sheet(table: dict) -> Sheet:

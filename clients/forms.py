@@ -13,6 +13,7 @@ from .lifecycle import STATES, month_end
 from .models import (
     ABC_CHOICES,
     XYZ_CHOICES,
+    Channel,
     Client,
     Complaint,
     ComplaintKind,
@@ -555,6 +556,19 @@ class DashboardForm(OrgFormMixin, forms.Form):
             abc=data["abc"],
             xyz=data["xyz"],
         )
+
+
+class MarketingSpendForm(forms.Form):
+    """What an acquisition channel cost in a month (any day of it)."""
+
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    month = date_field(_("Month"))
+    amount = forms.DecimalField(label=_("Spent"), max_digits=14, decimal_places=2, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_spend_%s")
+        super().__init__(*args, **kwargs)
+        small_widgets(self)
 
 
 class RevenuePlanForm(forms.Form):

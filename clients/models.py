@@ -82,6 +82,19 @@ class ComplaintKind(TenantModel):
         return self.name
 
 
+class Channel(models.TextChoices):
+    """How a client first came to the company: marketing efficiency is read per channel."""
+
+    RECOMMENDATION = "recommendation", _("Recommendation of a client")
+    WEBSITE = "website", _("Website and search")
+    ADVERTISING = "advertising", _("Advertising")
+    SOCIAL = "social", _("Social networks")
+    EXHIBITION = "exhibition", _("Exhibitions and events")
+    OUTREACH = "outreach", _("Cold calls and mailings")
+    MARKETPLACE = "marketplace", _("Marketplaces")
+    OTHER = "other", _("Other")
+
+
 class Client(TenantModel):
     class Kind(models.TextChoices):
         COMPANY = "company", _("Company")
@@ -103,6 +116,7 @@ class Client(TenantModel):
     segment = models.ForeignKey(
         Segment, on_delete=models.SET_NULL, null=True, blank=True, related_name="clients", verbose_name=_("segment")
     )
+    channel = models.CharField(_("acquisition channel"), max_length=15, choices=Channel.choices, blank=True)
     industry = models.CharField(_("industry"), max_length=120, blank=True)
     activity = models.CharField(_("type of activity"), max_length=120, blank=True)
     has_branches = models.BooleanField(_("has branches"), default=False)
@@ -306,6 +320,23 @@ class RevenuePlan(TenantModel):
         verbose_name_plural = _("revenue plans")
         constraints = [
             models.UniqueConstraint(fields=["organization", "manager", "month"], name="one_plan_per_manager_month")
+        ]
+
+
+class MarketingSpend(TenantModel):
+    """What the organization spent on one acquisition channel in a month; a period's spending is
+    the sum of its months'. Read against the new clients and revenue of that channel."""
+
+    channel = models.CharField(_("acquisition channel"), max_length=15, choices=Channel.choices)
+    month = models.DateField(_("month"))  # its 1st
+    amount = models.DecimalField(_("spent"), max_digits=14, decimal_places=2)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("marketing spending")
+        verbose_name_plural = _("marketing spending")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "channel", "month"], name="one_spend_per_channel_month")
         ]
 
 

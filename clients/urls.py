@@ -41,6 +41,7 @@ urlpatterns = [
     path("dashboard/plan/", views.plan_set, name="plan_set"),
     path("dashboard/digest/", views.digest_subscribe, name="digest_subscribe"),
     path("kpi/", views.kpi, name="kpi"),
+    path("kpi/spending/", views.marketing_spend, name="marketing_spend"),
     path("kpi/export/", views.kpi_export, name="kpi_export"),
     path("kpi/export/<int:job_id>/", views.kpi_download, name="kpi_download"),
 ]

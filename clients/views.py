@@ -811,6 +811,22 @@ def plan_set(request: HttpRequest) -> HttpResponse:
     return _back("clients:dashboard", forms.DashboardForm, request.POST.get("dashboard_query", ""), "plans")
 
 
+@roles_required(*HEADS)
+@require_POST
+def marketing_spend(request: HttpRequest) -> HttpResponse:
+    """Enter what a channel cost in a month, from the KPI page, and go back to its period."""
+    form = forms.MarketingSpendForm(request.POST)
+    if form.is_valid():
+        with service_errors(form):
+            services.marketing_spend_set(organization=request.organization, **form.cleaned_data)
+            messages.success(request, _("Spending saved."))
+    if form.errors:
+        messages.error(request, error_text(form))
+    period = forms.PeriodForm(request.POST)  # the period the page showed
+    query = urlencode({k: v.isoformat() for k, v in period.cleaned_data.items()}) if period.is_valid() else ""
+    return redirect(reverse("clients:kpi") + (f"?{query}" if query else "") + "#kpi-channels")
+
+
 @roles_required(*HEADS, Role.ANALYST)
 def kpi(request: HttpRequest) -> HttpResponse:
     """The KPI tables of a period (the current quarter unless dates are given); ?export=xlsx downloads them."""
@@ -837,6 +853,7 @@ def kpi(request: HttpRequest) -> HttpResponse:
             "end": end,
             "columns": [(key, str(label), str(KPI_HELP[key])) for key, label in KPI_HEADER],
             "clients_shown": data["clients"],
+            "spend_form": forms.MarketingSpendForm(initial={"month": start}) if request.role in HEADS else None,
             **data,
         },
     )

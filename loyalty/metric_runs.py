@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from clients import lifecycle
-from clients.models import Client, ClientMonth, Settlement, StateChange
+from clients.models import Channel, Client, ClientMonth, Settlement, StateChange
 from crm_portal.jobs import JobMessage, ProgressCallback
 from crm_portal.models import Organization
 
@@ -65,6 +65,7 @@ class ClientFacts:
     segment: tuple[str, str]
     abc: tuple[str, str]
     manager: tuple[str, str]
+    recommended: bool = False  # came on a client's recommendation (the acquisition channel)
     # The stored lifecycle history, oldest first: (day, previous state, state).
     history: list[lifecycle.Change] = field(default_factory=list)
     months: list[MonthFact] = field(default_factory=list)  # oldest first
@@ -91,6 +92,7 @@ def _client_facts(organization: Organization) -> dict[int, ClientFacts]:
             segment=(str(client.segment_id or ""), client.segment.name if client.segment else _("No segment")),
             abc=(client.abc_class, client.abc_class or _("No class")),
             manager=(str(client.manager_id or ""), client.manager.get_username() if client.manager else _("Nobody")),
+            recommended=client.channel == Channel.RECOMMENDATION,
         )
     for client_id, day, previous, state in (
         StateChange.objects.filter(organization=organization)
@@ -170,6 +172,7 @@ def _client_metrics(
             "end": state_end in ACTIVE,
             "lost": state_start in ACTIVE and state_end == lifecycle.LOST,
             "first_bought": start <= first <= end,
+            "recommended_new": start <= first <= end and fact.recommended,
             "buyer": any(m.settlements for m in in_period),
             # The loyalty index: settlements on two different dates or more up to the period's end.
             "bought": True,  # every client counted here bought by the end
@@ -203,6 +206,10 @@ def _client_metrics(
             int(t["bought"]),
         )
         collector.put("regular_clients", dimension, key, label, float(t["regular"]), int(t["regular"]))
+        new = int(t["first_bought"])
+        collector.put(
+            "recommended", dimension, key, label, metrics.recommended_share(int(t["recommended_new"]), new), new
+        )
         # Refunds can make a slice's sales negative: then the share means nothing.
         share = (
             metrics.long_standing_share(max(0.0, min(t["long_sales"], t["sales"])), t["sales"])

@@ -96,6 +96,13 @@ def long_standing_share(long_standing_sales: float, total_sales: float) -> float
     return _percent(long_standing_sales, total_sales)
 
 
+def recommended_share(recommended_new: int, new: int) -> float | None:
+    """Share of the period's new clients (first purchase in it) who came on a client's recommendation."""
+    if not 0 <= recommended_new <= new:
+        raise ValueError("clients on recommendation must be between 0 and the new clients")
+    return _percent(recommended_new, new)
+
+
 def clv(
     *,
     historic_value: float,

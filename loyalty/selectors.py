@@ -89,6 +89,7 @@ def _all_metric_labels() -> dict[str, str]:
         "clv": _("CLV, mean per active client"),
         "loyalty_index": _("Loyalty index, % with purchases on two dates or more"),
         "regular_clients": _("Regular clients"),
+        "recommended": _("New clients on recommendation, %"),
         "long_standing_share": _("Sales from long-standing clients, %"),
         "iqs": _("IQS, %"),
     }

@@ -2,11 +2,13 @@
 
 import datetime
 import hashlib
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm_portal.models import Organization, Role
 from crm_portal.tenancy import Viewer
@@ -14,8 +16,12 @@ from crm_portal.tenancy import Viewer
 from .. import lifecycle
 from ..kpis import CLIENT_COLUMNS
 from ..models import (
+    Channel,
     Client,
+    ClientMonth,
     Complaint,
+    MarketingSpend,
+    Settlement,
 )
 from .lists import NO_KIND, ClientFilter, client_list, kind_counts
 from .visibility import clients_visible_to
@@ -190,6 +196,82 @@ def kpi_tables(
         "clients": client_rows,
         "active_count": active_count,
         "complaint_kinds": complaint_kinds_table(organization=organization, clients=clients, start=start, end=end),
+        "products": product_sales_table(organization=organization, clients=clients, start=start, end=end),
+        "channels": channel_table(organization=organization, clients=clients, start=start, end=end),
+    }
+
+
+def product_sales_table(
+    *, organization: Organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date
+) -> list[dict]:
+    """Sales per product in the period: the sum of the settlements (refunds net), the settlements and
+    the clients; the largest first, settlements without a product last."""
+    rows = (
+        Settlement.objects.filter(
+            organization=organization, client__in=clients.order_by().values("pk"), date__range=(start, end)
+        )
+        .order_by()
+        .values_list("product_id", "product__name")
+        .annotate(total=Sum("amount"), settlements=Count("id"), clients=Count("client", distinct=True))
+    )
+    table = [
+        {"product": pk, "name": name, "sum": total, "settlements": n, "clients": buyers}
+        for pk, name, total, n, buyers in rows
+    ]
+    return sorted(table, key=lambda r: (r["product"] is None, -r["sum"], r["name"] or ""))
+
+
+def channel_table(
+    *, organization: Organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date
+) -> dict:
+    """Marketing efficiency per acquisition channel in the period: what it cost (the months'
+    spending), the new clients it brought (first purchase in the period, as the KPI first sales),
+    the cost per new client and the revenue of its clients. (The share of new clients who came on a
+    recommendation is a loyalty metric: `loyalty.metrics.recommended_share`.)"""
+    facts = dict(
+        (channel, (revenue, new, buyers))
+        for channel, revenue, new, buyers in ClientMonth.objects.filter(
+            organization=organization, client__in=clients.order_by().values("pk"), month__range=(start, end)
+        )
+        .order_by()
+        .values_list("client__channel")
+        .annotate(
+            revenue=Sum("turnover"),
+            new=Sum("first_sale_n"),
+            buyers=Count("client", filter=~Q(turnover=0), distinct=True),
+        )
+    )
+    spent = dict(
+        MarketingSpend.objects.filter(organization=organization, month__range=(start, end))
+        .order_by()
+        .values_list("channel")
+        .annotate(total=Sum("amount"))
+    )
+    rows = []
+    for channel, label in [*Channel.choices, ("", _("Not recorded"))]:
+        revenue, new, buyers = facts.get(channel, (Decimal(0), 0, 0))
+        spend = spent.get(channel)
+        if not (new or buyers or spend):
+            continue
+        rows.append(
+            {
+                "channel": channel,
+                "label": str(label),
+                "spent": spend,
+                "new": new,
+                "cost_per_new": spend / new if spend is not None and new else None,
+                "revenue": revenue,
+                "buyers": buyers,
+            }
+        )
+    new_total = sum(r["new"] for r in rows)
+    spent_total = sum((r["spent"] or 0 for r in rows), Decimal(0))
+    return {
+        "rows": rows,
+        "spent": spent_total,
+        "new": new_total,
+        "cost_per_new": spent_total / new_total if new_total else None,
+        "revenue": sum((r["revenue"] for r in rows), Decimal(0)),
     }
 
 
@@ -235,12 +317,20 @@ def kpi_data_version(organization: Organization) -> tuple:
     """What the KPIs are computed from, in one cheap query: any new, deleted or changed row alters it."""
     # The month facts are marked on each change (FactsWrite): counting them would take longer than the KPIs.
     parts = []
-    for table in ("clients_factswrite", "clients_contact", "clients_complaint", "clients_classchange"):
+    # A complaint's kind changes with a new step of it; spending is corrected in place (its updated_at).
+    for table in (
+        "clients_factswrite",
+        "clients_contact",
+        "clients_complaint",
+        "clients_complaintstep",
+        "clients_classchange",
+    ):
         parts.append(f"(SELECT COUNT(*) || '-' || COALESCE(MAX(id), 0) FROM {table} WHERE organization_id = %(org)s)")
-    parts.append(
-        "(SELECT COUNT(*) || '-' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM clients_client "
-        "WHERE organization_id = %(org)s)"
-    )
+    for table in ("clients_client", "clients_marketingspend"):
+        parts.append(
+            f"(SELECT COUNT(*) || '-' || COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM {table} "
+            "WHERE organization_id = %(org)s)"
+        )
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), {"org": organization.pk})
         return tuple(cursor.fetchone()) + (organization.lifecycle_period_months,)

@@ -47,6 +47,9 @@ from .lifecycle import (  # noqa: F401
     lifecycle_recompute,
     lifecycle_recompute_start,
 )
+from .marketing import (  # noqa: F401
+    marketing_spend_set,
+)
 from .plans import (  # noqa: F401
     revenue_plan_set,
 )

@@ -31,6 +31,7 @@ CLIENT_FIELDS = [
     "tax_number",
     "manager",
     "segment",
+    "channel",
     "industry",
     "activity",
     "has_branches",

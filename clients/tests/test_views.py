@@ -469,7 +469,7 @@ def test_kpi_page_and_bad_period(client_as, org_a, org_b):
     assert job.result["url"] == reverse("clients:kpi_download", kwargs={"job_id": job.pk})
     download = head.get(job.result["url"])
     book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
-    assert book.sheetnames == ["Managers", "Clients", "Complaints by kind"]
+    assert book.sheetnames == ["Managers", "Clients", "Complaints by kind", "Sales per product", "Marketing efficiency"]
     assert list(book["Managers"].iter_rows(values_only=True))[-1][:3] == ("Total", 1, 0)
     assert [row[0] for row in book["Clients"].iter_rows(values_only=True)] == ["Client", "C"]
     assert client_as(org_b, Role.SALES_HEAD).get(job.result["url"]).status_code == 404
@@ -513,8 +513,8 @@ def _bulk_client_base(org, manager, n=40):
 
 LIST_QUERIES = 14  # with the last purchases and next steps of the page, two queries; the bell's count
 # Computing the KPIs: savepoint, planner settings (PostgreSQL only), the one KPI query, release, the
-# complaints by kind and manager.
-KPI_COMPUTE = 5 if connection.vendor == "postgresql" else 4
+# complaints by kind and manager, the sales per product, the facts and the spending per channel.
+KPI_COMPUTE = 8 if connection.vendor == "postgresql" else 7
 KPI_QUERIES = 9 + KPI_COMPUTE  # session, user, memberships..., the bell, the data version, then the computation
 KPI_QUERIES_LATER = (
     6  # the session's own reads are cached after the first page (the bell's count is not); the KPIs from the cache

@@ -370,3 +370,19 @@ def test_the_dashboard_panel_compares_the_managers_newest_month(org_a, base):
     ]
     assert panel["chart"]["series"]["nps"]["y"][-1] == 25.0  # the trend chart's newest point
     assert {c["metric"] for c in panel["cards"]} >= {"nps", "csat", "churn", "retention"}
+
+
+@pytest.mark.django_db
+def test_new_clients_on_recommendation_are_a_share_of_the_periods_first_buyers(org_a, base):
+    from clients.models import Client
+
+    Client.objects.filter(pk=base["c"].pk).update(channel="recommendation")
+    e = make_client(org_a, "E")
+    Client.objects.filter(pk=e.pk).update(channel="website")
+    pay(e, D(2026, 3, 20), "50")
+    Client.objects.filter(pk=base["a"].pk).update(channel="recommendation")  # long-standing: not new
+    metric_runs.metrics_compute(organization=org_a, period_kind="month", today=D(2026, 3, 31))
+    march = D(2026, 3, 1)
+    assert value(org_a, "recommended", march) == (50.0, 2)  # C of the new C and E
+    assert value(org_a, "recommended", march, "segment", str(base["s2"].pk)) == (100.0, 1)  # C
+    assert value(org_a, "recommended", D(2026, 2, 1)) == (None, 0)  # nobody new in February

@@ -185,3 +185,12 @@ def test_tier_needs_every_rule():
     assert tier_for(turnover=Decimal("900000"), tenure_months=36, abc_class="B", rules=rules) == "gold"
     assert tier_for(turnover=Decimal("900000"), tenure_months=36, abc_class="A", rules=rules) == "platinum"
     assert tier_for(turnover=Decimal("900000"), tenure_months=6, abc_class="A", rules=rules[1:]) is None
+
+
+def test_recommended_share_is_exact_and_refuses_impossible_counts():
+    from loyalty.metrics import recommended_share
+
+    assert recommended_share(1, 3) == 100 / 3
+    assert recommended_share(0, 0) is None
+    with pytest.raises(ValueError):
+        recommended_share(4, 3)
