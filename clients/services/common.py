@@ -43,3 +43,14 @@ def _save(obj) -> None:
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _monthly_amount_set(model, *, organization: Organization, month, amount, negative: str, **key):
+    """Set the amount of one row per `key` and month (its 1st): entering it again, or twice by a
+    double click, leaves one row with the last amount. Plans and spending are never negative."""
+    if amount < 0:
+        raise ValidationError({"amount": negative})
+    row, _created = model.objects.update_or_create(
+        organization=organization, month=month.replace(day=1), defaults={"amount": amount}, **key
+    )
+    return row

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from crm_portal.models import Organization
 
 from ..models import Channel, MarketingSpend
+from .common import _monthly_amount_set
 
 
 @transaction.atomic
@@ -20,9 +21,11 @@ def marketing_spend_set(
     month, so entering it again, or twice by a double click, leaves one row with the last amount."""
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Choose one of the channels.")})
-    if amount < 0:
-        raise ValidationError({"amount": _("Spending cannot be negative.")})
-    spend, _created = MarketingSpend.objects.update_or_create(
-        organization=organization, channel=channel, month=month.replace(day=1), defaults={"amount": amount}
+    return _monthly_amount_set(
+        MarketingSpend,
+        organization=organization,
+        month=month,
+        amount=amount,
+        negative=_("Spending cannot be negative."),
+        channel=channel,
     )
-    return spend

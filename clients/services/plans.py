@@ -11,6 +11,7 @@ from crm_portal.models import Organization
 
 from ..models import RevenuePlan
 from ..selectors.visibility import organization_managers
+from .common import _monthly_amount_set
 
 
 @transaction.atomic
@@ -19,9 +20,11 @@ def revenue_plan_set(*, organization: Organization, manager, month: datetime.dat
     and month, so setting it again, or twice by a double click, leaves one row with the last amount."""
     if not organization_managers(organization).filter(pk=manager.pk).exists():
         raise ValidationError({"manager": _("Plans are set for the organization's managers and sales heads only.")})
-    if amount < 0:
-        raise ValidationError({"amount": _("A revenue plan cannot be negative.")})
-    plan, _created = RevenuePlan.objects.update_or_create(
-        organization=organization, manager=manager, month=month.replace(day=1), defaults={"amount": amount}
+    return _monthly_amount_set(
+        RevenuePlan,
+        organization=organization,
+        month=month,
+        amount=amount,
+        negative=_("A revenue plan cannot be negative."),
+        manager=manager,
     )
-    return plan
