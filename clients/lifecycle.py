@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 POTENTIAL, NEW, REGULAR, LOST, RENEWED = "potential", "new", "regular", "lost", "renewed"
 STATES = (POTENTIAL, NEW, REGULAR, LOST, RENEWED)
+# A client who bought within the period P: churn's S, retention's E, the yearly satisfaction round.
+ACTIVE = frozenset({NEW, REGULAR, RENEWED})
 
 
 def months_before(day: datetime.date, months: int) -> datetime.date:

@@ -217,3 +217,23 @@ def test_the_head_runs_the_anonymous_staff_survey_from_the_diagnostics_catalogue
     expect(page.locator("#campaign-answers")).not_to_contain_text("demo-")
     shot(page, "staff-survey-ru")
     assert page.errors == []
+
+
+def test_the_head_chooses_what_each_products_satisfaction_questionnaire_asks(new_page, login, shot):
+    from loyalty.models import ProductSurvey
+
+    page = new_page(locale="ru-RU")
+    login(page, "demo-head")
+    page.goto("/loyalty/campaigns/")
+    section = page.locator("#product-items")
+    expect(section).to_contain_text("Опросы удовлетворённости, которые идут сами")
+    row = section.locator("tr[data-product]").first
+    product = int(row.get_attribute("data-product"))
+    row.locator("input[value=appearance]").uncheck()
+    row.locator("input[value=payment]").uncheck()
+    section.locator("button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text("Анкеты продуктов сохранены")
+    expect(page.locator(f"#product-items tr[data-product='{product}'] input[value=appearance]")).not_to_be_checked()
+    assert ProductSurvey.objects.get(product_id=product).items == ["delivery", "quality"]
+    shot(page, "product-items-ru")
+    assert page.errors == []

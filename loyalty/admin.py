@@ -10,6 +10,7 @@ from .models import (
     MetricValue,
     PointAccount,
     PointMovement,
+    ProductSurvey,
     Programme,
     Response,
     Scorecard,
@@ -59,7 +60,7 @@ class PointAccountAdmin(TenantAdmin):
     readonly_fields = ["balance"]
 
 
-for model in (Scorecard, ScorecardCriterion, DialogueGrade, Programme, Tier):
+for model in (Scorecard, ScorecardCriterion, DialogueGrade, Programme, Tier, ProductSurvey):
     admin.site.register(model, TenantAdmin)
 
 

@@ -73,9 +73,10 @@ def reminders_job(job: Job, progress: ProgressCallback) -> dict:
 
 
 def daily_round() -> dict:
-    """Repeat due recurring campaigns, mark reminders and queue the reminder e-mails, in every
-    organization (run daily); an organization with reminders to send gets one job for them."""
-    totals = {"repeated": 0, "reminded": 0, "reminder_jobs": 0}
+    """Repeat due recurring campaigns, start the satisfaction rounds, mark reminders and queue the
+    reminder e-mails, in every organization (run daily); an organization with reminders to send
+    gets one job for them."""
+    totals = {"repeated": 0, "first_sale_surveys": 0, "yearly_surveyed": 0, "reminded": 0, "reminder_jobs": 0}
     for organization in Organization.objects.all():
         for key, value in services.loyalty_daily(organization=organization).items():
             totals[key] += value

@@ -29,7 +29,7 @@ from . import metrics
 from .models import DialogueGrade, MetricValue, Response
 from .services import months_after
 
-ACTIVE = {lifecycle.NEW, lifecycle.REGULAR, lifecycle.RENEWED}
+ACTIVE = lifecycle.ACTIVE
 LONG_STANDING_MONTHS = 12
 CLV_HORIZON_MONTHS = 36
 MAX_PERIODS = 36

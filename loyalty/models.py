@@ -36,6 +36,8 @@ class Campaign(TenantModel):
         MANUAL = "manual", _("Started by a person")
         RECURRENCE = "recurrence", _("Repeated on schedule")
         COMPLAINT = "complaint", _("After a closed complaint")
+        FIRST_SALE = "first_sale", _("After the first sale of a product")
+        YEARLY = "yearly", _("The yearly satisfaction round")
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("questionnaire"), max_length=20, choices=Kind.choices)
@@ -454,3 +456,18 @@ class PointMovement(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.account.client}: {self.points:+d}"
+
+
+class ProductSurvey(TenantModel):
+    """The items a product's satisfaction questionnaire asks (codes of `questionnaires/product.yaml`
+    besides the overall score and its reason); without a row, or with none chosen, it asks them all."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, related_name="+", verbose_name=_("product"))
+    items = models.JSONField(_("items asked"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("product questionnaire")
+        verbose_name_plural = _("product questionnaires")
+
+    def __str__(self) -> str:
+        return str(self.product)

@@ -38,6 +38,21 @@ def load(kind: str) -> dict:
     return copy.deepcopy(_load(kind))
 
 
+def item_questions(questionnaire: Mapping) -> list[dict]:
+    """The questions besides the scored one and its "why": the items a product's set chooses from."""
+    main = main_question(questionnaire)
+    return [q for q in questionnaire["questions"] if q is not main and not q.get("why")]
+
+
+def with_items(questionnaire: dict, items: list[str]) -> dict:
+    """The questionnaire asking only the chosen items (always its scored question and its "why");
+    no choice keeps every item."""
+    if not items:
+        return questionnaire
+    dropped = {q["code"] for q in item_questions(questionnaire)} - set(items)
+    return {**questionnaire, "questions": [q for q in questionnaire["questions"] if q["code"] not in dropped]}
+
+
 def main_question(questionnaire: Mapping) -> dict | None:
     """The scored question (the one with a `metric`); an interview guide has none."""
     return next((q for q in questionnaire["questions"] if q.get("metric")), None)
@@ -113,8 +128,7 @@ def question_results(questionnaire: Mapping, answer_sets: Iterable[Mapping], lan
     first `texts_shown` answers in the order given (newest first, as the caller reads them) and
     their count.
     """
-    main = main_question(questionnaire)
-    questions = [q for q in questionnaire["questions"] if q is not main and not q.get("why")]
+    questions = item_questions(questionnaire)
     collected: dict[str, list] = {q["code"]: [] for q in questions}
     for answers in answer_sets:
         for code, values in collected.items():

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from clients.models import Client
+from clients.models import Client, Product
 from clients.selectors import EDITOR_ROLES
 from crm_portal.models import HEADS_AND_ANALYSTS, Job, Organization, Role
 from crm_portal.tenancy import Viewer, scoped
@@ -26,6 +26,7 @@ from .models import (
     MetricValue,
     PointAccount,
     PointMovement,
+    ProductSurvey,
     Programme,
     Response,
 )
@@ -309,6 +310,24 @@ def campaign_summary(campaign: Campaign) -> dict:
 
 
 TEXTS_SHOWN = 20
+
+
+def product_survey_items(organization: Organization, language: str) -> dict:
+    """The items a product questionnaire can ask, and those each product of the organization asks
+    (all of them unless a set was chosen)."""
+    items = [
+        (q["code"], questionnaire.localized(q["text"], language))
+        for q in questionnaire.item_questions(questionnaire.load(Campaign.Kind.PRODUCT))
+    ]
+    chosen = dict(ProductSurvey.objects.filter(organization=organization).values_list("product_id", "items"))
+    every = {code for code, _text in items}
+    return {
+        "items": items,
+        "products": [
+            (product, set(chosen.get(product.pk) or every))
+            for product in Product.objects.filter(organization=organization)
+        ],
+    }
 
 
 def question_results(campaign: Campaign, language: str) -> list[dict]:

@@ -4,25 +4,35 @@ import datetime
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from clients import lifecycle
 from clients.lifecycle import months_before
-from clients.models import Client, Complaint, ContactPerson, Product, Segment
+from clients.models import Client, Complaint, ContactPerson, ControlPoint, Product, Segment, Settlement
 from clients.selectors import organization_managers
-from clients.services import complaint_register
+from clients.services import complaint_register, control_point_create
 from crm_portal.jobs import job_enqueue
 from crm_portal.models import Job, Membership, Organization
 from crm_portal.validators import one_line, single_line_fields
 
 from . import metrics, questionnaire, tasks
-from .models import Campaign, DialogueGrade, Interview, Invitation, Response, Scorecard, ScorecardCriterion
+from .models import (
+    Campaign,
+    DialogueGrade,
+    Interview,
+    Invitation,
+    ProductSurvey,
+    Response,
+    Scorecard,
+    ScorecardCriterion,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +97,12 @@ def _emails(client_ids: list[int]) -> dict[int, str]:
     return emails
 
 
-def _invitations_create(campaign: Campaign) -> int:
+def _invitations_create(campaign: Campaign, only_clients: Collection[int] | None = None) -> int:
     expires = timezone.now() + datetime.timedelta(days=campaign.valid_days)
-    targets = list(campaign_targets(campaign))
+    targets = campaign_targets(campaign)
+    if only_clients is not None:
+        targets = targets.filter(pk__in=only_clients)
+    targets = list(targets)
     if not targets:
         raise ValidationError(_("Nobody matches these filters: the campaign would have no respondents."))
     rows = []
@@ -150,8 +163,11 @@ def campaign_start(
     trigger: str = Campaign.Trigger.MANUAL,
     series: Campaign | None = None,
     round_number: int = 1,
+    only_clients: Collection[int] | None = None,
 ) -> Campaign:
-    """Start a campaign and create one personal link per respondent."""
+    """Start a campaign and create one personal link per respondent (of `only_clients` among them,
+    if given: the automatic satisfaction rounds name their clients). A product questionnaire asks
+    the product's own items (`ProductSurvey`)."""
     _check_own(organization, segment=segment, product=product, complaint=complaint, series=series)
     single_line_fields(name=name)  # the name is the subject of the campaign's e-mails
     if manager is not None and not organization_managers(organization).filter(pk=manager.pk).exists():
@@ -168,7 +184,7 @@ def campaign_start(
         name=(name or "").strip(),
         audience=Campaign.Audience.EMPLOYEES if employees else Campaign.Audience.CLIENTS,
         trigger=trigger,
-        questionnaire=questionnaire.load(kind) if kind in questionnaire.KINDS else {},
+        questionnaire=_questionnaire_for(kind, product),
         filter_segment=segment,
         filter_abc_class=abc_class or "",
         filter_lifecycle_state=lifecycle_state or "",
@@ -186,8 +202,41 @@ def campaign_start(
         next_run_on=months_after(started_on, recurrence_months) if recurrence_months else None,
     )
     _save(campaign)
-    _invitations_create(campaign)
+    _invitations_create(campaign, only_clients)
     return campaign
+
+
+def _questionnaire_for(kind: str, product: Product | None) -> dict:
+    if kind not in questionnaire.KINDS:
+        return {}
+    content = questionnaire.load(kind)
+    if kind == Campaign.Kind.PRODUCT and product is not None:
+        chosen = ProductSurvey.objects.filter(product=product).values_list("items", flat=True).first()
+        content = questionnaire.with_items(content, chosen or [])
+    return content
+
+
+@transaction.atomic
+def product_survey_items_set(*, organization: Organization, items: Mapping[int, list[str]]) -> int:
+    """Choose the items each product's questionnaire asks ({product id: item codes}); returns how
+    many products ask fewer than all. An unknown item or another organization's product is refused."""
+    known = {q["code"] for q in questionnaire.item_questions(questionnaire.load(Campaign.Kind.PRODUCT))}
+    products = set(Product.objects.filter(organization=organization, pk__in=items).values_list("pk", flat=True))
+    if products != set(items):
+        raise ValidationError(_("The list names a product that is not in this organization."))
+    narrowed = 0
+    for product_id, codes in items.items():
+        if set(codes) - known:
+            raise ValidationError(
+                _("Unknown questionnaire item: %(items)s.") % {"items": ", ".join(sorted(set(codes) - known))}
+            )
+        chosen = [code for code in sorted(known) if code in codes]
+        everything = not chosen or len(chosen) == len(known)
+        ProductSurvey.objects.update_or_create(
+            organization=organization, product_id=product_id, defaults={"items": [] if everything else chosen}
+        )
+        narrowed += 0 if everything else 1
+    return narrowed
 
 
 @transaction.atomic
@@ -258,13 +307,100 @@ def invitations_remind(*, campaign: Campaign, now: datetime.datetime | None = No
 
 
 def loyalty_daily(*, organization: Organization) -> dict:
-    """The daily round: repeat due campaigns and mark reminders."""
+    """The daily round: repeat due campaigns, start the satisfaction rounds, mark reminders."""
     repeated = campaigns_repeat_due(organization=organization)
+    surveyed = satisfaction_round(organization=organization)
     reminded = sum(
         invitations_remind(campaign=c)
         for c in Campaign.objects.filter(organization=organization, closed_at__isnull=True, reminder_after_days__gt=0)
     )
-    return {"repeated": len(repeated), "reminded": reminded}
+    return {"repeated": len(repeated), **surveyed, "reminded": reminded}
+
+
+# A first sale is surveyed if it happened within this many days (a round missed for a few days
+# catches up); the survey point falls due this many days after the link goes out.
+FIRST_SALE_WINDOW_DAYS = 14
+SURVEY_FOLLOW_UP_DAYS = 7
+SATISFACTION_KINDS = (Campaign.Kind.CSAT, Campaign.Kind.PRODUCT)
+
+
+@transaction.atomic
+def satisfaction_round(*, organization: Organization, today: datetime.date | None = None) -> dict:
+    """Satisfaction is assessed by itself (DOMAIN 3): each client's first purchase of a product gets
+    that product's questionnaire (and its manager a survey point), and every active client not
+    asked about satisfaction for a year gets the yearly CSAT. Each client and product is asked once
+    after its first sale, so running the round again adds nothing; the links go out by e-mail."""
+    today = today or timezone.localdate()
+    started = []
+    for product, client_ids in _first_sales(organization, today).items():
+        campaign = campaign_start(
+            organization=organization,
+            kind=Campaign.Kind.PRODUCT,
+            name=_("First purchase: %(product)s") % {"product": one_line(product.name)[:150]},
+            product=product,
+            started_on=today,
+            trigger=Campaign.Trigger.FIRST_SALE,
+            only_clients=client_ids,
+        )
+        for client in Client.objects.filter(pk__in=client_ids).only("pk", "organization_id", "manager_id"):
+            control_point_create(
+                client=client,
+                kind=ControlPoint.Kind.SURVEY,
+                due_date=today + datetime.timedelta(days=SURVEY_FOLLOW_UP_DAYS),
+                note=product.name,
+                responsible=client.manager,
+            )
+        started.append(campaign)
+    yearly = _not_asked_for_a_year(organization, today)
+    if yearly:
+        started.append(
+            campaign_start(
+                organization=organization,
+                kind=Campaign.Kind.CSAT,
+                name=_("Yearly satisfaction, %(year)s") % {"year": today.year},
+                started_on=today,
+                trigger=Campaign.Trigger.YEARLY,
+                only_clients=yearly,
+            )
+        )
+    for campaign in started:
+        transaction.on_commit(lambda c=campaign: send_links_start(campaign=c))
+    return {"first_sale_surveys": len(started) - (1 if yearly else 0), "yearly_surveyed": len(yearly)}
+
+
+def _first_sales(organization: Organization, today: datetime.date) -> dict[Product, list[int]]:
+    """{product: clients} whose first purchase of the product fell within the window and who were
+    not asked about it yet."""
+    since = today - datetime.timedelta(days=FIRST_SALE_WINDOW_DAYS)
+    with_product = Settlement.objects.filter(organization=organization, product__isnull=False, amount__gt=0)
+    recent = set(with_product.filter(date__range=(since, today)).values_list("client_id", "product_id").distinct())
+    clients = {client for client, _product in recent}
+    before = set(
+        with_product.filter(date__lt=since, client_id__in=clients).values_list("client_id", "product_id").distinct()
+    )
+    asked = set(
+        Invitation.objects.filter(
+            campaign__organization=organization, campaign__trigger=Campaign.Trigger.FIRST_SALE, client_id__in=clients
+        ).values_list("client_id", "campaign__product_id")
+    )
+    firsts: dict[int, list[int]] = {}
+    for client_id, product_id in sorted(recent - before - asked):
+        firsts.setdefault(product_id, []).append(client_id)
+    products = Product.objects.in_bulk(list(firsts))
+    return {products[pk]: client_ids for pk, client_ids in firsts.items()}
+
+
+def _not_asked_for_a_year(organization: Organization, today: datetime.date) -> list[int]:
+    """Active clients (new, regular or renewed) with no satisfaction link for a year."""
+    year_ago = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=365), datetime.time()))
+    asked = Invitation.objects.filter(
+        campaign__organization=organization,
+        campaign__kind__in=SATISFACTION_KINDS,
+        client_id=OuterRef("pk"),
+        created_at__gte=year_ago,
+    )
+    active = Client.objects.filter(organization=organization, lifecycle_state__in=lifecycle.ACTIVE)
+    return list(active.exclude(Exists(asked)).order_by("pk").values_list("pk", flat=True))
 
 
 # Answers -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("metrics/run/", views.metrics_start, name="metrics_start"),
     path("campaigns/", views.campaign_list, name="campaign_list"),
     path("campaigns/new/", views.campaign_new, name="campaign_new"),
+    path("campaigns/product-items/", views.product_items, name="product_items"),
     path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:campaign_id>/links/", views.campaign_links, name="campaign_links"),
     path("campaigns/<int:campaign_id>/send/", views.campaign_send, name="campaign_send"),

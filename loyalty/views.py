@@ -1,7 +1,7 @@
 """Loyalty pages: overview, campaigns, the respondent's page, IQS scorecards, the programme."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +12,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clients.models import Product
 from clients.selectors import EDITOR_ROLES, clients_visible_to, organization_managers
 from crm_portal.formtools import service_errors
 from crm_portal.models import HEADS_AND_ANALYSTS, Role
@@ -100,7 +101,30 @@ def metrics_start(request: HttpRequest) -> HttpResponse:
 @roles_required(*HEADS_AND_ANALYSTS)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     campaigns = selectors.campaigns_with_rates(organization=request.organization)
-    return render(request, "loyalty/campaign_list.html", {"campaigns": campaigns})
+    return render(
+        request,
+        "loyalty/campaign_list.html",
+        {
+            "campaigns": campaigns,
+            "product_items": selectors.product_survey_items(request.organization, get_language() or "en"),
+            "may_choose_items": request.role in (Role.SALES_HEAD, Role.ADMIN),
+        },
+    )
+
+
+@roles_required(Role.SALES_HEAD, Role.ADMIN)
+@require_POST
+def product_items(request: HttpRequest) -> HttpResponse:
+    """Save which items each product's satisfaction questionnaire asks (one form for every product)."""
+    products = Product.objects.filter(organization=request.organization).values_list("pk", flat=True)
+    chosen = {pk: request.POST.getlist(f"items-{pk}") for pk in products}
+    try:
+        services.product_survey_items_set(organization=request.organization, items=chosen)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The product questionnaires are saved; new surveys ask these items."))
+    return redirect(reverse("loyalty:campaign_list") + "#product-items")
 
 
 @roles_required(*HEADS_AND_ANALYSTS)

@@ -137,10 +137,10 @@ def test_one_campaign_that_cannot_repeat_does_not_stop_the_others(org_a, alpha, 
     )
     original = services._invitations_create
 
-    def invitations_create(campaign):
+    def invitations_create(campaign, only_clients=None):
         if campaign.series_id == broken.pk:
             raise RuntimeError("disk full")
-        return original(campaign)
+        return original(campaign, only_clients)
 
     monkeypatch.setattr(services, "_invitations_create", invitations_create)
     with caplog.at_level(logging.ERROR, logger="loyalty.services"):
