@@ -237,3 +237,33 @@ def test_the_head_chooses_what_each_products_satisfaction_questionnaire_asks(new
     assert ProductSurvey.objects.get(product_id=product).items == ["delivery", "quality"]
     shot(page, "product-items-ru")
     assert page.errors == []
+
+
+def test_the_programme_has_tools_and_the_card_shows_which_the_client_may_use(new_page, login, shot):
+    from clients.models import Client
+
+    page = new_page(locale="ru-RU")
+    login(page, "demo-head")
+    page.goto("/loyalty/programme/")
+    form = page.locator("#tool-form")
+    form.locator("#id_tool-kind").select_option("bearer_card")
+    form.locator("#id_tool-name").fill("Карта гостя")
+    form.locator("#id_tool-rules").fill("Скидка 5 % любому, кто предъявит карту.")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".invalid-feedback, .text-danger").first).to_contain_text(
+        "Для дисконтной карты укажите скидку."
+    )
+    page.locator("#id_tool-discount_percent").fill("5")
+    page.locator("#tool-form button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text("Инструмент добавлен.")
+    expect(page.locator("#tool-list [data-tool=bearer_card]")).to_contain_text("скидка 5%")
+    expect(page.locator("#tool-list [data-tool=progressive] .tool-steps")).to_contain_text("от 30")
+    shot(page, "programme-tools-ru")
+    client = Client.objects.filter(organization__slug="demo").order_by("pk").first()
+    page.goto(f"/clients/{client.pk}/")
+    tools = page.locator("#client-tools")
+    expect(tools.locator("[data-tool=bearer_card]")).to_have_attribute("data-open", "1")
+    expect(tools.locator("[data-tool=closed]")).to_contain_text("уровня «Платиновый» и выше")
+    tools.scroll_into_view_if_needed()
+    shot(page, "card-tools-ru")
+    assert page.errors == []

@@ -12,6 +12,7 @@ from .models import (
     PointMovement,
     ProductSurvey,
     Programme,
+    ProgrammeTool,
     Response,
     Scorecard,
     ScorecardCriterion,
@@ -60,7 +61,7 @@ class PointAccountAdmin(TenantAdmin):
     readonly_fields = ["balance"]
 
 
-for model in (Scorecard, ScorecardCriterion, DialogueGrade, Programme, Tier, ProductSurvey):
+for model in (Scorecard, ScorecardCriterion, DialogueGrade, Programme, Tier, ProductSurvey, ProgrammeTool):
     admin.site.register(model, TenantAdmin)
 
 

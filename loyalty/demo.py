@@ -54,6 +54,10 @@ TEXTS = {
             ("Золотой", "Приоритетные окна доставки; сервис кофемашин за 48 часов"),
             ("Платиновый", "Персональный менеджер на связи; дегустации и обучение персонала"),
         ],
+        "tools": [
+            ("Скидка за объём", "Чем крупнее заказ, тем ниже цена: скидка на весь заказ от его суммы."),
+            ("Клуб бариста", "Закрытые мастер-классы и ранний доступ к новым сортам для платиновых партнёров."),
+        ],
         "scorecard": "Продающий звонок",
         "criteria": [
             "Поздоровался, назвал себя и компанию",
@@ -100,6 +104,10 @@ TEXTS = {
             ("Silver", "Points on every payment"),
             ("Gold", "Priority delivery slots; machine service within 48 hours"),
             ("Platinum", "Personal manager on call; tastings and training for staff"),
+        ],
+        "tools": [
+            ("Volume discount", "The larger the order, the lower the price: a discount on the whole order by its sum."),
+            ("Barista club", "Closed workshops and early access to new blends for platinum partners."),
         ],
         "scorecard": "Sales call",
         "criteria": [
@@ -180,6 +188,22 @@ def _programme(organization, texts) -> Programme:
                 discount_percent=discount,
                 benefits=benefits,
             )
+    if not programme.tools.exists():
+        (volume, volume_rules), (club, club_rules) = texts["tools"]
+        ledger.programme_tool_save(
+            programme=programme,
+            kind="progressive",
+            name=volume,
+            rules=volume_rules,
+            steps="30000: 2; 100000: 4; 300000: 6",
+        )
+        ledger.programme_tool_save(
+            programme=programme,
+            kind="closed",
+            name=club,
+            rules=club_rules,
+            min_tier=programme.tiers.order_by("-rank").first(),
+        )
     return programme
 
 

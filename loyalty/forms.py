@@ -10,7 +10,7 @@ from clients.selectors import organization_managers
 from crm_portal.validators import single_line
 
 from . import questionnaire
-from .models import Campaign, MetricValue, Programme, Tier
+from .models import Campaign, MetricValue, Programme, ProgrammeTool, Tier
 from .services import MARKS
 
 
@@ -153,6 +153,33 @@ class TierForm(forms.ModelForm):
         model = Tier
         fields = ["name", "rank", "min_turnover", "min_tenure_months", "min_class", "discount_percent", "benefits"]
         widgets = {"benefits": forms.Textarea(attrs={"rows": 2})}
+
+
+class ProgrammeToolForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Tool"), choices=ProgrammeTool.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    rules = forms.CharField(
+        label=_("Rules for the client"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the client gets and on what terms, as the client card shows it."),
+    )
+    discount_percent = forms.DecimalField(
+        label=_("Discount, %"), max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False
+    )
+    steps = forms.CharField(
+        label=_("Steps of a progressive discount"),
+        required=False,
+        help_text=_("A purchase from an amount gets its percent: 10000: 3; 50000: 5; 100000: 7"),
+    )
+    min_class = forms.ChoiceField(label=_("Minimum ABC class"), choices=Tier.MinClass.choices, required=False)
+    min_tier = forms.ModelChoiceField(
+        label=_("Minimum tier"), queryset=Tier.objects.none(), required=False, empty_label=_("any tier")
+    )
+
+    def __init__(self, *args, programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        if programme is not None:
+            self.fields["min_tier"].queryset = programme.tiers.all()
 
 
 class RedeemForm(forms.Form):

@@ -19,8 +19,8 @@ from clients.models import Client, Settlement
 from crm_portal.jobs import ProgressCallback
 from crm_portal.models import Organization
 
-from .models import PointAccount, PointMovement, Programme, Tier
-from .points import TierRule, points_for_amount, points_to_expire, tier_for
+from .models import PointAccount, PointMovement, Programme, ProgrammeTool, Tier
+from .points import StepsError, TierRule, points_for_amount, points_to_expire, progressive_steps, tier_for
 from .services import _save, months_after
 
 
@@ -77,8 +77,65 @@ def tier_save(
 
 @transaction.atomic
 def tier_delete(*, tier: Tier) -> None:
+    needed_by = list(ProgrammeTool.objects.filter(min_tier=tier).values_list("name", flat=True))
+    if needed_by:
+        raise ValidationError(
+            _("These tools of the programme need this tier; change them first: %(tools)s.")
+            % {"tools": ", ".join(needed_by)}
+        )
     PointAccount.objects.filter(tier=tier).update(tier=None)
     tier.delete()
+
+
+STEPS_PROBLEMS = {
+    "format": gettext_lazy("“%(part)s”: write the amount, a colon and the percent, e.g. 10000: 3."),
+    "number": gettext_lazy("“%(part)s”: the amount and the percent must be numbers."),
+    "range": gettext_lazy("“%(part)s”: the amount cannot be negative and the percent lies from 0 to 100."),
+    "order": gettext_lazy(
+        "“%(part)s”: each step starts at a larger amount than the one before, with at least its percent."
+    ),
+    "empty": gettext_lazy("Give at least one step, e.g. 10000: 3; 50000: 5."),
+}
+
+
+@transaction.atomic
+def programme_tool_save(
+    *,
+    programme: Programme,
+    kind: str,
+    name: str,
+    rules: str,
+    discount_percent: Decimal | None = None,
+    steps: str = "",
+    min_class: str = "",
+    min_tier: Tier | None = None,
+) -> ProgrammeTool:
+    """Add a tool to the programme: a progressive discount needs its steps, a discount card its
+    percent; the name is unique in the programme (a second click finds it taken)."""
+    tool = ProgrammeTool(
+        organization_id=programme.organization_id,
+        programme=programme,
+        kind=kind,
+        name=(name or "").strip(),
+        rules=(rules or "").strip(),
+        discount_percent=discount_percent,
+        min_class=min_class or "",
+        min_tier=min_tier,
+    )
+    if min_tier is not None and min_tier.programme_id != programme.pk:
+        raise ValidationError({"min_tier": _("This tier is not one of the programme's.")})
+    if kind == ProgrammeTool.Kind.PROGRESSIVE:
+        try:
+            tool.steps = [[str(start), str(percent)] for start, percent in progressive_steps(steps)]
+        except StepsError as error:
+            raise ValidationError({"steps": STEPS_PROBLEMS[error.code] % {"part": error.part}}) from None
+    elif kind in (ProgrammeTool.Kind.PERSONAL_CARD, ProgrammeTool.Kind.BEARER_CARD) and discount_percent is None:
+        raise ValidationError({"discount_percent": _("A discount card needs its discount.")})
+    tool.full_clean(validate_constraints=False)
+    if ProgrammeTool.objects.filter(programme=programme, name__iexact=tool.name).exists():
+        raise ValidationError({"name": _("The programme already has a tool with this name.")})
+    tool.save()
+    return tool
 
 
 def _locked_account(client: Client) -> PointAccount:

@@ -458,6 +458,47 @@ class PointMovement(TenantModel):
         return f"{self.account.client}: {self.points:+d}"
 
 
+class ProgrammeTool(TenantModel):
+    """One more instrument of the programme besides tiers and points (DOMAIN 6): its rules as the
+    client reads them, what it gives, and who may use it (a minimum ABC class, a minimum tier)."""
+
+    class Kind(models.TextChoices):
+        PROGRESSIVE = "progressive", _("Progressive discount by purchase size")
+        PERSONAL_CARD = "personal_card", _("Personal discount card")
+        BEARER_CARD = "bearer_card", _("Bearer discount card")
+        VIP = "vip", _("VIP service conditions")
+        CLOSED = "closed", _("Access to closed resources")
+        DRAW = "draw", _("Prizes and draws")
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="tools")
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    rules = models.TextField(_("rules for the client"))
+    discount_percent = models.DecimalField(
+        _("discount, %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    # A progressive discount's steps: [[from amount, percent], ...] as text, rising.
+    steps = models.JSONField(_("steps"), default=list, blank=True)
+    min_class = models.CharField(_("minimum ABC class"), max_length=1, blank=True, choices=Tier.MinClass.choices)
+    min_tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("minimum tier")
+    )
+
+    class Meta:
+        verbose_name = _("programme tool")
+        verbose_name_plural = _("programme tools")
+        ordering = ["programme", "kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["programme", "name"], name="tool_names_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ProductSurvey(TenantModel):
     """The items a product's satisfaction questionnaire asks (codes of `questionnaires/product.yaml`
     besides the overall score and its reason); without a row, or with none chosen, it asks them all."""

@@ -6,6 +6,7 @@ organization alone take `organization=`; the panel functions too get the viewer 
 
 import datetime
 from collections import Counter, defaultdict
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -17,7 +18,7 @@ from clients.selectors import EDITOR_ROLES
 from crm_portal.models import HEADS_AND_ANALYSTS, Job, Organization, Role
 from crm_portal.tenancy import Viewer, scoped
 
-from . import mailing, metrics, questionnaire, tasks
+from . import mailing, metrics, points, questionnaire, tasks
 from .models import (
     Campaign,
     DialogueGrade,
@@ -437,8 +438,36 @@ def dashboard_panel(viewer: Viewer) -> dict:
     }
 
 
+def programme_tools(programme: Programme | None) -> list[dict]:
+    """The programme's tools with their steps as numbers, for the programme page and the card."""
+    if programme is None:
+        return []
+    return [
+        {"tool": tool, "steps": [(Decimal(start), Decimal(percent)) for start, percent in tool.steps]}
+        for tool in programme.tools.select_related("min_tier")
+    ]
+
+
+def client_tools(programme: Programme | None, client: Client, account: PointAccount | None) -> list[dict]:
+    """Each tool of the programme with whether this client may use it now (its class and tier)."""
+    tier = account.tier if account is not None else None
+    return [
+        {
+            **row,
+            "open": points.open_to(
+                min_class=row["tool"].min_class,
+                min_rank=row["tool"].min_tier.rank if row["tool"].min_tier else None,
+                abc_class=client.abc_class,
+                rank=tier.rank if tier else None,
+            ),
+        }
+        for row in programme_tools(programme)
+    ]
+
+
 def client_card_panel(viewer: Viewer, client: Client) -> dict:
     account = scoped(viewer, PointAccount).filter(client=client).select_related("tier").first()
+    programme = programme_of(organization=viewer.organization)
     language = get_language() or "en"
     guide = questionnaire.load(questionnaire.INTERVIEW_KINDS[0])
     return {
@@ -458,7 +487,8 @@ def client_card_panel(viewer: Viewer, client: Client) -> dict:
             for interview in scoped(viewer, Interview).filter(client=client).select_related("author")[:5]
         ],
         "account": account,
-        "programme": programme_of(organization=viewer.organization),
+        "programme": programme,
+        "tools": client_tools(programme, client, account),
         "movements": movements_of(account, 5) if account else [],
         "answers": _readable_responses(viewer)
         .filter(client=client)

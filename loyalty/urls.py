@@ -23,5 +23,6 @@ urlpatterns = [
     path("programme/", views.programme, name="programme"),
     path("programme/points/", views.points_start, name="points_start"),
     path("programme/tiers/<int:tier_id>/delete/", views.tier_delete, name="tier_delete"),
+    path("programme/tools/<int:programme_tool_id>/delete/", views.tool_delete, name="tool_delete"),
     path("programme/accounts/<int:point_account_id>/", views.point_account, name="point_account"),
 ]

@@ -27,17 +27,18 @@ from .forms import (
     InterviewForm,
     MetricsRunForm,
     ProgrammeForm,
+    ProgrammeToolForm,
     RedeemForm,
     ScorecardForm,
     TierForm,
 )
-from .models import Campaign, Invitation, MetricValue, Programme, Scorecard, Tier
+from .models import Campaign, Invitation, MetricValue, Programme, ProgrammeTool, Scorecard, Tier
 
 HEADS = (Role.SALES_HEAD, Role.ADMIN)
 ACCOUNTS_PER_PAGE = 50
 NO_EMAIL_SHOWN = 50
 # Form prefixes: a page with two forms tells which one was posted by the prefix of its fields.
-CRITERION, GRADE, PROGRAMME, TIER = "criterion", "grade", "programme", "tier"
+CRITERION, GRADE, PROGRAMME, TIER, TOOL = "criterion", "grade", "programme", "tier", "tool"
 
 
 def _period(request: HttpRequest) -> str:
@@ -439,6 +440,8 @@ def programme(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     if _sent(request, TIER):
         return _tier_add(request, current)
+    if _sent(request, TOOL):
+        return _tool_add(request, current)
     return _programme_save(request, current)
 
 
@@ -464,18 +467,33 @@ def _tier_add(request: HttpRequest, current: Programme | None) -> HttpResponse:
     return _programme_page(request, current, tier_form=form)
 
 
+def _tool_add(request: HttpRequest, current: Programme | None) -> HttpResponse:
+    form = ProgrammeToolForm(request.POST, prefix=TOOL, programme=current)
+    if current is None:
+        form.add_error(None, _("Set up the programme before its tools."))
+    elif form.is_valid():
+        with service_errors(form):
+            ledger.programme_tool_save(programme=current, **form.cleaned_data)
+            messages.success(request, _("Tool added."))
+            return redirect(reverse("loyalty:programme") + "#programme-tools")
+    return _programme_page(request, current, tool_form=form)
+
+
 def _programme_page(
     request: HttpRequest,
     current: Programme | None,
     *,
     form: ProgrammeForm | None = None,
     tier_form: TierForm | None = None,
+    tool_form: ProgrammeToolForm | None = None,
 ) -> HttpResponse:
     """The programme page; the form that was posted comes with its errors, the other one empty."""
     if form is None:
         form = ProgrammeForm(instance=current, prefix=PROGRAMME)
     if tier_form is None:
         tier_form = TierForm(prefix=TIER)
+    if tool_form is None:
+        tool_form = ProgrammeToolForm(prefix=TOOL, programme=current)
     search = (request.GET.get("q") or "").strip()[:100]
     page = Paginator(selectors.point_balances(request.viewer, search), ACCOUNTS_PER_PAGE).get_page(
         request.GET.get("page")
@@ -488,6 +506,8 @@ def _programme_page(
             "form": form,
             "tier_form": tier_form,
             "tiers": current.tiers.all() if current else [],
+            "tool_form": tool_form,
+            "tools": selectors.programme_tools(current),
             "accounts": page.object_list,
             "page": page,
             "search": search,
@@ -502,9 +522,21 @@ def _programme_page(
 @roles_required(*HEADS)
 @require_POST
 def tier_delete(request: HttpRequest, tier_id: int) -> HttpResponse:
-    ledger.tier_delete(tier=get_for_org_or_404(request.viewer, Tier, pk=tier_id))
-    messages.success(request, _("Tier removed."))
+    try:
+        ledger.tier_delete(tier=get_for_org_or_404(request.viewer, Tier, pk=tier_id))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Tier removed."))
     return redirect("loyalty:programme")
+
+
+@roles_required(*HEADS)
+@require_POST
+def tool_delete(request: HttpRequest, programme_tool_id: int) -> HttpResponse:
+    get_for_org_or_404(request.viewer, ProgrammeTool, pk=programme_tool_id).delete()
+    messages.success(request, _("Tool removed."))
+    return redirect(reverse("loyalty:programme") + "#programme-tools")
 
 
 @roles_required(*HEADS_AND_ANALYSTS)
