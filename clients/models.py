@@ -427,7 +427,7 @@ class Deal(TenantModel):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     refusal_reason = models.ForeignKey(
         RefusalReason,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="+",
@@ -624,7 +624,7 @@ class Complaint(TenantModel):
     description = models.TextField(_("description"), blank=True)
     kind = models.ForeignKey(
         ComplaintKind,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="complaints",

@@ -296,7 +296,7 @@ class ScorecardCriterion(TenantModel):
 class DialogueGrade(TenantModel):
     """One graded dialogue; the marks keep the criteria and weights as they were then."""
 
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="grades")
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.RESTRICT, related_name="grades")
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("manager")
     )
@@ -486,7 +486,7 @@ class ProgrammeTool(TenantModel):
     steps = models.JSONField(_("steps"), default=list, blank=True)
     min_class = models.CharField(_("minimum ABC class"), max_length=1, blank=True, choices=Tier.MinClass.choices)
     min_tier = models.ForeignKey(
-        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("minimum tier")
+        Tier, on_delete=models.RESTRICT, null=True, blank=True, related_name="+", verbose_name=_("minimum tier")
     )
 
     class Meta:

@@ -333,15 +333,20 @@ def satisfaction_round(*, organization: Organization, today: datetime.date | Non
     today = today or timezone.localdate()
     started = []
     for product, client_ids in _first_sales(organization, today).items():
-        campaign = campaign_start(
-            organization=organization,
-            kind=Campaign.Kind.PRODUCT,
-            name=_("First purchase: %(product)s") % {"product": one_line(product.name)[:150]},
-            product=product,
-            started_on=today,
-            trigger=Campaign.Trigger.FIRST_SALE,
-            only_clients=client_ids,
-        )
+        try:
+            campaign = campaign_start(
+                organization=organization,
+                kind=Campaign.Kind.PRODUCT,
+                name=_("First purchase: %(product)s") % {"product": one_line(product.name)[:150]},
+                product=product,
+                started_on=today,
+                trigger=Campaign.Trigger.FIRST_SALE,
+                only_clients=client_ids,
+            )
+        except ValidationError:
+            # Its clients were deleted meanwhile: nobody left to ask; the other products go on.
+            logger.warning("first-sale survey of product %s (organization %s) had nobody", product.pk, organization.pk)
+            continue
         for client in Client.objects.filter(pk__in=client_ids).only("pk", "organization_id", "manager_id"):
             control_point_create(
                 client=client,

@@ -312,3 +312,58 @@ def test_sign_in_opens_the_organization_used_last(org_a, org_b, make_member):
     client.post(reverse("org:switch"), {"organization": org_b.pk})
     client.post(reverse("logout"))
     assert signed_in()[1] == org_b
+
+
+@pytest.mark.django_db
+def test_an_organization_is_deleted_whole_though_its_rows_refer_to_its_own_lists(org_a, org_b, make_member):
+    """A kind, a reason, a scorecard or a tier in use cannot be deleted alone, but the organization
+    that owns both goes with everything it holds (and nothing of another organization)."""
+    from decimal import Decimal
+
+    from clients import services as client_services
+    from clients.models import Complaint, Deal, RefusalReason
+    from clients.tests.factories import make_client
+    from loyalty import ledger
+    from loyalty import services as loyalty_services
+    from loyalty.models import DialogueGrade, Programme, ProgrammeTool
+
+    client = make_client(org_a, "C")
+    kind = client_services.complaint_kind_create(organization=org_a, name="Delivery")
+    client_services.complaint_register(organization=org_a, client=client, subject="S", kind=kind)
+    reason = RefusalReason.objects.create(organization=org_a, name="Price")
+    deal = client_services.deal_create(client=client, title="D")
+    client_services.deal_refuse(deal=deal, reason=reason)
+    card = loyalty_services.scorecard_create(organization=org_a, name="Call", criteria=[("Greets", 1)])
+    criterion = card.criteria.get()
+    loyalty_services.dialogue_grade(
+        scorecard=card,
+        manager=make_member(org_a, Role.MANAGER),
+        graded_by=None,
+        graded_on=deal.created_at.date(),
+        marks={criterion.pk: "yes"},
+    )
+    programme = ledger.programme_save(
+        organization=org_a,
+        name="Club",
+        key_factor=Programme.KeyFactor.PRICES,
+        points_per_thousand=10,
+        validity_months=12,
+        tier_window_months=12,
+    )
+    gold = ledger.tier_save(
+        programme=programme,
+        name="Gold",
+        rank=1,
+        min_turnover=Decimal(0),
+        min_tenure_months=0,
+        min_class="",
+        discount_percent=Decimal(1),
+    )
+    ledger.programme_tool_save(programme=programme, kind="vip", name="VIP", rules="R", min_tier=gold)
+    other = make_client(org_b, "Theirs")
+    client_services.complaint_register(organization=org_b, client=other, subject="Theirs")
+    org_a.delete()
+    assert not Complaint.objects.filter(organization=org_a.pk).exists()
+    assert not Deal.objects.filter(pk=deal.pk).exists() and not DialogueGrade.objects.exists()
+    assert not ProgrammeTool.objects.exists()
+    assert list(Complaint.objects.values_list("subject", flat=True)) == ["Theirs"]
