@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the fixtures are safe.
@@ -109,3 +110,12 @@ def shot(request):
         return path
 
     return take
+
+
+def reload_after_check(page) -> None:
+    """Reload a dataset page whose check the test ran itself; the page may see the check finished
+    and reload itself first, which aborts this reload: either way the next expectation waits."""
+    try:
+        page.reload()
+    except PlaywrightError:
+        pass

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 
 from crm_portal.spreadsheets import Sheet, xlsx_bytes
+from e2e.conftest import reload_after_check
 
 
 def wide_file(bad: bool) -> bytes:
@@ -298,7 +299,7 @@ def test_repeated_rows_are_counted_and_the_analyst_chooses_what_becomes_of_them(
     page.click("#mapping-form button[type=submit]")
     expect(page.locator("#dataset-status")).to_have_attribute("data-status", "checking")
     services.dataset_inspect(dataset=Dataset.objects.get(pk=dataset.pk), progress=lambda *a: None)
-    page.reload()
+    reload_after_check(page)
     expect(note).to_have_attribute("data-choice", "drop")
     expect(note).to_have_text(
         "2 rows repeat an earlier row exactly (first: row 4 repeats row 2). Such rows are dropped, "

@@ -3,6 +3,7 @@ mapping form of column letters that the analyst fills in to check the file again
 
 from playwright.sync_api import expect
 
+from e2e.conftest import reload_after_check
 from segmentation.tests.helpers import very_wide_workbook
 
 
@@ -39,7 +40,7 @@ def test_the_analyst_reads_a_very_wide_file_and_chooses_its_months_by_letters(ne
     page.click("#mapping-form button[type=submit]")
     expect(page.locator("#dataset-status")).to_have_attribute("data-status", "checking")
     services.dataset_inspect(dataset=Dataset.objects.get(pk=dataset.pk), progress=lambda *a: None)
-    page.reload()
+    reload_after_check(page)
     expect(page.locator("#dataset-status")).to_have_attribute("data-status", "valid")
     expect(page.locator("#preview thead th")).to_have_count(31)
     expect(page.locator("#id_months")).to_have_value("B:BG")
