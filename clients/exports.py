@@ -81,7 +81,7 @@ def _kpi_values(row: dict) -> list:
     ]
 
 
-def kpi_sheets(data: dict) -> list[Sheet]:
+def kpi_sheets(data: dict, products: list[dict]) -> list[Sheet]:
     """The KPI tables (per manager with a total row, per client, complaints by kind and manager) as
     spreadsheet sheets."""
     kpi_columns = [Column(str(label), KPI_KINDS[key]) for key, label in KPI_HEADER]
@@ -136,7 +136,7 @@ def kpi_sheets(data: dict) -> list[Sheet]:
                 Column(_("Settlements"), Kind.INTEGER),
                 Column(_("Clients"), Kind.INTEGER),
             ],
-            [[p["name"] or _("No product"), p["sum"], p["settlements"], p["clients"]] for p in data["products"]],
+            [[p["name"] or _("No product"), p["sum"], p["settlements"], p["clients"]] for p in products],
         ),
         _channels_sheet(data["channels"]),
     ]

@@ -14,7 +14,7 @@ from crm_portal.spreadsheets import xlsx_bytes
 from crm_portal.tenancy import Viewer
 
 from .exports import kpi_sheets
-from .selectors import clients_visible_to, kpi_tables
+from .selectors import clients_visible_to, kpi_tables, product_sales_table
 from .services import lifecycle_recompute
 
 
@@ -34,7 +34,8 @@ def kpi_export_job(job: Job, progress: ProgressCallback) -> dict:
     progress(10, gettext_noop("Computing the KPIs"))
     data = kpi_tables(organization=job.organization, clients=clients, start=start, end=end)
     progress(60, gettext_noop("Writing the spreadsheet"))
-    content = xlsx_bytes(kpi_sheets(data))
+    products = product_sales_table(organization=job.organization, clients=clients, start=start, end=end)
+    content = xlsx_bytes(kpi_sheets(data, products))
     # A second run of the same job (its worker lost) writes the same file again, under the same name.
     name = f"clients/kpi/{job.organization_id}/kpi-{job.pk}.xlsx"
     default_storage.delete(name)

@@ -811,6 +811,28 @@ def plan_set(request: HttpRequest) -> HttpResponse:
     return _back("clients:dashboard", forms.DashboardForm, request.POST.get("dashboard_query", ""), "plans")
 
 
+def _kpi_period(request: HttpRequest) -> forms.PeriodForm:
+    """The KPI period asked for; a missing date means the current quarter's, for the page, its
+    parts and the download alike."""
+    start, end = selectors.preset_period("quarter", timezone.localdate())
+    params = request.GET.copy()
+    for name, default in (("start", start), ("end", end)):
+        if not params.get(name):
+            params[name] = default.isoformat()
+    return forms.PeriodForm(params)
+
+
+@roles_required(*HEADS, Role.ANALYST)
+def kpi_products(request: HttpRequest) -> HttpResponse:
+    """The KPI page's sales per product, loaded after the page: it reads the period's settlements."""
+    form = _kpi_period(request)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    products = selectors.product_sales_cached(request.viewer, start=start, end=end)
+    return render(request, "clients/partials/kpi_products.html", {"products": products})
+
+
 @roles_required(*HEADS)
 @require_POST
 def marketing_spend(request: HttpRequest) -> HttpResponse:
@@ -830,19 +852,14 @@ def marketing_spend(request: HttpRequest) -> HttpResponse:
 @roles_required(*HEADS, Role.ANALYST)
 def kpi(request: HttpRequest) -> HttpResponse:
     """The KPI tables of a period (the current quarter unless dates are given); ?export=xlsx downloads them."""
-    start, end = selectors.preset_period("quarter", timezone.localdate())
-    params = request.GET.copy()
-    # A missing date means the default quarter's, for the page and for the download alike.
-    for name, default in (("start", start), ("end", end)):
-        if not params.get(name):
-            params[name] = default.isoformat()
-    form = forms.PeriodForm(params)
+    form = _kpi_period(request)
     if not form.is_valid():
         return render(request, "clients/kpi.html", {"form": form})
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     if request.GET.get("export") == "xlsx":
         data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=None)
-        return xlsx_response(f"kpi-{start}-{end}.xlsx", kpi_sheets(data))
+        products = selectors.product_sales_cached(request.viewer, start=start, end=end)
+        return xlsx_response(f"kpi-{start}-{end}.xlsx", kpi_sheets(data, products))
     data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=KPI_CLIENTS_SHOWN)
     return render(
         request,

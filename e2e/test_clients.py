@@ -242,6 +242,7 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
         expect(header).to_contain_text(title)
         box = header.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (title, box)
+    expect(page.locator("#kpi-products tbody tr").first).to_be_visible()  # loaded after the page
     shot(page, "kpi-ru")
     # Incoming complaints by kind and manager: a kind opens its complaints of the period.
     kinds = page.locator("#kpi-complaint-kinds")

@@ -48,6 +48,8 @@ from .kpis import (  # noqa: F401
     kpi_data_version,
     kpi_tables,
     kpi_tables_cached,
+    product_sales_cached,
+    product_sales_table,
 )
 from .lists import (  # noqa: F401
     DAY_GROUPS,

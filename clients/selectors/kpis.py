@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +18,6 @@ from ..kpis import CLIENT_COLUMNS
 from ..models import (
     Channel,
     Client,
-    ClientMonth,
     Complaint,
     MarketingSpend,
     Settlement,
@@ -35,7 +34,7 @@ KPI_SUMS = ["clients", *CLIENT_COLUMNS, "contacts", "complaints", "buyers"]
 # Only the rows shown come back: one per manager, the clients with the largest sales, one count.
 # Standard SQL only: one text for SQLite (`make run`) and PostgreSQL (production).
 KPI_SQL = """
-WITH vc (id, manager, name, abc, xyz) AS ({clients}),
+WITH vc (id, manager, name, abc, xyz, channel) AS ({clients}),
 f AS (
     SELECT client_id,
            SUM(first_sale_n) AS first_sale_n, SUM(first_sale_sum) AS first_sale_sum,
@@ -67,7 +66,7 @@ cm AS (
     GROUP BY client_id
 ),
 per_client AS (
-    SELECT vc.id, COALESCE(vc.manager, '—') AS manager, vc.name, vc.abc, vc.xyz,
+    SELECT vc.id, COALESCE(vc.manager, '—') AS manager, vc.name, vc.abc, vc.xyz, vc.channel,
            COALESCE(f.first_sale_n, 0) AS first_sale_n, COALESCE(f.first_sale_sum, 0) AS first_sale_sum,
            COALESCE(f.repeat_n, 0) AS repeat_n, COALESCE(f.repeat_sum, 0) AS repeat_sum,
            COALESCE(f.new_line_n, 0) AS new_line_n, COALESCE(f.new_line_sum, 0) AS new_line_sum,
@@ -95,6 +94,9 @@ SELECT 'manager' AS row_kind, manager, CAST(NULL AS BIGINT) AS id, NULL AS name,
 FROM per_client GROUP BY manager
 UNION ALL
 SELECT 'count', NULL, NULL, NULL, NULL, NULL, {count_sums} FROM active
+UNION ALL
+-- Per acquisition channel: the revenue, first sales and buyers of its clients (marketing efficiency).
+SELECT 'channel', channel, NULL, NULL, NULL, NULL, {sums} FROM per_client GROUP BY channel
 UNION ALL
 SELECT 'client', a.manager, a.id, a.name, a.abc || a.xyz,
        (SELECT COUNT(*) FROM clients_classchange cc
@@ -124,7 +126,7 @@ def kpi_tables(
     visible, visible_params = (
         clients.order_by()
         .annotate(kpi_manager=F("manager__username"))
-        .values_list("pk", "kpi_manager", "name", "abc_class", "xyz_class")
+        .values_list("pk", "kpi_manager", "name", "abc_class", "xyz_class", "channel")
         .query.sql_with_params()
     )
     # Complaints count by their local registration day: the period's bounds as instants, in the
@@ -170,13 +172,15 @@ def kpi_tables(
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
         rows = [dict(zip(columns, row)) for row in cursor.fetchall()]
-    managers, client_rows, active_count = [], [], 0
+    managers, client_rows, active_count, channels = [], [], 0, {}
     for row in rows:
         kind = row.pop("row_kind")
         if kind == "manager":
             managers.append(_kpi_ratios({"manager": row["manager"], **{c: row[c] for c in KPI_SUMS}}))
         elif kind == "count":
             active_count = int(row["clients"])
+        elif kind == "channel":
+            channels[row["manager"]] = (row["sales_sum"], int(row["first_sale_n"]), int(row["buyers"]))
         else:
             client_rows.append(
                 {
@@ -196,9 +200,20 @@ def kpi_tables(
         "clients": client_rows,
         "active_count": active_count,
         "complaint_kinds": complaint_kinds_table(organization=organization, clients=clients, start=start, end=end),
-        "products": product_sales_table(organization=organization, clients=clients, start=start, end=end),
-        "channels": channel_table(organization=organization, clients=clients, start=start, end=end),
+        "channels": channel_table(organization=organization, facts=channels, start=start, end=end),
     }
+
+
+def product_sales_cached(viewer: Viewer, *, start: datetime.date, end: datetime.date) -> list[dict]:
+    """`product_sales_table` of the viewer's visible clients, cached like the KPI tables. It reads the
+    settlements themselves (the month facts have no product), so the KPI page loads it apart."""
+    return cache.get_or_set(
+        kpi_cache_key(viewer, "products", start, end),
+        lambda: product_sales_table(
+            organization=viewer.organization, clients=clients_visible_to(viewer), start=start, end=end
+        ),
+        KPI_CACHE_SECONDS,
+    )
 
 
 def product_sales_table(
@@ -222,25 +237,13 @@ def product_sales_table(
 
 
 def channel_table(
-    *, organization: Organization, clients: QuerySet[Client], start: datetime.date, end: datetime.date
+    *, organization: Organization, facts: dict[str, tuple], start: datetime.date, end: datetime.date
 ) -> dict:
     """Marketing efficiency per acquisition channel in the period: what it cost (the months'
-    spending), the new clients it brought (first purchase in the period, as the KPI first sales),
-    the cost per new client and the revenue of its clients. (The share of new clients who came on a
+    spending), the new clients it brought (first purchase in the period: the KPI first sales), the
+    cost per new client and the revenue and buyers of its clients (`facts`: {channel: (revenue,
+    new, buyers)}, summed by the KPI query). (The share of new clients who came on a
     recommendation is a loyalty metric: `loyalty.metrics.recommended_share`.)"""
-    facts = dict(
-        (channel, (revenue, new, buyers))
-        for channel, revenue, new, buyers in ClientMonth.objects.filter(
-            organization=organization, client__in=clients.order_by().values("pk"), month__range=(start, end)
-        )
-        .order_by()
-        .values_list("client__channel")
-        .annotate(
-            revenue=Sum("turnover"),
-            new=Sum("first_sale_n"),
-            buyers=Count("client", filter=~Q(turnover=0), distinct=True),
-        )
-    )
     spent = dict(
         MarketingSpend.objects.filter(organization=organization, month__range=(start, end))
         .order_by()
@@ -249,7 +252,7 @@ def channel_table(
     )
     rows = []
     for channel, label in [*Channel.choices, ("", _("Not recorded"))]:
-        revenue, new, buyers = facts.get(channel, (Decimal(0), 0, 0))
+        revenue, new, buyers = facts.get(channel, (0.0, 0, 0))
         spend = spent.get(channel)
         if not (new or buyers or spend):
             continue
@@ -271,7 +274,7 @@ def channel_table(
         "spent": spent_total,
         "new": new_total,
         "cost_per_new": spent_total / new_total if new_total else None,
-        "revenue": sum((r["revenue"] for r in rows), Decimal(0)),
+        "revenue": sum(r["revenue"] for r in rows),
     }
 
 

@@ -65,12 +65,24 @@ def test_channels_give_spending_new_clients_their_cost_and_revenue(org_a, base):
     )
 
 
-def test_sales_per_product_net_refunds_and_put_the_unassigned_last(org_a, base):
-    assert [(p["name"], p["sum"], p["settlements"], p["clients"]) for p in _tables(org_a)["products"]] == [
+def test_sales_per_product_net_refunds_and_put_the_unassigned_last(client_as, org_a, base):
+    start, end = MARCH
+    clients = selectors.clients_visible_to(Viewer(org_a, None, Role.ADMIN))
+    products = selectors.product_sales_table(organization=org_a, clients=clients, start=start, end=end)
+    assert [(p["name"], p["sum"], p["settlements"], p["clients"]) for p in products] == [
         ("Coffee", Decimal("600"), 2, 2),
         ("Tea", Decimal("250"), 2, 1),
         (None, Decimal("25"), 1, 1),
     ]
+    # The KPI page loads them after itself, for its period.
+    head = client_as(org_a, Role.SALES_HEAD)
+    page = head.get(reverse("clients:kpi"), {"start": "2026-03-01", "end": "2026-03-31"}).content.decode()
+    url = reverse("clients:kpi_products") + "?start=2026-03-01&amp;end=2026-03-31"
+    assert f'<div id="kpi-products-slot" hx-get="{url}" hx-trigger="load" hx-swap="innerHTML">' in page
+    fragment = head.get(reverse("clients:kpi_products"), {"start": "2026-03-01", "end": "2026-03-31"}).content.decode()
+    assert f'<tr data-product="{base["coffee"].pk}"><td>Coffee</td><td class="text-end">600.00</td>' in fragment
+    assert '<tr data-product=""><td>No product</td><td class="text-end">25.00</td>' in fragment
+    assert head.get(reverse("clients:kpi_products"), {"start": "x"}).status_code == 400
 
 
 def test_a_head_enters_spending_once_per_channel_and_month_and_returns_to_the_period(client_as, org_a, base):

@@ -513,8 +513,8 @@ def _bulk_client_base(org, manager, n=40):
 
 LIST_QUERIES = 14  # with the last purchases and next steps of the page, two queries; the bell's count
 # Computing the KPIs: savepoint, planner settings (PostgreSQL only), the one KPI query, release, the
-# complaints by kind and manager, the sales per product, the facts and the spending per channel.
-KPI_COMPUTE = 8 if connection.vendor == "postgresql" else 7
+# complaints by kind and manager, the spending per channel.
+KPI_COMPUTE = 6 if connection.vendor == "postgresql" else 5
 KPI_QUERIES = 9 + KPI_COMPUTE  # session, user, memberships..., the bell, the data version, then the computation
 KPI_QUERIES_LATER = (
     6  # the session's own reads are cached after the first page (the bell's count is not); the KPIs from the cache
