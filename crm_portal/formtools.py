@@ -30,5 +30,11 @@ def service_errors(form: forms.Form) -> Iterator[forms.Form]:
 
 
 def error_text(form: forms.Form) -> str:
-    """Every error of a form in one line: for a small form posted from a page it then redirects back to."""
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+    """Every error of a form in one line, each field's under its label ("Amount: ..."): for a
+    small form posted from a page it then redirects back to, where the field is not shown."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = f"{field.label}: " if field is not None and field.label else ""
+        parts.extend(f"{label}{error}" for error in errors)
+    return " ".join(parts)

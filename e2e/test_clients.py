@@ -350,3 +350,26 @@ def test_a_manager_opens_a_case_when_the_client_is_unhappy_after_the_event(new_p
     expect(page.locator("#deal-history")).to_contain_text("Клиент недоволен после мероприятия")
     shot(page, "deal-case-ru")
     assert page.errors == []
+
+
+def test_the_head_enters_marketing_spending_and_reads_the_cost_of_a_new_client(new_page, login, shot):
+    page = new_page(locale="ru-RU")
+    login(page, "demo-head")
+    page.goto("/clients/kpi/")
+    # The demo spends nothing on social networks and no client came through them: no row yet.
+    expect(page.locator("#kpi-channel-table tr[data-channel=social]")).to_have_count(0)
+    page.locator("#id_spend_channel").select_option("social")
+    page.locator("#id_spend_amount").fill("-5")
+    page.locator("#spend-form button[type=submit]").click()
+    expect(page.locator(".alert-danger")).to_have_text("Затраты: Убедитесь, что это значение больше либо равно 0.")
+    expect(page.locator("#kpi-channel-table tr[data-channel=social]")).to_have_count(0)
+    page.locator("#id_spend_channel").select_option("social")
+    page.locator("#id_spend_amount").fill("12345")
+    page.locator("#spend-form button[type=submit]").click()
+    expect(page.locator(".alert-success")).to_contain_text("Затраты сохранены.")
+    row = page.locator("#kpi-channel-table tr[data-channel=social]")
+    expect(row.locator("td").nth(1)).to_have_text("12\u00a0345,00")
+    expect(row.locator("td.cost-per-new")).to_have_text("—")  # it brought nobody new
+    page.locator("#kpi-channels").scroll_into_view_if_needed()
+    shot(page, "marketing-ru")
+    assert page.errors == []

@@ -1044,7 +1044,11 @@ def test_a_sales_head_sets_a_plan_from_the_dashboard_once_however_often_they_cli
     ]
     head.post(url, posted | {"amount": "-5"})
     messages = [str(m) for m in head.get(reverse("clients:dashboard")).context["messages"]]
-    assert messages == ["Plan saved.", "Plan saved.", "Ensure this value is greater than or equal to 0."]
+    assert messages == [
+        "Plan saved.",
+        "Plan saved.",
+        "Planned revenue: Ensure this value is greater than or equal to 0.",
+    ]
     assert RevenuePlan.objects.get().amount == Decimal("250000.00")
     assert client_as(org_a, Role.ANALYST).post(url, posted).status_code == 403
 

@@ -60,3 +60,8 @@ def test_error_text_puts_every_error_of_the_form_in_one_line():
     assert error_text(form) == "Taken. Too long."
     assert error_text(NameForm({})) == "This field is required."
     assert error_text(valid_form()) == ""
+
+    class AmountForm(forms.Form):
+        amount = forms.DecimalField(label="Amount", min_value=0)
+
+    assert error_text(AmountForm({"amount": "-1"})) == "Amount: Ensure this value is greater than or equal to 0."
