@@ -8,7 +8,7 @@ import datetime
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -416,20 +416,25 @@ MANAGER_METRICS = ("nps", "csat", "ces", "churn", "retention", "iqs")
 def dashboard_panel(viewer: Viewer) -> dict:
     """The newest month of every trend metric, and per manager the newest month of MANAGER_METRICS."""
     metrics_shown = [m for m in MANAGER_METRICS if metric_visible(viewer.role, m)]
+    monthly = scoped(viewer, MetricValue).filter(period_kind=MetricValue.PeriodKind.MONTH, metric__in=metrics_shown)
+    # Each metric's newest month (of any slice, as `breakdown` takes it), then its managers' values there.
+    periods = dict(monthly.order_by().values_list("metric").annotate(latest=Max("period_start")))
     per_manager: dict[str, dict] = {}
-    periods = {}
-    for metric in metrics_shown:
-        table = breakdown(viewer, MetricValue.PeriodKind.MONTH, metric)
-        periods[metric] = table["period"]
-        for row in table["rows"].get(MetricValue.Dimension.MANAGER, []):
-            per_manager.setdefault(row.label, {})[metric] = for_people(metric, row.value)
+    newest = Q(pk__in=[])
+    for metric, start in periods.items():
+        newest |= Q(metric=metric, period_start=start)
+    for metric, key, label, value in monthly.filter(newest, dimension=MetricValue.Dimension.MANAGER).values_list(
+        "metric", "key", "label", "value"
+    ):
+        name = _slice_label(MetricValue.Dimension.MANAGER, key, label)
+        per_manager.setdefault(name, {})[metric] = for_people(metric, value)
     labels = _all_metric_labels()
     series = trends(viewer, MetricValue.PeriodKind.MONTH)
     return {
         "cards": latest_values(viewer, MetricValue.PeriodKind.MONTH, series),
         # The overview's trend charts (loyalty/charts.js reads #loyalty-trends), without its slices.
         "chart": {"series": series, "labels": metric_labels(viewer.role), "slices": {}},
-        "manager_metrics": [(m, labels[m], periods[m]) for m in metrics_shown],
+        "manager_metrics": [(m, labels[m], periods.get(m)) for m in metrics_shown],
         # (manager, [(metric, value or None) in the order of manager_metrics]), by name.
         "managers": [
             (name, [(m, values.get(m)) for m in metrics_shown])
