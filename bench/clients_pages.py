@@ -61,7 +61,7 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from clients import services  # noqa: E402
-from clients.models import Client, Product, Segment, Settlement  # noqa: E402
+from clients.models import Channel, Client, Product, Segment, Settlement  # noqa: E402
 from crm_portal.models import Membership, Organization, Role  # noqa: E402
 
 SLUG = "bench"
@@ -97,25 +97,28 @@ def _copy(cursor, table: str, columns: list[str], lines) -> None:
         copy.write(buffer.getvalue())
 
 
-def build(n_clients: int, months: int) -> Organization:
+def build(n_clients: int, months: int, slug: str = SLUG, name: str = "Bench Trading", seed: int = 42) -> Organization:
+    """An organization `slug` of `n_clients` clients with `months` settlements each, MANAGERS managers
+    ("<slug>-manager-<i>") who share the clients and a sales head ("<slug>-head")."""
     started = time.monotonic()
-    Organization.objects.filter(slug=SLUG).delete()
-    org = Organization.objects.create(name="Bench Trading", slug=SLUG)
+    Organization.objects.filter(slug=slug).delete()
+    org = Organization.objects.create(name=name, slug=slug)
     User = get_user_model()
     managers = []
     for i in range(MANAGERS):
-        user, _ = User.objects.get_or_create(username=f"bench-manager-{i}")
+        user, _ = User.objects.get_or_create(username=f"{slug}-manager-{i}")
         Membership.objects.create(user=user, organization=org, role=Role.MANAGER)
         managers.append(user.pk)
-    head, _ = User.objects.get_or_create(username="bench-head")
+    head, _ = User.objects.get_or_create(username=f"{slug}-head")
     Membership.objects.create(user=head, organization=org, role=Role.SALES_HEAD)
     segments = [Segment.objects.create(organization=org, name=f"Segment {i}").pk for i in range(6)]
     products = [Product.objects.create(organization=org, name=f"Product {i}").pk for i in range(12)]
-    rng = np.random.default_rng(42)
+    rng = np.random.default_rng(seed)
     now = datetime.datetime.now(datetime.UTC).isoformat()
     abc = rng.choice(["A", "B", "C", ""], n_clients, p=[0.1, 0.15, 0.6, 0.15])
     xyz = rng.choice(["X", "Y", "Z", ""], n_clients, p=[0.1, 0.2, 0.4, 0.3])
     states = rng.choice(["potential", "new", "regular", "lost", "renewed"], n_clients)
+    channels = rng.choice([*Channel.values, ""], n_clients)  # "": not recorded
     words = ["North", "Sun", "Blue", "Green", "Golden", "Urban", "Prime", "Smart", "Bean", "Cup", "Leaf", "Market"]
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
@@ -137,13 +140,14 @@ def build(n_clients: int, months: int) -> Organization:
                 "abc_class",
                 "xyz_class",
                 "lifecycle_state",
+                "channel",
                 "comments",
                 "created_at",
                 "updated_at",
             ],
             (
                 f"{org.pk}\t{words[i % 12]} {words[(i // 12) % 12]} {i}\tcompany\tB{i:07d}\t77{i:08d}\t{managers[i % MANAGERS]}\t"
-                f"{segments[i % 6]}\tRetail\tWholesale\tf\tcompanies\t{abc[i]}\t{xyz[i]}\t{states[i]}\t\t{now}\t{now}\n"
+                f"{segments[i % 6]}\tRetail\tWholesale\tf\tcompanies\t{abc[i]}\t{xyz[i]}\t{states[i]}\t{channels[i]}\t\t{now}\t{now}\n"
                 for i in range(n_clients)
             ),
         )
@@ -174,9 +178,9 @@ def build(n_clients: int, months: int) -> Organization:
         _copy(
             cursor,
             "clients_controlpoint",
-            ["organization_id", "client_id", "kind", "due_date", "note", "responsible_id", "created_at"],
+            ["organization_id", "client_id", "kind", "due_date", "note", "occasion", "responsible_id", "created_at"],
             (
-                f"{org.pk}\t{c}\tcontact_gap\t{today - datetime.timedelta(days=int(c) % 20 + 1)}\t\t{managers[int(c) % MANAGERS]}\t{now}\n"
+                f"{org.pk}\t{c}\tcontact_gap\t{today - datetime.timedelta(days=int(c) % 20 + 1)}\t\t\t{managers[int(c) % MANAGERS]}\t{now}\n"
                 for c in overdue
             ),
         )
