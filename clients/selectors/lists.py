@@ -176,7 +176,9 @@ def my_day(viewer: Viewer, *, group: str = "", today: datetime.date | None = Non
         points = open_points.filter(
             Q(responsible=viewer.user) | Q(client__manager=viewer.user, responsible__isnull=True)
         )
-        given = open_points.filter(Q(assigned_by=viewer.user) | Q(client__manager=viewer.user))
+        # "My clients" as a subquery: an OR across the join to clients made the database read every
+        # client of every organization (170 ms at 300,000 clients instead of 20 ms).
+        given = open_points.filter(Q(assigned_by=viewer.user) | Q(client__in=clients_visible_to(viewer).values("pk")))
     else:
         points = open_points.filter(responsible=viewer.user)
         given = open_points.filter(assigned_by=viewer.user)

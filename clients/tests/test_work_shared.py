@@ -2,6 +2,7 @@
 told of what lands on their clients and of their points that became overdue."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ def team(org_a, make_member):
         "bob": make_member(org_a, Role.MANAGER, username="bob"),
         "head": make_member(org_a, Role.SALES_HEAD, username="head"),
         "analyst": make_member(org_a, Role.ANALYST, username="analyst"),
+        "odd": make_member(org_a, Role.MANAGER, username="o<dd>"),
     }
 
 
@@ -48,6 +50,15 @@ def test_a_point_given_to_a_colleague_moves_to_their_day_and_the_giver_tracks_it
     given = client.get(day, {"group": "given"})
     assert [p.pk for p in given.context["page"]] == [point.pk]
     assert "with bob" in given.content.decode()
+    # Its give-to list: every manager and head by name (escaped), the one it is with chosen.
+    options = re.search(rf'<select[^>]*id="give-{point.pk}">(.*?)</select>', given.content.decode()).group(1)
+    assert options == "".join(
+        f'<option value="{user.pk}"{" selected" if user == bob else ""}>{name}</option>'
+        for user, name in sorted(
+            [(ann, "ann"), (bob, "bob"), (team["head"], "head"), (team["odd"], "o&lt;dd&gt;")],
+            key=lambda u: u[0].username,
+        )
+    )
     assert told(bob) == [("assigned", f"point:{point.pk}", "Alpha")]
     assert told(ann) == []
     client.force_login(bob)
