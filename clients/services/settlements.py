@@ -287,6 +287,17 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
         product_ids = _products_by_name(organization, set(product_names) - {""})
         ids = np.array([product_ids.get(name, 0) for name in product_names], dtype=np.int64)[product_at]
         settlements["product_id"] = pd.arrays.IntegerArray(ids, ids == 0)
+    summary = {
+        "clients_created": created,
+        "clients_matched": len(keys) - len(missing),
+        "rows_skipped": len(client_ids) - len(order),
+        "settlements_created": len(settlements),
+    }
+    written_cents = cents[order]
+    # The file's columns are read: they go before the histories are built (a million rows weigh
+    # about 100 MB; the frame `rows` goes too when the caller handed over its only reference).
+    del rows, clients, client_keys, dates, amounts, codes, cents, key_at, keys, client_ids, order
+    del existing, names, file_names
     bulk_insert(Settlement, settlements)
     # Back-dated or not, the file rewrites its clients' histories and states before anything reads them.
     written = np.unique(settlements["client_id"].to_numpy())
@@ -296,26 +307,21 @@ def settlements_import(*, organization: Organization, rows, match_by: str, on_mi
     if fresh.any():
         # The clients created here have no settlement but the file's: their histories come from it.
         mine = np.isin(settlements["client_id"].to_numpy(), new_ids)
-        client_histories_rebuild(
-            organization=organization,
-            client_ids=written[fresh].tolist(),
-            new_settlements=pd.DataFrame(
-                {
-                    "client_id": settlements["client_id"].to_numpy()[mine],
-                    "date": settlements["date"].to_numpy()[mine],
-                    "amount": cents[order][mine],
-                    "product_id": settlements["product_id"].to_numpy(dtype=float, na_value=np.nan)[mine]
-                    if has_product
-                    else np.nan,
-                }
-            ),
+        new_settlements = pd.DataFrame(
+            {
+                "client_id": settlements["client_id"].to_numpy()[mine],
+                "date": settlements["date"].to_numpy()[mine],
+                "amount": written_cents[mine],
+                "product_id": settlements["product_id"].to_numpy(dtype=float, na_value=np.nan)[mine]
+                if has_product
+                else np.nan,
+            }
         )
-    return {
-        "clients_created": created,
-        "clients_matched": len(keys) - len(missing),
-        "rows_skipped": len(client_ids) - len(order),
-        "settlements_created": len(settlements),
-    }
+        del settlements, written_cents, mine
+        client_histories_rebuild(
+            organization=organization, client_ids=written[fresh].tolist(), new_settlements=new_settlements
+        )
+    return summary
 
 
 def _texts(column: pd.Series, limit: int) -> pd.Series:

@@ -77,13 +77,17 @@ def dataset_import(
             params={"count": loaded.problem_count},
         )
     progress(60, gettext_noop("Importing into the client register"))
+    # The write needs the rows alone: the sheet's cells and the check's tables go first, and the
+    # rows are handed over (not kept here) so that the import lets them go once read.
+    handed = [settlement_rows(loaded)]
+    del loaded
     with transaction.atomic():
         locked = Dataset.objects.select_for_update().get(pk=dataset.pk)
         if locked.status == Dataset.Status.IMPORTED:
             return locked.import_result
         summary = client_services.settlements_import(
             organization=dataset.organization,
-            rows=settlement_rows(loaded),
+            rows=handed.pop(),
             match_by=match_by,
             on_missing=on_missing,
             user=user,
