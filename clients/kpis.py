@@ -32,6 +32,7 @@ CLIENT_COLUMNS = [
     "new_line_n",
     "new_line_sum",
     "sales_sum",
+    "buyers",
     "products",
     "lost",
     "restored",
@@ -78,6 +79,10 @@ def client_kpis(
     # Several settlements on the first day are still one first sale.
     table["first_sale_n"] = (table["first_sale_n"] > 0).astype(float)
     table["sales_sum"] = table["first_sale_sum"] + table["repeat_sum"] + table["new_line_sum"]
+    # A buying client: in some month of the period its sales do not net to zero (a month's refund of
+    # the month's purchase leaves nothing bought; the monthly chart counts buyers the same way).
+    monthly = now.groupby(["client_id", now["date"].dt.to_period("M")])["amount"].sum()
+    table["buyers"] = table.index.isin(monthly[monthly != 0].index.get_level_values(0)).astype(float)
     # Products: the lines a buying client of the period has bought up to its end (its portfolio).
     lines = s.groupby("client_id")["product_id"].nunique()
     buying = table.index.isin(now["client_id"])
@@ -104,12 +109,8 @@ def client_kpis(
 
 def manager_totals(per_client: pd.DataFrame, managers: pd.Series) -> pd.DataFrame:
     """Sum the per-client table by manager (the Series maps client_id to a manager key)."""
-    table = per_client.assign(
-        manager=managers.reindex(per_client.index).fillna(""),
-        buyers=(per_client["sales_sum"] != 0).astype(float),
-        clients=1.0,
-    )
-    totals = table.groupby("manager")[[*CLIENT_COLUMNS, "buyers", "clients"]].sum()
+    table = per_client.assign(manager=managers.reindex(per_client.index).fillna(""), clients=1.0)
+    totals = table.groupby("manager")[[*CLIENT_COLUMNS, "clients"]].sum()
     totals["products_per_client"] = (totals["products"] / totals["buyers"]).where(totals["buyers"] > 0)
     totals["conversion"] = (100 * totals["converted"] / totals["first_contact"]).where(totals["first_contact"] > 0)
     return totals

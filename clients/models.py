@@ -1,5 +1,7 @@
 """The client register: clients, their people, settlements, deals, control points, complaints."""
 
+import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -136,6 +138,11 @@ class Client(TenantModel):
     comments = models.TextField(_("comments"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The manager (its user id, 0 for none) and channel under which the client's month facts are
+    # summed in the KPI cube (`KpiCube`): when they differ from the client's own, the cube moves the
+    # client's sums before it is read (`services.kpi_cube_sync`), whatever changed the client.
+    kpi_manager_key = models.IntegerField(default=0, editable=False)
+    kpi_channel = models.CharField(max_length=15, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("client")
@@ -304,6 +311,43 @@ class ClientMonth(BulkTenantModel):
         verbose_name_plural = _("client months")
         constraints = [models.UniqueConstraint(fields=["client", "month"], name="one_fact_row_per_client_month")]
         indexes = [models.Index(fields=["organization", "month"])]
+
+
+class KpiCube(BulkTenantModel):
+    """The month facts summed by manager and acquisition channel: what the KPI totals of any period
+    read instead of one row per client (`services.kpi_cube`, which keeps it; `selectors.kpi_totals`).
+
+    Counts of distinct clients over a period are sums too, through `since`: a client is counted in
+    the first of its rows that falls in the period. Kinds:
+    - sales: a month's sums (`month`, `since` unused: LOW);
+    - bought: a month in which a client's sales do not net to zero, `since` its previous such month;
+    - lines: a month with settlements, `n` the client's product lines so far, `since` its next such
+      month (HIGH for none): the client's last such month in a period gives its portfolio;
+    - lost, restored: the day the state turned so (`month`), `since` the month of the previous one.
+    """
+
+    LOW, HIGH = datetime.date(1, 1, 1), datetime.date(9999, 12, 1)
+
+    manager_key = models.IntegerField()
+    channel = models.CharField(max_length=15, blank=True)
+    kind = models.CharField(max_length=8)
+    month = models.DateField()
+    since = models.DateField()
+    n = models.BigIntegerField(default=0)
+    turnover = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    first_sale_n = models.BigIntegerField(default=0)
+    first_sale_sum = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    repeat_n = models.BigIntegerField(default=0)
+    repeat_sum = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    new_line_n = models.BigIntegerField(default=0)
+    new_line_sum = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "month", "manager_key", "channel", "since"], name="one_kpi_cube_cell"
+            )
+        ]
 
 
 class RevenuePlan(TenantModel):

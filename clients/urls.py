@@ -43,6 +43,7 @@ urlpatterns = [
     path("kpi/", views.kpi, name="kpi"),
     path("kpi/spending/", views.marketing_spend, name="marketing_spend"),
     path("kpi/products/", views.kpi_products, name="kpi_products"),
+    path("kpi/clients/", views.kpi_clients, name="kpi_clients"),
     path("kpi/export/", views.kpi_export, name="kpi_export"),
     path("kpi/export/<int:job_id>/", views.kpi_download, name="kpi_download"),
 ]

@@ -860,7 +860,7 @@ def kpi(request: HttpRequest) -> HttpResponse:
         data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=None)
         products = selectors.product_sales_cached(request.viewer, start=start, end=end)
         return xlsx_response(f"kpi-{start}-{end}.xlsx", kpi_sheets(data, products))
-    data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=KPI_CLIENTS_SHOWN)
+    data = selectors.kpi_totals_cached(request.viewer, start=start, end=end)
     return render(
         request,
         "clients/kpi.html",
@@ -869,10 +869,24 @@ def kpi(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "columns": [(key, str(label), str(KPI_HELP[key])) for key, label in KPI_HEADER],
-            "clients_shown": data["clients"],
             "spend_form": forms.MarketingSpendForm(initial={"month": start}) if request.role in HEADS else None,
             **data,
         },
+    )
+
+
+@roles_required(*HEADS, Role.ANALYST)
+def kpi_clients(request: HttpRequest) -> HttpResponse:
+    """The KPI page's clients with the largest sales, loaded after the page: a row per client."""
+    form = _kpi_period(request)
+    if not form.is_valid():
+        return HttpResponse(status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    data = selectors.kpi_tables_cached(request.viewer, start=start, end=end, limit=KPI_CLIENTS_SHOWN)
+    return render(
+        request,
+        "clients/partials/kpi_clients.html",
+        {"clients_shown": data["clients"], "active_count": data["active_count"]},
     )
 
 

@@ -243,6 +243,10 @@ def test_head_sees_funnel_kpis_and_russian_labels(new_page, login, shot):
         box = header.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1366, (title, box)
     expect(page.locator("#kpi-products tbody tr").first).to_be_visible()  # loaded after the page
+    # So are the clients with the largest sales (a row per client): each opens its card.
+    first_client = page.locator("#kpi-clients tbody tr").first.locator("a")
+    expect(first_client).to_have_attribute("href", re.compile(r"^/clients/\d+/$"))
+    expect(page.locator("#kpi-clients-slot h2")).to_contain_text("с активностью")
     shot(page, "kpi-ru")
     # Incoming complaints by kind and manager: a kind opens its complaints of the period.
     kinds = page.locator("#kpi-complaint-kinds")

@@ -41,6 +41,10 @@ from .history import (  # noqa: F401
     state_conditions,
     states_on,
 )
+from .kpi_totals import (  # noqa: F401
+    kpi_totals,
+    kpi_totals_cached,
+)
 from .kpis import (  # noqa: F401
     KPI_CACHE_SECONDS,
     KPI_SQL,

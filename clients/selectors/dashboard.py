@@ -18,6 +18,7 @@ from crm_portal.tenancy import Viewer
 from ..lifecycle import STATES, month_end, months_before
 from ..models import ClientMonth, ControlPoint, DigestSubscription, RevenuePlan
 from .deals import DealFilter, funnel
+from .kpi_totals import kpi_totals_cached, served_by_cube
 from .kpis import KPI_CACHE_SECONDS, kpi_cache_key, kpi_data_version, kpi_tables_cached
 from .lists import ClientFilter, client_list, complaint_counts
 
@@ -121,10 +122,16 @@ def dashboard(viewer: Viewer, *, start: datetime.date, end: datetime.date, wante
     """Everything the dashboard shows for the viewer's clients under `wanted`, for a whole-month period."""
     periods = comparison_periods(start, end)
     version = kpi_data_version(viewer.organization)  # read once for all the cached parts
-    totals = {
-        name: kpi_tables_cached(viewer, start=first, end=last, limit=0, wanted=wanted, version=version)
-        for name, (first, last) in periods.items()
-    }
+    if served_by_cube(wanted):
+        totals = {
+            name: kpi_totals_cached(viewer, start=first, end=last, manager=wanted.manager, version=version)
+            for name, (first, last) in periods.items()
+        }
+    else:
+        totals = {
+            name: kpi_tables_cached(viewer, start=first, end=last, limit=0, wanted=wanted, version=version)
+            for name, (first, last) in periods.items()
+        }
     figures = [
         Figure(
             key=key,

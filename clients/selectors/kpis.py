@@ -25,7 +25,7 @@ from ..models import (
 from .lists import NO_KIND, ClientFilter, client_list, kind_counts
 from .visibility import clients_visible_to
 
-KPI_SUMS = ["clients", *CLIENT_COLUMNS, "contacts", "complaints", "buyers"]
+KPI_SUMS = ["clients", *CLIENT_COLUMNS, "contacts", "complaints"]
 
 
 # The KPIs of a period in one SQL statement over the month facts (`ClientMonth`, written with the
@@ -41,6 +41,8 @@ f AS (
            SUM(repeat_n) AS repeat_n, SUM(repeat_sum) AS repeat_sum,
            SUM(new_line_n) AS new_line_n, SUM(new_line_sum) AS new_line_sum,
            SUM(turnover) AS sales_sum,
+           -- Bought: in some month of the period its sales do not net to zero.
+           MAX(CASE WHEN turnover <> 0 THEN 1 ELSE 0 END) AS buyers,
            MAX(CASE WHEN settlements > 0 THEN lines_total ELSE 0 END) AS products,
            -- Lost and restored: the state turned lost, or renewed, within the period (up to today).
            MAX(CASE WHEN lost_on <= %(last)s THEN 1 ELSE 0 END) AS lost,
@@ -78,13 +80,13 @@ per_client AS (
            CASE WHEN ct.first_contact BETWEEN %(start)s AND %(end)s
                  AND h.first_day BETWEEN ct.first_contact AND %(end)s THEN 1 ELSE 0 END AS converted,
            COALESCE(ct.contacts, 0) AS contacts, COALESCE(cm.complaints, 0) AS complaints,
-           CASE WHEN COALESCE(f.sales_sum, 0) <> 0 THEN 1 ELSE 0 END AS buyers
+           COALESCE(f.buyers, 0) AS buyers
     FROM vc LEFT JOIN f ON f.client_id = vc.id LEFT JOIN h ON h.client_id = vc.id
     LEFT JOIN ct ON ct.client_id = vc.id LEFT JOIN cm ON cm.client_id = vc.id
 ),
 active AS (
     SELECT * FROM per_client
-    WHERE sales_sum <> 0 OR contacts > 0 OR lost > 0 OR complaints > 0 OR first_contact > 0
+    WHERE buyers > 0 OR contacts > 0 OR lost > 0 OR complaints > 0 OR first_contact > 0
 ),
 shown AS (
     SELECT * FROM active ORDER BY sales_sum DESC, name, id {limit}

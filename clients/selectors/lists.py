@@ -5,7 +5,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -93,7 +93,7 @@ def client_list(viewer: Viewer, wanted: ClientFilter) -> QuerySet[Client]:
 
 
 # What a client did in a period, as the KPI totals count it (`kpis.KPI_SQL`, over the same month facts):
-# bought (its sales of the period do not net to zero), made its first purchase, bought again (a repeat
+# bought (in some month of the period its sales do not net to zero), made its first purchase, bought again (a repeat
 # sale), bought a product line for the first time (a new line), turned lost, was restored.
 PERIOD_EVENTS = ("bought", "first_sale", "repeat_sale", "new_line", "lost", "restored")
 
@@ -102,10 +102,9 @@ def period_event(event: str, start: datetime.date, end: datetime.date, today: da
     """The condition on clients that did `event` within whole months [start, end]; lost and restored
     count up to today, as the KPIs do."""
     months = ClientMonth.objects.filter(organization_id=organization_id, month__range=(start, end))
-    if event == "bought":
-        return Q(pk__in=months.values("client").annotate(total=Sum("turnover")).exclude(total=0).values("client"))
     last = min(end, today)
     condition = {
+        "bought": ~Q(turnover=0),
         "first_sale": Q(first_sale_n__gt=0),
         "repeat_sale": Q(repeat_n__gt=0),
         "new_line": Q(new_line_n__gt=0),

@@ -38,6 +38,10 @@ from .digest import (  # noqa: F401
     digest_subscribe,
     digest_weekly,
 )
+from .kpi_cube import (  # noqa: F401
+    cube_rebuild,
+    kpi_cube_sync,
+)
 from .kpis import (  # noqa: F401
     kpi_export_start,
 )

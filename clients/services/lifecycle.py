@@ -19,6 +19,7 @@ from ..models import (
     Settlement,
     StateChange,
 )
+from . import kpi_cube
 from .common import BATCH, _chunks
 
 # Clients rewritten in one pass when a list is given (an import's): bounds the memory of a pass.
@@ -42,6 +43,7 @@ def _settlements(organization: Organization, client_ids: list[int] | None) -> pd
     return frame.assign(amount=cents, product_id=frame["product_id"].astype(float)).sort_values("id", kind="stable")
 
 
+@transaction.atomic
 def client_histories_rebuild(
     *,
     organization: Organization,
@@ -62,6 +64,8 @@ def client_histories_rebuild(
     settlements (an import: client_id, date, amount in cents, product_id or NaN, in the order
     written). Nothing is read back, and since such clients have no stored history yet, their rows
     are inserted without comparing.
+
+    The KPI cube follows in the same transaction: the clients' shares out before, in after.
     """
     today = today or timezone.localdate()
     if client_ids is not None and len(client_ids) > REBUILD_CLIENTS:
@@ -97,6 +101,8 @@ def client_histories_rebuild(
     for column in ("turnover", "first_sale_sum", "repeat_sum", "new_line_sum"):
         # Whole cents below 10^14 divided by 100 print as the decimal itself: the column stores it exactly.
         months[column] = months[column] / 100
+    if client_ids is not None:
+        kpi_cube.cube_withdraw(organization=organization, client_ids=client_ids)
     written = {}
     for model, rows in (
         (
@@ -124,6 +130,10 @@ def client_histories_rebuild(
         )
         # Only what changed is written: a nightly rebuild that finds nothing new writes nothing.
         written[model._meta.model_name] = bulk_replace(model, parts, rows)
+    if client_ids is None:
+        kpi_cube.cube_rebuild(organization=organization)
+    else:
+        kpi_cube.cube_add(organization=organization, client_ids=client_ids)
     # The state on `today`: the last change on or before it; no change yet (or no settlement): potential.
     started = history.day <= np.datetime64(today)
     current = pd.Series(history.state[started], index=history.client[started]).groupby(level=0).last()
