@@ -64,6 +64,12 @@ class ClientMonthAdmin(DerivedAdmin):
     list_display = ["client", "month", "turnover", "settlements", "state_end", "lost_on", "restored_on"]
 
 
+@admin.register(models.KpiCube)
+class KpiCubeAdmin(DerivedAdmin):
+    list_display = ["kind", "month", "manager_key", "channel", "since", "n", "turnover"]
+    list_filter = ["kind"]
+
+
 @admin.register(models.RevenuePlan)
 class RevenuePlanAdmin(TenantAdmin):
     list_display = ["manager", "month", "amount", "updated_at"]

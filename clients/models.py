@@ -343,6 +343,8 @@ class KpiCube(BulkTenantModel):
     new_line_sum = models.DecimalField(max_digits=18, decimal_places=2, default=0)
 
     class Meta:
+        verbose_name = _("KPI cube cell")
+        verbose_name_plural = _("KPI cube cells")
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "kind", "month", "manager_key", "channel", "since"], name="one_kpi_cube_cell"

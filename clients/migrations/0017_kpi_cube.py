@@ -50,6 +50,8 @@ class Migration(migrations.Migration):
                 ('organization', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm_portal.organization', verbose_name='organization')),
             ],
             options={
+                'verbose_name': 'KPI cube cell',
+                'verbose_name_plural': 'KPI cube cells',
                 'constraints': [models.UniqueConstraint(fields=('organization', 'kind', 'month', 'manager_key', 'channel', 'since'), name='one_kpi_cube_cell')],
             },
         ),
