@@ -140,6 +140,8 @@ def kpi_totals(viewer: Viewer, *, start: datetime.date, end: datetime.date, mana
         columns = [c[0] for c in cursor.description]
         for values in cursor.fetchall():
             cell = dict(zip(columns, values))
+            if cell["manager_key"] not in names:
+                continue  # a manager whose clients all went to others: cells emptied by the move
             target = row(cell["manager_key"])
             for name in [*_SALES, "sales_sum", "buyers", "products", "lost", "restored"]:
                 target[name] += cell[name]

@@ -95,6 +95,13 @@ def test_cube_totals_agree_with_a_row_per_client_through_every_change(org_a, mak
     services.clients_assign(organization=org_a, client_ids=[c.pk for c in clients[:8]], manager=managers[1])
     Client.objects.filter(pk__in=[c.pk for c in clients[8:12]]).update(channel="referral", manager=None)
     _assert_agree(org_a, head, everyone, today)
+    # A manager gives away every client: the cells left empty are not a row of the table.
+    services.clients_assign(
+        organization=org_a,
+        client_ids=everyone.filter(manager=managers[2]).values_list("pk", flat=True),
+        manager=ann.user,
+    )
+    _assert_agree(org_a, head, everyone, today)
     # A back-dated settlement, a deleted one, a refund: the client's share is rewritten.
     settle(clients[12], today - dt.timedelta(days=500), "700")
     victim = Settlement.objects.filter(client__in=clients[13:20]).order_by("id").first()
