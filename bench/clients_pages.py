@@ -153,10 +153,12 @@ def build(n_clients: int, months: int, slug: str = SLUG, name: str = "Bench Trad
                 "comments",
                 "created_at",
                 "updated_at",
+                "kpi_manager_key",  # filed in the KPI cube by the rebuild that follows
+                "kpi_channel",
             ],
             (
                 f"{org.pk}\t{words[i % 12]} {words[(i // 12) % 12]} {i}\tcompany\tB{i:07d}\t77{i:08d}\t{managers[i % MANAGERS]}\t"
-                f"{segments[i % 6]}\tRetail\tWholesale\tf\tcompanies\t{abc[i]}\t{xyz[i]}\t{states[i]}\t{channels[i]}\t\t{now}\t{now}\n"
+                f"{segments[i % 6]}\tRetail\tWholesale\tf\tcompanies\t{abc[i]}\t{xyz[i]}\t{states[i]}\t{channels[i]}\t\t{now}\t{now}\t0\t\n"
                 for i in range(n_clients)
             ),
         )
