@@ -41,6 +41,9 @@ runs `import pandas` in 1.1 s of CPU), PostgreSQL 15 with its default settings:
         more at commit.
 The write is the database's own work: COPY of 1,000,000 rows into clients_settlement (4 indexes)
 and, at commit, one foreign-key check per row and key (client, product).
+    2026-12-02 (evening), with the KPI cube kept by the import (the new clients' shares added after
+        their facts), 1 run each on the same fresh database: total 71.2 s (read + check 5.1 s,
+        write 66.0 s), peak 474 MB; the code before the cube: 62.0 s, peak 474 MB
 """
 
 import argparse

@@ -101,7 +101,8 @@ def client_histories_rebuild(
     for column in ("turnover", "first_sale_sum", "repeat_sum", "new_line_sum"):
         # Whole cents below 10^14 divided by 100 print as the decimal itself: the column stores it exactly.
         months[column] = months[column] / 100
-    if client_ids is not None:
+    if client_ids is not None and new_settlements is None:
+        # Clients just created have no share in the cube yet (nor can another transaction see them).
         kpi_cube.cube_withdraw(organization=organization, client_ids=client_ids)
     written = {}
     for model, rows in (

@@ -5,8 +5,9 @@ import datetime as dt
 import random
 import threading
 
+import pandas as pd
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -109,6 +110,17 @@ def test_cube_totals_agree_with_a_row_per_client_through_every_change(org_a, mak
     settle(clients[20], today, "-120")
     _assert_agree(org_a, head, everyone, today)
     _assert_agree(org_a, ann, everyone.filter(manager=managers[0]), today)
+    # An imported file: settlements of existing clients (back-dated too) and of clients it creates.
+    Client.objects.filter(pk__in=[c.pk for c in clients[:5]]).update(external_id=models.F("name"))
+    rows = pd.DataFrame(
+        {
+            "client": ["C00", "C01", "NEW-1", "NEW-1", "NEW-2"],
+            "date": [today - dt.timedelta(days=d) for d in (3, 400, 40, 10, 200)],
+            "amount": [150.0, 80.0, 300.0, -50.0, 75.5],
+        }
+    )
+    services.settlements_import(organization=org_a, rows=rows, match_by="external_id", on_missing="create")
+    _assert_agree(org_a, head, everyone, today)
 
     # What the day's edits left equals the cube built anew (which also drops the emptied cells).
     kept = _cells(org_a)
